@@ -1,0 +1,58 @@
+"""`shipyard artifacts show ID`: an artifact's record, producer, consumers and content."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from shipyard.cli.options import ArtifactRootOption, JsonOption, StoreOption
+
+app = typer.Typer(help="Inspect artifacts.", no_args_is_help=True, rich_markup_mode=None)
+
+
+@app.command("show")
+def show_command(
+    artifact_id: Annotated[int, typer.Argument(help="The artifact's id.")],
+    store: StoreOption = None,
+    artifact_root: ArtifactRootOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show an artifact: type, URI, properties, lineage neighbours and a preview."""
+    from rich.table import Table
+
+    from shipyard.cli.output import console, print_json
+    from shipyard.runners import Project
+    from shipyard.runners.queries import show_artifact
+
+    with Project.open(store=store, artifact_root=artifact_root) as project:
+        artifact = show_artifact(project, artifact_id)
+    if json_output:
+        print_json(artifact)
+        return
+    table = Table(show_header=False, title=f"Artifact #{artifact['id']}", title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    producer = artifact["producer"]
+    rows = {
+        "type": artifact["type"],
+        "name": artifact["name"],
+        "uri": artifact["uri"],
+        "state": artifact["state"],
+        "fingerprint": artifact["fingerprint"][:16],
+        "created": artifact["created_at"][:19].replace("T", " "),
+        "produced by": f"{producer['node']} (execution {producer['id']}, run {producer['run']})"
+        if producer
+        else "-",
+        "read by": ", ".join(f"{e['node']} (execution {e['id']})" for e in artifact["consumers"])
+        or "-",
+    }
+    for key, value in artifact["properties"].items():
+        rows[f"property {key}"] = json.dumps(value)
+    for key, value in rows.items():
+        table.add_row(key, str(value))
+    out = console()
+    out.print(table)
+    if artifact["preview"]:
+        out.print_json(json.dumps(artifact["preview"], default=str))

@@ -1,0 +1,45 @@
+"""The `shipyard` command: a Typer app with one module per command group.
+
+Command modules import only Typer at load time; everything heavy is imported inside the
+command, so `shipyard --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from shipyard.cli import artifacts, gc, lineage, run, runs
+
+app = typer.Typer(
+    name="shipyard",
+    help="Shipyard: from raw data to a versioned, served, monitored model.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command("run")(run.run_command)
+app.add_typer(runs.app, name="runs")
+app.add_typer(artifacts.app, name="artifacts")
+app.command("lineage")(lineage.lineage_command)
+app.command("gc")(gc.gc_command)
+
+
+def main() -> None:
+    """Entry point: run the app; print Shipyard errors as headlines, anything else as a bug."""
+    from shipyard.cli.output import EXIT_FAILED, EXIT_INTERNAL, print_error, print_internal_error
+    from shipyard.errors import ShipyardError
+
+    try:
+        app()
+    except ShipyardError as error:
+        print_error(error)
+        sys.exit(EXIT_FAILED)
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - the last resort: report the bug
+        print_internal_error(error)
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,28 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="SHIPYARD_STORE",
+        help="Metadata store URL (sqlite:///path.db or postgresql://user@host/db). "
+        "Default: .shipyard/store.db",
+        show_default=False,
+    ),
+]
+ArtifactRootOption = Annotated[
+    str | None,
+    typer.Option(
+        "--artifact-root",
+        envvar="SHIPYARD_ARTIFACT_ROOT",
+        help="Directory or fsspec URL artifacts are published under. Default: .shipyard/artifacts",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]

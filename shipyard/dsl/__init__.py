@@ -1,0 +1,24 @@
+"""The pipeline DSL: the `@component` decorator, `Out[T]`, `Node`, `Pipeline`, graph checks.
+
+May import `shipyard.artifacts`, `shipyard.io`, `shipyard.errors` and `shipyard.config`;
+never runners, engines or the store.
+"""
+
+from shipyard.dsl.component import Component, InputSpec, Out, OutputSpec, ParameterSpec, component
+from shipyard.dsl.loading import load_pipeline, parse_param
+from shipyard.dsl.node import Node, OutputRef
+from shipyard.dsl.pipeline import Pipeline
+
+__all__ = [
+    "Component",
+    "InputSpec",
+    "Node",
+    "Out",
+    "OutputRef",
+    "OutputSpec",
+    "ParameterSpec",
+    "Pipeline",
+    "component",
+    "load_pipeline",
+    "parse_param",
+]

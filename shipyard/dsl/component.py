@@ -1,0 +1,238 @@
+"""The `@component` decorator: a plain typed function becomes a pipeline building block.
+
+Inputs are parameters typed with an `Artifact` subclass (`X | None` for optional ones),
+outputs are typed `Out[T]`, and everything after `*` is a JSON-serialisable parameter.
+Calling a component returns a `Node`; `.fn` is the plain function, for unit tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import marshal
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, update_wrapper
+from typing import TYPE_CHECKING, Annotated, Any, Generic, ParamSpec, TypeVar, overload
+
+from shipyard.artifacts import Artifact
+from shipyard.dsl.location import SourceLocation
+from shipyard.dsl.parameters import matches, unsupported_reason
+from shipyard.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from shipyard.dsl.node import Node
+
+P = ParamSpec("P")
+T = TypeVar("T", bound=Artifact)
+
+
+class _OutputMarker:
+    def __repr__(self) -> str:
+        return "Out"
+
+
+OUTPUT = _OutputMarker()
+Out = Annotated[T, OUTPUT]
+"""Marks a parameter as an output: `statistics: Out[Statistics]`. The runner passes an empty
+artifact whose directory the component fills; it is published when the component returns."""
+
+REQUIRED: Any = inspect.Parameter.empty
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """An input port: an artifact produced by an upstream node."""
+
+    name: str
+    type: type[Artifact]
+    optional: bool
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """An output port: an artifact this component writes."""
+
+    name: str
+    type: type[Artifact]
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """A keyword-only, JSON-serialisable parameter; part of the cache key."""
+
+    name: str
+    annotation: Any
+    default: Any = REQUIRED
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+class Component(Generic[P]):
+    """A typed function declared with `@component`. Call it to make a `Node`."""
+
+    def __init__(
+        self,
+        fn: Callable[P, None],
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        cache: bool = True,
+    ) -> None:
+        self.fn = fn
+        self.name = name or fn.__name__
+        self.version = version
+        self.cache = cache
+        code = fn.__code__
+        self.location = SourceLocation(code.co_filename, code.co_firstlineno)
+        self.inputs, self.outputs, self.parameters = _read_signature(self)
+        update_wrapper(self, fn)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Node:
+        from shipyard.dsl.node import Node
+
+        return Node(self, args, kwargs)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of the component's code, name and version: changes invalidate the cache."""
+        digest = hashlib.sha256()
+        digest.update(f"{self.name}\0{self.version or ''}\0".encode())
+        try:
+            digest.update(inspect.getsource(self.fn).encode("utf-8"))
+        except (OSError, TypeError):
+            digest.update(marshal.dumps(self.fn.__code__))
+        if self.fn.__module__.startswith("shipyard."):
+            from shipyard import __version__
+
+            digest.update(__version__.encode())
+        return digest.hexdigest()
+
+    def __repr__(self) -> str:
+        return f"<component {self.name} ({self.location})>"
+
+
+@overload
+def component(fn: Callable[P, None], /) -> Component[P]: ...
+
+
+@overload
+def component(
+    *, name: str | None = None, version: str | None = None, cache: bool = True
+) -> Callable[[Callable[P, None]], Component[P]]: ...
+
+
+def component(
+    fn: Callable[P, None] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    cache: bool = True,
+) -> Component[P] | Callable[[Callable[P, None]], Component[P]]:
+    """Declare a component from a typed function.
+
+    Args:
+        fn: The function; inputs typed with `Artifact` subclasses, outputs with `Out[T]`,
+            keyword-only JSON-serialisable parameters after `*`.
+        name: The component's name (default: the function's name).
+        version: Bump it to invalidate cached results when code the function calls changed.
+        cache: Set False for components whose results must never be reused.
+
+    Raises:
+        DefinitionError: The signature breaks a rule; every problem is listed.
+
+    Example:
+        >>> @component
+        ... def count_rows(examples: Examples, metrics: Out[Metrics], *, split: str = "train") -> None:
+        ...     metrics.save({"rows": examples.read(split).num_rows})
+    """
+
+    def decorate(function: Callable[P, None]) -> Component[P]:
+        return Component(function, name=name, version=version, cache=cache)
+
+    return decorate if fn is None else decorate(fn)
+
+
+def _read_signature(
+    comp: Component[Any],
+) -> tuple[dict[str, InputSpec], dict[str, OutputSpec], dict[str, ParameterSpec]]:
+    fn = comp.fn
+    problems: list[str] = []
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to evaluate hints is the user's
+        raise DefinitionError(
+            f"Invalid component {comp.name!r} ({comp.location}): cannot evaluate its type "
+            f"hints: {exc}. Import every type the signature names."
+        ) from exc
+    inputs: dict[str, InputSpec] = {}
+    outputs: dict[str, OutputSpec] = {}
+    parameters: dict[str, ParameterSpec] = {}
+    for param in inspect.signature(fn).parameters.values():
+        where = f"{param.name!r}"
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            problems.append(f"*args and **kwargs are not allowed ({param}); declare each one.")
+            continue
+        if param.name not in hints:
+            problems.append(f"{where} has no type annotation.")
+            continue
+        hint = hints[param.name]
+        output_type = _output_type(hint)
+        if output_type is not None:
+            if param.default is not param.empty:
+                problems.append(f"output {where} must not have a default.")
+            outputs[param.name] = OutputSpec(param.name, output_type)
+            continue
+        input_type, optional = _input_type(hint)
+        if input_type is not None:
+            if optional and param.default is not None:
+                problems.append(f"optional input {where} must default to None.")
+            inputs[param.name] = InputSpec(param.name, input_type, optional)
+            continue
+        if param.kind is not param.KEYWORD_ONLY:
+            problems.append(
+                f"parameter {where} must be keyword-only: put it after '*' (inputs and "
+                f"outputs come first)."
+            )
+        reason = unsupported_reason(hint)
+        if reason is not None:
+            problems.append(f"parameter {where} has an unsupported type: {reason}.")
+        elif param.default is not param.empty and not matches(hint, param.default):
+            problems.append(f"the default of parameter {where} ({param.default!r}) is not of its type.")
+        parameters[param.name] = ParameterSpec(param.name, hint, param.default)
+    returns = hints.get("return", None)
+    if returns is not None and returns is not type(None):
+        problems.append("a component returns None: write results to its Out[...] parameters.")
+    if problems:
+        raise DefinitionError(
+            f"Invalid component {comp.name!r} ({comp.location}):\n"
+            + "\n".join(f"  {p}" for p in problems),
+            problems=problems,
+        )
+    return inputs, outputs, parameters
+
+
+def _output_type(hint: Any) -> type[Artifact] | None:
+    if typing.get_origin(hint) is not Annotated:
+        return None
+    base, *extras = typing.get_args(hint)
+    if not any(extra is OUTPUT for extra in extras):
+        return None
+    if not (isinstance(base, type) and issubclass(base, Artifact)):
+        raise DefinitionError(f"Out[...] takes an Artifact subclass, got {base!r}.")
+    return base
+
+
+def _input_type(hint: Any) -> tuple[type[Artifact] | None, bool]:
+    if isinstance(hint, type) and issubclass(hint, Artifact):
+        return hint, False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], Artifact):
+            return args[0], True
+    return None, False

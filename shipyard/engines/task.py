@@ -1,0 +1,47 @@
+"""Execute one task: call the user's function inside the error boundary, fingerprint outputs."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+from shipyard.dsl.parameters import call_value
+from shipyard.engines.protocol import TaskResult, TaskSpec
+from shipyard.errors import ComponentFailed
+from shipyard.io import fingerprint_path
+
+
+def execute_task(task: TaskSpec) -> TaskResult:
+    """Run `task` where this function is called; never raises for errors in user code."""
+    started = time.perf_counter()
+    component = task.component
+    kwargs: dict[str, Any] = dict(task.inputs) | dict(task.outputs)
+    for name, value in task.parameters.items():
+        kwargs[name] = call_value(component.parameters[name].annotation, value)
+    try:
+        component.fn(**kwargs)
+        for artifact in task.outputs.values():
+            artifact.fingerprint = fingerprint_path(artifact.path)
+    except Exception as exc:  # noqa: BLE001 - the user-code error boundary
+        return TaskResult(
+            task.node, time.perf_counter() - started, error=component_failed(task, exc)
+        )
+    return TaskResult(task.node, time.perf_counter() - started, outputs=task.outputs)
+
+
+def component_failed(task: TaskSpec, exc: BaseException) -> ComponentFailed:
+    """Wrap an exception from user code, keeping only the user's frames of its traceback."""
+    user_code = task.component.fn.__code__
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code is not user_code:
+        tb = tb.tb_next
+    lines = traceback.format_exception(type(exc), exc, tb or exc.__traceback__)
+    error = ComponentFailed(
+        f"node {task.node!r} (component {task.component.name}) raised "
+        f"{type(exc).__name__}: {exc}",
+        node=task.node,
+        user_traceback="".join(lines),
+    )
+    error.__cause__ = exc
+    return error

@@ -1,0 +1,112 @@
+"""The whole Shipyard error hierarchy.
+
+Every error subclasses `ShipyardError` and the builtin exception users already catch, so
+`except ValueError` still works. Each message answers: what, where, what it got, what to do.
+The CLI prints `headline`, the location and the message for these; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class ShipyardError(Exception):
+    """Base of every error Shipyard raises on purpose."""
+
+    headline = "Shipyard error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if self.hint is None else f"{self.message}\n{self.hint}"
+
+
+class DefinitionError(ShipyardError, TypeError):
+    """A component or pipeline is declared or wired wrongly; raised while it is built."""
+
+    headline = "Invalid pipeline definition"
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+class InvalidParameterError(ShipyardError, ValueError):
+    """A parameter, option or flag has a value it cannot take."""
+
+    headline = "Invalid parameter"
+
+
+class DataError(ShipyardError, ValueError):
+    """Input data is unreadable or violates what was expected of it."""
+
+    headline = "Bad input data"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = ", ".join(
+            part
+            for part in (
+                path,
+                None if row is None else f"row {row}",
+                None if column is None else f"column {column!r}",
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message, hint=hint)
+        self.path = path
+        self.row = row
+        self.column = column
+
+
+class NotFoundError(ShipyardError, LookupError):
+    """A run, artifact, execution or file that was asked for does not exist."""
+
+    headline = "Not found"
+
+
+class ConfigError(ShipyardError, ValueError):
+    """The project configuration (store URL, artifact root, config file) is unusable."""
+
+    headline = "Invalid configuration"
+
+
+class StoreError(ShipyardError, RuntimeError):
+    """The metadata store cannot be opened, migrated or written."""
+
+    headline = "Metadata store error"
+
+
+class PluginNotInstalled(ShipyardError, ImportError):
+    """A backend was selected whose optional dependencies are not installed."""
+
+    headline = "Plugin not installed"
+
+
+class ComponentFailed(ShipyardError):
+    """User code inside a component raised; `__cause__` is the original exception."""
+
+    headline = "Component failed"
+
+    def __init__(self, message: str, *, node: str, user_traceback: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.user_traceback = user_traceback
+
+
+class RunFailed(ShipyardError):
+    """A pipeline run ended with failed nodes."""
+
+    headline = "Run failed"
+
+    def __init__(self, message: str, *, run_id: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.run_id = run_id

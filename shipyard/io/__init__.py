@@ -1,0 +1,9 @@
+"""Storage primitives: fsspec locations, atomic publishing, content fingerprints.
+
+The lowest layer: imports nothing of Shipyard but `shipyard.errors`.
+"""
+
+from shipyard.io.hashing import fingerprint_path
+from shipyard.io.storage import ArtifactStorage
+
+__all__ = ["ArtifactStorage", "fingerprint_path"]

@@ -1,0 +1,69 @@
+"""Entry-point discovery: the API for plugin authors.
+
+Groups: `shipyard.engines`, `shipyard.stores`, `shipyard.artifact_types`,
+`shipyard.components` and `shipyard.cli`. A backend is imported only when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+from shipyard.errors import NotFoundError, PluginNotInstalled
+
+GROUPS = (
+    "shipyard.engines",
+    "shipyard.stores",
+    "shipyard.artifact_types",
+    "shipyard.components",
+    "shipyard.cli",
+)
+
+# Built-in backends, so they resolve even when Shipyard runs from a source tree that was
+# not installed; installed entry points of the same name take precedence.
+BUILTIN: dict[str, dict[str, str]] = {
+    "shipyard.engines": {"local": "shipyard.engines.local:LocalEngine"},
+    "shipyard.stores": {
+        "sqlite": "shipyard.store.sql:SqlStore",
+        "postgresql": "shipyard.store.sql:SqlStore",
+    },
+}
+
+# Extras that a backend needs, for the error that names the install command.
+EXTRAS: dict[tuple[str, str], str] = {
+    ("shipyard.engines", "ray"): "ray",
+    ("shipyard.stores", "postgresql"): "postgres",
+}
+
+
+def available(group: str) -> dict[str, str]:
+    """Return `{name: "module:attr"}` of every backend registered in `group`."""
+    found = dict(BUILTIN.get(group, {}))
+    found.update({ep.name: ep.value for ep in entry_points(group=group)})
+    return found
+
+
+def load_entry_point(group: str, name: str, *, missing_ok: bool = False) -> Any:
+    """Import and return the object registered as `name` in `group`.
+
+    Raises:
+        NotFoundError: Nothing is registered under that name (unless `missing_ok`).
+        PluginNotInstalled: It is registered but its optional dependencies are missing.
+    """
+    target = available(group).get(name)
+    if target is None:
+        if missing_ok:
+            return None
+        known = ", ".join(sorted(available(group))) or "none"
+        raise NotFoundError(f"No {group} backend named {name!r}; known: {known}.")
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        extra = EXTRAS.get((group, name), name)
+        raise PluginNotInstalled(
+            f"The {name!r} backend of {group} needs packages that are not installed "
+            f"({exc.name or exc}). Install them with: pip install \"shipyard[{extra}]\""
+        ) from exc
+    return getattr(module, attr) if attr else module

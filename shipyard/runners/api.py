@@ -1,0 +1,89 @@
+"""`shipyard.run`: run a pipeline, a pipeline file, or nodes on their own (in a notebook)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from shipyard.dsl import Node, Pipeline, load_pipeline
+from shipyard.engines import Engine, open_engine
+from shipyard.runners.hooks import RunHook
+from shipyard.runners.local import LocalRunner
+from shipyard.runners.project import Project
+from shipyard.runners.results import Run
+
+INTERACTIVE_PIPELINE = "interactive"
+
+
+def run(
+    target: Pipeline | Node | Sequence[Node] | str | Path,
+    *,
+    params: Mapping[str, Any] | None = None,
+    pipeline: str | None = None,
+    cache: bool = True,
+    rerun: Sequence[str] = (),
+    store: str | None = None,
+    artifact_root: str | None = None,
+    engine: str | Engine = "local",
+    max_workers: int | None = None,
+    progress: bool | None = None,
+    hooks: Sequence[RunHook] = (),
+) -> Run:
+    """Run a pipeline and return its `Run`; a failed node does not raise, check `run.ok`.
+
+    Args:
+        target: A `Pipeline`; a pipeline file; or nodes to run on their own (with the nodes
+            they read from), as a notebook does. Their pipeline is named "interactive".
+        params: Arguments of the pipeline function, when `target` is a file.
+        pipeline: Which pipeline of the file, when it defines several.
+        cache: Reuse outputs of nodes whose code, parameters and inputs are unchanged.
+        rerun: Execute these nodes and everything downstream even if cached.
+        store: Metadata store URL (default: SQLite in `.shipyard/`).
+        artifact_root: Artifact directory or fsspec URL (default: `.shipyard/artifacts`).
+        engine: An engine name (`local`) or instance.
+        max_workers: Nodes that run at once on the local engine.
+        progress: Show the live display (default: when attached to a terminal or notebook).
+        hooks: More receivers of run events.
+
+    Example:
+        >>> result = shipyard.run("examples/penguins/pipeline.py")
+        >>> result["statistics"].outputs["statistics"]
+    """
+    resolved = _as_pipeline(target, params=params, pipeline=pipeline)
+    all_hooks = list(hooks)
+    if progress if progress is not None else _interactive():
+        from shipyard.runners.display import RichDisplay
+
+        all_hooks.append(RichDisplay())
+    runner_engine = open_engine(engine, max_workers=max_workers) if isinstance(engine, str) else engine
+    with Project.open(store=store, artifact_root=artifact_root) as project:
+        try:
+            runner = LocalRunner(
+                store=project.store, storage=project.storage, engine=runner_engine, hooks=all_hooks
+            )
+            return runner.run(resolved, cache=cache, rerun=rerun)
+        finally:
+            if isinstance(engine, str):
+                runner_engine.close()
+
+
+def _as_pipeline(
+    target: Pipeline | Node | Sequence[Node] | str | Path,
+    *,
+    params: Mapping[str, Any] | None,
+    pipeline: str | None,
+) -> Pipeline:
+    if isinstance(target, Pipeline):
+        return target
+    if isinstance(target, str | Path):
+        return load_pipeline(target, name=pipeline, params=params)
+    nodes = [target] if isinstance(target, Node) else list(target)
+    built = Pipeline(INTERACTIVE_PIPELINE, nodes=nodes)
+    built.location = nodes[0].location if nodes else built.location
+    return built
+
+
+def _interactive() -> bool:
+    return sys.stderr.isatty() or "ipykernel" in sys.modules

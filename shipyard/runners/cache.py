@@ -1,0 +1,45 @@
+"""Cache keys: a node is reused when its code, parameters and input contents are unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shipyard.dsl.parameters import has_path
+from shipyard.io import fingerprint_path
+
+if TYPE_CHECKING:
+    from shipyard.artifacts import Artifact
+    from shipyard.dsl import Node
+
+
+def cache_key(node: Node, inputs: Mapping[str, Artifact]) -> str:
+    """Hash the component's code fingerprint, the parameters, and the inputs' contents.
+
+    Local paths among the parameters count by their content too, so editing a source file
+    invalidates the nodes that read it.
+    """
+    external = {
+        name: _path_fingerprints(value)
+        for name, value in node.parameters.items()
+        if has_path(node.component.parameters[name].annotation)
+    }
+    payload = {
+        "component": node.component.fingerprint,
+        "parameters": node.parameters,
+        "inputs": {port: artifact.fingerprint for port, artifact in sorted(inputs.items())},
+        "paths": external,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _path_fingerprints(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_path_fingerprints(item) for item in value]
+    if isinstance(value, str | Path) and Path(value).exists():
+        return fingerprint_path(value)
+    return None

@@ -1,0 +1,117 @@
+"""The live terminal display of a run: each node's state and duration, then a summary."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.table import Table
+
+    from shipyard.dsl import Pipeline
+    from shipyard.runners.results import NodeRun, Run
+
+STYLES = {
+    "pending": ("dim", "·"),
+    "running": ("yellow", "▶"),
+    "complete": ("green", "✓"),
+    "cached": ("cyan", "↺"),
+    "failed": ("bold red", "✗"),
+    "skipped": ("dim", "-"),
+}
+
+
+class RichDisplay:
+    """A `RunHook` drawing a live table on stderr.
+
+    Args:
+        console: Where to draw (default: a stderr console).
+        resume_hint: The command that reruns the pipeline, shown after a failure.
+    """
+
+    def __init__(self, console: Console | None = None, *, resume_hint: str | None = None) -> None:
+        from rich.console import Console
+
+        self.console = console or Console(stderr=True)
+        self.resume_hint = resume_hint
+        self._live: Live | None = None
+        self._nodes: dict[str, NodeRun] = {}
+        self._components: dict[str, str] = {}
+        self._started: dict[str, float] = {}
+        self._title = ""
+
+    def on_run_start(self, *, run_id: str, pipeline: Pipeline, **future: Any) -> None:
+        from rich.live import Live
+
+        from shipyard.runners.results import NodeRun
+
+        self._title = f"{pipeline.name} · run {run_id}"
+        self._nodes = {n.name: NodeRun(n.name, n.component.name) for n in pipeline.nodes}
+        self._live = Live(
+            get_renderable=self._table, console=self.console, refresh_per_second=8, transient=True
+        )
+        self._live.start()
+
+    def on_node_state(self, *, node: NodeRun, **future: Any) -> None:
+        if node.state == "running":
+            self._started[node.name] = time.perf_counter()
+        self._nodes[node.name] = node
+
+    def on_run_end(self, *, run: Run, **future: Any) -> None:
+        if self._live is not None:
+            self._live.stop()
+        self.console.print(self._table())
+        self.print_summary(run)
+
+    def print_summary(self, run: Run) -> None:
+        """Print the outcome, where the outputs went and, after a failure, the traceback."""
+        from rich.panel import Panel
+        from rich.text import Text
+
+        counts: dict[str, int] = {}
+        for node in run.nodes.values():
+            counts[node.state] = counts.get(node.state, 0) + 1
+        detail = ", ".join(f"{n} {state}" for state, n in counts.items())
+        colour = "green" if run.ok else "red"
+        self.console.print(
+            f"[{colour}]Run {run.id} of {run.pipeline} {run.state}[/] in "
+            f"{run.duration_s:.2f} s ({detail})."
+        )
+        self.console.print(f"Outputs: {run.artifact_root}/{run.pipeline}/ (store: {run.store_url})")
+        for node in run.failed:
+            assert node.error is not None
+            self.console.print(
+                Panel(
+                    Text(node.error.user_traceback.rstrip()),
+                    title=f"[bold red]{node.name}[/] failed (component {node.component})",
+                    title_align="left",
+                    border_style="red",
+                )
+            )
+        if run.failed and self.resume_hint:
+            self.console.print(
+                f"Fix the error, then resume with: [bold]{self.resume_hint}[/] "
+                f"(finished nodes are reused from the cache)."
+            )
+
+    def _table(self) -> Table:
+        from rich.table import Table
+
+        table = Table(title=self._title, title_justify="left", expand=False)
+        table.add_column("node")
+        table.add_column("component")
+        table.add_column("state")
+        table.add_column("time", justify="right")
+        now = time.perf_counter()
+        for node in self._nodes.values():
+            style, mark = STYLES[node.state]
+            if node.duration_s is not None and node.state != "running":
+                seconds = f"{node.duration_s:.2f} s"
+            elif node.state == "running":
+                seconds = f"{now - self._started.get(node.name, now):.1f} s"
+            else:
+                seconds = ""
+            table.add_row(node.name, node.component, f"[{style}]{mark} {node.state}[/]", seconds)
+        return table

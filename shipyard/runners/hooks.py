@@ -1,0 +1,22 @@
+"""Run hooks: how displays, the UI and monitoring follow a run as it happens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from shipyard.dsl import Pipeline
+    from shipyard.runners.results import NodeRun, Run
+
+
+class RunHook(Protocol):
+    """Receives run events. Arguments are keyword-only; `**future` keeps new fields harmless."""
+
+    def on_run_start(self, *, run_id: str, pipeline: Pipeline, **future: Any) -> None:
+        """A run was registered and is about to start its first node."""
+
+    def on_node_state(self, *, node: NodeRun, **future: Any) -> None:
+        """A node changed state (running, complete, cached, failed or skipped)."""
+
+    def on_run_end(self, *, run: Run, **future: Any) -> None:
+        """The run finished, successfully or not."""

@@ -1,0 +1,370 @@
+"""`LocalRunner`: orders nodes, reuses cached results, runs the rest, publishes atomically.
+
+The runner is the only writer to the metadata store during a run. A node's outputs are staged,
+published once its component returns, and registered in one store transaction: a crash at
+any point leaves no half-written artifact registered, and the next run resumes from the cache.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shipyard.artifacts import Artifact, artifact_type
+from shipyard.engines import TaskResult, TaskSpec
+from shipyard.engines.task import component_failed
+from shipyard.errors import ComponentFailed, InvalidParameterError
+from shipyard.runners.cache import cache_key
+from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
+from shipyard.store import NewArtifact
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from shipyard.dsl import Node, Pipeline
+    from shipyard.engines import Engine
+    from shipyard.io import ArtifactStorage
+    from shipyard.runners.hooks import RunHook
+    from shipyard.store import ArtifactRecord, MetadataStore
+
+
+@dataclass
+class _Running:
+    node: Node
+    execution_id: int
+    started: float
+
+
+class LocalRunner:
+    """Runs pipelines on an engine, recording everything in a metadata store.
+
+    Args:
+        store: Where runs, executions, artifacts and lineage are recorded.
+        storage: Where artifact files are staged and published.
+        engine: Where components execute.
+        hooks: Receivers of run events (e.g. the live terminal display).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: MetadataStore,
+        storage: ArtifactStorage,
+        engine: Engine,
+        hooks: Sequence[RunHook] = (),
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.engine = engine
+        self.hooks = list(hooks)
+
+    def run(
+        self,
+        pipeline: Pipeline,
+        *,
+        cache: bool = True,
+        rerun: Sequence[str] = (),
+        properties: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """Run `pipeline` and return its result; failures are in the result, not raised.
+
+        Args:
+            pipeline: The pipeline to run.
+            cache: Reuse the outputs of unchanged nodes.
+            rerun: Node names to execute again even if cached, with everything downstream.
+            properties: Extra facts recorded on the run (e.g. the pipeline file).
+
+        Raises:
+            InvalidParameterError: `rerun` names a node the pipeline does not have.
+        """
+        names = {node.name for node in pipeline.nodes}
+        unknown = [name for name in rerun if name not in names]
+        if unknown:
+            raise InvalidParameterError(
+                f"--from names {', '.join(map(repr, unknown))}, not a node of pipeline "
+                f"{pipeline.name!r}; its nodes are {', '.join(sorted(names))}."
+            )
+        abandon_dead_runs(self.store, self.storage, pipeline=pipeline.name)
+        started = time.perf_counter()
+        record = self.store.create_run(
+            pipeline.name,
+            properties={
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "user": _user(),
+                "file": str(pipeline.location.file),
+                "nodes": [node.name for node in pipeline.nodes],
+                "cache": cache,
+                **(properties or {}),
+            },
+        )
+        execution = _Execution(self, pipeline, record.id, cache, pipeline.downstream(rerun))
+        self._emit("on_run_start", run_id=record.id, pipeline=pipeline)
+        try:
+            execution.drive()
+        except BaseException:
+            execution.interrupt()
+            self.store.finish_run(record.id, "failed")
+            raise
+        state = "complete" if all(n.state in DONE_STATES for n in execution.nodes.values()) else "failed"
+        final = self.store.finish_run(record.id, state)
+        result = Run(
+            id=record.id,
+            pipeline=pipeline.name,
+            state=final.state,
+            duration_s=time.perf_counter() - started,
+            nodes=execution.nodes,
+            store_url=self.store.url,
+            artifact_root=self.storage.root,
+        )
+        self._emit("on_run_end", run=result)
+        return result
+
+    def _emit(self, event: str, **kwargs: Any) -> None:
+        for hook in self.hooks:
+            handler = getattr(hook, event, None)
+            if handler is not None:
+                handler(**kwargs)
+
+
+class _Execution:
+    """The state of one run in progress."""
+
+    def __init__(
+        self, runner: LocalRunner, pipeline: Pipeline, run_id: str, cache: bool, forced: set[str]
+    ) -> None:
+        self.runner = runner
+        self.store = runner.store
+        self.storage = runner.storage
+        self.pipeline = pipeline
+        self.run_id = run_id
+        self.cache = cache
+        self.forced = forced
+        self.nodes = {n.name: NodeRun(n.name, n.component.name) for n in pipeline.nodes}
+        self.running: dict[Future[TaskResult], _Running] = {}
+
+    def drive(self) -> None:
+        pending = list(self.pipeline.nodes)
+        while pending or self.running:
+            pending = self._start_ready(pending)
+            if self.running:
+                done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._finish(self.running.pop(future), future.result())
+
+    def interrupt(self) -> None:
+        """Record running executions as failed after Ctrl-C or an internal error."""
+        for future, running in list(self.running.items()):
+            future.cancel()
+            self.store.fail_execution(running.execution_id, "interrupted")
+            self._set_state(running.node, "failed")
+        self.storage.discard_run_staging(self.run_id)
+
+    def _start_ready(self, pending: list[Node]) -> list[Node]:
+        progressed = True
+        while progressed:
+            progressed = False
+            for node in list(pending):
+                upstream = [self.nodes[up.name].state for up in node.upstream]
+                if any(state in ("failed", "skipped") for state in upstream):
+                    pending.remove(node)
+                    self._skip(node)
+                    progressed = True
+                elif all(state in DONE_STATES for state in upstream):
+                    if len(self.running) >= self.runner.engine.max_parallel:
+                        return pending
+                    pending.remove(node)
+                    self._start(node)
+                    progressed = True
+        return pending
+
+    def _start(self, node: Node) -> None:
+        started = time.perf_counter()
+        inputs = {
+            port: self.nodes[ref.node.name].outputs[ref.port] for port, ref in node.inputs.items()
+        }
+        key = cache_key(node, inputs)
+        input_ids = {port: _artifact_id(artifact) for port, artifact in inputs.items()}
+        if self.cache and node.cache and node.name not in self.forced:
+            hit = self.store.find_cached(key)
+            if hit is not None and self._reusable(node, hit[1]):
+                producer, records = hit
+                record = self.store.record_execution(
+                    self.run_id,
+                    node=node.name,
+                    component=node.component.name,
+                    parameters=node.parameters,
+                    cache_key=key,
+                    state="cached",
+                    inputs=input_ids,
+                    outputs={port: rec.id for port, rec in records.items()},
+                    cached_from=producer.id,
+                )
+                result = self.nodes[node.name]
+                result.execution_id = record.id
+                result.cached_from = producer.id
+                result.outputs = {port: self._artifact(rec) for port, rec in records.items()}
+                result.duration_s = time.perf_counter() - started
+                self._set_state(node, "cached")
+                return
+        record = self.store.start_execution(
+            self.run_id,
+            node=node.name,
+            component=node.component.name,
+            parameters=node.parameters,
+            cache_key=key,
+            inputs=input_ids,
+        )
+        self.nodes[node.name].execution_id = record.id
+        for artifact in inputs.values():
+            self.storage.localize(artifact.uri)
+        outputs = {
+            port: spec.type(
+                self.storage.new_staging(self.run_id),
+                uri=self.storage.uri_for(self.pipeline.name, self.run_id, node.name, port),
+            )
+            for port, spec in node.component.outputs.items()
+        }
+        task = TaskSpec(node.name, node.component, inputs, outputs, node.parameters)
+        future = self.runner.engine.submit(task)
+        self.running[future] = _Running(node, record.id, started)
+        self._set_state(node, "running")
+
+    def _finish(self, running: _Running, result: TaskResult) -> None:
+        node = running.node
+        outcome = self.nodes[node.name]
+        outcome.duration_s = time.perf_counter() - running.started
+        error = result.error
+        if error is None:
+            try:
+                outcome.outputs = self._publish(node, running.execution_id, result.outputs)
+            except Exception as exc:  # noqa: BLE001 - an unpublishable output fails the node
+                task = TaskSpec(node.name, node.component, {}, result.outputs, node.parameters)
+                error = exc if isinstance(exc, ComponentFailed) else component_failed(task, exc)
+        if error is not None:
+            for artifact in result.outputs.values():
+                self.storage.discard(artifact.path)
+            self.store.fail_execution(running.execution_id, error.user_traceback)
+            outcome.error = error
+            self._set_state(node, "failed")
+            return
+        self._set_state(node, "complete")
+
+    def _publish(
+        self, node: Node, execution_id: int, outputs: Mapping[str, Artifact]
+    ) -> dict[str, Artifact]:
+        new: dict[str, NewArtifact] = {}
+        for port, artifact in outputs.items():
+            _check_properties(node, port, artifact)
+        for port, artifact in outputs.items():
+            artifact.path = self.storage.publish(artifact.path, artifact.uri)
+            artifact.name = f"{self.pipeline.name}/{self.run_id}/{node.name}/{port}"
+            new[port] = NewArtifact(
+                type_name=artifact.type_name,
+                uri=artifact.uri,
+                fingerprint=artifact.fingerprint or "",
+                name=artifact.name,
+                properties=artifact.properties,
+            )
+        records = self.store.complete_execution(execution_id, new)
+        for port, artifact in outputs.items():
+            artifact.id = records[port].id
+        return dict(outputs)
+
+    def _skip(self, node: Node) -> None:
+        failed_up = [up.name for up in node.upstream if self.nodes[up.name].state != "complete"]
+        record = self.store.record_execution(
+            self.run_id,
+            node=node.name,
+            component=node.component.name,
+            parameters=node.parameters,
+            cache_key="",
+            state="skipped",
+            inputs={},
+            outputs={},
+            error=f"upstream node(s) {', '.join(failed_up)} did not complete",
+        )
+        self.nodes[node.name].execution_id = record.id
+        self._set_state(node, "skipped")
+
+    def _reusable(self, node: Node, records: Mapping[str, ArtifactRecord]) -> bool:
+        return set(records) == set(node.component.outputs) and all(
+            self.storage.exists(rec.uri) for rec in records.values()
+        )
+
+    def _artifact(self, record: ArtifactRecord) -> Artifact:
+        return artifact_from_record(record, self.storage)
+
+    def _set_state(self, node: Node, state: NodeState) -> None:
+        outcome = self.nodes[node.name]
+        outcome.state = state
+        self.runner._emit("on_node_state", node=outcome)
+
+
+def artifact_from_record(record: ArtifactRecord, storage: ArtifactStorage) -> Artifact:
+    """Rebuild a typed artifact object from its store record."""
+    return artifact_type(record.type_name)(
+        storage.local_path(record.uri),
+        uri=record.uri,
+        id=record.id,
+        name=record.name,
+        properties=record.properties,
+        fingerprint=record.fingerprint,
+    )
+
+
+def abandon_dead_runs(store: MetadataStore, storage: ArtifactStorage, *, pipeline: str | None) -> list[str]:
+    """Mark runs of this host whose process is gone (killed, crashed) as abandoned."""
+    host = socket.gethostname()
+    abandoned = []
+    for run in store.list_runs(pipeline=pipeline, limit=200):
+        if run.state != "running" or run.properties.get("host") != host:
+            continue
+        pid = run.properties.get("pid")
+        if isinstance(pid, int) and not _alive(pid):
+            store.abandon_run(run.id)
+            storage.discard_run_staging(run.id)
+            abandoned.append(run.id)
+    return abandoned
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _artifact_id(artifact: Artifact) -> int:
+    assert artifact.id is not None, f"{artifact!r} was never registered"
+    return artifact.id
+
+
+def _check_properties(node: Node, port: str, artifact: Artifact) -> None:
+    try:
+        json.dumps(artifact.properties, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ComponentFailed(
+            f"node {node.name!r}: the properties of output {port!r} are not JSON-serialisable "
+            f"({exc}); set only str, int, float, bool, None, lists and dicts.",
+            node=node.name,
+            user_traceback=f"properties of output {port!r} are not JSON-serialisable: {exc}\n",
+        ) from exc
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,91 @@
+"""Value objects the metadata store reads and writes, in the model of ML Metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+ArtifactState = Literal["live", "deleted"]
+ExecutionState = Literal["running", "complete", "cached", "failed", "skipped", "abandoned"]
+RunState = Literal["running", "complete", "failed", "abandoned"]
+EventKind = Literal["input", "output"]
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewArtifact:
+    """An artifact about to be registered: its files are already published at `uri`."""
+
+    type_name: str
+    uri: str
+    fingerprint: str
+    name: str
+    properties: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    """A registered artifact. `name` is its path `pipeline/run/node/output`."""
+
+    id: int
+    type_name: str
+    uri: str
+    name: str
+    state: ArtifactState
+    fingerprint: str
+    properties: JSON
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of a pipeline: a context grouping its executions and artifacts."""
+
+    id: str
+    pipeline: str
+    state: RunState
+    started_at: datetime
+    ended_at: datetime | None
+    properties: JSON
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    """One execution of a node's component within a run."""
+
+    id: int
+    run_id: str
+    pipeline: str
+    node: str
+    component: str
+    parameters: JSON
+    cache_key: str
+    state: ExecutionState
+    started_at: datetime
+    ended_at: datetime | None
+    error: str | None
+    cached_from: int | None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class Event:
+    """An artifact going into (`input`) or out of (`output`) an execution, under a port name."""
+
+    artifact_id: int
+    execution_id: int
+    kind: EventKind
+    name: str

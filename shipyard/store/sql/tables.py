@@ -1,0 +1,178 @@
+"""The store's tables, in the model of ML Metadata, as SQLAlchemy Core objects.
+
+- `contexts` groups things: a `pipeline` context per pipeline name and a `run` context per
+  run, whose `parent_id` is its pipeline's context. Runs are read back as `RunRecord`s.
+- `executions` holds one row per execution of a node, with its run context in `run_id`.
+- `artifacts` holds one row per published artifact; deleted artifacts keep their row.
+- `events` links an artifact to an execution as an `input` or `output` under a port name.
+- `associations` (context - execution) and `attributions` (context - artifact) say which
+  context an execution ran in and which run context produced an artifact.
+
+This module describes the current schema; `migrations.py` brings a database to it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+
+__all__ = [
+    "artifacts",
+    "associations",
+    "attributions",
+    "contexts",
+    "events",
+    "executions",
+    "metadata",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is stored in UTC and always read back as a timezone-aware UTC value.
+
+    PostgreSQL keeps it as `timestamptz`; SQLite, which has no time zones, as naive UTC text.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to UTC (naive UTC for SQLite)."""
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the stored value as an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json() -> TypeEngine[Any]:
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def _one_of(column: str, values: tuple[str, ...], *, nullable: bool = False) -> CheckConstraint:
+    listed = ", ".join(f"'{value}'" for value in values)
+    condition = f"{column} IN ({listed})"
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return CheckConstraint(condition, name=f"{column}_valid")
+
+
+CONTEXT_TYPES = ("pipeline", "run")
+RUN_STATES = ("running", "complete", "failed", "abandoned")
+EXECUTION_STATES = ("running", "complete", "cached", "failed", "skipped", "abandoned")
+ARTIFACT_STATES = ("live", "deleted")
+EVENT_KINDS = ("input", "output")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+contexts = Table(
+    "contexts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("parent_id", Integer, ForeignKey("contexts.id"), nullable=True),
+    Column("state", String(16), nullable=True),
+    Column("properties", _json(), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    UniqueConstraint("type", "name"),
+    _one_of("type", CONTEXT_TYPES),
+    _one_of("state", RUN_STATES, nullable=True),
+    Index(None, "parent_id"),
+    Index(None, "type", "started_at"),
+)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("contexts.id"), nullable=False),
+    Column("node", String(255), nullable=False),
+    Column("component", String(255), nullable=False),
+    Column("parameters", _json(), nullable=False),
+    Column("cache_key", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("cached_from", Integer, ForeignKey("executions.id"), nullable=True),
+    _one_of("state", EXECUTION_STATES),
+    Index(None, "run_id"),
+    Index(None, "cache_key"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type_name", String(255), nullable=False),
+    Column("uri", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("fingerprint", String(255), nullable=False),
+    Column("properties", _json(), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    _one_of("state", ARTIFACT_STATES),
+    Index(None, "state"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("artifact_id", Integer, ForeignKey("artifacts.id"), nullable=False),
+    Column("execution_id", Integer, ForeignKey("executions.id"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("name", String(255), nullable=False),
+    _one_of("kind", EVENT_KINDS),
+    Index(None, "execution_id", "kind", "name", unique=True),
+    Index(None, "artifact_id"),
+)
+
+associations = Table(
+    "associations",
+    metadata,
+    Column("context_id", Integer, ForeignKey("contexts.id"), primary_key=True),
+    Column("execution_id", Integer, ForeignKey("executions.id"), primary_key=True),
+)
+
+attributions = Table(
+    "attributions",
+    metadata,
+    Column("context_id", Integer, ForeignKey("contexts.id"), primary_key=True),
+    Column("artifact_id", Integer, ForeignKey("artifacts.id"), primary_key=True),
+)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shipyard.dsl import load_pipeline, parse_param
+from shipyard.errors import DefinitionError, InvalidParameterError, NotFoundError
+
+PIPELINE = '''
+from shipyard import Out, Pipeline, component
+from shipyard.artifacts import Metrics
+
+@component
+def make(out: Out[Metrics], *, value: float = 1.0) -> None:
+    out.save({"v": value})
+
+def first(value: float = 2.0) -> Pipeline:
+    return Pipeline("first", nodes=[make(value=value)])
+'''
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pipeline.py"
+    path.write_text(text)
+    return path
+
+
+def test_loads_a_pipeline_function_with_params(tmp_path: Path) -> None:
+    path = write(tmp_path, PIPELINE)
+    pipeline = load_pipeline(path, params={"value": 5.0})
+    assert pipeline.name == "first"
+    assert pipeline.nodes[0].parameters == {"value": 5.0}
+
+
+def test_several_candidates_need_a_name(tmp_path: Path) -> None:
+    path = write(tmp_path, PIPELINE + "\nsecond = Pipeline('second', nodes=[make()])\n")
+    with pytest.raises(NotFoundError, match="found first, second"):
+        load_pipeline(path)
+    assert load_pipeline(path, name="second").name == "second"
+
+
+def test_bad_params_are_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, PIPELINE)
+    with pytest.raises(InvalidParameterError, match="has no parameter 'valu'"):
+        load_pipeline(path, params={"valu": 1})
+    with pytest.raises(InvalidParameterError, match="'value' parameter of first must be a float"):
+        load_pipeline(path, params={"value": "high"})
+
+
+def test_import_errors_point_at_the_user_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "import os\n\nraise RuntimeError('broken on purpose')\n")
+    with pytest.raises(DefinitionError, match="broken on purpose") as info:
+        load_pipeline(path)
+    assert "line 3" in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="no such pipeline file"):
+        load_pipeline(tmp_path / "nope.py")
+
+
+def test_parse_param() -> None:
+    assert parse_param("n=3") == ("n", 3)
+    assert parse_param("name=abc") == ("name", "abc")
+    assert parse_param("xs=[1,2]") == ("xs", [1, 2])
+    with pytest.raises(InvalidParameterError):
+        parse_param("novalue")
