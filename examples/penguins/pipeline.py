@@ -20,6 +20,7 @@ from shipyard.artifacts import Examples, Metrics
 def load_csv(examples: Out[Examples], *, source: Path, eval_percent: int = 20) -> None:
     """Read a CSV and split its rows into train and eval by a stable hash of each row."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     table = pacsv.read_csv(source)
@@ -28,7 +29,7 @@ def load_csv(examples: Out[Examples], *, source: Path, eval_percent: int = 20) -
         for row in zip(*(column.to_pylist() for column in table.columns), strict=True)
     ]
     is_eval = pa.array([bucket < eval_percent for bucket in buckets])
-    examples.write_split("train", table.filter(pa.compute.invert(is_eval)))
+    examples.write_split("train", table.filter(pc.invert(is_eval)))
     examples.write_split("eval", table.filter(is_eval))
 
 

@@ -39,6 +39,7 @@ class _Running:
     node: Node
     execution_id: int
     started: float
+    outputs: Mapping[str, Artifact]
 
 
 class LocalRunner:
@@ -112,6 +113,8 @@ class LocalRunner:
             execution.interrupt()
             self.store.finish_run(record.id, "failed")
             raise
+        finally:
+            self.storage.discard_run_staging(record.id)
         state = "complete" if all(n.state in DONE_STATES for n in execution.nodes.values()) else "failed"
         final = self.store.finish_run(record.id, state)
         result = Run(
@@ -233,7 +236,7 @@ class _Execution:
         }
         task = TaskSpec(node.name, node.component, inputs, outputs, node.parameters)
         future = self.runner.engine.submit(task)
-        self.running[future] = _Running(node, record.id, started)
+        self.running[future] = _Running(node, record.id, started, outputs)
         self._set_state(node, "running")
 
     def _finish(self, running: _Running, result: TaskResult) -> None:
@@ -248,7 +251,7 @@ class _Execution:
                 task = TaskSpec(node.name, node.component, {}, result.outputs, node.parameters)
                 error = exc if isinstance(exc, ComponentFailed) else component_failed(task, exc)
         if error is not None:
-            for artifact in result.outputs.values():
+            for artifact in running.outputs.values():
                 self.storage.discard(artifact.path)
             self.store.fail_execution(running.execution_id, error.user_traceback)
             outcome.error = error

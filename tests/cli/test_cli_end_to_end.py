@@ -1,0 +1,135 @@
+"""The real `shipyard` command, in subprocesses, on the penguins example."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "penguins" / "pipeline.py"
+
+pytestmark = pytest.mark.slow
+
+
+def shipyard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "shipyard", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
+    first = shipyard(tmp_path, "run", str(EXAMPLE), "--json")
+    assert first.returncode == 0, first.stderr
+    run = json.loads(first.stdout)
+    assert run["state"] == "complete"
+    assert set(run["nodes"]) == {"load_csv", "summarize", "check_balance"}
+    assert "complete" in first.stderr and "Outputs:" in first.stderr  # the display's summary
+    assert (tmp_path / ".shipyard" / "store.db").exists()  # the store lives in the working dir
+
+    second = shipyard(tmp_path, "run", str(EXAMPLE))
+    assert second.returncode == 0
+    assert second.stderr.count("cached") >= 3
+
+    listed = json.loads(shipyard(tmp_path, "runs", "--json").stdout)
+    assert [r["state"] for r in listed] == ["complete", "complete"]
+    table = shipyard(tmp_path, "runs").stdout
+    assert run["id"] in table and "penguins" in table
+
+    shown = json.loads(shipyard(tmp_path, "runs", "show", run["id"][:16] if False else run["id"], "--json").stdout)
+    assert [e["node"] for e in shown["executions"]] == ["load_csv", "summarize", "check_balance"]
+    examples_id = run["nodes"]["load_csv"]["outputs"]["examples"]["id"]
+    summary_id = run["nodes"]["summarize"]["outputs"]["summary"]["id"]
+
+    artifact = json.loads(shipyard(tmp_path, "artifacts", "show", str(examples_id), "--json").stdout)
+    assert artifact["type"] == "Examples"
+    assert set(artifact["preview"]["splits"]) == {"train", "eval"}
+    rows = {s: v["rows"] for s, v in artifact["preview"]["splits"].items()}
+    assert sum(rows.values()) == 344
+    assert artifact["producer"]["node"] == "load_csv"
+    assert [c["node"] for c in artifact["consumers"]] == ["summarize", "summarize"]
+
+    graph = json.loads(shipyard(tmp_path, "lineage", str(summary_id), "--json").stdout)
+    assert graph["upstream"]["execution"]["node"] == "summarize"
+    assert graph["upstream"]["inputs"][0]["artifact"]["id"] == examples_id
+    assert graph["downstream"][0]["execution"]["node"] == "check_balance"
+    tree = shipyard(tmp_path, "lineage", str(summary_id)).stdout
+    assert "upstream" in tree and "load_csv" in tree and "check_balance" in tree
+
+    human = shipyard(tmp_path, "artifacts", "show", str(examples_id))
+    assert human.returncode == 0 and "Examples" in human.stdout
+
+    # a third run with another parameter makes the first run's outputs unreferenced
+    third = shipyard(tmp_path, "run", str(EXAMPLE), "-p", "eval_percent=30", "--json")
+    assert third.returncode == 0, third.stderr
+    dry = json.loads(shipyard(tmp_path, "gc", "--keep-runs", "1", "--dry-run", "--json").stdout)
+    assert {a["name"].split("/")[1] for a in dry["deleted_artifacts"]} == {run["id"]}
+    assert Path(artifact["uri"]).exists()
+    done = json.loads(shipyard(tmp_path, "gc", "--keep-runs", "1", "--json").stdout)
+    assert len(done["deleted_artifacts"]) == 3
+    assert not Path(artifact["uri"]).exists()
+    after = json.loads(shipyard(tmp_path, "artifacts", "show", str(examples_id), "--json").stdout)
+    assert after["state"] == "deleted" and after["preview"] is None
+    assert json.loads(shipyard(tmp_path, "gc", "--keep-runs", "1", "--json").stdout)["deleted_artifacts"] == []
+
+
+def test_failing_pipeline_exits_non_zero_with_traceback_and_hint(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text(
+        "from shipyard import Out, Pipeline, component\n"
+        "from shipyard.artifacts import Metrics\n\n"
+        "@component\n"
+        "def explode(out: Out[Metrics]) -> None:\n"
+        "    raise KeyError('no such column: fare')\n\n"
+        "pipeline = Pipeline('bad', nodes=[explode()])\n"
+    )
+    result = shipyard(tmp_path, "run", "bad.py")
+    assert result.returncode == 1
+    assert "explode failed" in result.stderr
+    assert "bad.py\", line 6, in explode" in result.stderr
+    assert "no such column: fare" in result.stderr
+    assert "resume with: shipyard run bad.py" in result.stderr
+    assert "shipyard/runners" not in result.stderr
+
+
+def test_definition_errors_print_a_headline_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "wired.py").write_text(
+        "from shipyard import Out, Pipeline, component\n"
+        "from shipyard.artifacts import Examples, Metrics\n\n"
+        "@component\n"
+        "def make(out: Out[Metrics]) -> None: ...\n\n"
+        "@component\n"
+        "def use(examples: Examples, out: Out[Metrics], *, n: int = 1) -> None: ...\n\n"
+        "pipeline = Pipeline('wired', nodes=[use(examples=make().outputs.out, n='x')])\n"
+    )
+    result = shipyard(tmp_path, "run", "wired.py")
+    assert result.returncode == 1
+    assert "Invalid pipeline definition: 2 problems in pipeline 'wired'" in result.stderr
+    assert "wired.py, line 10" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_run_and_artifact_are_clear_errors(tmp_path: Path) -> None:
+    assert shipyard(tmp_path, "run", str(EXAMPLE)).returncode == 0
+    missing = shipyard(tmp_path, "runs", "show", "1999-nope")
+    assert missing.returncode == 1 and "Not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    artifact = shipyard(tmp_path, "artifacts", "show", "9999")
+    assert artifact.returncode == 1 and "9999" in artifact.stderr
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys, shipyard.cli.main as m\n"
+        "heavy = [n for n in ('sqlalchemy', 'pyarrow', 'fsspec', 'rich.live', 'polars') if n in sys.modules]\n"
+        "print(heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+    helped = shipyard(Path.cwd(), "--help")
+    assert helped.returncode == 0 and "runs" in helped.stdout and "lineage" in helped.stdout

@@ -1,0 +1,50 @@
+"""Components shared by the runner tests; CALLS counts executions per node."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+from shipyard import Out, component
+from shipyard.artifacts import Artifact, Metrics
+
+CALLS: Counter[str] = Counter()
+BARRIER: dict[str, threading.Barrier] = {}
+
+
+@component
+def source(out: Out[Metrics], *, value: float = 1.0) -> None:
+    CALLS["source"] += 1
+    out.save({"v": value})
+
+
+@component
+def double(inp: Metrics, out: Out[Metrics]) -> None:
+    CALLS["double"] += 1
+    out.save({"v": inp.load()["v"] * 2})
+
+
+@component
+def add(left: Metrics, right: Metrics, out: Out[Metrics]) -> None:
+    CALLS["add"] += 1
+    out.save({"v": left.load()["v"] + right.load()["v"]})
+
+
+@component
+def meet(inp: Metrics, out: Out[Metrics], *, name: str) -> None:
+    """Waits until another node reaches the same barrier: proves they run concurrently."""
+    BARRIER["meet"].wait(timeout=10)
+    out.save({"v": inp.load()["v"]})
+
+
+@component
+def fail(inp: Metrics, out: Out[Metrics], *, message: str = "boom") -> None:
+    (out.path / "partial.txt").write_text("half written")
+    raise ValueError(message)
+
+
+@component
+def read_file(out: Out[Artifact], *, path: Path) -> None:
+    CALLS["read_file"] += 1
+    (out.path / "copy.txt").write_text(path.read_text())
