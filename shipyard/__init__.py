@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from shipyard._version import __version__
 
 _EXPORTS = {
     "Artifact": "shipyard.artifacts",
@@ -43,13 +43,33 @@ _EXPORTS = {
     "ShipyardError": "shipyard.errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "Artifact",
+    "Node",
+    "NodeRun",
+    "Out",
+    "Pipeline",
+    "Project",
+    "Run",
+    "ShipyardError",
+    "__version__",
+    "component",
+    "load_pipeline",
+    "run",
+]
 
 if TYPE_CHECKING:
-    from shipyard.artifacts import Artifact
-    from shipyard.dsl import Node, Out, Pipeline, component, load_pipeline
-    from shipyard.errors import ShipyardError
-    from shipyard.runners import NodeRun, Project, Run, run
+    from shipyard.artifacts import Artifact as Artifact
+    from shipyard.dsl import Node as Node
+    from shipyard.dsl import Out as Out
+    from shipyard.dsl import Pipeline as Pipeline
+    from shipyard.dsl import component as component
+    from shipyard.dsl import load_pipeline as load_pipeline
+    from shipyard.errors import ShipyardError as ShipyardError
+    from shipyard.runners import NodeRun as NodeRun
+    from shipyard.runners import Project as Project
+    from shipyard.runners import Run as Run
+    from shipyard.runners import run as run
 
 
 def __getattr__(name: str) -> Any:

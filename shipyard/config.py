@@ -47,7 +47,9 @@ def load_settings(
     file_values = _read_config_file(home / "config.toml")
     store_url = store or os.environ.get("SHIPYARD_STORE") or file_values.get("store")
     root = (
-        artifact_root or os.environ.get("SHIPYARD_ARTIFACT_ROOT") or file_values.get("artifact_root")
+        artifact_root
+        or os.environ.get("SHIPYARD_ARTIFACT_ROOT")
+        or file_values.get("artifact_root")
     )
     return Settings(
         home=home,

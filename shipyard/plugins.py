@@ -7,6 +7,7 @@ Groups: `shipyard.engines`, `shipyard.stores`, `shipyard.artifact_types`,
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -39,9 +40,15 @@ EXTRAS: dict[tuple[str, str], str] = {
 
 def available(group: str) -> dict[str, str]:
     """Return `{name: "module:attr"}` of every backend registered in `group`."""
+    return dict(_scan(group))
+
+
+@cache
+def _scan(group: str) -> tuple[tuple[str, str], ...]:
+    """Read the installed entry points once per process: scanning costs milliseconds."""
     found = dict(BUILTIN.get(group, {}))
     found.update({ep.name: ep.value for ep in entry_points(group=group)})
-    return found
+    return tuple(found.items())
 
 
 def load_entry_point(group: str, name: str, *, missing_ok: bool = False) -> Any:
@@ -64,6 +71,6 @@ def load_entry_point(group: str, name: str, *, missing_ok: bool = False) -> Any:
         extra = EXTRAS.get((group, name), name)
         raise PluginNotInstalled(
             f"The {name!r} backend of {group} needs packages that are not installed "
-            f"({exc.name or exc}). Install them with: pip install \"shipyard[{extra}]\""
+            f'({exc.name or exc}). Install them with: pip install "shipyard[{extra}]"'
         ) from exc
     return getattr(module, attr) if attr else module

@@ -35,7 +35,7 @@ class Artifact:
         path: str | Path,
         *,
         uri: str | None = None,
-        id: int | None = None,  # noqa: A002 - the store's word
+        id: int | None = None,
         name: str = "",
         properties: dict[str, Any] | None = None,
         fingerprint: str | None = None,

@@ -31,7 +31,9 @@ class Examples(Artifact):
         """The split names, sorted."""
         if not self.path.is_dir():
             return []
-        return sorted(p.name for p in self.path.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
+        return sorted(
+            p.name for p in self.path.iterdir() if p.is_dir() and any(p.glob("*.parquet"))
+        )
 
     def write_split(self, split: str, table: pa.Table) -> None:
         """Write one split as a Parquet part and record its row count in `properties`."""
@@ -55,7 +57,8 @@ class Examples(Artifact):
         directory = self.path / split
         if not directory.is_dir():
             raise NotFoundError(
-                f"{self.uri}: no split {split!r}; the splits are {', '.join(self.splits) or 'none'}."
+                f"{self.uri}: no split {split!r}; "
+                f"the splits are {', '.join(self.splits) or 'none'}."
             )
         return pq.read_table(directory, columns=columns)
 
@@ -87,7 +90,9 @@ class Examples(Artifact):
         for split, info in self.preview()["splits"].items():
             header = "".join(f"<th>{html.escape(name)}</th>" for name in info["columns"])
             rows = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in info["columns"]) + "</tr>"
+                "<tr>"
+                + "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in info["columns"])
+                + "</tr>"
                 for row in info["head"]
             )
             parts.append(
@@ -114,7 +119,11 @@ class Metrics(Artifact):
         """
         clean: dict[str, float] = {}
         for key, number in value.items():
-            if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+            if (
+                isinstance(number, bool)
+                or not isinstance(number, int | float)
+                or not math.isfinite(number)
+            ):
                 raise DataError(f"metric {key!r} must be a finite number, got {number!r}")
             clean[str(key)] = float(number)
         self.path.mkdir(parents=True, exist_ok=True)

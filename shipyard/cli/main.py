@@ -40,6 +40,6 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         sys.exit(130)
-    except Exception as error:  # noqa: BLE001 - the last resort: report the bug
+    except Exception as error:
         print_internal_error(error)
         sys.exit(EXIT_INTERNAL)

@@ -41,5 +41,6 @@ def print_internal_error(error: BaseException) -> None:
     """Print an unexpected exception: it is a bug in Shipyard."""
     sys.stderr.write("".join(traceback.format_exception(error)))
     sys.stderr.write(
-        "Internal error: please report it, with the traceback above, to the Shipyard issue tracker.\n"
+        "Internal error: please report it, with the traceback above, "
+        "to the Shipyard issue tracker.\n"
     )

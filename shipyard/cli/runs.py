@@ -79,7 +79,9 @@ def show_command(
     out = console()
     duration = "" if run["duration_s"] is None else f" in {run['duration_s']:.2f} s"
     style = STATE_STYLES.get(run["state"], "")
-    out.print(f"Run [bold]{run['id']}[/] of {run['pipeline']}: [{style}]{run['state']}[/]{duration}")
+    out.print(
+        f"Run [bold]{run['id']}[/] of {run['pipeline']}: [{style}]{run['state']}[/]{duration}"
+    )
     table = Table()
     for column in ("execution", "node", "component", "state", "time", "outputs"):
         table.add_column(column)

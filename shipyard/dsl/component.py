@@ -12,7 +12,6 @@ import inspect
 import marshal
 import types
 import typing
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, update_wrapper
 from typing import TYPE_CHECKING, Annotated, Any, Generic, ParamSpec, TypeVar, overload
@@ -23,6 +22,8 @@ from shipyard.dsl.parameters import matches, unsupported_reason
 from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from shipyard.dsl.node import Node
 
 P = ParamSpec("P")
@@ -107,7 +108,7 @@ class Component(Generic[P]):
         except (OSError, TypeError):
             digest.update(marshal.dumps(self.fn.__code__))
         if self.fn.__module__.startswith("shipyard."):
-            from shipyard import __version__
+            from shipyard._version import __version__
 
             digest.update(__version__.encode())
         return digest.hexdigest()
@@ -148,7 +149,7 @@ def component(
 
     Example:
         >>> @component
-        ... def count_rows(examples: Examples, metrics: Out[Metrics], *, split: str = "train") -> None:
+        ... def count_rows(examples: Examples, metrics: Out[Metrics], *, split: str = "a") -> None:
         ...     metrics.save({"rows": examples.read(split).num_rows})
     """
 
@@ -165,7 +166,7 @@ def _read_signature(
     problems: list[str] = []
     try:
         hints = typing.get_type_hints(fn, include_extras=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to evaluate hints is the user's
+    except Exception as exc:
         raise DefinitionError(
             f"Invalid component {comp.name!r} ({comp.location}): cannot evaluate its type "
             f"hints: {exc}. Import every type the signature names."
@@ -203,7 +204,9 @@ def _read_signature(
         if reason is not None:
             problems.append(f"parameter {where} has an unsupported type: {reason}.")
         elif param.default is not param.empty and not matches(hint, param.default):
-            problems.append(f"the default of parameter {where} ({param.default!r}) is not of its type.")
+            problems.append(
+                f"the default of parameter {where} ({param.default!r}) is not of its type."
+            )
         parameters[param.name] = ParameterSpec(param.name, hint, param.default)
     returns = hints.get("return", None)
     if returns is not None and returns is not type(None):

@@ -12,13 +12,15 @@ import inspect
 import json
 import sys
 import traceback
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.dsl.parameters import describe, matches, parameter_message
 from shipyard.dsl.pipeline import Pipeline
 from shipyard.errors import DefinitionError, InvalidParameterError, NotFoundError, ShipyardError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 
 def load_pipeline(
@@ -54,8 +56,9 @@ def load_pipeline(
         found = ", ".join(candidates) or "none"
         raise NotFoundError(
             f"{path}: expected one Pipeline or one function returning a Pipeline, found {found}.",
-            hint="Pick one with --pipeline NAME." if candidates else
-            "Define `pipeline = Pipeline(...)` or `def my_pipeline() -> Pipeline:`.",
+            hint="Pick one with --pipeline NAME."
+            if candidates
+            else "Define `pipeline = Pipeline(...)` or `def my_pipeline() -> Pipeline:`.",
         )
     if isinstance(chosen, Pipeline):
         if params:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,8 @@ from shipyard.dsl.parameters import describe, has_path, matches, parameter_messa
 from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
     from shipyard.artifacts import Artifact
     from shipyard.dsl.component import Component
 
@@ -155,8 +156,7 @@ class Node:
         for port, spec in comp.inputs.items():
             if port not in kwargs and not spec.optional:
                 self._problem(
-                    f"{comp.name}() is missing its required input {port!r} "
-                    f"({spec.type.type_name})."
+                    f"{comp.name}() is missing its required input {port!r} ({spec.type.type_name})."
                 )
         for name, param in comp.parameters.items():
             if name in kwargs:

@@ -105,19 +105,25 @@ def has_path(annotation: Any) -> bool:
     return any(has_path(a) for a in typing.get_args(annotation) if a is not Ellipsis)
 
 
-def invalid_parameter(component: str, name: str, expected: str, value: Any) -> InvalidParameterError:
+def invalid_parameter(
+    component: str, name: str, expected: str, value: Any
+) -> InvalidParameterError:
     """Build the one error every invalid parameter value gets.
 
     Example:
         >>> invalid_parameter("ingest", "max_rows", "an int >= 1", 0)
-        InvalidParameterError("The 'max_rows' parameter of ingest must be an int >= 1. Got 0 instead.")
+        InvalidParameterError("The 'max_rows' parameter of ingest must be an int >= 1. Got 0 ...")
     """
     return InvalidParameterError(parameter_message(component, name, expected, value))
 
 
 def parameter_message(component: str, name: str, expected: str, value: Any) -> str:
     """Return the message of `invalid_parameter`."""
-    shown = repr(value) if isinstance(value, str | int | float | bool | None) else f"a {type(value).__name__}"
+    shown = (
+        repr(value)
+        if isinstance(value, str | int | float | bool | None)
+        else f"a {type(value).__name__}"
+    )
     if isinstance(value, str):
         shown = f"{value!r} (a str)"
     return f"The {name!r} parameter of {component} must be {expected}. Got {shown} instead."

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from shipyard.dsl.location import caller_location
 from shipyard.dsl.node import NAME_PATTERN, Node, Problem
 from shipyard.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class Pipeline:
@@ -98,8 +101,10 @@ def _name_problems(nodes: list[Node]) -> list[Problem]:
         by_name.setdefault(node.name, []).append(node)
         if not NAME_PATTERN.match(node.name):
             problems.append(
-                Problem(node.location, f"node name {node.name!r} may hold only letters, digits, "
-                "'_', '-' and '.'.")
+                Problem(
+                    node.location,
+                    f"node name {node.name!r} may hold only letters, digits, '_', '-' and '.'.",
+                )
             )
     for name, same in by_name.items():
         if len(same) > 1:
@@ -154,6 +159,7 @@ def _definition_error(pipeline: str, problems: list[Problem]) -> DefinitionError
         )
     listed = "\n".join(f"  {problem}" for problem in problems)
     return DefinitionError(
-        f"Invalid pipeline definition: {len(problems)} problems in pipeline {pipeline!r}:\n{listed}",
+        f"Invalid pipeline definition: {len(problems)} problems in pipeline "
+        f"{pipeline!r}:\n{listed}",
         problems=[str(p) for p in problems],
     )

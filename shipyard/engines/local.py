@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from shipyard.engines.protocol import TaskResult, TaskSpec
 from shipyard.engines.task import execute_task
+
+if TYPE_CHECKING:
+    from shipyard.engines.protocol import TaskResult, TaskSpec
 
 
 class LocalEngine:

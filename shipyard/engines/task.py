@@ -23,7 +23,7 @@ def execute_task(task: TaskSpec) -> TaskResult:
         component.fn(**kwargs)
         for artifact in task.outputs.values():
             artifact.fingerprint = fingerprint_path(artifact.path)
-    except Exception as exc:  # noqa: BLE001 - the user-code error boundary
+    except Exception as exc:
         return TaskResult(
             task.node, time.perf_counter() - started, error=component_failed(task, exc)
         )
@@ -38,8 +38,7 @@ def component_failed(task: TaskSpec, exc: BaseException) -> ComponentFailed:
         tb = tb.tb_next
     lines = traceback.format_exception(type(exc), exc, tb or exc.__traceback__)
     error = ComponentFailed(
-        f"node {task.node!r} (component {task.component.name}) raised "
-        f"{type(exc).__name__}: {exc}",
+        f"node {task.node!r} (component {task.component.name}) raised {type(exc).__name__}: {exc}",
         node=task.node,
         user_traceback="".join(lines),
     )

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.dsl import Node, Pipeline, load_pipeline
 from shipyard.engines import Engine, open_engine
-from shipyard.runners.hooks import RunHook
 from shipyard.runners.local import LocalRunner
 from shipyard.runners.project import Project
-from shipyard.runners.results import Run
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from shipyard.runners.hooks import RunHook
+    from shipyard.runners.results import Run
 
 INTERACTIVE_PIPELINE = "interactive"
 
@@ -57,7 +60,9 @@ def run(
         from shipyard.runners.display import RichDisplay
 
         all_hooks.append(RichDisplay())
-    runner_engine = open_engine(engine, max_workers=max_workers) if isinstance(engine, str) else engine
+    runner_engine = (
+        open_engine(engine, max_workers=max_workers) if isinstance(engine, str) else engine
+    )
     with Project.open(store=store, artifact_root=artifact_root) as project:
         try:
             runner = LocalRunner(

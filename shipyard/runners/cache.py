@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,8 @@ from shipyard.dsl.parameters import has_path
 from shipyard.io import fingerprint_path
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from shipyard.artifacts import Artifact
     from shipyard.dsl import Node
 

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 DEFAULT_KEEP_RUNS = 10
 
 
-def collect_garbage(project: Project, *, keep_runs: int = DEFAULT_KEEP_RUNS, dry_run: bool = False) -> dict[str, Any]:
+def collect_garbage(
+    project: Project, *, keep_runs: int = DEFAULT_KEEP_RUNS, dry_run: bool = False
+) -> dict[str, Any]:
     """Delete artifacts that none of the newest `keep_runs` runs of each pipeline read or wrote.
 
     Deleted artifacts keep their records (state "deleted"), so lineage stays complete. Files

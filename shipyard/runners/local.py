@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from shipyard.io import ArtifactStorage
     from shipyard.runners.hooks import RunHook
     from shipyard.store import ArtifactRecord, MetadataStore
+    from shipyard.store.records import RunState
 
 
 @dataclass
@@ -115,7 +116,8 @@ class LocalRunner:
             raise
         finally:
             self.storage.discard_run_staging(record.id)
-        state = "complete" if all(n.state in DONE_STATES for n in execution.nodes.values()) else "failed"
+        done = all(n.state in DONE_STATES for n in execution.nodes.values())
+        state: RunState = "complete" if done else "failed"
         final = self.store.finish_run(record.id, state)
         result = Run(
             id=record.id,
@@ -247,7 +249,7 @@ class _Execution:
         if error is None:
             try:
                 outcome.outputs = self._publish(node, running.execution_id, result.outputs)
-            except Exception as exc:  # noqa: BLE001 - an unpublishable output fails the node
+            except Exception as exc:
                 task = TaskSpec(node.name, node.component, {}, result.outputs, node.parameters)
                 error = exc if isinstance(exc, ComponentFailed) else component_failed(task, exc)
         if error is not None:
@@ -322,7 +324,9 @@ def artifact_from_record(record: ArtifactRecord, storage: ArtifactStorage) -> Ar
     )
 
 
-def abandon_dead_runs(store: MetadataStore, storage: ArtifactStorage, *, pipeline: str | None) -> list[str]:
+def abandon_dead_runs(
+    store: MetadataStore, storage: ArtifactStorage, *, pipeline: str | None
+) -> list[str]:
     """Mark runs of this host whose process is gone (killed, crashed) as abandoned."""
     host = socket.gethostname()
     abandoned = []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.config import Settings, load_settings
 from shipyard.io import ArtifactStorage
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shipyard.store import MetadataStore
 
 

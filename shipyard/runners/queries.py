@@ -58,7 +58,9 @@ def artifact_summary(artifact: ArtifactRecord) -> dict[str, Any]:
     }
 
 
-def list_runs(project: Project, *, pipeline: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+def list_runs(
+    project: Project, *, pipeline: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
     """The newest runs, with their node counts by state."""
     return [run_summary(run) for run in project.store.list_runs(pipeline=pipeline, limit=limit)]
 
@@ -102,7 +104,9 @@ def show_artifact(project: Project, artifact_id: int) -> dict[str, Any]:
     }
 
 
-def lineage(project: Project, artifact_id: int, *, depth: int = DEFAULT_LINEAGE_DEPTH) -> dict[str, Any]:
+def lineage(
+    project: Project, artifact_id: int, *, depth: int = DEFAULT_LINEAGE_DEPTH
+) -> dict[str, Any]:
     """The upstream and downstream graph of an artifact, as nested trees.
 
     Upstream follows the execution that produced an artifact to its inputs; downstream follows
@@ -132,7 +136,9 @@ def _producer_and_consumers(
     return producer, consumers
 
 
-def _upstream(project: Project, artifact_id: int, depth: int, seen: set[int]) -> dict[str, Any] | None:
+def _upstream(
+    project: Project, artifact_id: int, depth: int, seen: set[int]
+) -> dict[str, Any] | None:
     producer, _ = _producer_and_consumers(project, artifact_id)
     if producer is None or depth <= 0 or producer.id in seen:
         return None
@@ -150,7 +156,9 @@ def _upstream(project: Project, artifact_id: int, depth: int, seen: set[int]) ->
     return {"execution": execution_summary(producer), "inputs": inputs}
 
 
-def _downstream(project: Project, artifact_id: int, depth: int, seen: set[int]) -> list[dict[str, Any]]:
+def _downstream(
+    project: Project, artifact_id: int, depth: int, seen: set[int]
+) -> list[dict[str, Any]]:
     if depth <= 0:
         return []
     _, consumers = _producer_and_consumers(project, artifact_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from shipyard.store.records import (
         JSON,
         ArtifactRecord,
@@ -47,7 +48,9 @@ class MetadataStore(Protocol):
         """Return a run by its id, or by a prefix that matches exactly one run."""
         ...
 
-    def list_runs(self, *, pipeline: str | None = None, limit: int | None = None) -> list[RunRecord]:
+    def list_runs(
+        self, *, pipeline: str | None = None, limit: int | None = None
+    ) -> list[RunRecord]:
         """Return runs, newest first."""
         ...
 
@@ -96,7 +99,9 @@ class MetadataStore(Protocol):
         """Register an already-finished execution ("cached" or "skipped") with its events."""
         ...
 
-    def find_cached(self, cache_key: str) -> tuple[ExecutionRecord, dict[str, ArtifactRecord]] | None:
+    def find_cached(
+        self, cache_key: str
+    ) -> tuple[ExecutionRecord, dict[str, ArtifactRecord]] | None:
         """Return the newest complete execution with `cache_key` whose outputs are all live."""
         ...
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 ArtifactState = Literal["live", "deleted"]
 ExecutionState = Literal["running", "complete", "cached", "failed", "skipped", "abandoned"]

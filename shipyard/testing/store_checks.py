@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from shipyard.errors import NotFoundError
 from shipyard.store.protocol import MetadataStore
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from shipyard.store.records import JSON, ExecutionRecord, RunRecord
 
 __all__ = ["check_store"]
+
+T = TypeVar("T")
 
 RUN_ID = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-[0-9a-f]{4}")
 _MISSING_ID = 2_147_483_000  # an id no test store reaches, within a 32-bit integer column
@@ -109,7 +111,8 @@ def check_run_prefix_lookup(store: MetadataStore) -> None:
         for n in range(1, len(first.id) + 1)
         if not any(other.startswith(first.id[:n]) for other in others)
     )
-    _expect_equal(store.get_run(first.id[:length]).id, first.id, "get_run(unique prefix).id")
+    found = _expect_found(lambda: store.get_run(first.id[:length]), "get_run(unique prefix)")
+    _expect_equal(found.id, first.id, "get_run(unique prefix).id")
     pairs = enumerate(zip(first.id, second.id, strict=False))
     common = first.id[: next((i for i, (a, b) in pairs if a != b), len(first.id))]
     _expect_raises(NotFoundError, lambda: store.get_run(common), f"get_run({common!r}), ambiguous")
@@ -182,6 +185,7 @@ def check_execution_lifecycle(store: MetadataStore) -> None:
         _expect_equal(store.get_artifact(artifact.id), artifact, "get_artifact(id)")
     done = store.get_execution(producer.id)
     _expect_equal(done.state, "complete", "get_execution(id).state after complete_execution")
+    _expect_utc(done.ended_at, "ended_at of a complete execution")
     _expect(
         done.ended_at is not None and done.ended_at >= done.started_at,
         "a complete execution needs an ended_at not before its started_at",
@@ -534,7 +538,16 @@ def _expect_raises(error: type[Exception], call: Callable[[], object], what: str
         result = call()
     except error:
         return
+    except Exception as exc:
+        raise AssertionError(f"{what} must raise {error.__name__}; it raised {exc!r}") from exc
     _fail(f"{what} must raise {error.__name__}; it returned {result!r}")
+
+
+def _expect_found(call: Callable[[], T], what: str) -> T:
+    try:
+        return call()
+    except NotFoundError as exc:
+        raise AssertionError(f"{what} must find what it was asked for; it raised {exc!r}") from exc
 
 
 def _expect_utc(value: datetime | None, what: str) -> None:

@@ -20,7 +20,12 @@ def shipyard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env["COLUMNS"] = "200"
     return subprocess.run(
         [sys.executable, "-m", "shipyard", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -42,12 +47,16 @@ def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
     table = shipyard(tmp_path, "runs").stdout
     assert run["id"] in table and "penguins" in table
 
-    shown = json.loads(shipyard(tmp_path, "runs", "show", run["id"][:16] if False else run["id"], "--json").stdout)
+    shown = json.loads(
+        shipyard(tmp_path, "runs", "show", run["id"][:16] if False else run["id"], "--json").stdout
+    )
     assert [e["node"] for e in shown["executions"]] == ["load_csv", "summarize", "check_balance"]
     examples_id = run["nodes"]["load_csv"]["outputs"]["examples"]["id"]
     summary_id = run["nodes"]["summarize"]["outputs"]["summary"]["id"]
 
-    artifact = json.loads(shipyard(tmp_path, "artifacts", "show", str(examples_id), "--json").stdout)
+    artifact = json.loads(
+        shipyard(tmp_path, "artifacts", "show", str(examples_id), "--json").stdout
+    )
     assert artifact["type"] == "Examples"
     assert set(artifact["preview"]["splits"]) == {"train", "eval"}
     rows = {s: v["rows"] for s, v in artifact["preview"]["splits"].items()}
@@ -76,7 +85,12 @@ def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
     assert not Path(artifact["uri"]).exists()
     after = json.loads(shipyard(tmp_path, "artifacts", "show", str(examples_id), "--json").stdout)
     assert after["state"] == "deleted" and after["preview"] is None
-    assert json.loads(shipyard(tmp_path, "gc", "--keep-runs", "1", "--json").stdout)["deleted_artifacts"] == []
+    assert (
+        json.loads(shipyard(tmp_path, "gc", "--keep-runs", "1", "--json").stdout)[
+            "deleted_artifacts"
+        ]
+        == []
+    )
 
 
 def test_failing_pipeline_exits_non_zero_with_traceback_and_hint(tmp_path: Path) -> None:
@@ -91,7 +105,7 @@ def test_failing_pipeline_exits_non_zero_with_traceback_and_hint(tmp_path: Path)
     result = shipyard(tmp_path, "run", "bad.py")
     assert result.returncode == 1
     assert "explode failed" in result.stderr
-    assert "bad.py\", line 6, in explode" in result.stderr
+    assert 'bad.py", line 6, in explode' in result.stderr
     assert "no such column: fare" in result.stderr
     assert "resume with: shipyard run bad.py" in result.stderr
     assert "shipyard/runners" not in result.stderr
@@ -126,10 +140,13 @@ def test_unknown_run_and_artifact_are_clear_errors(tmp_path: Path) -> None:
 def test_help_imports_no_heavy_library() -> None:
     code = (
         "import sys, shipyard.cli.main as m\n"
-        "heavy = [n for n in ('sqlalchemy', 'pyarrow', 'fsspec', 'rich.live', 'polars') if n in sys.modules]\n"
+        "names = ('sqlalchemy', 'pyarrow', 'fsspec', 'rich.live', 'polars')\n"
+        "heavy = [n for n in names if n in sys.modules]\n"
         "print(heavy)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
     helped = shipyard(Path.cwd(), "--help")
     assert helped.returncode == 0 and "runs" in helped.stdout and "lineage" in helped.stdout

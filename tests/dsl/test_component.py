@@ -58,8 +58,13 @@ def test_every_declaration_problem_is_reported_at_once() -> None:
     message = str(info.value)
     assert "Invalid component 'bad'" in message
     assert "test_component.py" in message
-    for expected in ("'x' must be keyword-only", "*args", "'y' has an unsupported type",
-                     "output 'out' must not have a default", "returns None"):
+    for expected in (
+        "'x' must be keyword-only",
+        "*args",
+        "'y' has an unsupported type",
+        "output 'out' must not have a default",
+        "returns None",
+    ):
         assert expected in message
     assert len(info.value.problems) == 6
 

@@ -7,7 +7,7 @@ import pytest
 from shipyard.dsl import load_pipeline, parse_param
 from shipyard.errors import DefinitionError, InvalidParameterError, NotFoundError
 
-PIPELINE = '''
+PIPELINE = """
 from shipyard import Out, Pipeline, component
 from shipyard.artifacts import Metrics
 
@@ -17,7 +17,7 @@ def make(out: Out[Metrics], *, value: float = 1.0) -> None:
 
 def first(value: float = 2.0) -> Pipeline:
     return Pipeline("first", nodes=[make(value=value)])
-'''
+"""
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -71,13 +71,15 @@ def test_cycles_are_detected() -> None:
     c = stats(examples=a.outputs.examples).with_options(name="other")
     b.after(c)
     c.after(b)
-    with pytest.raises(DefinitionError, match="cycle: (stats -> other -> stats|other -> stats -> other)"):
+    with pytest.raises(
+        DefinitionError, match=r"cycle: (stats -> other -> stats|other -> stats -> other)"
+    ):
         Pipeline("p", nodes=[b])
 
 
 def test_unknown_output_fails_immediately_with_suggestion() -> None:
     a = load(source="d.csv")
-    with pytest.raises(DefinitionError, match="no output 'exampels'.*Did you mean 'examples'"):
+    with pytest.raises(DefinitionError, match=r"no output 'exampels'.*Did you mean 'examples'"):
         a.outputs.exampels  # noqa: B018
 
 

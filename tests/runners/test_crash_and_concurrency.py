@@ -11,7 +11,7 @@ import pytest
 
 from shipyard.runners import Project
 
-PIPELINE = '''
+PIPELINE = """
 import os, signal, time
 from shipyard import Out, Pipeline, component
 from shipyard.artifacts import Metrics
@@ -30,7 +30,7 @@ def slow(inp: Metrics, out: Out[Metrics], *, seconds: float = 0.0) -> None:
 
 def build(name: str = "crashy", seconds: float = 0.0) -> Pipeline:
     return Pipeline(name, nodes=[slow(inp=source().outputs.out, seconds=seconds)])
-'''
+"""
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,11 @@ def shipyard_run(cwd: Path, *args: str, crash: bool = False) -> subprocess.Popen
         env["CRASH_NOW"] = "1"
     return subprocess.Popen(
         [sys.executable, "-m", "shipyard", "run", "pipeline.py", *args],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

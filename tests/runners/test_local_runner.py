@@ -30,7 +30,7 @@ def test_runs_nodes_in_order_and_records_outputs(workspace: Workspace) -> None:
     assert [n.state for n in result.nodes.values()] == ["complete"] * 4
     with workspace.project() as project:
         executions = project.store.list_executions(result.id)
-        assert [e.node for e in executions][0] == "source"
+        assert executions[0].node == "source"
         assert [e.node for e in executions][-1] == "add"
         artifact = result["add"].outputs["out"]
         record = project.store.get_artifact(artifact.id)
@@ -96,7 +96,10 @@ def test_editing_a_source_file_invalidates_the_cache(workspace: Workspace) -> No
     data = workspace.root / "data.txt"
     data.write_text("one")
     workspace.run(Pipeline("files", nodes=[read_file(path=str(data))]))
-    assert workspace.run(Pipeline("files", nodes=[read_file(path=str(data))]))["read_file"].state == "cached"
+    assert (
+        workspace.run(Pipeline("files", nodes=[read_file(path=str(data))]))["read_file"].state
+        == "cached"
+    )
     data.write_text("two")
     result = workspace.run(Pipeline("files", nodes=[read_file(path=str(data))]))
     assert result["read_file"].state == "complete"
@@ -111,8 +114,12 @@ def test_failure_skips_downstream_and_keeps_the_user_traceback(workspace: Worksp
     result = workspace.run(Pipeline("failing", nodes=[after, independent]))
     assert not result.ok and result.state == "failed"
     states = {n.name: n.state for n in result.nodes.values()}
-    assert states == {"source": "complete", "fail": "failed", "double": "skipped",
-                      "independent": "complete"}
+    assert states == {
+        "source": "complete",
+        "fail": "failed",
+        "double": "skipped",
+        "independent": "complete",
+    }
     error = result["fail"].error
     assert error is not None and isinstance(error.__cause__, ValueError)
     assert "components.py" in error.user_traceback and "bad row 7" in error.user_traceback
@@ -121,7 +128,9 @@ def test_failure_skips_downstream_and_keeps_the_user_traceback(workspace: Worksp
         run = project.store.get_run(result.id)
         assert run.state == "failed"
         executions = {e.node: e for e in project.store.list_executions(result.id)}
-        assert executions["fail"].state == "failed" and "bad row 7" in (executions["fail"].error or "")
+        assert executions["fail"].state == "failed" and "bad row 7" in (
+            executions["fail"].error or ""
+        )
         assert executions["double"].state == "skipped"
         names = {a.name.split("/")[2] for a in project.store.list_artifacts(run_id=result.id)}
         assert "fail" not in names  # the half-written output was never registered
@@ -146,7 +155,10 @@ def test_failure_while_publishing_registers_nothing_and_next_run_resumes(
         assert len(project.store.list_artifacts(run_id=result.id)) == 1
     monkeypatch.setattr(ArtifactStorage, "publish", original)
     resumed = workspace.run(Pipeline("publish", nodes=[double(inp=source().outputs.out)]))
-    assert {n.name: n.state for n in resumed.nodes.values()} == {"source": "cached", "double": "complete"}
+    assert {n.name: n.state for n in resumed.nodes.values()} == {
+        "source": "cached",
+        "double": "complete",
+    }
 
 
 def test_store_failure_after_publish_leaves_no_registered_artifact(
@@ -191,13 +203,18 @@ def test_single_node_runs_interactively_and_displays_itself(workspace: Workspace
     assert "double" in result._repr_html_()
 
 
-def test_pipeline_shapes_on_every_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        store_url: str) -> None:
+def test_pipeline_shapes_on_every_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     space = Workspace(tmp_path, store_url)
     single = Pipeline("single", nodes=[source()])
-    chain = Pipeline("chain", nodes=[double(inp=double(inp=source().outputs.out).outputs.out
-                                            ).with_options(name="second")])
+    chain = Pipeline(
+        "chain",
+        nodes=[
+            double(inp=double(inp=source().outputs.out).outputs.out).with_options(name="second")
+        ],
+    )
     for pipeline in (single, chain, diamond()):
         first = space.run(pipeline)
         assert first.ok, first.failed

@@ -1,0 +1,54 @@
+"""Fixtures for the whole suite: fresh metadata store databases on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from shipyard.testing.postgres import INSTALL_HINT, find_postgres_bindir, running_postgres
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL server started once for the session.
+
+    Skips when PostgreSQL is not installed, unless the `CI` environment variable is set:
+    CI must run the PostgreSQL tests, so there it is an error.
+    """
+    if find_postgres_bindir() is None:
+        message = f"PostgreSQL server binaries not found. {INSTALL_HINT}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (CI is set, so PostgreSQL tests may not be skipped)")
+        pytest.skip(message)
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    server: str = request.getfixturevalue("postgres_url")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            fast_copy = conn.dialect.server_version_info >= (15,)
+            strategy = " STRATEGY = FILE_COPY" if fast_copy else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{strategy}'))
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

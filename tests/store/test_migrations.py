@@ -1,0 +1,172 @@
+"""Schema migrations: fresh stores, upgrades, failed steps, newer stores, idempotent opens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    func,
+    inspect,
+    select,
+)
+
+from shipyard.errors import StoreError
+from shipyard.store.sql import SqlStore, tables
+from shipyard.store.sql.migrations import (
+    LATEST_VERSION,
+    MIGRATIONS,
+    Migration,
+    migrate,
+    schema_migrations,
+    schema_version,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import Connection, Engine
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    """A plain engine on the test database, to look at it from outside the store."""
+    created = create_engine(store_url)
+    yield created
+    created.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlStore]:
+    opened = SqlStore(store_url)
+    yield opened
+    opened.close()
+
+
+def _writer(store: SqlStore) -> Engine:
+    """The store's own write engine: on SQLite, its transactions make DDL transactional."""
+    return store._writer
+
+
+def _version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return schema_version(conn)
+
+
+def _add_runs_note(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE contexts ADD COLUMN note VARCHAR(200)")
+
+
+def test_a_fresh_store_is_at_the_latest_version(store_url: str, engine: Engine) -> None:
+    assert _version(engine) == 0
+    SqlStore(store_url).close()
+    assert _version(engine) == LATEST_VERSION
+    with engine.connect() as conn:
+        applied = conn.execute(select(schema_migrations.c.version)).scalars().all()
+    assert applied == [step.version for step in MIGRATIONS]
+
+
+def test_migrating_from_scratch_builds_the_schema_tables_py_declares(
+    store_url: str, engine: Engine
+) -> None:
+    SqlStore(store_url).close()
+    inspector = inspect(engine)
+    for table in tables.metadata.sorted_tables:
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        assert columns == set(table.columns.keys()), table.name
+        indexes = {
+            index["name"]
+            for index in inspector.get_indexes(table.name)
+            if not index.get("duplicates_constraint")  # PostgreSQL lists unique constraints too
+        }
+        assert indexes == {index.name for index in table.indexes}, table.name
+        uniques = {
+            constraint["name"] for constraint in inspector.get_unique_constraints(table.name)
+        }
+        declared = {c.name for c in table.constraints if isinstance(c, UniqueConstraint)}
+        assert uniques == declared, table.name
+    assert set(inspector.get_table_names()) == {
+        *tables.metadata.tables,
+        schema_migrations.name,
+    }
+
+
+def test_opening_twice_is_idempotent(store_url: str, engine: Engine) -> None:
+    first = SqlStore(store_url)
+    run = first.create_run("taxi")
+    first.close()
+    second = SqlStore(store_url)
+    try:
+        assert second.get_run(run.id) == run
+    finally:
+        second.close()
+    with engine.connect() as conn:
+        rows = conn.scalar(select(func.count()).select_from(schema_migrations))
+    assert rows == len(MIGRATIONS)
+
+
+def test_an_older_store_is_upgraded_in_order(store: SqlStore, engine: Engine) -> None:
+    applied: list[int] = []
+
+    def step(version: int) -> Migration:
+        def upgrade(conn: Connection) -> None:
+            applied.append(version)
+            if version == 2:
+                _add_runs_note(conn)
+            else:
+                Table(f"extra_{version}", MetaData(), Column("id", Integer)).create(conn)
+
+        return Migration(version, f"test step {version}", upgrade)
+
+    # `store` was written by a Shipyard that knew version 1; a newer one knows 3.
+    newer = (*MIGRATIONS, step(2), step(3))
+    assert migrate(_writer(store), newer) == 3
+    assert migrate(_writer(store), newer) == 3  # already there: nothing runs twice
+    assert applied == [2, 3]
+    assert _version(engine) == 3
+    inspector = inspect(engine)
+    assert "note" in {column["name"] for column in inspector.get_columns("contexts")}
+    assert inspector.has_table("extra_3")
+
+
+def test_a_failing_step_leaves_the_store_at_its_old_version(
+    store: SqlStore, engine: Engine
+) -> None:
+    def broken(conn: Connection) -> None:
+        Table("half_done", MetaData(), Column("id", Integer)).create(conn)
+        conn.exec_driver_sql("ALTER TABLE no_such_table ADD COLUMN x INTEGER")
+
+    with pytest.raises(StoreError, match=r"schema version 2 \(broken step\) failed") as caught:
+        migrate(_writer(store), (*MIGRATIONS, Migration(2, "broken step", broken)))
+    assert f"unchanged at version {LATEST_VERSION}" in str(caught.value)
+    assert _version(engine) == LATEST_VERSION
+    assert not inspect(engine).has_table("half_done")
+
+
+def test_a_newer_store_asks_to_upgrade_shipyard(
+    store_url: str, store: SqlStore, engine: Engine
+) -> None:
+    future = Migration(LATEST_VERSION + 1, "from the future", _add_runs_note)
+    migrate(_writer(store), (*MIGRATIONS, future))
+    with pytest.raises(StoreError) as caught:
+        SqlStore(store_url)
+    message = str(caught.value)
+    assert (
+        f"store schema version {LATEST_VERSION + 1} is newer than this Shipyard "
+        f"(knows {LATEST_VERSION}); upgrade shipyard"
+    ) in message
+    assert "pip install --upgrade shipyard" in message
+    assert _version(engine) == LATEST_VERSION + 1
+
+
+def test_migration_versions_must_be_consecutive(engine: Engine) -> None:
+    gap = (*MIGRATIONS, Migration(LATEST_VERSION + 2, "skips one", _add_runs_note))
+    with pytest.raises(StoreError, match="must be 1, 2, 3"):
+        migrate(engine, gap)
+    assert _version(engine) == 0
