@@ -19,7 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/ruff check shipyard tests benchmarks examples
+	$(BIN)/ruff check shipyard tests benchmarks examples docs
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
