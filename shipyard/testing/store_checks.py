@@ -24,7 +24,7 @@ from shipyard.store.protocol import MetadataStore
 from shipyard.store.records import ArtifactRecord, Event, NewArtifact
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from shipyard.store.records import JSON, ExecutionRecord, RunRecord
 
@@ -85,7 +85,7 @@ def check_run_lifecycle(store: MetadataStore) -> None:
     _expect_same_run(store.get_run(run.id), run, "get_run(id)")
 
     finished = store.finish_run(run.id, "failed")
-    _expect_equal((finished.id, finished.state), (run.id, "failed"), "finish_run(...)")
+    _expect_fields(finished, {"id": run.id, "state": "failed"}, "finish_run(...)")
     _expect_utc(finished.ended_at, "finish_run(...).ended_at")
     _expect(
         finished.ended_at is not None and finished.ended_at >= run.started_at,
@@ -124,7 +124,11 @@ def check_list_runs(store: MetadataStore) -> None:
     pipeline = _unique("pipeline")
     created = [store.create_run(pipeline).id for _ in range(3)]
     newest_first = created[::-1]
-    _expect_equal([r.id for r in store.list_runs(pipeline=pipeline)], newest_first, "list_runs")
+    _expect_equal(
+        [r.id for r in store.list_runs(pipeline=pipeline)],
+        newest_first,
+        "list_runs(pipeline=...), newest first",
+    )
     _expect_equal(
         [r.id for r in store.list_runs(pipeline=pipeline, limit=2)],
         newest_first[:2],
@@ -142,22 +146,15 @@ def check_execution_lifecycle(store: MetadataStore) -> None:
     producer = store.start_execution(
         run.id, node="ingest", component="ingest", parameters=_PARAMETERS, cache_key=key, inputs={}
     )
-    _expect_equal(
-        (
-            producer.run_id,
-            producer.pipeline,
-            producer.node,
-            producer.component,
-            producer.parameters,
-            producer.cache_key,
-            producer.state,
-            producer.ended_at,
-            producer.error,
-            producer.cached_from,
-        ),
-        (run.id, run.pipeline, "ingest", "ingest", _PARAMETERS, key, "running", None, None, None),
-        "start_execution(...) fields",
-    )
+    expected: dict[str, object] = {"run_id": run.id, "pipeline": run.pipeline, "node": "ingest"}
+    expected |= {
+        "component": "ingest",
+        "parameters": _PARAMETERS,
+        "cache_key": key,
+        "state": "running",
+    }
+    expected |= {"ended_at": None, "error": None, "cached_from": None}
+    _expect_fields(producer, expected, "start_execution(...)")
     _expect_utc(producer.started_at, "start_execution(...).started_at")
     _expect_equal(store.get_execution(producer.id), producer, "get_execution(id) while running")
 
@@ -168,19 +165,8 @@ def check_execution_lifecycle(store: MetadataStore) -> None:
     outputs = store.complete_execution(producer.id, news)
     _expect_equal(sorted(outputs), ["examples", "report"], "ports of complete_execution(...)")
     for port, artifact in outputs.items():
-        new = news[port]
-        _expect_equal(
-            (
-                artifact.type_name,
-                artifact.uri,
-                artifact.name,
-                artifact.fingerprint,
-                artifact.properties,
-                artifact.state,
-            ),
-            (new.type_name, new.uri, new.name, new.fingerprint, new.properties, "live"),
-            f"the {port!r} artifact registered by complete_execution",
-        )
+        expected = {**vars(news[port]), "state": "live"}
+        _expect_fields(artifact, expected, f"the {port!r} output of complete_execution(...)")
         _expect_utc(artifact.created_at, "ArtifactRecord.created_at")
         _expect_equal(store.get_artifact(artifact.id), artifact, "get_artifact(id)")
     done = store.get_execution(producer.id)
@@ -202,7 +188,7 @@ def check_execution_lifecycle(store: MetadataStore) -> None:
     )
     store.fail_execution(consumer.id, "ValueError: boom")
     failed = store.get_execution(consumer.id)
-    _expect_equal((failed.state, failed.error), ("failed", "ValueError: boom"), "failed execution")
+    _expect_fields(failed, {"state": "failed", "error": "ValueError: boom"}, "failed execution")
     _expect_utc(failed.ended_at, "ended_at of a failed execution")
 
     _expect_equal(
@@ -276,11 +262,8 @@ def check_find_cached(store: MetadataStore) -> None:
         outputs={port: a.id for port, a in outputs.items()},
         cached_from=producer.id,
     )
-    _expect_equal(
-        (cached.state, cached.cached_from, cached.run_id, cached.cache_key),
-        ("cached", producer.id, rerun.id, key),
-        "record_execution(...) fields",
-    )
+    expected = {"state": "cached", "cached_from": producer.id, "run_id": rerun.id}
+    _expect_fields(cached, {**expected, "cache_key": key}, "record_execution(...)")
     _expect_utc(cached.ended_at, "ended_at of a recorded execution")
     _expect_equal(store.get_execution(cached.id), cached, "get_execution(recorded id)")
     _expect_equal(
@@ -310,11 +293,9 @@ def check_record_skipped(store: MetadataStore) -> None:
         outputs={},
         error="upstream node 'train' failed",
     )
-    _expect_equal(
-        (skipped.state, skipped.error, skipped.cached_from, skipped.parameters),
-        ("skipped", "upstream node 'train' failed", None, {"to": "prod"}),
-        "record_execution(state='skipped') fields",
-    )
+    expected: dict[str, object] = {"state": "skipped", "error": "upstream node 'train' failed"}
+    expected |= {"cached_from": None, "parameters": {"to": "prod"}}
+    _expect_fields(skipped, expected, "record_execution(state='skipped')")
     _expect_equal(store.list_executions(run.id), [skipped], "list_executions(run)")
     _expect_equal(store.events_of_execution(skipped.id), [], "events of a skipped execution")
 
@@ -531,6 +512,14 @@ def _expect(condition: bool, message: str) -> None:
 def _expect_equal(got: object, expected: object, what: str) -> None:
     if got != expected:
         _fail(f"{what}: expected {expected!r}, got {got!r}")
+
+
+def _expect_fields(record: object, expected: Mapping[str, object], what: str) -> None:
+    got = {name: getattr(record, name) for name in expected}
+    if got != expected:
+        wrong = {name: got[name] for name in expected if got[name] != expected[name]}
+        right = {name: expected[name] for name in wrong}
+        _fail(f"{what}: expected fields {right!r}, got {wrong!r}")
 
 
 def _expect_raises(error: type[Exception], call: Callable[[], object], what: str) -> None:

@@ -314,6 +314,20 @@ def test_parameters_and_properties_round_trip_as_json(store: SqlStore) -> None:
     assert store.get_execution(execution.id).parameters == parameters
 
 
+@pytest.mark.parametrize("value", [object(), float("nan")])
+def test_values_json_cannot_encode_are_invalid_parameters(store: SqlStore, value: object) -> None:
+    run = store.create_run("taxi")
+    with pytest.raises(InvalidParameterError, match="JSON-serialisable") as caught:
+        store.start_execution(
+            run.id, node="n", component="c", parameters={"x": value}, cache_key="k", inputs={}
+        )
+    assert store.url in str(caught.value)
+    with pytest.raises(InvalidParameterError, match="JSON-serialisable"):
+        store.create_run("taxi", properties={"x": value})
+    assert store.list_executions(run.id) == []
+    assert [r.id for r in store.list_runs()] == [run.id]
+
+
 def test_executions_are_associated_with_their_run(store: SqlStore) -> None:
     from shipyard.store.sql.tables import associations, attributions
 

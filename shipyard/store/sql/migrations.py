@@ -99,7 +99,7 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int
     where = engine.url.render_as_string(hide_password=True)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            pass
+            conn.execute(select(func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
         current = schema_version(conn)
         if current > known:
             raise StoreError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from contextlib import contextmanager
@@ -11,7 +12,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, NoReturn
 
 from sqlalchemy import bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 
 from shipyard.errors import (
     ConfigError,
@@ -235,7 +243,7 @@ class SqlStore:
             ) from exc
 
     def __repr__(self) -> str:
-        return f"SqlStore({self._url!r})"
+        return f"{type(self).__name__}({self._url!r})"
 
     @property
     def url(self) -> str:
@@ -564,10 +572,18 @@ class SqlStore:
     def _translated_errors(self) -> Iterator[None]:
         try:
             yield
+        except InvalidParameterError as exc:  # raised by _dump_json inside the driver
+            raise InvalidParameterError(f"Cannot write to {self._url}: {exc}") from exc
+        except StatementError as exc:
+            if isinstance(exc.orig, InvalidParameterError):  # _dump_json, wrapped by SQLAlchemy
+                raise InvalidParameterError(f"Cannot write to {self._url}: {exc.orig}") from exc
+            raise self._failed(exc) from exc
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"The metadata store at {self._url} failed: {_reason(exc)}", hint=self._hint
-            ) from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: SQLAlchemyError) -> StoreError:
+        hint = self._hint if isinstance(exc, OperationalError | InterfaceError) else None
+        return StoreError(f"The metadata store at {self._url} failed: {_reason(exc)}", hint=hint)
 
     def _insert_execution(
         self,
@@ -696,25 +712,33 @@ def _create_engine(url: URL, masked: str) -> Engine:
     if url.get_backend_name() == "postgresql":
         args = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
         try:
-            return create_engine(url, connect_args=args)
+            return create_engine(url, connect_args=args, json_serializer=_dump_json)
         except ImportError as exc:
             raise PluginNotInstalled(
                 f"The store at {masked} needs the {url.get_driver_name()!r} PostgreSQL driver, "
                 f"which is not installed ({exc.name or exc}).",
                 hint='Install it with: pip install "shipyard[postgres]"',
             ) from exc
-    assert url.database is not None  # checked by _parse_url
     try:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(
             f"Cannot create the directory of the SQLite store {masked}: {exc}.",
             hint="Choose a path in a writable directory.",
         ) from exc
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, json_serializer=_dump_json)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+def _dump_json(value: Any) -> str:
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"{exc}. Parameters and properties must be JSON-serialisable."
+        ) from exc
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
