@@ -202,10 +202,7 @@ class _Execution:
                 producer, records = hit
                 record = self.store.record_execution(
                     self.run_id,
-                    node=node.name,
-                    component=node.component.name,
-                    parameters=node.parameters,
-                    cache_key=key,
+                    **_identity(node, key),
                     state="cached",
                     inputs=input_ids,
                     outputs={port: rec.id for port, rec in records.items()},
@@ -220,10 +217,7 @@ class _Execution:
                 return
         record = self.store.start_execution(
             self.run_id,
-            node=node.name,
-            component=node.component.name,
-            parameters=node.parameters,
-            cache_key=key,
+            **_identity(node, key),
             inputs=input_ids,
         )
         self.nodes[node.name].execution_id = record.id
@@ -286,10 +280,7 @@ class _Execution:
         failed_up = [up.name for up in node.upstream if self.nodes[up.name].state != "complete"]
         record = self.store.record_execution(
             self.run_id,
-            node=node.name,
-            component=node.component.name,
-            parameters=node.parameters,
-            cache_key="",
+            **_identity(node, ""),
             state="skipped",
             inputs={},
             outputs={},
@@ -339,6 +330,16 @@ def abandon_dead_runs(
             storage.discard_run_staging(run.id)
             abandoned.append(run.id)
     return abandoned
+
+
+def _identity(node: Node, key: str) -> dict[str, Any]:
+    """The fields every execution record of a node carries."""
+    return {
+        "node": node.name,
+        "component": node.component.name,
+        "parameters": node.parameters,
+        "cache_key": key,
+    }
 
 
 def _alive(pid: int) -> bool:

@@ -54,9 +54,7 @@ class RunRecord:
 
     @property
     def duration_s(self) -> float | None:
-        if self.ended_at is None:
-            return None
-        return (self.ended_at - self.started_at).total_seconds()
+        return _duration_s(self.started_at, self.ended_at)
 
 
 @dataclass(frozen=True)
@@ -78,9 +76,7 @@ class ExecutionRecord:
 
     @property
     def duration_s(self) -> float | None:
-        if self.ended_at is None:
-            return None
-        return (self.ended_at - self.started_at).total_seconds()
+        return _duration_s(self.started_at, self.ended_at)
 
 
 @dataclass(frozen=True)
@@ -91,3 +87,7 @@ class Event:
     execution_id: int
     kind: EventKind
     name: str
+
+
+def _duration_s(started_at: datetime, ended_at: datetime | None) -> float | None:
+    return None if ended_at is None else (ended_at - started_at).total_seconds()
