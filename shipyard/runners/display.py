@@ -34,7 +34,7 @@ class RichDisplay:
     def __init__(self, console: Console | None = None, *, resume_hint: str | None = None) -> None:
         from rich.console import Console
 
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, highlight=False)
         self.resume_hint = resume_hint
         self._live: Live | None = None
         self._nodes: dict[str, NodeRun] = {}
@@ -91,8 +91,10 @@ class RichDisplay:
                 )
             )
         if run.failed and self.resume_hint:
+            from rich.markup import escape
+
             self.console.print(
-                f"Fix the error, then resume with: [bold]{self.resume_hint}[/] "
+                f"Fix the error, then resume with: [bold]{escape(self.resume_hint)}[/] "
                 f"(finished nodes are reused from the cache)."
             )
 
