@@ -150,3 +150,25 @@ def test_help_imports_no_heavy_library() -> None:
     assert result.stdout.strip() == "[]"
     helped = shipyard(Path.cwd(), "--help")
     assert helped.returncode == 0 and "runs" in helped.stdout and "lineage" in helped.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_store_flag_and_env_select_a_postgresql_store(tmp_path: Path, store_url: str) -> None:
+    plain_url = store_url.replace("postgresql+psycopg://", "postgresql://")
+    first = shipyard(tmp_path, "run", str(EXAMPLE), "--store", plain_url, "--json")
+    assert first.returncode == 0, first.stderr
+    assert not (tmp_path / ".shipyard" / "store.db").exists()
+    env_run = subprocess.run(
+        [sys.executable, "-m", "shipyard", "runs", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "SHIPYARD_STORE": plain_url},
+    )
+    [run] = json.loads(env_run.stdout)
+    assert run["id"] == json.loads(first.stdout)["id"] and run["state"] == "complete"
+    again = shipyard(tmp_path, "run", str(EXAMPLE), "--store", plain_url)
+    assert again.returncode == 0 and again.stderr.count("cached") >= 3
