@@ -12,6 +12,7 @@ import inspect
 import marshal
 import types
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, update_wrapper
 from typing import TYPE_CHECKING, Annotated, Any, Generic, ParamSpec, TypeVar, overload
@@ -22,8 +23,6 @@ from shipyard.dsl.parameters import matches, unsupported_reason
 from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from shipyard.dsl.node import Node
 
 P = ParamSpec("P")
@@ -41,6 +40,9 @@ Out = Annotated[T, OUTPUT]
 artifact whose directory the component fills; it is published when the component returns."""
 
 REQUIRED: Any = inspect.Parameter.empty
+
+DependsOn = Callable[[Mapping[str, Any]], Any]
+"""Returns, from a node's parameters, a JSON value of the external state its result reads."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,13 @@ class Component(Generic[P]):
         name: str | None = None,
         version: str | None = None,
         cache: bool = True,
+        depends_on: DependsOn | None = None,
     ) -> None:
         self.fn = fn
         self.name = name or fn.__name__
         self.version = version
         self.cache = cache
+        self.depends_on = depends_on
         code = fn.__code__
         self.location = SourceLocation(code.co_filename, code.co_firstlineno)
         self.inputs, self.outputs, self.parameters = _read_signature(self)
@@ -123,7 +127,11 @@ def component(fn: Callable[P, None], /) -> Component[P]: ...
 
 @overload
 def component(
-    *, name: str | None = None, version: str | None = None, cache: bool = True
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    cache: bool = True,
+    depends_on: DependsOn | None = None,
 ) -> Callable[[Callable[P, None]], Component[P]]: ...
 
 
@@ -134,6 +142,7 @@ def component(
     name: str | None = None,
     version: str | None = None,
     cache: bool = True,
+    depends_on: DependsOn | None = None,
 ) -> Component[P] | Callable[[Callable[P, None]], Component[P]]:
     """Declare a component from a typed function.
 
@@ -143,6 +152,10 @@ def component(
         name: The component's name (default: the function's name).
         version: Bump it to invalidate cached results when code the function calls changed.
         cache: Set False for components whose results must never be reused.
+        depends_on: A function of the parameters returning what else the result depends on
+            (the files a glob matches, the latest span, a table's modification time), as a
+            JSON value. It runs before each execution and is part of the cache key, so new
+            data invalidates the cache even when the parameters are unchanged.
 
     Raises:
         DefinitionError: The signature breaks a rule; every problem is listed.
@@ -154,7 +167,7 @@ def component(
     """
 
     def decorate(function: Callable[P, None]) -> Component[P]:
-        return Component(function, name=name, version=version, cache=cache)
+        return Component(function, name=name, version=version, cache=cache, depends_on=depends_on)
 
     return decorate if fn is None else decorate(fn)
 

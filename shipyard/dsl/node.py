@@ -216,6 +216,8 @@ class Node:
             return value
         if isinstance(value, list | tuple):
             return [self._resolve_paths(annotation, item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._resolve_paths(annotation, item) for key, item in value.items()}
         if isinstance(value, str | Path) and "://" not in str(value):
             return str((self.location.directory / Path(value).expanduser()).resolve())
         return value

@@ -159,4 +159,6 @@ def call_value(annotation: Any, value: Any) -> Any:
         return Path(value)
     if origin in (list, tuple) and args and args[0] is Path:
         return [Path(item) for item in value]
+    if origin is dict and len(args) == 2 and args[1] is Path:
+        return {key: Path(item) for key, item in value.items()}
     return value

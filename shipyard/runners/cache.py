@@ -28,11 +28,13 @@ def cache_key(node: Node, inputs: Mapping[str, Artifact]) -> str:
         for name, value in node.parameters.items()
         if has_path(node.component.parameters[name].annotation)
     }
+    depends_on = node.component.depends_on
     payload = {
         "component": node.component.fingerprint,
         "parameters": node.parameters,
         "inputs": {port: artifact.fingerprint for port, artifact in sorted(inputs.items())},
         "paths": external,
+        "depends_on": None if depends_on is None else depends_on(node.parameters),
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -41,6 +43,8 @@ def cache_key(node: Node, inputs: Mapping[str, Artifact]) -> str:
 def _path_fingerprints(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_path_fingerprints(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _path_fingerprints(item) for key, item in value.items()}
     if isinstance(value, str | Path) and Path(value).exists():
         return fingerprint_path(value)
     return None

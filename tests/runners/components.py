@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from shipyard import Out, component
 from shipyard.artifacts import Artifact, Metrics
@@ -48,3 +50,18 @@ def fail(inp: Metrics, out: Out[Metrics], *, message: str = "boom") -> None:
 def read_file(out: Out[Artifact], *, path: Path) -> None:
     CALLS["read_file"] += 1
     (out.path / "copy.txt").write_text(path.read_text())
+
+
+def _listing(params: Mapping[str, Any]) -> list[str]:
+    return sorted(path.name for path in Path(params["folder"]).iterdir())
+
+
+@component(depends_on=_listing)
+def count_files(out: Out[Metrics], *, folder: str) -> None:
+    out.save({"files": len(list(Path(folder).iterdir()))})
+
+
+@component
+def read_splits(out: Out[Metrics], *, sources: dict[str, Path]) -> None:
+    assert all(isinstance(path, Path) for path in sources.values())
+    out.save({split: len(path.read_text()) for split, path in sources.items()})

@@ -222,3 +222,33 @@ def test_pipeline_shapes_on_every_store(
         assert {n.state for n in again.nodes.values()} == {"cached"}
     with space.project() as project:
         assert len(project.store.list_runs()) == 6
+
+
+def test_depends_on_invalidates_the_cache_when_external_state_changes(
+    workspace: Workspace,
+) -> None:
+    from tests.runners.components import count_files
+
+    folder = workspace.root / "incoming"
+    folder.mkdir()
+    (folder / "a.csv").write_text("1")
+    pipeline = Pipeline("watch", nodes=[count_files(folder=str(folder))])
+    assert workspace.run(pipeline)["count_files"].state == "complete"
+    assert workspace.run(pipeline)["count_files"].state == "cached"
+    (folder / "b.csv").write_text("2")
+    result = workspace.run(pipeline)
+    assert result["count_files"].state == "complete"
+    assert result["count_files"].outputs["out"].load() == {"files": 2.0}
+
+
+def test_dict_of_paths_resolve_and_arrive_as_paths(workspace: Workspace) -> None:
+    from tests.runners.components import read_splits
+
+    (workspace.root / "t.txt").write_text("train")
+    (workspace.root / "e.txt").write_text("eval")
+    node = read_splits(sources={"train": "t.txt", "eval": "e.txt"})
+    assert node.parameters["sources"]["train"] == str(Path(__file__).parent / "t.txt")
+    absolute = {"train": str(workspace.root / "t.txt"), "eval": str(workspace.root / "e.txt")}
+    result = workspace.run(Pipeline("splits", nodes=[read_splits(sources=absolute)]))
+    assert result.ok, result.failed
+    assert result["read_splits"].outputs["out"].load() == {"train": 5.0, "eval": 4.0}
