@@ -1,0 +1,37 @@
+"""Standard components: ingest, statistics, schema, validation.
+
+Each is an ordinary `@component`, written exactly as a user's would be: nothing here is
+built in that a user could not write. A component is a pure function of its inputs and
+parameters: this layer may import `shipyard.dsl`, `shipyard.artifacts`, `shipyard.io`,
+`shipyard.errors` and `shipyard.config`, never runners, engines or the store.
+Names load lazily, so importing this package imports no data library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ingest": "shipyard.components.ingest",
+    "load_dataset": "shipyard.components.ingest",
+    "compute_statistics": "shipyard.components.statistics",
+    "infer_schema": "shipyard.components.schema",
+    "import_schema": "shipyard.components.schema",
+    "validate_examples": "shipyard.components.validate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard.components' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
