@@ -23,9 +23,16 @@ if TYPE_CHECKING:
 class MetadataStore(Protocol):
     """Records runs, executions, artifacts and the events linking them.
 
-    Every method that writes does so in one transaction: after a crash the store holds either
-    all of a call's effects or none. Methods that look something up by id raise
-    `shipyard.errors.NotFoundError` when it does not exist.
+    Every method that writes does so in one transaction: after a crash, or when the call
+    raises, the store holds either all of a call's effects or none. Methods given the id of
+    a run, execution or artifact raise `shipyard.errors.NotFoundError` when it does not
+    exist; those that list things about it (`list_executions`, `list_artifacts(run_id=...)`,
+    `events_of_execution`, `events_of_artifact`, `artifacts_used_by_runs`) raise it too
+    rather than return an empty list. Parameters and properties must be plain JSON: a value
+    JSON cannot represent, NaN and infinities included, raises
+    `shipyard.errors.InvalidParameterError`. Times are timezone-aware UTC.
+
+    `shipyard.testing.check_store` is the conformance suite a backend runs against it.
     """
 
     name: ClassVar[str]
@@ -37,25 +44,63 @@ class MetadataStore(Protocol):
 
     # Runs ---------------------------------------------------------------------------------
     def create_run(self, pipeline: str, *, properties: JSON | None = None) -> RunRecord:
-        """Register a new running run of `pipeline` with a fresh unique id."""
+        """Register a new running run of `pipeline` with a fresh unique id.
+
+        The id is the run's UTC start time and a random suffix, `2026-01-05T12-03-07-ab12`.
+
+        Raises:
+            InvalidParameterError: `properties` is not JSON-serialisable.
+        """
         ...
 
     def finish_run(self, run_id: str, state: RunState) -> RunRecord:
-        """Set a run's final state and end time."""
+        """Set a run's final state and end time.
+
+        Args:
+            run_id: The run's full id.
+            state: A final state: "complete", "failed" or "abandoned".
+
+        Returns:
+            The finished run.
+
+        Raises:
+            InvalidParameterError: `state` is "running" or not a run state.
+            NotFoundError: There is no run `run_id`.
+        """
         ...
 
     def get_run(self, run_id: str) -> RunRecord:
-        """Return a run by its id, or by a prefix that matches exactly one run."""
+        """Return a run by its id, or by a prefix that matches exactly one run.
+
+        Raises:
+            NotFoundError: No run matches, `run_id` is empty, or the prefix matches several
+                runs (the message lists some).
+        """
         ...
 
     def list_runs(
         self, *, pipeline: str | None = None, limit: int | None = None
     ) -> list[RunRecord]:
-        """Return runs, newest first."""
+        """Return runs, newest first.
+
+        Args:
+            pipeline: Only runs of this pipeline; an unknown pipeline has no runs.
+            limit: At most this many runs; None for all.
+
+        Raises:
+            InvalidParameterError: `limit` is negative.
+        """
         ...
 
     def abandon_run(self, run_id: str) -> None:
-        """Mark a run whose process died, and its running executions, as abandoned."""
+        """Mark a run whose process died, and its running executions, as abandoned.
+
+        A run that has already finished keeps its state and end time, and executions that
+        are not running keep theirs.
+
+        Raises:
+            NotFoundError: There is no run `run_id`.
+        """
         ...
 
     # Executions ---------------------------------------------------------------------------
@@ -69,17 +114,40 @@ class MetadataStore(Protocol):
         cache_key: str,
         inputs: Mapping[str, int],
     ) -> ExecutionRecord:
-        """Register a running execution and its input events (port name -> artifact id)."""
+        """Register a running execution and its input events (port name -> artifact id).
+
+        Raises:
+            InvalidParameterError: `parameters` is not JSON-serialisable.
+            NotFoundError: There is no run `run_id`, or an input names no artifact.
+        """
         ...
 
     def complete_execution(
         self, execution_id: int, outputs: Mapping[str, NewArtifact]
     ) -> dict[str, ArtifactRecord]:
-        """Register the published outputs as live artifacts and mark the execution complete."""
+        """Register the published outputs as live artifacts and mark the execution complete.
+
+        The artifacts are attributed to the execution's run and linked to it by output
+        events under their port names.
+
+        Returns:
+            The registered artifacts by port name.
+
+        Raises:
+            NotFoundError: There is no execution `execution_id`.
+            StoreError: The execution is not running (it is complete, failed, cached,
+                skipped or abandoned); nothing is registered.
+            InvalidParameterError: An output's properties are not JSON-serialisable.
+        """
         ...
 
     def fail_execution(self, execution_id: int, error: str) -> None:
-        """Mark an execution failed with an error text."""
+        """Mark an execution failed with an error text.
+
+        Raises:
+            NotFoundError: There is no execution `execution_id`.
+            StoreError: The execution is not running; it keeps its state.
+        """
         ...
 
     def record_execution(
@@ -96,48 +164,106 @@ class MetadataStore(Protocol):
         cached_from: int | None = None,
         error: str | None = None,
     ) -> ExecutionRecord:
-        """Register an already-finished execution ("cached" or "skipped") with its events."""
+        """Register an already-finished execution ("cached" or "skipped") with its events.
+
+        Its start and end times are both now. A cached execution names the execution it
+        reused in `cached_from` and that execution's artifacts as its outputs; it never
+        becomes a hit of `find_cached` itself.
+
+        Raises:
+            InvalidParameterError: `state` is "running" or not an execution state, or
+                `parameters` is not JSON-serialisable.
+            NotFoundError: There is no run `run_id`, an input or output names no artifact,
+                or `cached_from` names no execution.
+        """
         ...
 
     def find_cached(
         self, cache_key: str
     ) -> tuple[ExecutionRecord, dict[str, ArtifactRecord]] | None:
-        """Return the newest complete execution with `cache_key` whose outputs are all live."""
+        """Return the newest complete execution with `cache_key` whose outputs are all live.
+
+        "Newest" is the execution that completed last, whenever it started. Only complete
+        executions are hits: running, failed, cached, skipped and abandoned ones never are.
+
+        Returns:
+            The execution and its output artifacts by port name, or None if there is none.
+        """
         ...
 
     def get_execution(self, execution_id: int) -> ExecutionRecord:
-        """Return one execution."""
+        """Return one execution.
+
+        Raises:
+            NotFoundError: There is no execution `execution_id`.
+        """
         ...
 
     def list_executions(self, run_id: str) -> list[ExecutionRecord]:
-        """Return a run's executions in the order they were registered."""
+        """Return a run's executions in the order they were registered.
+
+        Raises:
+            NotFoundError: There is no run `run_id`; a run without executions gives [].
+        """
         ...
 
     # Artifacts and lineage ----------------------------------------------------------------
     def get_artifact(self, artifact_id: int) -> ArtifactRecord:
-        """Return one artifact."""
+        """Return one artifact.
+
+        Raises:
+            NotFoundError: There is no artifact `artifact_id`.
+        """
         ...
 
     def list_artifacts(
         self, *, run_id: str | None = None, state: str | None = None
     ) -> list[ArtifactRecord]:
-        """Return artifacts, optionally those produced in a run or in a given state."""
+        """Return artifacts, optionally those produced in a run or in a given state.
+
+        Args:
+            run_id: Only artifacts this run's executions produced, not those it reused.
+            state: Only artifacts in this state ("live" or "deleted").
+
+        Raises:
+            NotFoundError: There is no run `run_id`.
+        """
         ...
 
     def events_of_execution(self, execution_id: int) -> list[Event]:
-        """Return the input and output events of an execution."""
+        """Return the input and output events of an execution.
+
+        Raises:
+            NotFoundError: There is no execution `execution_id`.
+        """
         ...
 
     def events_of_artifact(self, artifact_id: int) -> list[Event]:
-        """Return every event naming an artifact (its producer and its consumers)."""
+        """Return every event naming an artifact (its producer and its consumers).
+
+        A deleted artifact keeps its events.
+
+        Raises:
+            NotFoundError: There is no artifact `artifact_id`.
+        """
         ...
 
     def artifacts_used_by_runs(self, run_ids: Iterable[str]) -> set[int]:
-        """Return the ids of artifacts that any execution of these runs read or wrote."""
+        """Return the ids of artifacts that any execution of these runs read or wrote.
+
+        Raises:
+            NotFoundError: One of the runs does not exist.
+        """
         ...
 
     def mark_artifacts_deleted(self, artifact_ids: Iterable[int]) -> None:
-        """Mark artifacts deleted; their records stay for lineage."""
+        """Mark artifacts deleted; their records stay for lineage.
+
+        Marking a deleted artifact again does nothing.
+
+        Raises:
+            NotFoundError: One of the ids names no artifact; then none is marked.
+        """
         ...
 
     def close(self) -> None:

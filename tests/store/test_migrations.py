@@ -23,6 +23,7 @@ from shipyard.store.sql.migrations import (
     LATEST_VERSION,
     MIGRATIONS,
     Migration,
+    is_current,
     migrate,
     schema_migrations,
     schema_version,
@@ -170,3 +171,18 @@ def test_migration_versions_must_be_consecutive(engine: Engine) -> None:
     with pytest.raises(StoreError, match="must be 1, 2, 3"):
         migrate(engine, gap)
     assert _version(engine) == 0
+
+
+def test_is_current_reads_whether_the_database_is_at_the_latest_version(
+    store_url: str, engine: Engine
+) -> None:
+    assert not is_current(engine)  # no version table yet
+    store = SqlStore(store_url)
+    try:
+        assert is_current(engine)
+        future = Migration(LATEST_VERSION + 1, "from the future", _add_runs_note)
+        migrate(_writer(store), (*MIGRATIONS, future))
+        assert not is_current(engine)
+        assert is_current(engine, (*MIGRATIONS, future))
+    finally:
+        store.close()

@@ -30,7 +30,14 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "migrate", "schema_version"]
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "Migration",
+    "is_current",
+    "migrate",
+    "schema_version",
+]
 
 # An arbitrary constant naming Shipyard's migration lock among PostgreSQL advisory locks.
 _ADVISORY_LOCK_KEY = 0x5348_4950_5944  # "SHIPYD"
@@ -42,6 +49,8 @@ schema_migrations = Table(
     Column("description", Text, nullable=False),
     Column("applied_at", UtcDateTime, nullable=False),
 )
+
+_VERSION = select(func.max(schema_migrations.c.version))
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,23 @@ def schema_version(conn: Connection) -> int:
     """Return the schema version a database is at: 0 for one Shipyard has never touched."""
     if not inspect(conn).has_table(schema_migrations.name):
         return 0
-    return conn.scalar(select(func.max(schema_migrations.c.version))) or 0
+    return conn.scalar(_VERSION) or 0
+
+
+def is_current(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> bool:
+    """Return whether the database is at the last version of `migrations`, reading one row.
+
+    Unlike `migrate`, this takes no lock and inspects no tables, so it is cheap enough to run
+    whenever a store is opened on a database that this process migrated before. A database
+    without the version table (or no database at all) is not current.
+    """
+    known = migrations[-1].version if migrations else 0
+    try:
+        with engine.connect() as conn:
+            version: int | None = conn.scalar(_VERSION)
+    except SQLAlchemyError:
+        return False
+    return version == known
 
 
 def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int:

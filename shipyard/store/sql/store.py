@@ -1,200 +1,40 @@
-"""`SqlStore`: the `MetadataStore` on SQLite or PostgreSQL through SQLAlchemy Core."""
+"""`SqlStore`: the `MetadataStore` on SQLite or PostgreSQL through SQLAlchemy Core.
+
+The queries live in `statements`, connecting (URLs, drivers, SQLite settings) in
+`connection`, and the engines that stores on one database share in `pool`.
+"""
 
 from __future__ import annotations
 
-import json
-import re
 import secrets
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NoReturn
 
-from sqlalchemy import bindparam, create_engine, event, func, insert, select, update
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
-    SQLAlchemyError,
-    StatementError,
-)
+from sqlalchemy.exc import IntegrityError
 
-from shipyard.errors import (
-    ConfigError,
-    InvalidParameterError,
-    NotFoundError,
-    PluginNotInstalled,
-    StoreError,
-)
+from shipyard.errors import InvalidParameterError, NotFoundError, StoreError
 from shipyard.store.records import (
     ArtifactRecord,
     Event,
     ExecutionRecord,
     RunRecord,
 )
-from shipyard.store.sql.migrations import migrate
-from shipyard.store.sql.tables import (
-    EXECUTION_STATES,
-    artifacts,
-    associations,
-    attributions,
-    contexts,
-    events,
-    executions,
-)
+from shipyard.store.sql import statements as sql
+from shipyard.store.sql.connection import parse_url, suggest_connection_fix, translate_errors
+from shipyard.store.sql.pool import acquire
+from shipyard.store.sql.tables import EXECUTION_STATES
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping
 
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Connection
 
     from shipyard.store.records import JSON, ExecutionState, NewArtifact, RunState
 
 __all__ = ["SqlStore"]
 
-_WRITE: Final = "shipyard_write"  # execution option: begin with BEGIN IMMEDIATE on SQLite
 _RUN_ID_ATTEMPTS: Final = 20
-_MAX_CANDIDATES: Final = 10
-_CHUNK: Final = 500  # ids per IN (...) list, well below every driver's parameter limit
-_URL_EXAMPLES: Final = "sqlite:///.shipyard/store.db or postgresql://user:password@host/db"
-
-# Statements are built once, with bound parameters, so that a call costs SQLAlchemy a cache
-# lookup instead of a statement build: the runner calls the store several times per node.
-_run = contexts.alias("run")
-_pipeline = contexts.alias("pipeline")
-_RUN_JOIN: Final = _run.join(_pipeline, _run.c.parent_id == _pipeline.c.id)
-_SELECT_RUNS: Final = (
-    select(
-        _run.c.name.label("id"),
-        _pipeline.c.name.label("pipeline"),
-        _run.c.state,
-        _run.c.started_at,
-        _run.c.ended_at,
-        _run.c.properties,
-    )
-    .select_from(_RUN_JOIN)
-    .where(_run.c.type == "run")
-    .order_by(_run.c.started_at.desc(), _run.c.id.desc())
-)
-_RUN: Final = _SELECT_RUNS.where(_run.c.name == bindparam("run_id"))
-_RUNS_BY_PREFIX: Final = _SELECT_RUNS.where(
-    func.substr(_run.c.name, 1, bindparam("length")) == bindparam("prefix")
-).limit(_MAX_CANDIDATES + 1)
-_RUN_CONTEXT: Final = (
-    select(_run.c.id, _pipeline.c.name)
-    .select_from(_RUN_JOIN)
-    .where(_run.c.type == "run", _run.c.name == bindparam("run_id"))
-)
-_EXISTING_RUNS: Final = select(contexts.c.name).where(
-    contexts.c.type == "run", contexts.c.name.in_(bindparam("run_ids", expanding=True))
-)
-_PIPELINE_CONTEXT: Final = select(contexts.c.id).where(
-    contexts.c.type == "pipeline", contexts.c.name == bindparam("pipeline")
-)
-_INSERT_CONTEXT: Final = insert(contexts).returning(contexts.c.id)
-_FINISH_RUN: Final = (
-    update(contexts)
-    .where(contexts.c.type == "run", contexts.c.name == bindparam("run_id"))
-    .values(state=bindparam("new_state"), ended_at=bindparam("now"))
-)
-_ABANDON_RUN: Final = (
-    update(contexts)
-    .where(contexts.c.id == bindparam("run_pk"), contexts.c.state == "running")
-    .values(state="abandoned", ended_at=bindparam("now"))
-)
-_ABANDON_EXECUTIONS: Final = (
-    update(executions)
-    .where(executions.c.run_id == bindparam("run_pk"), executions.c.state == "running")
-    .values(state="abandoned", ended_at=bindparam("now"))
-)
-
-_SELECT_EXECUTIONS: Final = select(
-    executions.c.id,
-    _run.c.name.label("run_id"),
-    _pipeline.c.name.label("pipeline"),
-    executions.c.node,
-    executions.c.component,
-    executions.c.parameters,
-    executions.c.cache_key,
-    executions.c.state,
-    executions.c.started_at,
-    executions.c.ended_at,
-    executions.c.error,
-    executions.c.cached_from,
-).select_from(executions.join(_RUN_JOIN, executions.c.run_id == _run.c.id))
-_EXECUTION: Final = _SELECT_EXECUTIONS.where(executions.c.id == bindparam("execution_id"))
-_EXECUTIONS_OF_RUN: Final = _SELECT_EXECUTIONS.where(_run.c.name == bindparam("run_id")).order_by(
-    executions.c.id
-)
-_EXECUTION_STATE: Final = select(executions.c.state).where(
-    executions.c.id == bindparam("execution_id")
-)
-_INSERT_EXECUTION: Final = insert(executions).returning(executions.c.id)
-_FINISH_EXECUTION: Final = (
-    update(executions)
-    .where(executions.c.id == bindparam("execution_id"), executions.c.state == "running")
-    .values(state=bindparam("new_state"), ended_at=bindparam("now"), error=bindparam("error"))
-    .returning(executions.c.run_id)
-)
-_CACHED: Final = (
-    _SELECT_EXECUTIONS.where(
-        executions.c.cache_key == bindparam("cache_key"),
-        executions.c.state == "complete",
-        ~select(events.c.id)
-        .join(artifacts, events.c.artifact_id == artifacts.c.id)
-        .where(
-            events.c.execution_id == executions.c.id,
-            events.c.kind == "output",
-            artifacts.c.state != "live",
-        )
-        .exists(),
-    )
-    .order_by(executions.c.ended_at.desc(), executions.c.id.desc())
-    .limit(1)
-)
-
-_ARTIFACT_COLUMNS: Final = (
-    artifacts.c.id,
-    artifacts.c.type_name,
-    artifacts.c.uri,
-    artifacts.c.name,
-    artifacts.c.state,
-    artifacts.c.fingerprint,
-    artifacts.c.properties,
-    artifacts.c.created_at,
-)
-_ARTIFACT: Final = select(*_ARTIFACT_COLUMNS).where(artifacts.c.id == bindparam("artifact_id"))
-_OUTPUTS: Final = (
-    select(events.c.name, *_ARTIFACT_COLUMNS)
-    .join(artifacts, events.c.artifact_id == artifacts.c.id)
-    .where(events.c.execution_id == bindparam("execution_id"), events.c.kind == "output")
-)
-_EXISTING_ARTIFACTS: Final = select(artifacts.c.id).where(
-    artifacts.c.id.in_(bindparam("ids", expanding=True))
-)
-_INSERT_ARTIFACTS: Final = insert(artifacts).returning(artifacts.c.id, sort_by_parameter_order=True)
-_DELETE_ARTIFACTS: Final = (
-    update(artifacts)
-    .where(artifacts.c.id.in_(bindparam("ids", expanding=True)))
-    .values(state="deleted")
-)
-_USED_ARTIFACTS: Final = (
-    select(events.c.artifact_id)
-    .join(executions, events.c.execution_id == executions.c.id)
-    .join(contexts, executions.c.run_id == contexts.c.id)
-    .where(contexts.c.type == "run", contexts.c.name.in_(bindparam("run_ids", expanding=True)))
-    .distinct()
-)
-
-_SELECT_EVENTS: Final = select(
-    events.c.artifact_id, events.c.execution_id, events.c.kind, events.c.name
-).order_by(events.c.id)
-_EVENTS_OF_EXECUTION: Final = _SELECT_EVENTS.where(
-    events.c.execution_id == bindparam("execution_id")
-)
-_EVENTS_OF_ARTIFACT: Final = _SELECT_EVENTS.where(events.c.artifact_id == bindparam("artifact_id"))
 
 
 class SqlStore:
@@ -204,6 +44,11 @@ class SqlStore:
     schema to the newest version. Every writing method runs in one transaction; on SQLite,
     write transactions begin with `BEGIN IMMEDIATE` in WAL mode, so several processes can
     share one file. The store is safe to use from several threads.
+
+    Stores opened on the same database in one process share one SQLAlchemy engine (see
+    `shipyard.store.sql.pool`): its connections while any of them is open, and its compiled
+    statements for as long as the process runs. Closing the last of them closes every
+    connection to the database.
 
     Args:
         url: `sqlite:///relative/or/absolute/path.db` or `postgresql://user:pw@host/db`
@@ -225,22 +70,12 @@ class SqlStore:
     name: ClassVar[str] = "sql"
 
     def __init__(self, url: str) -> None:
-        parsed = _parse_url(url)
+        parsed = parse_url(url)
         self._url = parsed.render_as_string(hide_password=True)
-        self._hint = _hint(parsed)
-        self._engine = _create_engine(parsed, self._url)
-        self._writer = self._engine.execution_options(**{_WRITE: True})
-        try:
-            migrate(self._writer)
-        except StoreError:
-            self._engine.dispose()
-            raise
-        except SQLAlchemyError as exc:
-            self._engine.dispose()
-            raise StoreError(
-                f"Cannot open the metadata store at {self._url}: {_reason(exc)}",
-                hint=self._hint,
-            ) from exc
+        self._hint = suggest_connection_fix(parsed)
+        self._lease = acquire(parsed, self._url)
+        self._engine = self._lease.shared.engine
+        self._writer = self._lease.shared.writer
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._url!r})"
@@ -251,8 +86,11 @@ class SqlStore:
         return self._url
 
     def close(self) -> None:
-        """Release the store's connections."""
-        self._engine.dispose()
+        """Release the store's connections; closing it again does nothing.
+
+        The connections are closed once no other store on the same database is open.
+        """
+        self._lease.release()
 
     # Runs ---------------------------------------------------------------------------------
     def create_run(self, pipeline: str, *, properties: JSON | None = None) -> RunRecord:
@@ -263,10 +101,10 @@ class SqlStore:
             run_id = f"{now:%Y-%m-%dT%H-%M-%S}-{secrets.token_hex(2)}"
             try:
                 with self._write() as conn:
-                    pipeline_pk = conn.scalar(_PIPELINE_CONTEXT, {"pipeline": pipeline})
+                    pipeline_pk = conn.scalar(sql.PIPELINE_CONTEXT, {"pipeline": pipeline})
                     if pipeline_pk is None:
                         pipeline_pk = conn.execute(
-                            _INSERT_CONTEXT,
+                            sql.INSERT_CONTEXT,
                             {
                                 "type": "pipeline",
                                 "name": pipeline,
@@ -275,7 +113,7 @@ class SqlStore:
                             },
                         ).scalar_one()
                     conn.execute(
-                        _INSERT_CONTEXT,
+                        sql.INSERT_CONTEXT,
                         {
                             "type": "run",
                             "name": run_id,
@@ -301,9 +139,9 @@ class SqlStore:
             )
         with self._write() as conn:
             params = {"run_id": run_id, "new_state": state, "now": _now()}
-            if conn.execute(_FINISH_RUN, params).rowcount == 0:
+            if conn.execute(sql.FINISH_RUN, params).rowcount == 0:
                 self._no_run(run_id)
-            row = conn.execute(_RUN, {"run_id": run_id}).one()
+            row = conn.execute(sql.RUN, {"run_id": run_id}).one()
         return RunRecord(**row._mapping)
 
     def get_run(self, run_id: str) -> RunRecord:
@@ -311,14 +149,14 @@ class SqlStore:
         if not run_id:
             raise NotFoundError(f"No run id given to look up in {self._url}.")
         with self._read() as conn:
-            rows = conn.execute(_RUNS_BY_PREFIX, {"prefix": run_id, "length": len(run_id)}).all()
+            rows = conn.execute(sql.RUNS_BY_PREFIX, {"prefix": run_id, "length": len(run_id)}).all()
         exact = [row for row in rows if row.id == run_id]
         if exact or len(rows) == 1:
             return RunRecord(**(exact or rows)[0]._mapping)
         if not rows:
             self._no_run(run_id)
-        candidates = ", ".join(row.id for row in rows[:_MAX_CANDIDATES])
-        more = " and more" if len(rows) > _MAX_CANDIDATES else ""
+        candidates = ", ".join(row.id for row in rows[: sql.MAX_CANDIDATES])
+        more = " and more" if len(rows) > sql.MAX_CANDIDATES else ""
         raise NotFoundError(
             f"Run id prefix {run_id!r} is ambiguous in {self._url}: it matches {candidates}{more}.",
             hint="Give more characters of the run id.",
@@ -332,9 +170,7 @@ class SqlStore:
             raise InvalidParameterError(
                 f"The 'limit' parameter of list_runs must be an int >= 0. Got {limit} instead."
             )
-        query = _SELECT_RUNS.limit(limit)
-        if pipeline is not None:
-            query = query.where(_pipeline.c.name == pipeline)
+        query = sql.select_runs(pipeline=pipeline, limit=limit)
         with self._read() as conn:
             return [RunRecord(**row._mapping) for row in conn.execute(query)]
 
@@ -342,8 +178,8 @@ class SqlStore:
         """Mark a run whose process died, and its running executions, as abandoned."""
         with self._write() as conn:
             params = {"run_pk": self._run_context(conn, run_id)[0], "now": _now()}
-            conn.execute(_ABANDON_RUN, params)
-            conn.execute(_ABANDON_EXECUTIONS, params)
+            conn.execute(sql.ABANDON_RUN, params)
+            conn.execute(sql.ABANDON_EXECUTIONS, params)
 
     # Executions ---------------------------------------------------------------------------
     def start_execution(
@@ -393,14 +229,14 @@ class SqlStore:
         ]
         with self._write() as conn:
             params = {"execution_id": execution_id, "new_state": "complete", "now": now}
-            run_pk = conn.execute(_FINISH_EXECUTION, {**params, "error": None}).scalar()
+            run_pk = conn.execute(sql.FINISH_EXECUTION, {**params, "error": None}).scalar()
             if run_pk is None:
                 self._not_running(conn, execution_id, "complete")
             if not rows:
                 return {}
-            ids = conn.execute(_INSERT_ARTIFACTS, rows).scalars().all()
+            ids = conn.execute(sql.INSERT_ARTIFACTS, rows).scalars().all()
             conn.execute(
-                insert(events),
+                sql.INSERT_EVENTS,
                 [
                     {
                         "artifact_id": id_,
@@ -412,7 +248,7 @@ class SqlStore:
                 ],
             )
             conn.execute(
-                insert(attributions), [{"context_id": run_pk, "artifact_id": id_} for id_ in ids]
+                sql.INSERT_ATTRIBUTIONS, [{"context_id": run_pk, "artifact_id": id_} for id_ in ids]
             )
         return {
             port: ArtifactRecord(id=id_, **row)
@@ -423,7 +259,7 @@ class SqlStore:
         """Mark an execution failed with an error text."""
         with self._write() as conn:
             params = {"execution_id": execution_id, "new_state": "failed", "now": _now()}
-            if conn.execute(_FINISH_EXECUTION, {**params, "error": error}).scalar() is None:
+            if conn.execute(sql.FINISH_EXECUTION, {**params, "error": error}).scalar() is None:
                 self._not_running(conn, execution_id, "fail")
 
     def record_execution(
@@ -469,10 +305,10 @@ class SqlStore:
     ) -> tuple[ExecutionRecord, dict[str, ArtifactRecord]] | None:
         """Return the newest complete execution with `cache_key` whose outputs are all live."""
         with self._read() as conn:
-            row = conn.execute(_CACHED, {"cache_key": cache_key}).one_or_none()
+            row = conn.execute(sql.CACHED, {"cache_key": cache_key}).one_or_none()
             if row is None:
                 return None
-            outputs = conn.execute(_OUTPUTS, {"execution_id": row.id}).all()
+            outputs = conn.execute(sql.OUTPUTS, {"execution_id": row.id}).all()
         return ExecutionRecord(**row._mapping), {
             port: ArtifactRecord(*artifact) for port, *artifact in outputs
         }
@@ -480,7 +316,7 @@ class SqlStore:
     def get_execution(self, execution_id: int) -> ExecutionRecord:
         """Return one execution."""
         with self._read() as conn:
-            row = conn.execute(_EXECUTION, {"execution_id": execution_id}).one_or_none()
+            row = conn.execute(sql.EXECUTION, {"execution_id": execution_id}).one_or_none()
         if row is None:
             self._no_execution(execution_id)
         return ExecutionRecord(**row._mapping)
@@ -488,7 +324,7 @@ class SqlStore:
     def list_executions(self, run_id: str) -> list[ExecutionRecord]:
         """Return a run's executions in the order they were registered."""
         with self._read() as conn:
-            rows = conn.execute(_EXECUTIONS_OF_RUN, {"run_id": run_id}).all()
+            rows = conn.execute(sql.EXECUTIONS_OF_RUN, {"run_id": run_id}).all()
             if not rows:
                 self._run_context(conn, run_id)
         return [ExecutionRecord(**row._mapping) for row in rows]
@@ -497,7 +333,7 @@ class SqlStore:
     def get_artifact(self, artifact_id: int) -> ArtifactRecord:
         """Return one artifact."""
         with self._read() as conn:
-            row = conn.execute(_ARTIFACT, {"artifact_id": artifact_id}).one_or_none()
+            row = conn.execute(sql.ARTIFACT, {"artifact_id": artifact_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"No artifact with id {artifact_id} in {self._url}.")
         return ArtifactRecord(*row)
@@ -506,15 +342,7 @@ class SqlStore:
         self, *, run_id: str | None = None, state: str | None = None
     ) -> list[ArtifactRecord]:
         """Return artifacts, optionally those produced in a run or in a given state."""
-        query = select(*_ARTIFACT_COLUMNS).order_by(artifacts.c.id)
-        if state is not None:
-            query = query.where(artifacts.c.state == state)
-        if run_id is not None:
-            query = (
-                query.join(attributions, attributions.c.artifact_id == artifacts.c.id)
-                .join(contexts, attributions.c.context_id == contexts.c.id)
-                .where(contexts.c.type == "run", contexts.c.name == run_id)
-            )
+        query = sql.select_artifacts(run_id=run_id, state=state)
         with self._read() as conn:
             rows = conn.execute(query).all()
             if not rows and run_id is not None:
@@ -524,15 +352,18 @@ class SqlStore:
     def events_of_execution(self, execution_id: int) -> list[Event]:
         """Return the input and output events of an execution."""
         with self._read() as conn:
-            rows = conn.execute(_EVENTS_OF_EXECUTION, {"execution_id": execution_id}).all()
-            if not rows and conn.scalar(_EXECUTION_STATE, {"execution_id": execution_id}) is None:
+            rows = conn.execute(sql.EVENTS_OF_EXECUTION, {"execution_id": execution_id}).all()
+            if (
+                not rows
+                and conn.scalar(sql.EXECUTION_STATE, {"execution_id": execution_id}) is None
+            ):
                 self._no_execution(execution_id)
         return [Event(*row) for row in rows]
 
     def events_of_artifact(self, artifact_id: int) -> list[Event]:
         """Return every event naming an artifact (its producer and its consumers)."""
         with self._read() as conn:
-            rows = conn.execute(_EVENTS_OF_ARTIFACT, {"artifact_id": artifact_id}).all()
+            rows = conn.execute(sql.EVENTS_OF_ARTIFACT, {"artifact_id": artifact_id}).all()
             if not rows:
                 self._require_artifacts(conn, [artifact_id])
         return [Event(*row) for row in rows]
@@ -542,11 +373,11 @@ class SqlStore:
         wanted = list(dict.fromkeys(run_ids))
         used: set[int] = set()
         with self._read() as conn:
-            for chunk in _chunks(wanted):
-                found = conn.scalars(_EXISTING_RUNS, {"run_ids": chunk}).all()
+            for chunk in sql.chunk(wanted):
+                found = conn.scalars(sql.EXISTING_RUNS, {"run_ids": chunk}).all()
                 if missing := sorted(set(chunk) - set(found)):
                     raise NotFoundError(f"No run(s) {', '.join(missing)} in {self._url}.")
-                used.update(conn.scalars(_USED_ARTIFACTS, {"run_ids": chunk}))
+                used.update(conn.scalars(sql.USED_ARTIFACTS, {"run_ids": chunk}))
         return used
 
     def mark_artifacts_deleted(self, artifact_ids: Iterable[int]) -> None:
@@ -554,36 +385,19 @@ class SqlStore:
         ids = list(dict.fromkeys(artifact_ids))
         with self._write() as conn:
             self._require_artifacts(conn, ids)
-            for chunk in _chunks(ids):
-                conn.execute(_DELETE_ARTIFACTS, {"ids": chunk})
+            for chunk in sql.chunk(ids):
+                conn.execute(sql.DELETE_ARTIFACTS, {"ids": chunk})
 
     # Internals ----------------------------------------------------------------------------
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self._translated_errors(), self._engine.connect() as conn:
+        with translate_errors(self._url, self._hint), self._engine.connect() as conn:
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._translated_errors(), self._writer.begin() as conn:
+        with translate_errors(self._url, self._hint), self._writer.begin() as conn:
             yield conn
-
-    @contextmanager
-    def _translated_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except InvalidParameterError as exc:  # raised by _dump_json inside the driver
-            raise InvalidParameterError(f"Cannot write to {self._url}: {exc}") from exc
-        except StatementError as exc:
-            if isinstance(exc.orig, InvalidParameterError):  # _dump_json, wrapped by SQLAlchemy
-                raise InvalidParameterError(f"Cannot write to {self._url}: {exc.orig}") from exc
-            raise self._failed(exc) from exc
-        except SQLAlchemyError as exc:
-            raise self._failed(exc) from exc
-
-    def _failed(self, exc: SQLAlchemyError) -> StoreError:
-        hint = self._hint if isinstance(exc, OperationalError | InterfaceError) else None
-        return StoreError(f"The metadata store at {self._url} failed: {_reason(exc)}", hint=hint)
 
     def _insert_execution(
         self,
@@ -602,41 +416,41 @@ class SqlStore:
             with self._write() as conn:
                 run_pk, pipeline = self._run_context(conn, run_id)
                 execution_id: int = conn.execute(
-                    _INSERT_EXECUTION, {**row, "run_id": run_pk}
+                    sql.INSERT_EXECUTION, {**row, "run_id": run_pk}
                 ).scalar_one()
                 conn.execute(
-                    insert(associations), {"context_id": run_pk, "execution_id": execution_id}
+                    sql.INSERT_ASSOCIATION, {"context_id": run_pk, "execution_id": execution_id}
                 )
                 if event_rows:
                     for event_row in event_rows:
                         event_row["execution_id"] = execution_id
-                    conn.execute(insert(events), event_rows)
+                    conn.execute(sql.INSERT_EVENTS, event_rows)
         except StoreError as exc:
             if isinstance(exc.__cause__, IntegrityError):
                 with self._read() as conn:
                     self._require_artifacts(conn, [e["artifact_id"] for e in event_rows])
                     if cached_from is not None:
-                        if conn.scalar(_EXECUTION_STATE, {"execution_id": cached_from}) is None:
+                        if conn.scalar(sql.EXECUTION_STATE, {"execution_id": cached_from}) is None:
                             self._no_execution(cached_from)
             raise
         return pipeline, execution_id
 
     def _run_context(self, conn: Connection, run_id: str) -> tuple[int, str]:
-        row = conn.execute(_RUN_CONTEXT, {"run_id": run_id}).one_or_none()
+        row = conn.execute(sql.RUN_CONTEXT, {"run_id": run_id}).one_or_none()
         if row is None:
             self._no_run(run_id)
         return row[0], row[1]
 
     def _require_artifacts(self, conn: Connection, artifact_ids: Iterable[int]) -> None:
         wanted = set(artifact_ids)
-        for chunk in _chunks(list(wanted)):
-            wanted -= set(conn.scalars(_EXISTING_ARTIFACTS, {"ids": chunk}))
+        for chunk in sql.chunk(list(wanted)):
+            wanted -= set(conn.scalars(sql.EXISTING_ARTIFACTS, {"ids": chunk}))
         if wanted:
             listed = ", ".join(map(str, sorted(wanted)))
             raise NotFoundError(f"No artifact(s) with id {listed} in {self._url}.")
 
     def _not_running(self, conn: Connection, execution_id: int, verb: str) -> NoReturn:
-        state = conn.scalar(_EXECUTION_STATE, {"execution_id": execution_id})
+        state = conn.scalar(sql.EXECUTION_STATE, {"execution_id": execution_id})
         if state is None:
             self._no_execution(execution_id)
         raise StoreError(
@@ -657,104 +471,3 @@ def _now() -> datetime:
 
 def _event_rows(ports: Mapping[str, int], kind: str) -> list[dict[str, Any]]:
     return [{"artifact_id": id_, "kind": kind, "name": port} for port, id_ in ports.items()]
-
-
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _hint(url: URL) -> str:
-    if url.get_backend_name() == "sqlite":
-        return "Check that the file's directory is writable and the file is a SQLite database."
-    return (
-        "Check that the PostgreSQL server is running and reachable, and that the URL's host, "
-        "port, user, password and database are right."
-    )
-
-
-def _mask(url: str) -> str:
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
-
-
-def _parse_url(url: str) -> URL:
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigError(
-            f"Cannot parse the store URL {_mask(url)!r}.", hint=f"Use e.g. {_URL_EXAMPLES}."
-        ) from exc
-    if parsed.drivername in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    backend = parsed.get_backend_name()
-    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
-        raise ConfigError(
-            f"The store URL {_mask(url)!r} names an in-memory SQLite database, which "
-            "cannot hold a store shared by processes.",
-            hint="Give a file path, e.g. sqlite:///.shipyard/store.db",
-        )
-    if backend not in ("sqlite", "postgresql"):
-        raise ConfigError(
-            f"The store URL {_mask(url)!r} names a {backend!r} database; the SQL store "
-            "supports SQLite and PostgreSQL.",
-            hint=f"Use e.g. {_URL_EXAMPLES}.",
-        )
-    return parsed
-
-
-def _create_engine(url: URL, masked: str) -> Engine:
-    if url.get_backend_name() == "postgresql":
-        args = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
-        try:
-            return create_engine(url, connect_args=args, json_serializer=_dump_json)
-        except ImportError as exc:
-            raise PluginNotInstalled(
-                f"The store at {masked} needs the {url.get_driver_name()!r} PostgreSQL driver, "
-                f"which is not installed ({exc.name or exc}).",
-                hint='Install it with: pip install "shipyard[postgres]"',
-            ) from exc
-    try:
-        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(
-            f"Cannot create the directory of the SQLite store {masked}: {exc}.",
-            hint="Choose a path in a writable directory.",
-        ) from exc
-    engine = create_engine(url, json_serializer=_dump_json)
-    event.listen(engine, "connect", _configure_sqlite_connection)
-    event.listen(engine, "begin", _begin_sqlite_transaction)
-    return engine
-
-
-def _dump_json(value: Any) -> str:
-    try:
-        return json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"{exc}. Parameters and properties must be JSON-serialisable."
-        ) from exc
-
-
-def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
-    # Let SQLAlchemy, not pysqlite, emit BEGIN (see _begin_sqlite_transaction).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-    finally:
-        cursor.close()
-
-
-def _begin_sqlite_transaction(conn: Connection) -> None:
-    # Writers take the write lock up front, so two writers never deadlock upgrading a read
-    # lock; readers begin a deferred transaction and see one consistent snapshot.
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")

@@ -30,7 +30,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 if TYPE_CHECKING:
@@ -70,8 +69,24 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _json() -> TypeEngine[Any]:
-    return JSON().with_variant(JSONB(), "postgresql")
+class JsonDocument(TypeDecorator[Any]):
+    """A JSON value: `jsonb` on PostgreSQL, JSON text on SQLite.
+
+    The PostgreSQL type is chosen when a statement is compiled for PostgreSQL, so that
+    importing this module (and opening a SQLite store) never imports SQLAlchemy's PostgreSQL
+    dialect; `JSON().with_variant(JSONB(), "postgresql")` would import it at once.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Return `JSONB` on PostgreSQL and the generic `JSON` type elsewhere."""
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 
 def _one_of(column: str, values: tuple[str, ...], *, nullable: bool = False) -> CheckConstraint:
@@ -106,7 +121,7 @@ contexts = Table(
     Column("name", String(255), nullable=False),
     Column("parent_id", Integer, ForeignKey("contexts.id"), nullable=True),
     Column("state", String(16), nullable=True),
-    Column("properties", _json(), nullable=False),
+    Column("properties", JsonDocument, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Column("ended_at", UtcDateTime, nullable=True),
     UniqueConstraint("type", "name"),
@@ -123,7 +138,7 @@ executions = Table(
     Column("run_id", Integer, ForeignKey("contexts.id"), nullable=False),
     Column("node", String(255), nullable=False),
     Column("component", String(255), nullable=False),
-    Column("parameters", _json(), nullable=False),
+    Column("parameters", JsonDocument, nullable=False),
     Column("cache_key", String(255), nullable=False),
     Column("state", String(16), nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
@@ -144,7 +159,7 @@ artifacts = Table(
     Column("name", Text, nullable=False),
     Column("state", String(16), nullable=False),
     Column("fingerprint", String(255), nullable=False),
-    Column("properties", _json(), nullable=False),
+    Column("properties", JsonDocument, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     _one_of("state", ARTIFACT_STATES),
     Index(None, "state"),
