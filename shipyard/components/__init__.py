@@ -21,7 +21,14 @@ _EXPORTS = {
     "validate_examples": "shipyard.components.validate",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "compute_statistics",
+    "import_schema",
+    "infer_schema",
+    "ingest",
+    "load_dataset",
+    "validate_examples",
+]
 
 
 def __getattr__(name: str) -> Any:
