@@ -67,6 +67,12 @@ class DataError(ShipyardError, ValueError):
         self.column = column
 
 
+class AnomaliesFound(DataError):
+    """Validation found anomalies in data and the pipeline was told to stop on them."""
+
+    headline = "Data anomalies found"
+
+
 class NotFoundError(ShipyardError, LookupError):
     """A run, artifact, execution or file that was asked for does not exist."""
 

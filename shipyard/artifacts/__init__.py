@@ -3,7 +3,16 @@
 May import `shipyard.io`, `shipyard.errors` and `shipyard.plugins` only.
 """
 
+from shipyard.artifacts.anomalies import Anomalies, Anomaly, AnomalyReport
 from shipyard.artifacts.artifact import Artifact, artifact_type
+from shipyard.artifacts.schema import (
+    Comparator,
+    DataSchema,
+    FeatureSchema,
+    NumericRange,
+    Schema,
+    ValueCountRange,
+)
 from shipyard.artifacts.standard import Examples, Metrics
 from shipyard.artifacts.statistics import (
     DatasetStatistics,
@@ -17,16 +26,25 @@ from shipyard.artifacts.statistics import (
 )
 
 __all__ = [
+    "Anomalies",
+    "Anomaly",
+    "AnomalyReport",
     "Artifact",
+    "Comparator",
+    "DataSchema",
     "DatasetStatistics",
     "Examples",
+    "FeatureSchema",
     "FeatureStatistics",
     "Histogram",
     "ListStatistics",
     "Metrics",
+    "NumericRange",
     "NumericStatistics",
+    "Schema",
     "Statistics",
     "StringStatistics",
     "ValueCount",
+    "ValueCountRange",
     "artifact_type",
 ]

@@ -194,6 +194,12 @@ class Statistics(Artifact):
             )
         return DatasetStatistics.from_json(json.loads(path.read_text()))
 
+    def _preview_html(self) -> str:
+        """Render the splits side by side, as the statistics report does (for notebooks)."""
+        from shipyard.artifacts.statistics_report import render_fragment
+
+        return render_fragment(self.load()) if self.splits else ""
+
     def preview(self) -> dict[str, Any]:
         preview: dict[str, Any] = {}
         for split in self.splits:

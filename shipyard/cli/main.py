@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from shipyard.cli import artifacts, gc, lineage, run, runs
+from shipyard.cli import artifacts, gc, lineage, run, runs, schema, stats, validate
 
 app = typer.Typer(
     name="shipyard",
@@ -25,6 +25,9 @@ app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
 app.command("lineage")(lineage.lineage_command)
 app.command("gc")(gc.gc_command)
+app.command("schema")(schema.schema_command)
+app.command("validate")(validate.validate_command)
+app.command("stats")(stats.stats_command)
 
 
 def main() -> None:

@@ -26,3 +26,15 @@ ArtifactRootOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
+DataArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Data to read: a CSV, Parquet, JSON lines or Arrow IPC file, a glob or a directory."
+    ),
+]
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format", help="The data's format: csv, parquet, jsonl, arrow or auto (by extension)."
+    ),
+]

@@ -12,16 +12,21 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# The subpackage `ingest` would shadow the component of the same name once imported, so the
+# component is bound eagerly (importing it loads no data library).
+from shipyard.components.ingest import ingest as ingest
+
 _EXPORTS = {
-    "ingest": "shipyard.components.ingest",
     "load_dataset": "shipyard.components.ingest",
     "compute_statistics": "shipyard.components.statistics",
+    "compute_dataset_statistics": "shipyard.components.statistics",
     "infer_schema": "shipyard.components.schema",
     "import_schema": "shipyard.components.schema",
     "validate_examples": "shipyard.components.validate",
 }
 
 __all__ = [
+    "compute_dataset_statistics",
     "compute_statistics",
     "import_schema",
     "infer_schema",

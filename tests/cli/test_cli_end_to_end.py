@@ -34,25 +34,30 @@ def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     run = json.loads(first.stdout)
     assert run["state"] == "complete"
-    assert set(run["nodes"]) == {"load_csv", "summarize", "check_balance"}
+    assert set(run["nodes"]) == {
+        "ingest",
+        "compute_statistics",
+        "import_schema",
+        "validate_examples",
+    }
     assert "complete" in first.stderr and "Outputs:" in first.stderr  # the display's summary
     assert (tmp_path / ".shipyard" / "store.db").exists()  # the store lives in the working dir
 
     second = shipyard(tmp_path, "run", str(EXAMPLE))
     assert second.returncode == 0
-    assert second.stderr.count("cached") >= 3
+    assert second.stderr.count("cached") >= 4
 
     listed = json.loads(shipyard(tmp_path, "runs", "--json").stdout)
     assert [r["state"] for r in listed] == ["complete", "complete"]
     table = shipyard(tmp_path, "runs").stdout
     assert run["id"] in table and "penguins" in table
 
-    shown = json.loads(
-        shipyard(tmp_path, "runs", "show", run["id"][:16] if False else run["id"], "--json").stdout
-    )
-    assert [e["node"] for e in shown["executions"]] == ["load_csv", "summarize", "check_balance"]
-    examples_id = run["nodes"]["load_csv"]["outputs"]["examples"]["id"]
-    summary_id = run["nodes"]["summarize"]["outputs"]["summary"]["id"]
+    shown = json.loads(shipyard(tmp_path, "runs", "show", run["id"], "--json").stdout)
+    nodes = [e["node"] for e in shown["executions"]]
+    assert sorted(nodes[:2]) == ["import_schema", "ingest"]
+    assert nodes[2:] == ["compute_statistics", "validate_examples"]
+    examples_id = run["nodes"]["ingest"]["outputs"]["examples"]["id"]
+    statistics_id = run["nodes"]["compute_statistics"]["outputs"]["statistics"]["id"]
 
     artifact = json.loads(
         shipyard(tmp_path, "artifacts", "show", str(examples_id), "--json").stdout
@@ -61,24 +66,28 @@ def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
     assert set(artifact["preview"]["splits"]) == {"train", "eval"}
     rows = {s: v["rows"] for s, v in artifact["preview"]["splits"].items()}
     assert sum(rows.values()) == 344
-    assert artifact["producer"]["node"] == "load_csv"
-    assert [c["node"] for c in artifact["consumers"]] == ["summarize", "summarize"]
+    assert artifact["producer"]["node"] == "ingest"
+    assert [c["node"] for c in artifact["consumers"]] == ["compute_statistics"] * 2
 
-    graph = json.loads(shipyard(tmp_path, "lineage", str(summary_id), "--json").stdout)
-    assert graph["upstream"]["execution"]["node"] == "summarize"
+    graph = json.loads(shipyard(tmp_path, "lineage", str(statistics_id), "--json").stdout)
+    assert graph["upstream"]["execution"]["node"] == "compute_statistics"
     assert graph["upstream"]["inputs"][0]["artifact"]["id"] == examples_id
-    assert graph["downstream"][0]["execution"]["node"] == "check_balance"
-    tree = shipyard(tmp_path, "lineage", str(summary_id)).stdout
-    assert "upstream" in tree and "load_csv" in tree and "check_balance" in tree
+    assert graph["downstream"][0]["execution"]["node"] == "validate_examples"
+    tree = shipyard(tmp_path, "lineage", str(statistics_id)).stdout
+    assert "upstream" in tree and "ingest" in tree and "validate_examples" in tree
 
     human = shipyard(tmp_path, "artifacts", "show", str(examples_id))
     assert human.returncode == 0 and "Examples" in human.stdout
 
-    # a third run with another parameter makes the first run's outputs unreferenced
-    third = shipyard(tmp_path, "run", str(EXAMPLE), "-p", "eval_percent=30", "--json")
+    # a third run on other data makes the first run's data artifacts unreferenced; the
+    # pinned schema is unchanged, so the third run reuses it and it stays
+    rows = (EXAMPLE.parent / "data" / "penguins.csv").read_text().splitlines()
+    (tmp_path / "fewer.csv").write_text("\n".join(rows[:-10]) + "\n")
+    third = shipyard(tmp_path, "run", str(EXAMPLE), "-p", f"source={tmp_path / 'fewer.csv'}")
     assert third.returncode == 0, third.stderr
     dry = json.loads(shipyard(tmp_path, "gc", "--keep-runs", "1", "--dry-run", "--json").stdout)
     assert {a["name"].split("/")[1] for a in dry["deleted_artifacts"]} == {run["id"]}
+    assert {a["type"] for a in dry["deleted_artifacts"]} == {"Examples", "Statistics", "Anomalies"}
     assert Path(artifact["uri"]).exists()
     done = json.loads(shipyard(tmp_path, "gc", "--keep-runs", "1", "--json").stdout)
     assert len(done["deleted_artifacts"]) == 3

@@ -1,0 +1,20 @@
+"""The `ingest` component (TFX's ExampleGen) and `load_dataset`, its reader for the CLI.
+
+`ingest` reads CSV, Parquet, JSON-lines and Arrow IPC files (globs, directories, span
+patterns `data/span-{SPAN}/v{VERSION}/*.csv`) or a SQL query (DuckDB file, SQLAlchemy URL),
+streams them in batches with bounded memory, and writes one `Examples` artifact with one
+Parquet file per split (hash buckets, a split column, or one source per split).
+`load_dataset` reads the same sources into one Arrow table.
+
+Modules, by responsibility: `component` (the component and its cache dependency), `plan`
+(parameters), `sources` and `spans` (which files), `readers`, `csv_reader`, `formats`,
+`sql`, `chunks` and `stream` (reading), `columns` (column checks), `splits` (assigning
+rows), `writer` (Parquet per split), `dataset` (`load_dataset`), `options` (reading options).
+Importing this package imports no data library: pyarrow, duckdb and sqlalchemy load inside
+the functions that use them.
+"""
+
+from shipyard.components.ingest.component import ingest
+from shipyard.components.ingest.dataset import load_dataset
+
+__all__ = ["ingest", "load_dataset"]

@@ -1,0 +1,165 @@
+"""Checks on the data's columns: names, parameters that name columns, types and casts.
+
+Every failure names the file, the row or line, and the column, and says what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from shipyard.components.ingest.options import COMPONENT, invalid, type_name
+from shipyard.errors import DataError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    import pyarrow as pa
+
+# A number as CSV writes it: what a "number column" holds, for the mixed-types check.
+NUMBER_PATTERN = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+
+
+def check_unique(names: Sequence[str], *, path: str) -> None:
+    """Raise when two columns share a name.
+
+    Raises:
+        DataError: A name repeats.
+    """
+    repeated = [name for name, count in Counter(names).items() if count > 1]
+    if repeated:
+        positions = [i + 1 for i, name in enumerate(names) if name == repeated[0]]
+        raise DataError(
+            f"the header names column {repeated[0]!r} {len(positions)} times (columns "
+            f"{', '.join(map(str, positions))}). Rename the duplicates in the file, or pass "
+            f"column_names=[...] to name every column.",
+            path=path,
+            row=None,
+            column=repeated[0],
+        )
+
+
+def check_named(parameter: str, names: Iterable[str], columns: Sequence[str]) -> None:
+    """Raise when a parameter names columns the data does not have.
+
+    Raises:
+        InvalidParameterError: One of `names` is not a column.
+    """
+    for name in names:
+        if name not in columns:
+            close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.5)
+            suggestion = f" Did you mean {close[0]!r}?" if close else ""
+            raise invalid(
+                COMPONENT,
+                parameter,
+                "the name of a column of the data",
+                name,
+                hint=f"The columns are: {', '.join(columns)}.{suggestion}",
+            )
+
+
+def first_failure(array: pa.Array, check: Callable[[pa.Array], Any]) -> int | None:
+    """Return the index of the first element for which `check` raises, or None.
+
+    Bisects, so it calls `check` O(log n) times on ever smaller slices.
+    """
+    if not _fails(check, array):
+        return None
+    low, high = 0, len(array)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _fails(check, array.slice(low, middle - low)):
+            high = middle
+        else:
+            low = middle
+    return low
+
+
+def _fails(check: Callable[[pa.Array], Any], part: pa.Array) -> bool:
+    try:
+        check(part)
+    except Exception:  # any failure of the check counts
+        return True
+    return False
+
+
+def cast_columns(
+    table: pa.Table, types: dict[str, pa.DataType], *, origin: str, first_row: int
+) -> pa.Table:
+    """Cast columns of `table` to `types` (from `column_types`); name the first bad value.
+
+    Raises:
+        DataError: A value cannot be cast: its row, column and value are named.
+    """
+    import pyarrow.compute as pc
+
+    for name, target in types.items():
+        index = table.schema.get_field_index(name)
+        if index < 0 or table.schema.field(index).type == target:
+            continue
+        column = table.column(index).combine_chunks()
+        try:
+            cast = pc.cast(column, target)
+        except Exception as exc:
+            bad = first_failure(column, _caster(target))
+            row = first_row + (bad or 0)
+            value = column[bad or 0].as_py()
+            raise DataError(
+                f"cannot convert {value!r} to {type_name(target)} ({exc}). Fix the value, or "
+                f"choose another type in column_types={{{name!r}: ...}}.",
+                path=origin,
+                row=row,
+                column=name,
+            ) from None
+        table = table.set_column(index, table.schema.field(index).with_type(target), cast)
+    return table
+
+
+def _caster(target: pa.DataType) -> Callable[[pa.Array], Any]:
+    import pyarrow.compute as pc
+
+    def cast(part: pa.Array) -> Any:
+        return pc.cast(part, target)
+
+    return cast
+
+
+def mixed_number_column(column: pa.Array) -> int | None:
+    """Return the index of the first non-number in a column holding mostly numbers.
+
+    A column whose values are more than half numbers, with a few words among them, was
+    meant to be numeric: Arrow made it a string column because of the words.
+    """
+    import pyarrow.compute as pc
+
+    present = pc.drop_null(column)
+    if len(present) == 0:
+        return None
+    numbers = pc.match_substring_regex(present, NUMBER_PATTERN)
+    count = pc.sum(numbers).as_py() or 0
+    if count == 0 or count == len(present) or count * 2 <= len(present):
+        return None
+    is_number = pc.fill_null(pc.match_substring_regex(column, NUMBER_PATTERN), True)
+    index: int = pc.index(is_number, False).as_py()
+    return None if index < 0 else index
+
+
+def mixed_types_error(
+    column: str, value: Any, *, path: str, line: int | None, row: int | None, expected: str
+) -> DataError:
+    """The error for a value of the wrong type in a column of another type."""
+    where = f"line {line}" if line is not None else f"row {row}"
+    return DataError(
+        f"mixed types: the column holds {expected} but {where} has {value!r}. Fix the value, "
+        f"declare it missing (null_values=[{value!r}]), or read the column as text with "
+        f"column_types={{{column!r}: 'string'}}.",
+        path=path,
+        row=row if line is None else None,
+        column=column,
+    )
+
+
+def describe_columns(schema: pa.Schema) -> list[dict[str, str]]:
+    """The `columns` property: `[{"name": ..., "type": ...}]` in column order."""
+    return [{"name": field.name, "type": type_name(field.type)} for field in schema]

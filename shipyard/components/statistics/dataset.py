@@ -1,0 +1,287 @@
+"""`compute_dataset_statistics`: the statistics of one table, its slices and its weights.
+
+The work is a few vectorized Polars queries over the whole table, each covering every
+column at once, never a Python loop over rows:
+
+0. a screen: which float columns hold NaN or infinities (the others skip masking them);
+1. one `select` with every column's counts, moments and lengths, run together
+   (`polars.collect_all`) with one grouped count per string column;
+2. one `select` with every numeric column's equal-width histogram and its values sorted
+   for the quantiles (a sample past `quantile_sample_rows` finite values).
+
+See `numeric` and `categorical` for what each pass computes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import TYPE_CHECKING, Any
+
+from shipyard.artifacts.statistics import DatasetStatistics, FeatureStatistics, ListStatistics
+from shipyard.components.statistics.categorical import StringColumn
+from shipyard.components.statistics.feature_types import family, feature_type
+from shipyard.components.statistics.numeric import NumericColumn
+from shipyard.errors import DataError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import polars as pl
+    import pyarrow as pa
+
+    from shipyard.artifacts.statistics import FeatureType
+
+HISTOGRAM_BUCKETS = 10
+QUANTILE_SAMPLE_ROWS = 100_000
+MAX_SLICES_PER_COLUMN = 100
+_SAMPLE_SEED = 20240611
+
+
+def compute_dataset_statistics(
+    table: pa.Table,
+    *,
+    weight_column: str | None = None,
+    slice_columns: Sequence[str] = (),
+    histogram_buckets: int = HISTOGRAM_BUCKETS,
+    quantile_sample_rows: int = QUANTILE_SAMPLE_ROWS,
+) -> DatasetStatistics:
+    """Compute the statistics of every column of a table.
+
+    Args:
+        table: The data, one feature per column.
+        weight_column: A numeric column of example weights (finite, >= 0): the
+            `weighted_*` figures are computed with it.
+        slice_columns: Columns to slice by: the statistics of the rows with each of a
+            column's values are in `slices["column=value"]` (missing values form no slice).
+        histogram_buckets: Buckets of the equal-width histograms (1 to 1000).
+        quantile_sample_rows: Quantiles are exact for columns with at most this many finite
+            values, and estimated from a uniform random sample of this many otherwise.
+
+    Returns:
+        The statistics, features in column order.
+
+    Raises:
+        InvalidParameterError: The weight or a slice column does not exist or does not fit,
+            or a number is out of range.
+        DataError: The weights are not all finite and >= 0, or the table cannot be read.
+
+    Example:
+        >>> stats = compute_dataset_statistics(pa.table({"x": [1.0, 2.0, None]}))
+        >>> stats.features["x"].missing, stats.features["x"].numeric.mean
+        (1, 1.5)
+    """
+    _check_range("histogram_buckets", histogram_buckets, 1, 1000)
+    _check_range("quantile_sample_rows", quantile_sample_rows, 1, None)
+    columns = list(table.column_names)
+    if weight_column is not None:
+        _check_column("weight_column", weight_column, columns)
+    for column in slice_columns:
+        _check_column("slice_columns", column, columns)
+    frame = _to_polars(table)
+    if weight_column is not None:
+        _check_weights(frame, weight_column)
+    for column in slice_columns:
+        _check_slice_column(frame, column)
+    summarize = functools.partial(
+        _summarize, weight=weight_column, buckets=histogram_buckets, rows=quantile_sample_rows
+    )
+    stats = summarize(frame)
+    slices = {
+        key: summarize(part) for column in slice_columns for key, part in _partitions(frame, column)
+    }
+    return dataclasses.replace(stats, slices=slices) if slices else stats
+
+
+def _summarize(
+    frame: pl.DataFrame, *, weight: str | None, buckets: int, rows: int
+) -> DatasetStatistics:
+    """Summarize every column of `frame`: a screen, then two passes over every column."""
+    import polars as pl
+
+    types = {name: feature_type(dtype) for name, dtype in frame.schema.items()}
+    keys = {name: f"{index}:" for index, name in enumerate(types)}
+    numeric = {
+        name: NumericColumn(keys[name], name, frame.schema[name], weight, buckets, rows)
+        for name, kind in types.items()
+        if family(kind) == "numeric"
+    }
+    screen = _select(frame, [e for column in numeric.values() for e in column.screen_pass()])
+    numeric = {
+        name: dataclasses.replace(
+            column,
+            non_finite=bool(screen.get(f"{column.key}nan") or screen.get(f"{column.key}inf")),
+        )
+        for name, column in numeric.items()
+    }
+    strings = {
+        name: StringColumn(name, frame.schema[name], weight)
+        for name, kind in types.items()
+        if family(kind) == "string"
+    }
+    lazy = frame.lazy()
+    first_pass = _first_pass(frame, types, keys, numeric, weight)
+    queries = [lazy.select(first_pass), *(column.query(lazy) for column in strings.values())]
+    first_frame, *value_counts = pl.collect_all(queries)
+    first = first_frame.row(0, named=True) if first_pass else {}
+    counts = dict(zip(strings, value_counts, strict=True))
+    hashes = pl.int_range(0, frame.height, eager=True).hash(_SAMPLE_SEED)
+    second_pass = [e for column in numeric.values() for e in column.second_pass(first, hashes)]
+    second = frame.select(second_pass) if second_pass else pl.DataFrame()
+    numbers = [name for name, dtype in second.schema.items() if not isinstance(dtype, pl.List)]
+    second_row = _select(second, [pl.col(name) for name in numbers])
+
+    features: dict[str, FeatureStatistics] = {}
+    for name, kind in types.items():
+        key = keys[name]
+        feature = FeatureStatistics(
+            name=name,
+            type=kind,
+            count=int(first[f"{key}count"]),
+            missing=int(first[f"{key}missing"]),
+            weighted_count=None if weight is None else float(first[f"{key}w_count"] or 0.0),
+        )
+        if name in numeric:
+            plain, weighted_numeric = numeric[name].build(screen, first, second_row, second)
+            feature = dataclasses.replace(feature, numeric=plain, weighted_numeric=weighted_numeric)
+        elif name in strings:
+            text, weighted_text = strings[name].build(counts[name])
+            feature = dataclasses.replace(feature, string=text, weighted_string=weighted_text)
+        elif kind == "list":
+            feature = dataclasses.replace(
+                feature,
+                lists=ListStatistics(
+                    min_length=int(first[f"{key}len_min"] or 0),
+                    max_length=int(first[f"{key}len_max"] or 0),
+                    avg_length=float(first[f"{key}len_mean"] or 0.0),
+                ),
+            )
+        features[name] = feature
+    return DatasetStatistics(
+        num_rows=frame.height,
+        features=features,
+        weighted_num_rows=None if weight is None else float(first["weighted_num_rows"] or 0.0),
+    )
+
+
+def _first_pass(
+    frame: pl.DataFrame,
+    types: dict[str, FeatureType],
+    keys: dict[str, str],
+    numeric: dict[str, NumericColumn],
+    weight: str | None,
+) -> list[pl.Expr]:
+    """Return every column's aggregates over all rows: counts, moments, values, lengths."""
+    import polars as pl
+
+    exprs: list[pl.Expr] = []
+    weights = None if weight is None else pl.col(weight).cast(pl.Float64)
+    for name, kind in types.items():
+        key, column = keys[name], pl.col(name)
+        exprs += [column.count().alias(f"{key}count"), column.null_count().alias(f"{key}missing")]
+        if weights is not None:
+            exprs.append(weights.filter(column.is_not_null()).sum().alias(f"{key}w_count"))
+        if name in numeric:
+            exprs += numeric[name].first_pass()
+        elif kind == "list":
+            dtype = frame.schema[name]
+            lengths = column.arr.len() if isinstance(dtype, pl.Array) else column.list.len()
+            exprs += [
+                lengths.min().alias(f"{key}len_min"),
+                lengths.max().alias(f"{key}len_max"),
+                lengths.mean().alias(f"{key}len_mean"),
+            ]
+    if weights is not None:
+        exprs.append(weights.sum().alias("weighted_num_rows"))
+    return exprs
+
+
+def _select(frame: pl.DataFrame, exprs: list[pl.Expr]) -> dict[str, Any]:
+    """Run one `select` of aggregates; return its single row."""
+    return frame.select(exprs).row(0, named=True) if exprs else {}
+
+
+def _to_polars(table: pa.Table) -> pl.DataFrame:
+    import polars as pl
+
+    names = list(table.column_names)
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise DataError(
+            f"the table has duplicate column names: {', '.join(map(repr, duplicates))}; "
+            f"rename them so each feature has one name."
+        )
+    try:
+        frame = pl.from_arrow(table, rechunk=False)
+    except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
+        raise DataError(f"cannot read the table for statistics: {exc}") from exc
+    if isinstance(frame, pl.Series):
+        frame = frame.to_frame()
+    return frame
+
+
+def _check_column(parameter: str, column: str, columns: list[str]) -> None:
+    if column not in columns:
+        raise InvalidParameterError(
+            f"The {parameter!r} parameter of compute_statistics names no column of the data: "
+            f"got {column!r}; the columns are {', '.join(map(repr, columns)) or 'none'}."
+        )
+
+
+def _check_range(parameter: str, value: int, low: int, high: int | None) -> None:
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"from {low} to {high}"
+        raise InvalidParameterError(
+            f"The {parameter!r} parameter of compute_statistics must be an int {bound}. "
+            f"Got {value!r} instead."
+        )
+
+
+def _check_weights(frame: pl.DataFrame, column: str) -> None:
+    import polars as pl
+
+    dtype = frame.schema[column]
+    if not (dtype.is_numeric() and dtype != pl.Boolean):
+        raise InvalidParameterError(
+            f"The 'weight_column' parameter of compute_statistics must name a numeric column: "
+            f"{column!r} is {dtype}. Choose a column of numbers."
+        )
+    weights = pl.col(column).cast(pl.Float64)
+    bad = frame.select((weights.is_null() | ~weights.is_finite() | (weights < 0)).sum()).item()
+    if bad:
+        raise DataError(
+            f"{bad} weights are missing, NaN, infinite or negative; every weight must be a "
+            f"finite number >= 0.",
+            column=column,
+        )
+
+
+def _check_slice_column(frame: pl.DataFrame, column: str) -> None:
+    kind = feature_type(frame.schema[column])
+    if family(kind) not in ("numeric", "string"):
+        raise InvalidParameterError(
+            f"The 'slice_columns' parameter of compute_statistics names {column!r}, a "
+            f"{kind} column; slice by a column of numbers, strings or booleans."
+        )
+    distinct = frame.get_column(column).drop_nulls().n_unique()
+    if distinct > MAX_SLICES_PER_COLUMN:
+        raise InvalidParameterError(
+            f"The 'slice_columns' parameter of compute_statistics names {column!r}, which "
+            f"has {distinct} distinct values; slicing allows at most "
+            f"{MAX_SLICES_PER_COLUMN}. Slice by a column with fewer values."
+        )
+
+
+def _partitions(frame: pl.DataFrame, column: str) -> list[tuple[str, pl.DataFrame]]:
+    """Split `frame` by the values of `column`, sorted by value; missing values are left out."""
+    parts = frame.filter(frame[column].is_not_null()).partition_by(column, as_dict=True)
+    ordered = sorted(parts.items(), key=lambda item: item[0][0])
+    return [(f"{column}={_format_value(key[0])}", part) for key, part in ordered]
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)

@@ -1,0 +1,156 @@
+"""`shipyard schema` and `shipyard validate`, the real command in subprocesses."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PENGUINS = Path(__file__).resolve().parents[2] / "examples" / "penguins" / "data" / "penguins.csv"
+
+pytestmark = pytest.mark.slow
+
+
+def shipyard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "shipyard", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def rewrite(source: Path, target: Path, change) -> Path:
+    with source.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    rows = [r for r in (change(dict(row)) for row in rows) if r is not None]
+    with target.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return target
+
+
+@pytest.fixture(scope="module")
+def inferred(tmp_path_factory: pytest.TempPathFactory) -> str:
+    result = shipyard(
+        tmp_path_factory.mktemp("schema"), "schema", str(PENGUINS), "--label", "species"
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def schema_file(tmp_path: Path, inferred: str) -> Path:
+    (tmp_path / "schema.yaml").write_text(inferred)
+    return tmp_path / "schema.yaml"
+
+
+def test_schema_writes_commented_yaml_that_validates_its_own_data(
+    tmp_path: Path, schema_file: Path
+) -> None:
+    text = schema_file.read_text()
+    assert text.startswith("# Shipyard schema inferred from penguins.csv (344 rows). Curate it")
+    assert "# " in text.split("version: 1")[0] and "import_schema(path=" in text
+    assert "    domain: [Biscoe, Dream, Torgersen]\n" in text
+    assert "    not_in: [SERVING]\n" in text
+    result = shipyard(tmp_path, "validate", str(PENGUINS), "--schema", str(schema_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "OK: no anomalies in penguins.csv (TRAINING)."
+    as_json = shipyard(tmp_path, "validate", str(PENGUINS), "-s", str(schema_file), "--json")
+    assert as_json.returncode == 0 and json.loads(as_json.stdout) == []
+
+
+def test_anomalies_exit_1_with_a_table_json_and_html(tmp_path: Path, schema_file: Path) -> None:
+    def corrupt(row: dict[str, str]) -> dict[str, str]:
+        if row["island"] == "Torgersen":
+            row["island"] = "Atlantis"
+        return row
+
+    data = rewrite(PENGUINS, tmp_path / "new.csv", corrupt)
+    result = shipyard(
+        tmp_path, "validate", str(data), "--schema", str(schema_file), "--html", "r.html"
+    )
+    assert result.returncode == 1, result.stderr
+    assert "1 error and 0 warnings in new.csv (TRAINING)." in result.stdout
+    assert "island" in result.stdout and "out_of_domain" in result.stdout
+    assert "'Atlantis'" in result.stdout
+    page = (tmp_path / "r.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "Atlantis" in page
+    as_json = shipyard(tmp_path, "validate", str(data), "--schema", str(schema_file), "--json")
+    assert as_json.returncode == 1
+    [anomaly] = json.loads(as_json.stdout)
+    assert {k: anomaly[k] for k in ("feature", "kind", "severity", "examples")} == {
+        "feature": "island",
+        "kind": "out_of_domain",
+        "severity": "error",
+        "examples": ["Atlantis"],
+    }
+    assert anomaly["fraction"] == pytest.approx(52 / 344)
+    assert "outside its domain" in anomaly["description"]
+
+
+def test_serving_data_without_the_label_and_drift_from_a_baseline(
+    tmp_path: Path, schema_file: Path
+) -> None:
+    def drop_label(row: dict[str, str]) -> dict[str, str]:
+        del row["species"]
+        return row
+
+    serving = rewrite(PENGUINS, tmp_path / "serving.csv", drop_label)
+    ok = shipyard(tmp_path, "validate", str(serving), "-s", str(schema_file), "-e", "SERVING")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.strip() == "OK: no anomalies in serving.csv (SERVING)."
+    training = shipyard(tmp_path, "validate", str(serving), "-s", str(schema_file), "--json")
+    assert training.returncode == 1
+    assert [(a["feature"], a["kind"]) for a in json.loads(training.stdout)] == [
+        ("species", "missing_column")
+    ]
+    adelie = rewrite(
+        PENGUINS, tmp_path / "adelie.csv", lambda r: r if r["species"] == "Adelie" else None
+    )
+    against_baseline = (
+        "validate",
+        str(adelie),
+        "-s",
+        str(schema_file),
+        "--baseline",
+        str(PENGUINS),
+    )
+    warned = shipyard(tmp_path, *against_baseline)
+    assert warned.returncode == 0, warned.stderr  # default comparators only warn
+    assert "0 errors and" in warned.stdout and "drift" in warned.stdout
+    drift = shipyard(tmp_path, *against_baseline, "--strict", "--json")
+    assert drift.returncode == 1
+    drifted = {a["feature"]: a for a in json.loads(drift.stdout) if a["kind"] == "drift"}
+    assert drifted["species"]["value"] == pytest.approx(1 - 152 / 344)  # 44% Adelie -> 100%
+    assert drifted["species"]["severity"] == "warning"
+    assert drifted["species"]["threshold"] == 0.1
+
+
+def test_usage_errors_exit_2(tmp_path: Path, schema_file: Path) -> None:
+    missing_flag = shipyard(tmp_path, "validate", str(PENGUINS))
+    assert missing_flag.returncode == 2 and "--schema" in missing_flag.stderr
+    no_file = shipyard(tmp_path, "validate", str(PENGUINS), "-s", "nope.yaml")
+    assert no_file.returncode == 2 and "Schema file 'nope.yaml' does not exist" in no_file.stderr
+    schema_file.write_text(
+        schema_file.read_text().replace("    presence: required\n", "    presense: required\n", 1)
+    )
+    broken = shipyard(tmp_path, "validate", str(PENGUINS), "-s", str(schema_file))
+    assert broken.returncode == 2
+    assert "field 'features.species.presense': unknown field in a feature" in broken.stderr
+    assert "Did you mean 'presence'?" in broken.stderr and "Traceback" not in broken.stderr
+    schema_file.write_text(schema_file.read_text().replace("presense", "presence"))
+    bad_env = shipyard(tmp_path, "validate", str(PENGUINS), "-s", str(schema_file), "-e", "PROD")
+    assert bad_env.returncode == 2
+    assert "one of the schema's environments (TRAINING, SERVING). Got 'PROD'" in bad_env.stderr

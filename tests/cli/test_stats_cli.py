@@ -1,0 +1,91 @@
+"""`shipyard stats`, the real command in subprocesses: table, JSON, HTML report, PNG, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.slow
+
+
+def shipyard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "shipyard", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    (tmp_path / "train.csv").write_text(
+        "fare,city,paid\n1.5,oslo,true\n2.5,rome,false\n,oslo,true\n4.0,oslo,true\n"
+    )
+    (tmp_path / "serving.csv").write_text("fare,city,paid\n10.0,paris,true\n20.0,oslo,false\n")
+    return tmp_path
+
+
+def test_table_on_stdout(data: Path) -> None:
+    result = shipyard(data, "stats", "train.csv")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "train.csv: 4 rows, 3 features" in out
+    for text in ("fare", "float", "25.0%", "2.667", "city", "string", "oslo (75%)", "paid", "bool"):
+        assert text in out, text
+
+
+def test_json_keyed_by_dataset(data: Path) -> None:
+    result = shipyard(data, "stats", "train.csv", "--compare", "serving.csv", "--json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert list(stats) == ["train.csv", "serving.csv"]
+    fare = stats["train.csv"]["features"]["fare"]
+    assert fare["missing"] == 1 and fare["numeric"]["mean"] == pytest.approx(8 / 3)
+    assert stats["serving.csv"]["features"]["city"]["string"]["distinct"] == 2
+
+
+def test_html_report_and_png(data: Path) -> None:
+    result = shipyard(
+        data,
+        "stats",
+        "train.csv",
+        "--compare",
+        "serving.csv",
+        "--html",
+        "report.html",
+        "--png",
+        "fare",
+        "--output",
+        "fare.png",
+    )
+    assert result.returncode == 0, result.stderr
+    page = (data / "report.html").read_text()
+    assert "train.csv" in page and "serving.csv" in page and "<svg" in page
+    assert "http://" not in page and "https://" not in page
+    with Image.open(data / "fare.png") as image:
+        assert image.format == "PNG" and image.mode == "RGB" and image.size == (800, 450)
+    assert "report.html" in result.stderr and "fare.png" in result.stderr
+
+
+def test_errors_are_headlines_not_tracebacks(data: Path) -> None:
+    missing = shipyard(data, "stats", "nope.csv")
+    assert missing.returncode == 1
+    assert "Error" in missing.stderr and "nope.csv" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    feature = shipyard(data, "stats", "train.csv", "--png", "nope")
+    assert feature.returncode == 1 and "'fare', 'city', 'paid'" in feature.stderr
+    weight = shipyard(data, "stats", "train.csv", "--weight", "w")
+    assert weight.returncode == 1 and "Invalid parameter" in weight.stderr
+    assert "Traceback" not in weight.stderr
