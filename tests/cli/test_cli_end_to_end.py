@@ -10,23 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.command import shipyard
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "penguins" / "pipeline.py"
 
 pytestmark = pytest.mark.slow
-
-
-def shipyard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "shipyard", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
