@@ -24,6 +24,7 @@ from shipyard.artifacts.statistics import (
     StringStatistics,
     ValueCount,
 )
+from shipyard.artifacts.transform_graph import TransformGraph
 
 __all__ = [
     "Anomalies",
@@ -44,6 +45,7 @@ __all__ = [
     "Schema",
     "Statistics",
     "StringStatistics",
+    "TransformGraph",
     "ValueCount",
     "ValueCountRange",
     "artifact_type",

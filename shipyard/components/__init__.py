@@ -16,6 +16,9 @@ from typing import Any
 # component is bound eagerly (importing it loads no data library).
 from shipyard.components.ingest import ingest as ingest
 
+# Likewise for the subpackage `transform` and its component.
+from shipyard.components.transform import transform as transform
+
 _EXPORTS = {
     "load_dataset": "shipyard.components.ingest",
     "compute_statistics": "shipyard.components.statistics",
@@ -23,6 +26,7 @@ _EXPORTS = {
     "infer_schema": "shipyard.components.schema",
     "import_schema": "shipyard.components.schema",
     "validate_examples": "shipyard.components.validate",
+    "transform": "shipyard.components.transform",
 }
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "infer_schema",
     "ingest",
     "load_dataset",
+    "transform",
     "validate_examples",
 ]
 

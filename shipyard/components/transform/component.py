@@ -1,0 +1,159 @@
+"""The `transform` component (TFX Transform): fit preprocessing on train, apply it to all."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shipyard.artifacts import Examples, Schema, TransformGraph
+from shipyard.artifacts.schema import SERVING
+from shipyard.dsl import Out, component
+from shipyard.errors import DataError, DefinitionError, InvalidParameterError, NotFoundError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from shipyard.artifacts import DataSchema
+    from shipyard.components.transform.fit import Preprocessing
+
+
+@component
+def transform(
+    examples: Examples,
+    schema: Schema,
+    transform_graph: Out[TransformGraph],
+    transformed: Out[Examples],
+    *,
+    preprocessing_file: Path | None = None,
+    preprocessing_function: str = "preprocessing",
+    label: str | None = None,
+    split: str = "train",
+) -> None:
+    """Fit preprocessing over the train split, apply it to every split, export it as ONNX.
+
+    Args:
+        examples: Raw examples.
+        schema: Their schema; it gives the defaults and the label (the one feature absent
+            from SERVING) when none is named.
+        transform_graph: Receives the fitted graph: `transform.json` and `transform.onnx`
+            (raw served rows in, model inputs out).
+        transformed: Receives every split transformed: one float32 or int64 column per output.
+        preprocessing_file: A Python file defining the preprocessing function (relative to
+            the pipeline file). None: defaults from the schema.
+        preprocessing_function: The function's name in that file. It receives the raw
+            columns (`columns["x"]`) and returns `{output_name: expression}`; it runs once,
+            at fit time, to build the graph.
+        label: The label column (passed through, or mapped to class ids if a string).
+        split: The split the analyzers are fitted on.
+
+    Raises:
+        NotFoundError: `examples` has no such split, or the file does not exist.
+        DefinitionError: The function is missing, names a column that does not exist,
+            applies an op to the wrong kind of column, or returns no expressions.
+        InvalidParameterError: `label` is not a column.
+
+    Example:
+        >>> prepared = transform(
+        ...     examples=raw.outputs.examples,
+        ...     schema=inferred.outputs.schema,
+        ...     preprocessing_file="preprocessing.py",
+        ... )
+    """
+    from shipyard.components.transform.apply import apply
+    from shipyard.components.transform.fit import build_outputs, fit
+    from shipyard.components.transform.onnx_export import export_onnx
+
+    if split not in examples.splits:
+        raise NotFoundError(
+            f"transform fits on split {split!r}, but {examples.uri} has "
+            f"{', '.join(examples.splits) or 'no splits'}; pass split= one of them."
+        )
+    train = examples.read(split)
+    data_schema = schema.load()
+    label = label if label is not None else _schema_label(data_schema)
+    if label is not None and label not in train.column_names:
+        raise InvalidParameterError(
+            f"transform(label={label!r}): no such column; the columns are "
+            f"{', '.join(train.column_names)}."
+        )
+    if preprocessing_file is None:
+        outputs = _defaults(data_schema, train, label)
+        if not outputs:
+            raise DataError(
+                "the schema has no number or string feature to transform; write a "
+                "preprocessing function.",
+                path=examples.uri,
+            )
+    else:
+        function = load_preprocessing(preprocessing_file, preprocessing_function)
+        where = f"{preprocessing_file}:{preprocessing_function}"
+        outputs = build_outputs(function, train, where=where)
+    fitted = fit(outputs, train, label=label, path=f"{examples.uri}/{split}")
+    model = export_onnx(fitted)
+    transform_graph.save((fitted.to_spec(), model.SerializeToString()))
+    for name in examples.splits:
+        table = train if name == split else examples.read(name)
+        present = [o for o in fitted.outputs if fitted.columns_of(o) <= set(table.column_names)]
+        transformed.write_split(name, apply(fitted, table, outputs=present))
+
+
+def _schema_label(schema: DataSchema) -> str | None:
+    candidates = [name for name, f in schema.features.items() if SERVING in f.not_in]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _defaults(schema: DataSchema, train: pa.Table, label: str | None) -> dict[str, Any]:
+    import pyarrow.compute as pc
+
+    from shipyard.components.transform.apply import column_kind
+    from shipyard.components.transform.defaults import default_preprocessing
+    from shipyard.components.transform.fit import raw_columns
+
+    distinct = {
+        field.name: int(pc.count_distinct(train.column(field.name)).as_py())
+        for field in train.schema
+        if column_kind(field.type) == "string"
+    }
+    return default_preprocessing(schema, raw_columns(train), label=label, distinct_values=distinct)
+
+
+def load_preprocessing(file: Path, function: str) -> Preprocessing:
+    """Import `function` from the Python file `file`.
+
+    Raises:
+        NotFoundError: The file does not exist.
+        DefinitionError: It defines no callable of that name.
+    """
+    path = Path(file)
+    if not path.is_file():
+        raise NotFoundError(
+            f"preprocessing file {str(path)!r} does not exist; fix preprocessing_file= "
+            f"(relative paths are resolved against the pipeline file)."
+        )
+    module_name = f"_shipyard_preprocessing_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise DefinitionError(f"{path}: cannot be imported as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(module_name, None)
+    found = getattr(module, function, None)
+    if not callable(found):
+        defined = sorted(
+            name
+            for name, value in vars(module).items()
+            if inspect.isfunction(value) and value.__module__ == module_name
+        )
+        got = "nothing" if found is None else f"a {type(found).__name__}"
+        raise DefinitionError(
+            f"{path}: no function {function!r} (got {got}); the functions defined there "
+            f"are {', '.join(defined) or 'none'}. Fix preprocessing_function=."
+        )
+    result: Preprocessing = found
+    return result
