@@ -5,6 +5,14 @@ May import `shipyard.io`, `shipyard.errors` and `shipyard.plugins` only.
 
 from shipyard.artifacts.anomalies import Anomalies, Anomaly, AnomalyReport
 from shipyard.artifacts.artifact import Artifact, artifact_type
+from shipyard.artifacts.evaluation import (
+    BlessingCheck,
+    BlessingDecision,
+    EvaluationResult,
+    ModelBlessing,
+    ModelEvaluation,
+)
+from shipyard.artifacts.model import Model
 from shipyard.artifacts.schema import (
     Comparator,
     DataSchema,
@@ -31,15 +39,21 @@ __all__ = [
     "Anomaly",
     "AnomalyReport",
     "Artifact",
+    "BlessingCheck",
+    "BlessingDecision",
     "Comparator",
     "DataSchema",
     "DatasetStatistics",
+    "EvaluationResult",
     "Examples",
     "FeatureSchema",
     "FeatureStatistics",
     "Histogram",
     "ListStatistics",
     "Metrics",
+    "Model",
+    "ModelBlessing",
+    "ModelEvaluation",
     "NumericRange",
     "NumericStatistics",
     "Schema",

@@ -1,4 +1,4 @@
-"""Standard components: ingest, statistics, schema, validation.
+"""Standard components: ingest, statistics, schema, validation, transform, train.
 
 Each is an ordinary `@component`, written exactly as a user's would be: nothing here is
 built in that a user could not write. A component is a pure function of its inputs and
@@ -16,7 +16,9 @@ from typing import Any
 # component is bound eagerly (importing it loads no data library).
 from shipyard.components.ingest import ingest as ingest
 
-# Likewise for the subpackage `transform` and its component.
+# Likewise for the subpackages `train` and `transform` and their components (importing
+# them loads no torch, onnx or polars).
+from shipyard.components.train import train as train
 from shipyard.components.transform import transform as transform
 
 _EXPORTS = {
@@ -27,6 +29,7 @@ _EXPORTS = {
     "import_schema": "shipyard.components.schema",
     "validate_examples": "shipyard.components.validate",
     "transform": "shipyard.components.transform",
+    "train": "shipyard.components.train",
 }
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "infer_schema",
     "ingest",
     "load_dataset",
+    "train",
     "transform",
     "validate_examples",
 ]

@@ -1,0 +1,113 @@
+"""ModelEvaluation and ModelBlessing: JSON round trip, HTML report, terminal summary."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.console import Console
+
+from shipyard.artifacts import (
+    BlessingDecision,
+    EvaluationResult,
+    ModelBlessing,
+    ModelEvaluation,
+    artifact_type,
+)
+from shipyard.artifacts.evaluation import summary_table
+from shipyard.components.evaluate import compute_metrics, decide_blessing, slice_metrics
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _binary_result() -> EvaluationResult:
+    rng = np.random.default_rng(0)
+    group = np.array(["<b>x</b>", "y", "z", "tiny"])[rng.integers(0, 3, 300)]
+    group[:3] = "tiny"
+    labels = (rng.random(300) < 0.4).astype(int)
+    noise = np.where(group == "y", 0.9, 0.2)  # slice y is nearly random: the worst
+    scores = np.clip(labels * (1 - noise) + rng.random(300) * noise, 0, 1)
+    overall = compute_metrics(
+        labels, probabilities=scores, task="binary", class_labels=["no", "yes"]
+    )
+    slices = slice_metrics(
+        {"group": group},
+        labels,
+        probabilities=scores,
+        task="binary",
+        class_labels=["no", "yes"],
+        slices=["group"],
+        min_slice_size=10,
+    )
+    return EvaluationResult(overall=overall, slices=tuple(slices), split="eval")
+
+
+def test_evaluation_round_trip_and_properties(tmp_path: Path) -> None:
+    result = _binary_result()
+    artifact = ModelEvaluation(tmp_path / "evaluation")
+    artifact.save(result)
+    assert artifact.load() == result
+    assert artifact.properties["task"] == "binary"
+    assert artifact.properties["metrics"]["auc"] == result.metrics["auc"]
+    assert set(artifact.files()) == {"evaluation.json", "report.html"}
+    data = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    assert data["version"] == 1 and data["split"] == "eval"
+    assert data["overall"]["confusion_matrix"]["labels"] == ["no", "yes"]
+    assert artifact_type("ModelEvaluation") is ModelEvaluation
+    preview = artifact.preview()
+    assert preview["worst_slices"][0]["name"] == "group=y"
+
+
+def test_report_is_self_contained_with_the_worst_slice_marked(tmp_path: Path) -> None:
+    result = _binary_result()
+    page = result.to_html()
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"https?://", page)
+    assert "<script" not in page
+    assert page.count("<svg") == 3  # ROC, PR, calibration
+    assert "ROC curve" in page and "Precision-recall curve" in page
+    assert "<table class='confusion'>" in page
+    slices = page[page.index("<table class='slices'>") :]
+    rows = re.findall(r"<tr class='(\w*)'><td class='name'>([^<]*)", slices)
+    assert rows[0] == ("worst", "group=y")  # sorted worst first, highlighted
+    assert "<span class='badge'>worst</span>" in slices
+    assert "&lt;b&gt;x&lt;/b&gt;" in slices and "<b>x</b>" not in slices  # escaped
+    assert "fewer than 10 rows" in slices  # the tiny slice is listed, without metrics
+    notebook = ModelEvaluation(tmp_path / "e")
+    notebook.save(result)
+    assert "sy-eval" in notebook._repr_html_()
+
+
+def test_regression_report_has_residual_histogram() -> None:
+    overall = compute_metrics([1.0, 2.0, 3.0, 5.0], [1.5, 2.0, 2.0, 5.0], task="regression")
+    page = EvaluationResult(overall=overall).to_html()
+    assert "Residuals" in page and page.count("<svg") == 1
+    assert "confusion" not in page
+
+
+def test_summary_table_renders() -> None:
+    console = Console(width=120, record=True)
+    console.print(summary_table(_binary_result()))
+    text = console.export_text()
+    assert "accuracy" in text and "worst slice" in text and "group=y" in text
+
+
+def test_blessing_round_trip(tmp_path: Path) -> None:
+    decision = decide_blessing(
+        {"accuracy": 0.85},
+        thresholds={"accuracy": {"min": 0.9}},
+        max_regression={"accuracy": 0.01},
+        baseline={"accuracy": 0.9},
+        baseline_id=7,
+    )
+    artifact = ModelBlessing(tmp_path / "blessing")
+    artifact.save(decision)
+    assert artifact.load() == decision
+    assert artifact.properties == {"blessed": False, "baseline_id": 7}
+    assert BlessingDecision.from_json(json.loads(json.dumps(decision.to_json()))) == decision
+    assert artifact.preview()["blessed"] is False
+    assert "FAIL" in artifact._repr_html_()
+    assert artifact_type("ModelBlessing") is ModelBlessing
