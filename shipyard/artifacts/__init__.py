@@ -13,6 +13,7 @@ from shipyard.artifacts.evaluation import (
     ModelEvaluation,
 )
 from shipyard.artifacts.model import Model
+from shipyard.artifacts.pushed_model import PushDecision, PushedModel
 from shipyard.artifacts.schema import (
     Comparator,
     DataSchema,
@@ -56,6 +57,8 @@ __all__ = [
     "ModelEvaluation",
     "NumericRange",
     "NumericStatistics",
+    "PushDecision",
+    "PushedModel",
     "Schema",
     "Statistics",
     "StringStatistics",

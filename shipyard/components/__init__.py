@@ -1,4 +1,5 @@
-"""Standard components: ingest, statistics, schema, validation, transform, train.
+"""Standard components: ingest, statistics, schema, validation, transform, train, evaluate,
+push.
 
 Each is an ordinary `@component`, written exactly as a user's would be: nothing here is
 built in that a user could not write. A component is a pure function of its inputs and
@@ -12,9 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# The subpackage `ingest` would shadow the component of the same name once imported, so the
-# component is bound eagerly (importing it loads no data library).
+# The subpackages `evaluate` and `ingest` would shadow the components of the same names once
+# imported, so the components are bound eagerly (importing them loads no data library).
+from shipyard.components.evaluate.component import evaluate as evaluate
 from shipyard.components.ingest import ingest as ingest
+
+# So would the module `push` (it imports only the standard library and shipyard).
+from shipyard.components.push import push as push
 
 # Likewise for the subpackages `train` and `transform` and their components (importing
 # them loads no torch, onnx or polars).
@@ -30,15 +35,19 @@ _EXPORTS = {
     "validate_examples": "shipyard.components.validate",
     "transform": "shipyard.components.transform",
     "train": "shipyard.components.train",
+    "evaluate": "shipyard.components.evaluate",
+    "push": "shipyard.components.push",
 }
 
 __all__ = [
     "compute_dataset_statistics",
     "compute_statistics",
+    "evaluate",
     "import_schema",
     "infer_schema",
     "ingest",
     "load_dataset",
+    "push",
     "train",
     "transform",
     "validate_examples",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shipyard.components.evaluate.blessing import decide_blessing
+    from shipyard.components.evaluate.component import evaluate
     from shipyard.components.evaluate.metrics import compute_metrics
     from shipyard.components.evaluate.slices import SliceSpec, slice_metrics
 
@@ -24,9 +25,10 @@ _EXPORTS = {
     "slice_metrics": "shipyard.components.evaluate.slices",
     "SliceSpec": "shipyard.components.evaluate.slices",
     "decide_blessing": "shipyard.components.evaluate.blessing",
+    "evaluate": "shipyard.components.evaluate.component",
 }
 
-__all__ = ["SliceSpec", "compute_metrics", "decide_blessing", "slice_metrics"]
+__all__ = ["SliceSpec", "compute_metrics", "decide_blessing", "evaluate", "slice_metrics"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,242 @@
+"""The `evaluate` component (TFX Evaluator): metrics of an exported model, and its blessing.
+
+The model runs on the RAW examples (the output of `ingest`, not of `transform`), exactly as
+it will be served: `model.onnx` holds the preprocessing. For classification the raw label is
+mapped to class ids with the model's label vocabulary. Rows whose label is missing, and rows
+whose label the model never saw in training (a class not in its vocabulary), cannot be
+scored: they are left out, and their counts are recorded in the evaluation
+(`overall["excluded"]`) and in its properties (`excluded_rows`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, cast
+
+from shipyard.artifacts import Examples, Model, ModelBlessing, ModelEvaluation
+from shipyard.dsl import Out, component
+from shipyard.dsl.parameters import invalid_parameter
+from shipyard.errors import DataError, NotFoundError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+    from numpy.typing import NDArray
+
+    from shipyard.components.evaluate.metrics import Task
+
+_WHO = "evaluate"
+
+
+@component
+def evaluate(
+    examples: Examples,
+    model: Model,
+    evaluation: Out[ModelEvaluation],
+    blessing: Out[ModelBlessing],
+    baseline: Model | None = None,
+    *,
+    split: str = "eval",
+    slices: tuple[str | dict[str, Any], ...] = (),
+    thresholds: dict[str, dict[str, float]] | None = None,
+    max_regression: dict[str, float] | None = None,
+    min_slice_size: int = 1,
+) -> None:
+    """Evaluate a model on raw examples, overall and per slice, and decide its blessing.
+
+    Args:
+        examples: The raw examples (the output of `ingest`); they must hold the label.
+        model: The exported model to evaluate.
+        evaluation: Receives the metrics (`evaluation.json`, `report.html`).
+        blessing: Receives the decision (`blessing.json`; `blessed` in its properties).
+        baseline: A model to compare with (TFMA style): evaluated on the same rows, its
+            metrics bound `max_regression`. None: the absolute thresholds alone decide.
+        split: The split to evaluate.
+        slices: Slice specs, as for `slice_metrics`: `"island"`,
+            `{"feature": "age", "quantiles": 4}`, `{"feature": "age", "boundaries": [18]}`.
+        thresholds: Absolute bounds: `{"accuracy": {"min": 0.9}, "rmse": {"max": 10}}`.
+        max_regression: The largest allowed change for the worse vs the baseline, per metric.
+        min_slice_size: Slices with fewer rows are listed without metrics.
+
+    Rows whose label is missing or a class unseen in training are left out of every metric;
+    `evaluation.load().overall["excluded"]` counts them (`missing_label`, `unseen_label`).
+
+    Raises:
+        NotFoundError: `examples` has no such split.
+        DataError: The split lacks the label column, or no row can be scored.
+        InvalidParameterError: A slice, threshold or regression limit is malformed.
+
+    Example:
+        >>> checked = evaluate(
+        ...     examples=raw.outputs.examples,
+        ...     model=trained.outputs.model,
+        ...     slices=["island"],
+        ...     thresholds={"accuracy": {"min": 0.9}},
+        ... )
+    """
+    if isinstance(min_slice_size, bool) or min_slice_size < 1:
+        raise invalid_parameter(_WHO, "min_slice_size", "an int >= 1", min_slice_size)
+    from shipyard.artifacts import EvaluationResult
+    from shipyard.components.evaluate.blessing import decide_blessing
+    from shipyard.components.evaluate.metrics import compute_metrics
+    from shipyard.components.evaluate.slices import slice_metrics
+
+    if split not in examples.splits:
+        raise NotFoundError(
+            f"evaluate reads the {split!r} split, but {examples.uri} has "
+            f"{', '.join(examples.splits) or 'no splits'}."
+        )
+    signature = model.signature()
+    task = cast("Task", signature["task"])
+    label = str(signature["label"])
+    table = examples.read(split)
+    if label not in table.column_names:
+        raise DataError(
+            f"the {split!r} split of {examples.uri} has no label column {label!r}; evaluate "
+            "reads the raw examples (the output of ingest), not the transformed ones.",
+            column=label,
+        )
+    labels, keep, excluded = _labels(table.column(label), task, signature)
+    if not keep.any():
+        raise DataError(
+            f"no row of the {split!r} split can be scored: {excluded['missing_label']} have "
+            f"no label, {excluded['unseen_label']} a class the model never saw.",
+            column=label,
+        )
+    rows = table.filter(keep) if not keep.all() else table
+    labels = labels[keep]
+    class_labels = signature.get("label_vocabulary")
+    outputs = _outputs(model, rows, task)
+    overall = compute_metrics(labels, **outputs, task=task, class_labels=class_labels)
+    overall["excluded"] = excluded
+    slice_results = (
+        slice_metrics(
+            rows,
+            labels,
+            **outputs,
+            task=task,
+            slices=list(slices),
+            class_labels=class_labels,
+            min_slice_size=min_slice_size,
+        )
+        if slices
+        else []
+    )
+    baseline_metrics: dict[str, float | None] | None = None
+    notes: list[str] = []
+    if baseline is not None:
+        baseline_metrics, note = _baseline_metrics(baseline, rows, table.column(label), keep)
+        overall["baseline"] = {"id": baseline.id, "metrics": baseline_metrics}
+        if note:
+            notes.append(note)
+    result = EvaluationResult(overall=overall, slices=tuple(slice_results), split=split)
+    decision = decide_blessing(
+        overall["metrics"],
+        thresholds=thresholds,
+        max_regression=max_regression,
+        baseline=baseline_metrics,
+        baseline_id=baseline.id if baseline is not None else None,
+        undefined=overall.get("undefined"),
+    )
+    if notes:
+        import dataclasses
+
+        decision = dataclasses.replace(decision, notes=(*decision.notes, *notes))
+    evaluation.save(result)
+    evaluation.properties["excluded_rows"] = excluded
+    evaluation.properties["split"] = split
+    blessing.save(decision)
+    blessing.properties["blessed"] = decision.blessed
+    blessing.properties["model_id"] = model.id
+
+
+def _labels(
+    column: Any, task: str, signature: dict[str, Any]
+) -> tuple[NDArray[Any], NDArray[np.bool_], dict[str, int]]:
+    """Return the labels (class ids or numbers), the rows to keep and the excluded counts."""
+    import numpy as np
+
+    values = column.to_pylist()
+    missing = np.array([_is_missing(v) for v in values], dtype=bool)
+    if task == "regression":
+        numbers = np.array(
+            [np.nan if m else float(v) for v, m in zip(values, missing, strict=True)]
+        )
+        return numbers, ~missing, {"missing_label": int(missing.sum()), "unseen_label": 0}
+    ids, unseen = _class_ids(values, missing, signature.get("label_vocabulary") or [])
+    keep = ~missing & ~unseen
+    counts = {"missing_label": int(missing.sum()), "unseen_label": int(unseen.sum())}
+    return ids, keep, counts
+
+
+def _class_ids(
+    values: list[Any], missing: NDArray[np.bool_], vocabulary: list[Any]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    import numpy as np
+
+    index = {_label_key(v): i for i, v in enumerate(vocabulary)}
+    ids = np.zeros(len(values), dtype=np.int64)
+    unseen = np.zeros(len(values), dtype=bool)
+    for row, (value, absent) in enumerate(zip(values, missing, strict=True)):
+        if absent:
+            continue
+        class_id = index.get(_label_key(value))
+        if class_id is None:
+            unseen[row] = True
+        else:
+            ids[row] = class_id
+    return ids, unseen
+
+
+def _label_key(value: Any) -> str:
+    """The vocabulary key of a raw label: `"Adelie"`, `1` and `1.0` as `"1"`, `True` as `"1"`."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _outputs(model: Model, rows: pa.Table, task: str) -> dict[str, Any]:
+    """Run the model; return `predictions` and `probabilities` for `compute_metrics`."""
+    import numpy as np
+
+    out = model.predict(rows)
+    if task == "regression":
+        return {"predictions": np.asarray(out["predictions"], dtype=np.float64).reshape(-1)}
+    probabilities = np.asarray(out["probabilities"], dtype=np.float64)
+    return {
+        "predictions": np.asarray(out["class_ids"]).reshape(-1),
+        "probabilities": probabilities.reshape(probabilities.shape[0], -1),
+    }
+
+
+def _baseline_metrics(
+    baseline: Model, rows: pa.Table, raw_labels: Any, keep: NDArray[np.bool_]
+) -> tuple[dict[str, float | None], str | None]:
+    """Evaluate the baseline on the candidate's rows; a note when it must drop some."""
+    from shipyard.components.evaluate.metrics import compute_metrics
+
+    signature = baseline.signature()
+    task = cast("Task", signature["task"])
+    labels, baseline_keep, excluded = _labels(raw_labels.filter(keep), task, signature)
+    note = None
+    if not baseline_keep.all():
+        note = (
+            f"The baseline never saw the class of {excluded['unseen_label']} row(s); it was "
+            "evaluated without them."
+        )
+        rows = rows.filter(baseline_keep)
+        labels = labels[baseline_keep]
+    outputs = _outputs(baseline, rows, task)
+    result = compute_metrics(
+        labels,
+        **outputs,
+        task=task,
+        class_labels=signature.get("label_vocabulary"),
+    )
+    return dict(result["metrics"]), note

@@ -1,0 +1,123 @@
+"""The `push` component (TFX Pusher): copy a blessed model to `BASE/NAME/VERSION/`.
+
+Versions are integers, 1, 2, ...: each push writes the next one and never overwrites an
+existing version. The copy is written to a hidden temporary sibling (`BASE/NAME/.push-*`)
+and renamed into place with `os.replace`, so a reader (a model server watching `BASE/NAME`)
+sees either no new version or a complete one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from shipyard.artifacts import Model, ModelBlessing, PushDecision, PushedModel
+from shipyard.dsl import Out, component
+from shipyard.dsl.parameters import invalid_parameter
+from shipyard.errors import DataError
+
+_WHO = "push"
+_ATTEMPTS = 100
+
+
+@component
+def push(
+    model: Model,
+    blessing: ModelBlessing,
+    pushed: Out[PushedModel],
+    *,
+    name: str,
+    base: Path = Path("models"),
+) -> None:
+    """Copy the model to `BASE/NAME/VERSION/` if its blessing says it is blessed.
+
+    Args:
+        model: The exported model.
+        blessing: The decision of `evaluate` on this model.
+        pushed: Receives where the model was written (`pushed.json`): `pushed`, `name`,
+            `version` and `path`; or `pushed: false` and the `reason` when not blessed.
+        name: The model's name: a directory name under `base` (no path separator, no `..`,
+            not starting with a dot).
+        base: The directory models are pushed under. A relative path (the default
+            `models` included) is resolved against the directory of the pipeline file
+            that declared the node, like every path parameter.
+
+    An unblessed model is not copied and nothing is written under `base`.
+
+    Raises:
+        InvalidParameterError: `name` is empty, has a path separator or `..`, or starts
+            with a dot.
+        DataError: The blessing is of another model.
+
+    Example:
+        >>> pushed = push(
+        ...     model=trained.outputs.model,
+        ...     blessing=checked.outputs.blessing,
+        ...     base="/srv/models",
+        ...     name="penguins",
+        ... )
+    """
+    _check_name(name)
+    decision = blessing.load()
+    blessed_id = blessing.properties.get("model_id")
+    if blessed_id is not None and model.id is not None and blessed_id != model.id:
+        raise DataError(
+            f"the blessing {blessing.uri} is of the model {blessed_id}, not of {model.uri} "
+            f"(id {model.id}); pass the blessing evaluate made for this model."
+        )
+    if not decision.blessed:
+        pushed.save(PushDecision(pushed=False, reason=decision.summary()))
+        return
+    directory = Path(base).expanduser().resolve() / name
+    version, target = _copy(model.path, directory)
+    pushed.save(PushDecision(pushed=True, name=name, version=version, path=str(target)))
+
+
+def _check_name(name: str) -> None:
+    separators = {"/", "\\", os.sep, *(os.altsep or "")}
+    if (
+        not name
+        or any(sep in name for sep in separators)
+        or ".." in name
+        or name.startswith(".")
+        or name != name.strip()
+    ):
+        raise invalid_parameter(
+            _WHO,
+            "name",
+            "a directory name (no path separator, no '..', not starting with a dot)",
+            name,
+        )
+
+
+def next_version(directory: Path) -> int:
+    """Return the version after the highest integer-named subdirectory of `directory`."""
+    if not directory.is_dir():
+        return 1
+    versions = [int(p.name) for p in directory.iterdir() if p.is_dir() and p.name.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def _copy(source: Path, directory: Path) -> tuple[int, Path]:
+    """Copy `source` to `directory/VERSION` atomically; return the version and its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = directory / f".push-{uuid.uuid4().hex}"
+    shutil.copytree(source, staging)
+    try:
+        for _ in range(_ATTEMPTS):
+            version = next_version(directory)
+            target = directory / str(version)
+            if target.exists():  # created meanwhile by another pusher
+                continue
+            try:
+                os.replace(staging, target)
+            except OSError:  # a non-empty directory appeared at `target`: try the next one
+                continue
+            return version, target
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    raise DataError(f"could not find a free version under {directory} after {_ATTEMPTS} tries.")

@@ -1,0 +1,172 @@
+"""The push component: a blessed model is copied to BASE/NAME/VERSION, atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import shipyard
+from shipyard import Pipeline
+from shipyard.artifacts import (
+    BlessingDecision,
+    Model,
+    ModelBlessing,
+    PushDecision,
+    PushedModel,
+)
+from shipyard.components import (
+    compute_statistics,
+    evaluate,
+    infer_schema,
+    ingest,
+    push,
+    train,
+    transform,
+)
+from shipyard.components.push import next_version
+from shipyard.errors import InvalidParameterError
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+PENGUINS = EXAMPLES / "penguins" / "data" / "penguins.csv"
+
+
+class Workspace:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def run(self, pipeline: Pipeline) -> shipyard.Run:
+        store = f"sqlite:///{self.root / '.shipyard' / 'store.db'}"
+        return shipyard.run(pipeline, store=store, progress=False)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.chdir(tmp_path)
+    for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    return Workspace(tmp_path)
+
+
+def pipeline(base: Path, *, minimum: float = 0.9, name: str = "penguins") -> Pipeline:
+    raw = ingest(source=str(PENGUINS), splits={"train": 8, "eval": 2})
+    stats = compute_statistics(examples=raw.outputs.examples)
+    schema = infer_schema(statistics=stats.outputs.statistics, label="species")
+    prepared = transform(examples=raw.outputs.examples, schema=schema.outputs.schema)
+    trained = train(
+        transformed=prepared.outputs.transformed,
+        transform_graph=prepared.outputs.transform_graph,
+        schema=schema.outputs.schema,
+        hidden_units=[16, 8],
+        epochs=30,
+        learning_rate=0.01,
+        batch_size=32,
+    )
+    checked = evaluate(
+        examples=raw.outputs.examples,
+        model=trained.outputs.model,
+        thresholds={"accuracy": {"min": minimum}},
+    )
+    pushed = push(
+        model=trained.outputs.model,
+        blessing=checked.outputs.blessing,
+        base=str(base),
+        name=name,
+    )
+    return Pipeline("penguins_push", nodes=[pushed])
+
+
+def test_blessed_models_are_pushed_as_new_versions(workspace: Workspace) -> None:
+    base = workspace.root / "registry"
+    first = workspace.run(pipeline(base))
+    assert first.ok, [n.error for n in first.failed]
+    evaluation = first["evaluate"].outputs["evaluation"]
+    assert evaluation.load().metrics["accuracy"] >= 0.9
+    assert first["evaluate"].outputs["blessing"].properties["blessed"] is True
+    pushed = first["push"].outputs["pushed"]
+    assert isinstance(pushed, PushedModel)
+    target = base / "penguins" / "1"
+    assert pushed.load() == PushDecision(
+        pushed=True, name="penguins", version=1, path=str(target.resolve())
+    )
+    assert pushed.properties["pushed"] is True
+    assert pushed.properties["version"] == 1
+    assert (target / "model.onnx").is_file()
+    model = first["train"].outputs["model"]
+    assert sorted(Model(target).files()) == sorted(model.files())
+    assert Model(target).signature() == model.signature()
+
+    # A changed parameter runs evaluate and push again: the next version, nothing overwritten.
+    second = workspace.run(pipeline(base, minimum=0.85))
+    assert second.ok, [n.error for n in second.failed]
+    assert second["push"].outputs["pushed"].load().version == 2
+    assert sorted(p.name for p in (base / "penguins").iterdir()) == ["1", "2"]
+    assert (base / "penguins" / "2" / "model.onnx").read_bytes() == (
+        target / "model.onnx"
+    ).read_bytes()
+
+    # An unblessed model is not pushed, and nothing is written.
+    third = workspace.run(pipeline(base, minimum=1.01))
+    assert third.ok, [n.error for n in third.failed]
+    assert third["evaluate"].outputs["blessing"].properties["blessed"] is False
+    decision = third["push"].outputs["pushed"].load()
+    assert not decision.pushed
+    assert decision.reason is not None
+    assert "accuracy" in decision.reason
+    assert decision.version is None
+    assert sorted(p.name for p in (base / "penguins").iterdir()) == ["1", "2"]
+
+
+def test_an_unblessed_model_writes_nothing(workspace: Workspace) -> None:
+    base = workspace.root / "registry"
+    result = workspace.run(pipeline(base, minimum=1.01))
+    assert result.ok, [n.error for n in result.failed]
+    pushed = result["push"].outputs["pushed"]
+    assert pushed.properties == {"pushed": False, "reason": pushed.load().reason}
+    assert not base.exists()
+
+
+def test_an_invalid_name_fails_the_push(workspace: Workspace) -> None:
+    base = workspace.root / "registry"
+    result = workspace.run(pipeline(base, name="../escape"))
+    assert not result.ok
+    assert [n.name for n in result.failed] == ["push"]
+    assert "name" in str(result.failed[0].error)
+    assert not base.exists()
+    assert not (workspace.root / "escape").exists()
+
+
+def _model_and_blessing(root: Path, *, blessed: bool) -> tuple[Model, ModelBlessing]:
+    model = Model(root / "model")
+    model.path.mkdir(parents=True)
+    (model.path / Model.ONNX_FILENAME).write_bytes(b"onnx")
+    (model.path / Model.SIGNATURE_FILENAME).write_text("{}")
+    blessing = ModelBlessing(root / "blessing")
+    blessing.save(BlessingDecision(blessed=blessed))
+    return model, blessing
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b", "a..b", ".hidden", " x"])
+def test_names_with_separators_or_dots_are_refused(tmp_path: Path, name: str) -> None:
+    model, blessing = _model_and_blessing(tmp_path, blessed=True)
+    with pytest.raises(InvalidParameterError, match="'name' parameter of push"):
+        push.fn(model, blessing, PushedModel(tmp_path / "pushed"), name=name, base=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blessing", "model"]
+
+
+def test_versions_skip_existing_and_leave_no_staging(tmp_path: Path) -> None:
+    model, blessing = _model_and_blessing(tmp_path, blessed=True)
+    base = tmp_path / "models"
+    (base / "m" / "3").mkdir(parents=True)
+    (base / "m" / "notes").mkdir()
+    assert next_version(base / "m") == 4
+    pushed = PushedModel(tmp_path / "pushed")
+    push.fn(model, blessing, pushed, name="m", base=base)
+    assert pushed.load().version == 4
+    assert sorted(p.name for p in (base / "m").iterdir()) == ["3", "4", "notes"]
+    assert (base / "m" / "4" / "model.onnx").read_bytes() == b"onnx"
+
+
+def test_the_default_base_is_resolved_against_the_pipeline_file() -> None:
+    node = push(model=None, blessing=None, name="penguins")  # type: ignore[arg-type]
+    assert node.parameters["base"] == str(Path(__file__).resolve().parent / "models")
