@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from shipyard.cli import artifacts, gc, lineage, run, runs, schema, stats, validate
+from shipyard.cli import artifacts, gc, lineage, run, runs, schema, stats, train, validate
 
 app = typer.Typer(
     name="shipyard",
@@ -28,6 +28,7 @@ app.command("gc")(gc.gc_command)
 app.command("schema")(schema.schema_command)
 app.command("validate")(validate.validate_command)
 app.command("stats")(stats.stats_command)
+app.command("train")(train.train_command)
 
 
 def main() -> None:
