@@ -1,20 +1,24 @@
-"""Fixtures for the whole suite: fresh metadata store databases on SQLite and PostgreSQL."""
+"""Fixtures for the whole suite: fresh metadata stores on SQLite and PostgreSQL, and a
+workspace (a working directory with its own store) that runs pipelines without a display."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import shipyard
+from shipyard.dsl import Pipeline
+from shipyard.runners import Project, Run
 from shipyard.testing.postgres import INSTALL_HINT, find_postgres_bindir, running_postgres
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +56,26 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+class Workspace:
+    """A project directory with its own store; runs pipelines without a display."""
+
+    def __init__(self, root: Path, store_url: str) -> None:
+        self.root = root
+        self.store_url = store_url
+
+    def run(self, pipeline: Pipeline, **options: Any) -> Run:
+        options.setdefault("progress", False)
+        return shipyard.run(pipeline, store=self.store_url, **options)
+
+    def project(self) -> Project:
+        return Project.open(store=self.store_url)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    monkeypatch.chdir(tmp_path)
+    for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    return Workspace(tmp_path, f"sqlite:///{tmp_path / '.shipyard' / 'store.db'}")

@@ -7,8 +7,8 @@ import pytest
 
 from shipyard import Pipeline
 from shipyard.io import ArtifactStorage
+from tests.conftest import Workspace
 from tests.runners.components import BARRIER, CALLS, add, double, fail, meet, read_file, source
-from tests.runners.conftest import Workspace
 
 
 @pytest.fixture(autouse=True)

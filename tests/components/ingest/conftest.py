@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import shipyard
 from shipyard.artifacts import Examples
 from shipyard.components.ingest import options
-from shipyard.dsl import Pipeline
-from shipyard.runners import Project, Run
+from tests.conftest import Workspace
 
 
 @pytest.fixture
@@ -26,25 +23,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(options, "DEFAULT_CHUNK_BYTES", 256)
 
 
-class Workspace:
-    """A project directory with its own store; runs pipelines without a display."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.store_url = f"sqlite:///{root / '.shipyard' / 'store.db'}"
-
-    def run(self, pipeline: Pipeline, **run_options: Any) -> Run:
-        run_options.setdefault("progress", False)
-        return shipyard.run(pipeline, store=self.store_url, **run_options)
-
-    def open(self) -> Project:
-        return Project.open(store=self.store_url)
-
-
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    """Run pipelines in `tmp_path`, with a fresh SQLite store."""
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    return Workspace(tmp_path)
+def project(workspace: Workspace) -> Workspace:
+    """Run pipelines in `tmp_path`, with a fresh SQLite store (the shared workspace)."""
+    return workspace

@@ -197,7 +197,7 @@ def test_failure_through_the_runner_registers_nothing(project: Workspace, tmp_pa
     assert outcome.error is not None
     assert "data.csv: ragged row: line 3" in str(outcome.error)
     assert isinstance(outcome.error.__cause__, DataError)
-    with project.open() as opened:
+    with project.project() as opened:
         assert opened.store.list_artifacts(run_id=result.id) == []
     data.write_text("a,b\n1,2\n3,4\n")
     fixed = project.run(Pipeline("bad", nodes=[ingest(source=str(data))]))

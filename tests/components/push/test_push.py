@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import shipyard
 from shipyard import Pipeline
 from shipyard.artifacts import (
     BlessingDecision,
@@ -26,26 +25,10 @@ from shipyard.components import (
 )
 from shipyard.components.push import next_version
 from shipyard.errors import InvalidParameterError
+from tests.conftest import Workspace
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PENGUINS = EXAMPLES / "penguins" / "data" / "penguins.csv"
-
-
-class Workspace:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def run(self, pipeline: Pipeline) -> shipyard.Run:
-        store = f"sqlite:///{self.root / '.shipyard' / 'store.db'}"
-        return shipyard.run(pipeline, store=store, progress=False)
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    return Workspace(tmp_path)
 
 
 def pipeline(base: Path, *, minimum: float = 0.9, name: str = "penguins") -> Pipeline:

@@ -9,38 +9,20 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pyarrow.csv as pacsv
-import pytest
 import torch
 from safetensors.torch import load_file
 
-import shipyard
 from shipyard import Pipeline
 from shipyard.artifacts import Model
 from shipyard.components import compute_statistics, infer_schema, ingest, train, transform
 from shipyard.components.train.estimators import FeatureSpec, Head, build_estimator
 from shipyard.components.transform.apply import apply
 from shipyard.components.transform.fitted import FittedTransform
+from tests.conftest import Workspace
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PENGUINS = EXAMPLES / "penguins" / "data" / "penguins.csv"
 TAXI = EXAMPLES / "taxi" / "data" / "span-1" / "taxi.csv"
-
-
-class Workspace:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def run(self, pipeline: Pipeline) -> shipyard.Run:
-        store = f"sqlite:///{self.root / '.shipyard' / 'store.db'}"
-        return shipyard.run(pipeline, store=store, progress=False)
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    return Workspace(tmp_path)
 
 
 def pipeline(source: Path, label: str, name: str, **options: object) -> Pipeline:

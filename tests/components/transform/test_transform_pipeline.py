@@ -9,9 +9,7 @@ import numpy as np
 import onnxruntime as ort
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pytest
 
-import shipyard
 from shipyard import Pipeline
 from shipyard.artifacts import DataSchema, FeatureSchema
 from shipyard.components import compute_statistics, infer_schema, ingest, transform
@@ -20,6 +18,7 @@ from shipyard.components.transform.defaults import default_preprocessing
 from shipyard.components.transform.fit import raw_columns
 from shipyard.components.transform.fitted import OUTPUT_PREFIX, FittedTransform
 from shipyard.components.transform.onnx_export import onnx_feed
+from tests.conftest import Workspace
 
 PENGUINS = Path(__file__).resolve().parents[3] / "examples" / "penguins" / "data" / "penguins.csv"
 NUMBERS = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "year"]
@@ -37,23 +36,6 @@ def features(columns):
         "species": vocabulary(columns["species"], num_oov_buckets=1),
     }
 """
-
-
-class Workspace:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def run(self, pipeline: Pipeline) -> shipyard.Run:
-        store = f"sqlite:///{self.root / '.shipyard' / 'store.db'}"
-        return shipyard.run(pipeline, store=store, progress=False)
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    return Workspace(tmp_path)
 
 
 def penguins(**options: object) -> Pipeline:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-import shipyard
 from shipyard import Out, Pipeline, component
 from shipyard.artifacts import (
     Anomalies,
@@ -20,6 +18,7 @@ from shipyard.artifacts import (
 )
 from shipyard.components import import_schema, infer_schema, validate_examples
 from shipyard.errors import DataError
+from tests.conftest import Workspace
 
 ISLANDS = ["Biscoe"] * 10 + ["Dream"] * 6 + ["Torgersen"] * 4
 SCHEMA = """# curated by hand
@@ -50,28 +49,16 @@ def consume(anomalies: Anomalies, report: Out[Metrics]) -> None:
     report.save({"anomalies": len(anomalies.load().anomalies)})
 
 
-class Workspace:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.schema = root / "schema.yaml"
-        self.schema.write_text(SCHEMA)
-
-    def run(self, pipeline: Pipeline) -> shipyard.Run:
-        store = f"sqlite:///{self.root / '.shipyard' / 'store.db'}"
-        return shipyard.run(pipeline, store=store, progress=False)
-
-
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    monkeypatch.chdir(tmp_path)
-    for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    return Workspace(tmp_path)
+def workspace(workspace: Workspace) -> Workspace:
+    """The shared workspace, with the pinned schema written beside the store."""
+    (workspace.root / "schema.yaml").write_text(SCHEMA)
+    return workspace
 
 
 def pinned(workspace: Workspace, eval_islands: list[str], **options: str) -> Pipeline:
     stats = hand_statistics(eval_islands=eval_islands)
-    schema = import_schema(path=str(workspace.schema))
+    schema = import_schema(path=str(workspace.root / "schema.yaml"))
     checked = validate_examples(
         statistics=stats.outputs.statistics, schema=schema.outputs.schema, **options
     )
@@ -112,7 +99,9 @@ def test_clean_data_passes_and_editing_the_pinned_schema_reruns(workspace: Works
     assert workspace.run(pinned(workspace, ISLANDS)).ok
     again = workspace.run(pinned(workspace, ISLANDS))
     assert {n.state for n in again.nodes.values()} == {"cached"}
-    workspace.schema.write_text(SCHEMA.replace("Torgersen]", "Torgersen, Atlantis]"))
+    (workspace.root / "schema.yaml").write_text(
+        SCHEMA.replace("Torgersen]", "Torgersen, Atlantis]")
+    )
     edited = workspace.run(pinned(workspace, ISLANDS))
     assert edited["import_schema"].state == "complete"
     stored = edited["import_schema"].outputs["schema"]
@@ -142,7 +131,7 @@ def test_inferred_schema_in_a_pipeline(workspace: Workspace) -> None:
 
 
 def test_a_broken_schema_file_fails_its_node_naming_the_line(workspace: Workspace) -> None:
-    workspace.schema.write_text(SCHEMA.replace("presence", "presense"))
+    (workspace.root / "schema.yaml").write_text(SCHEMA.replace("presence", "presense"))
     result = workspace.run(pinned(workspace, ISLANDS))
     assert result["import_schema"].state == "failed"
     cause = result["import_schema"].error.__cause__  # type: ignore[union-attr]
