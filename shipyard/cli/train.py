@@ -30,7 +30,12 @@ def train_command(
     hidden_units: Annotated[
         str, typer.Option("--hidden-units", help="Layer sizes of the DNN, comma-separated.")
     ] = "100,70,50,25",
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the data.")] = 10,
+    epochs: Annotated[
+        int,
+        typer.Option(
+            "--epochs", min=1, help="Most passes over the data; early stopping may end sooner."
+        ),
+    ] = 50,
     learning_rate: Annotated[
         float, typer.Option("--learning-rate", min=0.0, help="The optimizer's learning rate.")
     ] = 1e-3,
