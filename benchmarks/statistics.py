@@ -12,7 +12,9 @@ before the clock starts):
 (c) statistics: `compute_dataset_statistics` of that table (the data already in memory),
     and (c') the whole of `shipyard stats`: load the file and compute its statistics;
 (d) the `compute_statistics` component over an `Examples` artifact holding the data (read
-    its Parquet, compute, write the JSON).
+    its Parquet, compute, write the JSON);
+(e) the `ingest` component: the CSV streamed into train/eval Parquet splits, as a pipeline
+    does before (d).
 
 Also the peak resident memory (ru_maxrss) of the process running (c') and, for reference,
 of the one running (b); and the ratios to (a). TFDV 1.16 takes 93-105 s on the same file
@@ -57,6 +59,14 @@ elif step == "component":
     examples.write_split("train", load_dataset(path))
     started = time.perf_counter()
     compute_statistics.fn(examples, Statistics(root / "statistics"))
+elif step == "pipeline":
+    import tempfile
+    from pathlib import Path
+    from shipyard.artifacts import Examples
+    from shipyard.components.ingest import ingest
+    examples = Examples(Path(tempfile.mkdtemp()) / "examples")
+    examples.path.mkdir()
+    ingest.fn(examples, source=Path(path))
 else:
     table = load_dataset(path)
     loaded = time.perf_counter()
@@ -132,6 +142,7 @@ def main() -> None:
         "ingest": [],
         "stats": [],
         "component": [],
+        "pipeline": [],
     }
     for _ in range(args.repeats):
         for step, results in runs.items():
@@ -148,6 +159,7 @@ def main() -> None:
     compute_s = median("stats", "compute_s")
     total_s = median("stats", "seconds")
     component_s = median("component", "seconds")
+    pipeline_s = median("pipeline", "seconds")
     peak_mib = max(run["rss_mib"] for run in runs["stats"])
     load_mib = max(run["rss_mib"] for run in runs["ingest"])
     print(f"medians of {args.repeats} runs, each in a fresh process:")
@@ -156,6 +168,7 @@ def main() -> None:
     print(f"  (c) statistics of the loaded table     {compute_s:6.2f} s")
     print(f"  (c') load + statistics (shipyard stats) {total_s:5.2f} s")
     print(f"  (d) compute_statistics over Examples     {component_s:5.2f} s")
+    print(f"  (e) ingest component (CSV -> Parquet splits) {pipeline_s:5.2f} s")
     print(f"  ratio (c)/(a)  {compute_s / polars_s:5.2f}x   (c')/(a)  {total_s / polars_s:5.2f}x")
     print(
         f"  peak RSS of load + statistics: {peak_mib:.0f} MiB "
