@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from shipyard.artifacts.artifact import Artifact
-from shipyard.errors import DataError, NotFoundError
+from shipyard.errors import DataError
 
 AnomalyKind = Literal[
     "missing_column",
@@ -233,9 +233,7 @@ class Anomalies(Artifact):
 
     def load(self) -> AnomalyReport:
         """Read the report back."""
-        file = self.path / self.FILENAME
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {self.FILENAME}; the artifact is empty.")
+        file = self.required_file(self.FILENAME)
         return AnomalyReport.from_json(json.loads(file.read_text(encoding="utf-8")))
 
     def preview(self) -> dict[str, Any]:

@@ -70,6 +70,17 @@ class Artifact:
             f"artifact.path instead."
         )
 
+    def required_file(self, filename: str) -> Path:
+        """Return the path of a file the artifact must hold, for codecs to read.
+
+        Raises:
+            NotFoundError: The artifact has no such file (it is empty or of another kind).
+        """
+        file = self.path / filename
+        if not file.is_file():
+            raise NotFoundError(f"{self.uri}: no {filename}; the artifact is empty.")
+        return file
+
     def files(self) -> list[str]:
         """Return the relative paths of the files in the artifact, sorted."""
         if not self.path.is_dir():

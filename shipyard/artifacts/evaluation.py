@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from shipyard.artifacts.artifact import Artifact
-from shipyard.errors import DataError, NotFoundError
+from shipyard.errors import DataError
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -261,9 +261,7 @@ class ModelEvaluation(Artifact):
         Raises:
             NotFoundError: The artifact holds no evaluation.
         """
-        file = self.path / self.FILENAME
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {self.FILENAME}; the artifact is empty.")
+        file = self.required_file(self.FILENAME)
         return EvaluationResult.from_json(json.loads(file.read_text(encoding="utf-8")))
 
     def preview(self) -> dict[str, Any]:
@@ -309,9 +307,7 @@ class ModelBlessing(Artifact):
         Raises:
             NotFoundError: The artifact holds no decision.
         """
-        file = self.path / self.FILENAME
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {self.FILENAME}; the artifact is empty.")
+        file = self.required_file(self.FILENAME)
         return BlessingDecision.from_json(json.loads(file.read_text(encoding="utf-8")))
 
     def preview(self) -> dict[str, Any]:

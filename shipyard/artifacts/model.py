@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts.artifact import Artifact
-from shipyard.errors import DataError, NotFoundError
+from shipyard.errors import DataError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,9 +109,7 @@ class Model(Artifact):
         Raises:
             NotFoundError: The artifact has no ONNX model.
         """
-        file = self.path / self.ONNX_FILENAME
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {self.ONNX_FILENAME}; the artifact is empty.")
+        file = self.required_file(self.ONNX_FILENAME)
         return file.read_bytes()
 
     def predict(self, rows: pa.Table | dict[str, list[Any]]) -> dict[str, np.ndarray]:
@@ -171,9 +169,7 @@ class Model(Artifact):
         return f"<p>task: {html.escape(str(preview.get('task')))}</p><ul>{metrics}</ul>"
 
     def _json(self, filename: str) -> dict[str, Any]:
-        file = self.path / filename
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {filename}; the artifact is empty.")
+        file = self.required_file(filename)
         data: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
         return data
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shipyard.artifacts.artifact import Artifact
-from shipyard.errors import DataError, NotFoundError
+from shipyard.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,7 @@ class PushedModel(Artifact):
         Raises:
             NotFoundError: The artifact holds no decision.
         """
-        file = self.path / self.FILENAME
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {self.FILENAME}; the artifact is empty.")
+        file = self.required_file(self.FILENAME)
         return PushDecision.from_json(json.loads(file.read_text(encoding="utf-8")))
 
     def preview(self) -> dict[str, Any]:

@@ -266,9 +266,7 @@ class Schema(Artifact):
 
     def load(self) -> DataSchema:
         """Read the schema back."""
-        file = self.path / self.FILENAME
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {self.FILENAME}; the artifact is empty.")
+        file = self.required_file(self.FILENAME)
         return DataSchema.from_yaml(file.read_text(encoding="utf-8"), source=str(file))
 
     def preview(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from shipyard.artifacts.artifact import Artifact
-from shipyard.errors import DataError, NotFoundError
+from shipyard.errors import DataError
 
 
 class TransformGraph(Artifact):
@@ -52,9 +52,7 @@ class TransformGraph(Artifact):
         Raises:
             NotFoundError: The artifact has no spec.
         """
-        file = self.path / self.SPEC_FILENAME
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {self.SPEC_FILENAME}; the artifact is empty.")
+        file = self.required_file(self.SPEC_FILENAME)
         spec: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
         return spec
 
@@ -64,9 +62,7 @@ class TransformGraph(Artifact):
         Raises:
             NotFoundError: The artifact has no ONNX model.
         """
-        file = self.path / self.ONNX_FILENAME
-        if not file.is_file():
-            raise NotFoundError(f"{self.uri}: no {self.ONNX_FILENAME}; the artifact is empty.")
+        file = self.required_file(self.ONNX_FILENAME)
         return file.read_bytes()
 
     def preview(self) -> dict[str, Any]:
