@@ -36,6 +36,8 @@ _EXPORTS = {
     "Pipeline": "shipyard.dsl",
     "component": "shipyard.dsl",
     "load_pipeline": "shipyard.dsl",
+    "latest": "shipyard.dsl",
+    "latest_blessed_model": "shipyard.dsl",
     "run": "shipyard.runners",
     "Run": "shipyard.runners",
     "NodeRun": "shipyard.runners",
@@ -54,6 +56,8 @@ __all__ = [
     "ShipyardError",
     "__version__",
     "component",
+    "latest",
+    "latest_blessed_model",
     "load_pipeline",
     "run",
 ]

@@ -13,6 +13,7 @@ from shipyard.artifacts.evaluation import (
     ModelEvaluation,
 )
 from shipyard.artifacts.model import Model
+from shipyard.artifacts.model_run import ModelRun
 from shipyard.artifacts.pushed_model import PushDecision, PushedModel
 from shipyard.artifacts.schema import (
     Comparator,
@@ -55,6 +56,7 @@ __all__ = [
     "Model",
     "ModelBlessing",
     "ModelEvaluation",
+    "ModelRun",
     "NumericRange",
     "NumericStatistics",
     "PushDecision",

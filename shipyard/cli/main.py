@@ -10,7 +10,18 @@ import sys
 
 import typer
 
-from shipyard.cli import artifacts, gc, lineage, run, runs, schema, stats, train, validate
+from shipyard.cli import (
+    artifacts,
+    gc,
+    lineage,
+    run,
+    runs,
+    schema,
+    serve,
+    stats,
+    train,
+    validate,
+)
 
 app = typer.Typer(
     name="shipyard",
@@ -29,6 +40,7 @@ app.command("schema")(schema.schema_command)
 app.command("validate")(validate.validate_command)
 app.command("stats")(stats.stats_command)
 app.command("train")(train.train_command)
+app.command("serve")(serve.serve_command)
 
 
 def main() -> None:

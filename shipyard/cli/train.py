@@ -18,14 +18,15 @@ if TYPE_CHECKING:
     from shipyard.dsl import Pipeline
     from shipyard.runners import Run
 
-ESTIMATORS = ("linear", "dnn", "wide_deep")
+ESTIMATORS = ("linear", "dnn", "wide_deep", "boosted_trees")
 
 
 def train_command(
     data: DataArgument,
     label: Annotated[str, typer.Option("--label", help="The column to predict.")],
     model: Annotated[
-        str, typer.Option("--model", help="The estimator: linear, dnn or wide_deep.")
+        str,
+        typer.Option("--model", help="The estimator: linear, dnn, wide_deep or boosted_trees."),
     ] = "dnn",
     hidden_units: Annotated[
         str, typer.Option("--hidden-units", help="Layer sizes of the DNN, comma-separated.")
@@ -37,8 +38,28 @@ def train_command(
         ),
     ] = 50,
     learning_rate: Annotated[
-        float, typer.Option("--learning-rate", min=0.0, help="The optimizer's learning rate.")
-    ] = 1e-3,
+        float | None,
+        typer.Option(
+            "--learning-rate",
+            min=0.0,
+            help="The learning rate (default: 1e-3 for networks, 0.1 for boosted trees).",
+        ),
+    ] = None,
+    lr_schedule: Annotated[
+        str, typer.Option("--lr-schedule", help="constant, cosine, linear or step.")
+    ] = "constant",
+    mixed_precision: Annotated[
+        bool,
+        typer.Option("--mixed-precision", help="bfloat16 on CPU, float16 on CUDA, where safe."),
+    ] = False,
+    max_regression: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max-regression",
+            help="METRIC=DELTA: the most a metric may get worse than the last blessed model "
+            "of this pipeline (repeatable), e.g. accuracy=0.01.",
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Fixes initialisation and order.")] = 0,
     model_name: Annotated[
@@ -54,15 +75,20 @@ def train_command(
 ) -> None:
     """Train, evaluate and push a model from a data file, and say where it went."""
     from shipyard.cli.output import EXIT_FAILED, console, print_json
+    from shipyard.components.train.schedules import SCHEDULES
     from shipyard.errors import InvalidParameterError
     from shipyard.runners import run
     from shipyard.runners.display import RichDisplay
 
     if model not in ESTIMATORS:
         raise InvalidParameterError(
-            f"--model must be one of {', '.join(ESTIMATORS)} (boosted_trees is not built "
-            f"yet). Got {model!r} instead."
+            f"--model must be one of {', '.join(ESTIMATORS)}. Got {model!r} instead."
         )
+    if lr_schedule not in SCHEDULES:
+        raise InvalidParameterError(
+            f"--lr-schedule must be one of {', '.join(SCHEDULES)}. Got {lr_schedule!r} instead."
+        )
+    regression = _metric_bounds(max_regression or [])
     try:
         units = tuple(int(part) for part in hidden_units.split(",") if part.strip())
     except ValueError:
@@ -79,10 +105,13 @@ def train_command(
         hidden_units=units,
         epochs=epochs,
         learning_rate=learning_rate,
+        lr_schedule=lr_schedule,
+        mixed_precision=mixed_precision,
         batch_size=batch_size,
         seed=seed,
         name=name,
         push_to=push_to.expanduser().resolve(),
+        max_regression=regression,
     )
     result = run(
         pipeline,
@@ -102,7 +131,11 @@ def train_command(
             if summary["pushed"]
             else "not pushed: it was not blessed"
         )
-        console(stderr=True).print(f"Model {name}: {where}. Eval: {metrics}.")
+        err = console(stderr=True)
+        err.print(f"Model {name}: {where}. Eval: {metrics}.")
+        if summary["baseline_id"] is not None:
+            err.print(f"Compared with the last blessed model (artifact {summary['baseline_id']}).")
+        err.print(f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}")
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 
@@ -114,15 +147,18 @@ def seed_pipeline(
     estimator: str,
     hidden_units: tuple[int, ...],
     epochs: int,
-    learning_rate: float,
+    learning_rate: float | None,
+    lr_schedule: str,
+    mixed_precision: bool,
     batch_size: int,
     seed: int,
     name: str,
     push_to: Path,
+    max_regression: dict[str, float],
 ) -> Pipeline:
     """The seed demo's pipeline for one data file. Paths must be absolute."""
     from shipyard import components as typed_components
-    from shipyard.dsl import Pipeline
+    from shipyard.dsl import Pipeline, latest_blessed_model
 
     # The DSL checks every call when the pipeline is built. To mypy, a component's signature
     # still lists the outputs the runner provides, so the components are called untyped here.
@@ -147,10 +183,17 @@ def seed_pipeline(
         hidden_units=hidden_units,
         epochs=epochs,
         learning_rate=learning_rate,
+        lr_schedule=lr_schedule,
+        mixed_precision=mixed_precision,
         batch_size=batch_size,
         seed=seed,
     )
-    evaluated = c.evaluate(examples=raw.outputs.examples, model=trained.outputs.model)
+    evaluated = c.evaluate(
+        examples=raw.outputs.examples,
+        model=trained.outputs.model,
+        baseline=latest_blessed_model(),
+        max_regression=max_regression or None,
+    )
     pushed = c.push(
         model=trained.outputs.model,
         blessing=evaluated.outputs.blessing,
@@ -172,19 +215,48 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         "blessed": None,
         "pushed": False,
         "pushed_path": None,
+        "baseline_id": None,
+        "tensorboard_dir": None,
         "failed": {node.name: str(node.error) for node in result.failed},
     }
     if not result.ok:
         return summary
     model = result["train"].outputs["model"]
     evaluation = result["evaluate"].outputs["evaluation"]
+    from shipyard.artifacts import ModelRun
+
     pushed = result["push"].outputs["pushed"].load()
+    blessing = result["evaluate"].outputs["blessing"]
     summary.update(
+        baseline_id=blessing.properties.get("baseline_id"),
+        tensorboard_dir=str(
+            result["train"].outputs["model_run"].path / ModelRun.TENSORBOARD_DIRNAME
+        ),
         exported_dir=str(model.path),
         metrics=dict(evaluation.properties.get("metrics", {})),
-        blessed=bool(result["evaluate"].outputs["blessing"].properties.get("blessed")),
+        blessed=bool(blessing.properties.get("blessed")),
         pushed=pushed.pushed,
         pushed_path=pushed.path,
         version=pushed.version,
     )
     return summary
+
+
+def _metric_bounds(values: list[str]) -> dict[str, float]:
+    """Parse `--max-regression accuracy=0.01` options."""
+    from shipyard.errors import InvalidParameterError
+
+    bounds: dict[str, float] = {}
+    for text in values:
+        metric, _, delta = text.partition("=")
+        try:
+            bounds[metric.strip()] = float(delta)
+        except ValueError:
+            raise InvalidParameterError(
+                f"--max-regression takes METRIC=DELTA such as accuracy=0.01. Got {text!r}."
+            ) from None
+        if not metric.strip():
+            raise InvalidParameterError(
+                f"--max-regression takes METRIC=DELTA such as accuracy=0.01. Got {text!r}."
+            )
+    return bounds

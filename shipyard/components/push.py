@@ -17,12 +17,13 @@ from shipyard.artifacts import Model, ModelBlessing, PushDecision, PushedModel
 from shipyard.dsl import Out, component
 from shipyard.dsl.parameters import invalid_parameter
 from shipyard.errors import DataError
+from shipyard.io import fingerprint_path
 
 _WHO = "push"
 _ATTEMPTS = 100
 
 
-@component
+@component(writes=("base",))
 def push(
     model: Model,
     blessing: ModelBlessing,
@@ -44,7 +45,9 @@ def push(
             `models` included) is resolved against the directory of the pipeline file
             that declared the node, like every path parameter.
 
-    An unblessed model is not copied and nothing is written under `base`.
+    An unblessed model is not copied and nothing is written under `base`. A model identical
+    to the latest version (every file the same) is not copied again: `pushed` names that
+    version.
 
     Raises:
         InvalidParameterError: `name` is empty, has a path separator or `..`, or starts
@@ -71,6 +74,13 @@ def push(
         pushed.save(PushDecision(pushed=False, reason=decision.summary()))
         return
     directory = Path(base).expanduser().resolve() / name
+    latest = _latest_version(directory)
+    if latest is not None and fingerprint_path(latest) == fingerprint_path(model.path):
+        # The same model again (a rerun whose evaluation changed only in its baseline).
+        pushed.save(
+            PushDecision(pushed=True, name=name, version=int(latest.name), path=str(latest))
+        )
+        return
     version, target = _copy(model.path, directory)
     pushed.save(PushDecision(pushed=True, name=name, version=version, path=str(target)))
 
@@ -98,6 +108,11 @@ def next_version(directory: Path) -> int:
         return 1
     versions = [int(p.name) for p in directory.iterdir() if p.is_dir() and p.name.isdigit()]
     return max(versions, default=0) + 1
+
+
+def _latest_version(directory: Path) -> Path | None:
+    version = next_version(directory) - 1
+    return directory / str(version) if version else None
 
 
 def _copy(source: Path, directory: Path) -> tuple[int, Path]:

@@ -8,10 +8,12 @@ from shipyard.dsl.component import Component, InputSpec, Out, OutputSpec, Parame
 from shipyard.dsl.loading import load_pipeline, parse_param
 from shipyard.dsl.node import Node, OutputRef
 from shipyard.dsl.pipeline import Pipeline
+from shipyard.dsl.resolvers import Latest, latest, latest_blessed_model
 
 __all__ = [
     "Component",
     "InputSpec",
+    "Latest",
     "Node",
     "Out",
     "OutputRef",
@@ -19,6 +21,8 @@ __all__ = [
     "ParameterSpec",
     "Pipeline",
     "component",
+    "latest",
+    "latest_blessed_model",
     "load_pipeline",
     "parse_param",
 ]

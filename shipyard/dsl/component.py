@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, ParamSpec, TypeVar, o
 
 from shipyard.artifacts import Artifact
 from shipyard.dsl.location import SourceLocation
-from shipyard.dsl.parameters import matches, unsupported_reason
+from shipyard.dsl.parameters import has_path, matches, unsupported_reason
 from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -86,15 +86,27 @@ class Component(Generic[P]):
         version: str | None = None,
         cache: bool = True,
         depends_on: DependsOn | None = None,
+        writes: tuple[str, ...] = (),
     ) -> None:
         self.fn = fn
         self.name = name or fn.__name__
         self.version = version
         self.cache = cache
         self.depends_on = depends_on
+        self.writes = writes
         code = fn.__code__
         self.location = SourceLocation(code.co_filename, code.co_firstlineno)
         self.inputs, self.outputs, self.parameters = _read_signature(self)
+        wrong = [
+            n
+            for n in writes
+            if n not in self.parameters or not has_path(self.parameters[n].annotation)
+        ]
+        if wrong:
+            raise DefinitionError(
+                f"Invalid component {self.name!r} ({self.location}): writes= names "
+                f"{', '.join(map(repr, wrong))}, which must be Path parameters."
+            )
         update_wrapper(self, fn)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Node:
@@ -132,6 +144,7 @@ def component(
     version: str | None = None,
     cache: bool = True,
     depends_on: DependsOn | None = None,
+    writes: tuple[str, ...] = (),
 ) -> Callable[[Callable[P, None]], Component[P]]: ...
 
 
@@ -143,6 +156,7 @@ def component(
     version: str | None = None,
     cache: bool = True,
     depends_on: DependsOn | None = None,
+    writes: tuple[str, ...] = (),
 ) -> Component[P] | Callable[[Callable[P, None]], Component[P]]:
     """Declare a component from a typed function.
 
@@ -156,6 +170,9 @@ def component(
             (the files a glob matches, the latest span, a table's modification time), as a
             JSON value. It runs before each execution and is part of the cache key, so new
             data invalidates the cache even when the parameters are unchanged.
+        writes: `Path` parameters naming where the component writes outside its outputs
+            (the pusher's model repository): resolved like every path, but unlike paths it
+            reads, their content is not part of the cache key.
 
     Raises:
         DefinitionError: The signature breaks a rule; every problem is listed.
@@ -167,7 +184,14 @@ def component(
     """
 
     def decorate(function: Callable[P, None]) -> Component[P]:
-        return Component(function, name=name, version=version, cache=cache, depends_on=depends_on)
+        return Component(
+            function,
+            name=name,
+            version=version,
+            cache=cache,
+            depends_on=depends_on,
+            writes=writes,
+        )
 
     return decorate if fn is None else decorate(fn)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.dsl.location import SourceLocation, caller_location
 from shipyard.dsl.parameters import describe, has_path, matches, parameter_message
+from shipyard.dsl.resolvers import Latest
 from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class Node:
         self.location = caller_location()
         self.cache = component.cache
         self.inputs: dict[str, OutputRef] = {}
+        self.resolved_inputs: dict[str, Latest] = {}
         self.parameters: dict[str, Any] = {}
         self.extra_upstream: list[Node] = []
         self.problems: list[Problem] = []
@@ -173,6 +175,9 @@ class Node:
         expected = self.component.inputs[port].type
         if value is None and self.component.inputs[port].optional:
             return
+        if isinstance(value, Latest):
+            self._bind_resolved(port, value)
+            return
         if isinstance(value, OutputRef):
             if issubclass(value.type, expected):
                 self.inputs[port] = value
@@ -200,6 +205,22 @@ class Node:
             f"{self.component.name}({port}=...) expects the output of another node "
             f"({expected.type_name}), got {type(value).__name__} {value!r}."
         )
+
+    def _bind_resolved(self, port: str, value: Latest) -> None:
+        spec = self.component.inputs[port]
+        if not issubclass(value.type, spec.type):
+            self._problem(
+                f"{self.component.name}({port}={value}) expects {spec.type.type_name}, but "
+                f"{value} resolves to {value.type.type_name}."
+            )
+        elif not spec.optional:
+            self._problem(
+                f"{self.component.name}({port}={value}): {value} finds nothing on a "
+                f"pipeline's first run, so the input must be optional "
+                f"({spec.type.type_name} | None = None)."
+            )
+        else:
+            self.resolved_inputs[port] = value
 
     def _bind_parameter(self, name: str, value: Any) -> None:
         spec = self.component.parameters[name]

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from concurrent.futures import Future
+    from pathlib import Path
 
     from shipyard.artifacts import Artifact
     from shipyard.dsl import Component
+    from shipyard.dsl.context import Progress
     from shipyard.errors import ComponentFailed
 
 
@@ -24,6 +26,9 @@ class TaskSpec:
         inputs: Input artifacts by port; their `path` is readable where the task runs.
         outputs: Output artifacts by port; their `path` is an empty staging directory.
         parameters: Parameter values as recorded (JSON).
+        checkpoint_dir: Where the component may keep checkpoints that outlive a failure
+            (`shipyard.dsl.context.TaskContext.checkpoint_dir`).
+        on_progress: Receives the component's progress reports.
     """
 
     node: str
@@ -31,6 +36,8 @@ class TaskSpec:
     inputs: Mapping[str, Artifact]
     outputs: Mapping[str, Artifact]
     parameters: Mapping[str, Any]
+    checkpoint_dir: Path | None = None
+    on_progress: Callable[[Progress], None] | None = None
 
 
 @dataclass(frozen=True)

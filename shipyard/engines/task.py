@@ -6,6 +6,7 @@ import time
 import traceback
 from typing import Any
 
+from shipyard.dsl.context import TaskContext, running_task
 from shipyard.dsl.parameters import call_value
 from shipyard.engines.protocol import TaskResult, TaskSpec
 from shipyard.errors import ComponentFailed
@@ -19,8 +20,10 @@ def execute_task(task: TaskSpec) -> TaskResult:
     kwargs: dict[str, Any] = dict(task.inputs) | dict(task.outputs)
     for name, value in task.parameters.items():
         kwargs[name] = call_value(component.parameters[name].annotation, value)
+    context = TaskContext(task.node, task.checkpoint_dir, task.on_progress)
     try:
-        component.fn(**kwargs)
+        with running_task(context):
+            component.fn(**kwargs)
         for artifact in task.outputs.values():
             artifact.fingerprint = fingerprint_path(artifact.path)
     except Exception as exc:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
 STAGING_DIRNAME = "staging"
+CHECKPOINTS_DIRNAME = "checkpoints"
 CACHE_DIRNAME = "cache"
 
 
@@ -130,6 +131,18 @@ class ArtifactStorage:
         """Return the ids of runs that have staging directories left."""
         staging = self.scratch_dir / STAGING_DIRNAME
         return sorted(path.name for path in staging.iterdir()) if staging.is_dir() else []
+
+    def checkpoint_dir(self, cache_key: str) -> Path:
+        """Return the checkpoint directory of the executions with this cache key.
+
+        It outlives failed and killed executions, so the next execution with the same code,
+        parameters and inputs resumes from it; `discard_checkpoints` deletes it.
+        """
+        return self.scratch_dir / CHECKPOINTS_DIRNAME / cache_key[:40]
+
+    def discard_checkpoints(self, cache_key: str) -> None:
+        """Delete the checkpoints of a completed execution."""
+        shutil.rmtree(self.checkpoint_dir(cache_key), ignore_errors=True)
 
     def discard_run_staging(self, run_id: str) -> None:
         """Delete every staging directory of a run."""

@@ -21,12 +21,13 @@ def cache_key(node: Node, inputs: Mapping[str, Artifact]) -> str:
     """Hash the component's code fingerprint, the parameters, and the inputs' contents.
 
     Local paths among the parameters count by their content too, so editing a source file
-    invalidates the nodes that read it.
+    invalidates the nodes that read it; paths the component writes to (`writes=`) do not.
     """
     external = {
         name: _path_fingerprints(value)
         for name, value in node.parameters.items()
         if has_path(node.component.parameters[name].annotation)
+        and name not in node.component.writes
     }
     depends_on = node.component.depends_on
     payload = {

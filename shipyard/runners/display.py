@@ -6,11 +6,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
     from rich.live import Live
     from rich.table import Table
 
     from shipyard.dsl import Pipeline
+    from shipyard.dsl.context import Progress
     from shipyard.runners.results import NodeRun, Run
 
 STYLES = {
@@ -40,6 +41,7 @@ class RichDisplay:
         self._nodes: dict[str, NodeRun] = {}
         self._components: dict[str, str] = {}
         self._started: dict[str, float] = {}
+        self._progress: dict[str, Progress] = {}
         self._title = ""
 
     def on_run_start(self, *, run_id: str, pipeline: Pipeline, **future: Any) -> None:
@@ -58,6 +60,9 @@ class RichDisplay:
         if node.state == "running":
             self._started[node.name] = time.perf_counter()
         self._nodes[node.name] = node
+
+    def on_node_progress(self, *, node: NodeRun, progress: Progress, **future: Any) -> None:
+        self._progress[node.name] = progress
 
     def on_run_end(self, *, run: Run, **future: Any) -> None:
         if self._live is not None:
@@ -106,6 +111,8 @@ class RichDisplay:
         table.add_column("component")
         table.add_column("state")
         table.add_column("time", justify="right")
+        if self._progress:
+            table.add_column("progress")
         now = time.perf_counter()
         for node in self._nodes.values():
             style, mark = STYLES[node.state]
@@ -115,5 +122,27 @@ class RichDisplay:
                 seconds = f"{now - self._started.get(node.name, now):.1f} s"
             else:
                 seconds = ""
-            table.add_row(node.name, node.component, f"[{style}]{mark} {node.state}[/]", seconds)
+            cells: list[RenderableType] = [
+                node.name,
+                node.component,
+                f"[{style}]{mark} {node.state}[/]",
+                seconds,
+            ]
+            if self._progress:
+                cells.append(self._progress_cell(node))
+            table.add_row(*cells)
         return table
+
+    def _progress_cell(self, node: NodeRun) -> RenderableType:
+        """A bar and the latest values while a node runs; its last report once it ends."""
+        from rich.console import Group
+        from rich.progress_bar import ProgressBar
+
+        progress = self._progress.get(node.name)
+        if progress is None:
+            return ""
+        text = progress.describe()
+        if node.state != "running" or not progress.total:
+            return text
+        bar = ProgressBar(total=progress.total, completed=progress.done, width=24)
+        return Group(bar, text)

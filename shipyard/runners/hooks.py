@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from shipyard.dsl import Pipeline
+    from shipyard.dsl.context import Progress
     from shipyard.runners.results import NodeRun, Run
 
 
@@ -17,6 +18,9 @@ class RunHook(Protocol):
 
     def on_node_state(self, *, node: NodeRun, **future: Any) -> None:
         """A node changed state (running, complete, cached, failed or skipped)."""
+
+    def on_node_progress(self, *, node: NodeRun, progress: Progress, **future: Any) -> None:
+        """A running node reported progress (from the engine's worker thread)."""
 
     def on_run_end(self, *, run: Run, **future: Any) -> None:
         """The run finished, successfully or not."""

@@ -7,8 +7,10 @@ any point leaves no half-written artifact registered, and the next run resumes f
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
+import logging
 import os
 import socket
 import time
@@ -21,6 +23,7 @@ from shipyard.engines import TaskResult, TaskSpec
 from shipyard.engines.task import component_failed
 from shipyard.errors import ComponentFailed, InvalidParameterError
 from shipyard.runners.cache import cache_key
+from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
 from shipyard.store import NewArtifact
 
@@ -28,11 +31,15 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from shipyard.dsl import Node, Pipeline
+    from shipyard.dsl.context import Progress
     from shipyard.engines import Engine
     from shipyard.io import ArtifactStorage
     from shipyard.runners.hooks import RunHook
     from shipyard.store import ArtifactRecord, MetadataStore
     from shipyard.store.records import RunState
+
+
+logger = logging.getLogger("shipyard.runners")
 
 
 @dataclass
@@ -41,6 +48,7 @@ class _Running:
     execution_id: int
     started: float
     outputs: Mapping[str, Artifact]
+    cache_key: str
 
 
 class LocalRunner:
@@ -194,6 +202,13 @@ class _Execution:
         inputs = {
             port: self.nodes[ref.node.name].outputs[ref.port] for port, ref in node.inputs.items()
         }
+        wired = {artifact.fingerprint for artifact in inputs.values() if artifact.fingerprint}
+        for port, spec in node.resolved_inputs.items():
+            found = resolve_latest(
+                self.store, self.storage, self.pipeline.name, spec, exclude=wired
+            )
+            if found is not None:
+                inputs[port] = self._artifact(found)
         key = cache_key(node, inputs)
         input_ids = {port: _artifact_id(artifact) for port, artifact in inputs.items()}
         if self.cache and node.cache and node.name not in self.forced:
@@ -230,9 +245,17 @@ class _Execution:
             )
             for port, spec in node.component.outputs.items()
         }
-        task = TaskSpec(node.name, node.component, inputs, outputs, node.parameters)
+        task = TaskSpec(
+            node.name,
+            node.component,
+            inputs,
+            outputs,
+            node.parameters,
+            checkpoint_dir=self.storage.checkpoint_dir(key),
+            on_progress=functools.partial(self._progress, self.nodes[node.name]),
+        )
         future = self.runner.engine.submit(task)
-        self.running[future] = _Running(node, record.id, started, outputs)
+        self.running[future] = _Running(node, record.id, started, outputs, key)
         self._set_state(node, "running")
 
     def _finish(self, running: _Running, result: TaskResult) -> None:
@@ -253,7 +276,15 @@ class _Execution:
             outcome.error = error
             self._set_state(node, "failed")
             return
+        self.storage.discard_checkpoints(running.cache_key)
         self._set_state(node, "complete")
+
+    def _progress(self, node: NodeRun, progress: Progress) -> None:
+        """Relay a component's progress report (called from the engine's worker)."""
+        try:
+            self.runner._emit("on_node_progress", node=node, progress=progress)
+        except Exception:  # a display's failure must not fail the component
+            logger.exception("a run hook failed on a progress report of %s", node.name)
 
     def _publish(
         self, node: Node, execution_id: int, outputs: Mapping[str, Artifact]

@@ -217,12 +217,20 @@ class MetadataStore(Protocol):
         ...
 
     def list_artifacts(
-        self, *, run_id: str | None = None, state: str | None = None
+        self,
+        *,
+        run_id: str | None = None,
+        pipeline: str | None = None,
+        type_name: str | None = None,
+        state: str | None = None,
     ) -> list[ArtifactRecord]:
-        """Return artifacts, optionally those produced in a run or in a given state.
+        """Return artifacts, oldest first (in registration order), filtered.
 
         Args:
             run_id: Only artifacts this run's executions produced, not those it reused.
+            pipeline: Only artifacts the runs of this pipeline produced; an unknown
+                pipeline has none.
+            type_name: Only artifacts of this type (`Model`, `Examples`, ...).
             state: Only artifacts in this state ("live" or "deleted").
 
         Raises:

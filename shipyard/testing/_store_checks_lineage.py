@@ -138,6 +138,21 @@ def check_gc_primitives(store: MetadataStore) -> None:
         [],
         "list_artifacts(run_id=a run that only re-used artifacts)",
     )
+    expect_equal(
+        [a.id for a in store.list_artifacts(pipeline=first.pipeline)],
+        [raw.id, model_id],
+        "list_artifacts(pipeline=...), oldest first",
+    )
+    expect_equal(
+        [a.id for a in store.list_artifacts(pipeline=first.pipeline, type_name="Examples")],
+        [],
+        "list_artifacts(pipeline=..., type_name=a type it has none of)",
+    )
+    expect_equal(
+        store.list_artifacts(pipeline=unique_name("no-such-pipeline")),
+        [],
+        "list_artifacts(pipeline=an unknown pipeline)",
+    )
     expect_equal(store.artifacts_used_by_runs([first.id]), {raw.id}, "used by the first run")
     expect_equal(
         store.artifacts_used_by_runs([second.id]),

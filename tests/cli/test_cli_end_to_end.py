@@ -12,13 +12,35 @@ import pytest
 
 from tests.cli.command import shipyard
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "penguins" / "pipeline.py"
+PENGUINS = Path(__file__).resolve().parents[2] / "examples" / "penguins"
+DATA_PIPELINE = f"""
+from shipyard import Pipeline
+from shipyard.components import compute_statistics, import_schema, ingest, validate_examples
+
+
+def penguins(source: str = {str(PENGUINS / "data" / "penguins.csv")!r}) -> Pipeline:
+    raw = ingest(source=source, splits={{"train": 8, "eval": 2}})
+    statistics = compute_statistics(examples=raw.outputs.examples)
+    pinned = import_schema(path={str(PENGUINS / "schema.yaml")!r})
+    validated = validate_examples(
+        statistics=statistics.outputs.statistics, schema=pinned.outputs.schema
+    )
+    return Pipeline("penguins", nodes=[validated])
+"""
 
 pytestmark = pytest.mark.slow
 
 
+def data_pipeline(folder: Path) -> Path:
+    """The data half of the penguins example, written into `folder`."""
+    file = folder / "pipeline.py"
+    file.write_text(DATA_PIPELINE)
+    return file
+
+
 def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
-    first = shipyard(tmp_path, "run", str(EXAMPLE), "--json")
+    example = data_pipeline(tmp_path)
+    first = shipyard(tmp_path, "run", str(example), "--json")
     assert first.returncode == 0, first.stderr
     run = json.loads(first.stdout)
     assert run["state"] == "complete"
@@ -31,7 +53,7 @@ def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
     assert "complete" in first.stderr and "Outputs:" in first.stderr  # the display's summary
     assert (tmp_path / ".shipyard" / "store.db").exists()  # the store lives in the working dir
 
-    second = shipyard(tmp_path, "run", str(EXAMPLE))
+    second = shipyard(tmp_path, "run", str(example))
     assert second.returncode == 0
     assert second.stderr.count("cached") >= 4
 
@@ -69,9 +91,9 @@ def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
 
     # a third run on other data makes the first run's data artifacts unreferenced; the
     # pinned schema is unchanged, so the third run reuses it and it stays
-    rows = (EXAMPLE.parent / "data" / "penguins.csv").read_text().splitlines()
+    rows = (PENGUINS / "data" / "penguins.csv").read_text().splitlines()
     (tmp_path / "fewer.csv").write_text("\n".join(rows[:-10]) + "\n")
-    third = shipyard(tmp_path, "run", str(EXAMPLE), "-p", f"source={tmp_path / 'fewer.csv'}")
+    third = shipyard(tmp_path, "run", str(example), "-p", f"source={tmp_path / 'fewer.csv'}")
     assert third.returncode == 0, third.stderr
     dry = json.loads(shipyard(tmp_path, "gc", "--keep-runs", "1", "--dry-run", "--json").stdout)
     assert {a["name"].split("/")[1] for a in dry["deleted_artifacts"]} == {run["id"]}
@@ -126,7 +148,7 @@ def test_definition_errors_print_a_headline_not_a_traceback(tmp_path: Path) -> N
 
 
 def test_unknown_run_and_artifact_are_clear_errors(tmp_path: Path) -> None:
-    assert shipyard(tmp_path, "run", str(EXAMPLE)).returncode == 0
+    assert shipyard(tmp_path, "run", str(data_pipeline(tmp_path))).returncode == 0
     missing = shipyard(tmp_path, "runs", "show", "1999-nope")
     assert missing.returncode == 1 and "Not found" in missing.stderr
     assert "Traceback" not in missing.stderr
@@ -153,7 +175,8 @@ def test_help_imports_no_heavy_library() -> None:
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
 def test_store_flag_and_env_select_a_postgresql_store(tmp_path: Path, store_url: str) -> None:
     plain_url = store_url.replace("postgresql+psycopg://", "postgresql://")
-    first = shipyard(tmp_path, "run", str(EXAMPLE), "--store", plain_url, "--json")
+    example = data_pipeline(tmp_path)
+    first = shipyard(tmp_path, "run", str(example), "--store", plain_url, "--json")
     assert first.returncode == 0, first.stderr
     assert not (tmp_path / ".shipyard" / "store.db").exists()
     env_run = subprocess.run(
@@ -167,5 +190,5 @@ def test_store_flag_and_env_select_a_postgresql_store(tmp_path: Path, store_url:
     )
     [run] = json.loads(env_run.stdout)
     assert run["id"] == json.loads(first.stdout)["id"] and run["state"] == "complete"
-    again = shipyard(tmp_path, "run", str(EXAMPLE), "--store", plain_url)
+    again = shipyard(tmp_path, "run", str(example), "--store", plain_url)
     assert again.returncode == 0 and again.stderr.count("cached") >= 3

@@ -90,3 +90,10 @@ def test_fingerprint_changes_with_version() -> None:
 
 def test_definition_error_is_a_type_error() -> None:
     assert issubclass(DefinitionError, TypeError)
+
+
+def test_writes_must_name_path_parameters() -> None:
+    def writer(out: Out[Metrics], *, target: str = "x") -> None: ...
+
+    with pytest.raises(DefinitionError, match="writes= names 'target', 'nope', which must be Path"):
+        component(writes=("target", "nope"))(writer)

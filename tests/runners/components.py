@@ -65,3 +65,12 @@ def count_files(out: Out[Metrics], *, folder: str) -> None:
 def read_splits(out: Out[Metrics], *, sources: dict[str, Path]) -> None:
     assert all(isinstance(path, Path) for path in sources.values())
     out.save({split: len(path.read_text()) for split, path in sources.items()})
+
+
+@component(writes=("target",))
+def export_to(out: Out[Metrics], *, target: Path, value: float = 1.0) -> None:
+    """Writes outside its outputs, like the pusher."""
+    CALLS["export_to"] += 1
+    Path(target).mkdir(parents=True, exist_ok=True)
+    (Path(target) / f"{CALLS['export_to']}.txt").write_text(str(value))
+    out.save({"v": value})

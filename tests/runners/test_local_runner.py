@@ -8,7 +8,17 @@ import pytest
 from shipyard import Pipeline
 from shipyard.io import ArtifactStorage
 from tests.conftest import Workspace
-from tests.runners.components import BARRIER, CALLS, add, double, fail, meet, read_file, source
+from tests.runners.components import (
+    BARRIER,
+    CALLS,
+    add,
+    double,
+    export_to,
+    fail,
+    meet,
+    read_file,
+    source,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -104,6 +114,16 @@ def test_editing_a_source_file_invalidates_the_cache(workspace: Workspace) -> No
     result = workspace.run(Pipeline("files", nodes=[read_file(path=str(data))]))
     assert result["read_file"].state == "complete"
     assert (result["read_file"].outputs["out"].path / "copy.txt").read_text() == "two"
+
+
+def test_what_a_component_writes_to_is_not_part_of_its_cache_key(workspace: Workspace) -> None:
+    target = workspace.root / "exported"
+    first = workspace.run(Pipeline("writes", nodes=[export_to(target=str(target))]))
+    assert first["export_to"].state == "complete"
+    again = workspace.run(Pipeline("writes", nodes=[export_to(target=str(target))]))
+    assert again["export_to"].state == "cached"  # its own writes changed nothing
+    changed = workspace.run(Pipeline("writes", nodes=[export_to(target=str(target), value=2.0)]))
+    assert changed["export_to"].state == "complete"
 
 
 def test_failure_skips_downstream_and_keeps_the_user_traceback(workspace: Workspace) -> None:

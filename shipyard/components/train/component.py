@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from shipyard.artifacts import Examples, Model, Schema, TransformGraph
+from shipyard.artifacts import Examples, Model, ModelRun, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
+from shipyard.components.train.loop import LoopConfig
+from shipyard.components.train.schedules import Schedule
 from shipyard.dsl import Out, component
-from shipyard.errors import InvalidParameterError, NotFoundError
+from shipyard.dsl.context import current_task
+from shipyard.errors import DefinitionError, InvalidParameterError, NotFoundError
 
 if TYPE_CHECKING:
+    import onnx
+    from torch import nn
+
+    from shipyard.components.train.data import Problem, Split
+    from shipyard.components.train.loop import TrainingResult
+    from shipyard.components.train.recorder import EpochRecorder
     from shipyard.components.transform.fitted import FittedTransform
+
+Estimator = Literal["linear", "dnn", "wide_deep", "boosted_trees"]
 
 TRAIN_SPLIT = "train"
 EVAL_SPLIT = "eval"
@@ -22,9 +36,10 @@ def train(
     transformed: Examples,
     transform_graph: TransformGraph,
     model: Out[Model],
+    model_run: Out[ModelRun],
     schema: Schema | None = None,
     *,
-    estimator: Literal["linear", "dnn", "wide_deep"] = "dnn",
+    estimator: Estimator = "dnn",
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
     label: str | None = None,
     hidden_units: tuple[int, ...] = (100, 70, 50, 25),
@@ -32,27 +47,39 @@ def train(
     dropout: float = 0.0,
     batch_norm: bool = False,
     optimizer: Literal["adam", "sgd", "adamw"] = "adam",
-    learning_rate: float = 1e-3,
+    learning_rate: float | None = None,
+    lr_schedule: Schedule = "constant",
+    warmup_steps: int = 0,
     batch_size: int = 256,
     epochs: int = 10,
     max_steps: int | None = None,
     early_stopping_patience: int | None = 3,
     seed: int = 0,
     device: str = "auto",
+    mixed_precision: bool = False,
+    num_trees: int = 100,
+    num_leaves: int = 31,
+    max_depth: int = -1,
+    min_data_in_leaf: int = 20,
+    run_fn_file: Path | None = None,
+    run_fn: str = "run_fn",
+    hyperparameters: dict[str, Any] | None = None,
 ) -> None:
-    """Train a canned estimator on the transformed examples and export the model.
+    """Train a model on the transformed examples and export it.
 
-    The exported `model.onnx` is the transform graph composed with the network: it takes
-    raw columns (the label excepted) and returns `class_ids`, `probabilities` and
-    `class_labels` (classification) or `predictions` (regression).
+    The exported `model.onnx` is the transform graph composed with the trained model: it
+    takes raw columns (the label excepted) and returns `class_ids`, `probabilities` and
+    `class_labels` (classification) or `predictions` (regression). `model_run` keeps the
+    per-epoch history and TensorBoard event files (`tensorboard --logdir PATH`).
 
     Args:
         transformed: The transformed examples (a `train` split; `eval` for early stopping
             and metrics).
         transform_graph: The fitted transform; it names the label and its vocabulary.
         model: Receives the exported model directory.
+        model_run: Receives the training history and TensorBoard logs.
         schema: The data schema; its SERVING view is copied to `schema.yaml`.
-        estimator: `linear`, `dnn` or `wide_deep`.
+        estimator: `linear`, `dnn` or `wide_deep` (PyTorch), or `boosted_trees` (LightGBM).
         task: `auto` (class ids with a vocabulary: binary or multiclass; floats:
             regression), or the task itself.
         label: The label's transform output (default: the one the transform recorded).
@@ -61,18 +88,35 @@ def train(
         dropout: The dropout rate after each hidden layer.
         batch_norm: Batch normalization after each hidden layer.
         optimizer: `adam`, `sgd` (momentum 0.9) or `adamw`.
-        learning_rate: The optimizer's learning rate.
+        learning_rate: The optimizer's learning rate, or the trees' shrinkage (default:
+            1e-3 for networks, 0.1 for trees).
+        lr_schedule: `constant`, `cosine`, `linear` (decay to 0) or `step` (÷10 at half
+            and at three quarters of the steps).
+        warmup_steps: Steps of linear warm-up before the schedule.
         batch_size: Rows per step.
         epochs: Passes over the train split.
         max_steps: Stop after this many steps in all (None: no limit).
-        early_stopping_patience: Stop after this many epochs without a lower eval loss and
-            keep the best epoch's weights (None: train every epoch, keep the last).
+        early_stopping_patience: Stop after this many epochs (boosting rounds) without a
+            lower eval loss and keep the best (None: train every epoch, keep the last).
         seed: The seed of initialization and shuffling: the same seed gives the same
             weights on the same machine.
         device: `auto` (CUDA when available), `cpu`, `cuda`, `cuda:1`, ...
+        mixed_precision: Compute in bfloat16 (CPU) or float16 (CUDA) where safe.
+        num_trees: Boosting rounds at most (`boosted_trees`).
+        num_leaves: Leaves per tree at most (`boosted_trees`).
+        max_depth: Depth per tree at most, -1 for no limit (`boosted_trees`).
+        min_data_in_leaf: Rows per leaf at least (`boosted_trees`).
+        run_fn_file: A Python file whose `run_fn(context)` builds and trains a PyTorch
+            module (custom training, see `shipyard.components.train.custom`); it replaces
+            the canned estimator.
+        run_fn: The function's name in `run_fn_file`.
+        hyperparameters: Handed to `run_fn` as `context.hyperparameters`.
+
+    An interrupted training (a crash, Ctrl-C, `kill -9`) resumes from the last epoch's
+    checkpoint when the pipeline runs again with the same code, parameters and inputs.
 
     Raises:
-        NotFoundError: `transformed` has no train split.
+        NotFoundError: `transformed` has no train split, or `run_fn_file` does not exist.
         InvalidParameterError: A parameter is out of range, or the label does not fit the
             task.
         DataError: The label has one class, a feature holds NaN or infinity, or training
@@ -86,72 +130,29 @@ def train(
         ...     hidden_units=[16, 8],
         ... )
     """
+    trees = estimator == "boosted_trees" and run_fn_file is None
+    rate = learning_rate if learning_rate is not None else (0.1 if trees else 1e-3)
     _check_parameters(
-        learning_rate=learning_rate,
+        learning_rate=rate,
         batch_size=batch_size,
         epochs=epochs,
         max_steps=max_steps,
         early_stopping_patience=early_stopping_patience,
         dropout=dropout,
         hidden_units=hidden_units,
+        warmup_steps=warmup_steps,
     )
     import onnx
 
     from shipyard.artifacts.model import ExportedModel
     from shipyard.components.train import export
-    from shipyard.components.train.data import describe_problem, to_tensors
-    from shipyard.components.train.estimators import Head, build_estimator
-    from shipyard.components.train.loop import LoopConfig, fit, seed_everything
+    from shipyard.components.train.recorder import EpochRecorder
     from shipyard.components.transform.fitted import FittedTransform
 
-    if TRAIN_SPLIT not in transformed.splits:
-        raise NotFoundError(
-            f"train needs a {TRAIN_SPLIT!r} split, but {transformed.uri} has "
-            f"{', '.join(transformed.splits) or 'no splits'}."
-        )
     fitted = FittedTransform.from_spec(transform_graph.load(), source=transform_graph.uri)
-    train_table = transformed.read(TRAIN_SPLIT)
-    problem = describe_problem(fitted, train_table, label=label, task=task)
-    train_split = to_tensors(problem, train_table, split=TRAIN_SPLIT)
-    eval_split = (
-        to_tensors(problem, transformed.read(EVAL_SPLIT), split=EVAL_SPLIT)
-        if EVAL_SPLIT in transformed.splits
-        else None
-    )
-    config = LoopConfig(
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        batch_size=batch_size,
-        epochs=epochs,
-        max_steps=max_steps,
-        early_stopping_patience=early_stopping_patience if eval_split is not None else None,
-        seed=seed,
-        device=device,
-    )
-    seed_everything(seed)
-    network = build_estimator(
-        estimator,
-        problem.features,
-        problem.outputs,
-        hidden_units=list(hidden_units),
-        activation=activation,
-        dropout=dropout,
-        batch_norm=batch_norm,
-    )
-    result = fit(network, problem, train_split, eval_split, config)
-    head = Head(
-        network,
-        classification=problem.task != "regression",
-        mean=problem.label_mean,
-        std=problem.label_std,
-    )
-    merged = export.compose(
-        onnx.load_from_string(transform_graph.read_onnx()),
-        export.export_network(head, problem),
-        problem,
-    )
+    data = _read_data(transformed, fitted, label=label, task=task)
     parameters: dict[str, Any] = {
-        "estimator": estimator,
+        "estimator": "custom" if run_fn_file is not None else estimator,
         "task": task,
         "label": label,
         "hidden_units": list(hidden_units),
@@ -159,31 +160,80 @@ def train(
         "dropout": dropout,
         "batch_norm": batch_norm,
         "optimizer": optimizer,
-        "learning_rate": learning_rate,
+        "learning_rate": rate,
+        "lr_schedule": lr_schedule,
+        "warmup_steps": warmup_steps,
         "batch_size": batch_size,
         "epochs": epochs,
         "max_steps": max_steps,
         "early_stopping_patience": early_stopping_patience,
         "seed": seed,
         "device": device,
+        "mixed_precision": mixed_precision,
     }
+    if trees:
+        parameters.update(
+            num_trees=num_trees,
+            num_leaves=num_leaves,
+            max_depth=max_depth,
+            min_data_in_leaf=min_data_in_leaf,
+        )
+    if run_fn_file is not None:
+        parameters.update(
+            run_fn_file=str(run_fn_file), run_fn=run_fn, hyperparameters=hyperparameters
+        )
+    config = LoopConfig(
+        optimizer=optimizer,
+        learning_rate=rate,
+        lr_schedule=lr_schedule,
+        warmup_steps=warmup_steps,
+        batch_size=batch_size,
+        epochs=epochs,
+        max_steps=max_steps,
+        early_stopping_patience=early_stopping_patience if data.eval is not None else None,
+        seed=seed,
+        device=device,
+        mixed_precision=mixed_precision,
+    )
+    with EpochRecorder(
+        model_run.tensorboard_dir, epochs=num_trees if trees else epochs
+    ) as recorder:
+        if trees:
+            trained = _train_trees(data, parameters, recorder)
+        else:
+            trained = _train_network(
+                data,
+                config,
+                parameters,
+                recorder,
+                output_dir=model_run.path,
+                run_fn_file=run_fn_file,
+                run_fn=run_fn,
+                hyperparameters=hyperparameters or {},
+            )
+    problem = data.problem
+    merged = export.compose(
+        onnx.load_from_string(transform_graph.read_onnx()), trained.graph, problem
+    )
+    result = trained.result
     card = {
         "name": model.name or "model",
         "task": problem.task,
-        "estimator": estimator,
+        "estimator": parameters["estimator"],
         "label": problem.label,
         "classes": problem.classes,
         "features": [dataclasses.asdict(f) for f in problem.features],
         "data": {
             "examples": transformed.name or transformed.uri,
-            "rows_train": train_split.rows,
-            "rows_eval": eval_split.rows if eval_split is not None else 0,
+            "rows_train": data.train.rows,
+            "rows_eval": data.eval.rows if data.eval is not None else 0,
         },
         "metrics": result.metrics,
         "training": {
             "device": result.device,
             "best_epoch": result.best_epoch,
             "stopped_early": result.stopped_early,
+            "resumed_from_epoch": result.resumed_from_epoch,
         },
         "parameters": parameters,
         "lineage": {
@@ -195,15 +245,195 @@ def train(
     model.save(
         ExportedModel(
             onnx=merged.SerializeToString(),
-            weights=export.weights_bytes(network),
+            weights=trained.weights,
             signature=export.signature(merged, problem, _optional_columns(fitted)),
             card=card,
             schema_yaml=_serving_schema(schema),
         )
     )
+    model_run.save(recorder.history)
     model.properties["history"] = result.history
     model.properties["metrics"] = result.metrics
-    model.properties["estimator"] = estimator
+    model.properties["estimator"] = parameters["estimator"]
+
+
+@dataclass(frozen=True)
+class _Data:
+    problem: Problem
+    train: Split
+    eval: Split | None
+
+
+@dataclass(frozen=True)
+class _Trained:
+    graph: onnx.ModelProto
+    weights: bytes
+    result: TrainingResult
+
+
+def _read_data(
+    transformed: Examples, fitted: FittedTransform, *, label: str | None, task: str
+) -> _Data:
+    from shipyard.components.train.data import describe_problem, to_tensors
+
+    if TRAIN_SPLIT not in transformed.splits:
+        raise NotFoundError(
+            f"train needs a {TRAIN_SPLIT!r} split, but {transformed.uri} has "
+            f"{', '.join(transformed.splits) or 'no splits'}."
+        )
+    train_table = transformed.read(TRAIN_SPLIT)
+    problem = describe_problem(fitted, train_table, label=label, task=task)  # type: ignore[arg-type]
+    evaluation = (
+        to_tensors(problem, transformed.read(EVAL_SPLIT), split=EVAL_SPLIT)
+        if EVAL_SPLIT in transformed.splits
+        else None
+    )
+    return _Data(problem, to_tensors(problem, train_table, split=TRAIN_SPLIT), evaluation)
+
+
+def _train_network(
+    data: _Data,
+    config: LoopConfig,
+    parameters: dict[str, Any],
+    recorder: EpochRecorder,
+    *,
+    output_dir: Path,
+    run_fn_file: Path | None,
+    run_fn: str,
+    hyperparameters: dict[str, Any],
+) -> _Trained:
+    """Train a canned estimator, or the user's `run_fn`; export the network with its head."""
+    from shipyard.components.train import export
+    from shipyard.components.train.estimators import Head, build_estimator
+    from shipyard.components.train.loop import fit, pick_device, seed_everything
+
+    problem = data.problem
+    checkpoint_dir = current_task().checkpoint_dir
+    seed_everything(config.seed)
+    if run_fn_file is None:
+        network = build_estimator(
+            parameters["estimator"],
+            problem.features,
+            problem.outputs,
+            hidden_units=list(parameters["hidden_units"]),
+            activation=parameters["activation"],
+            dropout=parameters["dropout"],
+            batch_norm=parameters["batch_norm"],
+        )
+        result = fit(
+            network,
+            problem,
+            data.train,
+            data.eval,
+            config,
+            checkpoint_dir=checkpoint_dir,
+            on_epoch=recorder,
+        )
+    else:
+        network, result = _run_custom(
+            data,
+            config,
+            recorder,
+            output_dir=output_dir,
+            checkpoint_dir=checkpoint_dir,
+            run_fn_file=run_fn_file,
+            run_fn=run_fn,
+            hyperparameters=hyperparameters,
+            device=pick_device(config.device),
+        )
+    head = Head(
+        network,
+        classification=problem.task != "regression",
+        mean=problem.label_mean,
+        std=problem.label_std,
+    )
+    return _Trained(export.export_network(head, problem), export.weights_bytes(network), result)
+
+
+def _run_custom(
+    data: _Data,
+    config: LoopConfig,
+    recorder: EpochRecorder,
+    *,
+    output_dir: Path,
+    checkpoint_dir: Path | None,
+    run_fn_file: Path,
+    run_fn: str,
+    hyperparameters: dict[str, Any],
+    device: str,
+) -> tuple[nn.Module, TrainingResult]:
+    """Call the user's `run_fn`; check that it returned a module that fits the problem."""
+    import torch
+
+    from shipyard.components.train.custom import TrainContext
+    from shipyard.components.train.loop import TrainingResult, evaluate
+    from shipyard.components.user_code import load_function
+
+    function = load_function(
+        run_fn_file, run_fn, file_parameter="run_fn_file", function_parameter="run_fn"
+    )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    context = TrainContext(
+        problem=data.problem,
+        train=data.train,
+        eval=data.eval,
+        hyperparameters=hyperparameters,
+        config=config,
+        output_dir=output_dir,
+        tensorboard_dir=recorder.tensorboard_dir,
+        checkpoint_dir=checkpoint_dir,
+        logger=logging.getLogger(f"shipyard.user.{run_fn}"),
+        device=device,
+        on_epoch=recorder,
+    )
+    network = function(context)
+    if not isinstance(network, torch.nn.Module):
+        raise DefinitionError(
+            f"{run_fn_file}: {run_fn}(context) must return the trained torch.nn.Module; "
+            f"it returned {type(network).__name__}."
+        )
+    network.to("cpu").eval()
+    probe = tuple(t[:2] for t in data.train.features)
+    expected = data.problem.outputs
+    contract = (
+        f"{run_fn_file}: the module {run_fn} returned must map the {len(probe)} feature "
+        f"tensors to scores of shape [N, {expected}]"
+    )
+    try:
+        with torch.no_grad():
+            scores = network(*probe)
+    except Exception as exc:
+        raise DefinitionError(f"{contract}; called with 2 rows it raised {exc!r}.") from exc
+    if not isinstance(scores, torch.Tensor) or tuple(scores.shape) != (len(probe[0]), expected):
+        got = tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__
+        raise DefinitionError(f"{contract}; for 2 rows it returned {got}.")
+    result = context.results[-1] if context.results else TrainingResult(history=recorder.history)
+    if data.eval is not None and data.eval.rows:
+        result.metrics = {**result.metrics, **evaluate(network, data.problem, data.eval)}
+    return network, result
+
+
+def _train_trees(data: _Data, parameters: dict[str, Any], recorder: EpochRecorder) -> _Trained:
+    from shipyard.components.train.boosted_trees import (
+        TreesConfig,
+        export_trees,
+        fit_trees,
+        trees_weights,
+    )
+
+    config = TreesConfig(
+        num_trees=parameters["num_trees"],
+        learning_rate=parameters["learning_rate"],
+        num_leaves=parameters["num_leaves"],
+        max_depth=parameters["max_depth"],
+        min_data_in_leaf=parameters["min_data_in_leaf"],
+        early_stopping_patience=parameters["early_stopping_patience"]
+        if data.eval is not None
+        else None,
+        seed=parameters["seed"],
+    )
+    trees, result = fit_trees(data.problem, data.train, data.eval, config, on_epoch=recorder)
+    return _Trained(export_trees(trees, data.problem), trees_weights(trees), result)
 
 
 def _check_parameters(
@@ -215,8 +445,10 @@ def _check_parameters(
     early_stopping_patience: int | None,
     dropout: float,
     hidden_units: tuple[int, ...],
+    warmup_steps: int,
 ) -> None:
     problems = [
+        ("warmup_steps", "an int >= 0", warmup_steps, warmup_steps >= 0),
         ("learning_rate", "a number > 0", learning_rate, learning_rate > 0),
         ("batch_size", "an int >= 1", batch_size, batch_size >= 1),
         ("epochs", "an int >= 1", epochs, epochs >= 1),

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import Examples, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
+from shipyard.components.user_code import load_function
 from shipyard.dsl import Out, component
-from shipyard.errors import DataError, DefinitionError, InvalidParameterError, NotFoundError
+from shipyard.errors import DataError, InvalidParameterError, NotFoundError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -88,7 +86,12 @@ def transform(
                 path=examples.uri,
             )
     else:
-        function = load_preprocessing(preprocessing_file, preprocessing_function)
+        function: Preprocessing = load_function(
+            preprocessing_file,
+            preprocessing_function,
+            file_parameter="preprocessing_file",
+            function_parameter="preprocessing_function",
+        )
         where = f"{preprocessing_file}:{preprocessing_function}"
         outputs = build_outputs(function, train, where=where)
     fitted = fit(outputs, train, label=label, path=f"{examples.uri}/{split}")
@@ -118,42 +121,3 @@ def _defaults(schema: DataSchema, train: pa.Table, label: str | None) -> dict[st
         if column_kind(field.type) == "string"
     }
     return default_preprocessing(schema, raw_columns(train), label=label, distinct_values=distinct)
-
-
-def load_preprocessing(file: Path, function: str) -> Preprocessing:
-    """Import `function` from the Python file `file`.
-
-    Raises:
-        NotFoundError: The file does not exist.
-        DefinitionError: It defines no callable of that name.
-    """
-    path = Path(file)
-    if not path.is_file():
-        raise NotFoundError(
-            f"preprocessing file {str(path)!r} does not exist; fix preprocessing_file= "
-            f"(relative paths are resolved against the pipeline file)."
-        )
-    module_name = f"_shipyard_preprocessing_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise DefinitionError(f"{path}: cannot be imported as a Python module.")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(module_name, None)
-    found = getattr(module, function, None)
-    if not callable(found):
-        defined = sorted(
-            name
-            for name, value in vars(module).items()
-            if inspect.isfunction(value) and value.__module__ == module_name
-        )
-        got = "nothing" if found is None else f"a {type(found).__name__}"
-        raise DefinitionError(
-            f"{path}: no function {function!r} (got {got}); the functions defined there "
-            f"are {', '.join(defined) or 'none'}. Fix preprocessing_function=."
-        )
-    result: Preprocessing = found
-    return result

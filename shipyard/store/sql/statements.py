@@ -216,17 +216,23 @@ def select_runs(*, pipeline: str | None, limit: int | None) -> Select[Any]:
     return query
 
 
-def select_artifacts(*, run_id: str | None, state: str | None) -> Select[Any]:
-    """Return the query for artifacts, optionally those a run produced or in one state."""
+def select_artifacts(
+    *, run_id: str | None, pipeline: str | None, type_name: str | None, state: str | None
+) -> Select[Any]:
+    """Return the query for artifacts, oldest first, filtered by run, pipeline, type, state."""
     query = select(*_ARTIFACT_COLUMNS).order_by(artifacts.c.id)
     if state is not None:
         query = query.where(artifacts.c.state == state)
-    if run_id is not None:
-        query = (
-            query.join(attributions, attributions.c.artifact_id == artifacts.c.id)
-            .join(contexts, attributions.c.context_id == contexts.c.id)
-            .where(contexts.c.type == "run", contexts.c.name == run_id)
+    if type_name is not None:
+        query = query.where(artifacts.c.type_name == type_name)
+    if run_id is not None or pipeline is not None:
+        query = query.join(attributions, attributions.c.artifact_id == artifacts.c.id).join(
+            _RUN_JOIN, attributions.c.context_id == run_context.c.id
         )
+    if run_id is not None:
+        query = query.where(run_context.c.type == "run", run_context.c.name == run_id)
+    if pipeline is not None:
+        query = query.where(run_context.c.type == "run", pipeline_context.c.name == pipeline)
     return query
 
 

@@ -339,10 +339,17 @@ class SqlStore:
         return ArtifactRecord(*row)
 
     def list_artifacts(
-        self, *, run_id: str | None = None, state: str | None = None
+        self,
+        *,
+        run_id: str | None = None,
+        pipeline: str | None = None,
+        type_name: str | None = None,
+        state: str | None = None,
     ) -> list[ArtifactRecord]:
-        """Return artifacts, optionally those produced in a run or in a given state."""
-        query = sql.select_artifacts(run_id=run_id, state=state)
+        """Return artifacts, oldest first, filtered by run, pipeline, type and state."""
+        query = sql.select_artifacts(
+            run_id=run_id, pipeline=pipeline, type_name=type_name, state=state
+        )
         with self._read() as conn:
             rows = conn.execute(query).all()
             if not rows and run_id is not None:

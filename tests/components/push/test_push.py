@@ -31,7 +31,9 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PENGUINS = EXAMPLES / "penguins" / "data" / "penguins.csv"
 
 
-def pipeline(base: Path, *, minimum: float = 0.9, name: str = "penguins") -> Pipeline:
+def pipeline(
+    base: Path, *, minimum: float = 0.9, name: str = "penguins", seed: int = 0
+) -> Pipeline:
     raw = ingest(source=str(PENGUINS), splits={"train": 8, "eval": 2})
     stats = compute_statistics(examples=raw.outputs.examples)
     schema = infer_schema(statistics=stats.outputs.statistics, label="species")
@@ -44,6 +46,7 @@ def pipeline(base: Path, *, minimum: float = 0.9, name: str = "penguins") -> Pip
         epochs=30,
         learning_rate=0.01,
         batch_size=32,
+        seed=seed,
     )
     checked = evaluate(
         examples=raw.outputs.examples,
@@ -79,14 +82,21 @@ def test_blessed_models_are_pushed_as_new_versions(workspace: Workspace) -> None
     assert sorted(Model(target).files()) == sorted(model.files())
     assert Model(target).signature() == model.signature()
 
-    # A changed parameter runs evaluate and push again: the next version, nothing overwritten.
-    second = workspace.run(pipeline(base, minimum=0.85))
+    # A changed evaluation runs push again, but the same model is not copied twice.
+    again = workspace.run(pipeline(base, minimum=0.85))
+    assert again.ok, [n.error for n in again.failed]
+    assert again["push"].outputs["pushed"].load() == pushed.load()
+    assert sorted(p.name for p in (base / "penguins").iterdir()) == ["1"]
+
+    # Another model is the next version; nothing is overwritten.
+    second = workspace.run(pipeline(base, seed=1))
     assert second.ok, [n.error for n in second.failed]
     assert second["push"].outputs["pushed"].load().version == 2
     assert sorted(p.name for p in (base / "penguins").iterdir()) == ["1", "2"]
     assert (base / "penguins" / "2" / "model.onnx").read_bytes() == (
-        target / "model.onnx"
+        second["train"].outputs["model"].path / "model.onnx"
     ).read_bytes()
+    assert Model(target).signature() == model.signature()
 
     # An unblessed model is not pushed, and nothing is written.
     third = workspace.run(pipeline(base, minimum=1.01))

@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from shipyard.artifacts import Examples, Model, TransformGraph
+from shipyard.artifacts import Examples, Model, ModelRun, TransformGraph
 from shipyard.components import train
 from shipyard.components.train.estimators import (
     DNN,
@@ -111,7 +111,7 @@ def run(
     tmp_path: Path, examples: Examples, graph: TransformGraph, name: str = "model", **options: Any
 ) -> Model:
     model = Model(tmp_path / name)
-    train.fn(examples, graph, model, **options)
+    train.fn(examples, graph, model, ModelRun(tmp_path / f"{name}-run"), **options)
     return model
 
 

@@ -1,0 +1,75 @@
+"""What a component can ask of the run executing it: a checkpoint directory, progress reports.
+
+Inside a run, `current_task()` returns the context the engine set for this execution; outside
+one (calling `component.fn` in a unit test) it returns a context without a checkpoint
+directory whose reports go nowhere, so components need no special case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A component's progress: `done` of `total` units, and live values such as the loss."""
+
+    done: int
+    total: int | None = None
+    unit: str = "steps"
+    values: dict[str, float] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line: `epoch 3/50 · loss 0.312 · eval_loss 0.298`."""
+        count = f"{self.done}/{self.total}" if self.total else str(self.done)
+        values = "".join(f" · {k} {v:.4g}" for k, v in self.values.items())
+        return f"{self.unit} {count}{values}"
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """The execution a component runs in.
+
+    Attributes:
+        node: The node's name ("" outside a run).
+        checkpoint_dir: A directory that outlives a failed or killed execution and is
+            handed to the next execution with the same cache key (same code, parameters and
+            inputs), so long work resumes; deleted once the node completes. None outside a run.
+        on_progress: Receives progress reports (the live display).
+    """
+
+    node: str = ""
+    checkpoint_dir: Path | None = None
+    on_progress: Callable[[Progress], None] | None = None
+
+    def progress(
+        self, done: int, total: int | None = None, *, unit: str = "steps", **values: float
+    ) -> None:
+        """Report progress: `context.progress(epoch, epochs, unit="epoch", loss=0.31)`."""
+        if self.on_progress is not None:
+            self.on_progress(Progress(done, total, unit, dict(values)))
+
+
+_CURRENT: ContextVar[TaskContext] = ContextVar("shipyard_task", default=TaskContext())  # noqa: B039
+
+
+def current_task() -> TaskContext:
+    """Return the context of the execution calling it."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def running_task(context: TaskContext) -> Iterator[TaskContext]:
+    """Make `context` current while an engine runs a component (in this thread)."""
+    token = _CURRENT.set(context)
+    try:
+        yield context
+    finally:
+        _CURRENT.reset(token)

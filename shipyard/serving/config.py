@@ -1,0 +1,286 @@
+"""What to serve and how: model configs, version policies and server options.
+
+A model config file lists the models to serve. `.yaml`, `.yml` and `.json` files hold
+
+    models:
+      - name: penguins
+        base_path: models/penguins       # the directory holding the version directories
+        version_policy: latest           # latest | all | {latest: 2} | {specific: [1, 3]}
+        labels: {stable: 1, canary: 2}
+
+Any other file is read as TensorFlow Serving's `model_config_list` in protobuf text format
+(`name`, `base_path`, `model_platform` (ignored), `model_version_policy`,
+`version_labels`). A relative `base_path` resolves against the config file's directory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from shipyard.errors import ConfigError, InvalidParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
+DEFAULT_PORT = 8501
+DEFAULT_MAX_BODY_BYTES = 32 * 2**20
+_NAME_RULE = "a directory name (no '/', '\\\\' or ':', no '..', not starting with a dot)"
+
+
+@dataclass(frozen=True)
+class VersionPolicy:
+    """Which version directories of a model to serve.
+
+    Attributes:
+        kind: `latest` (the highest `num_versions` loadable versions), `all`, or `specific`.
+        num_versions: How many versions `latest` serves.
+        versions: The versions `specific` serves.
+    """
+
+    kind: Literal["latest", "all", "specific"] = "latest"
+    num_versions: int = 1
+    versions: frozenset[int] = frozenset()
+
+    def select(self, versions: Collection[int]) -> set[int]:
+        """Return the versions to serve among the loadable `versions` on disk."""
+        if self.kind == "all":
+            return set(versions)
+        if self.kind == "specific":
+            return set(self.versions & set(versions))
+        return set(sorted(versions, reverse=True)[: self.num_versions])
+
+    def describe(self) -> str:
+        """Return the policy in words, e.g. `latest 2`."""
+        if self.kind == "specific":
+            return "specific " + ", ".join(map(str, sorted(self.versions)))
+        return f"latest {self.num_versions}" if self.kind == "latest" else "all"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One served model.
+
+    Attributes:
+        name: The name clients use in URLs (`/v1/models/NAME`).
+        base_path: The directory holding the integer version directories (`BASE/NAME`).
+        version_policy: Which versions to serve.
+        labels: Version labels, e.g. `{"stable": 1, "canary": 2}`.
+    """
+
+    name: str
+    base_path: Path
+    version_policy: VersionPolicy = VersionPolicy()
+    labels: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problem = name_problem(self.name)
+        if problem:
+            raise InvalidParameterError(f"The model name must be {problem}. Got {self.name!r}.")
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """ONNX Runtime settings for every session.
+
+    Attributes:
+        intra_op_threads: Threads inside one operator; 0 lets ONNX Runtime choose.
+        inter_op_threads: Threads across operators; 0 lets ONNX Runtime choose.
+        device: `auto` (CUDA when ONNX Runtime has it, else CPU), `cpu` or `cuda`.
+    """
+
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How the server runs.
+
+    Attributes:
+        host: The interface to listen on.
+        port: The TCP port (TF Serving's REST default is 8501).
+        poll_s: Seconds between scans of the base paths for new versions; 0 scans once.
+        max_body_bytes: Larger request bodies get 413.
+        runtime: ONNX Runtime settings.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    poll_s: float = 2.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    runtime: RuntimeOptions = RuntimeOptions()
+
+
+def name_problem(name: str) -> str | None:
+    """Return what a model name or label must be when `name` is not one, else None."""
+    if (
+        not name
+        or any(sep in name for sep in ("/", "\\", ":", "\0"))
+        or ".." in name
+        or name.startswith(".")
+        or name != name.strip()
+    ):
+        return _NAME_RULE
+    return None
+
+
+def read_model_config(path: Path) -> tuple[ModelConfig, ...]:
+    """Read a model config file: YAML or JSON (`models:`), else TF Serving text proto.
+
+    Raises:
+        ConfigError: The file is missing, unparsable, or lists invalid models; every
+            problem is reported at once.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the model config {path}: {exc.strerror}.") from exc
+    source = str(path)
+    if path.suffix.lower() in (".yaml", ".yml", ".json"):
+        data = _load_yaml_or_json(text, path)
+    else:
+        from shipyard.serving.text_proto import parse_text_proto
+
+        data = parse_text_proto(text, source=source)
+    return parse_model_config(data, source=source, relative_to=path.parent.resolve())
+
+
+def parse_model_config(data: Any, *, source: str, relative_to: Path) -> tuple[ModelConfig, ...]:
+    """Build model configs from a parsed file: `{"models": [...]}` or TF's `model_config_list`.
+
+    Raises:
+        ConfigError: Every problem found, at once.
+    """
+    problems: list[str] = []
+    if isinstance(data, dict) and "model_config_list" in data:
+        entries = [_from_tf(item) for item in _as_list(data["model_config_list"], "config")]
+    elif isinstance(data, dict) and set(data) == {"models"} and isinstance(data["models"], list):
+        entries = data["models"]
+    else:
+        raise ConfigError(
+            f"{source}: expected a mapping with the key 'models' (a list of models) or "
+            f"TensorFlow Serving's 'model_config_list'."
+        )
+    models: list[ModelConfig] = []
+    for index, entry in enumerate(entries):
+        model = _model(entry, f"model {index + 1}", relative_to, problems)
+        if model is not None:
+            models.append(model)
+    names = [m.name for m in models]
+    problems += [f"the name {n!r} is used twice" for n in sorted(set(names)) if names.count(n) > 1]
+    if not entries:
+        problems.append("no model is listed")
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"{len(problems)} problem(s) in the model config {source}:\n{listing}")
+    return tuple(models)
+
+
+def _load_yaml_or_json(text: str, path: Path) -> Any:
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        import yaml
+
+        return yaml.safe_load(text)
+    except ValueError as exc:  # json.JSONDecodeError
+        raise ConfigError(f"{path} is not valid JSON: {exc}.") from exc
+    except Exception as exc:  # yaml.YAMLError, imported lazily
+        raise ConfigError(f"{path} is not valid YAML: {exc}.") from exc
+
+
+def _model(entry: Any, where: str, relative_to: Path, problems: list[str]) -> ModelConfig | None:
+    if not isinstance(entry, dict):
+        problems.append(f"{where}: expected a mapping, got {entry!r}")
+        return None
+    name, base = entry.get("name"), entry.get("base_path")
+    where = f"{where} ({name})" if isinstance(name, str) else where
+    count = len(problems)
+    unknown = set(entry) - {"name", "base_path", "version_policy", "labels"}
+    if unknown:
+        problems.append(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
+    if not isinstance(name, str) or name_problem(name):
+        problems.append(f"{where}: 'name' must be {_NAME_RULE}, got {name!r}")
+    if not isinstance(base, str) or not base:
+        problems.append(f"{where}: 'base_path' must be a directory, got {base!r}")
+    policy = _policy(entry.get("version_policy", "latest"), where, problems)
+    labels = _labels(entry.get("labels") or {}, where, problems)
+    if len(problems) > count or policy is None or not isinstance(name, str):
+        return None
+    return ModelConfig(
+        name=name,
+        base_path=(relative_to / Path(str(base)).expanduser()).resolve(),
+        version_policy=policy,
+        labels=labels,
+    )
+
+
+def _policy(value: Any, where: str, problems: list[str]) -> VersionPolicy | None:
+    if value in ("latest", "all"):
+        return VersionPolicy(kind=value)
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, arg),) = value.items()
+        if kind == "latest" and _is_int(arg) and arg >= 1:
+            return VersionPolicy(kind="latest", num_versions=arg)
+        if kind == "all" and arg in (None, {}, True):
+            return VersionPolicy(kind="all")
+        arg = [arg] if _is_int(arg) else arg
+        if kind == "specific" and isinstance(arg, list) and arg and all(map(_is_int, arg)):
+            return VersionPolicy(kind="specific", versions=frozenset(arg))
+    problems.append(
+        f"{where}: 'version_policy' must be latest, all, {{latest: N}} or "
+        f"{{specific: [V, ...]}}, got {value!r}"
+    )
+    return None
+
+
+def _labels(value: Any, where: str, problems: list[str]) -> dict[str, int]:
+    if not isinstance(value, dict):
+        problems.append(f"{where}: 'labels' must map label names to versions, got {value!r}")
+        return {}
+    bad = {k: v for k, v in value.items() if not isinstance(k, str) or name_problem(k)}
+    bad |= {k: v for k, v in value.items() if not _is_int(v) or v < 0}
+    for label, version in bad.items():
+        problems.append(
+            f"{where}: the label {label!r} must be a name mapped to a version number, "
+            f"got {version!r}"
+        )
+    return {k: v for k, v in value.items() if k not in bad}
+
+
+def _from_tf(config: Any) -> Any:
+    """Translate one TF Serving `config { ... }` into this module's mapping."""
+    if not isinstance(config, dict):
+        return config
+    entry = {k: v for k, v in config.items() if k not in ("model_platform", "version_labels")}
+    policy = entry.pop("model_version_policy", None)
+    if isinstance(policy, dict) and len(policy) == 1:
+        ((kind, arg),) = policy.items()
+        arg = arg if isinstance(arg, dict) else {}
+        if kind == "latest":
+            entry["version_policy"] = {"latest": arg.get("num_versions", 1)}
+        elif kind == "specific":
+            entry["version_policy"] = {"specific": _as_list(arg, "versions")}
+        else:
+            entry["version_policy"] = kind
+    elif policy is not None:
+        entry["version_policy"] = policy
+    labels = _as_list(config, "version_labels")
+    if labels:
+        entry["labels"] = {
+            item.get("key"): item.get("value") for item in labels if isinstance(item, dict)
+        }
+    return entry
+
+
+def _as_list(container: Any, key: str) -> list[Any]:
+    value = container.get(key, []) if isinstance(container, dict) else []
+    return value if isinstance(value, list) else [value]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

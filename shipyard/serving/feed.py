@@ -1,0 +1,240 @@
+"""JSON values to ONNX Runtime feeds: one `[N, 1]` array per model input.
+
+Numbers become float32 (NaN for missing) or int64; strings an object array ("" for
+missing), exactly as `Model.predict` feeds `model.onnx`. A value may be a scalar or a
+one-element list (`[39.1]`, the per-row tensor of shape `[1]`); a string may be base64,
+`{"b64": "..."}`. An optional feature left out is missing in every row; `null` is a
+missing value. Every problem is reported at once (up to ten), each naming the value's
+place: `instances[3]['island']`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from shipyard.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from shipyard.serving.signature import Signature, TensorSpec
+
+Feed = dict[str, "np.ndarray"]
+Where = Callable[[str, int], str]
+"""Names the place of a value from the input's name and the row: `instances[3]['x']`."""
+MAX_PROBLEMS = 10
+_NUMBER_TYPES = {int, float}
+_RANGES = {"float": (-3.4028234663852886e38, 3.4028234663852886e38), "int64": (-(2**63), 2**63 - 1)}
+_KIND = {"float": "a number", "int64": "an integer", "string": "a string"}
+
+
+class Problems:
+    """Problems found in one request, raised together as one `DataError`."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        """Record a problem (only the first `MAX_PROBLEMS` are kept in full)."""
+        self.count += 1
+        if len(self.messages) < MAX_PROBLEMS:
+            self.messages.append(message)
+
+    def raise_any(self) -> None:
+        """Raise the problems recorded, if any.
+
+        Raises:
+            DataError: Listing every problem kept and how many more there were.
+        """
+        if not self.count:
+            return
+        if self.count == 1:
+            raise DataError(self.messages[0])
+        more = self.count - len(self.messages)
+        tail = f"; and {more} more" if more else ""
+        raise DataError(f"{self.count} problems in the request: {'; '.join(self.messages)}{tail}.")
+
+
+def feed_from_rows(signature: Signature, rows: Any, *, key: str = "instances") -> Feed:
+    """Build a feed from row format: a list of `{feature: value}` objects.
+
+    A model with a single input also takes a list of bare values.
+
+    Args:
+        signature: The model's signature.
+        rows: The decoded JSON list.
+        key: The request field the rows came from, for messages (`instances`, `examples`).
+
+    Raises:
+        DataError: Not a non-empty list; a row is not an object; a required feature is
+            left out; an unknown feature; a value of the wrong type.
+    """
+    if not isinstance(rows, list) or not rows:
+        raise DataError(f"'{key}' must be a non-empty list of rows, got {_show(rows)}.")
+    if len(signature.inputs) == 1 and not all(_is_row_object(row) for row in rows):
+        only = signature.inputs[0].name
+        return feed_from_columns(signature, {only: rows}, where=lambda _, i: f"{key}[{i}]")
+    problems = Problems()
+    required = [spec.name for spec in signature.inputs if not spec.optional]
+    names = signature.input_names
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            problems.add(f"{key}[{index}] must be an object of features, got {_show(row)}")
+            continue
+        for name in row.keys() - names:
+            problems.add(f"{key}[{index}] has the unknown feature {name!r}{_expected(signature)}")
+        for name in required:
+            if name not in row:
+                problems.add(f"{key}[{index}] lacks the required feature {name!r}")
+    rows = [row if isinstance(row, dict) else {} for row in rows]
+    columns = {spec.name: [row.get(spec.name) for row in rows] for spec in signature.inputs}
+    return _feed(signature, columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
+
+
+def feed_from_columns(signature: Signature, columns: Any, *, where: Where | None = None) -> Feed:
+    """Build a feed from columnar format: `{feature: [value per row]}`.
+
+    A model with a single input also takes the bare list of its values.
+
+    Raises:
+        DataError: Not an object of lists; columns of different lengths or none at all;
+            a required feature left out; an unknown feature; a value of the wrong type.
+    """
+    where = where or (lambda name, i: f"inputs[{name!r}][{i}]")
+    if isinstance(columns, list) and len(signature.inputs) == 1:
+        columns = {signature.inputs[0].name: columns}
+    if not isinstance(columns, dict) or not columns:
+        raise DataError(
+            f"'inputs' must be a non-empty object mapping features to lists of values, "
+            f"got {_show(columns)}."
+        )
+    problems = Problems()
+    for name in columns.keys() - signature.input_names:
+        problems.add(f"'inputs' has the unknown feature {name!r}{_expected(signature)}")
+    for spec in signature.inputs:
+        if not spec.optional and spec.name not in columns:
+            problems.add(f"'inputs' lacks the required feature {spec.name!r}")
+    lengths = {}
+    for name, values in columns.items():
+        if not isinstance(values, list):
+            problems.add(
+                f"inputs[{name!r}] must be a list of one value per row, got {_show(values)}"
+            )
+        else:
+            lengths[name] = len(values)
+    problems.raise_any()
+    if len(set(lengths.values())) > 1:
+        counts = ", ".join(f"{name!r} has {n}" for name, n in sorted(lengths.items()))
+        raise DataError(f"Every input needs one value per row, but {counts} values.")
+    rows = next(iter(lengths.values()))
+    if rows == 0:
+        raise DataError("The inputs hold no rows: send at least one value per input.")
+    full = {spec.name: columns.get(spec.name, [None] * rows) for spec in signature.inputs}
+    return _feed(signature, full, where, problems)
+
+
+def _feed(
+    signature: Signature, columns: dict[str, list[Any]], where: Where, problems: Problems
+) -> Feed:
+    feed = {
+        spec.name: _column(spec, columns[spec.name], where, problems) for spec in signature.inputs
+    }
+    problems.raise_any()
+    return feed
+
+
+def _column(spec: TensorSpec, values: list[Any], where: Where, problems: Problems) -> np.ndarray:
+    import numpy as np
+
+    kinds = set(map(type, values))
+    if spec.dtype == "string":
+        if kinds <= {str}:
+            array = np.array(values, dtype=object)
+        else:
+            array = np.array(
+                [_string(spec, v, where, i, problems) for i, v in enumerate(values)], dtype=object
+            )
+    else:
+        numpy_type = np.float32 if spec.dtype == "float" else np.int64
+        allowed = _NUMBER_TYPES | {type(None)} if spec.dtype == "float" else {int}
+        try:
+            if not kinds <= allowed:
+                raise TypeError
+            with np.errstate(over="raise"):
+                array = np.array(values, dtype=numpy_type)
+        except (TypeError, ValueError, OverflowError, FloatingPointError):
+            array = np.array(
+                [_number(spec, v, where, i, problems) for i, v in enumerate(values)],
+                dtype=numpy_type,
+            )
+    return array.reshape((-1, 1) if len(spec.shape) == 2 else (-1,))
+
+
+def _string(spec: TensorSpec, value: Any, where: Where, index: int, problems: Problems) -> str:
+    if type(value) is list and len(value) == 1:
+        value = value[0]
+    if value is None or type(value) is str:
+        return value or ""
+    if _is_b64(value):
+        try:
+            return base64.b64decode(value["b64"], validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            problems.add(f"{where(spec.name, index)}: the b64 value is not base64 of UTF-8 ({exc})")
+            return ""
+    problems.add(f"{where(spec.name, index)} must be {_KIND['string']}, got {_show(value)}")
+    return ""
+
+
+def _number(
+    spec: TensorSpec, value: Any, where: Where, index: int, problems: Problems
+) -> float | int:
+    if type(value) is list and len(value) == 1:
+        value = value[0]
+    if value is None and spec.dtype == "float":
+        return float("nan")
+    if type(value) is int or (type(value) is float and spec.dtype == "float"):
+        low, high = _RANGES[spec.dtype]
+        if low <= value <= high or (type(value) is float and not math.isfinite(value)):
+            return value
+        problems.add(f"{where(spec.name, index)} = {value!r} is out of range for {spec.dtype}")
+        return 0
+    missing = " (this input has no missing value)" if value is None else ""
+    problems.add(
+        f"{where(spec.name, index)} must be {_KIND[spec.dtype]}, got {_show(value)}{missing}"
+    )
+    return 0
+
+
+def _is_row_object(row: Any) -> bool:
+    return isinstance(row, dict) and not _is_b64(row)
+
+
+def _is_b64(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("b64"), str)
+
+
+def _expected(signature: Signature) -> str:
+    return f" (the model takes {', '.join(spec.name for spec in signature.inputs)})"
+
+
+def _show(value: Any) -> str:
+    """Describe a JSON value briefly: its text (cut at 40 characters) and its JSON type."""
+    kind = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+    if value is None:
+        return kind
+    text = repr(value)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return f"{text} ({kind})"

@@ -1,0 +1,118 @@
+"""JSON over HTTP for both APIs: request bodies in, responses and errors out.
+
+Errors answer `{"error": "message"}`, as TensorFlow Serving and KServe do: 400 for bad
+input, 404 for an unknown model, version, label or route, 413 for a body over the limit.
+A 500 means a bug in Shipyard, never a bad request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from shipyard.errors import DataError, NotFoundError, ShipyardError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from starlette.requests import Request
+
+logger = logging.getLogger("shipyard.serving")
+
+
+async def read_body(request: Request, max_body_bytes: int) -> bytes:
+    """Read the request body, refusing it as soon as it is over `max_body_bytes`.
+
+    Raises:
+        HTTPException: 413 when the declared or streamed size is over the limit; 400 for
+            an invalid Content-Length.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise HTTPException(400, f"Content-Length must be a byte count, got {declared!r}.")
+        if int(declared) > max_body_bytes:
+            raise HTTPException(413, _too_large(f"{declared} bytes", max_body_bytes))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_body_bytes:
+            raise HTTPException(413, _too_large(f"over {max_body_bytes} bytes", max_body_bytes))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_object(body: bytes, *, keys: Mapping[str, bool]) -> dict[str, Any]:
+    """Decode a JSON object and check its keys.
+
+    Args:
+        body: The request body.
+        keys: The keys the object may have, each mapped to whether it is required.
+
+    Raises:
+        DataError: Empty or malformed JSON, not an object, an unknown or missing key.
+    """
+    if not body.strip():
+        raise DataError("The request body is empty: send a JSON object.")
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise DataError(f"The request body is not valid JSON: {exc}.") from exc
+    if not isinstance(value, dict):
+        raise DataError(f"The request body must be a JSON object, got {type(value).__name__}.")
+    unknown = sorted(set(value) - set(keys))
+    missing = sorted(k for k, required in keys.items() if required and k not in value)
+    if unknown or missing:
+        parts = [f"unknown key {k!r}" for k in unknown] + [f"missing key {k!r}" for k in missing]
+        raise DataError(
+            f"The request has {', '.join(parts)}; it takes {', '.join(map(repr, keys))}."
+        )
+    return value
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """Serialize `content` compactly; NaN and Infinity are written as TF Serving does."""
+    body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(body, status_code, media_type="application/json")
+
+
+def error_response(status_code: int, message: str) -> Response:
+    """The error body both APIs use: `{"error": message}`."""
+    return json_response({"error": message}, status_code)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    """Render Starlette's HTTP errors (unknown route, wrong method, 413) as JSON."""
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No API at {request.method} {request.url.path}."
+    return error_response(exc.status_code, detail)
+
+
+async def on_shipyard_error(request: Request, exc: Exception) -> Response:
+    """Render a Shipyard error: 404 for what is not found, 400 for bad input."""
+    assert isinstance(exc, ShipyardError)
+    if isinstance(exc, NotFoundError):
+        return error_response(404, str(exc))
+    if isinstance(exc, ValueError):
+        return error_response(400, str(exc))
+    logger.error("Unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return error_response(500, f"Internal error: {exc}")
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    """Answer 500 for a bug; the traceback goes to the server's log."""
+    return error_response(500, f"Internal error ({type(exc).__name__}); see the server log.")
+
+
+def _too_large(size: str, limit: int) -> str:
+    return (
+        f"The request body has {size}; the limit is {limit} bytes. Send fewer rows per "
+        f"request, or raise --max-body-bytes."
+    )

@@ -1,0 +1,246 @@
+"""The TensorFlow Serving REST API: `/v1/models/NAME[/versions/V | /labels/L]...`.
+
+    GET  .../models/NAME[...]            status: {"model_version_status": [...]}
+    GET  .../models/NAME[...]/metadata   {"model_spec": ..., "metadata": {"signature_def": ...}}
+    POST .../models/NAME[...]:predict    {"instances": [...]} -> {"predictions": [...]}
+                                         {"inputs": {...}}    -> {"outputs": ...}
+    POST .../models/NAME[...]:classify   {"examples": [...], "context"?} -> {"results": ...}
+    POST .../models/NAME[...]:regress    {"examples": [...], "context"?} -> {"results": ...}
+
+Bodies follow TF Serving's implementation. Note that the classify and regress responses are
+keyed `results`, as the server writes them, although TF Serving's REST page shows `result`
+in one place. The only signature is `serving_default`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
+
+from shipyard.errors import DataError
+from shipyard.serving.feed import feed_from_columns, feed_from_rows
+from shipyard.serving.messages import json_response, parse_object, read_body
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from shipyard.serving.loaded_model import LoadedModel
+    from shipyard.serving.registry import ModelRegistry
+    from shipyard.serving.signature import Signature, TensorSpec
+
+SIGNATURE_NAME = "serving_default"
+METHODS = ("predict", "classify", "regress")
+_DT = {"float": "DT_FLOAT", "string": "DT_STRING", "int64": "DT_INT64"}
+_PREDICT_KEYS = {"signature_name": False, "instances": False, "inputs": False}
+_EXAMPLE_KEYS = {"signature_name": False, "examples": True, "context": False}
+
+
+class TFServingAPI:
+    """The `/v1` routes over a registry.
+
+    Example:
+        >>> Starlette(routes=TFServingAPI(registry, max_body_bytes=2**25).routes())
+    """
+
+    def __init__(self, registry: ModelRegistry, *, max_body_bytes: int) -> None:
+        self._registry = registry
+        self._max_body_bytes = max_body_bytes
+
+    def routes(self) -> list[Route]:
+        """Status, metadata and the three methods, for latest, a version or a label."""
+        routes = []
+        for selector in ("", "/versions/{version:int}", "/labels/{label}"):
+            path = "/v1/models/{name}" + selector
+            routes += [
+                Route(path, self.status, methods=["GET"]),
+                Route(path + "/metadata", self.metadata, methods=["GET"]),
+                Route(path + ":{method}", self.call, methods=["POST"]),
+            ]
+        return routes
+
+    async def status(self, request: Request) -> Response:
+        """Model status: the state of every version, or of the one asked for."""
+        name, version, label = _model_spec(request)
+        statuses = self._registry.status(name, version=version, label=label)
+        return json_response(
+            {
+                "model_version_status": [
+                    {
+                        "version": str(s.version),
+                        "state": s.state,
+                        "status": {"error_code": s.error_code, "error_message": s.error_message},
+                    }
+                    for s in statuses
+                ]
+            }
+        )
+
+    async def metadata(self, request: Request) -> Response:
+        """Model metadata: the signature as TF Serving's `SignatureDefMap`."""
+        name, version, label = _model_spec(request)
+        with self._registry.acquire(name, version=version, label=label) as model:
+            return json_response(
+                {
+                    "model_spec": {
+                        "name": name,
+                        "signature_name": "",
+                        "version": str(model.version),
+                    },
+                    "metadata": {"signature_def": signature_def_map(model.signature)},
+                }
+            )
+
+    async def call(self, request: Request) -> Response:
+        """`:predict`, `:classify` or `:regress`; the work runs on a worker thread."""
+        name, version, label = _model_spec(request)
+        method = request.path_params["method"]
+        if method not in METHODS:
+            raise HTTPException(
+                404, f"Unknown method ':{method}'; use :predict, :classify or :regress."
+            )
+        body = await read_body(request, self._max_body_bytes)
+        return await run_in_threadpool(self._answer, method, name, version, label, body)
+
+    def _answer(
+        self, method: str, name: str, version: int | None, label: str | None, body: bytes
+    ) -> Response:
+        """Parse, run and serialize, off the event loop: JSON of big batches takes time."""
+        payload = parse_object(body, keys=_PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS)
+        _check_signature_name(payload)
+        answer = {"predict": predict, "classify": classify, "regress": regress}[method]
+        with self._registry.acquire(name, version=version, label=label) as model:
+            content = answer(model, payload)
+        return json_response(content)
+
+
+def predict(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
+    """Answer a predict request in the format it came in: rows or columns.
+
+    Raises:
+        DataError: Both or neither of `instances` and `inputs`; bad inputs.
+    """
+    if ("instances" in payload) == ("inputs" in payload):
+        raise DataError(
+            "A predict request has either 'instances' (row format) or 'inputs' (columnar "
+            "format): exactly one of them."
+        )
+    signature = model.signature
+    if "instances" in payload:
+        outputs = model.run(feed_from_rows(signature, payload["instances"]))
+        columns = {name: value.tolist() for name, value in outputs.items()}
+        if len(columns) == 1:
+            return {"predictions": next(iter(columns.values()))}
+        names = list(columns)
+        rows = zip(*columns.values(), strict=True)
+        return {"predictions": [dict(zip(names, row, strict=True)) for row in rows]}
+    outputs = model.run(feed_from_columns(signature, payload["inputs"]))
+    columns = {name: value.tolist() for name, value in outputs.items()}
+    return {"outputs": next(iter(columns.values())) if len(columns) == 1 else columns}
+
+
+def classify(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
+    """Answer `[[label, score], ...]` per example, from the `probabilities` output.
+
+    Raises:
+        DataError: A regression model; bad examples.
+    """
+    signature = model.signature
+    vocabulary = signature.label_vocabulary
+    if signature.task == "regression" or not vocabulary or not signature.output("probabilities"):
+        raise DataError(
+            f"The model {model.name!r} is a {signature.task} model without class scores; "
+            f"use :regress or :predict."
+        )
+    feed = feed_from_rows(signature, _examples(payload), key="examples")
+    scores = model.run(feed, ["probabilities"])["probabilities"]
+    if scores.ndim == 2 and scores.shape[1] == 1 and len(vocabulary) == 2:
+        import numpy as np
+
+        scores = np.hstack([1 - scores, scores])  # P(positive) only: add P(negative)
+    return {
+        "results": [
+            [list(pair) for pair in zip(vocabulary, row, strict=True)] for row in scores.tolist()
+        ]
+    }
+
+
+def regress(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
+    """Answer one value per example, from the `predictions` output.
+
+    Raises:
+        DataError: A classification model; bad examples.
+    """
+    signature = model.signature
+    if signature.task != "regression" or not signature.output("predictions"):
+        raise DataError(
+            f"The model {model.name!r} is a {signature.task} model; use :classify or :predict."
+        )
+    feed = feed_from_rows(signature, _examples(payload), key="examples")
+    values = model.run(feed, ["predictions"])["predictions"]
+    return {"results": values.reshape(len(values), -1)[:, 0].tolist()}
+
+
+def signature_def_map(signature: Signature) -> dict[str, Any]:
+    """The signature as TF Serving writes a `SignatureDefMap` in JSON."""
+    return {
+        "signature_def": {
+            SIGNATURE_NAME: {
+                "inputs": {spec.name: _tensor_info(spec) for spec in signature.inputs},
+                "outputs": {spec.name: _tensor_info(spec) for spec in signature.outputs},
+                "method_name": "tensorflow/serving/predict",
+            }
+        }
+    }
+
+
+def _tensor_info(spec: TensorSpec) -> dict[str, Any]:
+    return {
+        "dtype": _DT[spec.dtype],
+        "tensor_shape": {
+            "dim": [{"size": str(-1 if d is None else d), "name": ""} for d in spec.shape],
+            "unknown_rank": False,
+        },
+        "name": spec.name,
+    }
+
+
+def _examples(payload: dict[str, Any]) -> list[Any]:
+    """The examples with the shared `context` features merged into each."""
+    examples, context = payload["examples"], payload.get("context")
+    if context is None:
+        return examples  # type: ignore[no-any-return]
+    if not isinstance(context, dict):
+        raise DataError(f"'context' must be an object of features, got {type(context).__name__}.")
+    if not isinstance(examples, list):
+        return examples  # type: ignore[no-any-return]  # feed_from_rows reports it
+    merged = []
+    for index, example in enumerate(examples):
+        if not isinstance(example, dict):
+            merged.append(example)  # feed_from_rows reports it
+            continue
+        both = sorted(context.keys() & example.keys())
+        if both:
+            raise DataError(
+                f"examples[{index}] repeats the context feature {both[0]!r}; a feature "
+                f"is either in 'context' or in the examples."
+            )
+        merged.append({**context, **example})
+    return merged
+
+
+def _check_signature_name(payload: dict[str, Any]) -> None:
+    name = payload.get("signature_name")
+    if name not in (None, "", SIGNATURE_NAME):
+        raise DataError(
+            f'Serving signature name: "{name}" not found in signature def; '
+            f'the model has only "{SIGNATURE_NAME}".'
+        )
+
+
+def _model_spec(request: Request) -> tuple[str, int | None, str | None]:
+    params = request.path_params
+    return params["name"], params.get("version"), params.get("label")

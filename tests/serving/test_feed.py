@@ -1,0 +1,91 @@
+"""JSON values to ONNX Runtime feeds, without a server."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from shipyard.errors import DataError
+from shipyard.serving.feed import feed_from_columns, feed_from_rows
+from shipyard.serving.signature import Signature, TensorSpec, parse_signature
+
+SIGNATURE = Signature(
+    task="multiclass",
+    inputs=(
+        TensorSpec("island", "string", (None, 1)),
+        TensorSpec("sex", "string", (None, 1), optional=True),
+        TensorSpec("mass", "float", (None, 1), optional=True),
+        TensorSpec("count", "int64", (None,)),
+    ),
+    outputs=(TensorSpec("class_ids", "int64", (None,)),),
+)
+
+
+def test_rows_become_columns_with_missing_values_filled() -> None:
+    feed = feed_from_rows(
+        SIGNATURE,
+        [
+            {"island": "Biscoe", "mass": 3750, "count": 2},
+            {"island": "Dream", "sex": None, "mass": None, "count": 3},
+            {"island": ["Torgersen"], "sex": {"b64": "bWFsZQ=="}, "mass": [1.5], "count": [4]},
+        ],
+    )
+    assert feed["island"].shape == (3, 1) and feed["island"].dtype == object
+    assert feed["island"][:, 0].tolist() == ["Biscoe", "Dream", "Torgersen"]
+    assert feed["sex"][:, 0].tolist() == ["", "", "male"]
+    assert feed["mass"].dtype == np.float32
+    assert (
+        feed["mass"][0, 0] == 3750 and math.isnan(feed["mass"][1, 0]) and feed["mass"][2, 0] == 1.5
+    )
+    assert feed["count"].dtype == np.int64 and feed["count"].tolist() == [2, 3, 4]
+
+
+def test_columns_and_optional_inputs_left_out() -> None:
+    feed = feed_from_columns(SIGNATURE, {"island": ["Biscoe", "Dream"], "count": [1, 2]})
+    assert feed["sex"][:, 0].tolist() == ["", ""]
+    assert np.isnan(feed["mass"]).all() and feed["mass"].shape == (2, 1)
+
+
+def test_int64_inputs_take_integers_only() -> None:
+    with pytest.raises(DataError, match=r"inputs\['count'\]\[0\] must be an integer, got 1.5"):
+        feed_from_columns(SIGNATURE, {"island": ["a"], "count": [1.5]})
+    with pytest.raises(DataError, match="out of range for int64"):
+        feed_from_columns(SIGNATURE, {"island": ["a"], "count": [2**63]})
+    with pytest.raises(DataError, match="has no missing value"):
+        feed_from_columns(SIGNATURE, {"island": ["a"], "count": [None]})
+
+
+def test_problems_are_capped_at_ten() -> None:
+    rows = [{"island": index, "count": 1} for index in range(25)]
+    with pytest.raises(DataError, match=r"^25 problems in the request: .*; and 15 more\.$"):
+        feed_from_rows(SIGNATURE, rows)
+
+
+def test_a_single_input_model_takes_bare_values() -> None:
+    single = Signature("regression", (TensorSpec("x", "float", (None,)),), SIGNATURE.outputs)
+    assert feed_from_rows(single, [1, 2.5])["x"].tolist() == [1.0, 2.5]
+    assert feed_from_columns(single, [3])["x"].tolist() == [3.0]
+
+
+def test_signatures_that_serving_cannot_feed_are_refused() -> None:
+    good = {
+        "task": "regression",
+        "inputs": [{"name": "x", "dtype": "float", "shape": [None, 1]}],
+        "outputs": [{"name": "predictions", "dtype": "float", "shape": [None]}],
+    }
+    assert parse_signature(good).inputs[0] == TensorSpec("x", "float", (None, 1))
+    for change, message in (
+        ({"task": "ranking"}, "'task' must be one of"),
+        ({"inputs": []}, "'inputs' must be a non-empty list"),
+        ({"inputs": [{"name": "x", "dtype": "float", "shape": [None, 4]}]}, "one value per row"),
+        ({"inputs": [{"name": "x", "dtype": "bool", "shape": [None]}]}, "has dtype 'bool'"),
+        (
+            {"inputs": [{"name": "x", "dtype": "int64", "shape": [None], "optional": True}]},
+            "int64 has no missing value",
+        ),
+        ({"label_vocabulary": [1, 2]}, "'label_vocabulary' must be a list of strings"),
+    ):
+        with pytest.raises(DataError, match=message):
+            parse_signature(good | change)

@@ -1,0 +1,91 @@
+"""`shipyard serve` end to end: the real command in a subprocess, called over 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.command import shipyard
+from tests.serving.conftest import add_version
+from tests.serving.server import Client, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_ready(client: Client, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            if client.get("/v2/health/ready")[0] == 200:
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+
+
+def test_serve_answers_and_picks_up_new_versions(
+    trained: dict[str, Path], tmp_path: Path, penguin_row: dict[str, Any]
+) -> None:
+    base = tmp_path / "models" / "penguins"
+    add_version(base, 1, trained["penguins"])
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shipyard", "serve", "--model-base-path", str(base),
+             "--port", str(port), "--poll-seconds", "0.2", "--intra-op-threads", "1"],
+            cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    client = Client(port)
+    try:
+        _wait_ready(client, process, log)
+        status, body = client.get("/v1/models/penguins")  # named after the base path
+        assert status == 200 and body["model_version_status"][0]["version"] == "1"
+        status, body = client.post("/v1/models/penguins:predict", {"instances": [penguin_row]})
+        assert status == 200 and len(body["predictions"]) == 1
+
+        add_version(base, 2, trained["penguins"])
+        deadline = time.monotonic() + 30
+        while client.get("/v1/models/penguins")[1]["model_version_status"][0]["version"] != "2":
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(30)
+    text = log.read_text()
+    # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells it.
+    assert returncode == -signal.SIGTERM, text
+    assert "Application shutdown complete" in text
+    assert "Loaded penguins version 1" in text and "Loaded penguins version 2" in text
+    assert "Unloading penguins version 1" in text
+
+
+def test_serve_usage_errors_are_headlines(tmp_path: Path) -> None:
+    neither = shipyard(tmp_path, "serve")
+    assert neither.returncode == 1
+    assert "Pass --model-base-path DIR (one model) or --model-config FILE" in neither.stderr
+    missing = shipyard(tmp_path, "serve", "--model-config", str(tmp_path / "none.yaml"))
+    assert missing.returncode == 1 and "Cannot read the model config" in missing.stderr
+    device = shipyard(tmp_path, "serve", "--model-base-path", "m", "--device", "tpu")
+    assert device.returncode == 1 and "--device must be auto, cpu or cuda" in device.stderr
+
+
+def test_shipyard_help_imports_no_server_library() -> None:
+    probe = (
+        "import sys, shipyard.cli.main; "
+        "print([m for m in ('starlette', 'uvicorn', 'onnxruntime', 'numpy') if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
