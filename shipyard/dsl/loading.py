@@ -146,7 +146,14 @@ def _call(function: Callable[..., Pipeline], params: dict[str, Any], path: str |
                 raise InvalidParameterError(
                     parameter_message(function.__name__, param.name, describe(annotation), value)
                 )
-    pipeline = function(**params)
+    try:
+        pipeline = function(**params)
+    except ShipyardError:
+        raise
+    except Exception as exc:
+        raise DefinitionError(
+            f"{path}: {function.__name__}() raised {type(exc).__name__}: {exc}\n{_user_frames(exc)}"
+        ) from exc
     if not isinstance(pipeline, Pipeline):
         raise DefinitionError(
             f"{path}: {function.__name__}() must return a Pipeline, got {type(pipeline).__name__}."

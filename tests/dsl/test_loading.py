@@ -66,3 +66,17 @@ def test_parse_param() -> None:
     assert parse_param("xs=[1,2]") == ("xs", [1, 2])
     with pytest.raises(InvalidParameterError):
         parse_param("novalue")
+
+
+def test_an_error_in_the_pipeline_function_points_at_the_user_file(tmp_path: Path) -> None:
+    file = tmp_path / "broken.py"
+    file.write_text(
+        "from shipyard import Pipeline\n\n"
+        "def broken() -> Pipeline:\n"
+        "    return Pipeline('b', nodes=[ingest()])\n"
+    )
+    with pytest.raises(DefinitionError) as error:
+        load_pipeline(file)
+    message = str(error.value)
+    assert "broken() raised NameError: name 'ingest' is not defined" in message
+    assert f'"{file}", line 4, in broken' in message

@@ -17,7 +17,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -26,22 +26,7 @@ from shipyard.errors import AnomaliesFound
 from shipyard.runners import Run
 from tests.cli.command import shipyard as shipyard_command
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Train on one thread: on a busy 2-core machine, PyTorch's default of one intra-op
-    thread per core makes these small models train 5-30x slower (docs/benchmarks.md)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +81,7 @@ def assert_pushed(result: Run, folder: Path, name: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def penguins(tmp_path_factory: pytest.TempPathFactory, _one_torch_thread: None) -> Demo:
+def penguins(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     """`make demo` once: the penguins pipeline run in a fresh project."""
     root = tmp_path_factory.mktemp("demo")
     demo = Demo(copy_example("penguins", root), f"sqlite:///{root / 'store.db'}", root / "art")

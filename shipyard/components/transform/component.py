@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 
     from shipyard.artifacts import DataSchema
     from shipyard.components.transform.fit import Preprocessing
+
+
+logger = logging.getLogger("shipyard.components.transform")
 
 
 @component
@@ -94,6 +98,7 @@ def transform(
         )
         where = f"{preprocessing_file}:{preprocessing_function}"
         outputs = build_outputs(function, train, where=where)
+    check_finite(train, where=f"{examples.uri}/{split}")
     fitted = fit(outputs, train, label=label, path=f"{examples.uri}/{split}")
     model = export_onnx(fitted)
     transform_graph.save((fitted.to_spec(), model.SerializeToString()))
@@ -120,4 +125,47 @@ def _defaults(schema: DataSchema, train: pa.Table, label: str | None) -> dict[st
         for field in train.schema
         if column_kind(field.type) == "string"
     }
-    return default_preprocessing(schema, raw_columns(train), label=label, distinct_values=distinct)
+    empty = [name for name in train.column_names if _without_values(train.column(name))]
+    if empty:
+        logger.warning(
+            "transform leaves out %s: no value in the train split", ", ".join(map(repr, empty))
+        )
+    return default_preprocessing(
+        schema, raw_columns(train), label=label, distinct_values=distinct, empty=empty
+    )
+
+
+def _without_values(column: pa.ChunkedArray) -> bool:
+    """Whether a column holds nothing but nulls (and, for strings, empty strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.null_count == len(column):
+        return True
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return not pc.any(pc.not_equal(column, "")).as_py()
+    return False
+
+
+def check_finite(table: pa.Table, *, where: str) -> None:
+    """Refuse infinite numbers in raw columns: no analyzer or network can use them.
+
+    Raises:
+        DataError: A float column holds +inf or -inf; the first row is named.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    for field in table.schema:
+        if not pa.types.is_floating(field.type):
+            continue
+        values = table.column(field.name).to_numpy(zero_copy_only=False)
+        infinite = np.flatnonzero(np.isinf(values))
+        if infinite.size:
+            raise DataError(
+                f"infinite values in {infinite.size} row(s) (the first is named); replace "
+                f"them with numbers, or leave them empty (missing), before training.",
+                path=where,
+                row=int(infinite[0]),
+                column=field.name,
+            )

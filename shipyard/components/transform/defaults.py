@@ -6,7 +6,9 @@
 - other strings: `hash_buckets(x, HASH_BUCKETS)`;
 - the label: numbers pass through unchanged, strings map to ids with `vocabulary(x)` (its
   classes are recorded as the label vocabulary);
-- other types (timestamps, dates, lists, binary, structs) are left out.
+- other types (timestamps, dates, lists, binary, structs) are left out, and so are features
+  without a single value in the train split: they carry no information, and the exported
+  model does not ask for them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from shipyard.components.transform.expressions import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
 
     from shipyard.artifacts import DataSchema
 
@@ -38,6 +40,7 @@ def default_preprocessing(
     *,
     label: str | None = None,
     distinct_values: Mapping[str, int] | None = None,
+    empty: Collection[str] = (),
 ) -> dict[str, Expr]:
     """Return the default outputs for the schema's features found in `columns`.
 
@@ -47,12 +50,13 @@ def default_preprocessing(
         label: The label feature.
         distinct_values: Distinct values of each string column in the train split; a
             column missing from it counts as having few.
+        empty: Columns without a value in the train split: left out (the label excepted).
     """
     counts = distinct_values or {}
     outputs: dict[str, Expr] = {}
     for name, feature in schema.features.items():
         column = columns.get(name)
-        if column is None:
+        if column is None or (name in empty and name != label):
             continue
         if column.kind == "float":
             if feature.type not in NUMBER_TYPES:

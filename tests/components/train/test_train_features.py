@@ -127,6 +127,7 @@ def test_run_fn_mistakes_are_explained(workspace: Workspace, function: str, mess
 
 PIPELINE = """
 from shipyard import Pipeline
+from shipyard.components import compute_statistics, infer_schema, ingest, train, transform
 
 def slow(source: str = {source!r}) -> Pipeline:
     raw = ingest(source=source, splits={{"train": 8, "eval": 2}})
