@@ -157,24 +157,30 @@ def seed_pipeline(
     max_regression: dict[str, float],
 ) -> Pipeline:
     """The seed demo's pipeline for one data file. Paths must be absolute."""
-    from shipyard import components as typed_components
+    from shipyard.components import (
+        compute_statistics,
+        evaluate,
+        infer_schema,
+        ingest,
+        push,
+        train,
+        transform,
+        validate_examples,
+    )
     from shipyard.dsl import Pipeline, latest_blessed_model
 
-    # The DSL checks every call when the pipeline is built. To mypy, a component's signature
-    # still lists the outputs the runner provides, so the components are called untyped here.
-    c: Any = typed_components
-    raw = c.ingest(source=str(source))
-    statistics = c.compute_statistics(examples=raw.outputs.examples)
-    schema = c.infer_schema(statistics=statistics.outputs.statistics, label=label)
-    validated = c.validate_examples(
+    raw = ingest(source=str(source))
+    statistics = compute_statistics(examples=raw.outputs.examples)
+    schema = infer_schema(statistics=statistics.outputs.statistics, label=label)
+    validated = validate_examples(
         statistics=statistics.outputs.statistics,
         schema=schema.outputs.schema,
         on_anomaly="warn",  # the schema was inferred from this very file: report, don't block
     )
-    transformed = c.transform(
+    transformed = transform(
         examples=raw.outputs.examples, schema=schema.outputs.schema, label=label
     ).after(validated)
-    trained = c.train(
+    trained = train(
         transformed=transformed.outputs.transformed,
         transform_graph=transformed.outputs.transform_graph,
         schema=schema.outputs.schema,
@@ -188,13 +194,13 @@ def seed_pipeline(
         batch_size=batch_size,
         seed=seed,
     )
-    evaluated = c.evaluate(
+    evaluated = evaluate(
         examples=raw.outputs.examples,
         model=trained.outputs.model,
         baseline=latest_blessed_model(),
         max_regression=max_regression or None,
     )
-    pushed = c.push(
+    pushed = push(
         model=trained.outputs.model,
         blessing=evaluated.outputs.blessing,
         name=name,

@@ -109,7 +109,10 @@ class Component(Generic[P]):
             )
         update_wrapper(self, fn)
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Node:
+    def __call__(self, *args: Any, **kwargs: Any) -> Node:
+        """Make a node. Arguments are checked when the `Pipeline` is built, not by mypy: a
+        call passes outputs of other nodes for inputs, leaves the outputs out, and gives
+        paths as `str`, none of which the function's own signature (`.fn`) allows."""
         from shipyard.dsl.node import Node
 
         return Node(self, args, kwargs)
