@@ -116,3 +116,30 @@ class RunFailed(ShipyardError):
     def __init__(self, message: str, *, run_id: str, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.run_id = run_id
+
+
+class ServingError(ShipyardError, RuntimeError):
+    """The server answered with an error, or could not be reached.
+
+    Attributes:
+        url: The URL of the request.
+        status: The HTTP status (400 bad input, 404 unknown model, version or label, 413
+            body too large), or None when no answer came.
+        server_message: The server's `error` message, or None.
+    """
+
+    headline = "Serving error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int | None = None,
+        server_message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.url = url
+        self.status = status
+        self.server_message = server_message

@@ -14,6 +14,7 @@ from shipyard.cli import (
     artifacts,
     gc,
     lineage,
+    predict,
     run,
     runs,
     schema,
@@ -41,6 +42,7 @@ app.command("validate")(validate.validate_command)
 app.command("stats")(stats.stats_command)
 app.command("train")(train.train_command)
 app.command("serve")(serve.serve_command)
+app.command("predict")(predict.predict_command)
 
 
 def main() -> None:
