@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,5 +55,10 @@ def show_command(
         table.add_row(key, str(value))
     out = console()
     out.print(table)
-    if artifact["preview"]:
+    if artifact["type"] == "ModelEvaluation" and artifact["state"] == "live":
+        from shipyard.artifacts import ModelEvaluation
+        from shipyard.cli.evaluation import print_evaluation
+
+        print_evaluation(out, ModelEvaluation(Path(artifact["uri"])).load())
+    elif artifact["preview"]:
         out.print_json(json.dumps(artifact["preview"], default=str))

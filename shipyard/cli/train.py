@@ -52,6 +52,12 @@ def train_command(
         bool,
         typer.Option("--mixed-precision", help="bfloat16 on CPU, float16 on CUDA, where safe."),
     ] = False,
+    slices: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--slice", help="A column to report the eval metrics by, value by value (repeatable)."
+        ),
+    ] = None,
     max_regression: Annotated[
         list[str] | None,
         typer.Option(
@@ -74,6 +80,7 @@ def train_command(
     json_output: JsonOption = False,
 ) -> None:
     """Train, evaluate and push a model from a data file, and say where it went."""
+    from shipyard.cli.evaluation import print_evaluation
     from shipyard.cli.output import EXIT_FAILED, console, print_json
     from shipyard.components.train.schedules import SCHEDULES
     from shipyard.errors import InvalidParameterError
@@ -112,6 +119,7 @@ def train_command(
         name=name,
         push_to=push_to.expanduser().resolve(),
         max_regression=regression,
+        slices=tuple(slices or ()),
     )
     result = run(
         pipeline,
@@ -132,6 +140,8 @@ def train_command(
             else "not pushed: it was not blessed"
         )
         err = console(stderr=True)
+        outputs = result["evaluate"].outputs
+        print_evaluation(err, outputs["evaluation"].load(), outputs["blessing"].load())
         err.print(f"Model {name}: {where}. Eval: {metrics}.")
         if summary["baseline_id"] is not None:
             err.print(f"Compared with the last blessed model (artifact {summary['baseline_id']}).")
@@ -155,6 +165,7 @@ def seed_pipeline(
     name: str,
     push_to: Path,
     max_regression: dict[str, float],
+    slices: tuple[str, ...] = (),
 ) -> Pipeline:
     """The seed demo's pipeline for one data file. Paths must be absolute."""
     from shipyard.components import (
@@ -198,6 +209,7 @@ def seed_pipeline(
         examples=raw.outputs.examples,
         model=trained.outputs.model,
         baseline=latest_blessed_model(),
+        slices=slices,
         max_regression=max_regression or None,
     )
     pushed = push(

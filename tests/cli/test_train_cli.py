@@ -32,6 +32,14 @@ def test_train_evaluates_and_pushes_a_model(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert again.stderr.count("cached") >= 8  # nothing changed: every node is reused
     assert "pushed to" in again.stderr
+    assert "Evaluation on eval" in again.stderr and "accuracy" in again.stderr
+
+    sliced = shipyard(
+        tmp_path, "train", str(PENGUINS), "--label", "species", *FAST, "--slice", "island"
+    )
+    assert sliced.returncode == 0, sliced.stderr
+    assert "Slices, worst accuracy first" in sliced.stderr and "island=Dream" in sliced.stderr
+    assert "version 1" in sliced.stderr  # the same model: not pushed again
 
 
 def test_unknown_label_and_bad_options_are_clear_errors(tmp_path: Path) -> None:
