@@ -143,3 +143,9 @@ class ServingError(ShipyardError, RuntimeError):
         self.url = url
         self.status = status
         self.server_message = server_message
+
+
+class QueueFullError(ShipyardError, RuntimeError):
+    """A version's batch queue is full: the server sheds load (HTTP 503, TF's UNAVAILABLE)."""
+
+    headline = "Server overloaded"

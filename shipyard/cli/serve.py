@@ -2,8 +2,9 @@
 
 One model: `--model-base-path models/penguins` (the directory holding the version
 directories, as in TF Serving); its name defaults to that directory's name (TF Serving's
-default is `default`). Several models, version policies and labels: `--model-config FILE`.
-New versions are picked up every `--poll-seconds`.
+default is `default`). Several models, version policies, labels, canaries and batching:
+`--model-config FILE`. New versions are picked up every `--poll-seconds`. Batching is on with
+`--enable-batching` or a `batching` section in the config file; its flags override the file.
 """
 
 from __future__ import annotations
@@ -63,14 +64,81 @@ def serve_command(
     max_body_bytes: Annotated[
         int, typer.Option("--max-body-bytes", min=1, help="Larger request bodies get 413.")
     ] = DEFAULT_MAX_BODY_BYTES,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log one line per request (off, as TF Serving).")
+    ] = False,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, help="Processes on the port, each loading the models."),
+    ] = 1,
+    enable_batching: Annotated[
+        bool,
+        typer.Option("--enable-batching", help="Batch requests server-side, as TF Serving does."),
+    ] = False,
+    max_batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--max-batch-size", min=1, help="Rows per batch (default 256); more run alone."
+        ),
+    ] = None,
+    batch_timeout_micros: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-timeout-micros",
+            min=0,
+            help="How long a batch waits to fill (default 0: until a batch thread is free).",
+        ),
+    ] = None,
+    num_batch_threads: Annotated[
+        int | None,
+        typer.Option(
+            "--num-batch-threads", min=1, help="Threads running batches (default: CPU count)."
+        ),
+    ] = None,
+    max_enqueued_batches: Annotated[
+        int | None,
+        typer.Option(
+            "--max-enqueued-batches",
+            min=1,
+            help="Batches waiting per version before requests get 503 (default 100).",
+        ),
+    ] = None,
+    request_log_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--request-log-dir",
+            metavar="DIR",
+            help="Log sampled requests and predictions to Parquet files under DIR.",
+        ),
+    ] = None,
+    request_log_sample: Annotated[
+        float,
+        typer.Option(
+            "--request-log-sample", min=0.0, max=1.0, help="The share of requests logged."
+        ),
+    ] = 1.0,
+    request_log_flush_seconds: Annotated[
+        float,
+        typer.Option(
+            "--request-log-flush-seconds", min=0.01, help="Seconds between request-log files."
+        ),
+    ] = 10.0,
+    request_log_max_rows: Annotated[
+        int,
+        typer.Option(
+            "--request-log-max-rows", min=1, help="Rows buffered; past that, rows are dropped."
+        ),
+    ] = 100_000,
 ) -> None:
     """Serve models over HTTP until interrupted (TF Serving /v1 and KServe /v2 APIs)."""
-    import logging
+    import dataclasses
 
     from shipyard.errors import InvalidParameterError
     from shipyard.serving.app import serve
     from shipyard.serving.config import (
+        BatchingOptions,
         ModelConfig,
+        RequestLogOptions,
         RuntimeOptions,
         ServerOptions,
         read_model_config,
@@ -81,17 +149,41 @@ def serve_command(
             "Pass --model-base-path DIR (one model) or --model-config FILE (several), not "
             "both and not neither."
         )
+    batching = None
     if model_config is not None:
         if model_name is not None:
             raise InvalidParameterError("--model-name goes with --model-base-path only.")
-        models = read_model_config(model_config.expanduser())
+        config = read_model_config(model_config.expanduser())
+        models, batching = config.models, config.batching
     else:
         assert model_base_path is not None
         base = model_base_path.expanduser().resolve()
         models = (ModelConfig(name=model_name or base.name, base_path=base),)
     if device not in ("auto", "cpu", "cuda"):
         raise InvalidParameterError(f"--device must be auto, cpu or cuda. Got {device!r} instead.")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    flags = {
+        "max_batch_size": max_batch_size,
+        "batch_timeout_micros": batch_timeout_micros,
+        "num_batch_threads": num_batch_threads,
+        "max_enqueued_batches": max_enqueued_batches,
+    }
+    given = {key: value for key, value in flags.items() if value is not None}
+    if enable_batching or batching is not None:
+        batching = dataclasses.replace(batching or BatchingOptions(), **given)
+    elif given:
+        flag = "--" + next(iter(given)).replace("_", "-")
+        raise InvalidParameterError(
+            f"{flag} needs batching on: add --enable-batching (or a 'batching' section in "
+            f"the model config)."
+        )
+    request_log = None
+    if request_log_dir is not None:
+        request_log = RequestLogOptions(
+            directory=request_log_dir.expanduser().resolve(),
+            sample=request_log_sample,
+            flush_s=request_log_flush_seconds,
+            max_buffered_rows=request_log_max_rows,
+        )
     serve(
         models,
         ServerOptions(
@@ -104,5 +196,9 @@ def serve_command(
                 inter_op_threads=inter_op_threads,
                 device=device,  # type: ignore[arg-type]  # checked above
             ),
+            batching=batching,
+            request_log=request_log,
+            workers=workers,
+            access_log=access_log,
         ),
     )

@@ -7,15 +7,22 @@ A model config file lists the models to serve. `.yaml`, `.yml` and `.json` files
         base_path: models/penguins       # the directory holding the version directories
         version_policy: latest           # latest | all | {latest: 2} | {specific: [1, 3]}
         labels: {stable: 1, canary: 2}
+        canary: {version: 2, percent: 10}  # 10% of unlabeled requests go to version 2
+    batching:                            # optional: server-side batching, on for every model
+      max_batch_size: 32
+      batch_timeout_micros: 1000
 
 Any other file is read as TensorFlow Serving's `model_config_list` in protobuf text format
 (`name`, `base_path`, `model_platform` (ignored), `model_version_policy`,
 `version_labels`). A relative `base_path` resolves against the config file's directory.
+The server options (`ServerOptions`) are what the command's flags set.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,6 +67,19 @@ class VersionPolicy:
 
 
 @dataclass(frozen=True)
+class Canary:
+    """A share of a model's unlabeled requests sent to one version.
+
+    Attributes:
+        version: The canary version; the other requests go to the newest other version.
+        percent: The share of requests that name neither a version nor a label, 0 to 100.
+    """
+
+    version: int
+    percent: float
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """One served model.
 
@@ -68,12 +88,14 @@ class ModelConfig:
         base_path: The directory holding the integer version directories (`BASE/NAME`).
         version_policy: Which versions to serve.
         labels: Version labels, e.g. `{"stable": 1, "canary": 2}`.
+        canary: The share of unlabeled requests sent to a second version, if any.
     """
 
     name: str
     base_path: Path
     version_policy: VersionPolicy = VersionPolicy()
     labels: Mapping[str, int] = field(default_factory=dict)
+    canary: Canary | None = None
 
     def __post_init__(self) -> None:
         problem = name_problem(self.name)
@@ -97,6 +119,42 @@ class RuntimeOptions:
 
 
 @dataclass(frozen=True)
+class BatchingOptions:
+    """Server-side batching, with TensorFlow Serving's parameters and meaning.
+
+    Attributes:
+        max_batch_size: The most rows one model run takes; a request with more runs alone.
+        batch_timeout_micros: How long a batch that is not full waits for more requests;
+            0 runs it as soon as a batch thread is free.
+        num_batch_threads: Threads running batches, shared by every model version.
+        max_enqueued_batches: Batches a version may have waiting; past that, requests
+            are refused with 503 (load shedding).
+    """
+
+    max_batch_size: int = 256
+    batch_timeout_micros: int = 0
+    num_batch_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_enqueued_batches: int = 100
+
+
+@dataclass(frozen=True)
+class RequestLogOptions:
+    """A sample of requests and their predictions written to Parquet files.
+
+    Attributes:
+        directory: Where files go: `DIRECTORY/MODEL/VERSION/*.parquet`.
+        sample: The share of requests logged, 0 to 1.
+        flush_s: Seconds between writes of what is buffered.
+        max_buffered_rows: Rows held between writes; rows past that are dropped and counted.
+    """
+
+    directory: Path
+    sample: float = 1.0
+    flush_s: float = 10.0
+    max_buffered_rows: int = 100_000
+
+
+@dataclass(frozen=True)
 class ServerOptions:
     """How the server runs.
 
@@ -106,6 +164,10 @@ class ServerOptions:
         poll_s: Seconds between scans of the base paths for new versions; 0 scans once.
         max_body_bytes: Larger request bodies get 413.
         runtime: ONNX Runtime settings.
+        batching: Server-side batching; None runs each request on its own.
+        request_log: Request logging; None logs nothing.
+        workers: Processes serving the port, each with its own sessions.
+        access_log: Whether to log one line per request (uvicorn's access log).
     """
 
     host: str = "127.0.0.1"
@@ -113,6 +175,18 @@ class ServerOptions:
     poll_s: float = 2.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     runtime: RuntimeOptions = RuntimeOptions()
+    batching: BatchingOptions | None = None
+    request_log: RequestLogOptions | None = None
+    workers: int = 1
+    access_log: bool = False
+
+
+@dataclass(frozen=True)
+class ModelConfigFile:
+    """What a model config file holds: the models, and batching when it has a section."""
+
+    models: tuple[ModelConfig, ...]
+    batching: BatchingOptions | None = None
 
 
 def name_problem(name: str) -> str | None:
@@ -128,7 +202,7 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def read_model_config(path: Path) -> tuple[ModelConfig, ...]:
+def read_model_config(path: Path) -> ModelConfigFile:
     """Read a model config file: YAML or JSON (`models:`), else TF Serving text proto.
 
     Raises:
@@ -149,21 +223,29 @@ def read_model_config(path: Path) -> tuple[ModelConfig, ...]:
     return parse_model_config(data, source=source, relative_to=path.parent.resolve())
 
 
-def parse_model_config(data: Any, *, source: str, relative_to: Path) -> tuple[ModelConfig, ...]:
+def parse_model_config(data: Any, *, source: str, relative_to: Path) -> ModelConfigFile:
     """Build model configs from a parsed file: `{"models": [...]}` or TF's `model_config_list`.
 
     Raises:
         ConfigError: Every problem found, at once.
     """
     problems: list[str] = []
+    batching = None
     if isinstance(data, dict) and "model_config_list" in data:
         entries = [_from_tf(item) for item in _as_list(data["model_config_list"], "config")]
-    elif isinstance(data, dict) and set(data) == {"models"} and isinstance(data["models"], list):
+    elif (
+        isinstance(data, dict)
+        and "models" in data
+        and set(data) <= {"models", "batching"}
+        and isinstance(data["models"], list)
+    ):
         entries = data["models"]
+        if "batching" in data:
+            batching = _batching(data["batching"], problems)
     else:
         raise ConfigError(
-            f"{source}: expected a mapping with the key 'models' (a list of models) or "
-            f"TensorFlow Serving's 'model_config_list'."
+            f"{source}: expected a mapping with the key 'models' (a list of models) and "
+            f"optionally 'batching', or TensorFlow Serving's 'model_config_list'."
         )
     models: list[ModelConfig] = []
     for index, entry in enumerate(entries):
@@ -177,7 +259,17 @@ def parse_model_config(data: Any, *, source: str, relative_to: Path) -> tuple[Mo
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"{len(problems)} problem(s) in the model config {source}:\n{listing}")
-    return tuple(models)
+    return ModelConfigFile(tuple(models), batching)
+
+
+def batching_problems(options: BatchingOptions) -> list[str]:
+    """Return what is wrong with batching parameters, for the flags and the config file."""
+    minimum = {"batch_timeout_micros": 0}
+    return [
+        f"'{key}' must be an integer >= {minimum.get(key, 1)}, got {value!r}"
+        for key, value in dataclasses.asdict(options).items()
+        if not _is_int(value) or value < minimum.get(key, 1)
+    ]
 
 
 def _load_yaml_or_json(text: str, path: Path) -> Any:
@@ -200,7 +292,7 @@ def _model(entry: Any, where: str, relative_to: Path, problems: list[str]) -> Mo
     name, base = entry.get("name"), entry.get("base_path")
     where = f"{where} ({name})" if isinstance(name, str) else where
     count = len(problems)
-    unknown = set(entry) - {"name", "base_path", "version_policy", "labels"}
+    unknown = set(entry) - {"name", "base_path", "version_policy", "labels", "canary"}
     if unknown:
         problems.append(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
     if not isinstance(name, str) or name_problem(name):
@@ -209,6 +301,7 @@ def _model(entry: Any, where: str, relative_to: Path, problems: list[str]) -> Mo
         problems.append(f"{where}: 'base_path' must be a directory, got {base!r}")
     policy = _policy(entry.get("version_policy", "latest"), where, problems)
     labels = _labels(entry.get("labels") or {}, where, problems)
+    canary = _canary(entry.get("canary"), policy, where, problems)
     if len(problems) > count or policy is None or not isinstance(name, str):
         return None
     return ModelConfig(
@@ -216,6 +309,7 @@ def _model(entry: Any, where: str, relative_to: Path, problems: list[str]) -> Mo
         base_path=(relative_to / Path(str(base)).expanduser()).resolve(),
         version_policy=policy,
         labels=labels,
+        canary=canary,
     )
 
 
@@ -252,6 +346,51 @@ def _labels(value: Any, where: str, problems: list[str]) -> dict[str, int]:
     return {k: v for k, v in value.items() if k not in bad}
 
 
+def _canary(
+    value: Any, policy: VersionPolicy | None, where: str, problems: list[str]
+) -> Canary | None:
+    if value is None:
+        return None
+    version = value.get("version") if isinstance(value, dict) else None
+    percent = value.get("percent") if isinstance(value, dict) else None
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"version", "percent"}
+        or not isinstance(version, int)
+        or isinstance(version, bool)
+        or version < 0
+        or not isinstance(percent, int | float)
+        or isinstance(percent, bool)
+        or not 0 <= percent <= 100
+    ):
+        problems.append(
+            f"{where}: 'canary' must be {{version: V, percent: P}} with P from 0 to 100, "
+            f"got {value!r}"
+        )
+        return None
+    if policy is not None and (
+        (policy.kind == "latest" and policy.num_versions < 2)
+        or (policy.kind == "specific" and version not in policy.versions)
+    ):
+        problems.append(
+            f"{where}: the canary version {version} needs a version policy that serves it "
+            f"beside another version ({{latest: 2}}, all, or {{specific: [...]}} listing it), "
+            f"got {policy.describe()}"
+        )
+    return Canary(version=version, percent=float(percent))
+
+
+def _batching(value: Any, problems: list[str]) -> BatchingOptions | None:
+    keys = {f.name for f in dataclasses.fields(BatchingOptions)}
+    if not isinstance(value, dict) or not set(value) <= keys:
+        problems.append(f"'batching' must be a mapping of {', '.join(sorted(keys))}, got {value!r}")
+        return None
+    options = BatchingOptions(**value)
+    found = batching_problems(options)
+    problems += [f"batching: {problem}" for problem in found]
+    return None if found else options
+
+
 def _from_tf(config: Any) -> Any:
     """Translate one TF Serving `config { ... }` into this module's mapping."""
     if not isinstance(config, dict):
@@ -284,3 +423,52 @@ def _as_list(container: Any, key: str) -> list[Any]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def dump_settings(models: Collection[ModelConfig], options: ServerOptions) -> str:
+    """Write the models and options as JSON, for worker processes to read (`load_settings`)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, frozenset):
+            return sorted(value)
+        raise TypeError(type(value).__name__)
+
+    data = {
+        "models": [dataclasses.asdict(model) for model in models],
+        "options": dataclasses.asdict(options),
+    }
+    return json.dumps(data, default=plain)
+
+
+def load_settings(text: str) -> tuple[tuple[ModelConfig, ...], ServerOptions]:
+    """Read what `dump_settings` wrote."""
+    data = json.loads(text)
+    models = tuple(
+        ModelConfig(
+            name=item["name"],
+            base_path=Path(item["base_path"]),
+            version_policy=VersionPolicy(
+                kind=item["version_policy"]["kind"],
+                num_versions=item["version_policy"]["num_versions"],
+                versions=frozenset(item["version_policy"]["versions"]),
+            ),
+            labels=item["labels"],
+            canary=None if item["canary"] is None else Canary(**item["canary"]),
+        )
+        for item in data["models"]
+    )
+    raw = data["options"]
+    log = raw["request_log"]
+    options = ServerOptions(
+        **raw
+        | {
+            "runtime": RuntimeOptions(**raw["runtime"]),
+            "batching": None if raw["batching"] is None else BatchingOptions(**raw["batching"]),
+            "request_log": None
+            if log is None
+            else RequestLogOptions(**log | {"directory": Path(log["directory"])}),
+        }
+    )
+    return models, options

@@ -14,15 +14,16 @@ extension is not supported.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from shipyard._version import __version__
 from shipyard.errors import DataError
 from shipyard.serving.feed import Problems, feed_from_columns
+from shipyard.serving.inference import Call
 from shipyard.serving.messages import error_response, json_response, parse_object, read_body
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from shipyard.serving.inference import Inference
     from shipyard.serving.loaded_model import LoadedModel
     from shipyard.serving.registry import ModelRegistry
     from shipyard.serving.signature import TensorSpec
@@ -58,11 +60,15 @@ class KServeAPI:
     """The `/v2` routes over a registry.
 
     Example:
-        >>> Starlette(routes=KServeAPI(registry, max_body_bytes=2**25).routes())
+        >>> api = KServeAPI(registry, Inference(registry), max_body_bytes=2**25)
+        >>> Starlette(routes=api.routes())
     """
 
-    def __init__(self, registry: ModelRegistry, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, registry: ModelRegistry, inference: Inference, *, max_body_bytes: int
+    ) -> None:
         self._registry = registry
+        self._inference = inference
         self._max_body_bytes = max_body_bytes
 
     def routes(self) -> list[Route]:
@@ -118,33 +124,39 @@ class KServeAPI:
             return json_response({"name": name, "version": str(model.version), "ready": True})
 
     async def infer(self, request: Request) -> Response:
-        """Run the model on V2 tensors; the work runs on a worker thread."""
+        """Run the model on V2 tensors (see `Inference.respond`)."""
         name, version = _model_spec(request)
         body = await read_body(request, self._max_body_bytes)
-        return await run_in_threadpool(self._infer, name, version, body)
+        prepare = functools.partial(_prepare, body)
+        return await self._inference.respond(name, version=version, prepare=prepare)
 
-    def _infer(self, name: str, version: int | None, body: bytes) -> Response:
-        """Parse, run and serialize, off the event loop."""
-        payload = parse_object(body, keys=_INFER_KEYS)
-        request_id = payload.get("id")
-        if request_id is not None and not isinstance(request_id, str):
-            raise DataError(f"'id' must be a string, got {request_id!r}.")
-        with self._registry.acquire(name, version=version) as model:
-            wanted = _requested_outputs(model, payload.get("outputs"))
-            feed = feed_from_columns(
-                model.signature,
-                _columns(model, payload["inputs"]),
-                where=lambda input_name, i: f"input {input_name!r}, element {i}",
-            )
-            outputs = model.run(feed, wanted)
-        return json_response(
-            {
-                "model_name": name,
-                "model_version": str(model.version),
-                "id": request_id or str(uuid.uuid4()),
-                "outputs": [_tensor(output, value) for output, value in outputs.items()],
-            }
-        )
+
+def _prepare(body: bytes, model: LoadedModel) -> Call:
+    """Parse an infer request and prepare its call on `model`."""
+    payload = parse_object(body, keys=_INFER_KEYS)
+    request_id = payload.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise DataError(f"'id' must be a string, got {request_id!r}.")
+    wanted = _requested_outputs(model, payload.get("outputs"))
+    feed = feed_from_columns(
+        model.signature,
+        _columns(model, payload["inputs"]),
+        where=lambda input_name, i: f"input {input_name!r}, element {i}",
+    )
+    request_id = request_id or str(uuid.uuid4())
+    answer = functools.partial(_answer, model.name, str(model.version), request_id)
+    return Call(feed, wanted, answer, request_id)
+
+
+def _answer(
+    name: str, version: str, request_id: str, outputs: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    return {
+        "model_name": name,
+        "model_version": version,
+        "id": request_id,
+        "outputs": [_tensor(output, value) for output, value in outputs.items()],
+    }
 
 
 def _columns(model: LoadedModel, inputs: Any) -> dict[str, list[Any]]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from shipyard.serving.batching import BatchQueue, BatchScheduler
     from shipyard.serving.config import RuntimeOptions
     from shipyard.serving.feed import Feed
 
@@ -36,6 +37,7 @@ class LoadedModel:
         version: The version number.
         path: The version directory.
         signature: Inputs, outputs, task and label vocabulary.
+        batches: The queue that batches its requests, when the server batches.
     """
 
     def __init__(
@@ -50,12 +52,21 @@ class LoadedModel:
         self._condition = threading.Condition()
         self._in_flight = 0
         self._retired = False
+        self.batches: BatchQueue | None = None
 
     @classmethod
     def load(
-        cls, *, name: str, version: int, base_path: Path, runtime: RuntimeOptions
+        cls,
+        *,
+        name: str,
+        version: int,
+        base_path: Path,
+        runtime: RuntimeOptions,
+        scheduler: BatchScheduler | None = None,
     ) -> LoadedModel:
         """Load `base_path/version`: read and check the signature, open a session, warm up.
+
+        With a `scheduler`, the version gets a batch queue (`batches`) on it.
 
         Raises:
             NotFoundError: `model.onnx` or `signature.json` is missing.
@@ -87,6 +98,8 @@ class LoadedModel:
             name=name, version=version, path=directory, signature=signature, session=session
         )
         model.warm_up()
+        if scheduler is not None:
+            model.batches = scheduler.queue(model.run, name=name, version=version)
         return model
 
     def run(self, feed: Feed, outputs: Sequence[str] | None = None) -> dict[str, np.ndarray]:

@@ -1,8 +1,9 @@
 """JSON over HTTP for both APIs: request bodies in, responses and errors out.
 
 Errors answer `{"error": "message"}`, as TensorFlow Serving and KServe do: 400 for bad
-input, 404 for an unknown model, version, label or route, 413 for a body over the limit.
-A 500 means a bug in Shipyard, never a bad request.
+input, 404 for an unknown model, version, label or route, 413 for a body over the limit,
+503 when a batch queue is full (load shedding, TF Serving's UNAVAILABLE). A 500 means a bug
+in Shipyard, never a bad request.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from shipyard.errors import DataError, NotFoundError, ShipyardError
+from shipyard.errors import DataError, NotFoundError, QueueFullError, ShipyardError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -96,10 +97,12 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def on_shipyard_error(request: Request, exc: Exception) -> Response:
-    """Render a Shipyard error: 404 for what is not found, 400 for bad input."""
+    """Render a Shipyard error: 404 for what is not found, 400 for bad input, 503 when full."""
     assert isinstance(exc, ShipyardError)
     if isinstance(exc, NotFoundError):
         return error_response(404, str(exc))
+    if isinstance(exc, QueueFullError):
+        return error_response(503, str(exc))
     if isinstance(exc, ValueError):
         return error_response(400, str(exc))
     logger.error("Unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)

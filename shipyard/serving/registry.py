@@ -7,11 +7,16 @@ version that fails to load is reported in the status (`END`, with its error) and
 `latest` falls back to the newest version that loads; it is tried again when its files
 change. Requests name a model and optionally a version or a label (`acquire`); URLs never
 become paths, so they cannot reach outside a base path.
+
+A request that names neither goes to the newest version; with a canary, to the newest
+version other than the canary one, except for `percent` of the inference requests, which go
+to the canary version (when it is loaded beside another).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,9 +27,10 @@ from shipyard.serving.loaded_model import LoadedModel, providers
 from shipyard.serving.repository import fingerprint, scan_versions
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from pathlib import Path
 
+    from shipyard.serving.batching import BatchScheduler
     from shipyard.serving.config import ModelConfig, RuntimeOptions
 
 logger = logging.getLogger("shipyard.serving")
@@ -73,14 +79,32 @@ class ModelRegistry:
         ...     outputs = model.run(feed)
     """
 
-    def __init__(self, models: Iterable[ModelConfig], runtime: RuntimeOptions) -> None:
+    def __init__(
+        self,
+        models: Iterable[ModelConfig],
+        runtime: RuntimeOptions,
+        *,
+        scheduler: BatchScheduler | None = None,
+        on_versions: Callable[[str, list[int]], None] | None = None,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
         """Prepare to serve `models`; nothing loads until `sync`.
+
+        Args:
+            models: The models to serve.
+            runtime: ONNX Runtime settings for every session.
+            scheduler: Batches the requests of every version, when given.
+            on_versions: Called with a model's name and loaded versions after each change.
+            draw: Returns a number in [0, 1) for each canary decision.
 
         Raises:
             InvalidParameterError: The runtime asks for a device ONNX Runtime lacks.
         """
         providers(runtime.device)
         self._runtime = runtime
+        self._scheduler = scheduler
+        self._on_versions = on_versions
+        self._draw = draw
         self._models = {config.name: _ServedModel(config) for config in models}
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
@@ -98,15 +122,26 @@ class ModelRegistry:
 
     @contextmanager
     def acquire(
-        self, name: str, *, version: int | None = None, label: str | None = None
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        split: bool = False,
     ) -> Iterator[LoadedModel]:
-        """Hold a version of `name` for one request: the latest, `version` or `label`'s.
+        """Hold a version of `name` for one request: the default, `version` or `label`'s.
+
+        Args:
+            name: The model.
+            version: The version asked for, if any.
+            label: The label asked for, if any.
+            split: Whether the request takes part in the canary split (inference does).
 
         Raises:
             NotFoundError: No such model, version or label, or the version is not loaded.
         """
         with self._lock:
-            model = self._resolve(name, version, label)
+            model = self._resolve(name, version, label, split=split)
             model.enter()
         try:
             yield model
@@ -182,7 +217,9 @@ class ModelRegistry:
             )
         return version
 
-    def _resolve(self, name: str, version: int | None, label: str | None) -> LoadedModel:
+    def _resolve(
+        self, name: str, version: int | None, label: str | None, *, split: bool
+    ) -> LoadedModel:
         served = self._served(name)
         if label is not None:
             version = self._label_version(served, label)
@@ -190,7 +227,12 @@ class ModelRegistry:
         if not loaded:
             raise NotFoundError(f"The model {name!r} has no version available yet.")
         if version is None:
-            return loaded[max(loaded)]
+            canary = served.config.canary
+            if canary is None or canary.version not in loaded or len(loaded) == 1:
+                return loaded[max(loaded)]
+            if split and self._draw() * 100 < canary.percent:
+                return loaded[canary.version]
+            return loaded[max(v for v in loaded if v != canary.version)]
         model = loaded.get(version)
         if model is None:
             via = f" (label {label!r})" if label is not None else ""
@@ -229,6 +271,8 @@ class ModelRegistry:
             if version not in table:
                 logger.info("Unloading %s version %d.", config.name, version)
                 model.retire()
+        if self._on_versions is not None and table.keys() != current.keys():
+            self._on_versions(config.name, sorted(table))
 
     def _load(self, served: _ServedModel, version: int, path: Path) -> LoadedModel | None:
         """Load one version; on failure record it in `served.failures` and return None."""
@@ -242,6 +286,7 @@ class ModelRegistry:
                 version=version,
                 base_path=config.base_path,
                 runtime=self._runtime,
+                scheduler=self._scheduler,
             )
         except Exception as exc:  # a broken version must never stop the others
             code = _error_code(exc)

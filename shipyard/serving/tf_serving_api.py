@@ -14,20 +14,23 @@ in one place. The only signature is `serving_default`.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from shipyard.errors import DataError
 from shipyard.serving.feed import feed_from_columns, feed_from_rows
+from shipyard.serving.inference import Call
 from shipyard.serving.messages import json_response, parse_object, read_body
 
 if TYPE_CHECKING:
+    import numpy as np
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from shipyard.serving.inference import Inference
     from shipyard.serving.loaded_model import LoadedModel
     from shipyard.serving.registry import ModelRegistry
     from shipyard.serving.signature import Signature, TensorSpec
@@ -43,11 +46,15 @@ class TFServingAPI:
     """The `/v1` routes over a registry.
 
     Example:
-        >>> Starlette(routes=TFServingAPI(registry, max_body_bytes=2**25).routes())
+        >>> api = TFServingAPI(registry, Inference(registry), max_body_bytes=2**25)
+        >>> Starlette(routes=api.routes())
     """
 
-    def __init__(self, registry: ModelRegistry, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, registry: ModelRegistry, inference: Inference, *, max_body_bytes: int
+    ) -> None:
         self._registry = registry
+        self._inference = inference
         self._max_body_bytes = max_body_bytes
 
     def routes(self) -> list[Route]:
@@ -95,7 +102,7 @@ class TFServingAPI:
             )
 
     async def call(self, request: Request) -> Response:
-        """`:predict`, `:classify` or `:regress`; the work runs on a worker thread."""
+        """`:predict`, `:classify` or `:regress` (see `Inference.respond`)."""
         name, version, label = _model_spec(request)
         method = request.path_params["method"]
         if method not in METHODS:
@@ -103,22 +110,19 @@ class TFServingAPI:
                 404, f"Unknown method ':{method}'; use :predict, :classify or :regress."
             )
         body = await read_body(request, self._max_body_bytes)
-        return await run_in_threadpool(self._answer, method, name, version, label, body)
-
-    def _answer(
-        self, method: str, name: str, version: int | None, label: str | None, body: bytes
-    ) -> Response:
-        """Parse, run and serialize, off the event loop: JSON of big batches takes time."""
-        payload = parse_object(body, keys=_PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS)
-        _check_signature_name(payload)
-        answer = {"predict": predict, "classify": classify, "regress": regress}[method]
-        with self._registry.acquire(name, version=version, label=label) as model:
-            content = answer(model, payload)
-        return json_response(content)
+        prepare = functools.partial(_prepare, method, body)
+        return await self._inference.respond(name, version=version, label=label, prepare=prepare)
 
 
-def predict(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
-    """Answer a predict request in the format it came in: rows or columns.
+def _prepare(method: str, body: bytes, model: LoadedModel) -> Call:
+    """Parse the body of a `:method` request and prepare its call on `model`."""
+    payload = parse_object(body, keys=_PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS)
+    _check_signature_name(payload)
+    return {"predict": predict, "classify": classify, "regress": regress}[method](model, payload)
+
+
+def predict(model: LoadedModel, payload: dict[str, Any]) -> Call:
+    """Prepare a predict request, answered in the format it came in: rows or columns.
 
     Raises:
         DataError: Both or neither of `instances` and `inputs`; bad inputs.
@@ -130,20 +134,12 @@ def predict(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
         )
     signature = model.signature
     if "instances" in payload:
-        outputs = model.run(feed_from_rows(signature, payload["instances"]))
-        columns = {name: value.tolist() for name, value in outputs.items()}
-        if len(columns) == 1:
-            return {"predictions": next(iter(columns.values()))}
-        names = list(columns)
-        rows = zip(*columns.values(), strict=True)
-        return {"predictions": [dict(zip(names, row, strict=True)) for row in rows]}
-    outputs = model.run(feed_from_columns(signature, payload["inputs"]))
-    columns = {name: value.tolist() for name, value in outputs.items()}
-    return {"outputs": next(iter(columns.values())) if len(columns) == 1 else columns}
+        return Call(feed_from_rows(signature, payload["instances"]), None, _predictions)
+    return Call(feed_from_columns(signature, payload["inputs"]), None, _outputs)
 
 
-def classify(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
-    """Answer `[[label, score], ...]` per example, from the `probabilities` output.
+def classify(model: LoadedModel, payload: dict[str, Any]) -> Call:
+    """Prepare a classify request: `[[label, score], ...]` per example, from `probabilities`.
 
     Raises:
         DataError: A regression model; bad examples.
@@ -156,7 +152,42 @@ def classify(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
             f"use :regress or :predict."
         )
     feed = feed_from_rows(signature, _examples(payload), key="examples")
-    scores = model.run(feed, ["probabilities"])["probabilities"]
+    return Call(feed, ["probabilities"], functools.partial(_classes, vocabulary))
+
+
+def regress(model: LoadedModel, payload: dict[str, Any]) -> Call:
+    """Prepare a regress request: one value per example, from the `predictions` output.
+
+    Raises:
+        DataError: A classification model; bad examples.
+    """
+    signature = model.signature
+    if signature.task != "regression" or not signature.output("predictions"):
+        raise DataError(
+            f"The model {model.name!r} is a {signature.task} model; use :classify or :predict."
+        )
+    feed = feed_from_rows(signature, _examples(payload), key="examples")
+    return Call(feed, ["predictions"], _values)
+
+
+def _predictions(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Row format: a list of values (one output) or of `{output: value}` objects."""
+    columns = {name: value.tolist() for name, value in outputs.items()}
+    if len(columns) == 1:
+        return {"predictions": next(iter(columns.values()))}
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    return {"predictions": [dict(zip(names, row, strict=True)) for row in rows]}
+
+
+def _outputs(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Columnar format: the values (one output) or `{output: values}`."""
+    columns = {name: value.tolist() for name, value in outputs.items()}
+    return {"outputs": next(iter(columns.values())) if len(columns) == 1 else columns}
+
+
+def _classes(vocabulary: tuple[str, ...], outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+    scores = outputs["probabilities"]
     if scores.ndim == 2 and scores.shape[1] == 1 and len(vocabulary) == 2:
         import numpy as np
 
@@ -168,19 +199,8 @@ def classify(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def regress(model: LoadedModel, payload: dict[str, Any]) -> dict[str, Any]:
-    """Answer one value per example, from the `predictions` output.
-
-    Raises:
-        DataError: A classification model; bad examples.
-    """
-    signature = model.signature
-    if signature.task != "regression" or not signature.output("predictions"):
-        raise DataError(
-            f"The model {model.name!r} is a {signature.task} model; use :classify or :predict."
-        )
-    feed = feed_from_rows(signature, _examples(payload), key="examples")
-    values = model.run(feed, ["predictions"])["predictions"]
+def _values(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+    values = outputs["predictions"]
     return {"results": values.reshape(len(values), -1)[:, 0].tolist()}
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.command import shipyard
+from tests.serving.conftest import require_feature
 
 PENGUINS = Path(__file__).resolve().parents[2] / "examples" / "penguins" / "data" / "penguins.csv"
 _MADE: dict[str, Path] = {}
@@ -28,6 +29,7 @@ def classifier(factory: pytest.TempPathFactory) -> Path:
         result = shipyard(work, "train", str(PENGUINS), "--label", "species", *options)
         assert result.returncode == 0, result.stderr
         _MADE["classifier"] = work / "models" / "penguins" / "1"
+        require_feature(_MADE["classifier"], "sex")
     return _MADE["classifier"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,23 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         result = shipyard(work, "train", str(PENGUINS), *options, *FAST)
         assert result.returncode == 0, result.stderr
         exported[name] = work / "models" / name / "1"
+    require_feature(exported["penguins"], "sex")
     return exported
+
+
+def require_feature(model: Path, name: str) -> None:
+    """Mark an input required in `signature.json`.
+
+    Shipyard's default preprocessing makes every input optional (missing strings go to the
+    OOV bucket, missing numbers are imputed); a custom `preprocessing` function can make one
+    required. The API tests need one such input.
+    """
+    file = model / "signature.json"
+    signature = json.loads(file.read_text())
+    for spec in signature["inputs"]:
+        if spec["name"] == name:
+            spec["optional"] = False
+    file.write_text(json.dumps(signature, indent=2))
 
 
 def add_version(base: Path, version: int, source: Path) -> Path:

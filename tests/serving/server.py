@@ -13,7 +13,6 @@ import uvicorn
 
 from shipyard.serving.app import build_app
 from shipyard.serving.config import ModelConfig, RuntimeOptions, ServerOptions
-from shipyard.serving.registry import ModelRegistry
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -45,6 +44,20 @@ class Client:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         """Return the status and the decoded JSON body (or the text when not JSON)."""
+        status, content_type, text = self.fetch(method, path, body, raw=raw, headers=headers)
+        assert content_type.startswith("application/json"), text
+        return status, json.loads(text)
+
+    def fetch(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str, bytes]:
+        """Return the status, the content type and the body."""
         data = raw if raw is not None else None if body is None else json.dumps(body).encode()
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
@@ -53,8 +66,7 @@ class Client:
             text = response.read()
         finally:
             connection.close()
-        assert response.getheader("content-type", "").startswith("application/json"), text
-        return response.status, json.loads(text)
+        return response.status, response.getheader("content-type", ""), text
 
     def get(self, path: str) -> tuple[int, Any]:
         """GET `path`."""
@@ -74,12 +86,17 @@ class RunningServer(Client):
         *,
         poll_s: float = 0.0,
         max_body_bytes: int = 1 << 20,
+        **options: Any,
     ) -> None:
+        """Serve `models` with `ServerOptions(**options)`, single-threaded sessions."""
         super().__init__(free_port())
-        self.registry = ModelRegistry(models, SINGLE_THREADED)
-        options = ServerOptions(poll_s=poll_s, max_body_bytes=max_body_bytes)
+        settings = ServerOptions(
+            poll_s=poll_s, max_body_bytes=max_body_bytes, runtime=SINGLE_THREADED, **options
+        )
+        self.app = build_app(list(models), settings)
+        self.registry = self.app.state.registry
         config = uvicorn.Config(
-            build_app(self.registry, options),
+            self.app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

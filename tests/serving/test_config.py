@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from shipyard.errors import ConfigError, InvalidParameterError
-from shipyard.serving.config import ModelConfig, VersionPolicy, read_model_config
+from shipyard.serving.config import (
+    BatchingOptions,
+    Canary,
+    ModelConfig,
+    RequestLogOptions,
+    RuntimeOptions,
+    ServerOptions,
+    VersionPolicy,
+    dump_settings,
+    load_settings,
+    read_model_config,
+)
 from shipyard.serving.text_proto import parse_text_proto
 
 
@@ -24,7 +35,7 @@ def test_yaml_config(tmp_path: Path) -> None:
         "    base_path: /srv/models/mass\n"
         "    version_policy: all\n"
     )
-    penguins, mass = read_model_config(file)
+    penguins, mass = read_model_config(file).models
     assert penguins == ModelConfig(
         "penguins",
         tmp_path / "repo" / "penguins",  # relative to the config file
@@ -39,7 +50,7 @@ def test_json_config_with_specific_versions(tmp_path: Path) -> None:
     file = tmp_path / "models.json"
     models = [{"name": "m", "base_path": "m", "version_policy": {"specific": [3, 1]}}]
     file.write_text(json.dumps({"models": models}))
-    (model,) = read_model_config(file)
+    (model,) = read_model_config(file).models
     assert model.version_policy == VersionPolicy(kind="specific", versions=frozenset({1, 3}))
     assert model.version_policy.select([1, 2, 3, 4]) == {1, 3}
 
@@ -65,7 +76,7 @@ def test_tf_serving_text_proto_config(tmp_path: Path) -> None:
         }
         """
     )
-    penguins, mass, every = read_model_config(file)
+    penguins, mass, every = read_model_config(file).models
     assert penguins == ModelConfig(
         "penguins",
         Path("/models/penguins"),
@@ -143,11 +154,78 @@ def test_model_names_stay_directory_names(name: str) -> None:
 def test_the_documented_config_files_are_read() -> None:
     examples = Path(__file__).resolve().parents[2] / "docs" / "examples" / "serving"
     page = (examples.parents[1] / "serving.md").read_text()
-    penguins, mass = read_model_config(examples / "models.yaml")
+    documented = read_model_config(examples / "models.yaml")
+    penguins, mass = documented.models
     assert penguins.version_policy == VersionPolicy(kind="latest", num_versions=2)
     assert penguins.labels == {"stable": 1, "canary": 2}
+    assert penguins.canary == Canary(version=2, percent=10)
+    assert documented.batching == BatchingOptions(max_batch_size=32, batch_timeout_micros=1000)
     assert mass.base_path == examples / "models" / "mass"
-    (tf_penguins,) = read_model_config(examples / "models.config")
+    (tf_penguins,) = read_model_config(examples / "models.config").models
     assert tf_penguins.labels == penguins.labels
     for file in ("models.yaml", "models.config"):
         assert (examples / file).read_text() in page
+
+
+def test_canary_and_batching_sections(tmp_path: Path) -> None:
+    file = tmp_path / "models.yaml"
+    file.write_text(
+        "models:\n"
+        "  - name: penguins\n"
+        "    base_path: penguins\n"
+        "    version_policy: {latest: 2}\n"
+        "    canary: {version: 2, percent: 12.5}\n"
+        "batching:\n"
+        "  max_batch_size: 32\n"
+        "  batch_timeout_micros: 1000\n"
+    )
+    config = read_model_config(file)
+    assert config.models[0].canary == Canary(version=2, percent=12.5)
+    assert config.batching == BatchingOptions(max_batch_size=32, batch_timeout_micros=1000)
+    assert config.batching.max_enqueued_batches == 100  # the other defaults stay
+
+
+def test_bad_canaries_and_batching_are_reported_at_once(tmp_path: Path) -> None:
+    file = tmp_path / "models.yaml"
+    file.write_text(
+        "models:\n"
+        "  - {name: a, base_path: a, canary: {version: 2, percent: 120}}\n"
+        "  - {name: b, base_path: b, canary: {version: 2, percent: 10}}\n"
+        "  - {name: c, base_path: c, version_policy: {specific: [1, 3]},"
+        " canary: {version: 2, percent: 10}}\n"
+        "batching: {max_batch_size: 0, num_batch_threads: two}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        read_model_config(file)
+    message = str(caught.value)
+    assert message.startswith("5 problem(s)")
+    for part in (
+        "model 1 (a): 'canary' must be {version: V, percent: P} with P from 0 to 100",
+        "model 2 (b): the canary version 2 needs a version policy that serves it beside "
+        "another version",
+        "got latest 1",
+        "model 3 (c): the canary version 2 needs",
+        "batching: 'max_batch_size' must be an integer >= 1, got 0",
+        "batching: 'num_batch_threads' must be an integer >= 1, got 'two'",
+    ):
+        assert part in message
+
+
+def test_settings_survive_the_trip_to_worker_processes(tmp_path: Path) -> None:
+    models = (
+        ModelConfig(
+            "penguins",
+            tmp_path / "penguins",
+            VersionPolicy(kind="specific", versions=frozenset({1, 2})),
+            {"stable": 1},
+            Canary(version=2, percent=5.0),
+        ),
+    )
+    options = ServerOptions(
+        port=9000,
+        runtime=RuntimeOptions(intra_op_threads=1, device="cpu"),
+        batching=BatchingOptions(max_batch_size=8),
+        request_log=RequestLogOptions(tmp_path / "logs", sample=0.25),
+        workers=3,
+    )
+    assert load_settings(dump_settings(models, options)) == (models, options)

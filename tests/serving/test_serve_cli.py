@@ -7,9 +7,11 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.cli.command import shipyard
@@ -70,6 +72,63 @@ def test_serve_answers_and_picks_up_new_versions(
     assert "Unloading penguins version 1" in text
 
 
+def test_workers_share_the_port_and_flush_their_request_logs_on_sigterm(
+    trained: dict[str, Path], tmp_path: Path, penguin_row: dict[str, Any]
+) -> None:
+    add_version(tmp_path / "models" / "penguins", 1, trained["penguins"])
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        "models:\n  - {name: penguins, base_path: models/penguins}\n"
+        "batching: {max_batch_size: 16, batch_timeout_micros: 2000, num_batch_threads: 1}\n"
+    )
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shipyard", "serve", "--model-config", str(config),
+             "--port", str(port), "--workers", "2", "--intra-op-threads", "1",
+             "--request-log-dir", "logs", "--request-log-flush-seconds", "3600"],
+            cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    client = Client(port)
+    try:
+        _wait_ready(client, process, log)
+        deadline = time.monotonic() + 60
+        while len(_worker_pids(client)) < 2:  # both workers loaded the model
+            assert time.monotonic() < deadline and process.poll() is None, log.read_text()
+            time.sleep(0.1)
+        body = {"instances": [penguin_row]}
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(
+                pool.map(lambda _: client.post("/v1/models/penguins:predict", body), range(40))
+            )
+        assert {status for status, _ in answers} == {200}
+        metrics = client.fetch("GET", "/metrics")[2].decode()  # every worker's, added up
+        served = 'shipyard_model_version_requests_total{model="penguins",version="1"} 40.0'
+        assert served in metrics, metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    text = log.read_text()
+    assert text.count("Application shutdown complete") == 2, text
+    files = list((tmp_path / "logs" / "penguins" / "1").glob("*.parquet"))
+    table = pq.read_table(files).to_pydict()
+    assert len(set(table["request_id"])) == len(table["request_id"]) == 40
+    assert {path.name.split("-")[1] for path in files} <= _pids(text)
+
+
+def _worker_pids(client: Client) -> set[str]:
+    text = client.fetch("GET", "/metrics")[2].decode()
+    lines = [line for line in text.splitlines() if line.startswith("shipyard_model_version_loaded")]
+    return {line.split('pid="')[1].split('"')[0] for line in lines}
+
+
+def _pids(log: str) -> set[str]:
+    marker = "Started server process ["
+    return {line.split(marker)[1].rstrip("]") for line in log.splitlines() if marker in line}
+
+
 def test_serve_usage_errors_are_headlines(tmp_path: Path) -> None:
     neither = shipyard(tmp_path, "serve")
     assert neither.returncode == 1
@@ -78,6 +137,9 @@ def test_serve_usage_errors_are_headlines(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "Cannot read the model config" in missing.stderr
     device = shipyard(tmp_path, "serve", "--model-base-path", "m", "--device", "tpu")
     assert device.returncode == 1 and "--device must be auto, cpu or cuda" in device.stderr
+    batching = shipyard(tmp_path, "serve", "--model-base-path", "m", "--max-batch-size", "8")
+    assert batching.returncode == 1
+    assert "--max-batch-size needs batching on: add --enable-batching" in batching.stderr
 
 
 def test_shipyard_help_imports_no_server_library() -> None:

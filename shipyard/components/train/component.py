@@ -475,14 +475,22 @@ def _check_parameters(
 
 
 def _optional_columns(fitted: FittedTransform) -> set[str]:
-    """Raw columns read only through `impute`: serving may leave them missing."""
+    """Raw columns serving may leave out: strings (missing is "", an out-of-vocabulary or
+    hashed value) and numbers read only through `impute`."""
     consumers: dict[str, set[str]] = {}
     for node in fitted.nodes:
         for index in node.inputs:
             source = fitted.nodes[index]
             if source.op == "column":
                 consumers.setdefault(str(source.options["name"]), set()).add(node.op)
-    return {name for name, ops in consumers.items() if ops == {"impute"}}
+    return {
+        name
+        for name, ops in consumers.items()
+        if ops == {"impute"} or (fitted.columns.get(name) == "string" and ops <= _STRING_SAFE)
+    }
+
+
+_STRING_SAFE = {"vocabulary", "hash_buckets", "cross"}
 
 
 def _serving_schema(schema: Schema | None) -> str | None:
