@@ -268,13 +268,12 @@ def _metric_bounds(values: list[str]) -> dict[str, float]:
     for text in values:
         metric, _, delta = text.partition("=")
         try:
-            bounds[metric.strip()] = float(delta)
+            value: float | None = float(delta)
         except ValueError:
-            raise InvalidParameterError(
-                f"--max-regression takes METRIC=DELTA such as accuracy=0.01. Got {text!r}."
-            ) from None
-        if not metric.strip():
+            value = None
+        if value is None or not metric.strip():
             raise InvalidParameterError(
                 f"--max-regression takes METRIC=DELTA such as accuracy=0.01. Got {text!r}."
             )
+        bounds[metric.strip()] = value
     return bounds

@@ -58,10 +58,8 @@ def _blessed_models(store: MetadataStore, pipeline: str) -> Iterator[ArtifactRec
     for blessing in reversed(blessings):
         if blessing.properties.get("blessed") is not True:
             continue
-        producers = [
-            e.execution_id for e in store.events_of_artifact(blessing.id) if e.kind == "output"
-        ]
-        for execution_id in producers[:1]:
-            for event in store.events_of_execution(execution_id):
-                if event.kind == "input" and event.name == BLESSED_PORT:
-                    yield store.get_artifact(event.artifact_id)
+        # The first output event is the producer's; cached reuses of the blessing come later.
+        producer = next(e for e in store.events_of_artifact(blessing.id) if e.kind == "output")
+        for event in store.events_of_execution(producer.execution_id):
+            if event.kind == "input" and event.name == BLESSED_PORT:
+                yield store.get_artifact(event.artifact_id)
