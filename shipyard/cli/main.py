@@ -32,6 +32,29 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from shipyard.cli.version import version_line
+
+        typer.echo(version_line())
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version, the Python and the extras installed, then exit.",
+    ),
+) -> None:
+    """Shipyard: from raw data to a versioned, served, monitored model."""
+
+
 app.command("run")(run.run_command)
 app.add_typer(runs.app, name="runs")
 app.add_typer(artifacts.app, name="artifacts")
@@ -49,11 +72,20 @@ def main() -> None:
     """Entry point: run the app; print Shipyard errors as headlines, anything else as a bug."""
     from shipyard.cli.output import EXIT_FAILED, EXIT_INTERNAL, print_error, print_internal_error
     from shipyard.errors import ShipyardError
+    from shipyard.extras import missing_extra
 
     try:
         app()
     except ShipyardError as error:
         print_error(error)
+        sys.exit(EXIT_FAILED)
+    except ImportError as error:
+        command = " ".join(["shipyard", *sys.argv[1:2]])
+        missing = missing_extra(error, needed_by=command)
+        if missing is None:
+            print_internal_error(error)
+            sys.exit(EXIT_INTERNAL)
+        print_error(missing)
         sys.exit(EXIT_FAILED)
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")

@@ -10,6 +10,7 @@ from shipyard.dsl.context import TaskContext, running_task
 from shipyard.dsl.parameters import call_value
 from shipyard.engines.protocol import TaskResult, TaskSpec
 from shipyard.errors import ComponentFailed
+from shipyard.extras import missing_extra
 from shipyard.io import fingerprint_path
 
 
@@ -40,6 +41,10 @@ def component_failed(task: TaskSpec, exc: BaseException) -> ComponentFailed:
     while tb is not None and tb.tb_frame.f_code is not user_code:
         tb = tb.tb_next
     lines = traceback.format_exception(type(exc), exc, tb or exc.__traceback__)
+    if isinstance(exc, ImportError):
+        missing = missing_extra(exc, needed_by=f"node {task.node!r} ({task.component.name})")
+        if missing is not None:
+            lines.append(f"{missing}\n")
     error = ComponentFailed(
         f"node {task.node!r} (component {task.component.name}) raised {type(exc).__name__}: {exc}",
         node=task.node,

@@ -1,0 +1,97 @@
+"""The packaging extras: which optional package each one installs, and the error for a missing one.
+
+`pip install shipyard` is the core: pipelines of your own components, the metadata store,
+runs, lineage and the CLI. The extras add the rest, so a serving host carries no training
+stack:
+
+    serve     ONNX Runtime and the HTTP server: `shipyard serve`, `shipyard predict`
+    data      Polars, DuckDB and Pillow: ingest of SQL, statistics, schema, validation, charts
+    train     PyTorch, LightGBM, ONNX and safetensors (and `data`, `serve`): transform, train,
+              evaluate, push
+    postgres  the PostgreSQL driver for the metadata store
+    all       every extra above
+
+`pyproject.toml` declares the packages; `EXTRA_MODULES` names the modules Shipyard imports
+from each (tests/test_extras.py keeps the two in step). This module imports nothing
+optional, so it can explain what is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from shipyard.errors import PluginNotInstalled
+
+EXTRA_MODULES: dict[str, dict[str, str]] = {
+    "serve": {
+        "onnxruntime": "onnxruntime",
+        "starlette": "starlette",
+        "anyio": "anyio",
+        "uvicorn": "uvicorn",
+        "httptools": "httptools",
+        "prometheus_client": "prometheus-client",
+    },
+    "data": {"polars": "polars", "duckdb": "duckdb", "PIL": "pillow"},
+    "train": {"torch": "torch", "lightgbm": "lightgbm", "onnx": "onnx", "safetensors": "safetensors"},
+    "postgres": {"psycopg": "psycopg"},
+}
+"""`{extra: {top-level module: distribution}}` for the optional packages Shipyard imports."""
+
+EXTRA_INCLUDES: dict[str, tuple[str, ...]] = {
+    "train": ("data", "serve"),
+    "all": ("serve", "data", "train", "postgres"),
+}
+"""Extras that install other extras too."""
+
+
+def extra_of(module: str) -> str | None:
+    """Return the extra that installs the top-level `module` (`torch` -> `train`), or None."""
+    top = module.partition(".")[0]
+    return next((extra for extra, modules in EXTRA_MODULES.items() if top in modules), None)
+
+
+def installed_extras() -> list[str]:
+    """Return the extras whose packages are all importable here, without importing them."""
+    return [
+        extra
+        for extra, modules in EXTRA_MODULES.items()
+        if all(_importable(module) for module in modules)
+    ]
+
+
+def missing_extra(error: ImportError, *, needed_by: str) -> PluginNotInstalled | None:
+    """Turn the ImportError of a package that an extra installs into an error saying which.
+
+    Args:
+        error: The error raised by a failed import.
+        needed_by: What needed the package, for the message: `shipyard serve`, `node 'train'`.
+
+    Returns:
+        The error naming the package, the extra and the install command; None when the
+        missing module is not one of an extra's (a genuine bug, or the user's own import).
+
+    Example:
+        >>> missing_extra(ModuleNotFoundError("No module named 'torch'", name="torch"),
+        ...               needed_by="shipyard train").message
+        'shipyard train needs torch (the "train" extra), which is not installed here. ...'
+    """
+    module = error.name or ""
+    extra = extra_of(module)
+    if extra is None:
+        return None
+    top = module.partition(".")[0]
+    package = EXTRA_MODULES[extra][top]
+    return PluginNotInstalled(
+        f'{needed_by} needs {package} (the "{extra}" extra), which is not installed in '
+        f"{sys.prefix}: {error}.",
+        hint=f'Install it with: pip install "shipyard[{extra}]" (or "shipyard[all]" for '
+        f"every extra).",
+    )
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
