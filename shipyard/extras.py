@@ -33,7 +33,12 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
         "prometheus_client": "prometheus-client",
     },
     "data": {"polars": "polars", "duckdb": "duckdb", "PIL": "pillow"},
-    "train": {"torch": "torch", "lightgbm": "lightgbm", "onnx": "onnx", "safetensors": "safetensors"},
+    "train": {
+        "torch": "torch",
+        "lightgbm": "lightgbm",
+        "onnx": "onnx",
+        "safetensors": "safetensors",
+    },
     "postgres": {"psycopg": "psycopg"},
 }
 """`{extra: {top-level module: distribution}}` for the optional packages Shipyard imports."""
