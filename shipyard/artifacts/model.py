@@ -1,43 +1,27 @@
-"""The `Model` artifact: the exported model directory (docs/design/models.md).
+"""The `Model` artifact: an exported model directory in the store.
 
-Layout: `model.onnx` (transform + network: raw columns in), `weights.safetensors` (the
-network's weights), `signature.json` (inputs, outputs, task, label vocabulary),
-`schema.yaml` (the serving schema, when known), `model_card.json` and `model_card.md`.
+`shipyard.artifacts.exported_model` owns the directory's format (files, `signature.json`);
+this artifact writes and reads it through that module and runs `model.onnx` on raw rows.
 Loading reads JSON and bytes only: no pickle, no user code.
 """
 
 from __future__ import annotations
 
 import html
-import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from shipyard.artifacts import exported_model as exported
 from shipyard.artifacts.artifact import Artifact
+from shipyard.artifacts.exported_model import ExportedModel
 from shipyard.errors import DataError
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from shipyard.artifacts.exported_model import Signature
 
-@dataclass(frozen=True)
-class ExportedModel:
-    """The files of an exported model, in memory.
-
-    Attributes:
-        onnx: The serialized `model.onnx`.
-        weights: The serialized `weights.safetensors`.
-        signature: The `signature.json` content.
-        card: The `model_card.json` content.
-        schema_yaml: The serving schema as YAML, or None.
-    """
-
-    onnx: bytes
-    weights: bytes
-    signature: dict[str, Any]
-    card: dict[str, Any]
-    schema_yaml: str | None = None
+__all__ = ["ExportedModel", "Model"]
 
 
 class Model(Artifact):
@@ -49,38 +33,21 @@ class Model(Artifact):
         >>> model.predict({"bill_length_mm": [39.1], "island": ["Biscoe"]})["class_labels"]
     """
 
-    ONNX_FILENAME = "model.onnx"
-    WEIGHTS_FILENAME = "weights.safetensors"
-    SIGNATURE_FILENAME = "signature.json"
-    SCHEMA_FILENAME = "schema.yaml"
-    CARD_FILENAME = "model_card.json"
-    CARD_MARKDOWN_FILENAME = "model_card.md"
+    ONNX_FILENAME = exported.ONNX_FILENAME
+    WEIGHTS_FILENAME = exported.WEIGHTS_FILENAME
+    SIGNATURE_FILENAME = exported.SIGNATURE_FILENAME
+    SCHEMA_FILENAME = exported.SCHEMA_FILENAME
+    CARD_FILENAME = exported.CARD_FILENAME
+    CARD_MARKDOWN_FILENAME = exported.CARD_MARKDOWN_FILENAME
 
     def save(self, value: ExportedModel) -> None:
-        """Write every file of the exported model and record task and metrics in properties.
+        """Write every file of the exported model and record the task in properties.
 
         Raises:
-            DataError: The signature or card is not plain JSON (NaN included).
+            DataError: The signature or card is not plain JSON (NaN included), or the
+                signature is invalid.
         """
-        self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / self.ONNX_FILENAME).write_bytes(value.onnx)
-        (self.path / self.WEIGHTS_FILENAME).write_bytes(value.weights)
-        for filename, content in (
-            (self.SIGNATURE_FILENAME, value.signature),
-            (self.CARD_FILENAME, value.card),
-        ):
-            try:
-                text = json.dumps(content, indent=2, sort_keys=True, allow_nan=False)
-            except (TypeError, ValueError) as exc:
-                raise DataError(
-                    f"{filename} is not plain JSON ({exc}).", path=str(self.path / filename)
-                ) from exc
-            (self.path / filename).write_text(text, encoding="utf-8")
-        if value.schema_yaml is not None:
-            (self.path / self.SCHEMA_FILENAME).write_text(value.schema_yaml, encoding="utf-8")
-        (self.path / self.CARD_MARKDOWN_FILENAME).write_text(
-            card_markdown(value.card), encoding="utf-8"
-        )
+        exported.write_exported_model(self.path, value)
         self.properties["task"] = value.signature.get("task")
 
     def load(self) -> dict[str, Any]:
@@ -94,6 +61,15 @@ class Model(Artifact):
             NotFoundError: The artifact has no signature.
         """
         return self._json(self.SIGNATURE_FILENAME)
+
+    def typed_signature(self) -> Signature:
+        """Return `signature.json` checked and typed, as serving reads it.
+
+        Raises:
+            NotFoundError: The artifact has no signature.
+            DataError: The signature is invalid.
+        """
+        return exported.load_signature(self.required_file(self.SIGNATURE_FILENAME))
 
     def card(self) -> dict[str, Any]:
         """Return `model_card.json`: data, metrics, parameters and lineage.
@@ -131,10 +107,10 @@ class Model(Artifact):
         table = rows if isinstance(rows, pa.Table) else pa.table(rows)
         session = self._session()
         feed: dict[str, np.ndarray] = {}
-        for item in self.signature()["inputs"]:
-            name, dtype = item["name"], item["dtype"]
+        for spec in self.typed_signature().inputs:
+            name, dtype = spec.name, spec.dtype
             if name not in table.column_names:
-                if not item.get("optional", False):
+                if not spec.optional:
                     raise DataError(
                         f"the model needs the column {name!r}; the rows have "
                         f"{', '.join(table.column_names) or 'no column'}.",
@@ -169,16 +145,22 @@ class Model(Artifact):
         return f"<p>task: {html.escape(str(preview.get('task')))}</p><ul>{metrics}</ul>"
 
     def _json(self, filename: str) -> dict[str, Any]:
-        file = self.required_file(filename)
-        data: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
-        return data
+        return exported.read_json(self.required_file(filename))
 
     def _session(self) -> Any:
         import onnxruntime as ort  # type: ignore[import-untyped]
 
         cached = self.__dict__.get("_ort_session")
         if cached is None:
-            cached = ort.InferenceSession(self.read_onnx(), providers=["CPUExecutionProvider"])
+            try:
+                cached = ort.InferenceSession(self.read_onnx(), providers=["CPUExecutionProvider"])
+            except exported.ort_errors() as exc:
+                raise DataError(
+                    f"ONNX Runtime cannot load it: {exc}", path=str(self.path / self.ONNX_FILENAME)
+                ) from exc
+            exported.check_session(
+                cached, self.typed_signature(), where=str(self.path / self.ONNX_FILENAME)
+            )
             self.__dict__["_ort_session"] = cached
         return cached
 
@@ -204,27 +186,3 @@ def _as_input(column: Any, dtype: str, name: str) -> np.ndarray:
         raise DataError(f"the model takes strings, got {column_type}.", column=name)
     values = column.cast(pa.string()).fill_null("").to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=object)
-
-
-def card_markdown(card: dict[str, Any]) -> str:
-    """Render a model card as Markdown, for people."""
-    lines = [f"# Model card: {card.get('name', 'model')}", ""]
-    lines += [f"- **Task**: {card.get('task')}", f"- **Estimator**: {card.get('estimator')}"]
-    if card.get("label"):
-        lines.append(f"- **Label**: `{card['label']}`")
-    if card.get("classes"):
-        lines.append(f"- **Classes**: {', '.join(map(str, card['classes']))}")
-    lines += ["", "## Data", ""]
-    for key, value in card.get("data", {}).items():
-        lines.append(f"- {key}: {value}")
-    lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
-    for key, value in card.get("metrics", {}).items():
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-        lines.append(f"| {key} | {shown} |")
-    lines += ["", "## Parameters", ""]
-    for key, value in card.get("parameters", {}).items():
-        lines.append(f"- `{key}`: `{json.dumps(value)}`")
-    lines += ["", "## Lineage", ""]
-    for key, value in card.get("lineage", {}).items():
-        lines.append(f"- {key}: {value}")
-    return "\n".join(lines) + "\n"

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+    from shipyard.artifacts.exported_model import TensorSpec
     from shipyard.components.ingest.stream import BatchStream
-    from shipyard.serving.signature import TensorSpec
 
 _COMPONENT = "predict"
 

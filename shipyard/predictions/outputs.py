@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from shipyard.serving.signature import TensorSpec
+    from shipyard.artifacts.exported_model import TensorSpec
 
 FORMATS = {
     ".parquet": "parquet",

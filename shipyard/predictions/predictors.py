@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from shipyard.artifacts.exported_model import REQUIRED_FILES, Dtype, TensorSpec
 from shipyard.errors import NotFoundError, ServingError
 from shipyard.predictions.outputs import output_schema, outputs_table
-from shipyard.serving.repository import MODEL_FILES, scan_versions
-from shipyard.serving.signature import Dtype, TensorSpec, parse_signature
+from shipyard.serving.repository import scan_versions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -66,7 +66,7 @@ class LocalPredictor:
 
         self.name = str(directory)
         self._model = Model(directory)
-        signature = parse_signature(self._model.signature())
+        signature = self._model.typed_signature()
         self.inputs = signature.inputs
         self.outputs = signature.outputs
         self._schema = output_schema(self.outputs)
@@ -141,12 +141,12 @@ def find_model_dir(path: Path, *, version: int | None = None) -> Path:
     Raises:
         NotFoundError: No such model, or no such version.
     """
-    if version is None and all((path / name).is_file() for name in MODEL_FILES):
+    if version is None and all((path / name).is_file() for name in REQUIRED_FILES):
         return path
     versions = {
         number: directory
         for number, directory in scan_versions(path).items()
-        if all((directory / name).is_file() for name in MODEL_FILES)
+        if all((directory / name).is_file() for name in REQUIRED_FILES)
     }
     if version is not None:
         if version in versions:
@@ -157,7 +157,7 @@ def find_model_dir(path: Path, *, version: int | None = None) -> Path:
         return versions[max(versions)]
     what = "holds neither" if path.is_dir() else "does not exist: expected"
     raise NotFoundError(
-        f"{path} {what} {' and '.join(MODEL_FILES)} nor version directories (1, 2, ...) "
+        f"{path} {what} {' and '.join(REQUIRED_FILES)} nor version directories (1, 2, ...) "
         f"holding them.",
         hint="Pass an exported model: a pushed version (BASE/NAME/VERSION), its base path "
         "(BASE/NAME, for the newest version) or a Model artifact's directory.",

@@ -9,13 +9,15 @@ import `shipyard.artifacts`, `shipyard.config`, `shipyard.io` and `shipyard.erro
 uvicorn, NumPy, ONNX Runtime, PyArrow and prometheus_client are imported by the modules
 that need them, never by `shipyard --help`.
 
+The exported model's files and `signature.json` are read through
+`shipyard.artifacts.exported_model`, the one owner of that format.
+
 Modules, from the disk up:
 
     config.py          what to serve: model configs (YAML, JSON, TF Serving text proto), canaries,
                        batching, options
     text_proto.py      the small subset of protobuf text format TF Serving configs use
     repository.py      version directories under a base path; version policies
-    signature.py       `signature.json` as typed input and output specs
     feed.py            JSON values -> ONNX Runtime feeds, with errors naming feature and row
     loaded_model.py    one version: an ONNX Runtime session, warm-up, in-flight requests
     registry.py        the versions served per model; sync with the disk; routing, canaries

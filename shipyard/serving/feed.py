@@ -21,7 +21,7 @@ from shipyard.errors import DataError
 if TYPE_CHECKING:
     import numpy as np
 
-    from shipyard.serving.signature import Signature, TensorSpec
+    from shipyard.artifacts.exported_model import Signature, TensorSpec
 
 Feed = dict[str, "np.ndarray"]
 Where = Callable[[str, int], str]

@@ -31,10 +31,10 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from shipyard.artifacts.exported_model import TensorSpec
     from shipyard.serving.inference import Inference
     from shipyard.serving.loaded_model import LoadedModel
     from shipyard.serving.registry import ModelRegistry
-    from shipyard.serving.signature import TensorSpec
 
 PLATFORM = "onnxruntime_onnx"
 """The platform name Triton uses for ONNX models."""

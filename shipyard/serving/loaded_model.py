@@ -7,14 +7,18 @@ leaves, so a version switch never cuts a request short.
 
 from __future__ import annotations
 
-import functools
-import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from shipyard.artifacts.exported_model import (
+    ONNX_FILENAME,
+    SIGNATURE_FILENAME,
+    check_session,
+    load_signature,
+    ort_errors,
+)
 from shipyard.errors import DataError, InvalidParameterError
 from shipyard.serving.repository import model_file
-from shipyard.serving.signature import Signature, parse_signature
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,11 +26,10 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from shipyard.artifacts.exported_model import Signature
     from shipyard.serving.batching import BatchQueue, BatchScheduler
     from shipyard.serving.config import RuntimeOptions
     from shipyard.serving.feed import Feed
-
-_ORT_TYPES = {"tensor(float)": "float", "tensor(string)": "string", "tensor(int64)": "int64"}
 
 
 class LoadedModel:
@@ -76,13 +79,8 @@ class LoadedModel:
         import onnxruntime as ort  # type: ignore[import-untyped]
 
         directory = base_path / str(version)
-        signature_file = model_file(base_path, directory, "signature.json")
-        try:
-            data = json.loads(signature_file.read_bytes())
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            raise DataError(f"signature.json is not valid JSON: {exc}.") from exc
-        signature = parse_signature(data)
-        onnx_file = model_file(base_path, directory, "model.onnx")
+        signature = load_signature(model_file(base_path, directory, SIGNATURE_FILENAME))
+        onnx_file = model_file(base_path, directory, ONNX_FILENAME)
         # Loaded by path, so ONNX Runtime keeps external data inside the version directory.
         options = ort.SessionOptions()
         options.intra_op_num_threads = runtime.intra_op_threads
@@ -91,9 +89,9 @@ class LoadedModel:
             session = ort.InferenceSession(
                 str(onnx_file), options, providers=providers(runtime.device)
             )
-        except _ort_errors() as exc:
-            raise DataError(f"model.onnx cannot be loaded by ONNX Runtime: {exc}") from exc
-        _check_session(session, signature)
+        except ort_errors() as exc:
+            raise DataError(f"ONNX Runtime cannot load it: {exc}", path=str(onnx_file)) from exc
+        check_session(session, signature, where=str(onnx_file))
         model = cls(
             name=name, version=version, path=directory, signature=signature, session=session
         )
@@ -112,7 +110,7 @@ class LoadedModel:
         names = list(outputs or self._output_names)
         try:
             values = self._session.run(names, feed)
-        except _ort_errors() as exc:
+        except ort_errors() as exc:
             raise DataError(f"The model could not run on these inputs: {exc}") from exc
         return dict(zip(names, values, strict=True))
 
@@ -186,52 +184,3 @@ def providers(device: str) -> list[str]:
     return (
         ["CUDAExecutionProvider", "CPUExecutionProvider"] if use_cuda else ["CPUExecutionProvider"]
     )
-
-
-def _check_session(session: Any, signature: Signature) -> None:
-    """Check that the session's inputs and outputs are the signature's."""
-    inputs = {item.name: item for item in session.get_inputs()}
-    outputs = {item.name: item for item in session.get_outputs()}
-    problems = []
-    for kind, specs, found in (
-        ("input", signature.inputs, inputs),
-        ("output", signature.outputs, outputs),
-    ):
-        for spec in specs:
-            item = found.get(spec.name)
-            if item is None:
-                problems.append(
-                    f"signature.json lists the {kind} {spec.name!r}, model.onnx has none"
-                )
-            elif _ORT_TYPES.get(item.type) != spec.dtype:
-                problems.append(
-                    f"the {kind} {spec.name!r} is {spec.dtype} in signature.json, "
-                    f"{item.type} in model.onnx"
-                )
-    extra = inputs.keys() - {spec.name for spec in signature.inputs}
-    problems += [
-        f"model.onnx takes the input {name!r}, signature.json does not list it"
-        for name in sorted(extra)
-    ]
-    if problems:
-        raise DataError("model.onnx does not match signature.json: " + "; ".join(problems) + ".")
-
-
-@functools.cache
-def _ort_errors() -> tuple[type[Exception], ...]:
-    """The exceptions ONNX Runtime raises for bad models or inputs."""
-    from onnxruntime.capi import onnxruntime_pybind11_state as state  # type: ignore[import-untyped]
-
-    names = (
-        "Fail",
-        "InvalidArgument",
-        "InvalidGraph",
-        "InvalidProtobuf",
-        "RuntimeException",
-        "NotImplemented",
-        "NoSuchFile",
-        "NoModel",
-        "ModelLoaded",
-        "EPFail",
-    )
-    return tuple(getattr(state, name) for name in names if hasattr(state, name))

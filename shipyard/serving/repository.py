@@ -15,8 +15,6 @@ from pathlib import Path
 from shipyard.errors import DataError, NotFoundError
 
 _VERSION_NAME = re.compile(r"0|[1-9][0-9]{0,17}")
-MODEL_FILES = ("model.onnx", "signature.json")
-"""The files a version directory must hold to be served."""
 
 
 def scan_versions(base_path: Path) -> dict[int, Path]:

@@ -30,10 +30,10 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from shipyard.artifacts.exported_model import Signature, TensorSpec
     from shipyard.serving.inference import Inference
     from shipyard.serving.loaded_model import LoadedModel
     from shipyard.serving.registry import ModelRegistry
-    from shipyard.serving.signature import Signature, TensorSpec
 
 SIGNATURE_NAME = "serving_default"
 METHODS = ("predict", "classify", "regress")

@@ -8,10 +8,15 @@ import sys
 from pathlib import Path
 
 
-def shipyard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `shipyard ARGS` in `cwd`, without the caller's SHIPYARD_* settings."""
+def shipyard(cwd: Path, *args: str, site: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `shipyard ARGS` in `cwd`, without the caller's SHIPYARD_* settings.
+
+    `site` goes first on PYTHONPATH: its `sitecustomize.py` runs before Shipyard starts.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     env["COLUMNS"] = "200"
+    if site is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "shipyard", *args],
         cwd=cwd,

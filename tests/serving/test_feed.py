@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from shipyard.artifacts.exported_model import Signature, TensorSpec, parse_signature
 from shipyard.errors import DataError
 from shipyard.serving.feed import feed_from_columns, feed_from_rows
-from shipyard.serving.signature import Signature, TensorSpec, parse_signature
 
 SIGNATURE = Signature(
     task="multiclass",

@@ -70,9 +70,9 @@ def test_a_broken_version_is_reported_and_skipped_while_others_serve(
             ("1", "AVAILABLE", "OK"),
         ]
         messages = [s["status"]["error_message"] for s in body["model_version_status"]]
-        assert "signature.json is not valid JSON" in messages[0]
+        assert "4/signature.json: not valid JSON" in messages[0]
         assert "version 3 has no signature.json" in messages[1]
-        assert "model.onnx cannot be loaded by ONNX Runtime" in messages[2]
+        assert "2/model.onnx: ONNX Runtime cannot load it" in messages[2]
         assert server.post("/v1/models/penguins:predict", {"instances": [penguin_row]})[0] == 200
 
         shutil.copy(trained["penguins"] / "model.onnx", broken / "model.onnx")  # fixed
