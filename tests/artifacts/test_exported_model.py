@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -30,15 +31,6 @@ from shipyard.serving.loaded_model import LoadedModel
 from tests.client.models import regressor
 
 SHIPYARD = Path(__file__).resolve().parents[2] / "shipyard"
-SIGNATURE = {
-    "task": "regression",
-    "inputs": [
-        {"name": "x", "dtype": "float", "shape": [None, 1], "optional": True},
-        {"name": "y", "dtype": "float", "shape": [None, 1]},
-        {"name": "tag", "dtype": "string", "shape": [None, 1], "optional": True},
-    ],
-    "outputs": [{"name": "predictions", "dtype": "float", "shape": [None, 1]}],
-}
 
 
 @pytest.fixture(scope="module")
@@ -47,52 +39,62 @@ def double_onnx(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return (regressor(tmp_path_factory) / "model.onnx").read_bytes()
 
 
-def export(directory: Path, onnx: bytes, signature: dict[str, object] | None = None) -> Path:
+@pytest.fixture(scope="module")
+def signature(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Its signature: x optional, y required, tag optional; `predictions` out."""
+    return dict(json.loads((regressor(tmp_path_factory) / "signature.json").read_text()))
+
+
+def export(directory: Path, onnx: bytes, signature: dict[str, Any]) -> Path:
     write_exported_model(
         directory,
         ExportedModel(
             onnx=onnx,
             weights=b"",
-            signature=signature or SIGNATURE,
+            signature=signature,
             card={"name": "double", "task": "regression", "metrics": {"rmse": 0.5}},
         ),
     )
     return directory
 
 
-def test_written_directory_is_read_back_by_every_reader(tmp_path: Path, double_onnx: bytes) -> None:
-    directory = export(tmp_path / "models" / "double" / "1", double_onnx)
+def test_written_directory_is_read_back_by_every_reader(
+    tmp_path: Path, double_onnx: bytes, signature: dict[str, Any]
+) -> None:
+    directory = export(tmp_path / "models" / "double" / "1", double_onnx, signature)
 
-    signature = load_signature(directory / "signature.json")
-    assert [spec.name for spec in signature.inputs] == ["x", "y", "tag"]
-    assert [spec.optional for spec in signature.inputs] == [True, False, True]
+    loaded = load_signature(directory / "signature.json")
+    assert [spec.name for spec in loaded.inputs] == ["x", "y", "tag"]
+    assert [spec.optional for spec in loaded.inputs] == [True, False, True]
     assert "| rmse | 0.5 |" in (directory / CARD_MARKDOWN_FILENAME).read_text()
 
     model = Model(directory)
-    assert model.typed_signature() == signature
+    assert model.typed_signature() == loaded
     assert model.predict({"x": [1.0, None], "y": [3.0, 1.0]})["predictions"].ravel()[0] == 5.0
     predictor = LocalPredictor(directory)
-    assert predictor.inputs == signature.inputs
+    assert predictor.inputs == loaded.inputs
     served = LoadedModel.load(
         name="double", version=1, base_path=directory.parent, runtime=RuntimeOptions()
     )
-    assert served.signature == signature
+    assert served.signature == loaded
 
 
-def test_an_invalid_signature_is_never_written(tmp_path: Path, double_onnx: bytes) -> None:
+def test_an_invalid_signature_is_never_written(
+    tmp_path: Path, double_onnx: bytes, signature: dict[str, Any]
+) -> None:
     with pytest.raises(DataError, match=r"signature\.json: 'task' must be one of") as caught:
-        export(tmp_path / "model", double_onnx, {**SIGNATURE, "task": "ranking"})
+        export(tmp_path / "model", double_onnx, {**signature, "task": "ranking"})
     assert str(tmp_path / "model") in str(caught.value)
     assert not (tmp_path / "model").exists()
 
 
 def test_a_model_that_does_not_match_its_signature_is_refused_by_each_reader(
-    tmp_path: Path, double_onnx: bytes
+    tmp_path: Path, double_onnx: bytes, signature: dict[str, Any]
 ) -> None:
-    directory = export(tmp_path / "base" / "1", double_onnx)
-    signature = json.loads((directory / "signature.json").read_text())
-    signature["inputs"].append({"name": "z", "dtype": "string", "shape": [None, 1]})
-    (directory / "signature.json").write_text(json.dumps(signature))
+    directory = export(tmp_path / "base" / "1", double_onnx, signature)
+    wrong = json.loads((directory / "signature.json").read_text())
+    wrong["inputs"].append({"name": "z", "dtype": "string", "shape": [None, 1]})
+    (directory / "signature.json").write_text(json.dumps(wrong))
     expected = (
         f"{directory / 'model.onnx'}: model.onnx does not match signature.json: "
         "signature.json lists the input 'z', model.onnx has none."
@@ -129,10 +131,10 @@ def test_a_missing_file_is_not_found_with_its_path(tmp_path: Path) -> None:
     assert str(tmp_path / "signature.json") in str(caught.value)
 
 
-def test_int64_inputs_cannot_be_optional() -> None:
+def test_int64_inputs_cannot_be_optional(signature: dict[str, Any]) -> None:
     inputs = [{"name": "n", "dtype": "int64", "shape": [None], "optional": True}]
-    with pytest.raises(DataError, match="int64 has no missing value"):
-        parse_signature({**SIGNATURE, "inputs": inputs}, where="m/signature.json")
+    with pytest.raises(DataError, match=r"^m/signature\.json: the int64 input 'n' is optional"):
+        parse_signature({**signature, "inputs": inputs}, where="m/signature.json")
 
 
 def test_no_other_module_opens_the_exported_model_files_by_name() -> None:
