@@ -69,6 +69,8 @@ def test_errors_are_headlines_not_tracebacks(data: Path) -> None:
     assert missing.returncode == 1
     assert "Error" in missing.stderr and "nope.csv" in missing.stderr
     assert "Traceback" not in missing.stderr
+    assert f"looked for {data / 'nope.csv'}" in " ".join(missing.stderr.split())
+    assert "pipeline" not in missing.stderr  # no pipeline file is involved
     feature = shipyard(data, "stats", "train.csv", "--png", "nope")
     assert feature.returncode == 1 and "'fare', 'city', 'paid'" in feature.stderr
     weight = shipyard(data, "stats", "train.csv", "--weight", "w")

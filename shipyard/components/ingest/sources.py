@@ -120,11 +120,7 @@ def _expand(path: Path) -> list[Path]:
             if Path(name).is_file() and not _hidden(Path(name).relative_to(base))
         )
         if not files:
-            raise DataError(
-                "the glob matches no file. Check the pattern and the directory "
-                f"({_nearest_existing(path)} exists).",
-                path=text,
-            )
+            raise DataError(f"the glob matches no file ({where_missing(path)}).", path=text)
         return files
     if path.is_dir():
         files = sorted(
@@ -134,11 +130,7 @@ def _expand(path: Path) -> list[Path]:
             raise DataError("the directory holds no data file.", path=text)
         return files
     if not path.exists():
-        raise DataError(
-            f"no such file ({_nearest_existing(path)} exists). Check the path; relative "
-            f"paths resolve against the pipeline file's directory.",
-            path=text,
-        )
+        raise DataError(f"no such file or directory ({where_missing(path)}).", path=text)
     return [path]
 
 
@@ -153,11 +145,17 @@ def _glob_base(path: Path) -> Path:
     return base
 
 
-def _nearest_existing(path: Path) -> str:
-    for parent in path.parents:
-        if parent.is_dir():
-            return str(parent)
-    return "/"
+def where_missing(path: Path) -> str:
+    """Say where a missing path was looked for, and the nearest directory that exists.
+
+    A relative path is shown resolved against the working directory, where it was looked
+    for: the message holds whatever resolved it (a pipeline file's directory, or the
+    command line's working directory) without guessing which.
+    """
+    full = path.absolute()
+    nearest = next((str(parent) for parent in full.parents if parent.is_dir()), "/")
+    looked = "" if path.is_absolute() else f"looked for {full}; "
+    return f"{looked}the nearest directory that exists is {nearest}"
 
 
 def _common_format(files: list[Path], format: str, pattern: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.components.ingest.columns import cast_columns, check_named, check_unique
+from shipyard.components.ingest.sources import where_missing
 from shipyard.components.ingest.stream import Batch, BatchStream
 from shipyard.errors import DataError
 
@@ -46,9 +47,8 @@ def open_query(source: QuerySource, options: ReadOptions) -> BatchStream:
         path = Path(database)
         if not path.is_file():
             raise DataError(
-                "no such database file. Check the path; relative paths resolve against the "
-                "pipeline file's directory. For a server, pass a URL such as "
-                "postgresql://user@host/db.",
+                f"no such database file ({where_missing(path)}). For a server, pass a URL "
+                "such as postgresql://user@host/db.",
                 path=database,
             )
         with path.open("rb") as handle:

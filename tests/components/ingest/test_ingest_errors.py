@@ -31,6 +31,19 @@ def test_missing_file(tmp_path: Path, examples: Examples) -> None:
     fail(examples, f"{tmp_path / 'nope.csv'}|no such file", source=tmp_path / "nope.csv")
 
 
+def test_missing_relative_path_says_where_it_was_looked_for(
+    tmp_path: Path, examples: Examples, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    message = fail(
+        examples,
+        f"data/nope.csv: no such file or directory (looked for {tmp_path / 'data/nope.csv'}; "
+        f"the nearest directory that exists is {tmp_path})",
+        source="data/nope.csv",
+    )
+    assert "pipeline" not in message  # data given on the command line has no pipeline file
+
+
 def test_glob_matching_nothing(tmp_path: Path, examples: Examples) -> None:
     fail(examples, "*.csv|the glob matches no file", source=tmp_path / "*.csv")
 
