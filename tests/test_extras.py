@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,9 +19,8 @@ import pytest
 from shipyard._version import __version__
 from shipyard.errors import PluginNotInstalled
 from shipyard.extras import EXTRA_INCLUDES, EXTRA_MODULES, extra_of, missing_extra
-from tests.cli.command import shipyard
+from tests.cli.command import post_json, shipyard, shipyard_serve
 from tests.client.models import regressor
-from tests.serving.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -153,30 +148,6 @@ def test_serve_and_predict_without_the_training_stack(
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [row["predictions"] for row in rows] == [5.0, 4.5]
 
-    port = free_port()
-    path = os.pathsep.join(filter(None, [str(serving_host), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path}
-    command = [sys.executable, "-m", "shipyard", "serve", "--model-base-path", str(model.parent)]
-    log = tmp_path / "serve.log"
-    with (
-        log.open("w") as output,
-        subprocess.Popen(
-            [*command, "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
-        ) as server,
-    ):
-        try:
-            url = f"http://127.0.0.1:{port}/v1/models/double:predict"
-            body = json.dumps({"instances": [{"x": 1.0, "y": 3.0}]}).encode()
-            answer = None
-            for _ in range(300):
-                try:
-                    with urllib.request.urlopen(url, data=body, timeout=5) as response:
-                        answer = json.loads(response.read())
-                    break
-                except OSError:
-                    assert server.poll() is None, log.read_text()
-                    time.sleep(0.1)
-            assert answer == {"predictions": [[5.0]]}, log.read_text()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with shipyard_serve(tmp_path, "--model-base-path", str(model.parent), site=serving_host) as url:
+        answer = post_json(f"{url}/v1/models/double:predict", {"instances": [{"x": 1.0, "y": 3.0}]})
+    assert answer == {"predictions": [[5.0]]}
