@@ -3,10 +3,11 @@
 For each install (the core, `[serve]`, `[data]`, `[train]`, `[all]`) a fresh virtual
 environment is made with this Python and `pip install` runs into it from this checkout, as
 a user would (the training installs get PyTorch's CPU wheel first, as the Makefile does).
-Reported: the size of its site-packages without pip itself, the distributions installed,
-and the install time. The `serve` environment is then checked: torch, lightgbm, polars and
-duckdb must be absent, and `shipyard predict --model DIR` and `shipyard serve` must answer
-with ONNX Runtime, on a small exported model made here.
+Reported: what the install added to site-packages (pip and whatever else `venv` seeds are
+not counted), the distributions it added, and the install time. The `serve` environment is
+then checked: torch, lightgbm, polars and duckdb must be absent, and `shipyard predict
+--model DIR` and `shipyard serve` must answer with ONNX Runtime, on a small exported model
+made here.
 
     python benchmarks/install_size.py                   # every install; a Markdown table
     python benchmarks/install_size.py --only core serve --json
@@ -66,13 +67,6 @@ def measure(name: str, venv: Path) -> dict[str, object]:
     """Install `INSTALLS[name]` into a new environment at `venv`; return its figures."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    pip = [str(python), "-m", "pip", "install", "--progress-bar", "off", "--quiet"]
-    started = time.perf_counter()
-    if name in NEEDS_TORCH_FIRST:
-        subprocess.run([*pip, f"torch=={TORCH_VERSION}"], check=True)
-    subprocess.run([*pip, INSTALLS[name]], cwd=ROOT, check=True)
-    seconds = time.perf_counter() - started
-    distributions = installed(python)
     site = Path(
         subprocess.run(
             [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
@@ -81,14 +75,22 @@ def measure(name: str, venv: Path) -> dict[str, object]:
             text=True,
         ).stdout.strip()
     )
-    size = directory_size(site) - sum(
-        directory_size(path) for path in site.glob("pip*") if path.is_dir()
-    )
-    others = sorted(d for d in distributions if d not in ("pip", "shipyard"))
+    seeded = installed(python)  # what venv put there (pip, maybe setuptools): not counted
+    baseline = directory_size(site)
+    pip = [str(python), "-m", "pip", "install", "--progress-bar", "off", "--quiet"]
+    started = time.perf_counter()
+    if name in NEEDS_TORCH_FIRST:
+        subprocess.run([*pip, f"torch=={TORCH_VERSION}"], check=True)
+    subprocess.run([*pip, INSTALLS[name]], cwd=ROOT, check=True)
+    seconds = time.perf_counter() - started
+    distributions = installed(python)
+    size = directory_size(site) - baseline
+    others = sorted(distributions - seeded - {"shipyard"})
     return {
         "install": f"pip install {INSTALLS[name].replace('.', 'shipyard', 1)}",
         "size_mb": round(size / 1e6, 1),
         "distributions": len(others),
+        "names": others,
         "largest": largest(site, 4),
         "seconds": round(seconds, 1),
         "training_stack": [name for name in TRAINING_STACK if name in distributions],
