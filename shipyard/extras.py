@@ -65,12 +65,16 @@ def installed_extras() -> list[str]:
     ]
 
 
-def missing_extra(error: ImportError, *, needed_by: str) -> PluginNotInstalled | None:
+def missing_extra(
+    error: ImportError, *, needed_by: str, extra: str | None = None
+) -> PluginNotInstalled | None:
     """Turn the ImportError of a package that an extra installs into an error saying which.
 
     Args:
         error: The error raised by a failed import.
         needed_by: What needed the package, for the message: `shipyard serve`, `node 'train'`.
+        extra: The extra to tell the user to install; default: the one that installs the
+            package.
 
     Returns:
         The error naming the package, the extra and the install command; None when the
@@ -82,17 +86,33 @@ def missing_extra(error: ImportError, *, needed_by: str) -> PluginNotInstalled |
         'shipyard train needs torch (the "train" extra), which is not installed here. ...'
     """
     module = error.name or ""
-    extra = extra_of(module)
-    if extra is None:
+    owner = extra_of(module)
+    if owner is None:
         return None
-    top = module.partition(".")[0]
-    package = EXTRA_MODULES[extra][top]
+    extra = extra or owner
+    package = EXTRA_MODULES[owner][module.partition(".")[0]]
     return PluginNotInstalled(
         f'{needed_by} needs {package} (the "{extra}" extra), which is not installed in '
         f"{sys.prefix}: {error}.",
         hint=f'Install it with: pip install "shipyard[{extra}]" (or "shipyard[all]" for '
         f"every extra).",
     )
+
+
+def require_extra(extra: str, *, needed_by: str) -> None:
+    """Check, without importing them, that the packages of `extra` (and those it includes) are
+    installed, so a command fails at once rather than part-way through a run.
+
+    Raises:
+        PluginNotInstalled: One is missing; the message names it and the install command.
+    """
+    for name in (extra, *EXTRA_INCLUDES.get(extra, ())):
+        for module in EXTRA_MODULES[name]:
+            if not _importable(module):
+                missing = ModuleNotFoundError(f"No module named {module!r}", name=module)
+                error = missing_extra(missing, needed_by=needed_by, extra=extra)
+                assert error is not None  # every module of EXTRA_MODULES has an extra
+                raise error
 
 
 def _importable(module: str) -> bool:

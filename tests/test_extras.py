@@ -8,6 +8,7 @@ that installed `shipyard[serve]` only (`benchmarks/install_size.py` checks a rea
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import re
 import sys
@@ -18,7 +19,13 @@ import pytest
 
 from shipyard._version import __version__
 from shipyard.errors import PluginNotInstalled
-from shipyard.extras import EXTRA_INCLUDES, EXTRA_MODULES, extra_of, missing_extra
+from shipyard.extras import (
+    EXTRA_INCLUDES,
+    EXTRA_MODULES,
+    extra_of,
+    missing_extra,
+    require_extra,
+)
 from tests.cli.command import post_json, shipyard, shipyard_serve
 from tests.client.models import regressor
 
@@ -106,6 +113,20 @@ def test_missing_extra_names_the_package_extra_and_command() -> None:
     assert missing_extra(ModuleNotFoundError("x", name="mypackage"), needed_by="run") is None
 
 
+def test_require_extra_checks_the_extras_it_includes(monkeypatch: pytest.MonkeyPatch) -> None:
+    require_extra("train", needed_by="shipyard train")  # everything is installed here
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "polars" else real(name, *a)
+    )
+    with pytest.raises(PluginNotInstalled) as caught:
+        require_extra("train", needed_by="shipyard train")
+    # polars comes with "data", but installing "train" is what brings the command back
+    assert caught.value.message.startswith('shipyard train needs polars (the "train" extra)')
+    assert 'pip install "shipyard[train]"' in str(caught.value)
+    require_extra("serve", needed_by="shipyard serve")
+
+
 @pytest.fixture
 def serving_host(tmp_path: Path) -> Path:
     """A directory whose `sitecustomize.py` makes the training stack unimportable."""
@@ -132,6 +153,11 @@ def test_a_command_whose_extra_is_missing_says_what_to_install(
     assert 'Plugin not installed: shipyard stats needs polars (the "data" extra)' in result.stderr
     assert 'pip install "shipyard[data]"' in result.stderr
     assert "Traceback" not in result.stderr
+    # checked before anything runs: no store, no run, no half-done pipeline
+    train = shipyard(tmp_path, "train", "data.csv", "--label", "b", site=serving_host)
+    assert train.returncode == 1
+    assert 'shipyard train needs torch (the "train" extra)' in " ".join(train.stderr.split())
+    assert not (tmp_path / ".shipyard").exists()
 
 
 @pytest.mark.slow

@@ -84,9 +84,11 @@ def train_command(
     from shipyard.cli.output import EXIT_FAILED, console, print_json
     from shipyard.components.train.schedules import SCHEDULES
     from shipyard.errors import InvalidParameterError
+    from shipyard.extras import require_extra
     from shipyard.runners import run
     from shipyard.runners.display import RichDisplay
 
+    require_extra("train", needed_by="shipyard train")
     if model not in ESTIMATORS:
         raise InvalidParameterError(
             f"--model must be one of {', '.join(ESTIMATORS)}. Got {model!r} instead."
