@@ -57,12 +57,9 @@ def extra_of(module: str) -> str | None:
 
 
 def installed_extras() -> list[str]:
-    """Return the extras whose packages are all importable here, without importing them."""
-    return [
-        extra
-        for extra, modules in EXTRA_MODULES.items()
-        if all(_importable(module) for module in modules)
-    ]
+    """Return the extras whose packages (and those of the extras they include) are all
+    importable here, without importing them."""
+    return [extra for extra in EXTRA_MODULES if all(map(_importable, _modules(extra)))]
 
 
 def missing_extra(
@@ -106,13 +103,18 @@ def require_extra(extra: str, *, needed_by: str) -> None:
     Raises:
         PluginNotInstalled: One is missing; the message names it and the install command.
     """
-    for name in (extra, *EXTRA_INCLUDES.get(extra, ())):
-        for module in EXTRA_MODULES[name]:
-            if not _importable(module):
-                missing = ModuleNotFoundError(f"No module named {module!r}", name=module)
-                error = missing_extra(missing, needed_by=needed_by, extra=extra)
-                assert error is not None  # every module of EXTRA_MODULES has an extra
-                raise error
+    for module in _modules(extra):
+        if not _importable(module):
+            missing = ModuleNotFoundError(f"No module named {module!r}", name=module)
+            error = missing_extra(missing, needed_by=needed_by, extra=extra)
+            assert error is not None  # every module of EXTRA_MODULES has an extra
+            raise error
+
+
+def _modules(extra: str) -> list[str]:
+    """The modules of `extra` and of the extras it includes."""
+    names = (extra, *EXTRA_INCLUDES.get(extra, ()))
+    return [module for name in names for module in EXTRA_MODULES[name]]
 
 
 def _importable(module: str) -> bool:
