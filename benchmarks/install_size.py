@@ -144,7 +144,7 @@ def check_serving_host(venv: Path, work: Path) -> None:
     subprocess.run(
         [shipyard, "predict", "--model", str(base), "--input", str(work / "rows.csv"),
          "--output", str(out)],
-        check=True, env=env, cwd=work,
+        check=True, env=env, cwd=work, stdout=sys.stderr,
     )  # fmt: skip
     predictions = [json.loads(line)["predictions"] for line in out.read_text().splitlines()]
     if predictions != [5.0, 4.5]:
@@ -153,7 +153,7 @@ def check_serving_host(venv: Path, work: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [shipyard, "serve", "--model-base-path", str(base), "--port", str(port)]
-    with subprocess.Popen(command, env=env, cwd=work) as server:
+    with subprocess.Popen(command, env=env, cwd=work, stdout=sys.stderr) as server:
         try:
             answer = request(port, server)
         finally:
@@ -161,7 +161,10 @@ def check_serving_host(venv: Path, work: Path) -> None:
             server.wait(timeout=30)
     if answer != {"predictions": [[5.0]]}:
         raise SystemExit(f"shipyard serve answered {answer}")
-    print("serve install: no torch, lightgbm, polars or duckdb; predict and serve answered.")
+    print(
+        "serve install: no torch, lightgbm, polars or duckdb; predict and serve answered.",
+        file=sys.stderr,
+    )
 
 
 def request(port: int, server: subprocess.Popen[bytes]) -> object:
