@@ -44,6 +44,16 @@ def test_the_model_path_is_where_the_demo_pushes() -> None:
     assert (ROOT / "Makefile").read_text().count("cat examples/penguins/next_steps.txt") == 1
 
 
+def test_the_readme_set_up_commands_are_the_tested_ones() -> None:
+    readme = (ROOT / "README.md").read_text().split("## Set up", 1)[1]
+    block = readme.split("```bash\n", 1)[1].split("```", 1)[0]
+    pasted = [shlex.split(line, comments=True) for line in block.splitlines()]
+    assert pasted[0] == ["make", "demo"]
+    tested = commands()
+    for command in pasted[1:]:
+        assert command in tested, command
+
+
 def test_the_printed_commands_work_as_pasted(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
