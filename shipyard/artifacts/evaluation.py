@@ -111,7 +111,7 @@ class EvaluationResult:
         return render_report(self, title=title)
 
 
-CheckKind = Literal["min", "max", "regression"]
+CheckKind = Literal["min", "max", "regression", "degenerate"]
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,8 @@ class BlessingCheck:
 
     Attributes:
         metric: The metric's name.
-        kind: `min` / `max` (an absolute bound) or `regression` (vs the baseline).
+        kind: `min` / `max` (an absolute bound), `regression` (vs the baseline) or
+            `degenerate` (a classifier that predicts one class for every row).
         value: The candidate's value (None when undefined on this data).
         bound: The limit the value had to respect: the bound itself, or for a regression
             the baseline's value moved by the allowed drop.
@@ -160,6 +161,8 @@ class BlessingDecision:
 
     def summary(self) -> str:
         """Return one line: `Blessed: 3 checks passed.` or `Not blessed: ...`."""
+        if self.blessed and not self.checks:
+            return "Blessed: no check applied (no thresholds, and no baseline to compare with)."
         if self.blessed:
             return f"Blessed: {len(self.checks)} check{'s' * (len(self.checks) != 1)} passed."
         return "Not blessed: " + " ".join(c.reason for c in self.failed)

@@ -50,5 +50,7 @@ def print_evaluation(
     if blessing is not None:
         for check in blessing.checks:
             mark = "[green]✓[/]" if check.passed else "[red]✗[/]"
-            console.print(f"{mark} {check.reason}")
-        console.print(blessing.summary())
+            console.print(f"{mark} {check.reason}", soft_wrap=True)
+        for note in blessing.notes:
+            console.print(f"[yellow]![/] {note}", soft_wrap=True)
+        console.print(blessing.summary(), soft_wrap=True)

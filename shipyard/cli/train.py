@@ -63,9 +63,33 @@ def train_command(
         typer.Option(
             "--max-regression",
             help="METRIC=DELTA: the most a metric may get worse than the last blessed model "
-            "of this pipeline (repeatable), e.g. accuracy=0.01.",
+            "of this pipeline (repeatable), e.g. accuracy=0.01. Default: the primary metric "
+            "(AUC, accuracy or R²) by 0.01; METRIC=none turns the comparison off.",
         ),
     ] = None,
+    min_metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min-metric",
+            help="METRIC=VALUE: bless only a model with at least this value (repeatable), "
+            "e.g. auc=0.75.",
+        ),
+    ] = None,
+    max_metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max-metric",
+            help="METRIC=VALUE: bless only a model with at most this value (repeatable), "
+            "e.g. rmse=300.",
+        ),
+    ] = None,
+    allow_degenerate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-degenerate",
+            help="Bless a classifier that predicts one class for every row.",
+        ),
+    ] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Fixes initialisation and order.")] = 0,
     model_name: Annotated[
@@ -95,7 +119,8 @@ def train_command(
         raise InvalidParameterError(
             f"--lr-schedule must be one of {', '.join(SCHEDULES)}. Got {lr_schedule!r} instead."
         )
-    regression = _metric_bounds(max_regression or [])
+    regression = _regression_limits(max_regression)
+    thresholds = _thresholds(min_metric or [], max_metric or [])
     try:
         units = tuple(int(part) for part in hidden_units.split(",") if part.strip())
     except ValueError:
@@ -105,20 +130,24 @@ def train_command(
         ) from None
     source = Path(data).expanduser().resolve()
     name = model_name or source.name.split(".")[0]
-    pipeline = seed_pipeline(
+    pipeline = train_pipeline(
         source,
         label=label,
         estimator=model,
-        hidden_units=units,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        lr_schedule=lr_schedule,
-        mixed_precision=mixed_precision,
-        batch_size=batch_size,
-        seed=seed,
-        name=name,
+        train_options={
+            "hidden_units": units,
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "lr_schedule": lr_schedule,
+            "mixed_precision": mixed_precision,
+            "batch_size": batch_size,
+            "seed": seed,
+        },
+        model_name=name,
         push_to=push_to.expanduser().resolve(),
+        thresholds=thresholds,
         max_regression=regression,
+        allow_degenerate=allow_degenerate,
         slices=tuple(slices or ()),
     )
     result = run(
@@ -145,80 +174,12 @@ def train_command(
         err.print(f"Model {name}: {where}. Eval: {metrics}.")
         if summary["baseline_id"] is not None:
             err.print(f"Compared with the last blessed model (artifact {summary['baseline_id']}).")
-        err.print(f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}")
+        err.print(f"Evaluation report: {summary['evaluation_report']}", soft_wrap=True)
+        err.print(
+            f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}", soft_wrap=True
+        )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
-
-
-def seed_pipeline(
-    source: Path,
-    *,
-    label: str,
-    estimator: str,
-    hidden_units: tuple[int, ...],
-    epochs: int,
-    learning_rate: float | None,
-    lr_schedule: str,
-    mixed_precision: bool,
-    batch_size: int,
-    seed: int,
-    name: str,
-    push_to: Path,
-    max_regression: dict[str, float],
-    slices: tuple[str, ...] = (),
-) -> Pipeline:
-    """The seed demo's pipeline for one data file. Paths must be absolute."""
-    from shipyard.components import (
-        compute_statistics,
-        evaluate,
-        infer_schema,
-        ingest,
-        push,
-        train,
-        transform,
-        validate_examples,
-    )
-    from shipyard.dsl import Pipeline, latest_blessed_model
-
-    raw = ingest(source=str(source))
-    statistics = compute_statistics(examples=raw.outputs.examples)
-    schema = infer_schema(statistics=statistics.outputs.statistics, label=label)
-    validated = validate_examples(
-        statistics=statistics.outputs.statistics,
-        schema=schema.outputs.schema,
-        on_anomaly="warn",  # the schema was inferred from this very file: report, don't block
-    )
-    transformed = transform(
-        examples=raw.outputs.examples, schema=schema.outputs.schema, label=label
-    ).after(validated)
-    trained = train(
-        transformed=transformed.outputs.transformed,
-        transform_graph=transformed.outputs.transform_graph,
-        schema=schema.outputs.schema,
-        estimator=estimator,
-        label=label,
-        hidden_units=hidden_units,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        lr_schedule=lr_schedule,
-        mixed_precision=mixed_precision,
-        batch_size=batch_size,
-        seed=seed,
-    )
-    evaluated = evaluate(
-        examples=raw.outputs.examples,
-        model=trained.outputs.model,
-        baseline=latest_blessed_model(),
-        slices=slices,
-        max_regression=max_regression or None,
-    )
-    pushed = push(
-        model=trained.outputs.model,
-        blessing=evaluated.outputs.blessing,
-        name=name,
-        base=str(push_to),
-    )
-    return Pipeline(name, nodes=[pushed], description=f"shipyard train {source.name}")
 
 
 def train_summary(result: Run, name: str) -> dict[str, Any]:
@@ -234,6 +195,9 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         "pushed": False,
         "pushed_path": None,
         "baseline_id": None,
+        "blessing_checks": [],
+        "blessing_notes": [],
+        "evaluation_report": None,
         "tensorboard_dir": None,
         "failed": {node.name: str(node.error) for node in result.failed},
     }
@@ -241,12 +205,19 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         return summary
     model = result["train"].outputs["model"]
     evaluation = result["evaluate"].outputs["evaluation"]
-    from shipyard.artifacts import ModelRun
+    from shipyard.artifacts import ModelEvaluation, ModelRun
 
     pushed = result["push"].outputs["pushed"].load()
     blessing = result["evaluate"].outputs["blessing"]
+    decision = blessing.load()
     summary.update(
         baseline_id=blessing.properties.get("baseline_id"),
+        blessing_checks=[
+            {"metric": c.metric, "kind": c.kind, "passed": c.passed, "reason": c.reason}
+            for c in decision.checks
+        ],
+        blessing_notes=list(decision.notes),
+        evaluation_report=str(evaluation.path / ModelEvaluation.HTML_FILENAME),
         tensorboard_dir=str(
             result["train"].outputs["model_run"].path / ModelRun.TENSORBOARD_DIRNAME
         ),
@@ -260,20 +231,62 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
     return summary
 
 
-def _metric_bounds(values: list[str]) -> dict[str, float]:
-    """Parse `--max-regression accuracy=0.01` options."""
+def train_pipeline(
+    source: Path, *, model_name: str, **options: Any
+) -> Pipeline:
+    """The standard tabular pipeline for one data file, named `train-MODEL_NAME`.
+
+    The prefix keeps its baseline (the latest model blessed by a pipeline of that name)
+    apart from a user's own pipeline of the data file's name, such as the demo's.
+    Paths must be absolute.
+    """
+    from shipyard.pipelines import tabular_pipeline
+
+    return tabular_pipeline(
+        f"train-{model_name}",
+        source,
+        model_name=model_name,
+        on_anomaly="warn",  # the schema was inferred from this very file: report, don't block
+        description=f"shipyard train {source.name}",
+        **options,
+    )
+
+
+def _regression_limits(values: list[str] | None) -> dict[str, float] | None:
+    """Parse `--max-regression accuracy=0.01` options; None keeps the default limit."""
+    if not values:
+        return None
+    if any(text.strip().lower() in {"none", "off"} for text in values):
+        return {}
+    return _metric_values("--max-regression", values, example="accuracy=0.01")
+
+
+def _thresholds(minimums: list[str], maximums: list[str]) -> dict[str, dict[str, float]]:
+    """Parse `--min-metric auc=0.75` and `--max-metric rmse=300` into thresholds."""
+    thresholds: dict[str, dict[str, float]] = {}
+    for flag, bound, values, example in (
+        ("--min-metric", "min", minimums, "auc=0.75"),
+        ("--max-metric", "max", maximums, "rmse=300"),
+    ):
+        for metric, value in _metric_values(flag, values, example=example).items():
+            thresholds.setdefault(metric, {})[bound] = value
+    return thresholds
+
+
+def _metric_values(flag: str, values: list[str], *, example: str) -> dict[str, float]:
+    """Parse `METRIC=NUMBER` option values."""
     from shipyard.errors import InvalidParameterError
 
-    bounds: dict[str, float] = {}
+    parsed: dict[str, float] = {}
     for text in values:
-        metric, _, delta = text.partition("=")
+        metric, _, number = text.partition("=")
         try:
-            value: float | None = float(delta)
+            value: float | None = float(number)
         except ValueError:
             value = None
         if value is None or not metric.strip():
             raise InvalidParameterError(
-                f"--max-regression takes METRIC=DELTA such as accuracy=0.01. Got {text!r}."
+                f"{flag} takes METRIC=NUMBER such as {example}. Got {text!r}."
             )
-        bounds[metric.strip()] = value
-    return bounds
+        parsed[metric.strip()] = value
+    return parsed

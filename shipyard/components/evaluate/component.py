@@ -40,6 +40,7 @@ def evaluate(
     slices: tuple[str | dict[str, Any], ...] = (),
     thresholds: dict[str, dict[str, float]] | None = None,
     max_regression: dict[str, float] | None = None,
+    allow_degenerate: bool = False,
     min_slice_size: int = 1,
 ) -> None:
     """Evaluate a model on raw examples, overall and per slice, and decide its blessing.
@@ -56,6 +57,11 @@ def evaluate(
             `{"feature": "age", "quantiles": 4}`, `{"feature": "age", "boundaries": [18]}`.
         thresholds: Absolute bounds: `{"accuracy": {"min": 0.9}, "rmse": {"max": 10}}`.
         max_regression: The largest allowed change for the worse vs the baseline, per metric.
+            None (the default): the task's primary metric (AUC for binary, accuracy for
+            multiclass, R² for regression) may be at most 0.01 worse than the baseline's;
+            `{}` compares nothing.
+        allow_degenerate: Bless a classifier that predicts a single class for every row (or,
+            binary, never the positive class); by default such a model is not blessed.
         min_slice_size: Slices with fewer rows are listed without metrics.
 
     Rows whose label is missing or a class unseen in training are left out of every metric;
@@ -77,7 +83,11 @@ def evaluate(
     if isinstance(min_slice_size, bool) or min_slice_size < 1:
         raise invalid_parameter(_WHO, "min_slice_size", "an int >= 1", min_slice_size)
     from shipyard.artifacts import EvaluationResult
-    from shipyard.components.evaluate.blessing import decide_blessing
+    from shipyard.components.evaluate.blessing import (
+        decide_blessing,
+        default_max_regression,
+        degenerate_reason,
+    )
     from shipyard.components.evaluate.metrics import compute_metrics
     from shipyard.components.evaluate.slices import slice_metrics
 
@@ -124,6 +134,12 @@ def evaluate(
     )
     baseline_metrics: dict[str, float | None] | None = None
     notes: list[str] = []
+    if max_regression is None:
+        max_regression = {
+            metric: limit
+            for metric, limit in default_max_regression(task).items()
+            if overall["metrics"].get(metric) is not None
+        }
     if baseline is not None:
         baseline_metrics, note = _baseline_metrics(baseline, rows, table.column(label), keep)
         overall["baseline"] = {"id": baseline.id, "metrics": baseline_metrics}
@@ -137,6 +153,14 @@ def evaluate(
         baseline=baseline_metrics,
         baseline_id=baseline.id if baseline is not None else None,
         undefined=overall.get("undefined"),
+        degenerate=degenerate_reason(
+            labels,
+            outputs["predictions"],
+            task=task,
+            class_labels=class_labels,
+            positive_class_id=overall.get("positive_class_id", 1 if task == "binary" else None),
+        ),
+        allow_degenerate=allow_degenerate,
     )
     if notes:
         import dataclasses

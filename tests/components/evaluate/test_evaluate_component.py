@@ -62,7 +62,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[shipyard.Run]:
             thresholds={"accuracy": {"min": 0.9}},
             max_regression={"accuracy": 0.01, "log_loss": 0.1},
         ).with_options(name="evaluate_vs_baseline")
-        pipeline = Pipeline("penguins_evaluate", nodes=[checked, compared])
+        regressed = evaluate(
+            examples=raw.outputs.examples,
+            model=weak.outputs.model,
+            baseline=candidate.outputs.model,  # no max_regression: the default limit applies
+        ).with_options(name="evaluate_weak_vs_candidate")
+        pipeline = Pipeline("penguins_evaluate", nodes=[checked, compared, regressed])
         store = f"sqlite:///{root / '.shipyard' / 'store.db'}"
         result = shipyard.run(pipeline, store=store, progress=False)
         assert result.ok, [n.error for n in result.failed]
@@ -114,6 +119,23 @@ def test_evaluate_compares_with_a_baseline(run: shipyard.Run) -> None:
     # the one-epoch baseline is worse: the candidate does not regress
     assert result.metrics["accuracy"] >= baseline_accuracy
     assert decision.blessed, decision.summary()
+
+
+def test_by_default_a_model_worse_than_its_baseline_is_not_blessed(run: shipyard.Run) -> None:
+    decision = run["evaluate_weak_vs_candidate"].outputs["blessing"].load()
+    assert not decision.blessed
+    [check] = [c for c in decision.checks if c.kind == "regression"]
+    assert check.metric == "accuracy" and not check.passed  # multiclass: accuracy, by 0.01
+    assert check.bound == pytest.approx(check.baseline - 0.01)
+    assert "at most 0.01 is allowed" in check.reason
+
+
+def test_without_a_baseline_the_output_says_the_comparison_did_not_run(
+    run: shipyard.Run,
+) -> None:
+    decision = run["evaluate"].outputs["blessing"].load()
+    assert decision.blessed
+    assert any("No baseline yet" in note and "accuracy 0.01" in note for note in decision.notes)
 
 
 def _artifacts(
