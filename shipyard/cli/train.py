@@ -195,15 +195,19 @@ def seed_pipeline(
         transformed=transformed.outputs.transformed,
         transform_graph=transformed.outputs.transform_graph,
         schema=schema.outputs.schema,
-        estimator=estimator,
-        label=label,
-        hidden_units=hidden_units,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        lr_schedule=lr_schedule,
-        mixed_precision=mixed_precision,
-        batch_size=batch_size,
-        seed=seed,
+        **train.applicable(  # the command's defaults cover every estimator: keep those that apply
+            {
+                "estimator": estimator,
+                "label": label,
+                "hidden_units": hidden_units,
+                "epochs": epochs,
+                "learning_rate": learning_rate,
+                "lr_schedule": lr_schedule,
+                "mixed_precision": mixed_precision,
+                "batch_size": batch_size,
+                "seed": seed,
+            }
+        ),
     )
     evaluated = evaluate(
         examples=raw.outputs.examples,
