@@ -371,7 +371,7 @@ def _run_custom(
 
     from shipyard.components.train.custom import TrainContext
     from shipyard.components.train.loop import TrainingResult, evaluate
-    from shipyard.components.user_code import load_function
+    from shipyard.dsl.loading import load_function
 
     function = load_function(
         run_fn_file, run_fn, file_parameter="run_fn_file", function_parameter="run_fn"

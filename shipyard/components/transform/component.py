@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import Examples, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
-from shipyard.components.user_code import load_function
+from shipyard.dsl.loading import load_function
 from shipyard.dsl import Out, component
 from shipyard.errors import DataError, InvalidParameterError, NotFoundError
 
