@@ -153,7 +153,7 @@ def train(
     from shipyard.components.train.recorder import EpochRecorder
     from shipyard.components.transform.fitted import FittedTransform
 
-    fitted = FittedTransform.from_spec(transform_graph.load(), source=transform_graph.uri)
+    fitted = FittedTransform.from_spec(transform_graph.spec(), source=transform_graph.uri)
     data = _read_data(transformed, fitted, label=label, task=task)
     parameters: dict[str, Any] = {
         "estimator": "custom" if run_fn_file is not None else estimator,
