@@ -169,17 +169,21 @@ def describe_limits(metadata: Iterable[Any]) -> str:
 
 def bounds(metadata: Iterable[Any]) -> Bounds:
     """Return the numeric range the limits in `metadata` declare (the tightest of each)."""
-    low: tuple[float, bool] | None = None
-    high: tuple[float, bool] | None = None
+    low: tuple[Any, bool] | None = None
+    high: tuple[Any, bool] | None = None
     for limit in limits(metadata):
         if isinstance(limit, Ge | Gt):
-            candidate = (limit.ge, False) if isinstance(limit, Ge) else (limit.gt, True)
-            if low is None or candidate[0] >= low[0]:
-                low = candidate
+            lower: tuple[Any, bool] = (
+                (limit.ge, False) if isinstance(limit, Ge) else (limit.gt, True)
+            )
+            if low is None or lower[0] >= low[0]:
+                low = lower
         elif isinstance(limit, Le | Lt):
-            candidate = (limit.le, False) if isinstance(limit, Le) else (limit.lt, True)
-            if high is None or candidate[0] <= high[0]:
-                high = candidate
+            upper: tuple[Any, bool] = (
+                (limit.le, False) if isinstance(limit, Le) else (limit.lt, True)
+            )
+            if high is None or upper[0] <= high[0]:
+                high = upper
     return Bounds(
         min=None if low is None else low[0],
         max=None if high is None else high[0],
@@ -197,9 +201,10 @@ def _within(limit: Any, value: Any) -> bool:
         return bool(value < limit.lt)
     if isinstance(limit, Le):
         return bool(value <= limit.le)
+    size = len(value)
     if isinstance(limit, MinLen):
-        return len(value) >= limit.min_length
-    return len(value) <= limit.max_length
+        return size >= int(limit.min_length)
+    return size <= int(limit.max_length)
 
 
 def _requirement(name: str, allowed: tuple[Any, ...]) -> str:
