@@ -83,9 +83,20 @@ class Model(Artifact):
         )
         self.properties["task"] = value.signature.get("task")
 
-    def load(self) -> dict[str, Any]:
-        """Return the signature (`signature.json`)."""
-        return self.signature()
+    def load(self) -> ExportedModel:
+        """Read every file of the exported model back: what `save` wrote.
+
+        Raises:
+            NotFoundError: A file of the exported model is missing.
+        """
+        schema = self.path / self.SCHEMA_FILENAME
+        return ExportedModel(
+            onnx=self.read_onnx(),
+            weights=self.required_file(self.WEIGHTS_FILENAME).read_bytes(),
+            signature=self.signature(),
+            card=self.card(),
+            schema_yaml=schema.read_text(encoding="utf-8") if schema.is_file() else None,
+        )
 
     def signature(self) -> dict[str, Any]:
         """Return `signature.json`: inputs, outputs, task and label vocabulary.

@@ -13,12 +13,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from shipyard.cli.options import ArtifactRootOption, DataArgument, JsonOption, StoreOption
+from shipyard.cli.parameter_type import ComponentParameter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from shipyard.dsl import Pipeline
     from shipyard.runners import Run
 
 ESTIMATORS = ("linear", "dnn", "wide_deep", "boosted_trees")
+
+
+def _limits(parameter: str, base: Callable[[str], Any]) -> ComponentParameter:
+    """The option takes the limits `train` declares on `parameter`."""
+    return ComponentParameter("shipyard.components:train", parameter, base)
 
 
 def train_command(
@@ -34,14 +42,16 @@ def train_command(
     epochs: Annotated[
         int,
         typer.Option(
-            "--epochs", min=1, help="Most passes over the data; early stopping may end sooner."
+            "--epochs",
+            parser=_limits("epochs", int),
+            help="Most passes over the data; early stopping may end sooner.",
         ),
     ] = 50,
     learning_rate: Annotated[
         float | None,
         typer.Option(
             "--learning-rate",
-            min=0.0,
+            parser=_limits("learning_rate", float),
             help="The learning rate (default: 1e-3 for networks, 0.1 for boosted trees).",
         ),
     ] = None,
@@ -90,7 +100,9 @@ def train_command(
             help="Bless a classifier that predicts one class for every row.",
         ),
     ] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 256,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", parser=_limits("batch_size", int))
+    ] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Fixes initialisation and order.")] = 0,
     model_name: Annotated[
         str | None, typer.Option("--model-name", help="Default: the data file's stem.")
@@ -134,15 +146,16 @@ def train_command(
         source,
         label=label,
         estimator=model,
-        train_options={
-            "hidden_units": units,
-            "epochs": epochs,
-            "learning_rate": learning_rate,
-            "lr_schedule": lr_schedule,
-            "mixed_precision": mixed_precision,
-            "batch_size": batch_size,
-            "seed": seed,
-        },
+        train_options=_train_options(
+            model,
+            hidden_units=units,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
+            mixed_precision=mixed_precision,
+            batch_size=batch_size,
+            seed=seed,
+        ),
         model_name=name,
         push_to=push_to.expanduser().resolve(),
         thresholds=thresholds,
@@ -250,6 +263,14 @@ def train_pipeline(
         description=f"shipyard train {source.name}",
         **options,
     )
+
+
+def _train_options(estimator: str, **options: Any) -> dict[str, Any]:
+    """The command's training options that apply to `estimator` (its defaults cover all)."""
+    from shipyard.components import train
+
+    applicable = train.applicable({"estimator": estimator, **options})
+    return {name: value for name, value in applicable.items() if name != "estimator"}
 
 
 def _regression_limits(values: list[str] | None) -> dict[str, float] | None:

@@ -48,3 +48,29 @@ def test_quickstart_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     result = shipyard.run(ROOT / "docs" / "examples" / "quickstart" / "pipeline.py", progress=False)
     assert result.ok, result.failed
     assert result["count"].outputs["metrics"].load() == {"rows": 344.0}
+
+
+def test_the_constraints_snippet_fails_as_the_readme_says() -> None:
+    import importlib.util
+
+    from shipyard import Pipeline
+    from shipyard.errors import DefinitionError
+
+    path = ROOT / "docs" / "examples" / "constraints" / "pipeline.py"
+    spec = importlib.util.spec_from_file_location("constraints_example", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    for options, message in [
+        ({"epochs": 0}, "The 'epochs' parameter of fit must be an int >= 1. Got 0 instead."),
+        (
+            {"estimator": "boosted_trees", "epochs": 5},
+            "fit(epochs=...): 'epochs' applies only to estimator='dnn'; got "
+            "estimator='boosted_trees'",
+        ),
+    ]:
+        assert message in readme
+        with pytest.raises(DefinitionError) as raised:
+            Pipeline("p", nodes=[module.fit(**options)])
+        assert message in " ".join(str(raised.value).split())

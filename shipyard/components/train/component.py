@@ -6,15 +6,16 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from shipyard.artifacts import Examples, Model, ModelRun, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
 from shipyard.components.train.loop import LoopConfig
 from shipyard.components.train.schedules import Schedule
 from shipyard.dsl import Out, component
+from shipyard.dsl.constraints import NOT_NONE, AppliesTo, Ge, Gt, Interval
 from shipyard.dsl.context import current_task
-from shipyard.errors import DefinitionError, InvalidParameterError, NotFoundError
+from shipyard.errors import DefinitionError, NotFoundError
 
 if TYPE_CHECKING:
     import onnx
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
     from shipyard.components.transform.fitted import FittedTransform
 
 Estimator = Literal["linear", "dnn", "wide_deep", "boosted_trees"]
+
+# Which estimator each option applies to: passing one the chosen estimator does not use is
+# an error when the pipeline is built, instead of an option silently ignored.
+_NETWORKS = AppliesTo(estimator=("linear", "dnn", "wide_deep"))
+_DEEP = AppliesTo(estimator=("dnn", "wide_deep"), run_fn_file=None)
+_TREES = AppliesTo(estimator="boosted_trees")
+_CUSTOM = AppliesTo(run_fn_file=NOT_NONE)
 
 TRAIN_SPLIT = "train"
 EVAL_SPLIT = "eval"
@@ -42,28 +50,28 @@ def train(
     estimator: Estimator = "dnn",
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
     label: str | None = None,
-    hidden_units: tuple[int, ...] = (100, 70, 50, 25),
-    activation: Literal["relu", "tanh", "gelu"] = "relu",
-    dropout: float = 0.0,
-    batch_norm: bool = False,
-    optimizer: Literal["adam", "sgd", "adamw"] = "adam",
-    learning_rate: float | None = None,
-    lr_schedule: Schedule = "constant",
-    warmup_steps: int = 0,
-    batch_size: int = 256,
-    epochs: int = 10,
-    max_steps: int | None = None,
-    early_stopping_patience: int | None = 3,
-    seed: int = 0,
-    device: str = "auto",
-    mixed_precision: bool = False,
-    num_trees: int = 100,
-    num_leaves: int = 31,
-    max_depth: int = -1,
-    min_data_in_leaf: int = 20,
-    run_fn_file: Path | None = None,
-    run_fn: str = "run_fn",
-    hyperparameters: dict[str, Any] | None = None,
+    hidden_units: Annotated[tuple[Annotated[int, Ge(1)], ...], _DEEP] = (100, 70, 50, 25),
+    activation: Annotated[Literal["relu", "tanh", "gelu"], _DEEP] = "relu",
+    dropout: Annotated[float, Interval(ge=0, lt=1), _DEEP] = 0.0,
+    batch_norm: Annotated[bool, _DEEP] = False,
+    optimizer: Annotated[Literal["adam", "sgd", "adamw"], _NETWORKS] = "adam",
+    learning_rate: Annotated[float, Gt(0)] | None = None,
+    lr_schedule: Annotated[Schedule, _NETWORKS] = "constant",
+    warmup_steps: Annotated[int, Ge(0), _NETWORKS] = 0,
+    batch_size: Annotated[int, Ge(1), _NETWORKS] = 256,
+    epochs: Annotated[int, Ge(1), _NETWORKS] = 10,
+    max_steps: Annotated[Annotated[int, Ge(1)] | None, _NETWORKS] = None,
+    early_stopping_patience: Annotated[int, Ge(1)] | None = 3,
+    seed: Annotated[int, Ge(0)] = 0,
+    device: Annotated[str, _NETWORKS] = "auto",
+    mixed_precision: Annotated[bool, _NETWORKS] = False,
+    num_trees: Annotated[int, Ge(1), _TREES] = 100,
+    num_leaves: Annotated[int, Ge(2), _TREES] = 31,
+    max_depth: Annotated[Literal[-1] | Annotated[int, Ge(1)], _TREES] = -1,
+    min_data_in_leaf: Annotated[int, Ge(1), _TREES] = 20,
+    run_fn_file: Annotated[Path | None, _NETWORKS] = None,
+    run_fn: Annotated[str, _CUSTOM] = "run_fn",
+    hyperparameters: Annotated[dict[str, Any] | None, _CUSTOM] = None,
 ) -> None:
     """Train a model on the transformed examples and export it.
 
@@ -80,6 +88,12 @@ def train(
         model_run: Receives the training history and TensorBoard logs.
         schema: The data schema; its SERVING view is copied to `schema.yaml`.
         estimator: `linear`, `dnn` or `wide_deep` (PyTorch), or `boosted_trees` (LightGBM).
+            Options of other estimators are errors when the pipeline is built: the network
+            options (`optimizer` to `mixed_precision`, `run_fn_file`) apply to `linear`,
+            `dnn` and `wide_deep`; `hidden_units`, `activation`, `dropout` and `batch_norm`
+            to `dnn` and `wide_deep` without `run_fn_file`; `num_trees` to
+            `min_data_in_leaf` to `boosted_trees`; `run_fn` and `hyperparameters` need
+            `run_fn_file`.
         task: `auto` (class ids with a vocabulary: binary or multiclass; floats:
             regression), or the task itself.
         label: The label's transform output (default: the one the transform recorded).
@@ -117,8 +131,8 @@ def train(
 
     Raises:
         NotFoundError: `transformed` has no train split, or `run_fn_file` does not exist.
-        InvalidParameterError: A parameter is out of range, or the label does not fit the
-            task.
+        InvalidParameterError: The label does not fit the task. (Parameter limits and
+            options given for another estimator fail earlier, when the pipeline is built.)
         DataError: The label has one class, a feature holds NaN or infinity, or training
             diverged.
 
@@ -132,16 +146,6 @@ def train(
     """
     trees = estimator == "boosted_trees" and run_fn_file is None
     rate = learning_rate if learning_rate is not None else (0.1 if trees else 1e-3)
-    _check_parameters(
-        learning_rate=rate,
-        batch_size=batch_size,
-        epochs=epochs,
-        max_steps=max_steps,
-        early_stopping_patience=early_stopping_patience,
-        dropout=dropout,
-        hidden_units=hidden_units,
-        warmup_steps=warmup_steps,
-    )
     import onnx
 
     from shipyard.artifacts.model import ExportedModel
@@ -149,7 +153,7 @@ def train(
     from shipyard.components.train.recorder import EpochRecorder
     from shipyard.components.transform.fitted import FittedTransform
 
-    fitted = FittedTransform.from_spec(transform_graph.load(), source=transform_graph.uri)
+    fitted = FittedTransform.from_spec(transform_graph.spec(), source=transform_graph.uri)
     data = _read_data(transformed, fitted, label=label, task=task)
     parameters: dict[str, Any] = {
         "estimator": "custom" if run_fn_file is not None else estimator,
@@ -367,7 +371,7 @@ def _run_custom(
 
     from shipyard.components.train.custom import TrainContext
     from shipyard.components.train.loop import TrainingResult, evaluate
-    from shipyard.components.user_code import load_function
+    from shipyard.dsl.loading import load_function
 
     function = load_function(
         run_fn_file, run_fn, file_parameter="run_fn_file", function_parameter="run_fn"
@@ -434,44 +438,6 @@ def _train_trees(data: _Data, parameters: dict[str, Any], recorder: EpochRecorde
     )
     trees, result = fit_trees(data.problem, data.train, data.eval, config, on_epoch=recorder)
     return _Trained(export_trees(trees, data.problem), trees_weights(trees), result)
-
-
-def _check_parameters(
-    *,
-    learning_rate: float,
-    batch_size: int,
-    epochs: int,
-    max_steps: int | None,
-    early_stopping_patience: int | None,
-    dropout: float,
-    hidden_units: tuple[int, ...],
-    warmup_steps: int,
-) -> None:
-    problems = [
-        ("warmup_steps", "an int >= 0", warmup_steps, warmup_steps >= 0),
-        ("learning_rate", "a number > 0", learning_rate, learning_rate > 0),
-        ("batch_size", "an int >= 1", batch_size, batch_size >= 1),
-        ("epochs", "an int >= 1", epochs, epochs >= 1),
-        ("max_steps", "None or an int >= 1", max_steps, max_steps is None or max_steps >= 1),
-        (
-            "early_stopping_patience",
-            "None or an int >= 1",
-            early_stopping_patience,
-            early_stopping_patience is None or early_stopping_patience >= 1,
-        ),
-        ("dropout", "a number in [0, 1)", dropout, 0 <= dropout < 1),
-        (
-            "hidden_units",
-            "a list of ints >= 1",
-            list(hidden_units),
-            all(units >= 1 for units in hidden_units),
-        ),
-    ]
-    for name, expected, got, ok in problems:
-        if not ok:
-            raise InvalidParameterError(
-                f"The {name!r} parameter of train must be {expected}. Got {got!r} instead."
-            )
 
 
 def _optional_columns(fitted: FittedTransform) -> set[str]:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import Examples, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
-from shipyard.components.user_code import load_function
 from shipyard.dsl import Out, component
+from shipyard.dsl.loading import load_function
 from shipyard.errors import DataError, InvalidParameterError, NotFoundError
 
 if TYPE_CHECKING:

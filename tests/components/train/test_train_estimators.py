@@ -214,8 +214,6 @@ def test_nan_feature_is_named(tmp_path: Path) -> None:
 
 def test_parameters_are_checked(tmp_path: Path) -> None:
     examples, graph = prepare(tmp_path, toy())
-    with pytest.raises(InvalidParameterError, match="'learning_rate' parameter of train"):
-        run(tmp_path, examples, graph, learning_rate=0.0)
     with pytest.raises(InvalidParameterError, match=r"task='binary'.*3 classes"):
         run(tmp_path, examples, graph, task="binary", label="color", epochs=1)
     with pytest.raises(InvalidParameterError, match="no such output"):

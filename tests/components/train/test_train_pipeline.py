@@ -102,7 +102,7 @@ def test_penguins_dnn_reaches_high_accuracy_and_serving_equals_training(
     rows = pacsv.read_csv(PENGUINS)
     served = model.predict(rows.drop_columns(["species"]))
     graph = result["transform"].outputs["transform_graph"]
-    fitted = FittedTransform.from_spec(graph.load())
+    fitted = FittedTransform.from_spec(graph.spec())
     head = rebuild(model)
     inputs = apply(fitted, rows, outputs=fitted.serving_outputs())
     tensors = tuple(
