@@ -49,11 +49,9 @@ def test_the_demo_ends_with_what_matters_and_runs_are_found_from_below(project: 
     below = project / "notebooks" / "drafts"
     below.mkdir(parents=True)
     listed = json.loads(shipyard(below, "runs", "--json").stdout)
-    assert [r["id"] for r in listed][0] == run["id"] and len(listed) == 2
+    assert listed[0]["id"] == run["id"] and len(listed) == 2
     assert listed[1]["metrics"]["accuracy"] >= 0.9
-    assert listed[1]["models"] == [
-        {"name": "penguins", "version": 1, "path": str(model_dir)}
-    ]
+    assert listed[1]["models"] == [{"name": "penguins", "version": 1, "path": str(model_dir)}]
     table = shipyard(below, "runs").stdout
     assert "source=data/penguins.csv" in table and "accuracy" in table
     assert "penguins v1" in table

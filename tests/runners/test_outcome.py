@@ -84,7 +84,10 @@ def test_outcome_names_the_push_the_blessing_and_why_the_metrics_and_every_repor
     assert blessing.notes == ("one class",)
     assert blessing.checks[0]["metric"] == "accuracy"
     # headline metrics in their fixed order; other numbers only when no headline one exists
-    assert outcome.metrics == {"evaluate": {"accuracy": 0.8, "log_loss": 0.4}, "score": {"lift": 1.5}}
+    assert outcome.metrics == {
+        "evaluate": {"accuracy": 0.8, "log_loss": 0.4},
+        "score": {"lift": 1.5},
+    }
     assert outcome.headline_metrics == {"accuracy": 0.8, "log_loss": 0.4}
     assert [(r.node, r.type, r.path) for r in outcome.reports] == [
         ("statistics", "Artifact", str(statistics.path / "report.html")),

@@ -101,7 +101,7 @@ def test_compare_shows_what_changed_and_which_outputs_are_the_same(
 def test_compare_needs_two_different_runs_that_exist(workspace: Workspace) -> None:
     run_id = _run(workspace)
     with workspace.project() as project:
-        with pytest.raises(InvalidParameterError, match="at least 2 runs. Got 1"):
+        with pytest.raises(InvalidParameterError, match=r"at least 2 runs\. Got 1"):
             compare_runs(project, [run_id])
         with pytest.raises(InvalidParameterError, match="more than once"):
             compare_runs(project, [run_id, run_id[:22]])

@@ -34,21 +34,28 @@ def _wait_ready(client: Client, process: subprocess.Popen[bytes], log: Path) -> 
         time.sleep(0.1)
 
 
-def test_serve_answers_and_picks_up_new_versions(
-    trained: dict[str, Path], tmp_path: Path, penguin_row: dict[str, Any]
-) -> None:
-    base = tmp_path / "models" / "penguins"
-    add_version(base, 1, trained["penguins"])
+def _start_serving(
+    tmp_path: Path, base: Path, *flags: str
+) -> tuple[subprocess.Popen[bytes], Client, Path]:
+    """Start `shipyard serve --model-base-path BASE FLAGS` on a free port, logging to a file."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "shipyard", "serve", "--model-base-path", str(base),
-             "--port", str(port), "--poll-seconds", "0.2", "--intra-op-threads", "1"],
+             "--port", str(port), "--intra-op-threads", "1", *flags],
             cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    client = Client(port)
+    return process, Client(port), log
+
+
+def test_serve_answers_and_picks_up_new_versions(
+    trained: dict[str, Path], tmp_path: Path, penguin_row: dict[str, Any]
+) -> None:
+    base = tmp_path / "models" / "penguins"
+    add_version(base, 1, trained["penguins"])
+    process, client, log = _start_serving(tmp_path, base, "--poll-seconds", "0.2")
     try:
         _wait_ready(client, process, log)
         status, body = client.get("/v1/models/penguins")  # named after the base path
@@ -176,16 +183,7 @@ def test_wait_serves_the_first_version_once_it_is_pushed(
     trained: dict[str, Path], tmp_path: Path, penguin_row: dict[str, Any]
 ) -> None:
     base = tmp_path / "models" / "penguins"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "shipyard", "serve", "--model-base-path", str(base),
-             "--port", str(port), "--wait", "--intra-op-threads", "1"],
-            cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    client = Client(port)
+    process, client, log = _start_serving(tmp_path, base, "--wait")
     try:
         deadline = time.monotonic() + 30
         while "Waiting for a version of model 'penguins'" not in log.read_text():
