@@ -71,15 +71,17 @@ def load_settings(
         found = find_home(base)
         home, home_origin = (found, "found") if found else (base / HOME_DIRNAME, "new")
     file_values = _read_config_file(home / "config.toml")
-    candidates: list[tuple[StoreOrigin, str | None]] = [
+    store_origin: StoreOrigin = "default"
+    store_url = f"sqlite:///{home / 'store.db'}"
+    given: tuple[tuple[StoreOrigin, str | None], ...] = (
         ("flag", store),
         ("environment", os.environ.get("SHIPYARD_STORE")),
         ("config", file_values.get("store")),
-    ]
-    store_origin, store_url = next(
-        ((origin, url) for origin, url in candidates if url),
-        ("default", f"sqlite:///{home / 'store.db'}"),
     )
+    for origin, url in given:
+        if url:
+            store_origin, store_url = origin, url
+            break
     flag_root = artifact_root or os.environ.get("SHIPYARD_ARTIFACT_ROOT")
     if flag_root:
         root = _absolute(flag_root, base)
@@ -89,7 +91,7 @@ def load_settings(
         root = str(home / "artifacts")
     return Settings(
         home=home,
-        store_url=store_url or "",
+        store_url=store_url,
         artifact_root=root,
         searched_from=base,
         home_origin=home_origin,
