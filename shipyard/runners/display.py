@@ -31,13 +31,22 @@ class RichDisplay:
     Args:
         console: Where to draw (default: a stderr console).
         resume_hint: The command that reruns the pipeline, shown after a failure.
+        show_outcome: Print the run's outcome (models pushed, blessings, headline metrics,
+            HTML reports) after its summary line; a command printing its own turns it off.
     """
 
-    def __init__(self, console: Console | None = None, *, resume_hint: str | None = None) -> None:
+    def __init__(
+        self,
+        console: Console | None = None,
+        *,
+        resume_hint: str | None = None,
+        show_outcome: bool = True,
+    ) -> None:
         from rich.console import Console
 
         self.console = console or Console(stderr=True, highlight=False)
         self.resume_hint = resume_hint
+        self.show_outcome = show_outcome
         self._live: Live | None = None
         self._nodes: dict[str, NodeRun] = {}
         self._components: dict[str, str] = {}
@@ -88,7 +97,8 @@ class RichDisplay:
             f"[{colour}]Run {run.id} of {run.pipeline} {run.state}[/] in "
             f"{run.duration_s:.2f} s ({detail})."
         )
-        print_outcome(self.console, run_outcome(run))
+        if self.show_outcome:
+            print_outcome(self.console, run_outcome(run))
         self.console.print(
             f"Outputs: {escape(run.artifact_root)}/{escape(run.pipeline)}/ "
             f"(store: {escape(run.store_url)})",
