@@ -77,7 +77,9 @@ def load_pipeline(
                 f"{path}: --param needs a pipeline function; {chosen.name!r} is a Pipeline object."
             )
         return chosen
-    return _call(chosen, dict(params or {}), path)
+    built = _call(chosen, dict(params or {}), path)
+    built.parameters = _arguments(chosen, params or {})
+    return built
 
 
 def _type_hints(function: Callable[..., Pipeline], path: str | Path) -> dict[str, Any]:
@@ -213,6 +215,13 @@ def _user_frames(exc: BaseException) -> str:
         if "importlib" not in frame.filename and "/shipyard/dsl/" not in frame.filename
     ]
     return "".join(traceback.format_list(frames))
+
+
+def _arguments(function: Callable[..., Pipeline], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments a pipeline function was called with, defaults included, as JSON values."""
+    bound = inspect.signature(function).bind_partial(**params)
+    bound.apply_defaults()
+    return dict(json.loads(json.dumps(bound.arguments, default=str)))
 
 
 def _candidates(module: Any) -> dict[str, Pipeline | Callable[..., Pipeline]]:

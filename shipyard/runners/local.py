@@ -111,6 +111,7 @@ class LocalRunner:
                 "file": str(pipeline.location.file),
                 "nodes": [node.name for node in pipeline.nodes],
                 "cache": cache,
+                "parameters": pipeline.parameters,
                 **(properties or {}),
             },
         )

@@ -8,10 +8,18 @@ import sys
 from pathlib import Path
 
 
-def shipyard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `shipyard ARGS` in `cwd`, without the caller's SHIPYARD_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
-    env["COLUMNS"] = "200"
+def shipyard(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `shipyard ARGS` in `cwd`, without the caller's SHIPYARD_* settings.
+
+    `env` adds or overrides variables (a 200-column terminal by default).
+    """
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")},
+        "COLUMNS": "200",
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", "shipyard", *args],
         cwd=cwd,
