@@ -7,6 +7,7 @@ inspectable like any other run (`shipyard runs show`, `shipyard lineage`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -121,7 +122,8 @@ def train_command(
     from shipyard.components.train.schedules import SCHEDULES
     from shipyard.errors import InvalidParameterError
     from shipyard.runners import run
-    from shipyard.runners.display import RichDisplay
+    from shipyard.runners.display import RichDisplay, print_outcome
+    from shipyard.runners.outcome import run_outcome
 
     if model not in ESTIMATORS:
         raise InvalidParameterError(
@@ -169,25 +171,24 @@ def train_command(
         store=store,
         artifact_root=artifact_root,
         progress=False,
-        hooks=[RichDisplay(resume_hint=f"shipyard train {data} --label {label}")],
+        # The evaluation below shows the blessing; the display shows a failed run's outcome.
+        hooks=[
+            RichDisplay(resume_hint=f"shipyard train {data} --label {label}", show_outcome=False)
+        ],
     )
     summary = train_summary(result, name)
+    err = console(stderr=True)
     if json_output:
         print_json(summary)
-    elif result.ok:
-        metrics = ", ".join(f"{k} {v:.4g}" for k, v in summary["metrics"].items() if v is not None)
-        where = (
-            f"pushed to {summary['pushed_path']} (version {summary['version']})"
-            if summary["pushed"]
-            else "not pushed: it was not blessed"
-        )
-        err = console(stderr=True)
+    elif not result.ok:
+        print_outcome(err, run_outcome(result))
+    else:
         outputs = result["evaluate"].outputs
         print_evaluation(err, outputs["evaluation"].load(), outputs["blessing"].load())
-        err.print(f"Model {name}: {where}. Eval: {metrics}.")
         if summary["baseline_id"] is not None:
             err.print(f"Compared with the last blessed model (artifact {summary['baseline_id']}).")
-        err.print(f"Evaluation report: {summary['evaluation_report']}", soft_wrap=True)
+        # The models pushed and the reports; the evaluation above showed metrics and blessing.
+        print_outcome(err, dataclasses.replace(run_outcome(result), blessings=(), metrics={}))
         err.print(
             f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}", soft_wrap=True
         )
@@ -244,9 +245,7 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
     return summary
 
 
-def train_pipeline(
-    source: Path, *, model_name: str, **options: Any
-) -> Pipeline:
+def train_pipeline(source: Path, *, model_name: str, **options: Any) -> Pipeline:
     """The standard tabular pipeline for one data file, named `train-MODEL_NAME`.
 
     The prefix keeps its baseline (the latest model blessed by a pipeline of that name)

@@ -33,7 +33,7 @@ def test_a_worse_model_is_not_pushed_and_the_output_says_why(tmp_path: Path) -> 
     assert "No baseline yet" in shown.stderr  # said in the terminal too, not only in JSON
     assert "Blessed: no check applied" in shown.stderr
     report = Path(str(first["evaluation_report"]))
-    assert report.is_file() and f"Evaluation report: {report}" in shown.stderr
+    assert report.is_file() and f"evaluate/evaluation  {report}" in shown.stderr
 
     worse = shipyard(
         tmp_path,
@@ -51,7 +51,7 @@ def test_a_worse_model_is_not_pushed_and_the_output_says_why(tmp_path: Path) -> 
     assert worse.returncode == 0, worse.stderr
     assert "Not blessed: accuracy fell by" in worse.stderr
     assert "at most 0.01 is allowed" in worse.stderr
-    assert "not pushed: it was not blessed" in worse.stderr
+    assert "No model pushed (push): Not blessed: accuracy fell by" in worse.stderr
     assert sorted(p.name for p in (tmp_path / "models" / "penguins").iterdir()) == ["1"]
 
     bounded, _err = train(
