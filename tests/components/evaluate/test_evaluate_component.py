@@ -184,3 +184,33 @@ def test_importing_the_components_loads_no_data_library() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", check], check=True)
+
+
+def test_report_names_the_model_and_shows_its_blessing_beside_the_baseline(
+    run: shipyard.Run,
+) -> None:
+    evaluation = run["evaluate_vs_baseline"].outputs["evaluation"]
+    model = run["train"].outputs["model"]
+    baseline = run["train_baseline"].outputs["model"]
+    result = evaluation.load()
+    assert result.overall["model"]["id"] == model.id is not None
+    assert result.overall["model"]["name"] == model.name
+    assert result.overall["model"]["estimator"] == "dnn"
+    assert result.overall["baseline"]["name"] == baseline.name
+    page = (evaluation.path / "report.html").read_text(encoding="utf-8")
+    about = page[page.index("<table class='about'>") : page.index("<h2>Blessing</h2>")]
+    assert f"{model.name} #{model.id} (dnn)" in about
+    assert f"<th>version</th><td>{model.id} in the metadata store" in about
+    assert "<td>multiclass</td>" in about and "<td>species</td>" in about
+    assert f"{baseline.name} #{baseline.id}" in about
+    blessing = page[page.index("<h2>Blessing</h2>") : page.index("<h2>Metrics</h2>")]
+    assert "<p class='ok'>Blessed: 3 checks passed.</p>" in blessing
+    checks = blessing.count("<td class='name'>")
+    assert checks == 3  # accuracy min, accuracy and log_loss regressions
+    metrics = page[page.index("<table class='metrics'>") :]
+    assert "<th>baseline</th><th>change</th>" in metrics
+    accuracy = result.metrics["accuracy"]
+    baseline_accuracy = result.overall["baseline"]["metrics"]["accuracy"]
+    assert accuracy is not None
+    row = metrics[metrics.index("<td class='name'>accuracy</td>") :].split("</tr>")[0]
+    assert f"{baseline_accuracy:.4g}" in row and f"{accuracy - baseline_accuracy:+.3g}" in row
