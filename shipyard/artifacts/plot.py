@@ -121,16 +121,13 @@ def nice_ticks(low: float, high: float, max_ticks: int) -> list[float]:
     """Return at most `max_ticks` round values (steps of 1, 2 or 5 x 10^k) in [low, high]."""
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low or max_ticks < 2:
         return [low] if math.isfinite(low) else []
-    raw = (high - low) / (max_ticks - 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
-    first = math.ceil(low / step - 1e-9) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9 and len(ticks) <= max_ticks:
-        ticks.append(0.0 if abs(value) < step * 1e-9 else value)
-        value = first + len(ticks) * step
-    return ticks
+    power = 10 ** math.floor(math.log10((high - low) / max_ticks))
+    for step in (m * power * scale for scale in (1, 10, 100) for m in (1, 2, 2.5, 5)):
+        first = math.ceil(low / step - 1e-9)
+        last = math.floor(high / step + 1e-9)
+        if last - first + 1 <= max_ticks:
+            return [0.0 if i == 0 else float(i * step) for i in range(first, last + 1)]
+    return [low, high]
 
 
 def format_tick(value: float, *, percent: bool = False) -> str:
@@ -140,9 +137,9 @@ def format_tick(value: float, *, percent: bool = False) -> str:
     magnitude = abs(value)
     if magnitude >= 1e15 or (0 < magnitude < 1e-3):
         return f"{value:.2g}"
-    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
-        if magnitude >= size:
-            return f"{value / size:.3g}{suffix}"
+    for threshold, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if magnitude >= threshold:
+            return f"{value / unit:.3g}{suffix}"
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:.3g}"
@@ -223,7 +220,8 @@ def _fitting_ticks(axis: Axis, length: float, size: float, *, horizontal: bool) 
     for count in range(6, 1, -1):
         ticks = nice_ticks(axis.low, axis.high, count)
         labels = [format_tick(t, percent=axis.percent) for t in ticks]
-        room = length / max(len(ticks) - 1, 1)
+        span = (axis.high - axis.low) or 1.0
+        room = (ticks[1] - ticks[0]) / span * length if len(ticks) > 1 else length
         needed = max((text_width(s, size) for s in labels), default=0) if horizontal else size
         if needed + 6 <= room or len(ticks) <= 2:
             return ticks
