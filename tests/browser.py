@@ -139,9 +139,7 @@ def _run(arguments: list[str], profile: Path) -> str:
         f"--user-data-dir={profile}",
         *arguments,
     ]
-    done = subprocess.run(  # noqa: S603 - a fixed browser command on a test's own file
-        command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False
-    )
+    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -164,7 +162,9 @@ def measure_layout(page: Path, work: Path, *, width: int, height: int = 900) -> 
     )
     match = re.search(rf"<pre id=\"{_RESULT_ID}\">(.*?)</pre>", dom, re.DOTALL)
     assert match, f"the layout script did not run on {page}: {dom[-500:]}"
-    data = json.loads(match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+    data = json.loads(
+        match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
     return Layout(**data)
 
 

@@ -167,9 +167,8 @@ def _blessing(decision: BlessingDecision) -> str:
         else "<p>No check was configured: every model is blessed.</p>"
     )
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in decision.notes)
-    return (
-        f"<p class='{verdict}'>{html.escape(decision.summary())}</p>{table}"
-        + (f"<ul class='notes'>{notes}</ul>" if notes else "")
+    return f"<p class='{verdict}'>{html.escape(decision.summary())}</p>{table}" + (
+        f"<ul class='notes'>{notes}</ul>" if notes else ""
     )
 
 

@@ -41,10 +41,11 @@ _STYLE = """
 .shipyard-stats th.name { text-align: left; }
 .shipyard-stats td.feature { text-align: left; font-weight: 600; overflow-wrap: anywhere;
   border-top: 2px solid #d1d5db; padding-top: 6px; }
-.shipyard-stats td.chart { border-top: 2px solid #d1d5db; }
-.shipyard-stats td.dataset { text-align: left; min-width: 8em; max-width: 12em; overflow-wrap: anywhere; }
+.shipyard-stats td.dataset { text-align: left; min-width: 8em; max-width: 12em;
+  overflow-wrap: anywhere; }
 .shipyard-stats td.text { text-align: left; min-width: 8em; overflow-wrap: anywhere; }
-.shipyard-stats td.chart { text-align: left; width: 30%; min-width: 160px; }
+.shipyard-stats td.chart { text-align: left; width: 30%; min-width: 160px;
+  border-top: 2px solid #d1d5db; }
 .shipyard-stats nav.index { display: flex; flex-wrap: wrap; gap: 4px 6px; margin: 4px 0 8px; }
 .shipyard-stats nav.index a { padding: 1px 6px; border: 1px solid #d1d5db; border-radius: 3px;
   color: #1f2937; text-decoration: none; overflow-wrap: anywhere; }
@@ -139,9 +140,7 @@ def _index(
             ]
             tip = html.escape(f"{section.heading}: " + ("; ".join(missing) or "none missing"))
             flag = " class='flagged'" if missing else ""
-            links.append(
-                f"<a href='#{anchors[name]}'{flag} title='{tip}'>{html.escape(name)}</a>"
-            )
+            links.append(f"<a href='#{anchors[name]}'{flag} title='{tip}'>{html.escape(name)}</a>")
     flagged = sum(
         1
         for name in features
