@@ -104,11 +104,14 @@ class EvaluationResult:
         except (KeyError, TypeError) as exc:
             raise DataError(f"malformed model evaluation: {exc}") from exc
 
-    def to_html(self, *, title: str = "Model evaluation") -> str:
-        """Return a self-contained HTML page: metrics, curves, confusion matrix, slices."""
+    def to_html(
+        self, *, title: str = "Model evaluation", blessing: BlessingDecision | None = None
+    ) -> str:
+        """Return a self-contained HTML page: the model, its blessing's checks when given,
+        metrics beside the baseline's, charts, confusion matrix, slices."""
         from shipyard.artifacts.evaluation_report import render_report
 
-        return render_report(self, title=title)
+        return render_report(self, title=title, blessing=blessing)
 
 
 CheckKind = Literal["min", "max", "regression", "degenerate"]
@@ -246,11 +249,17 @@ class ModelEvaluation(Artifact):
     FILENAME = "evaluation.json"
     HTML_FILENAME = "report.html"
 
-    def save(self, value: EvaluationResult) -> None:
-        """Write the result as JSON and HTML; record the overall metrics in `properties`."""
+    def save(self, value: EvaluationResult, *, blessing: BlessingDecision | None = None) -> None:
+        """Write the result as JSON and HTML; record the overall metrics in `properties`.
+
+        Args:
+            value: The evaluation.
+            blessing: The decision taken from it, shown in the report with every check.
+        """
         self.path.mkdir(parents=True, exist_ok=True)
         _write_json(self.path / self.FILENAME, value.to_json())
-        (self.path / self.HTML_FILENAME).write_text(value.to_html(), encoding="utf-8")
+        page = value.to_html(blessing=blessing)
+        (self.path / self.HTML_FILENAME).write_text(page, encoding="utf-8")
         self.properties.update(
             task=value.task,
             count=value.overall.get("count"),

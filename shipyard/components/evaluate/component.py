@@ -48,7 +48,8 @@ def evaluate(
     Args:
         examples: The raw examples (the output of `ingest`); they must hold the label.
         model: The exported model to evaluate.
-        evaluation: Receives the metrics (`evaluation.json`, `report.html`).
+        evaluation: Receives the metrics (`evaluation.json`) and `report.html`: the model,
+            the blessing with every check, the metrics beside the baseline's, the charts.
         blessing: Receives the decision (`blessing.json`; `blessed` in its properties).
         baseline: A model to compare with (TFMA style): evaluated on the same rows, its
             metrics bound `max_regression`. None: the absolute thresholds alone decide.
@@ -89,6 +90,7 @@ def evaluate(
         degenerate_reason,
     )
     from shipyard.components.evaluate.metrics import compute_metrics
+    from shipyard.components.evaluate.points import sample_points
     from shipyard.components.evaluate.slices import slice_metrics
 
     if split not in examples.splits:
@@ -119,6 +121,9 @@ def evaluate(
     outputs = _outputs(model, rows, task)
     overall = compute_metrics(labels, **outputs, task=task, class_labels=class_labels)
     overall["excluded"] = excluded
+    overall["model"] = _describe(model)
+    if task == "regression":
+        overall["points"] = sample_points(labels, outputs["predictions"])
     slice_results = (
         slice_metrics(
             rows,
@@ -142,7 +147,7 @@ def evaluate(
         }
     if baseline is not None:
         baseline_metrics, note = _baseline_metrics(baseline, rows, table.column(label), keep)
-        overall["baseline"] = {"id": baseline.id, "metrics": baseline_metrics}
+        overall["baseline"] = {**_describe(baseline), "metrics": baseline_metrics}
         if note:
             notes.append(note)
     result = EvaluationResult(overall=overall, slices=tuple(slice_results), split=split)
@@ -166,12 +171,24 @@ def evaluate(
         import dataclasses
 
         decision = dataclasses.replace(decision, notes=(*decision.notes, *notes))
-    evaluation.save(result)
+    evaluation.save(result, blessing=decision)
     evaluation.properties["excluded_rows"] = excluded
     evaluation.properties["split"] = split
     blessing.save(decision)
     blessing.properties["blessed"] = decision.blessed
     blessing.properties["model_id"] = model.id
+
+
+def _describe(model: Model) -> dict[str, Any]:
+    """Name a model for the report: its store path and id, its estimator and label."""
+    card = model.card() if (model.path / model.CARD_FILENAME).is_file() else {}
+    return {
+        "id": model.id,
+        "name": model.name or card.get("name") or model.uri,
+        "uri": model.uri,
+        "estimator": card.get("estimator"),
+        "label": card.get("label"),
+    }
 
 
 def _labels(
