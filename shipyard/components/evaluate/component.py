@@ -6,6 +6,11 @@ mapped to class ids with the model's label vocabulary. Rows whose label is missi
 whose label the model never saw in training (a class not in its vocabulary), cannot be
 scored: they are left out, and their counts are recorded in the evaluation
 (`overall["excluded"]`) and in its properties (`excluded_rows`).
+
+The task and, for a binary model, the positive class are the ones the model's signature
+records (`train` chose them by the rules of `shipyard.components.labels`); the evaluation
+states both: `overall["task"]`, `overall["positive_class"]` and their reasons, and the
+`task` and `positive_class` properties.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
     from shipyard.components.evaluate.metrics import Task
 
 _WHO = "evaluate"
+_REASONS = ("task_reason", "positive_class_reason")
+"""Why the model has its task and positive class: copied from its signature."""
 
 
 @component
@@ -106,8 +113,12 @@ def evaluate(
     rows = table.filter(keep) if not keep.all() else table
     labels = labels[keep]
     class_labels = signature.get("label_vocabulary")
+    positive = signature.get("positive_class") if task == "binary" else None
     outputs = _outputs(model, rows, task)
-    overall = compute_metrics(labels, **outputs, task=task, class_labels=class_labels)
+    overall = compute_metrics(
+        labels, **outputs, task=task, class_labels=class_labels, positive_class=positive
+    )
+    overall.update({key: signature[key] for key in _REASONS if signature.get(key)})
     overall["excluded"] = excluded
     slice_results = (
         slice_metrics(
@@ -118,6 +129,7 @@ def evaluate(
             slices=list(slices),
             class_labels=class_labels,
             min_slice_size=min_slice_size,
+            positive_class=positive,
         )
         if slices
         else []
@@ -145,6 +157,8 @@ def evaluate(
     evaluation.save(result)
     evaluation.properties["excluded_rows"] = excluded
     evaluation.properties["split"] = split
+    if "positive_class" in overall:
+        evaluation.properties["positive_class"] = overall["positive_class"]
     blessing.save(decision)
     blessing.properties["blessed"] = decision.blessed
     blessing.properties["model_id"] = model.id
@@ -174,27 +188,20 @@ def _class_ids(
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     import numpy as np
 
-    index = {_label_key(v): i for i, v in enumerate(vocabulary)}
+    from shipyard.components.labels import class_name
+
+    index = {class_name(v): i for i, v in enumerate(vocabulary)}
     ids = np.zeros(len(values), dtype=np.int64)
     unseen = np.zeros(len(values), dtype=bool)
     for row, (value, absent) in enumerate(zip(values, missing, strict=True)):
         if absent:
             continue
-        class_id = index.get(_label_key(value))
+        class_id = index.get(class_name(value))
         if class_id is None:
             unseen[row] = True
         else:
             ids[row] = class_id
     return ids, unseen
-
-
-def _label_key(value: Any) -> str:
-    """The vocabulary key of a raw label: `"Adelie"`, `1` and `1.0` as `"1"`, `True` as `"1"`."""
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _is_missing(value: Any) -> bool:
@@ -238,5 +245,6 @@ def _baseline_metrics(
         **outputs,
         task=task,
         class_labels=signature.get("label_vocabulary"),
+        positive_class=signature.get("positive_class") if task == "binary" else None,
     )
     return dict(result["metrics"]), note

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from shipyard.artifacts import Examples, Model, ModelRun, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
+from shipyard.components.labels import TaskChoice
 from shipyard.components.train.loop import LoopConfig
 from shipyard.components.train.schedules import Schedule
 from shipyard.dsl import Out, component
@@ -40,8 +41,9 @@ def train(
     schema: Schema | None = None,
     *,
     estimator: Estimator = "dnn",
-    task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
+    task: TaskChoice = "auto",
     label: str | None = None,
+    positive_class: str | None = None,
     hidden_units: tuple[int, ...] = (100, 70, 50, 25),
     activation: Literal["relu", "tanh", "gelu"] = "relu",
     dropout: float = 0.0,
@@ -80,9 +82,13 @@ def train(
         model_run: Receives the training history and TensorBoard logs.
         schema: The data schema; its SERVING view is copied to `schema.yaml`.
         estimator: `linear`, `dnn` or `wide_deep` (PyTorch), or `boosted_trees` (LightGBM).
-        task: `auto` (class ids with a vocabulary: binary or multiclass; floats:
-            regression), or the task itself.
+        task: `auto` applies the rule of `shipyard.components.labels`: class names, two
+            distinct numbers or a few integer codes are classification, other numbers
+            regression. `classification`, `binary`, `multiclass` or `regression` override it.
         label: The label's transform output (default: the one the transform recorded).
+        positive_class: The class binary metrics are computed for (default: by the rule of
+            `shipyard.components.labels`: `1`/`true`/`yes`-like, else the larger number, else
+            the later name). It is recorded in the signature, and `evaluate` uses it.
         hidden_units: The widths of the DNN's hidden layers.
         activation: The DNN's activation.
         dropout: The dropout rate after each hidden layer.
@@ -150,11 +156,12 @@ def train(
     from shipyard.components.transform.fitted import FittedTransform
 
     fitted = FittedTransform.from_spec(transform_graph.load(), source=transform_graph.uri)
-    data = _read_data(transformed, fitted, label=label, task=task)
+    data = _read_data(transformed, fitted, label=label, task=task, positive_class=positive_class)
     parameters: dict[str, Any] = {
         "estimator": "custom" if run_fn_file is not None else estimator,
         "task": task,
         "label": label,
+        "positive_class": positive_class,
         "hidden_units": list(hidden_units),
         "activation": activation,
         "dropout": dropout,
@@ -218,7 +225,7 @@ def train(
     result = trained.result
     card = {
         "name": model.name or "model",
-        "task": problem.task,
+        **export.task_fields(problem),
         "estimator": parameters["estimator"],
         "label": problem.label,
         "classes": problem.classes,
@@ -246,7 +253,7 @@ def train(
         ExportedModel(
             onnx=merged.SerializeToString(),
             weights=trained.weights,
-            signature=export.signature(merged, problem, _optional_columns(fitted)),
+            signature=export.signature(merged, problem, export.optional_columns(fitted)),
             card=card,
             schema_yaml=_serving_schema(schema),
         )
@@ -272,7 +279,12 @@ class _Trained:
 
 
 def _read_data(
-    transformed: Examples, fitted: FittedTransform, *, label: str | None, task: str
+    transformed: Examples,
+    fitted: FittedTransform,
+    *,
+    label: str | None,
+    task: TaskChoice,
+    positive_class: str | None,
 ) -> _Data:
     from shipyard.components.train.data import describe_problem, to_tensors
 
@@ -282,7 +294,9 @@ def _read_data(
             f"{', '.join(transformed.splits) or 'no splits'}."
         )
     train_table = transformed.read(TRAIN_SPLIT)
-    problem = describe_problem(fitted, train_table, label=label, task=task)  # type: ignore[arg-type]
+    problem = describe_problem(
+        fitted, train_table, label=label, task=task, positive_class=positive_class
+    )
     evaluation = (
         to_tensors(problem, transformed.read(EVAL_SPLIT), split=EVAL_SPLIT)
         if EVAL_SPLIT in transformed.splits
@@ -472,25 +486,6 @@ def _check_parameters(
             raise InvalidParameterError(
                 f"The {name!r} parameter of train must be {expected}. Got {got!r} instead."
             )
-
-
-def _optional_columns(fitted: FittedTransform) -> set[str]:
-    """Raw columns serving may leave out: strings (missing is "", an out-of-vocabulary or
-    hashed value) and numbers read only through `impute`."""
-    consumers: dict[str, set[str]] = {}
-    for node in fitted.nodes:
-        for index in node.inputs:
-            source = fitted.nodes[index]
-            if source.op == "column":
-                consumers.setdefault(str(source.options["name"]), set()).add(node.op)
-    return {
-        name
-        for name, ops in consumers.items()
-        if ops == {"impute"} or (fitted.columns.get(name) == "string" and ops <= _STRING_SAFE)
-    }
-
-
-_STRING_SAFE = {"vocabulary", "hash_buckets", "cross"}
 
 
 def _serving_schema(schema: Schema | None) -> str | None:
