@@ -19,11 +19,49 @@ if TYPE_CHECKING:
     from shipyard.runners import Run
 
 ESTIMATORS = ("linear", "dnn", "wide_deep", "boosted_trees")
+TASK_FIELDS = ("task", "task_reason", "positive_class", "positive_class_reason")
 
 
 def train_command(
+    ctx: typer.Context,
     data: DataArgument,
     label: Annotated[str, typer.Option("--label", help="The column to predict.")],
+    task: Annotated[
+        str,
+        typer.Option(
+            "--task",
+            help="auto, classification, regression (or binary, multiclass). auto: strings, "
+            "two distinct numbers and at most 10 integer codes are classification, other "
+            "numbers regression.",
+        ),
+    ] = "auto",
+    positive_class: Annotated[
+        str | None,
+        typer.Option(
+            "--positive-class",
+            help="The class binary metrics are computed for. Default: 1/true/yes-like, "
+            "else the larger number, else the later name.",
+            show_default=False,
+        ),
+    ] = None,
+    features: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--features",
+            help="The only columns the model reads besides the label (comma-separated, "
+            "repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Columns the model must not read, e.g. leaky outcomes or identifiers "
+            "(comma-separated, repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     model: Annotated[
         str,
         typer.Option("--model", help="The estimator: linear, dnn, wide_deep or boosted_trees."),
@@ -80,8 +118,10 @@ def train_command(
     json_output: JsonOption = False,
 ) -> None:
     """Train, evaluate and push a model from a data file, and say where it went."""
-    from shipyard.cli.evaluation import print_evaluation
+    from shipyard.cli.command_line import repeat_command
+    from shipyard.cli.evaluation import print_evaluation, print_task
     from shipyard.cli.output import EXIT_FAILED, console, print_json
+    from shipyard.cli.train_checks import check_train_options
     from shipyard.components.train.schedules import SCHEDULES
     from shipyard.errors import InvalidParameterError
     from shipyard.runners import run
@@ -104,6 +144,16 @@ def train_command(
             f"Got {hidden_units!r} instead."
         ) from None
     source = Path(data).expanduser().resolve()
+    columns = check_train_options(
+        ctx,
+        data,
+        label=label,
+        features=features,
+        exclude=exclude,
+        slices=slices or (),
+        task=task,
+        positive_class=positive_class,
+    )
     name = model_name or source.name.split(".")[0]
     pipeline = seed_pipeline(
         source,
@@ -120,6 +170,10 @@ def train_command(
         push_to=push_to.expanduser().resolve(),
         max_regression=regression,
         slices=tuple(slices or ()),
+        task=task,
+        positive_class=positive_class,
+        features=columns.features,
+        exclude=columns.exclude,
     )
     result = run(
         pipeline,
@@ -127,7 +181,7 @@ def train_command(
         store=store,
         artifact_root=artifact_root,
         progress=False,
-        hooks=[RichDisplay(resume_hint=f"shipyard train {data} --label {label}")],
+        hooks=[RichDisplay(resume_hint=repeat_command(ctx))],
     )
     summary = train_summary(result, name)
     if json_output:
@@ -142,6 +196,7 @@ def train_command(
         err = console(stderr=True)
         outputs = result["evaluate"].outputs
         print_evaluation(err, outputs["evaluation"].load(), outputs["blessing"].load())
+        print_task(err, summary)
         err.print(f"Model {name}: {where}. Eval: {metrics}.")
         if summary["baseline_id"] is not None:
             err.print(f"Compared with the last blessed model (artifact {summary['baseline_id']}).")
@@ -166,6 +221,10 @@ def seed_pipeline(
     push_to: Path,
     max_regression: dict[str, float],
     slices: tuple[str, ...] = (),
+    task: str = "auto",
+    positive_class: str | None = None,
+    features: tuple[str, ...] | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> Pipeline:
     """The seed demo's pipeline for one data file. Paths must be absolute."""
     from shipyard.components import (
@@ -189,7 +248,11 @@ def seed_pipeline(
         on_anomaly="warn",  # the schema was inferred from this very file: report, don't block
     )
     transformed = transform(
-        examples=raw.outputs.examples, schema=schema.outputs.schema, label=label
+        examples=raw.outputs.examples,
+        schema=schema.outputs.schema,
+        label=label,
+        features=features,
+        exclude=exclude,
     ).after(validated)
     trained = train(
         transformed=transformed.outputs.transformed,
@@ -197,6 +260,8 @@ def seed_pipeline(
         schema=schema.outputs.schema,
         estimator=estimator,
         label=label,
+        task=task,
+        positive_class=positive_class,
         hidden_units=hidden_units,
         epochs=epochs,
         learning_rate=learning_rate,
@@ -235,13 +300,14 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         "pushed_path": None,
         "baseline_id": None,
         "tensorboard_dir": None,
+        **dict.fromkeys(TASK_FIELDS),
         "failed": {node.name: str(node.error) for node in result.failed},
     }
     if not result.ok:
         return summary
     model = result["train"].outputs["model"]
     evaluation = result["evaluate"].outputs["evaluation"]
-    from shipyard.artifacts import ModelRun
+    from shipyard.artifacts import Model, ModelRun
 
     pushed = result["push"].outputs["pushed"].load()
     blessing = result["evaluate"].outputs["blessing"]
@@ -257,6 +323,8 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         pushed_path=pushed.path,
         version=pushed.version,
     )
+    signature = model.load() if isinstance(model, Model) else {}
+    summary.update({key: signature.get(key) for key in TASK_FIELDS})
     return summary
 
 

@@ -144,7 +144,11 @@ def class_task(classes: Sequence[str], *, label: str) -> LabelTask:
 
 
 def positive_class(
-    classes: Sequence[str], requested: str | None = None, *, who: str = "train"
+    classes: Sequence[str],
+    requested: str | None = None,
+    *,
+    who: str = "train",
+    parameter: str = "positive_class",
 ) -> PositiveClass:
     """Choose the positive class of a binary label by the documented rule.
 
@@ -152,6 +156,7 @@ def positive_class(
         classes: The two class names, by id.
         requested: The class the user named, if any (`"yes"`, `"1"`, `"1.0"`).
         who: The component or command, for the error message.
+        parameter: The parameter or flag that named `requested`, for the error message.
 
     Raises:
         InvalidParameterError: `requested` is not one of the classes (close matches named).
@@ -162,7 +167,7 @@ def positive_class(
     """
     names = [str(c) for c in classes]
     if requested is not None:
-        return _requested(names, requested, who)
+        return _requested(names, requested, who, parameter)
     folded = [name.strip().lower() for name in names]
     positive = [i for i, name in enumerate(folded) if name in POSITIVE_NAMES]
     if len(positive) == 1:
@@ -182,32 +187,30 @@ def positive_class(
     return PositiveClass(index, names[index], "the later of the two names in alphabetical order")
 
 
-def _requested(names: list[str], requested: str, who: str) -> PositiveClass:
+def _requested(names: list[str], requested: str, who: str, parameter: str) -> PositiveClass:
     number = _number(requested)
     wanted = class_name(number) if number is not None else requested.strip()
     folded = [name.lower() for name in names]
     if wanted in names or wanted.lower() in folded:
         index = names.index(wanted) if wanted in names else folded.index(wanted.lower())
-        return PositiveClass(index, names[index], "named by positive_class")
+        return PositiveClass(index, names[index], f"named by {parameter}")
+    close = closest_class(requested, names)
     raise InvalidParameterError(
-        f"The 'positive_class' parameter of {who} must be one of the label's classes "
+        f"The {parameter!r} parameter of {who} must be one of the label's classes "
         f"({', '.join(map(repr, names))}). Got {requested!r} instead."
-        + did_you_mean(requested, names)
+        + (f" Did you mean {close!r}?" if close else "")
     )
 
 
-def did_you_mean(name: str, candidates: Sequence[str]) -> str:
-    """Return `" Did you mean 'x'?"` for the closest candidate, or `""` when none is close.
+def closest_class(name: str, classes: Sequence[str]) -> str | None:
+    """Return the class closest to a mistyped name, or None when none is close.
 
     Example:
-        >>> did_you_mean("tipz", ["tip", "fare"])
-        " Did you mean 'tip'?"
+        >>> closest_class("yess", ["no", "yes"])
+        'yes'
     """
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
-    if not close:
-        folded = {c.lower(): c for c in candidates}
-        close = [folded[name.lower()]] if name.lower() in folded else []
-    return f" Did you mean {close[0]!r}?" if close else ""
+    close = difflib.get_close_matches(name, list(classes), n=1, cutoff=0.5)
+    return close[0] if close else None
 
 
 def _number(text: str) -> float | None:
