@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    import click
+    import typer
 
 PROGRAM = "shipyard"
 _GIVEN = ("COMMANDLINE", "ENVIRONMENT")
@@ -21,7 +21,7 @@ _GIVEN = ("COMMANDLINE", "ENVIRONMENT")
 its own Click, so the enum itself is not compared)."""
 
 
-def repeat_command(ctx: click.Context, *, replace: Mapping[str, Any] | None = None) -> str:
+def repeat_command(ctx: typer.Context, *, replace: Mapping[str, Any] | None = None) -> str:
     """Return the shell command that runs this command again with the user's options.
 
     Args:
@@ -35,7 +35,7 @@ def repeat_command(ctx: click.Context, *, replace: Mapping[str, Any] | None = No
     """
     replace = dict(replace or {})
     names: list[str] = []
-    node = ctx
+    node: Any = ctx
     while node.parent is not None:  # the root's name is how Python was started: skip it
         names.insert(0, node.info_name or "")
         node = node.parent
@@ -53,7 +53,7 @@ def repeat_command(ctx: click.Context, *, replace: Mapping[str, Any] | None = No
     return shlex.join(words)
 
 
-def _option_words(option: click.Parameter, value: Any) -> list[str]:
+def _option_words(option: Any, value: Any) -> list[str]:
     flag = max(option.opts, key=len)
     if getattr(option, "is_flag", False):
         if value:

@@ -16,7 +16,7 @@ from shipyard.errors import InvalidParameterError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import click
+    import typer
 
 TASKS = ("auto", "classification", "regression", "binary", "multiclass")
 WHO = "shipyard train"
@@ -41,7 +41,7 @@ def split_names(values: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def check_train_options(
-    ctx: click.Context,
+    ctx: typer.Context,
     data: str,
     *,
     label: str,
@@ -110,7 +110,7 @@ def _fixed(values: Sequence[str] | None, fixes: dict[str, str]) -> list[str] | N
 
 
 def _check_positive_class(
-    ctx: click.Context, data: str, label: str, task: str, requested: str, data_format: str
+    ctx: typer.Context, data: str, label: str, task: str, requested: str, data_format: str
 ) -> None:
     import pyarrow.compute as pc
 

@@ -57,7 +57,7 @@ def test_select_columns_keeps_the_label_and_data_order() -> None:
     ],
 )
 def test_select_columns_errors(options: dict[str, list[str]], message: str) -> None:
-    with pytest.raises(InvalidParameterError, match="^transform: ") as error:
+    with pytest.raises(InvalidParameterError, match=r"^transform: ") as error:
         select_columns(COLUMNS, label="tip", **options)  # type: ignore[arg-type]
     assert message in str(error.value)
 

@@ -137,7 +137,9 @@ def evaluate(
     baseline_metrics: dict[str, float | None] | None = None
     notes: list[str] = []
     if baseline is not None:
-        baseline_metrics, note = _baseline_metrics(baseline, rows, table.column(label), keep)
+        baseline_metrics, note = _baseline_metrics(
+            baseline, rows, table.column(label), keep, signature
+        )
         overall["baseline"] = {"id": baseline.id, "metrics": baseline_metrics}
         if note:
             notes.append(note)
@@ -223,14 +225,34 @@ def _outputs(model: Model, rows: pa.Table, task: str) -> dict[str, Any]:
 
 
 def _baseline_metrics(
-    baseline: Model, rows: pa.Table, raw_labels: Any, keep: NDArray[np.bool_]
-) -> tuple[dict[str, float | None], str | None]:
-    """Evaluate the baseline on the candidate's rows; a note when it must drop some."""
+    baseline: Model,
+    rows: pa.Table,
+    raw_labels: Any,
+    keep: NDArray[np.bool_],
+    candidate: dict[str, Any],
+) -> tuple[dict[str, float | None] | None, str | None]:
+    """Evaluate the baseline on the candidate's rows; a note when it must drop some.
+
+    A baseline that learnt another label or task, or that knows none of the rows' classes,
+    is not compared: its metrics are None, and the note says why.
+    """
     from shipyard.components.evaluate.metrics import compute_metrics
 
     signature = baseline.signature()
     task = cast("Task", signature["task"])
+    theirs = (signature.get("label"), task)
+    ours = (candidate.get("label"), candidate.get("task"))
+    if theirs != ours:
+        return None, (
+            f"The baseline (artifact {baseline.id}) predicts {theirs[0]!r} as {theirs[1]}, "
+            f"this model {ours[0]!r} as {ours[1]}: they were not compared."
+        )
     labels, baseline_keep, excluded = _labels(raw_labels.filter(keep), task, signature)
+    if not baseline_keep.any():
+        return None, (
+            f"The baseline (artifact {baseline.id}) knows none of the eval rows' classes: "
+            "they were not compared."
+        )
     note = None
     if not baseline_keep.all():
         note = (

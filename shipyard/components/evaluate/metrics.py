@@ -261,7 +261,7 @@ def _positive_index(names: list[str], positive_class: int | str | None) -> int:
         if positive_class not in (0, 1):
             raise invalid_parameter(_WHO, "positive_class", "0, 1 or a class name", positive_class)
         return positive_class
-    return choose(names, positive_class, who=_WHO).index
+    return choose(names, None if positive_class is None else str(positive_class), who=_WHO).index
 
 
 def _per_class_scores(

@@ -84,16 +84,16 @@ def test_positive_class_is_checked_against_the_classes() -> None:
     with pytest.raises(InvalidParameterError, match="Did you mean 'yes'"):
         describe_problem(fitted, table, label=None, task="auto", positive_class="yse")
     fitted, table = fitted_on(["a", "b", "c"])
-    with pytest.raises(InvalidParameterError, match="applies to a binary task.*multiclass"):
+    with pytest.raises(InvalidParameterError, match=r"applies to a binary task.*multiclass"):
         describe_problem(fitted, table, label=None, task="auto", positive_class="a")
 
 
 def test_labels_that_cannot_fit_the_task_are_refused() -> None:
     fitted, table = fitted_on(["no", "yes", "yes"])
-    with pytest.raises(InvalidParameterError, match="holds class names.*not numbers"):
+    with pytest.raises(InvalidParameterError, match=r"holds class names.*not numbers"):
         describe_problem(fitted, table, label=None, task="regression")
     fitted, table = fitted_on([1, 2, 3])
-    with pytest.raises(InvalidParameterError, match="task='binary'.*3 classes"):
+    with pytest.raises(InvalidParameterError, match=r"task='binary'.*3 classes"):
         describe_problem(fitted, table, label=None, task="binary")
     fitted, table = fitted_on([4.0, 4.0, 4.0])
     with pytest.raises(DataError, match="single class"):
