@@ -205,6 +205,17 @@ def format_metric(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def task_caption(result: EvaluationResult) -> str:
+    """`"binary, positive class 'yes'"`, `"multiclass"` or `"regression"`.
+
+    Example:
+        >>> task_caption(evaluation.load())
+        "binary, positive class 'yes'"
+    """
+    positive = result.overall.get("positive_class")
+    return result.task if positive is None else f"{result.task}, positive class {positive!r}"
+
+
 def summary_table(result: EvaluationResult, *, worst: int = 3) -> Table:
     """Return a Rich table of the overall metrics and the `worst` slices, for the terminal.
 
@@ -215,7 +226,7 @@ def summary_table(result: EvaluationResult, *, worst: int = 3) -> Table:
     from rich.table import Table
 
     table = Table(
-        title=f"Model evaluation ({result.task}, {result.overall.get('count', 0):,} rows)"
+        title=f"Model evaluation ({task_caption(result)}, {result.overall.get('count', 0):,} rows)"
     )
     table.add_column("metric")
     table.add_column("value", justify="right")

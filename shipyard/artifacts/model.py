@@ -220,7 +220,16 @@ def _as_input(column: Any, dtype: str, name: str) -> np.ndarray:
 def card_markdown(card: dict[str, Any]) -> str:
     """Render a model card as Markdown, for people."""
     lines = [f"# Model card: {card.get('name', 'model')}", ""]
-    lines += [f"- **Task**: {card.get('task')}", f"- **Estimator**: {card.get('estimator')}"]
+    reason = f" ({card['task_reason']})" if card.get("task_reason") else ""
+    lines += [
+        f"- **Task**: {card.get('task')}{reason}",
+        f"- **Estimator**: {card.get('estimator')}",
+    ]
+    if card.get("positive_class") is not None:
+        why = card.get("positive_class_reason")
+        lines.append(
+            f"- **Positive class**: `{card['positive_class']}`{f' ({why})' if why else ''}"
+        )
     if card.get("label"):
         lines.append(f"- **Label**: `{card['label']}`")
     if card.get("classes"):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from shipyard.runners import Run
 
 ESTIMATORS = ("linear", "dnn", "wide_deep", "boosted_trees")
+TASK_FIELDS = ("task", "task_reason", "positive_class", "positive_class_reason")
 
 
 def _limits(parameter: str, base: Callable[[str], Any]) -> ComponentParameter:
@@ -31,8 +32,45 @@ def _limits(parameter: str, base: Callable[[str], Any]) -> ComponentParameter:
 
 
 def train_command(
+    ctx: typer.Context,
     data: DataArgument,
     label: Annotated[str, typer.Option("--label", help="The column to predict.")],
+    task: Annotated[
+        str,
+        typer.Option(
+            "--task",
+            help="auto, classification, regression (or binary, multiclass). auto: strings, "
+            "two distinct numbers and at most 10 integer codes are classification, other "
+            "numbers regression.",
+        ),
+    ] = "auto",
+    positive_class: Annotated[
+        str | None,
+        typer.Option(
+            "--positive-class",
+            help="The class binary metrics are computed for. Default: 1/true/yes-like, "
+            "else the larger number, else the later name.",
+            show_default=False,
+        ),
+    ] = None,
+    features: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--features",
+            help="The only columns the model reads besides the label (comma-separated, "
+            "repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Columns the model must not read, e.g. leaky outcomes or identifiers "
+            "(comma-separated, repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     model: Annotated[
         str,
         typer.Option("--model", help="The estimator: linear, dnn, wide_deep or boosted_trees."),
@@ -117,8 +155,10 @@ def train_command(
     json_output: JsonOption = False,
 ) -> None:
     """Train, evaluate and push a model from a data file, and say where it went."""
-    from shipyard.cli.evaluation import print_evaluation
+    from shipyard.cli.command_line import repeat_command
+    from shipyard.cli.evaluation import print_evaluation, print_task
     from shipyard.cli.output import EXIT_FAILED, console, print_json
+    from shipyard.cli.train_checks import check_train_options
     from shipyard.components.train.schedules import SCHEDULES
     from shipyard.errors import InvalidParameterError
     from shipyard.runners import run
@@ -143,6 +183,16 @@ def train_command(
             f"Got {hidden_units!r} instead."
         ) from None
     source = Path(data).expanduser().resolve()
+    columns = check_train_options(
+        ctx,
+        data,
+        label=label,
+        features=features,
+        exclude=exclude,
+        slices=slices or (),
+        task=task,
+        positive_class=positive_class,
+    )
     name = model_name or source.name.split(".")[0]
     pipeline = train_pipeline(
         source,
@@ -164,6 +214,10 @@ def train_command(
         max_regression=regression,
         allow_degenerate=allow_degenerate,
         slices=tuple(slices or ()),
+        task=task,
+        positive_class=positive_class,
+        features=columns.features,
+        exclude=columns.exclude,
     )
     result = run(
         pipeline,
@@ -172,9 +226,7 @@ def train_command(
         artifact_root=artifact_root,
         progress=False,
         # The evaluation below shows the blessing; the display shows a failed run's outcome.
-        hooks=[
-            RichDisplay(resume_hint=f"shipyard train {data} --label {label}", show_outcome=False)
-        ],
+        hooks=[RichDisplay(resume_hint=repeat_command(ctx), show_outcome=False)],
     )
     summary = train_summary(result, name)
     err = console(stderr=True)
@@ -185,6 +237,7 @@ def train_command(
     else:
         outputs = result["evaluate"].outputs
         print_evaluation(err, outputs["evaluation"].load(), outputs["blessing"].load())
+        print_task(err, summary)
         if summary["baseline_id"] is not None:
             err.print(f"Compared with the last blessed model (artifact {summary['baseline_id']}).")
         # The models pushed and the reports; the evaluation above showed metrics and blessing.
@@ -213,13 +266,14 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         "blessing_notes": [],
         "evaluation_report": None,
         "tensorboard_dir": None,
+        **dict.fromkeys(TASK_FIELDS),
         "failed": {node.name: str(node.error) for node in result.failed},
     }
     if not result.ok:
         return summary
     model = result["train"].outputs["model"]
     evaluation = result["evaluate"].outputs["evaluation"]
-    from shipyard.artifacts import ModelEvaluation, ModelRun
+    from shipyard.artifacts import Model, ModelEvaluation, ModelRun
 
     pushed = result["push"].outputs["pushed"].load()
     blessing = result["evaluate"].outputs["blessing"]
@@ -242,6 +296,8 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         pushed_path=pushed.path,
         version=pushed.version,
     )
+    signature = model.load() if isinstance(model, Model) else {}
+    summary.update({key: signature.get(key) for key in TASK_FIELDS})
     return summary
 
 

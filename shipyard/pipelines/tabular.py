@@ -22,13 +22,16 @@ def tabular_pipeline(
     label: str | None = None,
     schema: str | Path | None = None,
     estimator: str = "dnn",
+    task: str = "auto",
+    positive_class: str | None = None,
+    features: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
     ingest_options: Mapping[str, Any] | None = None,
     transform_options: Mapping[str, Any] | None = None,
     train_options: Mapping[str, Any] | None = None,
     slices: Sequence[str | dict[str, Any]] = (),
     thresholds: Mapping[str, Mapping[str, float]] | None = None,
     max_regression: Mapping[str, float] | None = None,
-    positive_class: str | None = None,
     allow_degenerate: bool = False,
     on_anomaly: Literal["fail", "warn"] = "fail",
     model_name: str | None = None,
@@ -53,6 +56,12 @@ def tabular_pipeline(
         schema: A curated schema YAML to pin (`shipyard schema DATA > schema.yaml`); None
             infers one from the train split.
         estimator: `linear`, `dnn`, `wide_deep` or `boosted_trees`.
+        task: `auto` (the rule of `shipyard.components.labels`: class names, two distinct
+            numbers or a few integer codes are classification), `classification`,
+            `binary`, `multiclass` or `regression`.
+        positive_class: The positive class of a binary label (None: the documented rule).
+        features: The only columns the model reads besides the label (None: all).
+        exclude: Columns the model never reads, such as outcomes recorded after the fact.
         ingest_options: More `ingest` parameters (`splits`, `split_key`, `span`, ...).
         transform_options: More `transform` parameters.
         train_options: More `train` parameters (`hidden_units`, `epochs`, ...).
@@ -61,7 +70,6 @@ def tabular_pipeline(
         max_regression: How much worse than the baseline each metric may get. None: the
             default tolerance on the task's primary metric (`DEFAULT_MAX_REGRESSION`);
             `{}` turns the comparison off.
-        positive_class: The positive class of a binary label (None: the documented rule).
         allow_degenerate: Bless a classifier that predicts one class for every row.
         on_anomaly: `fail` stops the run when validation finds anomalies; `warn` records
             them and goes on.
@@ -110,7 +118,11 @@ def tabular_pipeline(
         schema=pinned.outputs.schema,
         on_anomaly=on_anomaly,
     )
-    transform_parameters = dict(transform_options or {})
+    transform_parameters: dict[str, Any] = {
+        "features": None if features is None else tuple(features),
+        "exclude": tuple(exclude),
+        **dict(transform_options or {}),
+    }
     if label is not None:
         transform_parameters.setdefault("label", label)
     prepared = transform(
@@ -121,21 +133,18 @@ def tabular_pipeline(
         transform_graph=prepared.outputs.transform_graph,
         schema=pinned.outputs.schema,
         estimator=estimator,
+        task=task,
+        positive_class=positive_class,
         **dict(train_options or {}),
     )
-    evaluate_parameters: dict[str, Any] = {
-        "slices": tuple(slices),
-        "thresholds": {k: dict(v) for k, v in (thresholds or {}).items()} or None,
-        "max_regression": None if max_regression is None else dict(max_regression),
-        "allow_degenerate": allow_degenerate,
-    }
-    if positive_class is not None:
-        evaluate_parameters["positive_class"] = positive_class
     checked = evaluate(
         examples=raw.outputs.examples,
         model=trained.outputs.model,
         baseline=latest_blessed_model(),
-        **evaluate_parameters,
+        slices=tuple(slices),
+        thresholds={k: dict(v) for k, v in (thresholds or {}).items()} or None,
+        max_regression=None if max_regression is None else dict(max_regression),
+        allow_degenerate=allow_degenerate,
     )
     pushed = push(
         model=trained.outputs.model,

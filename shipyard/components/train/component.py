@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from shipyard.artifacts import Examples, Model, ModelRun, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
+from shipyard.components.labels import TaskChoice
 from shipyard.components.train.loop import LoopConfig
 from shipyard.components.train.schedules import Schedule
 from shipyard.dsl import Out, component
@@ -48,8 +49,9 @@ def train(
     schema: Schema | None = None,
     *,
     estimator: Estimator = "dnn",
-    task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
+    task: TaskChoice = "auto",
     label: str | None = None,
+    positive_class: str | None = None,
     hidden_units: Annotated[tuple[Annotated[int, Ge(1)], ...], _DEEP] = (100, 70, 50, 25),
     activation: Annotated[Literal["relu", "tanh", "gelu"], _DEEP] = "relu",
     dropout: Annotated[float, Interval(ge=0, lt=1), _DEEP] = 0.0,
@@ -94,9 +96,13 @@ def train(
             to `dnn` and `wide_deep` without `run_fn_file`; `num_trees` to
             `min_data_in_leaf` to `boosted_trees`; `run_fn` and `hyperparameters` need
             `run_fn_file`.
-        task: `auto` (class ids with a vocabulary: binary or multiclass; floats:
-            regression), or the task itself.
+        task: `auto` applies the rule of `shipyard.components.labels`: class names, two
+            distinct numbers or a few integer codes are classification, other numbers
+            regression. `classification`, `binary`, `multiclass` or `regression` override it.
         label: The label's transform output (default: the one the transform recorded).
+        positive_class: The class binary metrics are computed for (default: by the rule of
+            `shipyard.components.labels`: `1`/`true`/`yes`-like, else the larger number, else
+            the later name). It is recorded in the signature, and `evaluate` uses it.
         hidden_units: The widths of the DNN's hidden layers.
         activation: The DNN's activation.
         dropout: The dropout rate after each hidden layer.
@@ -154,11 +160,12 @@ def train(
     from shipyard.components.transform.fitted import FittedTransform
 
     fitted = FittedTransform.from_spec(transform_graph.spec(), source=transform_graph.uri)
-    data = _read_data(transformed, fitted, label=label, task=task)
+    data = _read_data(transformed, fitted, label=label, task=task, positive_class=positive_class)
     parameters: dict[str, Any] = {
         "estimator": "custom" if run_fn_file is not None else estimator,
         "task": task,
         "label": label,
+        "positive_class": positive_class,
         "hidden_units": list(hidden_units),
         "activation": activation,
         "dropout": dropout,
@@ -222,7 +229,7 @@ def train(
     result = trained.result
     card = {
         "name": model.name or "model",
-        "task": problem.task,
+        **export.task_fields(problem),
         "estimator": parameters["estimator"],
         "label": problem.label,
         "classes": problem.classes,
@@ -250,7 +257,7 @@ def train(
         ExportedModel(
             onnx=merged.SerializeToString(),
             weights=trained.weights,
-            signature=export.signature(merged, problem, _optional_columns(fitted)),
+            signature=export.signature(merged, problem, export.optional_columns(fitted)),
             card=card,
             schema_yaml=_serving_schema(schema),
         )
@@ -276,7 +283,12 @@ class _Trained:
 
 
 def _read_data(
-    transformed: Examples, fitted: FittedTransform, *, label: str | None, task: str
+    transformed: Examples,
+    fitted: FittedTransform,
+    *,
+    label: str | None,
+    task: TaskChoice,
+    positive_class: str | None,
 ) -> _Data:
     from shipyard.components.train.data import describe_problem, to_tensors
 
@@ -286,7 +298,9 @@ def _read_data(
             f"{', '.join(transformed.splits) or 'no splits'}."
         )
     train_table = transformed.read(TRAIN_SPLIT)
-    problem = describe_problem(fitted, train_table, label=label, task=task)  # type: ignore[arg-type]
+    problem = describe_problem(
+        fitted, train_table, label=label, task=task, positive_class=positive_class
+    )
     evaluation = (
         to_tensors(problem, transformed.read(EVAL_SPLIT), split=EVAL_SPLIT)
         if EVAL_SPLIT in transformed.splits
@@ -438,25 +452,6 @@ def _train_trees(data: _Data, parameters: dict[str, Any], recorder: EpochRecorde
     )
     trees, result = fit_trees(data.problem, data.train, data.eval, config, on_epoch=recorder)
     return _Trained(export_trees(trees, data.problem), trees_weights(trees), result)
-
-
-def _optional_columns(fitted: FittedTransform) -> set[str]:
-    """Raw columns serving may leave out: strings (missing is "", an out-of-vocabulary or
-    hashed value) and numbers read only through `impute`."""
-    consumers: dict[str, set[str]] = {}
-    for node in fitted.nodes:
-        for index in node.inputs:
-            source = fitted.nodes[index]
-            if source.op == "column":
-                consumers.setdefault(str(source.options["name"]), set()).add(node.op)
-    return {
-        name
-        for name, ops in consumers.items()
-        if ops == {"impute"} or (fitted.columns.get(name) == "string" and ops <= _STRING_SAFE)
-    }
-
-
-_STRING_SAFE = {"vocabulary", "hash_buckets", "cross"}
 
 
 def _serving_schema(schema: Schema | None) -> str | None:
