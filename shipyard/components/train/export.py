@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from shipyard.components.train.data import Problem
+    from shipyard.components.transform.fitted import FittedTransform
 
 OPSET = 19
 ML_OPSET = 3
@@ -151,3 +152,23 @@ def weights_bytes(network: nn.Module) -> bytes:
 
     state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
     return save(state)
+
+
+STRING_SAFE = {"vocabulary", "hash_buckets", "cross"}
+"""Transform ops that read a missing string as a value of their own."""
+
+
+def optional_columns(fitted: FittedTransform) -> set[str]:
+    """Raw columns serving may leave out: strings (missing is "", an out-of-vocabulary or
+    hashed value) and numbers read only through `impute`."""
+    consumers: dict[str, set[str]] = {}
+    for node in fitted.nodes:
+        for index in node.inputs:
+            source = fitted.nodes[index]
+            if source.op == "column":
+                consumers.setdefault(str(source.options["name"]), set()).add(node.op)
+    return {
+        name
+        for name, ops in consumers.items()
+        if ops == {"impute"} or (fitted.columns.get(name) == "string" and ops <= STRING_SAFE)
+    }
