@@ -327,10 +327,15 @@ def main() -> None:
     parser.add_argument("--estimators", default=",".join(ESTIMATORS))
     parser.add_argument("--max-rows", type=int, default=None)
     parser.add_argument("-p", dest="overrides", action="append", default=[])
+    parser.add_argument(
+        "--threads", type=int, default=1, help="OpenMP threads of LightGBM and scikit-learn"
+    )
     args = parser.parse_args()
+    # before LightGBM or scikit-learn start OpenMP: spinning threads on a shared 2-core
+    # machine make every model many times slower, Shipyard's trees (LightGBM) included
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
     estimators = args.estimators.split(",")
     overrides = parse_overrides(args.overrides)
-    os.environ.setdefault("SHIPYARD_NO_PROGRESS", "1")
     report: list[str] = [
         "| data set | rows | model | accuracy or R² | AUC or RMSE | train s |",
         "|---|---|---|---|---|---|",
