@@ -179,7 +179,9 @@ def _matrix(table: pa.Table, names: list[str], *, numeric: bool) -> NDArray[Any]
     return np.column_stack(columns)
 
 
-def run_peers(train_rows: pa.Table, eval_rows: pa.Table, label: str, seed: int) -> dict[str, Score]:
+def run_peers(
+    train_rows: pa.Table, eval_rows: pa.Table, label: str, seed: int, threads: int
+) -> dict[str, Score]:
     """Fit the peers on the raw train split; score them on the raw eval split."""
     import lightgbm
     from sklearn.compose import ColumnTransformer
@@ -236,7 +238,7 @@ def run_peers(train_rows: pa.Table, eval_rows: pa.Table, label: str, seed: int) 
             "sklearn_hgb": HistGradientBoostingRegressor(
                 categorical_features=categorical, random_state=seed
             ),
-            "lightgbm": lightgbm.LGBMRegressor(random_state=seed, verbose=-1),
+            "lightgbm": lightgbm.LGBMRegressor(random_state=seed, n_jobs=threads, verbose=-1),
         }
     else:
         models = {
@@ -246,7 +248,7 @@ def run_peers(train_rows: pa.Table, eval_rows: pa.Table, label: str, seed: int) 
             "sklearn_hgb": HistGradientBoostingClassifier(
                 categorical_features=categorical, random_state=seed
             ),
-            "lightgbm": lightgbm.LGBMClassifier(random_state=seed, verbose=-1),
+            "lightgbm": lightgbm.LGBMClassifier(random_state=seed, n_jobs=threads, verbose=-1),
         }
     scores = {}
     for name, model in models.items():
@@ -352,7 +354,7 @@ def main() -> None:
                 scores, train_rows, eval_rows = run_shipyard(
                     source, dataset.label, estimators, seed, overrides, workdir
                 )
-                scores.update(run_peers(train_rows, eval_rows, dataset.label, seed))
+                scores.update(run_peers(train_rows, eval_rows, dataset.label, seed, args.threads))
                 runs.append(scores)
                 print(name, seed, {k: round(v.main, 2) for k, v in scores.items()}, flush=True)
         merged = median_scores(runs)
