@@ -159,4 +159,3 @@ def test_mixed_precision_trains_on_cpu_with_bfloat16() -> None:
     assert mixed.metrics["eval_accuracy"] >= 0.85
     assert abs(mixed.metrics["eval_loss"] - full.metrics["eval_loss"]) < 0.1
     assert mixed.history != full.history  # bfloat16 really was used
-
