@@ -40,7 +40,12 @@ def metric_direction(metric: str) -> Literal["higher", "lower"] | None:
 
 
 def primary_metric(task: str) -> str:
-    """Return the metric reports rank slices by: accuracy, or RMSE for regression."""
+    """Return the metric reports rank slices by: accuracy, or RMSE for regression.
+
+    Both are defined for every slice with at least one row, whatever classes it holds,
+    unlike AUC (undefined without both classes), precision (without a predicted positive)
+    or R² (with one label value); so no slice drops out of the ranking.
+    """
     return "rmse" if task == "regression" else "accuracy"
 
 
@@ -71,13 +76,38 @@ class EvaluationResult:
         return dict(self.overall.get("metrics", {}))
 
     def worst_slices(self, metric: str | None = None) -> list[dict[str, Any]]:
-        """Return the evaluated slices ordered worst first by `metric` (default: primary)."""
+        """Return the evaluated slices ordered worst first by `metric` (default: primary).
+
+        Slices too small to evaluate, and slices where `metric` is undefined (only possible
+        for a metric other than the primary one), are left out. Ties go to the larger slice.
+        """
         metric = metric or primary_metric(self.task)
         sign = -1.0 if metric_direction(metric) == "lower" else 1.0
         scored = [
             s for s in self.slices if s.get("metrics") and s["metrics"].get(metric) is not None
         ]
         return sorted(scored, key=lambda s: (sign * s["metrics"][metric], -s["count"]))
+
+    def flagged_slices(self, limit: int = 3, metric: str | None = None) -> list[dict[str, Any]]:
+        """Return at most `limit` of the worst slices, only those worse than overall.
+
+        A slice as good as the whole evaluation is never flagged, even when it ranks first:
+        when every slice scores accuracy 1.0, none is "worst".
+
+        Example:
+            >>> [s["name"] for s in result.flagged_slices()]
+            ['island=Dream']
+        """
+        metric = metric or primary_metric(self.task)
+        overall = self.metrics.get(metric)
+        if overall is None:
+            return []
+        lower = metric_direction(metric) == "lower"
+        return [
+            s
+            for s in self.worst_slices(metric)[:limit]
+            if (s["metrics"][metric] > overall if lower else s["metrics"][metric] < overall)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -237,7 +267,7 @@ def summary_table(result: EvaluationResult, *, worst: int = 3) -> Table:
             shown += f" [dim]({escape(undefined[name])})[/dim]"
         table.add_row(escape(name), shown)
     metric = primary_metric(result.task)
-    for entry in result.worst_slices(metric)[:worst]:
+    for entry in result.flagged_slices(worst, metric):
         table.add_row(
             f"[red]worst slice[/red] {escape(entry['name'])} (n={entry['count']:,})",
             f"{metric} {format_metric(entry['metrics'][metric])}",

@@ -233,14 +233,16 @@ def _slices_table(result: EvaluationResult) -> str:
     head = "<th class='name'>slice</th><th>count</th>" + "".join(
         f"<th>{html.escape(c)}</th>" for c in columns
     )
+    flagged = result.flagged_slices(1, metric)  # the worst, if it is worse than overall
     rows = []
-    for index, entry in enumerate(ranked):
+    for entry in ranked:
         value = entry["metrics"][metric]
         below = overall_value is not None and (
             value < overall_value if higher else value > overall_value
         )
-        css = "worst" if index == 0 else "below" if below else ""
-        badge = "<span class='badge'>worst</span>" if index == 0 else ""
+        worst = entry in flagged
+        css = "worst" if worst else "below" if below else ""
+        badge = "<span class='badge'>worst</span>" if worst else ""
         cells = "".join(f"<td>{format_metric(entry['metrics'].get(c))}</td>" for c in columns)
         rows.append(
             f"<tr class='{css}'><td class='name'>{html.escape(entry['name'])}{badge}</td>"
@@ -254,7 +256,8 @@ def _slices_table(result: EvaluationResult) -> str:
         )
     note = (
         f"<p>Sorted by {html.escape(metric)}, worst first; overall {format_metric(overall_value)}."
-        " Highlighted: the worst slice and slices below the overall value.</p>"
+        " Highlighted: the worst slice and the slices below the overall value (none when"
+        " every slice is as good as overall).</p>"
     )
     return (
         f"{note}<table class='slices'><thead><tr>{head}</tr></thead>"

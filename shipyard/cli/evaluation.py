@@ -40,7 +40,7 @@ def print_evaluation(
     console.print(overall)
     if result.slices:
         primary = primary_metric(result.task)
-        worst = {s["name"] for s in result.worst_slices()[:WORST_MARKED]}
+        worst = {s["name"] for s in result.flagged_slices(WORST_MARKED)}
         table = Table(title=f"Slices, worst {primary} first", title_justify="left")
         table.add_column("slice")
         table.add_column("rows", justify="right")
@@ -49,9 +49,7 @@ def print_evaluation(
         ordered = result.worst_slices() + [s for s in result.slices if not s.get("metrics")]
         for entry in ordered:
             values = entry.get("metrics") or {}
-            style = (
-                "bold red" if entry["name"] in worst and len(result.slices) > WORST_MARKED else ""
-            )
+            style = "bold red" if entry["name"] in worst else ""
             cells = ["" if values.get(name) is None else f"{values[name]:.4g}" for name in metrics]
             table.add_row(entry["name"], str(entry["count"]), *cells, style=style)
         console.print(table)

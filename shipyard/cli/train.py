@@ -79,13 +79,14 @@ def train_command(
         str, typer.Option("--hidden-units", help="Layer sizes of the DNN, comma-separated.")
     ] = "100,70,50,25",
     epochs: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--epochs",
             parser=_limits("epochs", int),
-            help="Most passes over the data; early stopping may end sooner.",
+            help="Most passes over the data (default: enough for about 2,000 optimizer "
+            "steps); early stopping may end sooner.",
         ),
-    ] = 50,
+    ] = None,
     learning_rate: Annotated[
         float | None,
         typer.Option(

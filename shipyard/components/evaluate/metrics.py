@@ -3,7 +3,12 @@
 `compute_metrics` checks its inputs once (lengths, NaN, probabilities summing to 1, class
 ids in range) and returns a JSON-ready dict: the scalar metrics, the metrics that are
 undefined on this data with the reason why, and the detail behind them (confusion matrix,
-ROC and PR curves, calibration buckets, residuals). Ranking metrics (AUC, average
+ROC and PR curves, calibration buckets, residuals).
+
+Macro averages (`precision_macro`, `recall_macro`, `f1_macro`) average over the classes
+present in the rows evaluated, in their labels or their predictions, as scikit-learn does
+without `labels=`: a slice of one island holding one species scores 1.0 when every row is
+right, not a third for the two species it does not contain. Ranking metrics (AUC, average
 precision) are exact, ties included; see `shipyard.components.evaluate.curves`.
 """
 
@@ -153,8 +158,9 @@ def classification_metrics(
         )
     else:
         weights = support / support.sum()
+        present = (support > 0) | (matrix.sum(axis=0) > 0)
         for metric, values in (("precision", precision), ("recall", recall), ("f1", f1)):
-            metrics[f"{metric}_macro"] = float(values.mean())
+            metrics[f"{metric}_macro"] = float(values[present].mean())
             metrics[f"{metric}_weighted"] = float(values @ weights)
         result["per_class"] = per_class
     if proba is None:

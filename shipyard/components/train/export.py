@@ -161,6 +161,18 @@ def task_fields(problem: Problem) -> dict[str, Any]:
     return fields
 
 
+def weights_bytes(network: nn.Module) -> bytes:
+    """Serialize the network's weights as safetensors."""
+    from safetensors.torch import save
+
+    state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    return save(state)
+
+
+STRING_SAFE = {"vocabulary", "hash_buckets", "cross"}
+"""Transform ops that read a missing string as a value of their own."""
+
+
 def optional_columns(fitted: FittedTransform) -> set[str]:
     """Raw columns serving may leave out: strings (missing is "", an out-of-vocabulary or
     hashed value) and numbers read only through `impute`."""
@@ -173,16 +185,5 @@ def optional_columns(fitted: FittedTransform) -> set[str]:
     return {
         name
         for name, ops in consumers.items()
-        if ops == {"impute"} or (fitted.columns.get(name) == "string" and ops <= _STRING_SAFE)
+        if ops == {"impute"} or (fitted.columns.get(name) == "string" and ops <= STRING_SAFE)
     }
-
-
-_STRING_SAFE = {"vocabulary", "hash_buckets", "cross"}
-
-
-def weights_bytes(network: nn.Module) -> bytes:
-    """Serialize the network's weights as safetensors."""
-    from safetensors.torch import save
-
-    state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
-    return save(state)

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pytest
 from rich.console import Console
 
 from shipyard.artifacts import (
@@ -174,3 +175,63 @@ def test_report_without_blessing_or_baseline_says_so() -> None:
     assert "<th>baseline</th><th>change</th>" not in page
     empty = decide_blessing({"accuracy": 0.5})
     assert "No check was configured" in _binary_result().to_html(blessing=empty)
+
+
+def _island_result(predictions: list[int]) -> EvaluationResult:
+    island = ["Torgersen", "Torgersen", "Biscoe", "Biscoe", "Dream", "Dream", "Dream"]
+    labels = [0, 0, 0, 2, 0, 1, 1]
+    names = ["Adelie", "Chinstrap", "Gentoo"]
+    overall = compute_metrics(labels, predictions, task="multiclass", class_labels=names)
+    slices = slice_metrics(
+        {"island": island},
+        labels,
+        predictions,
+        task="multiclass",
+        class_labels=names,
+        slices=["island"],
+    )
+    return EvaluationResult(overall=overall, slices=tuple(slices), split="eval")
+
+
+def test_no_slice_is_flagged_when_every_slice_is_perfect() -> None:
+    result = _island_result([0, 0, 0, 2, 0, 1, 1])
+    assert {s["metrics"]["f1_macro"] for s in result.slices} == {1.0}
+    assert len(result.worst_slices()) == 3  # still ranked, in full
+    assert result.flagged_slices() == []
+    console = Console(width=120, record=True)
+    console.print(summary_table(result))
+    assert "worst slice" not in console.export_text()
+    assert "<span class='badge'>worst</span>" not in result.to_html()  # nor in the report
+
+
+def test_flagged_slices_are_those_below_overall_worst_first() -> None:
+    result = _island_result([0, 0, 0, 2, 1, 1, 0])  # Dream: 1 of 3 right
+    assert result.metrics["accuracy"] == pytest.approx(5 / 7)
+    assert [s["name"] for s in result.flagged_slices()] == ["island=Dream"]
+    assert result.worst_slices()[0]["name"] == "island=Dream"
+    # lower is better for RMSE: the slice with the larger error is flagged
+    overall = compute_metrics([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 5.0, 6.0], task="regression")
+    slices = slice_metrics(
+        {"g": ["a", "a", "b", "b"]},
+        [1.0, 2.0, 3.0, 4.0],
+        [1.0, 2.0, 5.0, 6.0],
+        task="regression",
+        slices=["g"],
+    )
+    regression = EvaluationResult(overall=overall, slices=tuple(slices))
+    assert [s["name"] for s in regression.flagged_slices()] == ["g=b"]
+
+
+def test_primary_metric_is_defined_for_single_class_slices() -> None:
+    # a slice of one class: AUC is undefined there, the ranking metric is not
+    result = _binary_result()
+    one_class = slice_metrics(
+        {"g": ["a", "a", "b", "b"]},
+        [1, 1, 0, 1],
+        probabilities=[0.9, 0.4, 0.3, 0.8],
+        task="binary",
+        slices=["g"],
+    )
+    assert one_class[0]["metrics"]["auc"] is None
+    ranked = EvaluationResult(overall=result.overall, slices=tuple(one_class)).worst_slices()
+    assert [s["name"] for s in ranked] == ["g=a", "g=b"]
