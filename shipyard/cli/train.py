@@ -297,7 +297,7 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         pushed_path=pushed.path,
         version=pushed.version,
     )
-    signature = model.load() if isinstance(model, Model) else {}
+    signature = model.signature() if isinstance(model, Model) else {}
     summary.update({key: signature.get(key) for key in TASK_FIELDS})
     return summary
 

@@ -121,6 +121,6 @@ def test_a_finished_run_is_summarized_and_printed_with_whole_paths(tmp_path: Pat
     print_outcome(Console(file=text, width=40, color_system=None), outcome)
     printed = text.getvalue()
     assert f"Model taxi version 3 pushed to {deep / 'taxi' / '3'}\n" in printed
-    assert "Blessed: 0 checks passed." in printed
+    assert "Blessed: no check applied" in printed
     assert "Metrics (evaluate): accuracy 0.8 · log_loss 0.4" in printed
     assert f"evaluate/evaluation  {deep / 'evaluation' / 'report.html'}\n" in printed
