@@ -67,7 +67,18 @@ class DataError(ShipyardError, ValueError):
         self.column = column
 
 
-class AnomaliesFound(DataError):
+class RunStopped(ShipyardError):
+    """A component wrote its outputs in full, then stops the run on purpose.
+
+    The runner publishes and records the outputs (they explain why the run stopped), marks
+    the node failed and skips everything downstream, as TFX records ExampleValidator's
+    anomalies whether or not the run goes on. Raise it only after every output is saved.
+    """
+
+    headline = "Run stopped"
+
+
+class AnomaliesFound(DataError, RunStopped):
     """Validation found anomalies in data and the pipeline was told to stop on them."""
 
     headline = "Data anomalies found"
