@@ -6,8 +6,8 @@ so all batches share one schema. A column of numbers with words among them is te
 first chunk it stays text, with a warning; a word (or a float among integers) in a later
 chunk raises `MixedTypesError` (file, line and column named), upon which readers read the
 source again with the column as text or float (`columns.read_again`), unless `column_types`
-declared it. Columns that are empty throughout the first chunk are read as strings. Files read one after the other; each
-must have the same columns as the first (in any order).
+declared it. Columns that are empty throughout the first chunk are read as strings. Files
+read one after the other; each must have the same columns as the first (in any order).
 
 Without `newlines_in_values`, a line break inside a value can only come from an
 unterminated quote, and is reported as such.
