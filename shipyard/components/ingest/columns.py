@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 # A number as CSV writes it: what a "number column" holds, for the mixed-types check.
 NUMBER_PATTERN = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+INTEGER_PATTERN = r"^\s*[-+]?\d+\s*$"
 
 
 def check_unique(names: Sequence[str], *, path: str) -> None:
