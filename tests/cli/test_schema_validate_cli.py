@@ -139,3 +139,74 @@ def test_usage_errors_exit_2(tmp_path: Path, schema_file: Path) -> None:
     bad_env = shipyard(tmp_path, "validate", str(PENGUINS), "-s", str(schema_file), "-e", "PROD")
     assert bad_env.returncode == 2
     assert "one of the schema's environments (TRAINING, SERVING). Got 'PROD'" in bad_env.stderr
+
+
+def test_words_in_number_columns_are_anomalies_not_ingest_errors(
+    tmp_path: Path, schema_file: Path
+) -> None:
+    def corrupt(row: dict[str, str]) -> dict[str, str]:
+        if row["flipper_length_mm"] == "181":  # 7 of 342 present values
+            row["flipper_length_mm"] = "far"
+        row["year"] = f"y{row['year']}"  # the whole column
+        return row
+
+    data = rewrite(PENGUINS, tmp_path / "typos.csv", corrupt)
+    result = shipyard(tmp_path, "validate", str(data), "-s", str(schema_file), "--json")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "Error:" not in result.stderr
+    found = {a["feature"]: a for a in json.loads(result.stdout)}
+    assert sorted(found) == ["flipper_length_mm", "year"]
+    flipper, year = found["flipper_length_mm"], found["year"]
+    assert (flipper["kind"], flipper["severity"], flipper["examples"]) == (
+        "wrong_type",
+        "error",
+        ["far"],
+    )
+    assert flipper["count"] == 7 and flipper["fraction"] == pytest.approx(7 / 342)
+    assert (
+        "7 of its 342 values in 'typos.csv' (2.0%) are not an integer: 'far'"
+        in (flipper["description"])
+    )
+    assert (year["kind"], year["count"], year["fraction"]) == ("wrong_type", 344, 1.0)
+    assert year["examples"] == ["y2009", "y2008", "y2007"]
+    assert "none of its 344 values in 'typos.csv' is an integer" in year["description"]
+    table = shipyard(tmp_path, "validate", str(data), "-s", str(schema_file))
+    assert table.returncode == 1 and "2 errors and 0 warnings" in table.stdout
+    assert "7 (2.0%)" in table.stdout and "344 (100.0%)" in table.stdout
+
+
+def test_one_outlier_is_counted_exactly_and_html_says_where_it_went(
+    tmp_path: Path, schema_file: Path
+) -> None:
+    rows = 150_000
+    with PENGUINS.open(newline="") as file:
+        penguins = [row for row in csv.DictReader(file) if row["body_mass_g"] != "NA"]
+    with (tmp_path / "big.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(penguins[0]))
+        writer.writeheader()
+        for index in range(rows):
+            row = dict(penguins[index % len(penguins)])
+            if index == 1234:
+                row["body_mass_g"] = "99000"
+            writer.writerow(row)
+    curated = schema_file.read_text().replace(
+        "  body_mass_g:\n", "  body_mass_g:\n    severity: {out_of_range: error}\n"
+    )
+    schema_file.write_text(curated)
+    result = shipyard(
+        tmp_path, "validate", "big.csv", "-s", str(schema_file), "--html", "reports/big.html"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "body_mass_g" in result.stdout and "1 (0.0007%)" in result.stdout
+    assert "Wrote the HTML report to reports/big.html" in result.stdout
+    page = (tmp_path / "reports" / "big.html").read_text()
+    assert "99000" in page and "<td>1 (0.0007%)</td>" in page
+    as_json = shipyard(tmp_path, "validate", "big.csv", "-s", str(schema_file), "--json")
+    [anomaly] = json.loads(as_json.stdout)
+    assert (anomaly["kind"], anomaly["count"], anomaly["examples"]) == (
+        "out_of_range",
+        1,
+        ["99000"],
+    )
+    assert anomaly["fraction"] == pytest.approx(1 / rows)
+    assert "about" not in anomaly["description"]
