@@ -101,7 +101,8 @@ def _check_feature(
 ) -> list[Anomaly]:
     name = feature.name
     if stats.count > 0 and not _compatible(feature.type, stats.type):
-        return [_wrong_type(schema, feature, stats, split)]
+        wrong = _wrong_type(schema, feature, stats, split)
+        return [] if wrong is None else [wrong]
     found: list[Anomaly] = []
     rows = stats.count + stats.missing
     present = stats.count / rows if rows else 1.0
@@ -150,17 +151,17 @@ def _check_feature(
 
 def _wrong_type(
     schema: DataSchema, feature: FeatureSchema, stats: FeatureStatistics, split: str
-) -> Anomaly:
+) -> Anomaly | None:
     """The values of a column that are not of the schema's type: how many, which.
 
     A column the schema types as a number but read as text (words among the numbers) is
     counted exactly from its statistics: the values that do not read as numbers (or as
-    integers, for `int`). Any other mismatch concerns the whole column (text that reads as
-    numbers was declared text, e.g. with ingest's `column_types`).
+    integers, for `int`). None when they all do: the column is text because of words in
+    another split (ingest types a column once for every split), or was declared text.
+    Any other mismatch concerns the whole column.
     """
     name, expected = feature.name, feature.type
     strings = stats.string
-    wrong = 0
     pattern = INTEGER_PATTERN if expected == "int" else NUMBER_PATTERN
     if expected in ("int", "float") and stats.type == "string" and strings is not None:
         if strings.distinct <= len(strings.top_values):  # every value is listed
@@ -168,7 +169,8 @@ def _wrong_type(
         else:
             fitting = strings.integers if expected == "int" else strings.numbers
         wrong = max(0, stats.count - round(fitting))
-    if wrong and strings is not None:
+        if not wrong:
+            return None
         unit = "an integer" if expected == "int" else "a number"
         candidates = [*strings.non_numbers, *strings.top_values]
         shown = list(dict.fromkeys(v.value for v in candidates if not re.match(pattern, v.value)))

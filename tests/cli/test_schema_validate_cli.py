@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.cli.command import shipyard
@@ -210,3 +211,58 @@ def test_one_outlier_is_counted_exactly_and_html_says_where_it_went(
     )
     assert anomaly["fraction"] == pytest.approx(1 / rows)
     assert "about" not in anomaly["description"]
+
+
+VALIDATED_PIPELINE = f"""
+from shipyard import Pipeline
+from shipyard.components import compute_statistics, import_schema, ingest, validate_examples
+
+
+def penguins(source: str = "typos.csv") -> Pipeline:
+    raw = ingest(source=source, splits={{"train": 8, "eval": 2}})
+    statistics = compute_statistics(examples=raw.outputs.examples)
+    pinned = import_schema(path={str(PENGUINS.parent.parent / "schema.yaml")!r})
+    validated = validate_examples(
+        statistics=statistics.outputs.statistics,
+        schema=pinned.outputs.schema,
+        examples=raw.outputs.examples,
+    )
+    return Pipeline("penguins", nodes=[validated])
+"""
+
+
+def test_a_run_stopped_by_validation_publishes_its_report_and_says_where(tmp_path: Path) -> None:
+    def corrupt(row: dict[str, str]) -> dict[str, str]:
+        if row["flipper_length_mm"] == "181":
+            row["flipper_length_mm"] = "far"
+        return row
+
+    rewrite(PENGUINS, tmp_path / "typos.csv", corrupt)
+    (tmp_path / "pipeline.py").write_text(VALIDATED_PIPELINE)
+    result = shipyard(tmp_path, "run", "pipeline.py", "--json")
+    assert result.returncode == 1, result.stderr
+    assert "validate_examples failed" in result.stderr and "wrong_type" in result.stderr
+    assert "Bad input data" not in result.stderr  # ingest read the column as text
+    run = json.loads(result.stdout)
+    validation = run["nodes"]["validate_examples"]
+    assert validation["state"] == "failed"
+    anomalies = validation["outputs"]["anomalies"]
+    report = Path(anomalies["uri"]) / "report.html"
+    printed = " ".join(result.stderr.split())  # the panel may wrap the long path
+    assert f"The anomalies report: {report}" in printed
+    assert "&#x27;far&#x27;" in report.read_text() or "'far'" in report.read_text()
+    shown = json.loads(
+        shipyard(tmp_path, "artifacts", "show", str(anomalies["id"]), "--json").stdout
+    )
+    assert shown["producer"]["node"] == "validate_examples"
+    examples = Path(run["nodes"]["ingest"]["outputs"]["examples"]["uri"])
+    far = {  # words per split, as ingest wrote them (the column is text in every split)
+        split: pq.read_table(examples / split).column("flipper_length_mm").to_pylist().count("far")
+        for split in ("train", "eval")
+    }
+    assert sum(far.values()) == 7
+    found = shown["preview"]["anomalies"]
+    assert {a["split"]: a["count"] for a in found} == {s: n for s, n in far.items() if n}
+    assert {(a["feature"], a["kind"], tuple(a["examples"])) for a in found} == {
+        ("flipper_length_mm", "wrong_type", ("far",))
+    }

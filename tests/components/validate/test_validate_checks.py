@@ -65,14 +65,20 @@ def test_missing_and_new_columns(stats, schema) -> None:
 def test_wrong_type_and_int_is_a_float(stats, schema) -> None:
     data = clean(
         stats,
-        year=stats.strings("year", ["2007"] * 20),
+        year=stats.strings("year", ["2007"] * 20, type="bool"),
         mass=stats.numeric("mass", [3000.0] * 20, type="int"),
     )
     report = validate_statistics({"train": data}, schema)
     assert kinds(report) == [("year", "wrong_type")]
-    [anomaly] = report.anomalies  # numbers declared text: the whole column is of the wrong type
-    assert "'year' should be int but is string in 'train' (all 20 values)" in anomaly.description
+    [anomaly] = report.anomalies  # another type altogether: the whole column
+    assert "'year' should be int but is bool in 'train' (all 20 values)" in anomaly.description
     assert (anomaly.count, anomaly.fraction, anomaly.examples) == (20, 1.0, ("2007",))
+
+
+def test_numbers_read_as_text_are_no_anomaly(stats, schema) -> None:
+    # Ingest types a column once for all splits: words in one split make it text in all.
+    data = clean(stats, year=stats.strings("year", ["2007", "2008"] * 10))
+    assert validate_statistics({"eval": data}, schema).anomalies == ()
 
 
 @pytest.mark.parametrize(
