@@ -114,11 +114,25 @@ class RichDisplay:
                     border_style="red",
                 )
             )
+            self._print_stopped_outputs(node)
         if run.failed and self.resume_hint:
             self.console.print(
                 f"Fix the error, then resume with: [bold]{escape(self.resume_hint)}[/] "
                 f"(finished nodes are reused from the cache)."
             )
+
+    def _print_stopped_outputs(self, node: NodeRun) -> None:
+        """Name the outputs a node published before it stopped the run (its report)."""
+        from rich.markup import escape
+
+        from shipyard.artifacts import Anomalies
+
+        for port, artifact in node.outputs.items():
+            if isinstance(artifact, Anomalies):
+                where = artifact.path / Anomalies.HTML_FILENAME
+                self.console.print(f"The anomalies report: [bold]{escape(str(where))}[/]")
+            else:
+                self.console.print(f"{node.name} published {port!r}: {escape(str(artifact.path))}")
 
     def _table(self) -> Table:
         from rich.table import Table

@@ -108,7 +108,9 @@ def _producer_and_consumers(
     consumers = []
     for event in store.events_of_artifact(artifact_id):
         execution = store.get_execution(event.execution_id)
-        if event.kind == "output" and execution.state == "complete":
+        # Cached executions name their outputs too; a failed one published them before
+        # it stopped the run (validation's anomalies).
+        if event.kind == "output" and execution.state in ("complete", "failed"):
             producer = execution
         elif event.kind == "input":
             consumers.append(execution)
