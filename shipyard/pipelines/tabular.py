@@ -116,6 +116,7 @@ def tabular_pipeline(
     validated = validate_examples(
         statistics=statistics.outputs.statistics,
         schema=pinned.outputs.schema,
+        examples=raw.outputs.examples,  # out-of-range values counted exactly
         on_anomaly=on_anomaly,
     )
     transform_parameters: dict[str, Any] = {
