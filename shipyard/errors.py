@@ -67,7 +67,36 @@ class DataError(ShipyardError, ValueError):
         self.column = column
 
 
-class AnomaliesFound(DataError):
+class MixedTypesError(DataError):
+    """A value that does not fit its column's type: a word among numbers.
+
+    When the type was inferred from the first rows (not declared with `column_types`),
+    readers catch it and read the column again as text (or as floats, for a float among
+    integers), and validation reports the words.
+
+    Attributes:
+        value: The value that does not fit.
+    """
+
+    def __init__(
+        self, message: str, *, value: object, path: str | None, row: int | None, column: str
+    ) -> None:
+        super().__init__(message, path=path, row=row, column=column)
+        self.value = value
+
+
+class RunStopped(ShipyardError):
+    """A component wrote its outputs in full, then stops the run on purpose.
+
+    The runner publishes and records the outputs (they explain why the run stopped), marks
+    the node failed and skips everything downstream, as TFX records ExampleValidator's
+    anomalies whether or not the run goes on. Raise it only after every output is saved.
+    """
+
+    headline = "Run stopped"
+
+
+class AnomaliesFound(DataError, RunStopped):
     """Validation found anomalies in data and the pipeline was told to stop on them."""
 
     headline = "Data anomalies found"

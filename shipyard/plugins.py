@@ -1,7 +1,20 @@
 """Entry-point discovery: the API for plugin authors.
 
-Groups: `shipyard.engines`, `shipyard.stores`, `shipyard.artifact_types`,
-`shipyard.components` and `shipyard.cli`. A backend is imported only when first used.
+Groups, each read by the code that opens its backends:
+
+- `shipyard.engines`: `Engine` classes, by name (`shipyard.engines.open_engine`).
+- `shipyard.stores`: `MetadataStore` classes, by URL scheme: `sqlite`, `postgresql`
+  (`shipyard.store.open_store`); the class is called with the URL.
+- `shipyard.artifact_types`: `Artifact` subclasses, by type name
+  (`shipyard.artifacts.artifact_type`); check them with `shipyard.testing.check_artifact_type`.
+
+A backend is imported only when first used.
+
+Example:
+    ```toml
+    [project.entry-points."shipyard.stores"]
+    mysql = "my_package.store:MySqlStore"
+    ```
 """
 
 from __future__ import annotations
@@ -13,13 +26,7 @@ from typing import Any
 
 from shipyard.errors import NotFoundError, PluginNotInstalled
 
-GROUPS = (
-    "shipyard.engines",
-    "shipyard.stores",
-    "shipyard.artifact_types",
-    "shipyard.components",
-    "shipyard.cli",
-)
+GROUPS = ("shipyard.engines", "shipyard.stores", "shipyard.artifact_types")
 
 # Built-in backends, so they resolve even when Shipyard runs from a source tree that was
 # not installed; installed entry points of the same name take precedence.

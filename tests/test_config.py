@@ -45,3 +45,51 @@ def test_bad_config_files_name_the_file_and_key(tmp_path: Path) -> None:
     config.write_text("store = \n")
     with pytest.raises(ConfigError, match="cannot parse"):
         load_settings(cwd=tmp_path)
+
+
+def test_the_nearest_shipyard_directory_above_is_found_like_git(tmp_path: Path) -> None:
+    (tmp_path / ".shipyard").mkdir()
+    deep = tmp_path / "notebooks" / "drafts"
+    deep.mkdir(parents=True)
+    settings = load_settings(cwd=deep)
+    assert settings.home == tmp_path / ".shipyard"
+    assert settings.home_origin == "found"
+    assert settings.store_url == f"sqlite:///{tmp_path}/.shipyard/store.db"
+    assert settings.artifact_root == str(tmp_path / ".shipyard" / "artifacts")
+    (deep / ".shipyard").mkdir()  # a nearer one wins
+    assert load_settings(cwd=deep).home == deep / ".shipyard"
+
+
+def test_without_a_shipyard_directory_a_new_one_goes_in_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(cwd=tmp_path)
+    assert (settings.home_origin, settings.store_origin) == ("new", "default")
+    assert settings.searched_from == tmp_path
+    assert not (tmp_path / ".shipyard").exists()  # resolving settings creates nothing
+
+
+def test_shipyard_home_beats_discovery_and_flags_beat_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "project" / ".shipyard").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("SHIPYARD_HOME", str(elsewhere))
+    settings = load_settings(cwd=tmp_path / "project")
+    assert (settings.home, settings.home_origin) == (elsewhere, "environment")
+    assert settings.store_url == f"sqlite:///{elsewhere}/store.db"
+    flagged = load_settings(cwd=tmp_path / "project", store="sqlite:///x.db")
+    assert (flagged.store_url, flagged.store_origin) == ("sqlite:///x.db", "flag")
+
+
+def test_config_file_paths_are_relative_to_the_project_not_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".shipyard").mkdir()
+    (tmp_path / ".shipyard" / "config.toml").write_text('artifact_root = "shared/artifacts"\n')
+    (tmp_path / "sub").mkdir()
+    settings = load_settings(cwd=tmp_path / "sub")
+    assert settings.artifact_root == str(tmp_path / "shared" / "artifacts")
+    assert settings.store_origin == "default"
+    flagged = load_settings(cwd=tmp_path / "sub", artifact_root="here")
+    assert flagged.artifact_root == str(tmp_path / "sub" / "here")  # flags: the working dir

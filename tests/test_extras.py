@@ -91,7 +91,8 @@ def test_every_imported_package_is_declared() -> None:
     undeclared = {
         module: where
         for module, where in imported.items()
-        if distribution.get(module, module) not in core and extra_of(module) is None
+        if distribution.get(module, module.replace("_", "-")) not in core
+        and extra_of(module) is None
     }
     assert undeclared == {}
     assert {"numpy", "anyio"} <= imported.keys()  # both were imported but undeclared once

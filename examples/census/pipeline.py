@@ -17,17 +17,8 @@ The rows are 28,155 men from the US Current Population Survey of March 1988
 
 from __future__ import annotations
 
-from shipyard import Pipeline, latest_blessed_model
-from shipyard.components import (
-    compute_statistics,
-    evaluate,
-    import_schema,
-    ingest,
-    push,
-    train,
-    transform,
-    validate_examples,
-)
+from shipyard import Pipeline
+from shipyard.pipelines import tabular_pipeline
 
 
 def census(
@@ -36,34 +27,23 @@ def census(
     """Ingest -> statistics -> pinned schema -> validation -> transform -> DNN -> evaluate
     -> push. `epochs` is the most passes over the data; early stopping usually ends sooner.
     """
-    raw = ingest(source=source, splits={"train": 8, "eval": 2})
-    statistics = compute_statistics(examples=raw.outputs.examples)
-    pinned = import_schema(path=schema)
-    validated = validate_examples(
-        statistics=statistics.outputs.statistics, schema=pinned.outputs.schema
-    )
     # The schema names the label (`high_wage`, absent from SERVING); training waits for
     # validation, so data with anomalies never reaches a model.
-    prepared = transform(examples=raw.outputs.examples, schema=pinned.outputs.schema).after(
-        validated
-    )
-    trained = train(
-        transformed=prepared.outputs.transformed,
-        transform_graph=prepared.outputs.transform_graph,
-        schema=pinned.outputs.schema,
+    return tabular_pipeline(
+        "census",
+        source,
+        schema=schema,
+        ingest_options={"splits": {"train": 8, "eval": 2}},
         estimator="dnn",
-        hidden_units=(100, 70, 50, 25),
-        batch_size=256,
-        epochs=epochs,
-        seed=seed,
-    )
-    checked = evaluate(
-        examples=raw.outputs.examples,
-        model=trained.outputs.model,
-        baseline=latest_blessed_model(),  # the model this pipeline blessed last
+        train_options={
+            "hidden_units": (100, 70, 50, 25),
+            "batch_size": 256,
+            "epochs": epochs,
+            "seed": seed,
+        },
         slices=("region", "ethnicity"),
         thresholds={"accuracy": {"min": 0.7}, "auc": {"min": 0.8}},
-        max_regression={"auc": 0.01},  # at most this much worse than it
+        # Compared with the model this pipeline blessed last: at most this much worse.
+        max_regression={"auc": 0.01},
+        description="CPS 1988 wages above the median",
     )
-    pushed = push(model=trained.outputs.model, blessing=checked.outputs.blessing, name="census")
-    return Pipeline("census", nodes=[pushed], description="CPS 1988 wages above the median")

@@ -17,50 +17,30 @@ Then look at what it made: `shipyard runs show <run>`, `shipyard artifacts show 
 
 from __future__ import annotations
 
-from shipyard import Pipeline, latest_blessed_model
-from shipyard.components import (
-    compute_statistics,
-    evaluate,
-    import_schema,
-    ingest,
-    push,
-    train,
-    transform,
-    validate_examples,
-)
+from shipyard import Pipeline
+from shipyard.pipelines import tabular_pipeline
 
 
 def penguins(source: str = "data/penguins.csv", schema: str = "schema.yaml") -> Pipeline:
     """The demo pipeline: ingest -> statistics -> pinned schema -> validation -> transform
     -> train -> evaluate -> push."""
-    raw = ingest(source=source, splits={"train": 8, "eval": 2})
-    statistics = compute_statistics(examples=raw.outputs.examples)
-    pinned = import_schema(path=schema)
-    validated = validate_examples(
-        statistics=statistics.outputs.statistics, schema=pinned.outputs.schema
-    )
     # The schema names the label (`species`, absent from SERVING); training waits for
     # validation, so data with anomalies never reaches a model.
-    prepared = transform(examples=raw.outputs.examples, schema=pinned.outputs.schema).after(
-        validated
-    )
-    trained = train(
-        transformed=prepared.outputs.transformed,
-        transform_graph=prepared.outputs.transform_graph,
-        schema=pinned.outputs.schema,
+    return tabular_pipeline(
+        "penguins",
+        source,
+        schema=schema,
+        ingest_options={"splits": {"train": 8, "eval": 2}},
         estimator="dnn",
-        hidden_units=(16, 8),
-        learning_rate=0.01,
-        batch_size=32,
-        epochs=30,
-    )
-    checked = evaluate(
-        examples=raw.outputs.examples,
-        model=trained.outputs.model,
-        baseline=latest_blessed_model(),  # the model this pipeline blessed last
+        train_options={
+            "hidden_units": (16, 8),
+            "learning_rate": 0.01,
+            "batch_size": 32,
+            "epochs": 30,
+        },
         slices=("island",),
         thresholds={"accuracy": {"min": 0.9}},
-        max_regression={"accuracy": 0.02},  # at most this much worse than it
+        # Compared with the model this pipeline blessed last: at most this much worse.
+        max_regression={"accuracy": 0.02},
+        description="Palmer penguins demo",
     )
-    pushed = push(model=trained.outputs.model, blessing=checked.outputs.blessing, name="penguins")
-    return Pipeline("penguins", nodes=[pushed], description="Palmer penguins demo")

@@ -28,6 +28,7 @@ def taxi_drift(source: str = SPANS, baseline_span: int = 1, span: int = 2) -> Pi
     schema = import_schema(path="schema.yaml")
     validated = validate_examples(
         statistics=after_stats.outputs.statistics,
+        examples=after.outputs.examples,  # to count values out of range exactly
         schema=schema.outputs.schema,
         baseline=before_stats.outputs.statistics,
     )

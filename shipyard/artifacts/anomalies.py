@@ -66,10 +66,13 @@ class Anomaly:
         severity: Whether it stops a pipeline (`error`) or is only reported (`warning`).
         description: A sentence saying what was found and what to do.
         split: The split it was found in (`"train vs eval"` for skew).
-        fraction: The share of values concerned (missing, out of domain, out of range).
+        fraction: The share of values concerned (missing, of the wrong type, out of
+            domain, out of range).
         examples: Some offending values, most frequent first.
         value: The measured distance (skew, drift).
         threshold: The distance allowed (skew, drift).
+        count: How many values are concerned (missing, of the wrong type, out of domain,
+            out of range), of which `fraction` is the share.
     """
 
     feature: str
@@ -81,6 +84,7 @@ class Anomaly:
     examples: tuple[str, ...] = ()
     value: float | None = None
     threshold: float | None = None
+    count: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -92,6 +96,13 @@ class Anomaly:
     def from_json(cls, data: dict[str, Any]) -> Anomaly:
         """Rebuild from `to_json` output."""
         return cls(**{**data, "examples": tuple(data.get("examples", ()))})
+
+    def extent(self) -> str:
+        """Return how many values are concerned: `3 (0.2%)`, `12.5%`, or "" when unknown."""
+        share = "" if self.fraction is None else percent(self.fraction)
+        if self.count is None:
+            return share
+        return f"{self.count:,} ({share})" if share else f"{self.count:,}"
 
     def line(self) -> str:
         """Return a one-line plain-text form: `[error] eval/island out_of_domain: ...`."""
@@ -180,12 +191,21 @@ class AnomalyReport:
             return f"<div class='sy-anomalies'>{summary}</div>"
         head = "".join(
             f"<th>{name}</th>"
-            for name in ("split", "feature", "kind", "severity", "description", "examples")
+            for name in (
+                "split",
+                "feature",
+                "kind",
+                "severity",
+                "values",
+                "description",
+                "examples",
+            )
         )
         rows = "".join(
             f"<tr class='sy-{a.severity}'><td>{html.escape(a.split or '')}</td>"
             f"<td><b>{html.escape(a.feature)}</b></td><td>{a.kind}</td>"
-            f"<td class='sy-sev'>{a.severity}</td><td>{html.escape(a.description)}</td>"
+            f"<td class='sy-sev'>{a.severity}</td><td>{html.escape(a.extent())}</td>"
+            f"<td>{html.escape(a.description)}</td>"
             f"<td>{html.escape(', '.join(a.examples))}</td></tr>"
             for a in self.anomalies
         )
@@ -193,6 +213,19 @@ class AnomalyReport:
             f"<div class='sy-anomalies'>{summary}<table><thead><tr>{head}</tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
         )
+
+
+def percent(fraction: float) -> str:
+    """Format a share with the decimals that keep a small one non-zero.
+
+    Example:
+        >>> percent(0.25), percent(1 / 150_000)
+        ('25.0%', '0.0007%')
+    """
+    digits = 1
+    while 0 < fraction * 100 < 10**-digits and digits < 6:
+        digits += 1
+    return f"{fraction:.{digits}%}"
 
 
 _PAGE_CSS = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"

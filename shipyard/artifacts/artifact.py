@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 from shipyard.errors import NotFoundError
 
 _TYPES: dict[str, type[Artifact]] = {}
+_CLASHES: dict[str, list[type[Artifact]]] = {}
 
 
 class Artifact:
@@ -51,7 +53,12 @@ class Artifact:
         super().__init_subclass__(**kwargs)
         if "type_name" not in cls.__dict__:
             cls.type_name = cls.__name__
-        _TYPES.setdefault(cls.type_name, cls)
+        held = _TYPES.setdefault(cls.type_name, cls)
+        if held is not cls:
+            if _origin(held) == _origin(cls):  # the same file imported again: the new class
+                _TYPES[cls.type_name] = cls
+            else:
+                _CLASHES.setdefault(cls.type_name, [held]).append(cls)
 
     def save(self, value: Any) -> None:
         """Write an in-memory value into the artifact's directory.
@@ -123,6 +130,20 @@ class Artifact:
 
 
 _TYPES["Artifact"] = Artifact
+
+
+def clashing_types(type_name: str) -> list[str]:
+    """Return the classes that declared `type_name`, when more than one did.
+
+    The store records artifacts by type name, so two classes of one name would read each
+    other's artifacts; the first one imported keeps the name.
+    """
+    return [f"{cls.__module__}.{cls.__qualname__}" for cls in _CLASHES.get(type_name, [])]
+
+
+def _origin(cls: type) -> tuple[str | None, str]:
+    module = sys.modules.get(cls.__module__)
+    return getattr(module, "__file__", None) or cls.__module__, cls.__qualname__
 
 
 def artifact_type(type_name: str) -> type[Artifact]:

@@ -40,7 +40,12 @@ def metric_direction(metric: str) -> Literal["higher", "lower"] | None:
 
 
 def primary_metric(task: str) -> str:
-    """Return the metric reports rank slices by: accuracy, or RMSE for regression."""
+    """Return the metric reports rank slices by: accuracy, or RMSE for regression.
+
+    Both are defined for every slice with at least one row, whatever classes it holds,
+    unlike AUC (undefined without both classes), precision (without a predicted positive)
+    or R² (with one label value); so no slice drops out of the ranking.
+    """
     return "rmse" if task == "regression" else "accuracy"
 
 
@@ -71,13 +76,38 @@ class EvaluationResult:
         return dict(self.overall.get("metrics", {}))
 
     def worst_slices(self, metric: str | None = None) -> list[dict[str, Any]]:
-        """Return the evaluated slices ordered worst first by `metric` (default: primary)."""
+        """Return the evaluated slices ordered worst first by `metric` (default: primary).
+
+        Slices too small to evaluate, and slices where `metric` is undefined (only possible
+        for a metric other than the primary one), are left out. Ties go to the larger slice.
+        """
         metric = metric or primary_metric(self.task)
         sign = -1.0 if metric_direction(metric) == "lower" else 1.0
         scored = [
             s for s in self.slices if s.get("metrics") and s["metrics"].get(metric) is not None
         ]
         return sorted(scored, key=lambda s: (sign * s["metrics"][metric], -s["count"]))
+
+    def flagged_slices(self, limit: int = 3, metric: str | None = None) -> list[dict[str, Any]]:
+        """Return at most `limit` of the worst slices, only those worse than overall.
+
+        A slice as good as the whole evaluation is never flagged, even when it ranks first:
+        when every slice scores accuracy 1.0, none is "worst".
+
+        Example:
+            >>> [s["name"] for s in result.flagged_slices()]
+            ['island=Dream']
+        """
+        metric = metric or primary_metric(self.task)
+        overall = self.metrics.get(metric)
+        if overall is None:
+            return []
+        lower = metric_direction(metric) == "lower"
+        return [
+            s
+            for s in self.worst_slices(metric)[:limit]
+            if (s["metrics"][metric] > overall if lower else s["metrics"][metric] < overall)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -104,14 +134,17 @@ class EvaluationResult:
         except (KeyError, TypeError) as exc:
             raise DataError(f"malformed model evaluation: {exc}") from exc
 
-    def to_html(self, *, title: str = "Model evaluation") -> str:
-        """Return a self-contained HTML page: metrics, curves, confusion matrix, slices."""
+    def to_html(
+        self, *, title: str = "Model evaluation", blessing: BlessingDecision | None = None
+    ) -> str:
+        """Return a self-contained HTML page: the model, its blessing's checks when given,
+        metrics beside the baseline's, charts, confusion matrix, slices."""
         from shipyard.artifacts.evaluation_report import render_report
 
-        return render_report(self, title=title)
+        return render_report(self, title=title, blessing=blessing)
 
 
-CheckKind = Literal["min", "max", "regression"]
+CheckKind = Literal["min", "max", "regression", "degenerate"]
 
 
 @dataclass(frozen=True)
@@ -120,7 +153,8 @@ class BlessingCheck:
 
     Attributes:
         metric: The metric's name.
-        kind: `min` / `max` (an absolute bound) or `regression` (vs the baseline).
+        kind: `min` / `max` (an absolute bound), `regression` (vs the baseline) or
+            `degenerate` (a classifier that predicts one class for every row).
         value: The candidate's value (None when undefined on this data).
         bound: The limit the value had to respect: the bound itself, or for a regression
             the baseline's value moved by the allowed drop.
@@ -160,6 +194,8 @@ class BlessingDecision:
 
     def summary(self) -> str:
         """Return one line: `Blessed: 3 checks passed.` or `Not blessed: ...`."""
+        if self.blessed and not self.checks:
+            return "Blessed: no check applied (no thresholds, and no baseline to compare with)."
         if self.blessed:
             return f"Blessed: {len(self.checks)} check{'s' * (len(self.checks) != 1)} passed."
         return "Not blessed: " + " ".join(c.reason for c in self.failed)
@@ -199,6 +235,17 @@ def format_metric(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def task_caption(result: EvaluationResult) -> str:
+    """`"binary, positive class 'yes'"`, `"multiclass"` or `"regression"`.
+
+    Example:
+        >>> task_caption(evaluation.load())
+        "binary, positive class 'yes'"
+    """
+    positive = result.overall.get("positive_class")
+    return result.task if positive is None else f"{result.task}, positive class {positive!r}"
+
+
 def summary_table(result: EvaluationResult, *, worst: int = 3) -> Table:
     """Return a Rich table of the overall metrics and the `worst` slices, for the terminal.
 
@@ -209,7 +256,7 @@ def summary_table(result: EvaluationResult, *, worst: int = 3) -> Table:
     from rich.table import Table
 
     table = Table(
-        title=f"Model evaluation ({result.task}, {result.overall.get('count', 0):,} rows)"
+        title=f"Model evaluation ({task_caption(result)}, {result.overall.get('count', 0):,} rows)"
     )
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -220,7 +267,7 @@ def summary_table(result: EvaluationResult, *, worst: int = 3) -> Table:
             shown += f" [dim]({escape(undefined[name])})[/dim]"
         table.add_row(escape(name), shown)
     metric = primary_metric(result.task)
-    for entry in result.worst_slices(metric)[:worst]:
+    for entry in result.flagged_slices(worst, metric):
         table.add_row(
             f"[red]worst slice[/red] {escape(entry['name'])} (n={entry['count']:,})",
             f"{metric} {format_metric(entry['metrics'][metric])}",
@@ -243,11 +290,17 @@ class ModelEvaluation(Artifact):
     FILENAME = "evaluation.json"
     HTML_FILENAME = "report.html"
 
-    def save(self, value: EvaluationResult) -> None:
-        """Write the result as JSON and HTML; record the overall metrics in `properties`."""
+    def save(self, value: EvaluationResult, *, blessing: BlessingDecision | None = None) -> None:
+        """Write the result as JSON and HTML; record the overall metrics in `properties`.
+
+        Args:
+            value: The evaluation.
+            blessing: The decision taken from it, shown in the report with every check.
+        """
         self.path.mkdir(parents=True, exist_ok=True)
         _write_json(self.path / self.FILENAME, value.to_json())
-        (self.path / self.HTML_FILENAME).write_text(value.to_html(), encoding="utf-8")
+        page = value.to_html(blessing=blessing)
+        (self.path / self.HTML_FILENAME).write_text(page, encoding="utf-8")
         self.properties.update(
             task=value.task,
             count=value.overall.get("count"),

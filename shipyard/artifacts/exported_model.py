@@ -10,9 +10,10 @@ is a directory of:
     model_card.json      data, metrics, parameters, lineage; `model_card.md` for people
 
 This module owns the format (docs/design/models.md): training writes it with
-`write_exported_model`; the `Model` artifact, the server (`shipyard.serving`) and batch
-prediction (`shipyard.predictions`) read it with `load_signature` and check `model.onnx`
-against it with `check_session`. Nothing else opens these files by name.
+`write_exported_model` (`read_exported_model` reads it all back); the `Model` artifact,
+the server (`shipyard.serving`) and batch prediction (`shipyard.predictions`) read it with
+`load_signature` and check `model.onnx` against it with `check_session`. Nothing else opens
+these files by name.
 
 Every input holds one value per row: shape `[N]` or `[N, 1]`, dtype `float` (float32, NaN
 is missing), `string` ("" is missing) or `int64`. `optional` inputs may be left out of a
@@ -85,6 +86,27 @@ def write_exported_model(directory: Path, value: ExportedModel) -> None:
     if value.schema_yaml is not None:
         (directory / SCHEMA_FILENAME).write_text(value.schema_yaml, encoding="utf-8")
     (directory / CARD_MARKDOWN_FILENAME).write_text(card_markdown(value.card), encoding="utf-8")
+
+
+def read_exported_model(directory: Path) -> ExportedModel:
+    """Read every file of an exported model back: what `write_exported_model` wrote.
+
+    Raises:
+        NotFoundError: A file of the exported model is missing.
+        DataError: `signature.json` or `model_card.json` is not a JSON object.
+    """
+    files = {name: directory / name for name in (ONNX_FILENAME, WEIGHTS_FILENAME)}
+    for file in files.values():
+        if not file.is_file():
+            raise NotFoundError(f"{file} does not exist: not an exported model directory?")
+    schema = directory / SCHEMA_FILENAME
+    return ExportedModel(
+        onnx=files[ONNX_FILENAME].read_bytes(),
+        weights=files[WEIGHTS_FILENAME].read_bytes(),
+        signature=read_json(directory / SIGNATURE_FILENAME),
+        card=read_json(directory / CARD_FILENAME),
+        schema_yaml=schema.read_text(encoding="utf-8") if schema.is_file() else None,
+    )
 
 
 def read_json(file: Path) -> dict[str, Any]:
@@ -290,7 +312,16 @@ def ort_errors() -> tuple[type[Exception], ...]:
 def card_markdown(card: dict[str, Any]) -> str:
     """Render a model card as Markdown, for people."""
     lines = [f"# Model card: {card.get('name', 'model')}", ""]
-    lines += [f"- **Task**: {card.get('task')}", f"- **Estimator**: {card.get('estimator')}"]
+    reason = f" ({card['task_reason']})" if card.get("task_reason") else ""
+    lines += [
+        f"- **Task**: {card.get('task')}{reason}",
+        f"- **Estimator**: {card.get('estimator')}",
+    ]
+    if card.get("positive_class") is not None:
+        why = card.get("positive_class_reason")
+        lines.append(
+            f"- **Positive class**: `{card['positive_class']}`{f' ({why})' if why else ''}"
+        )
     if card.get("label"):
         lines.append(f"- **Label**: `{card['label']}`")
     if card.get("classes"):

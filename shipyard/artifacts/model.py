@@ -50,9 +50,14 @@ class Model(Artifact):
         exported.write_exported_model(self.path, value)
         self.properties["task"] = value.signature.get("task")
 
-    def load(self) -> dict[str, Any]:
-        """Return the signature (`signature.json`)."""
-        return self.signature()
+    def load(self) -> ExportedModel:
+        """Read every file of the exported model back: what `save` wrote.
+
+        Raises:
+            NotFoundError: A file of the exported model is missing.
+            DataError: `signature.json` or `model_card.json` is not a JSON object.
+        """
+        return exported.read_exported_model(self.path)
 
     def signature(self) -> dict[str, Any]:
         """Return `signature.json`: inputs, outputs, task and label vocabulary.

@@ -40,6 +40,14 @@ class ModelRun(Artifact):
         )
         self.properties.update(epochs=len(history), last=history[-1] if history else {})
 
+    def load(self) -> list[dict[str, float]]:
+        """Read the per-epoch history back: what `save` wrote.
+
+        Raises:
+            NotFoundError: The artifact holds no history.
+        """
+        return self.history()
+
     def history(self) -> list[dict[str, float]]:
         """Read the per-epoch history back.
 

@@ -131,8 +131,12 @@ class Metrics(Artifact):
         self.properties.update(clean)
 
     def load(self) -> dict[str, float]:
-        """Read the metrics back."""
-        data: dict[str, float] = json.loads((self.path / self.FILENAME).read_text())
+        """Read the metrics back.
+
+        Raises:
+            NotFoundError: The artifact holds no metrics.
+        """
+        data: dict[str, float] = json.loads(self.required_file(self.FILENAME).read_text())
         return data
 
     def preview(self) -> dict[str, Any]:

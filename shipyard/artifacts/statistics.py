@@ -80,13 +80,23 @@ class StringStatistics:
         top_values: The most frequent values, most frequent first; all of them when
             `distinct` is at most `MAX_TOP_VALUES`, so domains can be checked exactly.
         avg_length: Mean length in characters.
+        numbers: Values that read as numbers (`42`, `-1.5e3`): a column typed as a
+            number by the schema is text in the data when words are among them.
+        integers: Those of them that read as integers.
+        non_numbers: When some values are numbers, the most frequent values that are not
+            (at most `MAX_NON_NUMBERS`), most frequent first: what a schema expecting
+            numbers reports.
     """
 
     distinct: int
     top_values: list[ValueCount]
     avg_length: float
+    numbers: float = 0.0
+    integers: float = 0.0
+    non_numbers: list[ValueCount] = field(default_factory=list)
 
     MAX_TOP_VALUES: typing.ClassVar[int] = 1000
+    MAX_NON_NUMBERS: typing.ClassVar[int] = 5
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,20 @@
 """Charts of one feature across datasets: overlaid histograms or grouped top values.
 
-`feature_chart` turns statistics into plain geometry (a `Chart`); `render_svg` draws it as
-inline SVG for the HTML report and notebooks, `render_png` as a PNG with Pillow for the
-terminal. Numeric features show each dataset's equal-width histogram as a density (so
-datasets of different sizes and ranges overlay fairly); string features show the most
-frequent values as fractions of each dataset's present values, side by side.
+`feature_chart` turns statistics into plain values (a `Chart`); `draw_chart` lays it out
+with axes, ticks and tick labels on a `plot.Canvas`, which `render_svg` returns as inline
+SVG (the HTML report, notebooks) and `render_png` as a PNG (`shipyard stats --png`).
+Numeric features overlay each dataset's equal-width histogram, its bars' heights the share
+of the dataset's values per reference bin (so datasets of different sizes and ranges
+overlay fairly); string features show the most frequent values as horizontal bars, one
+per dataset, labelled with the value and its share of the dataset's present values.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import html
-import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+from shipyard.artifacts import plot
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,11 +25,13 @@ PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2"]
 """Dataset colors, in order: the first dataset is blue, the second orange."""
 
 MAX_CATEGORIES = 10
+PNG_LAYOUT_WIDTH = 320
+"""PNG charts are laid out at the SVG's size, then drawn scaled up to the requested width."""
 
 
 @dataclass(frozen=True)
 class Bar:
-    """A bar from `low` to `high` on the x axis, `height` in [0, 1] of the chart's height.
+    """A bar from `low` to `high` on the value axis; `height` is a share of values in [0, 1].
 
     `label` says what it shows, for tooltips.
     """
@@ -56,9 +59,12 @@ class Chart:
         feature: The feature's name.
         kind: "histogram" (x is the value) or "categories" (bar `i` spans `[i, i + 1)`).
         series: One per dataset that has the feature.
-        x_min: Left end of the x axis.
-        x_max: Right end of the x axis.
+        x_min: Left end of the value axis.
+        x_max: Right end of the value axis.
         categories: The category labels, for "categories".
+        bin_width: For histograms, the reference bin a bar's height refers to: the share of
+            values per this width of the value axis (a dataset's share per bin when the
+            datasets share their bins).
     """
 
     feature: str
@@ -67,6 +73,7 @@ class Chart:
     x_min: float
     x_max: float
     categories: list[str]
+    bin_width: float = 0.0
 
 
 def feature_chart(datasets: Mapping[str, DatasetStatistics], feature: str) -> Chart | None:
@@ -97,27 +104,24 @@ def _histogram_chart(
     if low == high:
         low, high = low - 0.5, high + 0.5
     thin = (high - low) / 50
-    densities: dict[str, list[Bar]] = {}
+    reference = (high - low) / max(len(h.counts) for h in histograms.values())
+    series = []
     for name, histogram in histograms.items():
         total = sum(histogram.counts) or 1.0
         bars = []
         for left, right, count in zip(
             histogram.edges, histogram.edges[1:], histogram.counts, strict=False
         ):
-            label = f"{name}: [{_format(left)}, {_format(right)}) {100 * count / total:.1f}%"
+            share = count / total
+            label = f"{name}: [{_format(left)}, {_format(right)}] {100 * share:.1f}%"
             if right - left < thin:  # a constant: draw a thin bar around it
                 middle = (left + right) / 2
-                bar = Bar(middle - thin / 2, middle + thin / 2, count / total / thin, label)
+                bar = Bar(middle - thin / 2, middle + thin / 2, share, label)
             else:
-                bar = Bar(left, right, count / total / (right - left), label)
+                bar = Bar(left, right, share * reference / (right - left), label)
             bars.append(bar)
-        densities[name] = bars
-    top = max((bar.height for bars in densities.values() for bar in bars), default=0.0) or 1.0
-    series = [
-        Series(name, colors[name], [dataclasses.replace(b, height=b.height / top) for b in bars])
-        for name, bars in densities.items()
-    ]
-    return Chart(feature, "histogram", series, low, high, [])
+        series.append(Series(name, colors[name], bars))
+    return Chart(feature, "histogram", series, low, high, [], reference)
 
 
 def _categories_chart(
@@ -133,13 +137,12 @@ def _categories_chart(
         counts = {item.value: item.count for item in f.string.top_values} if f.string else {}
         total = f.count or 1
         fractions[name] = [counts.get(value, 0.0) / total for value in categories]
-    top = max((v for values in fractions.values() for v in values), default=0.0) or 1.0
     series = [
         Series(
             name,
             colors[name],
             [
-                Bar(i, i + 1, v / top, f"{name}: {categories[i]} {100 * v:.1f}%")
+                Bar(i, i + 1, v, f"{name}: {categories[i]} {100 * v:.1f}%")
                 for i, v in enumerate(values)
             ],
         )
@@ -148,107 +151,123 @@ def _categories_chart(
     return Chart(feature, "categories", series, 0.0, float(len(categories)), categories)
 
 
-def render_svg(chart: Chart, *, width: int = 320, height: int = 120) -> str:
+def render_svg(chart: Chart, *, width: int = 320) -> str:
     """Return the chart as an inline `<svg>` element (no scripts, no external references)."""
-    plot_height = height - 18
-    span = (chart.x_max - chart.x_min) or 1.0
-
-    def x(value: float) -> float:
-        return (value - chart.x_min) / span * width
-
-    shapes = []
-    groups = max(len(chart.series), 1)
-    for index, series in enumerate(chart.series):
-        for bar in series.bars:
-            left, right = x(bar.low), x(bar.high)
-            if chart.kind == "categories":
-                slot = (right - left) * 0.8 / groups
-                left = left + (right - left) * 0.1 + index * slot
-                right = left + slot
-            top = plot_height * (1 - bar.height)
-            shapes.append(
-                f'<rect x="{left:.1f}" y="{top:.1f}" width="{max(right - left, 0.5):.1f}" '
-                f'height="{plot_height - top:.1f}" fill="{series.color}" fill-opacity="0.55">'
-                f"<title>{html.escape(bar.label or series.name)}</title></rect>"
-            )
-    labels = _axis_labels(chart)
-    text = "".join(
-        f'<text x="{x(position):.1f}" y="{height - 4}" font-size="10" fill="#555" '
-        f'text-anchor="{anchor}">{html.escape(label)}</text>'
-        for position, label, anchor in labels
-    )
-    return (
-        f'<svg width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{html.escape(chart.feature)}">'
-        f'<line x1="0" y1="{plot_height}" x2="{width}" y2="{plot_height}" stroke="#999"/>'
-        f"{''.join(shapes)}{text}</svg>"
-    )
-
-
-def _axis_labels(chart: Chart) -> list[tuple[float, str, str]]:
-    """Return `(x, label, text-anchor)` for the x axis."""
-    if chart.kind == "categories":
-        return [
-            (i + 0.5, shorten_label(label, 10), "middle")
-            for i, label in enumerate(chart.categories)
-        ]
-    middle = (chart.x_min + chart.x_max) / 2
-    return [
-        (chart.x_min, _format(chart.x_min), "start"),
-        (middle, _format(middle), "middle"),
-        (chart.x_max, _format(chart.x_max), "end"),
-    ]
+    return plot.render_svg(draw_chart(chart, width=width))
 
 
 def render_png(chart: Chart, *, width: int = 800, height: int = 450) -> bytes:
-    """Return the chart as a PNG image (RGB), with a title and a legend."""
-    from PIL import Image, ImageDraw, ImageFont
+    """Return the chart as a PNG image (RGB) with a title, a legend and both axes."""
+    scale = width / PNG_LAYOUT_WIDTH
+    canvas = draw_chart(chart, width=PNG_LAYOUT_WIDTH, height=height / scale, legend=True)
+    return plot.render_png(canvas, scale=scale)
 
-    image = Image.new("RGBA", (width, height), "white")
-    font = ImageFont.load_default(size=14)
-    small = ImageFont.load_default(size=12)
-    left, right, top, bottom = 20, width - 20, 56, height - 36
-    span = (chart.x_max - chart.x_min) or 1.0
 
-    def x(value: float) -> float:
-        return left + (value - chart.x_min) / span * (right - left)
+def draw_chart(
+    chart: Chart, *, width: float, height: float | None = None, legend: bool = False
+) -> plot.Canvas:
+    """Lay the chart out with its axes, ticks and labels.
 
-    groups = max(len(chart.series), 1)
-    for index, series in enumerate(chart.series):
-        layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-        draw = ImageDraw.Draw(layer)
-        color = _rgb(series.color)
-        for bar in series.bars:
-            x0, x1 = x(bar.low), x(bar.high)
-            if chart.kind == "categories":
-                slot = (x1 - x0) * 0.8 / groups
-                x0 = x0 + (x1 - x0) * 0.1 + index * slot
-                x1 = x0 + slot
-            y0 = bottom - (bottom - top) * bar.height
-            draw.rectangle([x0, y0, max(x1, x0 + 1), bottom], fill=(*color, 130), outline=color)
-        image = Image.alpha_composite(image, layer)
-    image = image.convert("RGB")
-    draw_text = ImageDraw.Draw(image)
-    draw_text.line([left, bottom, right, bottom], fill=(120, 120, 120))
-    draw_text.text((left, 10), chart.feature, fill=(20, 20, 20), font=font)
-    legend_x = left
+    Args:
+        chart: What to draw.
+        width: The canvas width in pixels.
+        height: The canvas height; by default what the chart needs.
+        legend: Draw the feature's name and a legend of the datasets above the plot.
+    """
+    top = 8.0
+    if chart.kind == "categories":
+        groups = max(len(chart.series), 1)
+        rows = max(len(chart.categories), 1)
+        height = height or top + rows * (groups * 9 + 5) + 24 + 34 * legend
+    canvas = plot.Canvas(width, height or 150 + 34 * legend, chart.feature)
+    if legend:
+        _draw_legend(canvas, chart)
+        top += 34
+    if chart.kind == "categories":
+        _draw_categories(canvas, chart, top)
+    else:
+        _draw_histogram(canvas, chart, top)
+    return canvas
+
+
+def _draw_legend(canvas: plot.Canvas, chart: Chart) -> None:
+    canvas.add(plot.Text(6, 14, shorten_label(chart.feature, 48), 12, bold=True))
+    x = 6.0
     for series in chart.series:
-        draw_text.rectangle([legend_x, 34, legend_x + 12, 46], fill=_rgb(series.color))
-        draw_text.text((legend_x + 16, 33), series.name, fill=(40, 40, 40), font=small)
-        legend_x += 24 + int(draw_text.textlength(series.name, font=small))
-    for position, label, anchor in _axis_labels(chart):
-        anchor_code = {"start": "la", "middle": "ma", "end": "ra"}[anchor]
-        draw_text.text(
-            (x(position), bottom + 6), label, fill=(80, 80, 80), font=small, anchor=anchor_code
+        name = shorten_label(series.name, 30)
+        canvas.add(plot.Rect(x, 22, 9, 9, series.color), plot.Text(x + 12, 30, name, 10))
+        x += 22 + plot.text_width(name, 10)
+
+
+def _draw_histogram(canvas: plot.Canvas, chart: Chart, top: float) -> None:
+    highest = max((bar.height for s in chart.series for bar in s.bars), default=0.0) or 1.0
+    x_axis = plot.Axis(chart.x_min, chart.x_max, f"value (bins of {_format(chart.bin_width)})")
+    y_axis = plot.Axis(0.0, highest * 1.05, "% of values", percent=True)
+    x, y = plot.draw_axes(canvas, x_axis, y_axis, left=46, top=top, bottom=32)
+    for series in chart.series:
+        for bar in series.bars:
+            canvas.add(
+                plot.Rect(
+                    x(bar.low),
+                    y(bar.height),
+                    x(bar.high) - x(bar.low),
+                    y(0.0) - y(bar.height),
+                    series.color,
+                    0.55,
+                    bar.label or series.name,
+                )
+            )
+
+
+def _draw_categories(canvas: plot.Canvas, chart: Chart, top: float) -> None:
+    rows = max(len(chart.categories), 1)
+    groups = max(len(chart.series), 1)
+    longest = max((len(c) for c in chart.categories), default=1)
+    label_width = min(plot.text_width("x" * max(longest, 4), 10), canvas.width * 0.35)
+    highest = max((bar.height for s in chart.series for bar in s.bars), default=0.0) or 1.0
+    x_axis = plot.Axis(0.0, highest, "% of present values", percent=True)
+    x, y = plot.draw_axes(
+        canvas,
+        x_axis,
+        plot.Axis(0.0, float(rows), ticks=False),
+        left=label_width + 8,
+        right=34,
+        top=top,
+        bottom=32,
+    )
+    row_height = y(0.0) - y(1.0)
+    thickness = min(9.0, row_height * 0.8 / groups)
+    characters = max(int(label_width / plot.text_width("x", 10)), 2)
+    for row, category in enumerate(chart.categories):
+        row_top = y(float(rows - row))
+        middle = row_top + row_height / 2
+        canvas.add(
+            plot.Text(label_width + 2, middle + 3.5, shorten_label(category, characters), 10, "end")
         )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _rgb(color: str) -> tuple[int, int, int]:
-    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+        first = middle - thickness * groups / 2
+        for index, series in enumerate(chart.series):
+            bar = series.bars[row]
+            bar_top = first + index * thickness
+            canvas.add(
+                plot.Rect(
+                    x(0.0),
+                    bar_top,
+                    x(bar.height) - x(0.0),
+                    thickness - 1,
+                    series.color,
+                    0.8,
+                    bar.label or series.name,
+                )
+            )
+            if thickness >= 7:
+                canvas.add(
+                    plot.Text(
+                        x(bar.height) + 3,
+                        bar_top + thickness - 2,
+                        plot.format_tick(bar.height, percent=True),
+                        thickness - 1,
+                    )
+                )
 
 
 def shorten_label(text: str, size: int) -> str:

@@ -1,10 +1,14 @@
 """The statistics report: one self-contained HTML page comparing datasets (or splits).
 
 What Facets Overview shows TFDV users, without a line of JavaScript or anything fetched from
-the network: per feature a row per dataset (in the dataset's color) with its figures, the
-missing fraction highlighted, and an inline SVG chart overlaying the datasets'
-distributions. `render_report` makes the page; `render_fragment` the same content as one
-`<div>` with scoped styles, for notebooks (`Statistics._repr_html_`).
+the network: an index of every feature (linked to its row, missing values flagged), then per
+feature a row per dataset (in the dataset's color) with its figures, the missing fraction
+highlighted, and an inline SVG chart with axes overlaying the datasets' distributions. When
+the statistics were sliced, each dataset's slices follow, compared the same way, in a
+section that opens on a click. The page fits the window's width however many features
+there are: long names wrap, charts scale down, and the column headers stay in view while
+scrolling. `render_report` makes the page; `render_fragment` the same content as one `<div>`
+with scoped styles, for notebooks (`Statistics._repr_html_`).
 """
 
 from __future__ import annotations
@@ -26,16 +30,35 @@ NONE = "\N{EN DASH}"
 
 _STYLE = """
 .shipyard-stats { font-family: system-ui, -apple-system, "Segoe UI", sans-serif;
-  font-size: 13px; color: #1f2937; }
-.shipyard-stats h1 { font-size: 20px; margin: 0 0 8px; }
+  font-size: 13px; color: #1f2937; max-width: 100%; }
+.shipyard-stats h1 { font-size: 20px; margin: 0 0 8px; overflow-wrap: anywhere; }
 .shipyard-stats h2 { font-size: 16px; margin: 20px 0 6px; }
-.shipyard-stats table { border-collapse: collapse; margin-bottom: 8px; }
-.shipyard-stats th, .shipyard-stats td { padding: 3px 8px; border-bottom: 1px solid #e5e7eb;
+.shipyard-stats table { border-collapse: collapse; margin-bottom: 8px; width: 100%; }
+.shipyard-stats th, .shipyard-stats td { padding: 3px 6px; border-bottom: 1px solid #e5e7eb;
   text-align: right; vertical-align: middle; }
-.shipyard-stats th { background: #f3f4f6; font-weight: 600; }
-.shipyard-stats td.feature { text-align: left; font-weight: 600; }
-.shipyard-stats td.dataset, .shipyard-stats td.text { text-align: left; }
-.shipyard-stats td.chart { text-align: left; }
+.shipyard-stats th { background: #f3f4f6; font-weight: 600; position: sticky; top: 0;
+  z-index: 1; }
+.shipyard-stats th.name { text-align: left; }
+.shipyard-stats td.feature { text-align: left; font-weight: 600; overflow-wrap: anywhere;
+  border-top: 2px solid #d1d5db; padding-top: 6px; }
+.shipyard-stats td.dataset { text-align: left; min-width: 8em; max-width: 12em;
+  overflow-wrap: anywhere; }
+.shipyard-stats td.text { text-align: left; min-width: 8em; overflow-wrap: anywhere; }
+.shipyard-stats td.chart { text-align: left; width: 30%; min-width: 160px;
+  border-top: 2px solid #d1d5db; }
+.shipyard-stats nav.index { display: flex; flex-wrap: wrap; gap: 4px 6px; margin: 4px 0 8px; }
+.shipyard-stats nav.index a { padding: 1px 6px; border: 1px solid #d1d5db; border-radius: 3px;
+  color: #1f2937; text-decoration: none; overflow-wrap: anywhere; }
+.shipyard-stats nav.index a.flagged { border-color: #dc2626; color: #7f1d1d; }
+.shipyard-stats table.slices { width: auto; }
+.shipyard-stats details { margin: 12px 0; }
+@media (max-width: 1000px) {
+  .shipyard-stats { font-size: 11px; }
+  .shipyard-stats th, .shipyard-stats td { padding: 2px 3px; }
+  .shipyard-stats td.dataset { min-width: 6em; }
+  .shipyard-stats td.chart { min-width: 140px; }
+}
+.shipyard-stats summary { font-size: 15px; font-weight: 600; cursor: pointer; }
 .shipyard-stats td.missing { color: #7f1d1d; font-weight: 600; }
 .shipyard-stats td.absent { color: #9ca3af; font-style: italic; text-align: left; }
 .shipyard-stats .swatch { display: inline-block; width: 10px; height: 10px;
@@ -64,30 +87,101 @@ def render_report(datasets: Mapping[str, DatasetStatistics], *, title: str = "St
 
 def render_fragment(datasets: Mapping[str, DatasetStatistics], *, title: str = "") -> str:
     """Return the report as one `<div>` with its own styles, to embed in a page or notebook."""
-    colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(datasets)}
-    legend = "".join(
+    features = _feature_kinds(datasets)
+    anchors = {name: f"feature-{index}" for index, name in enumerate(features)}
+    parts = [
+        f"<div class='shipyard-stats'><style>{_STYLE}</style>",
+        f"<h1>{html.escape(title)}</h1>" if title else "",
+        _legend(datasets),
+        _index(datasets, features, anchors) if features else "<p>No features.</p>",
+        _sections(datasets, features, anchors),
+        *(_slices(name, stats) for name, stats in datasets.items() if stats.slices),
+        "</div>",
+    ]
+    return "".join(parts)
+
+
+def _colors(datasets: Mapping[str, DatasetStatistics]) -> dict[str, str]:
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(datasets)}
+
+
+def _legend(datasets: Mapping[str, DatasetStatistics]) -> str:
+    colors = _colors(datasets)
+    items = "".join(
         f"<span class='item'>{_swatch(colors[name])}<b>{html.escape(name)}</b>: "
         f"{stats.num_rows:,} rows{_extras(stats)}</span>"
         for name, stats in datasets.items()
     )
-    features: dict[str, str] = {}
+    return f"<p class='legend'>{items}</p>"
+
+
+def _feature_kinds(datasets: Mapping[str, DatasetStatistics]) -> dict[str, str]:
+    """Return every feature of any dataset (in first-seen order) and its report section."""
+    kinds: dict[str, str] = {}
     for stats in datasets.values():
         for name, feature in stats.features.items():
-            features.setdefault(name, _section(feature))
-    parts = [
-        f"<div class='shipyard-stats'><style>{_STYLE}</style>",
-        f"<h1>{html.escape(title)}</h1>" if title else "",
-        f"<p class='legend'>{legend}</p>",
-    ]
+            kinds.setdefault(name, _section(feature))
+    return kinds
+
+
+def _index(
+    datasets: Mapping[str, DatasetStatistics], features: dict[str, str], anchors: dict[str, str]
+) -> str:
+    """Return a link to every feature's row; features with missing values are flagged."""
+    links = []
+    for section_kind, section in _SECTIONS.items():
+        for name, kind in features.items():
+            if kind != section_kind:
+                continue
+            missing = [
+                f"{dataset} {100 * stats.features[name].missing_fraction:.1f}% missing"
+                for dataset, stats in datasets.items()
+                if name in stats.features and stats.features[name].missing
+            ]
+            tip = html.escape(f"{section.heading}: " + ("; ".join(missing) or "none missing"))
+            flag = " class='flagged'" if missing else ""
+            links.append(f"<a href='#{anchors[name]}'{flag} title='{tip}'>{html.escape(name)}</a>")
+    flagged = sum(
+        1
+        for name in features
+        if any(name in s.features and s.features[name].missing for s in datasets.values())
+    )
+    note = f", {flagged} with missing values (in red)" if flagged else ""
+    return f"<h2>Features ({len(features)}{note})</h2><nav class='index'>{''.join(links)}</nav>"
+
+
+def _sections(
+    datasets: Mapping[str, DatasetStatistics],
+    features: dict[str, str],
+    anchors: dict[str, str] | None = None,
+) -> str:
+    parts = []
     for kind, section in _SECTIONS.items():
         names = [name for name, feature_kind in features.items() if feature_kind == kind]
         if names:
             parts.append(f"<h2>{section.heading} ({len(names)})</h2>")
-            parts.append(_table(datasets, colors, names, section))
-    if not features:
-        parts.append("<p>No features.</p>")
-    parts.append("</div>")
+            parts.append(_table(datasets, names, section, anchors or {}))
     return "".join(parts)
+
+
+def _slices(dataset: str, stats: DatasetStatistics) -> str:
+    """Return the slices of one dataset: their sizes, then their features compared."""
+    rows = "".join(
+        f"<tr><td class='dataset'>{html.escape(key)}</td><td>{part.num_rows:,}</td>"
+        f"<td>{_percent(part.num_rows, stats.num_rows)}</td></tr>"
+        for key, part in stats.slices.items()
+    )
+    columns = ", ".join(dict.fromkeys(key.split("=", 1)[0] for key in stats.slices))
+    sizes = (
+        "<table class='slices'><thead><tr><th class='name'>slice</th><th>rows</th>"
+        f"<th>share of rows</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+    return (
+        f"<details class='slices'><summary>Slices of {html.escape(dataset)}: "
+        f"{len(stats.slices)} by {html.escape(columns)}</summary>{sizes}"
+        f"{_legend(stats.slices)}{_sections(stats.slices, _feature_kinds(stats.slices))}"
+        "</details>"
+    )
 
 
 def format_number(value: float | None) -> str:
@@ -194,31 +288,43 @@ _SECTIONS = {
 
 def _table(
     datasets: Mapping[str, DatasetStatistics],
-    colors: dict[str, str],
     names: list[str],
     section: _Section,
+    anchors: dict[str, str],
 ) -> str:
+    """Return a section's table: per feature a heading row, then a row per dataset.
+
+    The feature's name spans the figures' columns (long names never squeeze them), and its
+    chart spans the feature's rows on the right.
+    """
     columns, charted = section.columns, section.charted
     header = "".join(
         f"<th>{html.escape(c)}</th>"
-        for c in ["feature", "dataset", "count", "missing", *columns, *(["chart"] * charted)]
+        for c in ["dataset", "count", "missing", *columns, *(["chart"] * charted)]
     )
     rows = []
-    span = len(datasets)
+    width = 3 + len(columns)
+    colors = _colors(datasets)
     for name in names:
-        chart = feature_chart(datasets, name) if charted else None
-        for index, (dataset, stats) in enumerate(datasets.items()):
-            row = []
-            if index == 0:
-                kind = next(s.features[name].type for s in datasets.values() if name in s.features)
-                row.append(
-                    f"<td class='feature' rowspan='{span}'>{html.escape(name)}"
-                    f"<br><span class='type'>{kind}</span></td>"
-                )
-            row.append(f"<td class='dataset'>{_swatch(colors[dataset])}{html.escape(dataset)}</td>")
+        kind = next(s.features[name].type for s in datasets.values() if name in s.features)
+        anchor = f" id='{anchors[name]}'" if name in anchors else ""
+        chart = ""
+        if charted:
+            drawn = feature_chart(datasets, name)
+            svg = render_svg(drawn) if drawn is not None else ""
+            chart = f"<td class='chart' rowspan='{len(datasets) + 1}'>{svg}</td>"
+        rows.append(
+            f"<tr class='feature'><td class='feature' colspan='{width}'{anchor}>"
+            f"{html.escape(name)} <span class='type'>{kind}</span></td>{chart}</tr>"
+        )
+        for dataset, stats in datasets.items():
+            row = [
+                f"<td class='dataset' style='border-left: 4px solid {colors[dataset]}'>"
+                f"{html.escape(dataset)}</td>"
+            ]
             feature = stats.features.get(name)
             if feature is None:
-                row.append(f"<td class='absent' colspan='{2 + len(columns)}'>absent</td>")
+                row.append(f"<td class='absent' colspan='{width - 1}'>absent</td>")
             else:
                 row += [f"<td>{feature.count:,}</td>", _missing_cell(feature)]
                 row += [
@@ -227,9 +333,6 @@ def _table(
                     else f"<td>{value}</td>"
                     for column, value in zip(columns, section.cells(feature), strict=True)
                 ]
-            if index == 0 and charted:
-                svg = render_svg(chart) if chart is not None else ""
-                row.append(f"<td class='chart' rowspan='{span}'>{svg}</td>")
             rows.append(f"<tr>{''.join(row)}</tr>")
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

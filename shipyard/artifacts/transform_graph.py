@@ -19,7 +19,7 @@ class TransformGraph(Artifact):
 
     Example:
         >>> transform_graph.save((spec, onnx_bytes))
-        >>> transform_graph.load()["outputs"]
+        >>> transform_graph.spec()["outputs"]
     """
 
     SPEC_FILENAME = "transform.json"
@@ -46,7 +46,15 @@ class TransformGraph(Artifact):
         self.properties["outputs"] = sorted(spec.get("outputs", {}))
         self.properties["label"] = spec.get("label")
 
-    def load(self) -> dict[str, Any]:
+    def load(self) -> tuple[dict[str, Any], bytes]:
+        """Read the `(spec, onnx_bytes)` pair back: what `save` wrote.
+
+        Raises:
+            NotFoundError: The artifact has no spec or no ONNX model.
+        """
+        return self.spec(), self.read_onnx()
+
+    def spec(self) -> dict[str, Any]:
         """Read the spec (`transform.json`) back as a JSON dict.
 
         Raises:
@@ -68,7 +76,7 @@ class TransformGraph(Artifact):
     def preview(self) -> dict[str, Any]:
         if not (self.path / self.SPEC_FILENAME).is_file():
             return {}
-        spec = self.load()
+        spec = self.spec()
         return {
             "outputs": {
                 name: spec["nodes"][index]["op"] for name, index in spec.get("outputs", {}).items()

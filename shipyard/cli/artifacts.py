@@ -20,28 +20,29 @@ def show_command(
     artifact_root: ArtifactRootOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Show an artifact: type, URI, properties, lineage neighbours and a preview."""
-    from rich.table import Table
+    """Show an artifact: type, URI, properties, lineage neighbours and a preview.
+
+    Only reads: the store is found as for `shipyard runs` and never created. The URI and
+    paths are printed whole, however narrow the terminal.
+    """
+    from rich.markup import escape
 
     from shipyard.cli.output import console, print_json
     from shipyard.runners import Project
     from shipyard.runners.queries import show_artifact
 
-    with Project.open(store=store, artifact_root=artifact_root) as project:
+    with Project.open(store=store, artifact_root=artifact_root, create=False) as project:
         artifact = show_artifact(project, artifact_id)
     if json_output:
         print_json(artifact)
         return
-    table = Table(show_header=False, title=f"Artifact #{artifact['id']}", title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
     producer = artifact["producer"]
     rows = {
         "type": artifact["type"],
         "name": artifact["name"],
         "uri": artifact["uri"],
         "state": artifact["state"],
-        "fingerprint": artifact["fingerprint"][:16],
+        "fingerprint": artifact["fingerprint"],
         "created": artifact["created_at"][:19].replace("T", " "),
         "produced by": f"{producer['node']} (execution {producer['id']}, run {producer['run']})"
         if producer
@@ -51,10 +52,11 @@ def show_command(
     }
     for key, value in artifact["properties"].items():
         rows[f"property {key}"] = json.dumps(value)
-    for key, value in rows.items():
-        table.add_row(key, str(value))
     out = console()
-    out.print(table)
+    out.print(f"[bold]Artifact #{artifact['id']}[/]")
+    width = max(map(len, rows))
+    for key, value in rows.items():  # not a table: a table would cut long URIs to fit
+        out.print(f"[bold]{key.ljust(width)}[/]  {escape(str(value))}", soft_wrap=True)
     if artifact["type"] == "ModelEvaluation" and artifact["state"] == "live":
         from shipyard.artifacts import ModelEvaluation
         from shipyard.cli.evaluation import print_evaluation

@@ -23,7 +23,7 @@ def gc_command(
     from shipyard.runners import Project
     from shipyard.runners.gc import collect_garbage
 
-    with Project.open(store=store, artifact_root=artifact_root) as project:
+    with Project.open(store=store, artifact_root=artifact_root, create=False) as project:
         report = collect_garbage(project, keep_runs=keep_runs, dry_run=dry_run)
     if json_output:
         print_json(report)

@@ -25,7 +25,7 @@ def lineage_command(
     from shipyard.runners import Project
     from shipyard.runners.queries import lineage
 
-    with Project.open(store=store) as project:
+    with Project.open(store=store, create=False) as project:
         graph = lineage(project, artifact_id, depth=depth)
     if json_output:
         print_json(graph)

@@ -12,7 +12,7 @@ StoreOption = Annotated[
         "--store",
         envvar="SHIPYARD_STORE",
         help="Metadata store URL (sqlite:///path.db or postgresql://user@host/db). "
-        "Default: .shipyard/store.db",
+        "Default: store.db in the nearest .shipyard/ at or above the working directory.",
         show_default=False,
     ),
 ]
@@ -21,7 +21,8 @@ ArtifactRootOption = Annotated[
     typer.Option(
         "--artifact-root",
         envvar="SHIPYARD_ARTIFACT_ROOT",
-        help="Directory or fsspec URL artifacts are published under. Default: .shipyard/artifacts",
+        help="Directory or fsspec URL artifacts are published under. "
+        "Default: artifacts/ in the project's .shipyard/",
         show_default=False,
     ),
 ]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from shipyard.cli.options import ArtifactRootOption, JsonOption, StoreOption
-
-if TYPE_CHECKING:
-    from shipyard.runners import Run
 
 
 def run_command(
@@ -37,7 +34,13 @@ def run_command(
     artifact_root: ArtifactRootOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Run a pipeline: unchanged nodes come from the cache, the rest execute."""
+    """Run a pipeline: unchanged nodes come from the cache, the rest execute.
+
+    The store is the nearest .shipyard/ at or above the working directory (or SHIPYARD_HOME);
+    without one, the run creates .shipyard/ in the working directory. The run ends with the
+    model pushed, the blessing and why, the headline metrics and every HTML report written.
+    --json prints the run as `shipyard runs show RUN --json` does.
+    """
     from shipyard.cli.output import EXIT_FAILED, print_json
     from shipyard.dsl import load_pipeline, parse_param
     from shipyard.runners import run
@@ -61,32 +64,10 @@ def run_command(
         hooks=[RichDisplay(resume_hint=hint)],
     )
     if json_output:
-        print_json(run_json(result))
+        from shipyard.runners import Project
+        from shipyard.runners.run_json import describe_run
+
+        with Project.open(store=store, artifact_root=artifact_root) as project:
+            print_json(describe_run(project, result.id))
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
-
-
-def run_json(result: Run) -> dict[str, Any]:
-    """The outcome of a run as JSON: state, and per node state, time, outputs, error."""
-    return {
-        "id": result.id,
-        "pipeline": result.pipeline,
-        "state": result.state,
-        "duration_s": result.duration_s,
-        "store": result.store_url,
-        "nodes": {
-            name: {
-                "component": node.component,
-                "state": node.state,
-                "execution_id": node.execution_id,
-                "duration_s": node.duration_s,
-                "cached_from": node.cached_from,
-                "outputs": {
-                    port: {"id": a.id, "type": a.type_name, "uri": a.uri, "name": a.name}
-                    for port, a in node.outputs.items()
-                },
-                "error": None if node.error is None else node.error.user_traceback,
-            }
-            for name, node in result.nodes.items()
-        },
-    }

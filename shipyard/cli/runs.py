@@ -1,14 +1,23 @@
-"""`shipyard runs`: list runs; `shipyard runs show RUN`: one run's executions and artifacts."""
+"""`shipyard runs`: list runs; `runs show RUN`: one run; `runs compare RUN RUN`: side by side.
+
+These commands only read: they find the store as git finds its repository (the nearest
+`.shipyard/` at or above the working directory, or `SHIPYARD_HOME`, or `--store`) and never
+create one.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shipyard.cli.options import JsonOption, StoreOption
 
-app = typer.Typer(help="List runs, or show one run.", rich_markup_mode=None)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(help="List runs, show one run, or compare runs.", rich_markup_mode=None)
 
 STATE_STYLES = {
     "complete": "green",
@@ -17,7 +26,10 @@ STATE_STYLES = {
     "failed": "bold red",
     "abandoned": "red",
     "skipped": "dim",
+    "pending": "dim",
 }
+MAX_VALUE_CHARS = 40
+"""Parameter values longer than this are shortened in tables (never in --json)."""
 
 
 @app.callback(invoke_without_command=True)
@@ -28,34 +40,39 @@ def list_command(
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """List the newest runs with their state and duration."""
+    """List the newest runs: state, duration, parameters, headline metrics and model."""
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
 
     from shipyard.cli.output import console, print_json
     from shipyard.runners import Project
-    from shipyard.runners.queries import list_runs
+    from shipyard.runners.run_json import list_runs
 
-    with Project.open(store=store) as project:
+    with Project.open(store=store, create=False) as project:
         runs = list_runs(project, pipeline=pipeline, limit=limit)
     if json_output:
         print_json(runs)
         return
+    if not runs:
+        console().print("No runs yet: start one with `shipyard run PIPELINE.py`.")
+        return
     table = Table(title="Runs", title_justify="left")
-    for column in ("run", "pipeline", "state", "started", "duration", "nodes"):
-        table.add_column(column)
+    for column in ("run", "pipeline", "state", "started", "duration", "parameters", "metrics"):
+        table.add_column(column, no_wrap=column == "run")
+    table.add_column("model")
     for run in runs:
-        style = STATE_STYLES.get(run["state"], "")
         table.add_row(
             run["id"],
             run["pipeline"],
-            f"[{style}]{run['state']}[/]",
+            _state(run["state"]),
             run["started_at"][:19].replace("T", " "),
             "" if run["duration_s"] is None else f"{run['duration_s']:.2f} s",
-            str(len(run["properties"].get("nodes", []))),
+            "\n".join(f"{k}={_short(v)}" for k, v in run["parameters"].items()),
+            "\n".join(f"{k} {v:.4g}" for k, v in run["metrics"].items()),
+            _model_cell(run["models"], run["blessed"]),
         )
-    console().print(table if runs else "No runs yet: start one with `shipyard run PIPELINE.py`.")
+    console().print(table)
 
 
 @app.command("show")
@@ -64,45 +81,140 @@ def show_command(
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Show a run: each execution's state, duration, inputs and outputs."""
+    """Show a run: parameters, each node's state, time and outputs, then its outcome."""
     from rich.table import Table
 
     from shipyard.cli.output import console, print_json
     from shipyard.runners import Project
-    from shipyard.runners.queries import show_run
+    from shipyard.runners.display import print_outcome
+    from shipyard.runners.run_json import describe_run, run_outcome_from_store
 
-    with Project.open(store=store) as project:
-        run = show_run(project, run_id)
+    with Project.open(store=store, create=False) as project:
+        run = describe_run(project, run_id)
+        outcome = run_outcome_from_store(project, project.store.get_run(run["id"]))
     if json_output:
         print_json(run)
         return
     out = console()
     duration = "" if run["duration_s"] is None else f" in {run['duration_s']:.2f} s"
-    style = STATE_STYLES.get(run["state"], "")
-    out.print(
-        f"Run [bold]{run['id']}[/] of {run['pipeline']}: [{style}]{run['state']}[/]{duration}"
-    )
+    out.print(f"Run [bold]{run['id']}[/] of {run['pipeline']}: {_state(run['state'])}{duration}")
+    if run["parameters"]:
+        out.print(
+            "Parameters: "
+            + ", ".join(f"{k}={json.dumps(v)}" for k, v in run["parameters"].items()),
+            soft_wrap=True,
+            markup=False,
+        )
     table = Table()
-    for column in ("execution", "node", "component", "state", "time", "outputs"):
+    for column in ("node", "component", "state", "time", "outputs"):
         table.add_column(column)
-    for execution in run["executions"]:
+    for name, node in run["nodes"].items():
         outputs = ", ".join(
             f"{port}: #{artifact['id']} {artifact['type']}"
-            for port, artifact in execution["outputs"].items()
+            for port, artifact in node["outputs"].items()
         )
-        state = execution["state"]
-        if execution["cached_from"]:
-            state += f" (from #{execution['cached_from']})"
+        state = _state(node["state"])
+        if node["cached_from"]:
+            state += f" (from execution {node['cached_from']})"
         table.add_row(
-            str(execution["id"]),
-            execution["node"],
-            execution["component"],
-            f"[{STATE_STYLES.get(execution['state'], '')}]{state}[/]",
-            "" if execution["duration_s"] is None else f"{execution['duration_s']:.2f} s",
+            name,
+            node["component"] or "",
+            state,
+            "" if node["duration_s"] is None else f"{node['duration_s']:.2f} s",
             outputs,
         )
     out.print(table)
-    for execution in run["executions"]:
-        if execution["state"] == "failed" and execution["error"]:
-            out.print(f"[bold red]{execution['node']} failed:[/]")
-            out.print(execution["error"].rstrip(), markup=False)
+    print_outcome(out, outcome)
+    for name, node in run["nodes"].items():
+        if node["state"] == "failed" and node["error"]:
+            out.print(f"[bold red]{name} failed:[/]")
+            out.print(node["error"].rstrip(), markup=False)
+
+
+@app.command("compare")
+def compare_command(
+    run_ids: Annotated[
+        list[str], typer.Argument(help="Two or more run ids (or prefixes), oldest first.")
+    ],
+    store: StoreOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Compare runs: parameters, metrics (with the change), blessing, model, node outputs."""
+    from shipyard.cli.output import console, print_json
+    from shipyard.runners import Project
+    from shipyard.runners.comparison import compare_runs
+
+    with Project.open(store=store, create=False) as project:
+        comparison = compare_runs(project, run_ids)
+    if json_output:
+        print_json(comparison)
+        return
+    _print_comparison(console(), comparison)
+
+
+def _print_comparison(out: Console, comparison: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    runs = comparison["runs"]
+    two = len(runs) == 2  # a change column only makes sense for a pair
+    table = Table(title="Runs compared", title_justify="left")
+    table.add_column("")
+    for run in runs:
+        table.add_column(run["id"], no_wrap=True)
+    if two:
+        table.add_column("change", justify="right")
+    table.add_row("pipeline", *(r["pipeline"] for r in runs), *([""] if two else []))
+    table.add_row("state", *(_state(r["state"]) for r in runs), *([""] if two else []))
+    table.add_section()
+    for name, values in comparison["parameters"].items():
+        changed = name in comparison["changed_parameters"]
+        label = f"[bold yellow]{name}[/]" if changed else name
+        cells = ["" if v is None else _short(v) for v in values]
+        table.add_row(label, *cells, *(["changed" if changed else ""] if two else []))
+    table.add_section()
+    for node, metrics in comparison["metrics"].items():
+        for name, values in metrics.items():
+            cells = ["" if v is None else f"{v:.4g}" for v in values]
+            change = ""
+            if two and None not in values:
+                change = f"{values[1] - values[0]:+.4g}"
+            table.add_row(f"{name} ({node})", *cells, *([change] if two else []))
+    table.add_row(
+        "blessed",
+        *("" if b is None else ("yes" if b else "[red]no[/]") for b in comparison["blessed"]),
+        *([""] if two else []),
+    )
+    table.add_row(
+        "model",
+        *(_model_cell(models, None) for models in comparison["models"]),
+        *([""] if two else []),
+    )
+    table.add_section()
+    for node, entry in comparison["nodes"].items():
+        states = [_state(s) if s else "-" for s in entry["states"]]
+        verdict = {"same": "same outputs", "changed": "[yellow]new outputs[/]"}.get(
+            entry["outputs"], entry["outputs"]
+        )
+        table.add_row(f"node {node}", *states, *([verdict] if two else []))
+    out.print(table)
+
+
+def _state(state: str) -> str:
+    return f"[{STATE_STYLES.get(state, '')}]{state}[/]"
+
+
+def _short(value: Any) -> str:
+    """A parameter value for a table cell: JSON, shortened, markup escaped."""
+    from rich.markup import escape
+
+    text = value if isinstance(value, str) else json.dumps(value)
+    return escape(text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…")
+
+
+def _model_cell(models: list[dict[str, Any]], blessed: bool | None) -> str:
+    pushed = ", ".join(f"{m['name']} v{m['version']}" for m in models)
+    if pushed:
+        return pushed
+    if blessed is False:
+        return "[red]not blessed[/]"
+    return ""

@@ -5,16 +5,22 @@ directories, as in TF Serving); its name defaults to that directory's name (TF S
 default is `default`). Several models, version policies, labels, canaries and batching:
 `--model-config FILE`. New versions are picked up every `--poll-seconds`. Batching is on with
 `--enable-batching` or a `batching` section in the config file; its flags override the file.
+
+A base path that does not exist or holds no version fails at once (TF Serving would wait
+silently); `--wait` (with `--wait-timeout-s`) waits for `push` to write a first version.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.serving.config import DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from shipyard.serving.config import ModelConfig
 
 
 def serve_command(
@@ -129,6 +135,21 @@ def serve_command(
             "--request-log-max-rows", min=1, help="Rows buffered; past that, rows are dropped."
         ),
     ] = 100_000,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Wait for a first version under each base path, instead of failing at once.",
+        ),
+    ] = False,
+    wait_timeout_s: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-timeout-s",
+            min=0.0,
+            help="With --wait: give up after this many seconds (default: wait until stopped).",
+        ),
+    ] = None,
 ) -> None:
     """Serve models over HTTP until interrupted (TF Serving /v1 and KServe /v2 APIs)."""
     import dataclasses
@@ -184,6 +205,9 @@ def serve_command(
             flush_s=request_log_flush_seconds,
             max_buffered_rows=request_log_max_rows,
         )
+    if wait_timeout_s is not None and not wait:
+        raise InvalidParameterError("--wait-timeout-s goes with --wait; add --wait.")
+    _require_versions(models, wait=wait, timeout_s=wait_timeout_s)
     serve(
         models,
         ServerOptions(
@@ -202,3 +226,38 @@ def serve_command(
             access_log=access_log,
         ),
     )
+
+
+def _require_versions(
+    models: tuple[ModelConfig, ...], *, wait: bool, timeout_s: float | None
+) -> None:
+    """Fail at once when a base path has no version to serve, or wait for one (`--wait`).
+
+    Raises:
+        NotFoundError: A base path is missing or holds no version (and not `wait`), or none
+            appeared within `timeout_s`.
+    """
+    import sys
+
+    from shipyard.errors import NotFoundError
+    from shipyard.serving.repository import missing_versions, wait_for_versions
+
+    base_paths = {model.name: model.base_path for model in models}
+    missing = {name: missing_versions(path) for name, path in base_paths.items()}
+    problems = {name: problem for name, problem in missing.items() if problem is not None}
+    if not problems:
+        return
+    if not wait or any(path.exists() and not path.is_dir() for path in base_paths.values()):
+        listed = "; ".join(f"model {name!r}: {problem}" for name, problem in problems.items())
+        raise NotFoundError(
+            f"Nothing to serve: {listed}.",
+            hint="Push a model there first (shipyard run PIPELINE.py or shipyard train DATA "
+            "--label COLUMN), fix the path, or add --wait to start once a version appears.",
+        )
+
+    def announce(name: str, problem: str) -> None:
+        limit = "" if timeout_s is None else f" for up to {timeout_s:g} s"
+        sys.stderr.write(f"Waiting{limit} for a version of model {name!r}: {problem}.\n")
+        sys.stderr.flush()
+
+    wait_for_versions(base_paths, timeout_s=timeout_s, on_wait=announce)

@@ -54,7 +54,8 @@ def stats_command(
     """Summarize a dataset per feature: counts, missing values, distributions, top values.
 
     Prints a table, or with --json the statistics keyed by dataset name. --html writes a
-    report comparing DATA with --compare side by side; --png one feature's chart.
+    report comparing DATA with --compare side by side; --png one feature's chart. With
+    --slice, the table and the report also show each slice's size and statistics.
     """
     from shipyard.cli.output import console, print_json
     from shipyard.components.ingest import load_dataset
@@ -83,6 +84,10 @@ def stats_command(
     out = console()
     for name, stats in datasets.items():
         out.print(_table(name, stats))
+        if stats.slices:
+            out.print(_slices_table(name, stats))
+            for key, part in stats.slices.items():
+                out.print(_table(f"{name} [{key}]", part))
 
 
 def _names(paths: list[Path]) -> list[str]:
@@ -143,6 +148,22 @@ def _table(name: str, stats: DatasetStatistics) -> object:
             f"[red]{missing}[/]" if feature.missing else missing,
             *_summary(feature),
         )
+    return table
+
+
+def _slices_table(name: str, stats: DatasetStatistics) -> object:
+    """Return each slice's size, largest first, before the slices' own tables."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{escape(name)}: {len(stats.slices)} slices", title_justify="left")
+    table.add_column("slice")
+    table.add_column("rows", justify="right")
+    table.add_column("share of rows", justify="right")
+    ordered = sorted(stats.slices.items(), key=lambda item: (-item[1].num_rows, item[0]))
+    for key, part in ordered:
+        share = f"{100 * part.num_rows / stats.num_rows:.1f}%" if stats.num_rows else ""
+        table.add_row(escape(key), f"{part.num_rows:,}", share)
     return table
 
 

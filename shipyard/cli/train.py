@@ -7,23 +7,70 @@ inspectable like any other run (`shipyard runs show`, `shipyard lineage`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shipyard.cli.options import ArtifactRootOption, DataArgument, JsonOption, StoreOption
+from shipyard.cli.parameter_type import ComponentParameter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from shipyard.dsl import Pipeline
     from shipyard.runners import Run
 
 ESTIMATORS = ("linear", "dnn", "wide_deep", "boosted_trees")
+TASK_FIELDS = ("task", "task_reason", "positive_class", "positive_class_reason")
+
+
+def _limits(parameter: str, base: Callable[[str], Any]) -> ComponentParameter:
+    """The option takes the limits `train` declares on `parameter`."""
+    return ComponentParameter("shipyard.components:train", parameter, base)
 
 
 def train_command(
+    ctx: typer.Context,
     data: DataArgument,
     label: Annotated[str, typer.Option("--label", help="The column to predict.")],
+    task: Annotated[
+        str,
+        typer.Option(
+            "--task",
+            help="auto, classification, regression (or binary, multiclass). auto: strings, "
+            "two distinct numbers and at most 10 integer codes are classification, other "
+            "numbers regression.",
+        ),
+    ] = "auto",
+    positive_class: Annotated[
+        str | None,
+        typer.Option(
+            "--positive-class",
+            help="The class binary metrics are computed for. Default: 1/true/yes-like, "
+            "else the larger number, else the later name.",
+            show_default=False,
+        ),
+    ] = None,
+    features: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--features",
+            help="The only columns the model reads besides the label (comma-separated, "
+            "repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Columns the model must not read, e.g. leaky outcomes or identifiers "
+            "(comma-separated, repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     model: Annotated[
         str,
         typer.Option("--model", help="The estimator: linear, dnn, wide_deep or boosted_trees."),
@@ -32,16 +79,19 @@ def train_command(
         str, typer.Option("--hidden-units", help="Layer sizes of the DNN, comma-separated.")
     ] = "100,70,50,25",
     epochs: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--epochs", min=1, help="Most passes over the data; early stopping may end sooner."
+            "--epochs",
+            parser=_limits("epochs", int),
+            help="Most passes over the data (default: enough for about 2,000 optimizer "
+            "steps); early stopping may end sooner.",
         ),
-    ] = 50,
+    ] = None,
     learning_rate: Annotated[
         float | None,
         typer.Option(
             "--learning-rate",
-            min=0.0,
+            parser=_limits("learning_rate", float),
             help="The learning rate (default: 1e-3 for networks, 0.1 for boosted trees).",
         ),
     ] = None,
@@ -63,10 +113,36 @@ def train_command(
         typer.Option(
             "--max-regression",
             help="METRIC=DELTA: the most a metric may get worse than the last blessed model "
-            "of this pipeline (repeatable), e.g. accuracy=0.01.",
+            "of this pipeline (repeatable), e.g. accuracy=0.01. Default: the primary metric "
+            "(AUC, accuracy or R²) by 0.01; METRIC=none turns the comparison off.",
         ),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 256,
+    min_metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min-metric",
+            help="METRIC=VALUE: bless only a model with at least this value (repeatable), "
+            "e.g. auc=0.75.",
+        ),
+    ] = None,
+    max_metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max-metric",
+            help="METRIC=VALUE: bless only a model with at most this value (repeatable), "
+            "e.g. rmse=300.",
+        ),
+    ] = None,
+    allow_degenerate: Annotated[
+        bool,
+        typer.Option(
+            "--allow-degenerate",
+            help="Bless a classifier that predicts one class for every row.",
+        ),
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", parser=_limits("batch_size", int))
+    ] = 256,
     seed: Annotated[int, typer.Option("--seed", help="Fixes initialisation and order.")] = 0,
     model_name: Annotated[
         str | None, typer.Option("--model-name", help="Default: the data file's stem.")
@@ -80,13 +156,16 @@ def train_command(
     json_output: JsonOption = False,
 ) -> None:
     """Train, evaluate and push a model from a data file, and say where it went."""
-    from shipyard.cli.evaluation import print_evaluation
+    from shipyard.cli.command_line import repeat_command
+    from shipyard.cli.evaluation import print_evaluation, print_task
     from shipyard.cli.output import EXIT_FAILED, console, print_json
+    from shipyard.cli.train_checks import check_train_options
     from shipyard.components.train.schedules import SCHEDULES
     from shipyard.errors import InvalidParameterError
     from shipyard.extras import require_extra
     from shipyard.runners import run
-    from shipyard.runners.display import RichDisplay
+    from shipyard.runners.display import RichDisplay, print_outcome
+    from shipyard.runners.outcome import run_outcome
 
     require_extra("train", needed_by="shipyard train")
     if model not in ESTIMATORS:
@@ -97,7 +176,8 @@ def train_command(
         raise InvalidParameterError(
             f"--lr-schedule must be one of {', '.join(SCHEDULES)}. Got {lr_schedule!r} instead."
         )
-    regression = _metric_bounds(max_regression or [])
+    regression = _regression_limits(max_regression)
+    thresholds = _thresholds(min_metric or [], max_metric or [])
     try:
         units = tuple(int(part) for part in hidden_units.split(",") if part.strip())
     except ValueError:
@@ -106,22 +186,41 @@ def train_command(
             f"Got {hidden_units!r} instead."
         ) from None
     source = Path(data).expanduser().resolve()
+    columns = check_train_options(
+        ctx,
+        data,
+        label=label,
+        features=features,
+        exclude=exclude,
+        slices=slices or (),
+        task=task,
+        positive_class=positive_class,
+    )
     name = model_name or source.name.split(".")[0]
-    pipeline = seed_pipeline(
+    pipeline = train_pipeline(
         source,
         label=label,
         estimator=model,
-        hidden_units=units,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        lr_schedule=lr_schedule,
-        mixed_precision=mixed_precision,
-        batch_size=batch_size,
-        seed=seed,
-        name=name,
+        train_options=_train_options(
+            model,
+            hidden_units=units,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
+            mixed_precision=mixed_precision,
+            batch_size=batch_size,
+            seed=seed,
+        ),
+        model_name=name,
         push_to=push_to.expanduser().resolve(),
+        thresholds=thresholds,
         max_regression=regression,
+        allow_degenerate=allow_degenerate,
         slices=tuple(slices or ()),
+        task=task,
+        positive_class=positive_class,
+        features=columns.features,
+        exclude=columns.exclude,
     )
     result = run(
         pipeline,
@@ -129,98 +228,28 @@ def train_command(
         store=store,
         artifact_root=artifact_root,
         progress=False,
-        hooks=[RichDisplay(resume_hint=f"shipyard train {data} --label {label}")],
+        # The evaluation below shows the blessing; the display shows a failed run's outcome.
+        hooks=[RichDisplay(resume_hint=repeat_command(ctx), show_outcome=False)],
     )
     summary = train_summary(result, name)
+    err = console(stderr=True)
     if json_output:
         print_json(summary)
-    elif result.ok:
-        metrics = ", ".join(f"{k} {v:.4g}" for k, v in summary["metrics"].items() if v is not None)
-        where = (
-            f"pushed to {summary['pushed_path']} (version {summary['version']})"
-            if summary["pushed"]
-            else "not pushed: it was not blessed"
-        )
-        err = console(stderr=True)
+    elif not result.ok:
+        print_outcome(err, run_outcome(result))
+    else:
         outputs = result["evaluate"].outputs
         print_evaluation(err, outputs["evaluation"].load(), outputs["blessing"].load())
-        err.print(f"Model {name}: {where}. Eval: {metrics}.")
+        print_task(err, summary)
         if summary["baseline_id"] is not None:
             err.print(f"Compared with the last blessed model (artifact {summary['baseline_id']}).")
-        err.print(f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}")
+        # The models pushed and the reports; the evaluation above showed metrics and blessing.
+        print_outcome(err, dataclasses.replace(run_outcome(result), blessings=(), metrics={}))
+        err.print(
+            f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}", soft_wrap=True
+        )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
-
-
-def seed_pipeline(
-    source: Path,
-    *,
-    label: str,
-    estimator: str,
-    hidden_units: tuple[int, ...],
-    epochs: int,
-    learning_rate: float | None,
-    lr_schedule: str,
-    mixed_precision: bool,
-    batch_size: int,
-    seed: int,
-    name: str,
-    push_to: Path,
-    max_regression: dict[str, float],
-    slices: tuple[str, ...] = (),
-) -> Pipeline:
-    """The seed demo's pipeline for one data file. Paths must be absolute."""
-    from shipyard.components import (
-        compute_statistics,
-        evaluate,
-        infer_schema,
-        ingest,
-        push,
-        train,
-        transform,
-        validate_examples,
-    )
-    from shipyard.dsl import Pipeline, latest_blessed_model
-
-    raw = ingest(source=str(source))
-    statistics = compute_statistics(examples=raw.outputs.examples)
-    schema = infer_schema(statistics=statistics.outputs.statistics, label=label)
-    validated = validate_examples(
-        statistics=statistics.outputs.statistics,
-        schema=schema.outputs.schema,
-        on_anomaly="warn",  # the schema was inferred from this very file: report, don't block
-    )
-    transformed = transform(
-        examples=raw.outputs.examples, schema=schema.outputs.schema, label=label
-    ).after(validated)
-    trained = train(
-        transformed=transformed.outputs.transformed,
-        transform_graph=transformed.outputs.transform_graph,
-        schema=schema.outputs.schema,
-        estimator=estimator,
-        label=label,
-        hidden_units=hidden_units,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        lr_schedule=lr_schedule,
-        mixed_precision=mixed_precision,
-        batch_size=batch_size,
-        seed=seed,
-    )
-    evaluated = evaluate(
-        examples=raw.outputs.examples,
-        model=trained.outputs.model,
-        baseline=latest_blessed_model(),
-        slices=slices,
-        max_regression=max_regression or None,
-    )
-    pushed = push(
-        model=trained.outputs.model,
-        blessing=evaluated.outputs.blessing,
-        name=name,
-        base=str(push_to),
-    )
-    return Pipeline(name, nodes=[pushed], description=f"shipyard train {source.name}")
 
 
 def train_summary(result: Run, name: str) -> dict[str, Any]:
@@ -236,19 +265,30 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         "pushed": False,
         "pushed_path": None,
         "baseline_id": None,
+        "blessing_checks": [],
+        "blessing_notes": [],
+        "evaluation_report": None,
         "tensorboard_dir": None,
+        **dict.fromkeys(TASK_FIELDS),
         "failed": {node.name: str(node.error) for node in result.failed},
     }
     if not result.ok:
         return summary
     model = result["train"].outputs["model"]
     evaluation = result["evaluate"].outputs["evaluation"]
-    from shipyard.artifacts import ModelRun
+    from shipyard.artifacts import Model, ModelEvaluation, ModelRun
 
     pushed = result["push"].outputs["pushed"].load()
     blessing = result["evaluate"].outputs["blessing"]
+    decision = blessing.load()
     summary.update(
         baseline_id=blessing.properties.get("baseline_id"),
+        blessing_checks=[
+            {"metric": c.metric, "kind": c.kind, "passed": c.passed, "reason": c.reason}
+            for c in decision.checks
+        ],
+        blessing_notes=list(decision.notes),
+        evaluation_report=str(evaluation.path / ModelEvaluation.HTML_FILENAME),
         tensorboard_dir=str(
             result["train"].outputs["model_run"].path / ModelRun.TENSORBOARD_DIRNAME
         ),
@@ -259,23 +299,73 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
         pushed_path=pushed.path,
         version=pushed.version,
     )
+    signature = model.signature() if isinstance(model, Model) else {}
+    summary.update({key: signature.get(key) for key in TASK_FIELDS})
     return summary
 
 
-def _metric_bounds(values: list[str]) -> dict[str, float]:
-    """Parse `--max-regression accuracy=0.01` options."""
+def train_pipeline(source: Path, *, model_name: str, **options: Any) -> Pipeline:
+    """The standard tabular pipeline for one data file, named `train-MODEL_NAME`.
+
+    The prefix keeps its baseline (the latest model blessed by a pipeline of that name)
+    apart from a user's own pipeline of the data file's name, such as the demo's.
+    Paths must be absolute.
+    """
+    from shipyard.pipelines import tabular_pipeline
+
+    return tabular_pipeline(
+        f"train-{model_name}",
+        source,
+        model_name=model_name,
+        on_anomaly="warn",  # the schema was inferred from this very file: report, don't block
+        description=f"shipyard train {source.name}",
+        **options,
+    )
+
+
+def _train_options(estimator: str, **options: Any) -> dict[str, Any]:
+    """The command's training options that apply to `estimator` (its defaults cover all)."""
+    from shipyard.components import train
+
+    applicable = train.applicable({"estimator": estimator, **options})
+    return {name: value for name, value in applicable.items() if name != "estimator"}
+
+
+def _regression_limits(values: list[str] | None) -> dict[str, float] | None:
+    """Parse `--max-regression accuracy=0.01` options; None keeps the default limit."""
+    if not values:
+        return None
+    if any(text.strip().lower() in {"none", "off"} for text in values):
+        return {}
+    return _metric_values("--max-regression", values, example="accuracy=0.01")
+
+
+def _thresholds(minimums: list[str], maximums: list[str]) -> dict[str, dict[str, float]]:
+    """Parse `--min-metric auc=0.75` and `--max-metric rmse=300` into thresholds."""
+    thresholds: dict[str, dict[str, float]] = {}
+    for flag, bound, values, example in (
+        ("--min-metric", "min", minimums, "auc=0.75"),
+        ("--max-metric", "max", maximums, "rmse=300"),
+    ):
+        for metric, value in _metric_values(flag, values, example=example).items():
+            thresholds.setdefault(metric, {})[bound] = value
+    return thresholds
+
+
+def _metric_values(flag: str, values: list[str], *, example: str) -> dict[str, float]:
+    """Parse `METRIC=NUMBER` option values."""
     from shipyard.errors import InvalidParameterError
 
-    bounds: dict[str, float] = {}
+    parsed: dict[str, float] = {}
     for text in values:
-        metric, _, delta = text.partition("=")
+        metric, _, number = text.partition("=")
         try:
-            value: float | None = float(delta)
+            value: float | None = float(number)
         except ValueError:
             value = None
         if value is None or not metric.strip():
             raise InvalidParameterError(
-                f"--max-regression takes METRIC=DELTA such as accuracy=0.01. Got {text!r}."
+                f"{flag} takes METRIC=NUMBER such as {example}. Got {text!r}."
             )
-        bounds[metric.strip()] = value
-    return bounds
+        parsed[metric.strip()] = value
+    return parsed

@@ -2,7 +2,9 @@
 
 Like a linter, to gate CI: exit 0 with one OK line when the data matches its schema, 1 when
 there are anomalies of severity error (and warnings too with `--strict`), 2 when the command
-cannot run (a bad flag, a missing file, an invalid schema).
+cannot run (a bad flag, a missing file, an invalid schema). Bad data is reported, never
+refused: words in a column the schema types as a number are a `wrong_type` anomaly with
+their count and examples; values outside a range are counted exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import typer
 from shipyard.cli.options import DataArgument, FormatOption, JsonOption
 
 if TYPE_CHECKING:
-    from shipyard.artifacts import AnomalyReport, DatasetStatistics
+    from shipyard.artifacts import AnomalyReport
 
 EXIT_ANOMALIES = 1
 EXIT_USAGE = 2
@@ -41,7 +43,10 @@ def validate_command(
     ] = None,
     html: Annotated[
         Path | None,
-        typer.Option("--html", help="Also write a self-contained HTML report to this file."),
+        typer.Option(
+            "--html",
+            help="Also write a self-contained HTML report to this file (its path is printed).",
+        ),
     ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")
@@ -56,19 +61,30 @@ def validate_command(
     anomalies, 2 the command could not run.
     """
     from shipyard.cli.output import print_error, print_json
-    from shipyard.errors import ShipyardError
+    from shipyard.errors import InvalidParameterError, ShipyardError
 
     try:
         report = _validate(data, schema, baseline, environment, data_format)
     except ShipyardError as error:
         print_error(error)
         raise typer.Exit(EXIT_USAGE) from None
-    if html is not None:
-        html.write_text(report.to_html(title=f"Validation of {data}"), encoding="utf-8")
     if json_output:
         print_json([anomaly.to_json() for anomaly in report.anomalies])
     else:
         _print_report(report)
+    if html is not None:
+        try:
+            html.parent.mkdir(parents=True, exist_ok=True)
+            html.write_text(report.to_html(title=f"Validation of {data}"), encoding="utf-8")
+        except OSError as exc:
+            print_error(
+                InvalidParameterError(
+                    f"The '--html' option of shipyard validate must be a file path that can be "
+                    f"written. Got {str(html)!r} instead ({exc.strerror or exc})."
+                )
+            )
+            raise typer.Exit(EXIT_USAGE) from None
+        typer.echo(f"Wrote the HTML report to {html}", err=json_output)
     if report.errors or (strict and report.anomalies):
         raise typer.Exit(EXIT_ANOMALIES)
 
@@ -77,12 +93,19 @@ def _validate(
     data: str, schema: Path, baseline: str | None, environment: str | None, data_format: str
 ) -> AnomalyReport:
     from shipyard.artifacts.schema import read_schema_file
+    from shipyard.components.ingest import load_dataset
+    from shipyard.components.statistics import compute_dataset_statistics
     from shipyard.components.validate import validate_statistics
 
     data_schema = read_schema_file(schema)
     split = Path(data).name
-    statistics = {split: _statistics(data, data_format)}
-    previous = None if baseline is None else {split: _statistics(baseline, data_format)}
+    table = load_dataset(data, format=data_format)
+    statistics = {split: compute_dataset_statistics(table)}
+    previous = (
+        None
+        if baseline is None
+        else {split: compute_dataset_statistics(load_dataset(baseline, format=data_format))}
+    )
     return validate_statistics(
         statistics,
         data_schema,
@@ -90,14 +113,8 @@ def _validate(
         baseline=previous,
         skew_splits=(),
         component="shipyard validate",
+        read_column=lambda _split, column: table.column(column),  # exact out-of-range counts
     )
-
-
-def _statistics(path: str, data_format: str) -> DatasetStatistics:
-    from shipyard.components.ingest import load_dataset
-    from shipyard.components.statistics import compute_dataset_statistics
-
-    return compute_dataset_statistics(load_dataset(path, format=data_format))
 
 
 def _print_report(report: AnomalyReport) -> None:
@@ -112,13 +129,14 @@ def _print_report(report: AnomalyReport) -> None:
         return
     style = "bold red" if report.errors else "yellow"
     table = Table(title=Text(report.summary(), style=style), title_justify="left")
-    for column in ("feature", "kind", "severity", "description"):
+    for column in ("feature", "kind", "severity", "values", "description"):
         table.add_column(column, overflow="fold")
     for anomaly in report.anomalies:
         table.add_row(
             Text(anomaly.feature, style="bold"),
             anomaly.kind,
             Text(anomaly.severity, style="bold red" if anomaly.severity == "error" else "yellow"),
+            anomaly.extent(),
             Text(anomaly.description),
         )
     out.print(table)

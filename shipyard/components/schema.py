@@ -2,7 +2,10 @@
 
 Inference reads one split's statistics (the train split by default) and writes, per feature:
 
-- **type**: the type the statistics report.
+- **type**: the type the statistics report; but a text column whose values are mostly
+  (more than half) numbers, with some words, is typed `int` (all of its numbers integers)
+  or `float`: ingest read it as text because of the words, which validation then reports
+  (`wrong_type`). A text column of numbers only was declared text on purpose: it stays text.
 - **presence**: `required` when no value is missing; otherwise optional with
   `min_fraction` = the observed present fraction minus `PRESENCE_MARGIN` (0.1), rounded
   down to a hundredth: a split may miss a few more values, not many more.
@@ -125,7 +128,12 @@ def _infer_feature(
         min_fraction = max(0.0, math.floor(round((present - PRESENCE_MARGIN) * 100, 6)) / 100)
     domain = None
     strings = stats.string
-    if (
+    feature_type = stats.type
+    # Mostly numbers with some words: ingest read it as text because of the words. (Only
+    # numbers: text declared on purpose, such as zip codes read with column_types.)
+    if stats.type == "string" and strings and stats.count / 2 < strings.numbers < stats.count:
+        feature_type = "int" if strings.integers == strings.numbers else "float"
+    elif (
         stats.type == "string"
         and strings is not None
         and 0 < strings.distinct <= max_domain_size
@@ -143,7 +151,7 @@ def _infer_feature(
         value_count = ValueCountRange(stats.lists.min_length, stats.lists.max_length)
     return FeatureSchema(
         name=stats.name,
-        type=stats.type,
+        type=feature_type,
         min_fraction=min_fraction,
         domain=domain,
         range=value_range,

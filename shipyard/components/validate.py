@@ -1,8 +1,11 @@
 """The `validate_examples` component (TFX's ExampleValidator) and `validate_statistics`.
 
-Validation reads statistics only. Every split is checked against the schema's constraints
-(`shipyard.components.constraints`); two splits are compared for skew and each split with
-the same split of a baseline for drift (`shipyard.components.drift`).
+Validation reads statistics, and with the examples the few columns whose minimum or maximum
+lies outside the schema's range, to count those values exactly. Every split is checked
+against the schema's constraints (`shipyard.components.constraints`); two splits are
+compared for skew and each split with the same split of a baseline for drift
+(`shipyard.components.drift`). A failing validation raises `AnomaliesFound` after saving its
+report: the runner publishes it, marks the node failed and skips what follows.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Literal
 
-from shipyard.artifacts import Anomalies, AnomalyReport, Schema, Statistics
-from shipyard.components.constraints import check_split
+from shipyard.artifacts import Anomalies, AnomalyReport, Examples, Schema, Statistics
+from shipyard.components.constraints import ColumnReader, check_split
 from shipyard.components.drift import distribution_anomalies
 from shipyard.dsl import Out, component
 from shipyard.dsl.parameters import invalid_parameter
@@ -19,6 +22,8 @@ from shipyard.errors import AnomaliesFound, InvalidParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    import pyarrow as pa
 
     from shipyard.artifacts import Anomaly, DataSchema, DatasetStatistics
 
@@ -35,6 +40,7 @@ def validate_statistics(
     baseline: Mapping[str, DatasetStatistics] | None = None,
     skew_splits: Sequence[str] = ("train", "eval"),
     component: str = "validate_examples",
+    read_column: ColumnReader | None = None,
 ) -> AnomalyReport:
     """Check statistics against a schema; return every anomaly found.
 
@@ -48,6 +54,9 @@ def validate_statistics(
         skew_splits: Two splits compared for skew (the first is the reference), or none.
             Skipped when the statistics lack either.
         component: The name that parameter errors mention.
+        read_column: Reads one column of one split of the data: values outside a range
+            are then counted exactly (only columns whose minimum or maximum is outside
+            are read). Without it, their share is estimated from the histogram.
 
     Returns:
         The report; `report.errors` are the anomalies that stop a pipeline.
@@ -71,7 +80,9 @@ def validate_statistics(
     features = schema.features_in(env)
     found: list[Anomaly] = []
     for split, stats in statistics.items():
-        found.extend(check_split(stats, schema, environment=env, split=split))
+        found.extend(
+            check_split(stats, schema, environment=env, split=split, read_column=read_column)
+        )
     if len(skew_splits) == 2 and all(split in statistics for split in skew_splits):
         first, second = skew_splits
         found.extend(
@@ -112,6 +123,13 @@ def anomalies_error(report: AnomalyReport) -> AnomaliesFound:
     )
 
 
+def _column_reader(examples: Examples) -> ColumnReader:
+    def read_column(split: str, column: str) -> pa.ChunkedArray:
+        return examples.read(split, columns=[column]).column(column)
+
+    return read_column
+
+
 def _environment(schema: DataSchema, environment: str | None, component: str) -> str | None:
     if environment is None:
         return schema.default_environment
@@ -131,6 +149,7 @@ def validate_examples(
     schema: Schema,
     anomalies: Out[Anomalies],
     *,
+    examples: Examples | None = None,
     baseline: Statistics | None = None,
     environment: str | None = None,
     on_anomaly: OnAnomaly = "fail",
@@ -139,17 +158,23 @@ def validate_examples(
     """Validate statistics against a schema, as TFX's ExampleValidator does.
 
     Checks columns, types, presence, domains, ranges and list lengths of every split, the
-    skew between two splits and, with a baseline, the drift of each split.
+    skew between two splits and, with a baseline, the drift of each split. Values of the
+    wrong type (words in a column the schema types as a number) are counted exactly.
 
     Args:
         statistics: Statistics of the examples, every split of which is validated.
         schema: The schema (inferred, or pinned with `import_schema`).
-        anomalies: What was found, as JSON and an HTML report.
+        anomalies: What was found, as JSON and an HTML report. Published even when the
+            run stops on them, so the report is there to read.
+        examples: The examples the statistics describe: values outside a range are then
+            counted exactly, reading only the columns whose minimum or maximum is outside
+            it. Without them, the share is estimated from the statistics' histogram.
         baseline: Statistics of the previous span, compared split by split for drift.
         environment: Where the data comes from (`TRAINING`, `SERVING`; default: the
             schema's default). Features `not_in` it are not expected.
         on_anomaly: "fail" raises when there is an anomaly of severity error, listing them
-            all, which stops the run downstream; "warn" records them and goes on.
+            all, which stops the run downstream (the anomalies are published and recorded
+            all the same); "warn" records them and goes on.
         skew_splits: The two splits compared for skew (the first is the reference), or [].
 
     Raises:
@@ -158,7 +183,9 @@ def validate_examples(
 
     Example:
         >>> checked = validate_examples(
-        ...     statistics=stats.outputs.statistics, schema=pinned.outputs.schema
+        ...     statistics=stats.outputs.statistics,
+        ...     schema=pinned.outputs.schema,
+        ...     examples=raw.outputs.examples,
         ... )
     """
     report = validate_statistics(
@@ -167,6 +194,7 @@ def validate_examples(
         environment=environment,
         baseline=None if baseline is None else baseline.load(),
         skew_splits=skew_splits,
+        read_column=None if examples is None else _column_reader(examples),
     )
     anomalies.save(report)
     if report.errors and on_anomaly == "fail":

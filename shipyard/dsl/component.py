@@ -18,8 +18,15 @@ from functools import cached_property, update_wrapper
 from typing import TYPE_CHECKING, Annotated, Any, Generic, ParamSpec, TypeVar, overload
 
 from shipyard.artifacts import Artifact
+from shipyard.dsl.constraints import NOT_NONE, AppliesTo, Bounds, bounds
 from shipyard.dsl.location import SourceLocation
-from shipyard.dsl.parameters import has_path, matches, unsupported_reason
+from shipyard.dsl.parameters import (
+    applies_to,
+    declared_limits,
+    has_path,
+    matches,
+    unsupported_reason,
+)
 from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -74,6 +81,21 @@ class ParameterSpec:
     def required(self) -> bool:
         return self.default is REQUIRED
 
+    @property
+    def applies_to(self) -> AppliesTo | None:
+        """The other parameters' values this one is meaningful with, if declared."""
+        return applies_to(self.annotation)
+
+    @property
+    def bounds(self) -> Bounds:
+        """The declared numeric range (`Ge`, `Lt`, ...), for command-line options and forms.
+
+        Example:
+            >>> train.parameters["dropout"].bounds
+            Bounds(min=0, max=1, min_open=False, max_open=True)
+        """
+        return bounds(declared_limits(self.annotation))
+
 
 class Component(Generic[P]):
     """A typed function declared with `@component`. Call it to make a `Node`."""
@@ -116,6 +138,27 @@ class Component(Generic[P]):
         from shipyard.dsl.node import Node
 
         return Node(self, args, kwargs)
+
+    def applicable(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the `values` whose `AppliesTo` conditions hold, the defaults filling in.
+
+        For callers that hold one set of options for every variant, such as a command line
+        with defaults for every estimator; a pipeline passing an option that does not
+        apply fails when built instead.
+
+        Example:
+            >>> train.applicable({"estimator": "boosted_trees", "epochs": 5, "num_trees": 50})
+            {'estimator': 'boosted_trees', 'num_trees': 50}
+        """
+        bound = {n: p.default for n, p in self.parameters.items() if not p.required}
+        bound.update(values)
+        return {
+            name: value
+            for name, value in values.items()
+            if name not in self.parameters
+            or (condition := self.parameters[name].applies_to) is None
+            or not condition.unmet(name, bound)
+        }
 
     @cached_property
     def fingerprint(self) -> str:
@@ -248,6 +291,7 @@ def _read_signature(
                 f"the default of parameter {where} ({param.default!r}) is not of its type."
             )
         parameters[param.name] = ParameterSpec(param.name, hint, param.default)
+    problems.extend(_condition_problems(parameters))
     returns = hints.get("return", None)
     if returns is not None and returns is not type(None):
         problems.append("a component returns None: write results to its Out[...] parameters.")
@@ -258,6 +302,26 @@ def _read_signature(
             problems=problems,
         )
     return inputs, outputs, parameters
+
+
+def _condition_problems(parameters: Mapping[str, ParameterSpec]) -> list[str]:
+    """Check that `AppliesTo` conditions name other parameters, with values of their type."""
+    problems = []
+    for spec in parameters.values():
+        condition = spec.applies_to
+        for name, allowed in condition.conditions if condition is not None else ():
+            other = parameters.get(name)
+            if other is None or other is spec:
+                problems.append(
+                    f"parameter {spec.name!r}: AppliesTo names {name!r}, which is not another "
+                    f"parameter; it takes {', '.join(n for n in parameters if n != spec.name)}."
+                )
+            elif any(v is not NOT_NONE and not matches(other.annotation, v) for v in allowed):
+                problems.append(
+                    f"parameter {spec.name!r}: AppliesTo({name}={allowed!r}) lists a value "
+                    f"that {name!r} cannot take."
+                )
+    return problems
 
 
 def _output_type(hint: Any) -> type[Artifact] | None:

@@ -19,18 +19,31 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Progress:
-    """A component's progress: `done` of `total` units, and live values such as the loss."""
+    """A component's progress: `done` of `total` units, and live values such as the loss.
+
+    Attributes:
+        done: Units done so far, those of an earlier, interrupted execution included.
+        total: Units planned, if known.
+        unit: What is counted ("epoch", "steps", "rows").
+        values: Live values, such as the loss.
+        resumed_from: The unit an interrupted execution had finished, when this execution
+            resumed from its checkpoint; None when it started from scratch.
+    """
 
     done: int
     total: int | None = None
     unit: str = "steps"
     values: dict[str, float] = field(default_factory=dict)
+    resumed_from: int | None = None
 
     def describe(self) -> str:
-        """One line: `epoch 3/50 · loss 0.312 · eval_loss 0.298`."""
+        """One line: `epoch 9/50 · loss 0.312 · eval_loss 0.298 · resumed from epoch 7`."""
         count = f"{self.done}/{self.total}" if self.total else str(self.done)
         values = "".join(f" · {k} {v:.4g}" for k, v in self.values.items())
-        return f"{self.unit} {count}{values}"
+        resumed = ""
+        if self.resumed_from is not None:
+            resumed = f" · resumed from {self.unit} {self.resumed_from}"
+        return f"{self.unit} {count}{values}{resumed}"
 
 
 @dataclass(frozen=True)
@@ -50,11 +63,21 @@ class TaskContext:
     on_progress: Callable[[Progress], None] | None = None
 
     def progress(
-        self, done: int, total: int | None = None, *, unit: str = "steps", **values: float
+        self,
+        done: int,
+        total: int | None = None,
+        *,
+        unit: str = "steps",
+        resumed_from: int | None = None,
+        **values: float,
     ) -> None:
-        """Report progress: `context.progress(epoch, epochs, unit="epoch", loss=0.31)`."""
+        """Report progress: `context.progress(epoch, epochs, unit="epoch", loss=0.31)`.
+
+        Pass `resumed_from` (the last unit an interrupted execution finished) when the work
+        resumed from `checkpoint_dir`, so the live display says so.
+        """
         if self.on_progress is not None:
-            self.on_progress(Progress(done, total, unit, dict(values)))
+            self.on_progress(Progress(done, total, unit, dict(values), resumed_from))
 
 
 _CURRENT: ContextVar[TaskContext] = ContextVar("shipyard_task", default=TaskContext())  # noqa: B039

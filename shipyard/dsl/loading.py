@@ -1,7 +1,10 @@
-"""Load a `Pipeline` from a user's Python file, as `shipyard run path/to/pipeline.py` does.
+"""Import a user's Python file: a pipeline file, or a file a component's parameter names.
 
-The file defines a `Pipeline` at module level, or a function annotated `-> Pipeline` whose
-parameters all have defaults (overridable with `--param key=value`).
+`load_pipeline` does what `shipyard run path/to/pipeline.py` does: the file defines a
+`Pipeline` at module level, or a function annotated `-> Pipeline` whose parameters all have
+defaults (overridable with `--param key=value`, checked against the function's type hints
+and declared limits). `load_function` imports the function a component's parameters name
+(`train(run_fn_file=..., run_fn=...)`). Both import through `import_file`, the one loader.
 """
 
 from __future__ import annotations
@@ -12,14 +15,22 @@ import inspect
 import json
 import sys
 import traceback
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shipyard.dsl.parameters import describe, matches, parameter_message
+from shipyard.dsl.parameters import (
+    call_value,
+    describe,
+    matches,
+    parameter_message,
+    unsupported_reason,
+)
 from shipyard.dsl.pipeline import Pipeline
 from shipyard.errors import DefinitionError, InvalidParameterError, NotFoundError, ShipyardError
 
 if TYPE_CHECKING:
+    import types
     from collections.abc import Callable, Mapping
 
 
@@ -41,7 +52,7 @@ def load_pipeline(
     file = Path(path).expanduser().resolve()
     if not file.is_file():
         raise NotFoundError(f"{path}: no such pipeline file.")
-    module = _import_file(file)
+    module = import_file(file)
     candidates = _candidates(module)
     if name is not None:
         if name not in candidates:
@@ -66,7 +77,47 @@ def load_pipeline(
                 f"{path}: --param needs a pipeline function; {chosen.name!r} is a Pipeline object."
             )
         return chosen
-    return _call(chosen, dict(params or {}), path)
+    built = _call(chosen, dict(params or {}), path)
+    built.parameters = _arguments(chosen, params or {})
+    return built
+
+
+def _type_hints(function: Callable[..., Pipeline], path: str | Path) -> dict[str, Any]:
+    """The pipeline function's hints, evaluated: files use `from __future__ import annotations`."""
+    try:
+        return typing.get_type_hints(function, include_extras=True)
+    except Exception as exc:
+        raise DefinitionError(
+            f"{path}: cannot evaluate the type hints of {function.__name__}(): {exc}. Import "
+            f"every type its signature names at module level."
+        ) from exc
+
+
+def _checked(
+    function: Callable[..., Pipeline],
+    annotation: Any,
+    name: str,
+    params: Mapping[str, Any],
+    path: str | Path,
+) -> Any:
+    """Check a `--param` value against its parameter's type and limits; return what to pass.
+
+    A value typed `str` keeps its text: `-p name=007` gives '007', not 7.
+    """
+    value = params[name]
+    if unsupported_reason(annotation) is not None:
+        return value  # a type a parameter cannot declare (a dataclass...): the function decides
+    if not matches(annotation, value) and not isinstance(value, str | list | dict):
+        text = json.dumps(value)
+        if matches(annotation, text):
+            value = text
+    if not matches(annotation, value):
+        raise InvalidParameterError(
+            f"{path}: "
+            + parameter_message(function.__name__, name, describe(annotation), value)
+            + f" Fix --param {name}=..."
+        )
+    return call_value(annotation, value)
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -80,9 +131,22 @@ def parse_param(text: str) -> tuple[str, Any]:
         return key, raw
 
 
-def _import_file(file: Path) -> Any:
-    digest = hashlib.sha256(str(file).encode()).hexdigest()[:12]
-    module_name = f"shipyard_pipeline_{file.stem}_{digest}"
+def import_file(file: Path) -> types.ModuleType:
+    """Import a user's Python file as a module, once per content.
+
+    The module is named after the file's path and content, so a file imported twice
+    (by two nodes, or again after an edit) is not shadowed by another of the same name.
+    The file's directory goes on `sys.path`, so it imports its neighbours.
+
+    Raises:
+        NotFoundError: The file is not Python.
+        DefinitionError: Importing it raised; the message keeps the user's frames.
+    """
+    file = file.resolve()
+    digest = hashlib.sha256(str(file).encode() + b"\0" + file.read_bytes()).hexdigest()[:12]
+    module_name = f"shipyard_user_{file.stem}_{digest}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, file)
     if spec is None or spec.loader is None:
         raise NotFoundError(f"{file}: cannot import this file as Python.")
@@ -93,6 +157,7 @@ def _import_file(file: Path) -> Any:
     try:
         spec.loader.exec_module(module)
     except ShipyardError:
+        del sys.modules[module_name]
         raise
     except Exception as exc:
         del sys.modules[module_name]
@@ -102,6 +167,47 @@ def _import_file(file: Path) -> Any:
     return module
 
 
+def load_function(
+    file: Path | str, function: str, *, file_parameter: str, function_parameter: str
+) -> Callable[..., Any]:
+    """Import `function` from the Python file a component's parameter names.
+
+    Args:
+        file: The file; relative paths were resolved against the pipeline file by the DSL.
+        function: The name of the function in it.
+        file_parameter: The parameter naming the file, for messages (`run_fn_file`).
+        function_parameter: The parameter naming the function, for messages (`run_fn`).
+
+    Raises:
+        NotFoundError: The file does not exist.
+        DefinitionError: It cannot be imported, or defines no callable of that name.
+
+    Example:
+        >>> fit = load_function("fit.py", "run_fn", file_parameter="run_fn_file",
+        ...                     function_parameter="run_fn")
+    """
+    path = Path(file)
+    if not path.is_file():
+        raise NotFoundError(
+            f"{file_parameter}: {str(path)!r} does not exist (relative paths are resolved "
+            f"against the pipeline file)."
+        )
+    module = import_file(path)
+    found = getattr(module, function, None)
+    if not callable(found):
+        defined = sorted(
+            name
+            for name, value in vars(module).items()
+            if inspect.isfunction(value) and value.__module__ == module.__name__
+        )
+        got = "nothing" if found is None else f"a {type(found).__name__}"
+        raise DefinitionError(
+            f"{path}: no function {function!r} (got {got}); the functions defined there "
+            f"are {', '.join(defined) or 'none'}. Fix {function_parameter}=."
+        )
+    return found  # type: ignore[no-any-return]
+
+
 def _user_frames(exc: BaseException) -> str:
     frames = [
         frame
@@ -109,6 +215,13 @@ def _user_frames(exc: BaseException) -> str:
         if "importlib" not in frame.filename and "/shipyard/dsl/" not in frame.filename
     ]
     return "".join(traceback.format_list(frames))
+
+
+def _arguments(function: Callable[..., Pipeline], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments a pipeline function was called with, defaults included, as JSON values."""
+    bound = inspect.signature(function).bind_partial(**params)
+    bound.apply_defaults()
+    return dict(json.loads(json.dumps(bound.arguments, default=str)))
 
 
 def _candidates(module: Any) -> dict[str, Pipeline | Callable[..., Pipeline]]:
@@ -131,21 +244,17 @@ def _call(function: Callable[..., Pipeline], params: dict[str, Any], path: str |
             f"{path}: {function.__name__}() has no parameter {', '.join(map(repr, unknown))}; "
             f"it takes {', '.join(signature.parameters) or 'none'}."
         )
+    hints = _type_hints(function, path)
     for param in signature.parameters.values():
-        if param.name not in params and param.default is param.empty:
-            raise InvalidParameterError(
-                f"{path}: {function.__name__}() needs a value for {param.name!r}; "
-                f"pass --param {param.name}=VALUE."
-            )
-        annotation = param.annotation
-        if param.name in params and annotation is not param.empty and isinstance(annotation, type):
-            value = params[param.name]
-            if annotation is str and not isinstance(value, str):
-                params[param.name] = value = json.dumps(value)
-            if not matches(annotation, value):
+        if param.name not in params:
+            if param.default is param.empty:
                 raise InvalidParameterError(
-                    parameter_message(function.__name__, param.name, describe(annotation), value)
+                    f"{path}: {function.__name__}() needs a value for {param.name!r}; "
+                    f"pass --param {param.name}=VALUE."
                 )
+            continue
+        if param.name in hints:
+            params[param.name] = _checked(function, hints[param.name], param.name, params, path)
     try:
         pipeline = function(**params)
     except ShipyardError:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _DSL_DIR = str(Path(__file__).resolve().parent)
+_FRAMEWORK_DIRS = (_DSL_DIR, str(Path(__file__).resolve().parent.parent / "pipelines"))
+"""Frames in these directories are Shipyard's wiring, not the user's call site: the DSL and
+the standard pipelines (`shipyard.pipelines`), whose nodes belong to the file calling them."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,10 @@ class SourceLocation:
 
 
 def caller_location() -> SourceLocation:
-    """Return the innermost frame outside `shipyard.dsl`: the user's call site."""
+    """Return the innermost frame outside `shipyard.dsl` and `shipyard.pipelines`: the user's
+    call site."""
     frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_DSL_DIR):
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_FRAMEWORK_DIRS):
         frame = frame.f_back
     return SourceLocation(frame.f_code.co_filename, frame.f_lineno)
 

@@ -170,6 +170,11 @@ class Node:
                 )
             else:
                 self.parameters[name] = self._resolve_paths(param.annotation, param.default)
+        for name in kwargs:
+            condition = comp.parameters[name].applies_to if name in comp.parameters else None
+            if condition is not None and name in self.parameters:
+                for message in condition.unmet(name, self.parameters):
+                    self._problem(f"{comp.name}({name}=...): {message}")
 
     def _bind_input(self, port: str, value: Any) -> None:
         expected = self.component.inputs[port].type

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shipyard.dsl.location import caller_location
 from shipyard.dsl.node import NAME_PATTERN, Node, Problem
@@ -53,6 +53,8 @@ class Pipeline:
         if problems:
             raise _definition_error(name, problems)
         self.nodes: list[Node] = order
+        self.parameters: dict[str, Any] = {}
+        """The arguments of the pipeline function that built it (set by `load_pipeline`)."""
 
     def __getitem__(self, name: str) -> Node:
         for node in self.nodes:

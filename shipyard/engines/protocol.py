@@ -42,7 +42,10 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class TaskResult:
-    """What came of a task: the outputs with fingerprints and properties, or the error."""
+    """What came of a task: the outputs with fingerprints and properties, or the error.
+
+    Both when the component saved its outputs, then stopped the run (`RunStopped`).
+    """
 
     node: str
     duration_s: float

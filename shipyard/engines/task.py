@@ -9,13 +9,16 @@ from typing import Any
 from shipyard.dsl.context import TaskContext, running_task
 from shipyard.dsl.parameters import call_value
 from shipyard.engines.protocol import TaskResult, TaskSpec
-from shipyard.errors import ComponentFailed
+from shipyard.errors import ComponentFailed, RunStopped
 from shipyard.extras import missing_extra
 from shipyard.io import fingerprint_path
 
 
 def execute_task(task: TaskSpec) -> TaskResult:
-    """Run `task` where this function is called; never raises for errors in user code."""
+    """Run `task` where this function is called; never raises for errors in user code.
+
+    A `RunStopped` error comes back with the outputs, which its component saved in full.
+    """
     started = time.perf_counter()
     component = task.component
     kwargs: dict[str, Any] = dict(task.inputs) | dict(task.outputs)
@@ -27,6 +30,16 @@ def execute_task(task: TaskSpec) -> TaskResult:
             component.fn(**kwargs)
         for artifact in task.outputs.values():
             artifact.fingerprint = fingerprint_path(artifact.path)
+    except RunStopped as exc:
+        # The outputs are complete: they go back with the error, to be published.
+        for artifact in task.outputs.values():
+            artifact.fingerprint = fingerprint_path(artifact.path)
+        return TaskResult(
+            task.node,
+            time.perf_counter() - started,
+            outputs=task.outputs,
+            error=component_failed(task, exc),
+        )
     except Exception as exc:
         return TaskResult(
             task.node, time.perf_counter() - started, error=component_failed(task, exc)

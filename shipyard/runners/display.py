@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from shipyard.dsl import Pipeline
     from shipyard.dsl.context import Progress
+    from shipyard.runners.outcome import RunOutcome
     from shipyard.runners.results import NodeRun, Run
 
 STYLES = {
@@ -30,13 +31,22 @@ class RichDisplay:
     Args:
         console: Where to draw (default: a stderr console).
         resume_hint: The command that reruns the pipeline, shown after a failure.
+        show_outcome: Print the run's outcome (models pushed, blessings, headline metrics,
+            HTML reports) after its summary line; a command printing its own turns it off.
     """
 
-    def __init__(self, console: Console | None = None, *, resume_hint: str | None = None) -> None:
+    def __init__(
+        self,
+        console: Console | None = None,
+        *,
+        resume_hint: str | None = None,
+        show_outcome: bool = True,
+    ) -> None:
         from rich.console import Console
 
         self.console = console or Console(stderr=True, highlight=False)
         self.resume_hint = resume_hint
+        self.show_outcome = show_outcome
         self._live: Live | None = None
         self._nodes: dict[str, NodeRun] = {}
         self._components: dict[str, str] = {}
@@ -72,8 +82,11 @@ class RichDisplay:
 
     def print_summary(self, run: Run) -> None:
         """Print the outcome, where the outputs went and, after a failure, the traceback."""
+        from rich.markup import escape
         from rich.panel import Panel
         from rich.text import Text
+
+        from shipyard.runners.outcome import run_outcome
 
         counts: dict[str, int] = {}
         for node in run.nodes.values():
@@ -84,7 +97,13 @@ class RichDisplay:
             f"[{colour}]Run {run.id} of {run.pipeline} {run.state}[/] in "
             f"{run.duration_s:.2f} s ({detail})."
         )
-        self.console.print(f"Outputs: {run.artifact_root}/{run.pipeline}/ (store: {run.store_url})")
+        if self.show_outcome:
+            print_outcome(self.console, run_outcome(run))
+        self.console.print(
+            f"Outputs: {escape(run.artifact_root)}/{escape(run.pipeline)}/ "
+            f"(store: {escape(run.store_url)})",
+            soft_wrap=True,
+        )
         for node in run.failed:
             assert node.error is not None
             self.console.print(
@@ -95,13 +114,25 @@ class RichDisplay:
                     border_style="red",
                 )
             )
+            self._print_stopped_outputs(node)
         if run.failed and self.resume_hint:
-            from rich.markup import escape
-
             self.console.print(
                 f"Fix the error, then resume with: [bold]{escape(self.resume_hint)}[/] "
                 f"(finished nodes are reused from the cache)."
             )
+
+    def _print_stopped_outputs(self, node: NodeRun) -> None:
+        """Name the outputs a node published before it stopped the run (its report)."""
+        from rich.markup import escape
+
+        from shipyard.artifacts import Anomalies
+
+        for port, artifact in node.outputs.items():
+            if isinstance(artifact, Anomalies):
+                where = artifact.path / Anomalies.HTML_FILENAME
+                self.console.print(f"The anomalies report: [bold]{escape(str(where))}[/]")
+            else:
+                self.console.print(f"{node.name} published {port!r}: {escape(str(artifact.path))}")
 
     def _table(self) -> Table:
         from rich.table import Table
@@ -146,3 +177,39 @@ class RichDisplay:
             return text
         bar = ProgressBar(total=progress.total, completed=progress.done, width=24)
         return Group(bar, text)
+
+
+def print_outcome(console: Console, outcome: RunOutcome) -> None:
+    """Print what matters: models pushed, blessings and why, headline metrics, reports.
+
+    Paths are printed whole (never truncated, never folded), so they can be copied.
+    """
+    from rich.markup import escape
+
+    for model in outcome.models:
+        if model.pushed:
+            console.print(
+                f"[bold green]Model {escape(str(model.name))} version {model.version}[/] "
+                f"pushed to {escape(str(model.path))}",
+                soft_wrap=True,
+            )
+        else:
+            console.print(
+                f"[bold yellow]No model pushed[/] ({escape(model.node)}): "
+                f"{escape(model.reason or 'no reason recorded')}",
+                soft_wrap=True,
+            )
+    for blessing in outcome.blessings:
+        colour = "green" if blessing.blessed else "bold red"
+        console.print(f"[{colour}]{escape(blessing.summary)}[/]", soft_wrap=True)
+        for note in blessing.notes:
+            console.print(f"  [yellow]note[/]: {escape(note)}", soft_wrap=True)
+    for node, values in outcome.metrics.items():
+        shown = " · ".join(f"{name} {value:.4g}" for name, value in values.items())
+        console.print(f"Metrics ({escape(node)}): {shown}", soft_wrap=True)
+    if outcome.reports:
+        console.print("Reports:")
+        width = max(len(f"{r.node}/{r.port}") for r in outcome.reports)
+        for report in outcome.reports:
+            label = f"{report.node}/{report.port}".ljust(width)
+            console.print(f"  {escape(label)}  {escape(report.path)}", soft_wrap=True)

@@ -3,6 +3,9 @@
 The runner is the only writer to the metadata store during a run. A node's outputs are staged,
 published once its component returns, and registered in one store transaction: a crash at
 any point leaves no half-written artifact registered, and the next run resumes from the cache.
+A component that raises `RunStopped` (validation that found anomalies) has saved its outputs
+in full: they are published and recorded as the failed execution's outputs, and everything
+downstream is skipped.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from shipyard.artifacts import Artifact, artifact_type
 from shipyard.engines import TaskResult, TaskSpec
 from shipyard.engines.task import component_failed
-from shipyard.errors import ComponentFailed, InvalidParameterError
+from shipyard.errors import ComponentFailed, InvalidParameterError, RunStopped
 from shipyard.runners.cache import cache_key
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
@@ -111,6 +114,7 @@ class LocalRunner:
                 "file": str(pipeline.location.file),
                 "nodes": [node.name for node in pipeline.nodes],
                 "cache": cache,
+                "parameters": pipeline.parameters,
                 **(properties or {}),
             },
         )
@@ -263,12 +267,20 @@ class _Execution:
         outcome = self.nodes[node.name]
         outcome.duration_s = time.perf_counter() - running.started
         error = result.error
-        if error is None:
+        if error is None or (result.outputs and isinstance(error.__cause__, RunStopped)):
+            stopped = None if error is None else error.user_traceback
             try:
-                outcome.outputs = self._publish(node, running.execution_id, result.outputs)
+                outcome.outputs = self._publish(
+                    node, running.execution_id, result.outputs, error=stopped
+                )
             except Exception as exc:
                 task = TaskSpec(node.name, node.component, {}, result.outputs, node.parameters)
                 error = exc if isinstance(exc, ComponentFailed) else component_failed(task, exc)
+            else:
+                if error is not None:  # published and recorded as the failed execution's
+                    outcome.error = error
+                    self._set_state(node, "failed")
+                    return
         if error is not None:
             for artifact in running.outputs.values():
                 self.storage.discard(artifact.path)
@@ -287,8 +299,14 @@ class _Execution:
             logger.exception("a run hook failed on a progress report of %s", node.name)
 
     def _publish(
-        self, node: Node, execution_id: int, outputs: Mapping[str, Artifact]
+        self,
+        node: Node,
+        execution_id: int,
+        outputs: Mapping[str, Artifact],
+        *,
+        error: str | None = None,
     ) -> dict[str, Artifact]:
+        """Publish and register the outputs; with `error`, the execution is marked failed."""
         new: dict[str, NewArtifact] = {}
         for port, artifact in outputs.items():
             _check_properties(node, port, artifact)
@@ -302,7 +320,7 @@ class _Execution:
                 name=artifact.name,
                 properties=artifact.properties,
             )
-        records = self.store.complete_execution(execution_id, new)
+        records = self.store.complete_execution(execution_id, new, error=error)
         for port, artifact in outputs.items():
             artifact.id = records[port].id
         return dict(outputs)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shipyard.config import Settings, load_settings
+from shipyard.config import HOME_DIRNAME, Settings, load_settings
+from shipyard.errors import NotFoundError
 from shipyard.io import ArtifactStorage
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from shipyard.store import MetadataStore
 
 
@@ -29,10 +29,33 @@ class Project:
 
     @classmethod
     def open(
-        cls, *, store: str | None = None, artifact_root: str | None = None, cwd: Path | None = None
+        cls,
+        *,
+        store: str | None = None,
+        artifact_root: str | None = None,
+        cwd: Path | None = None,
+        create: bool = True,
     ) -> Project:
-        """Resolve the settings (flags, environment, config file, defaults) of a project."""
-        return cls(load_settings(store=store, artifact_root=artifact_root, cwd=cwd))
+        """Resolve the settings (flags, environment, config file, defaults) of a project.
+
+        The project is the nearest `.shipyard/` at or above `cwd` (or `SHIPYARD_HOME`), as
+        git finds its repository; see `shipyard.config`.
+
+        Args:
+            store: The store URL given by a flag.
+            artifact_root: The artifact root given by a flag.
+            cwd: Where to look from (default: the working directory).
+            create: Whether a missing store may be created (by the first run). Commands
+                that only read pass False, and get an error saying where they looked.
+
+        Raises:
+            NotFoundError: `create` is False and there is no store to open.
+            ConfigError: The config file cannot be parsed or has unknown keys.
+        """
+        settings = load_settings(store=store, artifact_root=artifact_root, cwd=cwd)
+        if not create:
+            _require_store(settings)
+        return cls(settings)
 
     @property
     def store(self) -> MetadataStore:
@@ -60,3 +83,47 @@ class Project:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_CREATE_HINT = (
+    "Run a pipeline in the project's directory to create one (shipyard run PIPELINE.py), "
+    "or point at an existing store with --store URL, SHIPYARD_STORE or SHIPYARD_HOME=DIR."
+)
+
+
+def _require_store(settings: Settings) -> None:
+    """Raise unless the store of `settings` exists; a SQLite file is looked for, not made."""
+    database = _sqlite_file(settings.store_url)
+    if settings.store_origin != "default":
+        if database is not None and not database.is_file():
+            raise NotFoundError(
+                f"No metadata store at {database}: the {settings.store_origin} store URL "
+                f"{settings.store_url!r} names a SQLite file that does not exist.",
+                hint=_CREATE_HINT,
+            )
+        return
+    if settings.home_origin == "new":
+        start = settings.searched_from or settings.home.parent
+        raise NotFoundError(
+            f"No Shipyard store found: looked for a {HOME_DIRNAME}/ directory in {start} and "
+            f"every directory above it, and SHIPYARD_HOME is not set.",
+            hint=_CREATE_HINT,
+        )
+    if database is not None and not database.is_file():
+        origin = "SHIPYARD_HOME" if settings.home_origin == "environment" else "found"
+        raise NotFoundError(
+            f"No metadata store in {settings.home} ({origin}): {database.name} does not exist; "
+            f"no pipeline has run with this store yet.",
+            hint=_CREATE_HINT,
+        )
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a `sqlite:///PATH` URL (relative to the working directory); else None."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix) :].split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Path(path).resolve()

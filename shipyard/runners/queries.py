@@ -1,4 +1,8 @@
-"""Store queries as JSON-ready dicts: what the CLI prints with `--json` and the UI serves."""
+"""Store queries as JSON-ready dicts: what the CLI prints with `--json` and the UI serves.
+
+A run's own JSON is owned by `runners.run_json`; this module owns the records' flat shapes,
+artifacts and lineage.
+"""
 
 from __future__ import annotations
 
@@ -58,31 +62,6 @@ def artifact_summary(artifact: ArtifactRecord) -> dict[str, Any]:
     }
 
 
-def list_runs(
-    project: Project, *, pipeline: str | None = None, limit: int = 20
-) -> list[dict[str, Any]]:
-    """The newest runs, with their node counts by state."""
-    return [run_summary(run) for run in project.store.list_runs(pipeline=pipeline, limit=limit)]
-
-
-def show_run(project: Project, run_id: str) -> dict[str, Any]:
-    """A run with its executions and each execution's inputs and outputs."""
-    store = project.store
-    run = store.get_run(run_id)
-    executions = []
-    for execution in store.list_executions(run.id):
-        events = store.events_of_execution(execution.id)
-        entry = execution_summary(execution)
-        for kind in ("input", "output"):
-            entry[f"{kind}s"] = {
-                event.name: artifact_summary(store.get_artifact(event.artifact_id))
-                for event in events
-                if event.kind == kind
-            }
-        executions.append(entry)
-    return {**run_summary(run), "executions": executions}
-
-
 def show_artifact(project: Project, artifact_id: int) -> dict[str, Any]:
     """An artifact, who produced it, who read it, and a preview of its content."""
     store = project.store
@@ -129,7 +108,9 @@ def _producer_and_consumers(
     consumers = []
     for event in store.events_of_artifact(artifact_id):
         execution = store.get_execution(event.execution_id)
-        if event.kind == "output" and execution.state == "complete":
+        # Cached executions name their outputs too; a failed one published them before
+        # it stopped the run (validation's anomalies).
+        if event.kind == "output" and execution.state in ("complete", "failed"):
             producer = execution
         elif event.kind == "input":
             consumers.append(execution)

@@ -123,12 +123,18 @@ class MetadataStore(Protocol):
         ...
 
     def complete_execution(
-        self, execution_id: int, outputs: Mapping[str, NewArtifact]
+        self,
+        execution_id: int,
+        outputs: Mapping[str, NewArtifact],
+        *,
+        error: str | None = None,
     ) -> dict[str, ArtifactRecord]:
         """Register the published outputs as live artifacts and mark the execution complete.
 
         The artifacts are attributed to the execution's run and linked to it by output
-        events under their port names.
+        events under their port names. With `error`, the execution is marked failed
+        instead: it wrote its outputs, then stopped the run (validation that found
+        anomalies); its outputs are recorded but never reused from the cache.
 
         Returns:
             The registered artifacts by port name.

@@ -242,6 +242,35 @@ def check_execution_lifecycle(store: MetadataStore) -> None:
     )
 
 
+def check_stopped_execution(store: MetadataStore) -> None:
+    """complete_execution(..., error=...) registers the outputs and marks the execution failed.
+
+    A node that saved its outputs, then stopped the run (validation that found anomalies):
+    its outputs are live and attributed to it, and it is never a cache hit.
+    """
+    run = store.create_run(unique_name("pipeline"))
+    key = unique_name("key")
+    stopped = start_execution(store, run.id, "validate_examples", key)
+    report = new_artifact(run, "validate_examples", "anomalies", type_name="Anomalies")
+    outputs = store.complete_execution(
+        stopped.id, {"anomalies": report}, error="AnomaliesFound: 1 error"
+    )
+    expect_equal(sorted(outputs), ["anomalies"], "ports of complete_execution(..., error=...)")
+    anomalies = outputs["anomalies"]
+    expect_fields(anomalies, {**vars(report), "state": "live"}, "a stopped execution's output")
+    expect_equal(store.get_artifact(anomalies.id), anomalies, "get_artifact(id) of it")
+    failed = store.get_execution(stopped.id)
+    expected = {"state": "failed", "error": "AnomaliesFound: 1 error"}
+    expect_fields(failed, expected, "get_execution(id) after complete_execution(..., error=...)")
+    expect_utc(failed.ended_at, "ended_at of a stopped execution")
+    expect_equal(
+        store.events_of_execution(stopped.id),
+        [Event(anomalies.id, stopped.id, "output", "anomalies")],
+        "events_of_execution(stopped): its published output",
+    )
+    expect_equal(store.find_cached(key), None, "find_cached(key of a stopped execution)")
+
+
 def check_abandon_run(store: MetadataStore) -> None:
     """abandon_run marks the run and its running executions abandoned, nothing else."""
     run = store.create_run(unique_name("pipeline"))
@@ -269,6 +298,7 @@ CHECKS: tuple[Callable[[MetadataStore], None], ...] = (
     check_run_prefix_lookup,
     check_list_runs,
     check_execution_lifecycle,
+    check_stopped_execution,
     check_abandon_run,
     check_find_cached,
     check_record_skipped,

@@ -17,15 +17,18 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def shipyard(cwd: Path, *args: str, site: Path | None = None) -> subprocess.CompletedProcess[str]:
+def shipyard(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, site: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `shipyard ARGS` in `cwd`, without the caller's SHIPYARD_* settings.
 
-    `site` goes first on PYTHONPATH: its `sitecustomize.py` runs before Shipyard starts.
+    `env` adds or overrides variables (a 200-column terminal by default). `site` goes first
+    on PYTHONPATH: its `sitecustomize.py` runs before Shipyard starts.
     """
     return subprocess.run(
         [sys.executable, "-m", "shipyard", *args],
         cwd=cwd,
-        env=_environment(site),
+        env=_environment(env, site),
         capture_output=True,
         text=True,
         timeout=120,
@@ -50,7 +53,7 @@ def shipyard_serve(cwd: Path, *args: str, site: Path | None = None) -> Iterator[
         subprocess.Popen(
             [sys.executable, "-m", "shipyard", "serve", *args, "--port", str(port)],
             cwd=cwd,
-            env=_environment(site),
+            env=_environment(None, site),
             stdout=output,
             stderr=subprocess.STDOUT,
         ) as server,
@@ -78,9 +81,12 @@ def post_json(url: str, body: str | dict[str, Any]) -> Any:
         return json.loads(response.read())
 
 
-def _environment(site: Path | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
-    env["COLUMNS"] = "200"
+def _environment(extra: dict[str, str] | None, site: Path | None) -> dict[str, str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")},
+        "COLUMNS": "200",
+        **(extra or {}),
+    }
     if site is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
     return env

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.cli.command import shipyard
@@ -139,3 +140,129 @@ def test_usage_errors_exit_2(tmp_path: Path, schema_file: Path) -> None:
     bad_env = shipyard(tmp_path, "validate", str(PENGUINS), "-s", str(schema_file), "-e", "PROD")
     assert bad_env.returncode == 2
     assert "one of the schema's environments (TRAINING, SERVING). Got 'PROD'" in bad_env.stderr
+
+
+def test_words_in_number_columns_are_anomalies_not_ingest_errors(
+    tmp_path: Path, schema_file: Path
+) -> None:
+    def corrupt(row: dict[str, str]) -> dict[str, str]:
+        if row["flipper_length_mm"] == "181":  # 7 of 342 present values
+            row["flipper_length_mm"] = "far"
+        row["year"] = f"y{row['year']}"  # the whole column
+        return row
+
+    data = rewrite(PENGUINS, tmp_path / "typos.csv", corrupt)
+    result = shipyard(tmp_path, "validate", str(data), "-s", str(schema_file), "--json")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "Error:" not in result.stderr
+    found = {a["feature"]: a for a in json.loads(result.stdout)}
+    assert sorted(found) == ["flipper_length_mm", "year"]
+    flipper, year = found["flipper_length_mm"], found["year"]
+    assert (flipper["kind"], flipper["severity"], flipper["examples"]) == (
+        "wrong_type",
+        "error",
+        ["far"],
+    )
+    assert flipper["count"] == 7 and flipper["fraction"] == pytest.approx(7 / 342)
+    assert (
+        "7 of its 342 values in 'typos.csv' (2.0%) are not an integer: 'far'"
+        in (flipper["description"])
+    )
+    assert (year["kind"], year["count"], year["fraction"]) == ("wrong_type", 344, 1.0)
+    assert year["examples"] == ["y2009", "y2008", "y2007"]
+    assert "none of its 344 values in 'typos.csv' is an integer" in year["description"]
+    table = shipyard(tmp_path, "validate", str(data), "-s", str(schema_file))
+    assert table.returncode == 1 and "2 errors and 0 warnings" in table.stdout
+    assert "7 (2.0%)" in table.stdout and "344 (100.0%)" in table.stdout
+
+
+def test_one_outlier_is_counted_exactly_and_html_says_where_it_went(
+    tmp_path: Path, schema_file: Path
+) -> None:
+    rows = 150_000
+    with PENGUINS.open(newline="") as file:
+        penguins = [row for row in csv.DictReader(file) if row["body_mass_g"] != "NA"]
+    with (tmp_path / "big.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(penguins[0]))
+        writer.writeheader()
+        for index in range(rows):
+            row = dict(penguins[index % len(penguins)])
+            if index == 1234:
+                row["body_mass_g"] = "99000"
+            writer.writerow(row)
+    curated = schema_file.read_text().replace(
+        "  body_mass_g:\n", "  body_mass_g:\n    severity: {out_of_range: error}\n"
+    )
+    schema_file.write_text(curated)
+    result = shipyard(
+        tmp_path, "validate", "big.csv", "-s", str(schema_file), "--html", "reports/big.html"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "body_mass_g" in result.stdout and "1 (0.0007%)" in result.stdout
+    assert "Wrote the HTML report to reports/big.html" in result.stdout
+    page = (tmp_path / "reports" / "big.html").read_text()
+    assert "99000" in page and "<td>1 (0.0007%)</td>" in page
+    as_json = shipyard(tmp_path, "validate", "big.csv", "-s", str(schema_file), "--json")
+    [anomaly] = json.loads(as_json.stdout)
+    assert (anomaly["kind"], anomaly["count"], anomaly["examples"]) == (
+        "out_of_range",
+        1,
+        ["99000"],
+    )
+    assert anomaly["fraction"] == pytest.approx(1 / rows)
+    assert "about" not in anomaly["description"]
+
+
+VALIDATED_PIPELINE = f"""
+from shipyard import Pipeline
+from shipyard.components import compute_statistics, import_schema, ingest, validate_examples
+
+
+def penguins(source: str = "typos.csv") -> Pipeline:
+    raw = ingest(source=source, splits={{"train": 8, "eval": 2}})
+    statistics = compute_statistics(examples=raw.outputs.examples)
+    pinned = import_schema(path={str(PENGUINS.parent.parent / "schema.yaml")!r})
+    validated = validate_examples(
+        statistics=statistics.outputs.statistics,
+        schema=pinned.outputs.schema,
+        examples=raw.outputs.examples,
+    )
+    return Pipeline("penguins", nodes=[validated])
+"""
+
+
+def test_a_run_stopped_by_validation_publishes_its_report_and_says_where(tmp_path: Path) -> None:
+    def corrupt(row: dict[str, str]) -> dict[str, str]:
+        if row["flipper_length_mm"] == "181":
+            row["flipper_length_mm"] = "far"
+        return row
+
+    rewrite(PENGUINS, tmp_path / "typos.csv", corrupt)
+    (tmp_path / "pipeline.py").write_text(VALIDATED_PIPELINE)
+    result = shipyard(tmp_path, "run", "pipeline.py", "--json")
+    assert result.returncode == 1, result.stderr
+    assert "validate_examples failed" in result.stderr and "wrong_type" in result.stderr
+    assert "Bad input data" not in result.stderr  # ingest read the column as text
+    run = json.loads(result.stdout)
+    validation = run["nodes"]["validate_examples"]
+    assert validation["state"] == "failed"
+    anomalies = validation["outputs"]["anomalies"]
+    report = Path(anomalies["uri"]) / "report.html"
+    printed = " ".join(result.stderr.split())  # the panel may wrap the long path
+    assert f"The anomalies report: {report}" in printed
+    assert "&#x27;far&#x27;" in report.read_text() or "'far'" in report.read_text()
+    shown = json.loads(
+        shipyard(tmp_path, "artifacts", "show", str(anomalies["id"]), "--json").stdout
+    )
+    assert shown["producer"]["node"] == "validate_examples"
+    examples = Path(run["nodes"]["ingest"]["outputs"]["examples"]["uri"])
+    far = {  # words per split, as ingest wrote them (the column is text in every split)
+        split: pq.read_table(examples / split).column("flipper_length_mm").to_pylist().count("far")
+        for split in ("train", "eval")
+    }
+    assert sum(far.values()) == 7
+    found = shown["preview"]["anomalies"]
+    assert {a["split"]: a["count"] for a in found} == {s: n for s, n in far.items() if n}
+    assert {(a["feature"], a["kind"], tuple(a["examples"])) for a in found} == {
+        ("flipper_length_mm", "wrong_type", ("far",))
+    }

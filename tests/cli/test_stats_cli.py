@@ -76,3 +76,19 @@ def test_errors_are_headlines_not_tracebacks(data: Path) -> None:
     weight = shipyard(data, "stats", "train.csv", "--weight", "w")
     assert weight.returncode == 1 and "Invalid parameter" in weight.stderr
     assert "Traceback" not in weight.stderr
+
+
+def test_slices_in_the_terminal_and_the_report(data: Path) -> None:
+    result = shipyard(data, "stats", "train.csv", "--slice", "city", "--html", "report.html")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "train.csv: 2 slices" in out
+    sizes = out[out.index("train.csv: 2 slices") : out.index("train.csv [city=oslo]")]
+    assert sizes.index("city=oslo") < sizes.index("city=rome")  # largest first
+    assert "75.0%" in sizes and "25.0%" in sizes
+    oslo = out[out.index("train.csv [city=oslo]: 3 rows") : out.index("train.csv [city=rome]")]
+    assert "33.3%" in oslo  # one of oslo's three fares is missing
+    assert "train.csv [city=rome]: 1 rows" in out
+    page = (data / "report.html").read_text()
+    assert "Slices of train.csv: 2 by city" in page
+    assert "city=oslo" in page and "city=rome" in page

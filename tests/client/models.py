@@ -25,7 +25,8 @@ def classifier(factory: pytest.TempPathFactory) -> Path:
     """The penguins classifier's pushed version directory `.../models/penguins/1`."""
     if "classifier" not in _MADE:
         work = factory.mktemp("classifier")
-        options = ["--hidden-units", "8", "--epochs", "3", "--push-to", str(work / "models")]
+        options = ["--hidden-units", "8", "--epochs", "20", "--learning-rate", "0.01"]
+        options += ["--batch-size", "32", "--push-to", str(work / "models")]
         result = shipyard(work, "train", str(PENGUINS), "--label", "species", *options)
         assert result.returncode == 0, result.stderr
         _MADE["classifier"] = work / "models" / "penguins" / "1"

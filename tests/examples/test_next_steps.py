@@ -8,15 +8,13 @@ port instead of 8501), the `curl` request (sent with urllib) and `shipyard predi
 
 from __future__ import annotations
 
-import inspect
-import re
 import shlex
 import shutil
 from pathlib import Path
 
 import pytest
 
-from shipyard.components import push
+from shipyard.dsl import load_pipeline
 from tests.cli.command import post_json, shipyard, shipyard_serve
 from tests.client.models import classifier
 
@@ -34,10 +32,9 @@ def commands() -> list[list[str]]:
 
 
 def test_the_model_path_is_where_the_demo_pushes() -> None:
-    pipeline = (ROOT / "examples" / "penguins" / "pipeline.py").read_text()
-    (name,) = re.findall(r'push\(.*name="([^"]+)"', pipeline)
-    base = inspect.signature(push.fn).parameters["base"].default
-    pushed_to = f"examples/penguins/{base}/{name}"
+    pipeline = load_pipeline(ROOT / "examples" / "penguins" / "pipeline.py")
+    base = Path(pipeline["push"].parameters["base"]).relative_to(ROOT)
+    pushed_to = f"{base}/{pipeline['push'].parameters['name']}"
     serve = next(c for c in commands() if c[:2] == ["shipyard", "serve"])
     assert serve[serve.index("--model-base-path") + 1] == pushed_to
     assert f"The demo pushed its model to {pushed_to}/." in NEXT_STEPS.read_text()

@@ -10,6 +10,7 @@ from typing import Any
 
 from shipyard import Out, component
 from shipyard.artifacts import Artifact, Metrics
+from shipyard.errors import RunStopped
 
 CALLS: Counter[str] = Counter()
 BARRIER: dict[str, threading.Barrier] = {}
@@ -44,6 +45,15 @@ def meet(inp: Metrics, out: Out[Metrics], *, name: str) -> None:
 def fail(inp: Metrics, out: Out[Metrics], *, message: str = "boom") -> None:
     (out.path / "partial.txt").write_text("half written")
     raise ValueError(message)
+
+
+@component
+def gate(inp: Metrics, out: Out[Metrics], *, limit: float = 0.0) -> None:
+    """Saves its verdict, then stops the run when the input exceeds `limit`."""
+    value = inp.load()["v"]
+    out.save({"v": value, "over": float(value > limit)})
+    if value > limit:
+        raise RunStopped(f"{value} is over {limit}")
 
 
 @component

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.runners.components import (
     double,
     export_to,
     fail,
+    gate,
     meet,
     read_file,
     source,
@@ -157,6 +159,36 @@ def test_failure_skips_downstream_and_keeps_the_user_traceback(workspace: Worksp
     assert not list((workspace.root / ".shipyard" / "staging").glob(f"{result.id}/*/partial.txt"))
 
 
+def test_a_stopped_node_publishes_and_records_its_outputs(workspace: Workspace) -> None:
+    src = source(value=3.0)
+    stopped = gate(inp=src.outputs.out, limit=1.0)
+    after = double(inp=stopped.outputs.out)
+    result = workspace.run(Pipeline("gated", nodes=[after]))
+    assert {n.name: n.state for n in result.nodes.values()} == {
+        "source": "complete",
+        "gate": "failed",
+        "double": "skipped",
+    }
+    error = result["gate"].error
+    assert error is not None and "3.0 is over 1.0" in str(error)
+    verdict = result["gate"].outputs["out"]
+    assert verdict.load() == {"v": 3.0, "over": 1.0} and verdict.id is not None
+    assert verdict.path.is_dir() and ".shipyard/artifacts/gated" in str(verdict.path)
+    with workspace.project() as project:
+        executions = {e.node: e for e in project.store.list_executions(result.id)}
+        assert executions["gate"].state == "failed"
+        assert "3.0 is over 1.0" in (executions["gate"].error or "")
+        outputs = [e for e in project.store.events_of_execution(executions["gate"].id)]
+        assert [(e.kind, e.name, e.artifact_id) for e in outputs if e.kind == "output"] == [
+            ("output", "out", verdict.id)
+        ]
+        record = project.store.get_artifact(verdict.id)
+        assert record.name == f"gated/{result.id}/gate/out" and record.state == "live"
+    again = workspace.run(Pipeline("gated", nodes=[after]))
+    assert again["gate"].state == "failed" and again["source"].state == "cached"
+    assert CALLS["source"] == 1
+
+
 def test_failure_while_publishing_registers_nothing_and_next_run_resumes(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,10 +220,10 @@ def test_store_failure_after_publish_leaves_no_registered_artifact(
 
     original = SqlStore.complete_execution
 
-    def crash(self: SqlStore, execution_id: int, outputs: dict) -> dict:  # type: ignore[type-arg]
+    def crash(self: SqlStore, execution_id: int, outputs: dict, **options: Any) -> dict:  # type: ignore[type-arg]
         if "double" in next(iter(outputs.values())).name:
             raise OSError("connection lost")
-        return original(self, execution_id, outputs)
+        return original(self, execution_id, outputs, **options)
 
     monkeypatch.setattr(SqlStore, "complete_execution", crash)
     result = workspace.run(Pipeline("storefail", nodes=[double(inp=source().outputs.out)]))

@@ -34,21 +34,28 @@ def _wait_ready(client: Client, process: subprocess.Popen[bytes], log: Path) -> 
         time.sleep(0.1)
 
 
-def test_serve_answers_and_picks_up_new_versions(
-    trained: dict[str, Path], tmp_path: Path, penguin_row: dict[str, Any]
-) -> None:
-    base = tmp_path / "models" / "penguins"
-    add_version(base, 1, trained["penguins"])
+def _start_serving(
+    tmp_path: Path, base: Path, *flags: str
+) -> tuple[subprocess.Popen[bytes], Client, Path]:
+    """Start `shipyard serve --model-base-path BASE FLAGS` on a free port, logging to a file."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "shipyard", "serve", "--model-base-path", str(base),
-             "--port", str(port), "--poll-seconds", "0.2", "--intra-op-threads", "1"],
+             "--port", str(port), "--intra-op-threads", "1", *flags],
             cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    client = Client(port)
+    return process, Client(port), log
+
+
+def test_serve_answers_and_picks_up_new_versions(
+    trained: dict[str, Path], tmp_path: Path, penguin_row: dict[str, Any]
+) -> None:
+    base = tmp_path / "models" / "penguins"
+    add_version(base, 1, trained["penguins"])
+    process, client, log = _start_serving(tmp_path, base, "--poll-seconds", "0.2")
     try:
         _wait_ready(client, process, log)
         status, body = client.get("/v1/models/penguins")  # named after the base path
@@ -140,6 +147,59 @@ def test_serve_usage_errors_are_headlines(tmp_path: Path) -> None:
     batching = shipyard(tmp_path, "serve", "--model-base-path", "m", "--max-batch-size", "8")
     assert batching.returncode == 1
     assert "--max-batch-size needs batching on: add --enable-batching" in batching.stderr
+
+
+def test_a_base_path_without_a_version_fails_at_once(tmp_path: Path) -> None:
+    missing = shipyard(tmp_path, "serve", "--model-base-path", "models/penguins")
+    assert missing.returncode == 1
+    assert (
+        f"Nothing to serve: model 'penguins': {tmp_path / 'models' / 'penguins'} does not exist"
+        in missing.stderr
+    )
+    assert "add --wait" in missing.stderr and "Traceback" not in missing.stderr
+    (tmp_path / "empty").mkdir()
+    empty = shipyard(tmp_path, "serve", "--model-base-path", "empty")
+    assert empty.returncode == 1 and "holds no version directory (1, 2, ...)" in empty.stderr
+    (tmp_path / "file").write_text("not a directory")
+    file = shipyard(tmp_path, "serve", "--model-base-path", "file", "--wait")
+    assert file.returncode == 1 and "is not a directory" in file.stderr
+    timeout = shipyard(tmp_path, "serve", "--model-base-path", "empty", "--wait-timeout-s", "1")
+    assert timeout.returncode == 1 and "--wait-timeout-s goes with --wait" in timeout.stderr
+
+
+def test_wait_gives_up_after_its_timeout(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = shipyard(
+        tmp_path, "serve", "--model-base-path", "m", "--wait", "--wait-timeout-s", "0.5"
+    )
+    assert result.returncode == 1
+    assert "Waiting for up to 0.5 s for a version of model 'm'" in result.stderr
+    assert "No model version appeared within 0.5 s (--wait-timeout-s)" in result.stderr
+    assert time.monotonic() - started < 30
+    assert not (tmp_path / "m").exists()
+
+
+def test_wait_serves_the_first_version_once_it_is_pushed(
+    trained: dict[str, Path], tmp_path: Path, penguin_row: dict[str, Any]
+) -> None:
+    base = tmp_path / "models" / "penguins"
+    process, client, log = _start_serving(tmp_path, base, "--wait")
+    try:
+        deadline = time.monotonic() + 30
+        while "Waiting for a version of model 'penguins'" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert process.poll() is None, log.read_text()  # still waiting, not failed
+        with pytest.raises(OSError):
+            client.get("/v2/health/ready")  # and not listening yet
+        add_version(base, 1, trained["penguins"])
+        _wait_ready(client, process, log)
+        status, body = client.post("/v1/models/penguins:predict", {"instances": [penguin_row]})
+        assert status == 200 and len(body["predictions"]) == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
 
 
 def test_shipyard_help_imports_no_server_library() -> None:

@@ -4,7 +4,15 @@
 `max_regression` limits how much worse than the baseline a metric may be, as an absolute
 change in the metric's bad direction (`{"accuracy": 0.01, "rmse": 0.5}`): a drop for
 higher-is-better metrics, a rise for lower-is-better ones. The first model (no baseline) is
-judged on the absolute thresholds alone.
+judged on the absolute thresholds alone, and the decision says so in its notes.
+
+Defaults, so that only a model at least as good as the last blessed one is pushed:
+- With a baseline and no `max_regression`, the task's primary metric (`PRIMARY_METRICS`:
+  AUC for binary, accuracy for multiclass, R² for regression) may fall short of the
+  baseline's by at most `DEFAULT_MAX_REGRESSION` (0.01). `max_regression={}` turns the
+  comparison off.
+- A degenerate classifier (one class predicted for every row, or a binary classifier that
+  never finds the positive class) is not blessed, unless `allow_degenerate`.
 """
 
 from __future__ import annotations
@@ -21,12 +29,66 @@ from shipyard.artifacts.evaluation import (
 from shipyard.dsl.parameters import invalid_parameter
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
+
+    from numpy.typing import NDArray
 
 _WHO = "decide_blessing"
 Bound = Literal["min", "max"]
 _TOLERANCE = 1e-12
 """Rounding slack, so that 0.9 - 0.01 still admits 0.89."""
+
+DEFAULT_MAX_REGRESSION = 0.01
+"""How much the primary metric may fall short of the baseline's when no limit is given."""
+
+PRIMARY_METRICS = {"binary": "auc", "multiclass": "accuracy", "regression": "r2"}
+"""The metric a model must not regress on, per task, when `max_regression` is not given."""
+
+
+def default_max_regression(task: str) -> dict[str, float]:
+    """Return the regression limit used when none is given: the primary metric, 0.01."""
+    return {PRIMARY_METRICS.get(task, "accuracy"): DEFAULT_MAX_REGRESSION}
+
+
+def degenerate_reason(
+    labels: Sequence[int] | NDArray[Any],
+    predictions: Sequence[int] | NDArray[Any],
+    *,
+    task: str,
+    class_labels: Sequence[Any] | None = None,
+    positive_class_id: int | None = None,
+) -> str | None:
+    """Say why a classifier's predictions are degenerate; None when they are not.
+
+    Degenerate: the labels hold several classes and the model predicts one for every row,
+    or (binary) it never predicts the positive class although the labels hold it.
+    """
+    import numpy as np
+
+    if task == "regression" or len(labels) == 0:
+        return None
+    truth = np.asarray(labels)
+    predicted = np.asarray(predictions)
+    names = list(class_labels or [])
+
+    def name(class_id: int) -> str:
+        return repr(names[class_id]) if 0 <= class_id < len(names) else str(class_id)
+
+    present = np.unique(truth)
+    chosen = np.unique(predicted)
+    if present.size > 1 and chosen.size == 1:
+        return (
+            f"the model predicts {name(int(chosen[0]))} for every one of the {truth.size} "
+            f"rows, although the labels hold {present.size} classes."
+        )
+    if positive_class_id is not None and task == "binary":
+        positives = int((truth == positive_class_id).sum())
+        if positives and not (predicted == positive_class_id).any():
+            return (
+                f"the model never predicts the positive class {name(positive_class_id)} "
+                f"(recall 0 on its {positives} rows)."
+            )
+    return None
 
 
 def decide_blessing(
@@ -37,6 +99,8 @@ def decide_blessing(
     baseline: Mapping[str, float | None] | None = None,
     baseline_id: int | str | None = None,
     undefined: Mapping[str, str] | None = None,
+    degenerate: str | None = None,
+    allow_degenerate: bool = False,
 ) -> BlessingDecision:
     """Decide whether a model is blessed: every check must pass.
 
@@ -47,6 +111,8 @@ def decide_blessing(
         baseline: The baseline model's metrics; None for the first model.
         baseline_id: The baseline model's id, recorded in the decision.
         undefined: Why some metrics are None (`compute_metrics(...)["undefined"]`).
+        degenerate: Why the classifier is degenerate (`degenerate_reason(...)`), or None.
+        allow_degenerate: Bless a degenerate classifier all the same (noted).
 
     Returns:
         The decision, with every check and its reason.
@@ -73,11 +139,23 @@ def decide_blessing(
             if kind in bounds:
                 checks.append(_absolute(metric, kind, value, float(bounds[kind]), undefined))
     notes: list[str] = []
+    if degenerate is not None:
+        if allow_degenerate:
+            notes.append(f"Degenerate, allowed: {degenerate}")
+        else:
+            reason = (
+                f"Degenerate classifier: {degenerate} Such a model is not blessed "
+                "(allow_degenerate=True blesses it)."
+            )
+            checks.append(
+                BlessingCheck("predicted_classes", "degenerate", None, None, False, reason)
+            )
     if baseline is None:
         if max_regression:
+            limits = ", ".join(f"{m} {format_metric(v)}" for m, v in max_regression.items())
             notes.append(
-                "No baseline (the first model): blessed on the absolute thresholds alone; "
-                "the regression limits were not checked."
+                f"No baseline yet (no model of this pipeline was blessed before): the "
+                f"regression limits ({limits}) were not checked."
             )
     else:
         for metric, allowed in max_regression.items():

@@ -6,6 +6,11 @@ mapped to class ids with the model's label vocabulary. Rows whose label is missi
 whose label the model never saw in training (a class not in its vocabulary), cannot be
 scored: they are left out, and their counts are recorded in the evaluation
 (`overall["excluded"]`) and in its properties (`excluded_rows`).
+
+The task and, for a binary model, the positive class are the ones the model's signature
+records (`train` chose them by the rules of `shipyard.components.labels`); the evaluation
+states both: `overall["task"]`, `overall["positive_class"]` and their reasons, and the
+`task` and `positive_class` properties.
 """
 
 from __future__ import annotations
@@ -23,9 +28,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from numpy.typing import NDArray
 
+    from shipyard.artifacts import BlessingDecision
     from shipyard.components.evaluate.metrics import Task
 
 _WHO = "evaluate"
+_REASONS = ("task_reason", "positive_class_reason")
+"""Why the model has its task and positive class: copied from its signature."""
 
 
 @component
@@ -40,6 +48,7 @@ def evaluate(
     slices: tuple[str | dict[str, Any], ...] = (),
     thresholds: dict[str, dict[str, float]] | None = None,
     max_regression: dict[str, float] | None = None,
+    allow_degenerate: bool = False,
     min_slice_size: int = 1,
 ) -> None:
     """Evaluate a model on raw examples, overall and per slice, and decide its blessing.
@@ -47,7 +56,8 @@ def evaluate(
     Args:
         examples: The raw examples (the output of `ingest`); they must hold the label.
         model: The exported model to evaluate.
-        evaluation: Receives the metrics (`evaluation.json`, `report.html`).
+        evaluation: Receives the metrics (`evaluation.json`) and `report.html`: the model,
+            the blessing with every check, the metrics beside the baseline's, the charts.
         blessing: Receives the decision (`blessing.json`; `blessed` in its properties).
         baseline: A model to compare with (TFMA style): evaluated on the same rows, its
             metrics bound `max_regression`. None: the absolute thresholds alone decide.
@@ -56,6 +66,11 @@ def evaluate(
             `{"feature": "age", "quantiles": 4}`, `{"feature": "age", "boundaries": [18]}`.
         thresholds: Absolute bounds: `{"accuracy": {"min": 0.9}, "rmse": {"max": 10}}`.
         max_regression: The largest allowed change for the worse vs the baseline, per metric.
+            None (the default): the task's primary metric (AUC for binary, accuracy for
+            multiclass, R² for regression) may be at most 0.01 worse than the baseline's;
+            `{}` compares nothing.
+        allow_degenerate: Bless a classifier that predicts a single class for every row (or,
+            binary, never the positive class); by default such a model is not blessed.
         min_slice_size: Slices with fewer rows are listed without metrics.
 
     Rows whose label is missing or a class unseen in training are left out of every metric;
@@ -77,8 +92,8 @@ def evaluate(
     if isinstance(min_slice_size, bool) or min_slice_size < 1:
         raise invalid_parameter(_WHO, "min_slice_size", "an int >= 1", min_slice_size)
     from shipyard.artifacts import EvaluationResult
-    from shipyard.components.evaluate.blessing import decide_blessing
     from shipyard.components.evaluate.metrics import compute_metrics
+    from shipyard.components.evaluate.points import sample_points
     from shipyard.components.evaluate.slices import slice_metrics
 
     if split not in examples.splits:
@@ -106,9 +121,16 @@ def evaluate(
     rows = table.filter(keep) if not keep.all() else table
     labels = labels[keep]
     class_labels = signature.get("label_vocabulary")
+    positive = signature.get("positive_class") if task == "binary" else None
     outputs = _outputs(model, rows, task)
-    overall = compute_metrics(labels, **outputs, task=task, class_labels=class_labels)
+    overall = compute_metrics(
+        labels, **outputs, task=task, class_labels=class_labels, positive_class=positive
+    )
+    overall.update({key: signature[key] for key in _REASONS if signature.get(key)})
     overall["excluded"] = excluded
+    overall["model"] = _describe(model)
+    if task == "regression":
+        overall["points"] = sample_points(labels, outputs["predictions"])
     slice_results = (
         slice_metrics(
             rows,
@@ -118,36 +140,105 @@ def evaluate(
             slices=list(slices),
             class_labels=class_labels,
             min_slice_size=min_slice_size,
+            positive_class=positive,
         )
         if slices
         else []
     )
     baseline_metrics: dict[str, float | None] | None = None
-    notes: list[str] = []
+    note: str | None = None
     if baseline is not None:
-        baseline_metrics, note = _baseline_metrics(baseline, rows, table.column(label), keep)
-        overall["baseline"] = {"id": baseline.id, "metrics": baseline_metrics}
-        if note:
-            notes.append(note)
+        baseline_metrics, note = _baseline_metrics(
+            baseline, rows, table.column(label), keep, signature
+        )
+        overall["baseline"] = {**_describe(baseline), "metrics": baseline_metrics}
     result = EvaluationResult(overall=overall, slices=tuple(slice_results), split=split)
+    decision = _bless(
+        overall,
+        labels,
+        outputs["predictions"],
+        class_labels=class_labels,
+        thresholds=thresholds,
+        max_regression=max_regression,
+        baseline_metrics=baseline_metrics,
+        baseline_id=baseline.id if baseline is not None else None,
+        allow_degenerate=allow_degenerate,
+        notes=(note,) if note else (),
+    )
+    evaluation.save(result, blessing=decision)
+    evaluation.properties["excluded_rows"] = excluded
+    evaluation.properties["split"] = split
+    if "positive_class" in overall:
+        evaluation.properties["positive_class"] = overall["positive_class"]
+    blessing.save(decision)
+    blessing.properties["blessed"] = decision.blessed
+    blessing.properties["model_id"] = model.id
+
+
+def _bless(
+    overall: dict[str, Any],
+    labels: NDArray[Any],
+    predictions: NDArray[Any],
+    *,
+    class_labels: list[Any] | None,
+    thresholds: dict[str, dict[str, float]] | None,
+    max_regression: dict[str, float] | None,
+    baseline_metrics: dict[str, float | None] | None,
+    baseline_id: int | str | None,
+    allow_degenerate: bool,
+    notes: tuple[str, ...],
+) -> BlessingDecision:
+    """Decide the blessing: the checks asked for, the defaults, the degenerate check."""
+    import dataclasses
+
+    from shipyard.components.evaluate.blessing import (
+        decide_blessing,
+        default_max_regression,
+        degenerate_reason,
+    )
+
+    task = str(overall["task"])
+    if max_regression is None:  # the default: the primary metric, where it is defined
+        max_regression = {
+            metric: limit
+            for metric, limit in default_max_regression(task).items()
+            if overall["metrics"].get(metric) is not None
+        }
     decision = decide_blessing(
         overall["metrics"],
         thresholds=thresholds,
         max_regression=max_regression,
         baseline=baseline_metrics,
-        baseline_id=baseline.id if baseline is not None else None,
+        baseline_id=baseline_id,
         undefined=overall.get("undefined"),
+        degenerate=degenerate_reason(
+            labels,
+            predictions,
+            task=task,
+            class_labels=class_labels,
+            positive_class_id=_class_id(class_labels, overall.get("positive_class")),
+        ),
+        allow_degenerate=allow_degenerate,
     )
-    if notes:
-        import dataclasses
+    return dataclasses.replace(decision, notes=(*decision.notes, *notes)) if notes else decision
 
-        decision = dataclasses.replace(decision, notes=(*decision.notes, *notes))
-    evaluation.save(result)
-    evaluation.properties["excluded_rows"] = excluded
-    evaluation.properties["split"] = split
-    blessing.save(decision)
-    blessing.properties["blessed"] = decision.blessed
-    blessing.properties["model_id"] = model.id
+
+def _class_id(class_labels: list[Any] | None, name: Any) -> int | None:
+    """The id of the class called `name` (the positive class), None if there is none."""
+    names = [str(label) for label in class_labels or []]
+    return names.index(str(name)) if name is not None and str(name) in names else None
+
+
+def _describe(model: Model) -> dict[str, Any]:
+    """Name a model for the report: its store path and id, its estimator and label."""
+    card = model.card() if (model.path / model.CARD_FILENAME).is_file() else {}
+    return {
+        "id": model.id,
+        "name": model.name or card.get("name") or model.uri,
+        "uri": model.uri,
+        "estimator": card.get("estimator"),
+        "label": card.get("label"),
+    }
 
 
 def _labels(
@@ -174,27 +265,20 @@ def _class_ids(
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     import numpy as np
 
-    index = {_label_key(v): i for i, v in enumerate(vocabulary)}
+    from shipyard.components.labels import class_name
+
+    index = {class_name(v): i for i, v in enumerate(vocabulary)}
     ids = np.zeros(len(values), dtype=np.int64)
     unseen = np.zeros(len(values), dtype=bool)
     for row, (value, absent) in enumerate(zip(values, missing, strict=True)):
         if absent:
             continue
-        class_id = index.get(_label_key(value))
+        class_id = index.get(class_name(value))
         if class_id is None:
             unseen[row] = True
         else:
             ids[row] = class_id
     return ids, unseen
-
-
-def _label_key(value: Any) -> str:
-    """The vocabulary key of a raw label: `"Adelie"`, `1` and `1.0` as `"1"`, `True` as `"1"`."""
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _is_missing(value: Any) -> bool:
@@ -216,14 +300,34 @@ def _outputs(model: Model, rows: pa.Table, task: str) -> dict[str, Any]:
 
 
 def _baseline_metrics(
-    baseline: Model, rows: pa.Table, raw_labels: Any, keep: NDArray[np.bool_]
-) -> tuple[dict[str, float | None], str | None]:
-    """Evaluate the baseline on the candidate's rows; a note when it must drop some."""
+    baseline: Model,
+    rows: pa.Table,
+    raw_labels: Any,
+    keep: NDArray[np.bool_],
+    candidate: dict[str, Any],
+) -> tuple[dict[str, float | None] | None, str | None]:
+    """Evaluate the baseline on the candidate's rows; a note when it must drop some.
+
+    A baseline that learnt another label or task, or that knows none of the rows' classes,
+    is not compared: its metrics are None, and the note says why.
+    """
     from shipyard.components.evaluate.metrics import compute_metrics
 
     signature = baseline.signature()
     task = cast("Task", signature["task"])
+    theirs = (signature.get("label"), task)
+    ours = (candidate.get("label"), candidate.get("task"))
+    if theirs != ours:
+        return None, (
+            f"The baseline (artifact {baseline.id}) predicts {theirs[0]!r} as {theirs[1]}, "
+            f"this model {ours[0]!r} as {ours[1]}: they were not compared."
+        )
     labels, baseline_keep, excluded = _labels(raw_labels.filter(keep), task, signature)
+    if not baseline_keep.any():
+        return None, (
+            f"The baseline (artifact {baseline.id}) knows none of the eval rows' classes: "
+            "they were not compared."
+        )
     note = None
     if not baseline_keep.all():
         note = (
@@ -238,5 +342,6 @@ def _baseline_metrics(
         **outputs,
         task=task,
         class_labels=signature.get("label_vocabulary"),
+        positive_class=signature.get("positive_class") if task == "binary" else None,
     )
     return dict(result["metrics"]), note

@@ -3,7 +3,12 @@
 `compute_metrics` checks its inputs once (lengths, NaN, probabilities summing to 1, class
 ids in range) and returns a JSON-ready dict: the scalar metrics, the metrics that are
 undefined on this data with the reason why, and the detail behind them (confusion matrix,
-ROC and PR curves, calibration buckets, residuals). Ranking metrics (AUC, average
+ROC and PR curves, calibration buckets, residuals).
+
+Macro averages (`precision_macro`, `recall_macro`, `f1_macro`) average over the classes
+present in the rows evaluated, in their labels or their predictions, as scikit-learn does
+without `labels=`: a slice of one island holding one species scores 1.0 when every row is
+right, not a third for the two species it does not contain. Ranking metrics (AUC, average
 precision) are exact, ties included; see `shipyard.components.evaluate.curves`.
 """
 
@@ -40,6 +45,7 @@ def compute_metrics(
     probabilities: Any = None,
     task: Task,
     class_labels: Sequence[str] | None = None,
+    positive_class: int | str | None = None,
 ) -> dict[str, Any]:
     """Compute every metric of `task` for one set of labels and model outputs.
 
@@ -52,11 +58,16 @@ def compute_metrics(
             of class 1. Needed for AUC, PR AUC, log loss, calibration and the curves.
         task: `binary`, `multiclass` or `regression`.
         class_labels: Names of the classes, by id, for reports.
+        positive_class: For `binary`, the class (its id, or its name in `class_labels`)
+            that precision, recall, F1, AUC, PR AUC, the curves and the calibration are
+            computed for. Default: by the rule of `shipyard.components.labels` on the class
+            names (`1`/`true`/`yes`-like, else the larger number, else the later name),
+            never by frequency.
 
     Returns:
         `{"task", "count", "metrics": {name: float | None}, "undefined": {name: reason}, ...}`
         plus `class_labels`, `confusion_matrix`, `curves`, `calibration`, `per_class`
-        (classification) or `residuals` (regression).
+        (classification), `positive_class` (its name; binary) or `residuals` (regression).
 
     Raises:
         InvalidParameterError: `task` or `class_labels` is wrong, or outputs are missing.
@@ -79,7 +90,12 @@ def compute_metrics(
         _check_lengths(labels=y, predictions=pred)
         return regression_metrics(y, pred)
     return classification_metrics(
-        labels, predictions, probabilities=probabilities, task=task, class_labels=class_labels
+        labels,
+        predictions,
+        probabilities=probabilities,
+        task=task,
+        class_labels=class_labels,
+        positive_class=positive_class,
     )
 
 
@@ -90,6 +106,7 @@ def classification_metrics(
     probabilities: Any = None,
     task: Literal["binary", "multiclass"],
     class_labels: Sequence[str] | None = None,
+    positive_class: int | str | None = None,
 ) -> dict[str, Any]:
     """Compute the classification metrics; see `compute_metrics`."""
     if predictions is None and probabilities is None:
@@ -132,11 +149,18 @@ def classification_metrics(
         for i, name in enumerate(names)
     }
     if task == "binary":
-        metrics.update(precision=float(precision[1]), recall=float(recall[1]), f1=float(f1[1]))
+        positive = _positive_index(names, positive_class)
+        result["positive_class"] = names[positive]
+        metrics.update(
+            precision=float(precision[positive]),
+            recall=float(recall[positive]),
+            f1=float(f1[positive]),
+        )
     else:
         weights = support / support.sum()
+        present = (support > 0) | (matrix.sum(axis=0) > 0)
         for metric, values in (("precision", precision), ("recall", recall), ("f1", f1)):
-            metrics[f"{metric}_macro"] = float(values.mean())
+            metrics[f"{metric}_macro"] = float(values[present].mean())
             metrics[f"{metric}_weighted"] = float(values @ weights)
         result["per_class"] = per_class
     if proba is None:
@@ -160,17 +184,19 @@ def _probability_metrics(
     picked = proba[np.arange(len(y)), y]
     metrics["log_loss"] = float(-np.mean(np.log(np.clip(picked, LOG_LOSS_EPS, 1.0))))
     if result["task"] == "binary":
-        calibration = curves.calibration(proba[:, 1], (y == 1).astype(np.float64))
-        auc, reason = curves.roc_auc(y == 1, proba[:, 1])
+        index = names.index(result["positive_class"])
+        positive, score = y == index, proba[:, index]
+        calibration = curves.calibration(score, positive.astype(np.float64))
+        auc, reason = curves.roc_auc(positive, score)
         metrics["auc"] = auc
         if reason:
             undefined["auc"] = reason
-        metrics["pr_auc"], reason = curves.average_precision(y == 1, proba[:, 1])
+        metrics["pr_auc"], reason = curves.average_precision(positive, score)
         if reason:
             undefined["pr_auc"] = reason
         result["curves"] = {
-            "roc": curves.roc_curve(y == 1, proba[:, 1]),
-            "pr": curves.pr_curve(y == 1, proba[:, 1]),
+            "roc": curves.roc_curve(positive, score),
+            "pr": curves.pr_curve(positive, score),
         }
     else:
         confidence = proba.max(axis=1)
@@ -231,6 +257,17 @@ def regression_metrics(y: NDArray[np.float64], pred: NDArray[np.float64]) -> dic
             "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
         },
     }
+
+
+def _positive_index(names: list[str], positive_class: int | str | None) -> int:
+    """The id of the binary positive class: named, given by id, or by the documented rule."""
+    from shipyard.components.labels import positive_class as choose
+
+    if isinstance(positive_class, int) and not isinstance(positive_class, bool):
+        if positive_class not in (0, 1):
+            raise invalid_parameter(_WHO, "positive_class", "0, 1 or a class name", positive_class)
+        return positive_class
+    return choose(names, None if positive_class is None else str(positive_class), who=_WHO).index
 
 
 def _per_class_scores(

@@ -87,6 +87,7 @@ def slice_metrics(
     slices: Sequence[str | Mapping[str, Any]],
     class_labels: Sequence[str] | None = None,
     min_slice_size: int = 1,
+    positive_class: int | str | None = None,
 ) -> list[dict[str, Any]]:
     """Compute the metrics of every slice of the rows.
 
@@ -100,6 +101,7 @@ def slice_metrics(
         slices: Slice specs (see the module docstring).
         class_labels: As for `compute_metrics`.
         min_slice_size: Slices with fewer rows are listed with their count but no metrics.
+        positive_class: As for `compute_metrics`.
 
     Returns:
         One dict per slice, spec by spec: `feature`, `value`, `name` (`"island=Biscoe"`,
@@ -122,10 +124,16 @@ def slice_metrics(
         raise invalid_parameter(_WHO, "min_slice_size", "an int >= 1", min_slice_size)
     specs = [SliceSpec.parse(spec) for spec in slices]
     overall = compute_metrics(
-        labels, predictions, probabilities=probabilities, task=task, class_labels=class_labels
+        labels,
+        predictions,
+        probabilities=probabilities,
+        task=task,
+        class_labels=class_labels,
+        positive_class=positive_class,
     )
     if task != "regression":
         class_labels = overall["class_labels"]
+        positive_class = overall.get("positive_class")
     y = to_numpy(labels)
     pred = None if predictions is None else to_numpy(predictions)
     proba = None if probabilities is None else to_numpy(probabilities)
@@ -154,6 +162,7 @@ def slice_metrics(
                     probabilities=None if proba is None else proba[rows],
                     task=task,
                     class_labels=class_labels,
+                    positive_class=positive_class,
                 )
                 entry["metrics"], entry["undefined"] = metrics["metrics"], metrics["undefined"]
             results.append(entry)

@@ -1,24 +1,34 @@
 """Checks on the data's columns: names, parameters that name columns, types and casts.
 
-Every failure names the file, the row or line, and the column, and says what to do.
+Every failure names the file, the row or line, and the column, and says what to do. A
+column whose type was inferred as numbers but that holds words is not a failure: it is read
+as text (`read_again`), and validation against a schema reports the words (`wrong_type`).
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
+import re
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from shipyard.components.ingest.options import COMPONENT, invalid, type_name
-from shipyard.errors import DataError
+from shipyard.errors import DataError, MixedTypesError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Collection, Iterable, Sequence
 
     import pyarrow as pa
 
+    from shipyard.components.ingest.options import ReadOptions
+
+logger = logging.getLogger(__name__)
+
 # A number as CSV writes it: what a "number column" holds, for the mixed-types check.
 NUMBER_PATTERN = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+INTEGER_PATTERN = r"^\s*[-+]?\d+\s*$"
 
 
 def check_unique(names: Sequence[str], *, path: str) -> None:
@@ -147,13 +157,14 @@ def mixed_number_column(column: pa.Array) -> int | None:
 
 def mixed_types_error(
     column: str, value: Any, *, path: str, line: int | None, row: int | None, expected: str
-) -> DataError:
+) -> MixedTypesError:
     """The error for a value of the wrong type in a column of another type."""
     where = f"line {line}" if line is not None else f"row {row}"
-    return DataError(
+    return MixedTypesError(
         f"mixed types: the column holds {expected} but {where} has {value!r}. Fix the value, "
         f"declare it missing (null_values=[{value!r}]), or read the column as text with "
         f"column_types={{{column!r}: 'string'}}.",
+        value=value,
         path=path,
         row=row if line is None else None,
         column=column,
@@ -163,3 +174,67 @@ def mixed_types_error(
 def describe_columns(schema: pa.Schema) -> list[dict[str, str]]:
     """The `columns` property: `[{"name": ..., "type": ...}]` in column order."""
     return [{"name": field.name, "type": type_name(field.type)} for field in schema]
+
+
+def read_again(
+    options: ReadOptions, error: MixedTypesError, *, declared: Collection[str]
+) -> ReadOptions:
+    """Return `options` that read the column of `error` as a wider type, to read it again.
+
+    A value came after the rows the column's type was inferred from: a float among
+    integers makes the column float64, a word makes it text, as they would have had they
+    come first. Ingest does not refuse the data; validation reports the words.
+
+    Args:
+        options: The options the data was read with.
+        error: The value that did not fit.
+        declared: The columns whose type the user declared (`column_types`).
+
+    Raises:
+        MixedTypesError: `error` itself, when the user declared the column's type or it is
+            text already.
+    """
+    import pyarrow as pa
+
+    column = error.column
+    current = options.column_types.get(column) if column is not None else None
+    if column is None or column in declared or current == pa.string():
+        raise error
+    number = re.match(NUMBER_PATTERN, str(error.value)) is not None
+    if number and current != pa.float64():
+        return replace(options, column_types={**options.column_types, column: pa.float64()})
+    log_text_column(error.message)
+    return replace(options, column_types={**options.column_types, column: pa.string()})
+
+
+def warn_if_mixed(
+    column: pa.Array, name: str, *, path: str, line_of: Callable[[int], int | None]
+) -> None:
+    """Warn when a text column holds mostly numbers: it stays text (see `read_again`).
+
+    Args:
+        column: The column's values.
+        name: The column's name.
+        path: The file it was read from.
+        line_of: The file's line number of a row index, if known.
+    """
+    bad = mixed_number_column(column)
+    if bad is not None:
+        problem = mixed_types_error(
+            name,
+            column[bad].as_py(),
+            path=path,
+            line=line_of(bad),
+            row=bad + 1,
+            expected="mostly numbers",
+        )
+        log_text_column(problem.message)
+
+
+def log_text_column(problem: str) -> None:
+    """Warn that a column of numbers with words among them is read as text."""
+    logger.warning(
+        "%s: the column is read as text. Validation against a schema that types it as a "
+        "number reports these values (wrong_type).",
+        problem.split(". Fix the value", 1)[0],
+    )

@@ -2,10 +2,12 @@
 
 The first chunk of the first file (about `chunk_bytes`, 16 MiB by default) is parsed with
 type inference; every later chunk, and every later file, is parsed with those types fixed,
-so all batches share one schema. A value that does not fit (a word in a number column) is
-reported with its file, line and column, and the fix: `column_types`. Columns that are
-empty throughout the first chunk are read as strings. Files read one after the other; each
-must have the same columns as the first (in any order).
+so all batches share one schema. A column of numbers with words among them is text: in the
+first chunk it stays text, with a warning; a word (or a float among integers) in a later
+chunk raises `MixedTypesError` (file, line and column named), upon which readers read the
+source again with the column as text or float (`columns.read_again`), unless `column_types`
+declared it. Columns that are empty throughout the first chunk are read as strings. Files
+read one after the other; each must have the same columns as the first (in any order).
 
 Without `newlines_in_values`, a line break inside a value can only come from an
 unterminated quote, and is reported as such.
@@ -22,8 +24,8 @@ from shipyard.components.ingest.columns import (
     check_named,
     check_unique,
     first_failure,
-    mixed_number_column,
     mixed_types_error,
+    warn_if_mixed,
 )
 from shipyard.components.ingest.options import type_name
 from shipyard.components.ingest.stream import Batch, BatchStream
@@ -256,7 +258,8 @@ def _has_header(chunk: LineChunk, options: ReadOptions) -> bool:
 
 
 def _finish_first(chunk: LineChunk, table: pa.Table, layout: _Layout) -> pa.Table:
-    """Settle the inferred types: empty columns become strings; refuse bytes and mixtures."""
+    """Settle the inferred types: empty columns become strings; refuse bytes; numbers with
+    words among them stay text (with a warning)."""
     import pyarrow as pa
 
     path = str(chunk.path)
@@ -270,16 +273,12 @@ def _finish_first(chunk: LineChunk, table: pa.Table, layout: _Layout) -> pa.Tabl
         elif pa.types.is_binary(field.type):
             raise _utf8_error(chunk, layout, field.name, table.column(index).combine_chunks())
         elif pa.types.is_string(field.type):
-            bad = mixed_number_column(table.column(index).combine_chunks())
-            if bad is not None:
-                raise mixed_types_error(
-                    field.name,
-                    table.column(index)[bad].as_py(),
-                    path=path,
-                    line=_line_of(chunk, bad, layout),
-                    row=bad + 1,
-                    expected="mostly numbers",
-                )
+            warn_if_mixed(
+                table.column(index).combine_chunks(),
+                field.name,
+                path=path,
+                line_of=lambda row: _line_of(chunk, row, layout),
+            )
     return table
 
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shipyard.components.ingest import fast_csv
+from shipyard.components.ingest.columns import read_again
 from shipyard.components.ingest.options import invalid, read_options
 from shipyard.components.ingest.plan import SourceSpec, plan_sources
 from shipyard.components.ingest.readers import open_source
-from shipyard.components.ingest.sources import FileSource
+from shipyard.components.ingest.sources import FileSource, QuerySource
+from shipyard.errors import MixedTypesError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import pyarrow as pa
+
+    from shipyard.components.ingest.options import ReadOptions
 
 _READ_OPTIONS = (
     "column_types",
@@ -60,7 +64,6 @@ def load_dataset(source: str | Path, *, format: str = "auto", **options: Any) ->
         >>> table = load_dataset("data/taxi.csv", column_types={"zip": "string"})
         >>> table = load_dataset("warehouse.duckdb", query="SELECT * FROM trips")
     """
-    import pyarrow as pa
 
     known = (*_READ_OPTIONS, *_SOURCE_OPTIONS, "max_rows")
     for name, value in options.items():
@@ -97,14 +100,25 @@ def load_dataset(source: str | Path, *, format: str = "auto", **options: Any) ->
         )
     )
     (resolved,) = plan_sources(spec).values()
-    tables: list[pa.Table] = []
-    rows = 0
     if max_rows is None and fast_csv.eligible(resolved, reading):
         assert isinstance(resolved, FileSource)
         fast = fast_csv.read_fast(resolved)
         if fast is not None:
             return fast
-    with open_source(resolved, reading) as stream:
+    declared = set(reading.column_types)
+    while True:
+        try:
+            return _read(resolved, reading, max_rows)
+        except MixedTypesError as error:  # a word after the first rows: read it as text
+            reading = read_again(reading, error, declared=declared)
+
+
+def _read(source: FileSource | QuerySource, reading: ReadOptions, max_rows: int | None) -> pa.Table:
+    import pyarrow as pa
+
+    tables: list[pa.Table] = []
+    rows = 0
+    with open_source(source, reading) as stream:
         schema = stream.schema
         for batch in stream:
             if max_rows is not None and rows + batch.table.num_rows >= max_rows:

@@ -5,7 +5,7 @@ bounded and every error names its line; that costs about 40% more time than Arro
 whole-file reader, which `load_dataset` (reading everything into memory anyway) can use
 instead. Same parser, same null strings, same type inference from the first 4 MB, so the
 same table; it is used only for uncompressed local CSV files read with default options. On
-any error (a mixed-type column, a ragged row, bad quoting, bytes that are not UTF-8) it
+any error (a word in a number column, a ragged row, bad quoting, bytes that are not UTF-8) it
 steps aside, and the careful reader reads the file and reports the problem precisely.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shipyard.components.ingest.columns import mixed_number_column
+from shipyard.components.ingest.columns import warn_if_mixed
 from shipyard.components.ingest.sources import FileSource, QuerySource
 
 if TYPE_CHECKING:
@@ -60,12 +60,12 @@ def read_fast(source: FileSource) -> pa.Table | None:
     names = table.column_names
     if not names or len(set(names)) != len(names) or table.num_rows == 0:
         return None  # duplicate names and header-only files get the careful reader's answer
-    return _settle_types(table)
+    return _settle_types(table, str(source.files[0]))
 
 
-def _settle_types(table: pa.Table) -> pa.Table | None:
+def _settle_types(table: pa.Table, path: str) -> pa.Table | None:
     """Settle types as the careful reader does: empty columns become strings; bytes that are
-    not text and numeric columns with stray words go back to it (it reports them)."""
+    not text go back to it (it reports them). Numbers with words among them stay text."""
     import pyarrow as pa
 
     for index, field in enumerate(table.schema):
@@ -76,6 +76,5 @@ def _settle_types(table: pa.Table) -> pa.Table | None:
             return None
         elif pa.types.is_string(field.type):
             head = column.slice(0, CHECKED_ROWS).combine_chunks()
-            if mixed_number_column(head) is not None:
-                return None
+            warn_if_mixed(head, field.name, path=path, line_of=lambda row: None)
     return table

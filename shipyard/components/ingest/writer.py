@@ -7,13 +7,19 @@ row group per split is held in memory besides the batches being parsed.
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING, Any
 
 from shipyard.components.ingest.chunks import map_ordered
-from shipyard.components.ingest.columns import cast_columns, check_named, describe_columns
+from shipyard.components.ingest.columns import (
+    cast_columns,
+    check_named,
+    describe_columns,
+    read_again,
+)
 from shipyard.components.ingest.readers import open_source
 from shipyard.components.ingest.splits import ColumnSplit, HashAssigner, HashSplit, column_groups
-from shipyard.errors import DataError
+from shipyard.errors import DataError, MixedTypesError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -99,11 +105,29 @@ def write_examples(
 
     `sources` maps a split name to its source, or `None` to one source that `splitter`
     divides. Sets `examples.properties["rows"]` and `["columns"]`; returns the schema.
+    A word (or a float) found after the rows a column's type was inferred from makes the
+    column text (or float): what was written is discarded and everything is read again.
 
     Raises:
         DataError: The data cannot be read, or a source has no rows.
         InvalidParameterError: `split_key` or `split_column` names no column.
     """
+    declared = set(options.column_types)
+    while True:
+        try:
+            return _write_examples(examples, sources, splitter, options)
+        except MixedTypesError as error:
+            options = read_again(options, error, declared=declared)
+            for split in examples.path.iterdir():
+                shutil.rmtree(split)
+
+
+def _write_examples(
+    examples: Examples,
+    sources: dict[str | None, Source],
+    splitter: HashSplit | ColumnSplit | None,
+    options: ReadOptions,
+) -> pa.Schema:
     writer: SplitWriter | None = None
     schema: pa.Schema | None = None
     try:

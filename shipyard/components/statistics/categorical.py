@@ -6,7 +6,9 @@ together with the other passes: the number of its rows is `distinct`, its larges
 the top values, and the average length is weighted by the counts. Top values are sorted by
 count (most frequent first), ties by value, and keep at most
 `StringStatistics.MAX_TOP_VALUES` entries: all of them for a column with fewer distinct
-values, so a schema can read the whole domain.
+values, so a schema can read the whole domain. The distinct values that read as numbers
+are counted (`numbers`, `integers`), so that validation can tell how many values of a
+column the schema types as a number are words, and which (`non_numbers`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shipyard.artifacts.statistics import StringStatistics, ValueCount
+from shipyard.components.ingest.columns import INTEGER_PATTERN, NUMBER_PATTERN
 from shipyard.components.statistics.feature_types import string_values
 
 if TYPE_CHECKING:
@@ -57,14 +60,35 @@ def _summary(counts: pl.DataFrame, field: str) -> StringStatistics:
 
     total = counts[field].sum()
     lengths = counts.select((pl.col("value").str.len_chars() * pl.col(field)).sum()).item()
-    top = counts.sort([field, "value"], descending=[True, False]).head(
-        StringStatistics.MAX_TOP_VALUES
+    order = ([field, "value"], [True, False])
+    top = counts.sort(order[0], descending=order[1]).head(StringStatistics.MAX_TOP_VALUES)
+    # The distinct values only, not the rows: cheap. Integers are numbers too.
+    kinds = counts.select(
+        pl.col("value").str.contains(NUMBER_PATTERN).alias("number"),
+        pl.col("value").str.contains(INTEGER_PATTERN).alias("integer"),
+        pl.col("value"),
+        pl.col(field),
+    )
+    numbers, integers = kinds.select(
+        pl.col(field).filter(pl.col(kind)).sum().alias(kind) for kind in ("number", "integer")
+    ).row(0)
+    others = (
+        kinds.filter(~pl.col("number")).sort(order[0], descending=order[1])
+        if numbers
+        else kinds.clear()
     )
     return StringStatistics(
         distinct=counts.height,
-        top_values=[
-            ValueCount(value, float(count))
-            for value, count in top.select("value", field).iter_rows()
-        ],
+        top_values=_values(top, field),
         avg_length=float(lengths) / float(total) if total else 0.0,
+        numbers=float(numbers or 0),
+        integers=float(integers or 0),
+        non_numbers=_values(others.head(StringStatistics.MAX_NON_NUMBERS), field),
     )
+
+
+def _values(counts: pl.DataFrame, field: str) -> list[ValueCount]:
+    return [
+        ValueCount(value, float(count))
+        for value, count in counts.select("value", field).iter_rows()
+    ]

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     import numpy as np
     import onnx
 
-    from shipyard.components.train.data import Problem, Split, Task
+    from shipyard.components.labels import Task
+    from shipyard.components.train.data import Problem, Split
 
 logger = logging.getLogger("shipyard.components.train")
 

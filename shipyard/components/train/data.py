@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from shipyard.components.labels import (
+    MAX_CLASSES,
+    TASK_CHOICES,
+    LabelTask,
+    PositiveClass,
+    Task,
+    TaskChoice,
+    class_name,
+    class_task,
+    numeric_task,
+)
+from shipyard.components.labels import positive_class as choose_positive
 from shipyard.components.train.estimators import FeatureSpec
 from shipyard.errors import DataError, InvalidParameterError
 
@@ -14,8 +26,6 @@ if TYPE_CHECKING:
     import torch
 
     from shipyard.components.transform.fitted import FittedTransform
-
-Task = Literal["binary", "multiclass", "regression"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,11 @@ class Problem:
         classes: The class names by id (classification); empty for regression.
         label_mean: The label's train mean (regression; predictions are standardized).
         label_std: The label's train standard deviation (regression).
+        task_reason: Why this task: the rule that inferred it, or the parameter that named it.
+        class_values: The numbers the classes stand for, by id, when a numeric label is
+            learnt as classification (the transformed label holds these numbers); empty
+            when the transform maps the label to class ids itself.
+        positive_class: The class binary metrics are computed for (binary only).
     """
 
     features: list[FeatureSpec]
@@ -37,6 +52,9 @@ class Problem:
     classes: list[str]
     label_mean: float = 0.0
     label_std: float = 1.0
+    task_reason: str = ""
+    class_values: tuple[float, ...] = ()
+    positive_class: PositiveClass | None = None
 
     @property
     def outputs(self) -> int:
@@ -85,12 +103,18 @@ def describe_problem(
     train: pa.Table,
     *,
     label: str | None,
-    task: Literal["auto", "binary", "multiclass", "regression"],
+    task: TaskChoice,
+    positive_class: str | None = None,
 ) -> Problem:
-    """Work out the features, the label and the task from the fitted transform.
+    """Work out the features, the label, the task and the positive class.
+
+    The task and the positive class follow the rules of `shipyard.components.labels`: a
+    numeric label with two distinct values, or a few integer codes, is a classification
+    label (its classes are its values, in increasing order); `task` overrides the rule.
 
     Raises:
-        InvalidParameterError: The label is unknown or does not fit `task`.
+        InvalidParameterError: The label is unknown or does not fit `task`, or
+            `positive_class` is not one of the classes.
         DataError: A classification label has a single class.
     """
     import numpy as np
@@ -108,42 +132,94 @@ def describe_problem(
             features.append(FeatureSpec(name, "float"))
     if not features:
         raise DataError(f"the transform has no feature besides the label {target!r}.")
-    kind = fitted.nodes[fitted.outputs[target]].kind
-    resolved: Task
-    if task == "auto":
-        if kind == "id":
-            classes = _classes(fitted, train, target)
-            resolved = "binary" if len(classes) == 2 else "multiclass"
-        else:
-            resolved = "regression"
-    else:
-        resolved = task
-    if resolved == "regression":
-        values = np.asarray(train.column(target).to_numpy(zero_copy_only=False), dtype=np.float64)
-        values = values[np.isfinite(values)]
-        if not values.size:
-            raise DataError("the label has no finite value in the train split.", column=target)
-        mean, std = float(values.mean()), float(values.std())
-        return Problem(features, target, "regression", [], mean, std if std > 0 else 1.0)
-    if kind != "id":
+    ids = fitted.nodes[fitted.outputs[target]].kind == "id"
+    values = None if ids else _numbers(train, target)
+    chosen = _choose_task(
+        class_task(_classes(fitted, train, target), label=target)
+        if values is None
+        else numeric_task(values, label=target),
+        task,
+        target,
+    )
+    if positive_class is not None and chosen.task != "binary":
         raise InvalidParameterError(
-            f"train(task={task!r}) needs a class id label, but {target!r} is a float; map "
-            f"it with vocabulary() in the transform, or use task='regression'."
+            f"train(positive_class={positive_class!r}) applies to a binary task, but the "
+            f"label {target!r} is learnt as {chosen.task} ({chosen.reason}); leave "
+            f"positive_class out, or use task='binary'."
         )
-    classes = _classes(fitted, train, target)
-    present = np.unique(_ids(train, target))
+    if chosen.task == "regression":
+        if values is None:
+            raise InvalidParameterError(
+                f"train(task='regression'): the label {target!r} holds class names "
+                f"({', '.join(_classes(fitted, train, target)[:5])}), not numbers; use "
+                f"task='auto' or 'classification', or pass a numeric label through the "
+                f"transform."
+            )
+        finite = values[np.isfinite(values)]
+        if not finite.size:
+            raise DataError("the label has no finite value in the train split.", column=target)
+        mean, std = float(finite.mean()), float(finite.std())
+        return Problem(
+            features, target, "regression", [], mean, std if std > 0 else 1.0, chosen.reason
+        )
+    class_values: tuple[float, ...] = ()
+    if values is None:
+        classes = _classes(fitted, train, target)
+        present = np.unique(_ids(train, target))
+    else:
+        class_values = tuple(float(v) for v in np.unique(values[np.isfinite(values)]))
+        if len(class_values) > MAX_CLASSES:
+            raise InvalidParameterError(
+                f"train(task={task!r}): the label {target!r} holds {len(class_values):,} "
+                f"distinct numbers, more than {MAX_CLASSES:,} classes; use task='regression'."
+            )
+        classes = [class_name(v) for v in class_values]
+        present = np.arange(len(classes))
     if len(classes) < 2 or present.size < 2:
         raise DataError(
             f"the label has a single class ({classes[int(present[0])] if present.size else '?'})"
             f" in the train split; a classifier needs at least two.",
             column=target,
         )
-    if resolved == "binary" and len(classes) != 2:
+    if chosen.task == "binary" and len(classes) != 2:
         raise InvalidParameterError(
             f"train(task='binary'): the label {target!r} has {len(classes)} classes; "
             f"use task='multiclass' or 'auto'."
         )
-    return Problem(features, target, resolved, classes)
+    return Problem(
+        features,
+        target,
+        chosen.task,
+        classes,
+        task_reason=chosen.reason,
+        class_values=class_values,
+        positive_class=(
+            choose_positive(classes, positive_class) if chosen.task == "binary" else None
+        ),
+    )
+
+
+def _choose_task(inferred: LabelTask, task: TaskChoice, label: str) -> LabelTask:
+    """Apply the user's `task` to what the rule inferred."""
+    if task not in TASK_CHOICES:
+        raise InvalidParameterError(
+            f"The 'task' parameter of train must be one of "
+            f"{', '.join(map(repr, TASK_CHOICES))}. Got {task!r} instead."
+        )
+    if task == "auto":
+        return inferred
+    named = f"named by task={task!r}"
+    if task != "classification":
+        return LabelTask(task, named)
+    if inferred.task != "regression":
+        return LabelTask(inferred.task, named)
+    return LabelTask("multiclass", named)  # numbers the rule took for a measurement
+
+
+def _numbers(table: pa.Table, name: str) -> np.ndarray:
+    import numpy as np
+
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _ids(table: pa.Table, name: str) -> np.ndarray:
@@ -195,7 +271,7 @@ def to_tensors(problem: Problem, table: pa.Table, *, split: str) -> Split:
         label = np.asarray(table.column(problem.label).to_numpy(zero_copy_only=False), np.float32)
         keep = np.isfinite(label)
     else:
-        label = np.asarray(table.column(problem.label).to_numpy(zero_copy_only=False), np.int64)
+        label = _class_ids(problem, table.column(problem.label).to_numpy(zero_copy_only=False))
         keep = (label >= 0) & (label < len(problem.classes))
     if not keep.all():
         columns = [c[keep] for c in columns]
@@ -204,3 +280,15 @@ def to_tensors(problem: Problem, table: pa.Table, *, split: str) -> Split:
         tuple(torch.from_numpy(np.array(c).reshape(-1, 1)) for c in columns),
         torch.from_numpy(np.array(label)),
     )
+
+
+def _class_ids(problem: Problem, values: np.ndarray) -> np.ndarray:
+    """The label's class ids; -1 for a number that is none of `problem.class_values`."""
+    import numpy as np
+
+    if not problem.class_values:
+        return np.asarray(values, dtype=np.int64)
+    numbers = np.asarray(values, dtype=np.float64)
+    known = np.asarray(problem.class_values, dtype=np.float64)
+    index = np.clip(np.searchsorted(known, numbers), 0, len(known) - 1)
+    return np.where(known[index] == numbers, index, -1).astype(np.int64)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from shipyard.components.train.data import Problem
+    from shipyard.components.transform.fitted import FittedTransform
 
 OPSET = 19
 ML_OPSET = 3
@@ -122,7 +123,7 @@ def signature(merged: onnx.ModelProto, problem: Problem, optional: set[str]) -> 
 
     return {
         "version": 1,
-        "task": problem.task,
+        **task_fields(problem),
         "label": problem.label,
         "label_vocabulary": problem.classes or None,
         "inputs": [
@@ -145,9 +146,44 @@ def signature(merged: onnx.ModelProto, problem: Problem, optional: set[str]) -> 
     }
 
 
+def task_fields(problem: Problem) -> dict[str, Any]:
+    """The task, why, and the positive class (binary), for the signature and the model card.
+
+    Example:
+        >>> task_fields(problem)
+        {'task': 'binary', 'task_reason': "inferred: 'tip' holds 2 classes (no, yes)",
+         'positive_class': 'yes', 'positive_class_reason': "'yes' reads as positive"}
+    """
+    fields: dict[str, Any] = {"task": problem.task, "task_reason": problem.task_reason}
+    if problem.positive_class is not None:
+        fields["positive_class"] = problem.positive_class.name
+        fields["positive_class_reason"] = problem.positive_class.reason
+    return fields
+
+
 def weights_bytes(network: nn.Module) -> bytes:
     """Serialize the network's weights as safetensors."""
     from safetensors.torch import save
 
     state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
     return save(state)
+
+
+STRING_SAFE = {"vocabulary", "hash_buckets", "cross"}
+"""Transform ops that read a missing string as a value of their own."""
+
+
+def optional_columns(fitted: FittedTransform) -> set[str]:
+    """Raw columns serving may leave out: strings (missing is "", an out-of-vocabulary or
+    hashed value) and numbers read only through `impute`."""
+    consumers: dict[str, set[str]] = {}
+    for node in fitted.nodes:
+        for index in node.inputs:
+            source = fitted.nodes[index]
+            if source.op == "column":
+                consumers.setdefault(str(source.options["name"]), set()).add(node.op)
+    return {
+        name
+        for name, ops in consumers.items()
+        if ops == {"impute"} or (fitted.columns.get(name) == "string" and ops <= STRING_SAFE)
+    }

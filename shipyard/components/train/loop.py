@@ -8,10 +8,12 @@ import dataclasses
 import json
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from shipyard.components.train.budget import steps_per_epoch
 from shipyard.components.train.schedules import Schedule, lr_factor
 from shipyard.errors import DataError
 
@@ -27,6 +29,8 @@ logger = logging.getLogger("shipyard.components.train")
 
 Optimizer = Literal["adam", "sgd", "adamw"]
 _WORK_PER_THREAD = 2**24  # multiply-adds of a batch's widest layer that pay for a thread
+
+CHECKPOINT_INTERVAL_S = 1.0  # seconds of training between checkpoints: what a kill loses
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class LoopConfig:
     device: str = "auto"
     mixed_precision: bool = False
     threads: int | None = None
+    checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S
 
 
 @dataclass
@@ -93,7 +98,7 @@ def seed_everything(seed: int) -> None:
 
 def total_steps(rows: int, config: LoopConfig) -> int:
     """The optimizer steps training takes without early stopping."""
-    steps = config.epochs * max(math.ceil(rows / config.batch_size), 1)
+    steps = config.epochs * steps_per_epoch(rows, config.batch_size)
     return min(steps, config.max_steps) if config.max_steps is not None else steps
 
 
@@ -109,9 +114,11 @@ def fit(
 ) -> TrainingResult:
     """Train `network` in place; keep the weights of the best eval loss when stopping early.
 
-    With `checkpoint_dir`, the whole training state is saved after every epoch, and a
-    checkpoint left there by an interrupted call with the same configuration is resumed:
-    the result equals that of an uninterrupted call on the same machine.
+    With `checkpoint_dir`, the whole training state is saved after the first and the last
+    epoch, and in between after the first epoch to end `config.checkpoint_interval_s`
+    seconds after the last save (0: every epoch); a checkpoint left there by an interrupted
+    call with the same configuration is resumed: the result equals that of an
+    uninterrupted call on the same machine.
 
     Raises:
         DataError: The loss became NaN or infinite (training diverged).
@@ -164,6 +171,7 @@ def _fit(
             )
             or progress
         )
+    saved_at: float | None = None
     for epoch in range(progress.next_epoch, config.epochs + 1):
         if progress.finished:
             break
@@ -201,7 +209,11 @@ def _fit(
         if config.max_steps is not None and result.steps >= config.max_steps:
             progress.finished = True
         progress.next_epoch = epoch + 1
-        if checkpoint_dir is not None:
+        now = time.monotonic()
+        last = progress.finished or epoch == config.epochs
+        due = last or saved_at is None or now - saved_at >= config.checkpoint_interval_s
+        if checkpoint_dir is not None and due:
+            saved_at = now
             _save(
                 checkpoint_dir,
                 fingerprint,
@@ -283,9 +295,9 @@ def _early_stopping(
 def _fingerprint(network: nn.Module, config: LoopConfig, rows: int) -> str:
     """What a checkpoint must match to be resumed: the configuration and the shapes."""
     shapes = {name: list(t.shape) for name, t in network.state_dict().items()}
-    return json.dumps(
-        {"config": dataclasses.asdict(config), "shapes": shapes, "rows": rows}, sort_keys=True
-    )
+    settings = dataclasses.asdict(config)
+    del settings["checkpoint_interval_s"]  # how often to save does not change the result
+    return json.dumps({"config": settings, "shapes": shapes, "rows": rows}, sort_keys=True)
 
 
 def _save(

@@ -46,7 +46,10 @@ class EpochRecorder:
         self._record(row)
         self._writer.flush()
         shown = {key: row[key] for key in _SHOWN if key in row}
-        current_task().progress(len(self.history), self.epochs, unit="epoch", **shown)
+        resumed = result.resumed_from_epoch or None
+        current_task().progress(
+            len(self.history), self.epochs, unit="epoch", resumed_from=resumed, **shown
+        )
 
     def replay(self, history: list[dict[str, float]]) -> None:
         """Record a finished training's whole history at once (boosted trees)."""

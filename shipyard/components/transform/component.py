@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import Examples, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
-from shipyard.components.user_code import load_function
+from shipyard.components.feature_columns import select_columns
 from shipyard.dsl import Out, component
-from shipyard.errors import DataError, InvalidParameterError, NotFoundError
+from shipyard.dsl.loading import load_function
+from shipyard.errors import DataError, NotFoundError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,6 +34,8 @@ def transform(
     preprocessing_function: str = "preprocessing",
     label: str | None = None,
     split: str = "train",
+    features: tuple[str, ...] | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> None:
     """Fit preprocessing over the train split, apply it to every split, export it as ONNX.
 
@@ -50,12 +53,18 @@ def transform(
             at fit time, to build the graph.
         label: The label column (passed through, or mapped to class ids if a string).
         split: The split the analyzers are fitted on.
+        features: The only columns the model reads besides the label (None: all of them).
+            The preprocessing function receives just these columns.
+        exclude: Columns the model never reads, such as outcomes recorded after the fact
+            (leaky columns) or identifiers. The exported model does not ask for them.
 
     Raises:
         NotFoundError: `examples` has no such split, or the file does not exist.
         DefinitionError: The function is missing, names a column that does not exist,
             applies an op to the wrong kind of column, or returns no expressions.
-        InvalidParameterError: `label` is not a column.
+        InvalidParameterError: `label`, a feature or an excluded column is not a column
+            (close matches named), the label is among `features` or `exclude`, or no
+            feature is left.
 
     Example:
         >>> prepared = transform(
@@ -76,11 +85,17 @@ def transform(
     train = examples.read(split)
     data_schema = schema.load()
     label = label if label is not None else _schema_label(data_schema)
-    if label is not None and label not in train.column_names:
-        raise InvalidParameterError(
-            f"transform(label={label!r}): no such column; the columns are "
-            f"{', '.join(train.column_names)}."
-        )
+    kept = select_columns(
+        train.column_names,
+        label=label,
+        features=features,
+        exclude=exclude,
+        where=f"{examples.uri}/{split}",
+    )
+    if len(kept) < train.num_columns:
+        left_out = [name for name in train.column_names if name not in kept]
+        logger.info("transform leaves out %s (features/exclude)", ", ".join(left_out))
+        train = train.select(kept)
     if preprocessing_file is None:
         outputs = _defaults(data_schema, train, label)
         if not outputs:

@@ -8,7 +8,9 @@
   classes are recorded as the label vocabulary);
 - other types (timestamps, dates, lists, binary, structs) are left out, and so are features
   without a single value in the train split: they carry no information, and the exported
-  model does not ask for them.
+  model does not ask for them;
+- a feature the schema types as a number but the data holds as text (words among the
+  numbers) is an error, never silently categories.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from shipyard.components.transform.expressions import (
     scale_to_z_score,
     vocabulary,
 )
+from shipyard.errors import DataError
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -51,6 +54,9 @@ def default_preprocessing(
         distinct_values: Distinct values of each string column in the train split; a
             column missing from it counts as having few.
         empty: Columns without a value in the train split: left out (the label excepted).
+
+    Raises:
+        DataError: The schema types a feature as int or float, but its column is text.
     """
     counts = distinct_values or {}
     outputs: dict[str, Expr] = {}
@@ -58,6 +64,14 @@ def default_preprocessing(
         column = columns.get(name)
         if column is None or (name in empty and name != label):
             continue
+        if feature.type in ("int", "float") and column.kind == "string":
+            raise DataError(
+                f"the schema types {name!r} as {feature.type} but the train split holds it as "
+                f"text: words among its numbers, which validation reports as wrong_type. Fix "
+                f"the values, or read them as missing (ingest's null_values=[...]); the "
+                f"default preprocessing will not turn a number column into categories.",
+                column=name,
+            )
         if column.kind == "float":
             if feature.type not in NUMBER_TYPES:
                 continue

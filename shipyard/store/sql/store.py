@@ -211,9 +211,14 @@ class SqlStore:
         )  # fmt: skip
 
     def complete_execution(
-        self, execution_id: int, outputs: Mapping[str, NewArtifact]
+        self,
+        execution_id: int,
+        outputs: Mapping[str, NewArtifact],
+        *,
+        error: str | None = None,
     ) -> dict[str, ArtifactRecord]:
-        """Register the published outputs as live artifacts and mark the execution complete."""
+        """Register the published outputs as live artifacts; mark the execution complete, or
+        failed with `error` when it stopped the run after writing them."""
         now = _now()
         rows: list[dict[str, Any]] = [
             {
@@ -228,10 +233,11 @@ class SqlStore:
             for new in outputs.values()
         ]
         with self._write() as conn:
-            params = {"execution_id": execution_id, "new_state": "complete", "now": now}
-            run_pk = conn.execute(sql.FINISH_EXECUTION, {**params, "error": None}).scalar()
+            state = "complete" if error is None else "failed"
+            params = {"execution_id": execution_id, "new_state": state, "now": now}
+            run_pk = conn.execute(sql.FINISH_EXECUTION, {**params, "error": error}).scalar()
             if run_pk is None:
-                self._not_running(conn, execution_id, "complete")
+                self._not_running(conn, execution_id, "complete" if error is None else "fail")
             if not rows:
                 return {}
             ids = conn.execute(sql.INSERT_ARTIFACTS, rows).scalars().all()

@@ -17,7 +17,7 @@ def test_first_model_is_judged_on_absolute_thresholds_alone() -> None:
     assert decision.blessed
     assert [(c.metric, c.kind, c.passed) for c in decision.checks] == [("accuracy", "min", True)]
     assert decision.baseline_id is None
-    assert "first model" in decision.notes[0]
+    assert "No baseline yet" in decision.notes[0]
     failing = decide_blessing({"accuracy": 0.85}, thresholds={"accuracy": {"min": 0.9}})
     assert not failing.blessed
     assert failing.failed[0].reason == "accuracy 0.85 < min 0.9."
@@ -100,3 +100,38 @@ def test_invalid_thresholds(kwargs: dict, message: str) -> None:
     with pytest.raises(InvalidParameterError) as info:
         decide_blessing({"accuracy": 0.9, "custom": 1.0}, **kwargs)
     assert message in str(info.value)
+
+
+def test_a_degenerate_classifier_is_not_blessed_unless_allowed() -> None:
+    from shipyard.components.evaluate.blessing import degenerate_reason
+
+    labels = [0, 1, 1, 0, 1]
+    reason = degenerate_reason(labels, [1] * 5, task="binary", class_labels=["no", "yes"])
+    assert reason is not None and "predicts 'yes' for every one of the 5 rows" in reason
+    never = degenerate_reason(
+        labels, [0, 0, 0, 0, 2], task="multiclass", class_labels=["a", "b", "c"]
+    )
+    assert never is None  # two classes predicted: not degenerate for multiclass
+    missed = degenerate_reason(
+        [0, 1, 0, 0], [0, 0, 2, 0], task="binary", class_labels=["no", "yes"], positive_class_id=1
+    )
+    assert missed is not None and "never predicts the positive class 'yes'" in missed
+    assert degenerate_reason([0, 1], [0, 1], task="binary", positive_class_id=1) is None
+    assert degenerate_reason([1.0, 2.0], [1.5, 1.5], task="regression") is None
+    assert degenerate_reason([1, 1], [1, 1], task="binary") is None  # the labels hold one class
+
+    refused = decide_blessing({"accuracy": 0.93}, degenerate=reason)
+    assert not refused.blessed
+    [check] = refused.failed
+    assert check.kind == "degenerate" and "allow_degenerate=True" in check.reason
+    allowed = decide_blessing({"accuracy": 0.93}, degenerate=reason, allow_degenerate=True)
+    assert allowed.blessed and "Degenerate, allowed" in allowed.notes[0]
+
+
+def test_the_default_regression_limit_is_the_primary_metric_of_the_task() -> None:
+    from shipyard.components.evaluate.blessing import DEFAULT_MAX_REGRESSION, default_max_regression
+
+    assert DEFAULT_MAX_REGRESSION == 0.01
+    assert default_max_regression("binary") == {"auc": 0.01}
+    assert default_max_regression("multiclass") == {"accuracy": 0.01}
+    assert default_max_regression("regression") == {"r2": 0.01}

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -16,11 +17,26 @@ import shipyard
 from shipyard import Pipeline
 from shipyard.artifacts import Examples, Model, ModelBlessing, ModelEvaluation
 from shipyard.components import compute_statistics, evaluate, infer_schema, ingest, train, transform
+from shipyard.dsl import Node
 from shipyard.errors import DataError, InvalidParameterError, NotFoundError
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 PENGUINS = EXAMPLES / "penguins" / "data" / "penguins.csv"
 FAST = {"hidden_units": [16, 8], "epochs": 30, "learning_rate": 0.01, "batch_size": 32}
+
+
+def _prepared(label: str) -> tuple[Node, dict[str, Any]]:
+    """Return the ingest node of the penguins and the inputs of a training on `label`."""
+    raw = ingest(source=str(PENGUINS), splits={"train": 8, "eval": 2})
+    stats = compute_statistics(examples=raw.outputs.examples)
+    schema = infer_schema(statistics=stats.outputs.statistics, label=label)
+    prepared = transform(examples=raw.outputs.examples, schema=schema.outputs.schema)
+    inputs = {
+        "transformed": prepared.outputs.transformed,
+        "transform_graph": prepared.outputs.transform_graph,
+        "schema": schema.outputs.schema,
+    }
+    return raw, inputs
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +47,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[shipyard.Run]:
         patch.chdir(root)
         for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
             patch.delenv(var, raising=False)
-        raw = ingest(source=str(PENGUINS), splits={"train": 8, "eval": 2})
-        stats = compute_statistics(examples=raw.outputs.examples)
-        schema = infer_schema(statistics=stats.outputs.statistics, label="species")
-        prepared = transform(examples=raw.outputs.examples, schema=schema.outputs.schema)
-        inputs = {
-            "transformed": prepared.outputs.transformed,
-            "transform_graph": prepared.outputs.transform_graph,
-            "schema": schema.outputs.schema,
-        }
+        raw, inputs = _prepared("species")
         candidate = train(**inputs, **FAST)  # type: ignore[arg-type]
         weak = train(
             **inputs,  # type: ignore[arg-type]
@@ -62,7 +70,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[shipyard.Run]:
             thresholds={"accuracy": {"min": 0.9}},
             max_regression={"accuracy": 0.01, "log_loss": 0.1},
         ).with_options(name="evaluate_vs_baseline")
-        pipeline = Pipeline("penguins_evaluate", nodes=[checked, compared])
+        regressed = evaluate(
+            examples=raw.outputs.examples,
+            model=weak.outputs.model,
+            baseline=candidate.outputs.model,  # no max_regression: the default limit applies
+        ).with_options(name="evaluate_weak_vs_candidate")
+        pipeline = Pipeline("penguins_evaluate", nodes=[checked, compared, regressed])
         store = f"sqlite:///{root / '.shipyard' / 'store.db'}"
         result = shipyard.run(pipeline, store=store, progress=False)
         assert result.ok, [n.error for n in result.failed]
@@ -114,6 +127,23 @@ def test_evaluate_compares_with_a_baseline(run: shipyard.Run) -> None:
     # the one-epoch baseline is worse: the candidate does not regress
     assert result.metrics["accuracy"] >= baseline_accuracy
     assert decision.blessed, decision.summary()
+
+
+def test_by_default_a_model_worse_than_its_baseline_is_not_blessed(run: shipyard.Run) -> None:
+    decision = run["evaluate_weak_vs_candidate"].outputs["blessing"].load()
+    assert not decision.blessed
+    [check] = [c for c in decision.checks if c.kind == "regression"]
+    assert check.metric == "accuracy" and not check.passed  # multiclass: accuracy, by 0.01
+    assert check.bound == pytest.approx(check.baseline - 0.01)
+    assert "at most 0.01 is allowed" in check.reason
+
+
+def test_without_a_baseline_the_output_says_the_comparison_did_not_run(
+    run: shipyard.Run,
+) -> None:
+    decision = run["evaluate"].outputs["blessing"].load()
+    assert decision.blessed
+    assert any("No baseline yet" in note and "accuracy 0.01" in note for note in decision.notes)
 
 
 def _artifacts(
@@ -184,3 +214,57 @@ def test_importing_the_components_loads_no_data_library() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", check], check=True)
+
+
+def test_report_names_the_model_and_shows_its_blessing_beside_the_baseline(
+    run: shipyard.Run,
+) -> None:
+    evaluation = run["evaluate_vs_baseline"].outputs["evaluation"]
+    model = run["train"].outputs["model"]
+    baseline = run["train_baseline"].outputs["model"]
+    result = evaluation.load()
+    assert result.overall["model"]["id"] == model.id is not None
+    assert result.overall["model"]["name"] == model.name
+    assert result.overall["model"]["estimator"] == "dnn"
+    assert result.overall["baseline"]["name"] == baseline.name
+    page = (evaluation.path / "report.html").read_text(encoding="utf-8")
+    about = page[page.index("<table class='about'>") : page.index("<h2>Blessing</h2>")]
+    assert f"{model.name} #{model.id} (dnn)" in about
+    assert f"<th>version</th><td>{model.id} in the metadata store" in about
+    assert "<td>multiclass</td>" in about and "<td>species</td>" in about
+    assert f"{baseline.name} #{baseline.id}" in about
+    blessing = page[page.index("<h2>Blessing</h2>") : page.index("<h2>Metrics</h2>")]
+    assert "<p class='ok'>Blessed: 3 checks passed.</p>" in blessing
+    checks = blessing.count("<td class='name'>")
+    assert checks == 3  # accuracy min, accuracy and log_loss regressions
+    metrics = page[page.index("<table class='metrics'>") :]
+    assert "<th>baseline</th><th>change</th>" in metrics
+    accuracy = result.metrics["accuracy"]
+    baseline_accuracy = result.overall["baseline"]["metrics"]["accuracy"]
+    assert accuracy is not None
+    row = metrics[metrics.index("<td class='name'>accuracy</td>") :].split("</tr>")[0]
+    assert f"{baseline_accuracy:.4g}" in row and f"{accuracy - baseline_accuracy:+.3g}" in row
+
+
+def test_regression_evaluation_keeps_a_sample_of_predictions_for_its_plots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    raw, inputs = _prepared("body_mass_g")
+    trained = train(**inputs, task="regression", estimator="linear", epochs=5)
+    checked = evaluate(examples=raw.outputs.examples, model=trained.outputs.model)
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    result = shipyard.run(Pipeline("penguins_mass", nodes=[checked]), store=store, progress=False)
+    assert result.ok, [n.error for n in result.failed]
+    evaluation = result["evaluate"].outputs["evaluation"]
+    overall = evaluation.load().overall
+    assert overall["task"] == "regression"
+    points = overall["points"]
+    assert points["rows"] == overall["count"] == len(points["actual"]) == len(points["predicted"])
+    assert all(2000 < mass < 7000 for mass in points["actual"])  # grams, the raw label
+    page = (evaluation.path / "report.html").read_text(encoding="utf-8")
+    assert 'aria-label="Predicted vs actual"' in page
+    assert 'aria-label="Residual vs predicted"' in page
+    assert "<td>regression</td>" in page and "<td>body_mass_g</td>" in page

@@ -244,3 +244,36 @@ def test_arrow_list_probabilities_of_unequal_length_or_null() -> None:
     sliced = pa.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]], pa.list_(pa.float64(), 2))[1:]
     result = compute_metrics([1, 0], probabilities=sliced, task="binary")
     assert result["metrics"]["log_loss"] == pytest.approx(-(np.log(0.8) + np.log(0.3)) / 2)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_macro_and_weighted_scores_equal_scikit_learn(seed: int) -> None:
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(3, 40))
+    # 5 classes in the vocabulary, of which "e" never occurs; labels come from a random
+    # subset of a-d, so some classes are predicted but absent, or present but never predicted
+    labels = rng.choice(rng.choice(4, size=int(rng.integers(1, 4)), replace=False), size=rows)
+    predictions = np.where(rng.random(rows) < 0.6, labels, rng.integers(0, 4, rows))
+    m = compute_metrics(labels, predictions, task="multiclass", class_labels=list("abcde"))[
+        "metrics"
+    ]
+    for name, score in (("precision", precision_score), ("recall", recall_score), ("f1", f1_score)):
+        for average in ("macro", "weighted"):
+            expected = score(labels, predictions, average=average, zero_division=0)
+            assert m[f"{name}_{average}"] == pytest.approx(expected), (name, average)
+
+
+def test_macro_scores_average_the_classes_present_only() -> None:
+    # one class of three in the rows, every row right: a perfect score, not 1/3
+    perfect = compute_metrics([2, 2, 2], [2, 2, 2], task="multiclass", class_labels=list("abc"))
+    assert perfect["metrics"]["f1_macro"] == 1.0
+    assert perfect["metrics"]["precision_macro"] == 1.0
+    assert perfect["metrics"]["recall_macro"] == 1.0
+    # a class predicted but absent from the labels counts: precision 0 for it
+    wrong = compute_metrics([2, 2, 2], [2, 2, 0], task="multiclass", class_labels=list("abc"))
+    assert wrong["metrics"]["precision_macro"] == pytest.approx((0 + 1) / 2)
+    assert wrong["metrics"]["recall_macro"] == pytest.approx((0 + 2 / 3) / 2)
+    # per-class detail still lists every class of the vocabulary
+    assert set(wrong["per_class"]) == {"a", "b", "c"}

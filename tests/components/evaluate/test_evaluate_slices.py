@@ -107,3 +107,37 @@ def test_integer_column_with_nulls_names_values_as_ints() -> None:
     column = pa.chunked_array([[1, None], [3]])
     slices = slice_metrics({"n": column}, [0, 1, 1], [0, 1, 0], task="binary", slices=["n"])
     assert [s["name"] for s in slices] == ["n=(missing)", "n=1", "n=3"]
+
+
+def test_penguin_slices_of_one_species_score_one_and_match_scikit_learn() -> None:
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    # Torgersen holds only Adelie (0), all predicted right; Biscoe and Dream are mixed
+    island = np.array(["Torgersen"] * 4 + ["Biscoe"] * 6 + ["Dream"] * 5)
+    labels = np.array([0, 0, 0, 0, 0, 2, 2, 2, 2, 0, 1, 1, 0, 1, 0])
+    predictions = np.array([0, 0, 0, 0, 0, 2, 2, 0, 2, 0, 1, 0, 0, 1, 2])
+    slices = _by_name(
+        slice_metrics(
+            {"island": island},
+            labels,
+            predictions,
+            task="multiclass",
+            slices=["island"],
+            class_labels=["Adelie", "Chinstrap", "Gentoo"],
+        )
+    )
+    torgersen = slices["island=Torgersen"]["metrics"]
+    assert torgersen["accuracy"] == 1.0 and torgersen["f1_macro"] == 1.0
+    for name in ("Biscoe", "Dream", "Torgersen"):
+        rows = island == name
+        y, p = labels[rows], predictions[rows]
+        m = slices[f"island={name}"]["metrics"]
+        assert m["accuracy"] == pytest.approx(accuracy_score(y, p))
+        for metric, score in (
+            ("precision", precision_score),
+            ("recall", recall_score),
+            ("f1", f1_score),
+        ):
+            for average in ("macro", "weighted"):
+                expected = score(y, p, average=average, zero_division=0)
+                assert m[f"{metric}_{average}"] == pytest.approx(expected), (name, metric)

@@ -133,11 +133,26 @@ def test_later_file_with_other_columns_is_named(tmp_path: Path) -> None:
         load_dataset(tmp_path / "*.csv")
 
 
-def test_later_file_type_clash_names_file_and_line(tmp_path: Path) -> None:
+def test_a_later_file_widens_the_inferred_type(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "a.csv").write_text("x\n1\n2\n")
+    (tmp_path / "b.csv").write_text("x\n3\n4.5\n")
+    table = load_dataset(tmp_path / "*.csv")  # a float among integers: floats
+    assert table.schema.field("x").type == "double" and table["x"].to_pylist() == [1, 2, 3, 4.5]
+    assert not caplog.records
+    (tmp_path / "c.csv").write_text("x\n5\nfive\n")
+    table = load_dataset(tmp_path / "*.csv")  # then a word: text, with a warning
+    assert table["x"].to_pylist() == ["1", "2", "3", "4.5", "5", "five"]
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert "c.csv, column 'x'" in warning and "line 3 has 'five'" in warning
+
+
+def test_a_declared_type_is_kept_and_a_misfit_named(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("x\n1\n2\n")
     (tmp_path / "b.csv").write_text("x\n3\n4.5\n")
     with pytest.raises(DataError) as caught:
-        load_dataset(tmp_path / "*.csv")
+        load_dataset(tmp_path / "*.csv", column_types={"x": "int64"})
     message = str(caught.value)
     assert "b.csv" in message and "line 3" in message and "'x'" in message
     assert "column_types={'x': 'string'}" in message

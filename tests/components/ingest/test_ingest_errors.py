@@ -97,26 +97,32 @@ def test_non_utf8_bytes_suggest_the_encoding_parameter(
     fail(examples, f"latin.csv|column 'b'|line {line} is not valid UTF-8|encoding=", source=path)
 
 
-def test_mixed_types_in_first_rows(tmp_path: Path, examples: Examples) -> None:
-    path = tmp_path / "mixed.csv"
-    path.write_text("n,s\n1,x\n2,y\nabc,z\n4,w\n")
-    fail(
-        examples,
-        "mixed.csv|column 'n'|line 4 has 'abc'|column_types={'n': 'string'}",
-        source=path,
-    )
-
-
-def test_mixed_types_after_the_first_chunk(
-    tmp_path: Path, examples: Examples, small_chunks: None
+@pytest.mark.parametrize("where", ["first rows", "later chunk"])
+def test_words_among_numbers_make_a_text_column_not_an_error(
+    tmp_path: Path,
+    examples: Examples,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    where: str,
 ) -> None:
+    from shipyard.components.ingest import options
+
     path = tmp_path / "mixed.csv"
-    path.write_text("n,s\n" + "".join(f"{i},x\n" for i in range(200)) + "abc,y\n")
-    fail(
-        examples,
-        "mixed.csv|column 'n'|int64|line 202 has 'abc'|column_types={'n': 'string'}",
-        source=path,
-    )
+    if where == "first rows":
+        path.write_text("n,s\n1,x\n2,y\nabc,z\n4,w\n")
+        line, values = 4, ["1", "2", "abc", "4"]
+    else:  # the type was inferred as int64 from the first chunk: everything is read again
+        monkeypatch.setattr(options, "DEFAULT_CHUNK_BYTES", 256)
+        path.write_text("n,s\n" + "".join(f"{i},x\n" for i in range(200)) + "abc,y\n")
+        line, values = 202, [*map(str, range(200)), "abc"]
+    ingest.fn(examples, source=path, splits={"all": 1})
+    assert examples.properties["columns"][0] == {"name": "n", "type": "string"}
+    assert examples.properties["rows"] == {"all": len(values)}
+    assert load_dataset(path)["n"].to_pylist() == values
+    assert sorted(p.name for p in examples.path.iterdir()) == ["all"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings and "mixed.csv, column 'n': mixed types" in warnings[0]
+    assert f"line {line} has 'abc'" in warnings[0] and "read as text" in warnings[0]
 
 
 def test_value_not_fitting_column_types(tmp_path: Path, examples: Examples) -> None:

@@ -43,10 +43,26 @@ def test_fast_path_matches_the_careful_reader(tmp_path: Path, calls: list[Path])
 def test_problems_are_still_reported_precisely(tmp_path: Path) -> None:
     path = tmp_path / "late.csv"
     rows = [f"{i},{i}" for i in range(20_000)]
+    rows[15_000] = "15000,\xff"
+    path.write_bytes(("id,amount\n" + "\n".join(rows) + "\n").encode("latin-1"))
+    with pytest.raises(DataError, match=r"late\.csv.*'amount'.*line 15002 is not valid UTF-8"):
+        load_dataset(path)
+
+
+def test_a_word_among_numbers_makes_the_column_text_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "late.csv"
+    rows = [f"{i},{i}" for i in range(20_000)]
     rows[15_000] = "15000,abc"
     path.write_text("id,amount\n" + "\n".join(rows) + "\n")
-    with pytest.raises(DataError, match=r"late\.csv.*line 15002.*'amount'"):
-        load_dataset(path)
+    table = load_dataset(path)
+    assert table.schema.field("amount").type == "string"
+    assert table["amount"][15_000].as_py() == "abc" and table["amount"][3].as_py() == "3"
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "late.csv, row 15001, column 'amount': mixed types" in warning
+    assert "row 15001 has 'abc'" in warning
+    assert "read as text" in warning and "wrong_type" in warning
 
 
 @pytest.mark.parametrize(

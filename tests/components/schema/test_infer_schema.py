@@ -21,6 +21,7 @@ from shipyard.artifacts import (
 from shipyard.artifacts.schema import NumericRange, ValueCountRange
 from shipyard.components import infer_schema
 from shipyard.components.schema import schema_from_statistics
+from shipyard.components.validate import validate_statistics
 from shipyard.errors import InvalidParameterError, NotFoundError
 
 
@@ -140,3 +141,28 @@ def test_component_reads_the_train_split_and_writes_commented_yaml(tmp_path: Pat
     assert Schema(tmp_path / "other").load().features["island"].domain == ("c",)
     with pytest.raises(NotFoundError, match="no statistics for split 'test'"):
         infer_schema.fn(statistics, Schema(tmp_path / "x"), split="test")
+
+
+def test_numbers_with_words_among_them_are_typed_as_numbers() -> None:
+    import pyarrow as pa
+
+    from shipyard.components.statistics import compute_dataset_statistics
+
+    table = pa.table(
+        {
+            "flipper": ["181", "far", "190", None, "201"],  # read as text because of 'far'
+            "ratio": ["0.5", "1", "n/a", "2.25", "3"],
+            "zip": ["02139", "10001", "94103", "60601", "73301"],  # declared text on purpose
+            "code": ["A1", "B2", "3", "C4", "D5"],  # mostly words
+        }
+    )
+    schema = schema_from_statistics(compute_dataset_statistics(table))
+    types = {name: feature.type for name, feature in schema.features.items()}
+    assert types == {"flipper": "int", "ratio": "float", "zip": "string", "code": "string"}
+    assert schema.features["flipper"].domain is None
+    assert schema.features["flipper"].range is None  # no numeric statistics to take it from
+    report = validate_statistics({"train": compute_dataset_statistics(table)}, schema)
+    assert [(a.feature, a.kind, a.count, a.examples) for a in report.anomalies] == [
+        ("flipper", "wrong_type", 1, ("far",)),
+        ("ratio", "wrong_type", 1, ("n/a",)),
+    ]

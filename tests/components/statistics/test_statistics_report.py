@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from PIL import Image
 
 from shipyard.artifacts import Statistics
@@ -65,7 +66,7 @@ def parse(page: str) -> Cells:
 def test_report_shows_every_feature_for_both_datasets() -> None:
     page = render_report(two_datasets(), title="train vs serving")  # type: ignore[arg-type]
     cells = parse(page)
-    features = re.findall(r"<td class='feature'[^>]*>([^<]*)<br>", page)
+    features = re.findall(r"<td class='feature'[^>]*>([^<]*) <span class='type'>", page)
     # numeric, then categorical, then list features; the union of both datasets' features
     assert features == ["fare", "extra", "city", "stops"]
     datasets = [text for cls, text in cells.cells if cls == "dataset"]
@@ -87,7 +88,8 @@ def test_report_is_self_contained() -> None:
     assert not re.search(r"https?://", page)
     for tag, attrs in cells.tags:
         assert tag not in ("script", "link", "img", "iframe")
-        assert not any(name in ("src", "href") for name in attrs), (tag, attrs)
+        assert "src" not in attrs, (tag, attrs)
+        assert (attrs.get("href") or "#").startswith("#"), (tag, attrs)  # in-page links only
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
 
 
@@ -96,7 +98,12 @@ def test_overlaid_chart_has_one_series_per_dataset() -> None:
     assert chart is not None and chart.kind == "histogram"
     assert [s.name for s in chart.series] == ["train", "serving"]
     assert (chart.x_min, chart.x_max) == (1.0, 12.0)
-    assert max(bar.height for s in chart.series for bar in s.bars) == 1.0
+    assert chart.bin_width == pytest.approx(1.1)  # the range over the 10 buckets
+    train, serving = chart.series
+    # train's 5 values in buckets 0.3 wide: each a share 0.2, scaled to the 1.1-wide bin
+    assert max(bar.height for bar in train.bars) == pytest.approx(0.2 * 1.1 / 0.3)
+    # serving's 2 values in buckets too thin to draw: thin bars of their shares
+    assert [bar.height for bar in serving.bars if bar.height] == [0.5, 0.5]
     categories = feature_chart(two_datasets(), "city")  # type: ignore[arg-type]
     assert categories is not None and categories.categories == ["oslo", "rome", "<paris>"]
     assert feature_chart(two_datasets(), "stops") is None  # type: ignore[arg-type]

@@ -12,8 +12,8 @@ import random
 from pathlib import Path
 from typing import Any
 
-from shipyard.cli.train import seed_pipeline
 from shipyard.dsl import Pipeline
+from shipyard.pipelines import tabular_pipeline
 from shipyard.runners import Run
 from tests.conftest import Workspace
 
@@ -41,18 +41,13 @@ def write(path: Path, data: list[list[Any]]) -> Path:
 
 
 def pipeline(source: Path, *, label: str = "label") -> Pipeline:
-    return seed_pipeline(
+    return tabular_pipeline(
+        source.stem,
         source,
         label=label,
         estimator="dnn",
-        hidden_units=(8,),
-        epochs=5,
-        learning_rate=0.05,
-        lr_schedule="constant",
-        mixed_precision=False,
-        batch_size=32,
-        seed=0,
-        name=source.stem,
+        train_options={"hidden_units": (8,), "epochs": 5, "learning_rate": 0.05, "batch_size": 32},
+        on_anomaly="warn",
         push_to=source.parent / "models",
         max_regression={},
     )

@@ -46,9 +46,11 @@ def crash_after(epoch: int) -> object:
     return on_epoch
 
 
-@pytest.mark.parametrize("patience", [None, 2])
+@pytest.mark.parametrize(
+    ("patience", "interval_s", "resumed_after"), [(None, 0.0, 3), (2, 0.0, 3), (2, 1e9, 1)]
+)
 def test_an_interrupted_training_resumes_to_the_uninterrupted_result(
-    tmp_path: Path, patience: int | None
+    tmp_path: Path, patience: int | None, interval_s: float, resumed_after: int
 ) -> None:
     config = LoopConfig(
         epochs=8,
@@ -57,6 +59,7 @@ def test_an_interrupted_training_resumes_to_the_uninterrupted_result(
         lr_schedule="cosine",
         warmup_steps=5,
         early_stopping_patience=patience,
+        checkpoint_interval_s=interval_s,
     )
     whole = network()
     expected = fit(whole, PROBLEM, TRAIN, EVAL, config)
@@ -76,7 +79,8 @@ def test_an_interrupted_training_resumes_to_the_uninterrupted_result(
 
     resumed_network = network()  # a new process would start from fresh weights
     resumed = fit(resumed_network, PROBLEM, TRAIN, EVAL, config, checkpoint_dir=tmp_path)
-    assert resumed.resumed_from_epoch == 3
+    # every epoch saved (interval 0), or only the first one within the interval
+    assert resumed.resumed_from_epoch == resumed_after
     assert resumed.history == expected.history
     assert resumed.steps == expected.steps and resumed.best_epoch == expected.best_epoch
     for name, tensor in whole.state_dict().items():

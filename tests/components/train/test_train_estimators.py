@@ -214,9 +214,15 @@ def test_nan_feature_is_named(tmp_path: Path) -> None:
 
 def test_parameters_are_checked(tmp_path: Path) -> None:
     examples, graph = prepare(tmp_path, toy())
-    with pytest.raises(InvalidParameterError, match="'learning_rate' parameter of train"):
-        run(tmp_path, examples, graph, learning_rate=0.0)
     with pytest.raises(InvalidParameterError, match=r"task='binary'.*3 classes"):
         run(tmp_path, examples, graph, task="binary", label="color", epochs=1)
     with pytest.raises(InvalidParameterError, match="no such output"):
         run(tmp_path, examples, graph, label="colour", epochs=1)
+    for bad in (0, "soon"):
+        with pytest.raises(
+            InvalidParameterError,
+            match=r"'early_stopping_patience' parameter of train must be 'auto', None or an int",
+        ):
+            run(tmp_path, examples, graph, early_stopping_patience=bad)
+    with pytest.raises(InvalidParameterError, match=r"'epochs' parameter of train must be None"):
+        run(tmp_path, examples, graph, epochs=0)

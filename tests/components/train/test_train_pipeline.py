@@ -102,7 +102,7 @@ def test_penguins_dnn_reaches_high_accuracy_and_serving_equals_training(
     rows = pacsv.read_csv(PENGUINS)
     served = model.predict(rows.drop_columns(["species"]))
     graph = result["transform"].outputs["transform_graph"]
-    fitted = FittedTransform.from_spec(graph.load())
+    fitted = FittedTransform.from_spec(graph.spec())
     head = rebuild(model)
     inputs = apply(fitted, rows, outputs=fitted.serving_outputs())
     tensors = tuple(
@@ -177,3 +177,21 @@ def test_taxi_binary_linear(workspace: Workspace) -> None:
     assert served["probabilities"].shape == (50, 2)
     np.testing.assert_allclose(served["probabilities"].sum(axis=1), 1.0, atol=1e-5)
     assert set(served["class_labels"]) <= {"no", "yes"}
+
+
+def test_linear_with_every_default_converges_on_penguins(workspace: Workspace) -> None:
+    # epochs=10, patience 3 and 1e-3 (the old defaults) stopped at 20 steps and 0.34 accuracy
+    result = workspace.run(pipeline(PENGUINS, "species", "penguins_linear", estimator="linear"))
+    assert result.ok, [n.error for n in result.failed]
+    model = result["train"].outputs["model"]
+    assert isinstance(model, Model)
+    card = model.card()
+    parameters, training = card["parameters"], card["training"]
+    rows = card["data"]["rows_train"]
+    steps = -(-rows // 256)  # one epoch's optimizer steps at the default batch size
+    assert parameters["epochs"] * steps >= 2_000  # the default budget, resolved and recorded
+    assert parameters["early_stopping_patience"] * steps >= 100
+    assert parameters["learning_rate"] == 0.01
+    assert model.properties["metrics"]["eval_accuracy"] >= 0.97
+    assert card["metrics"]["steps"] >= 500  # it trained far past the old 20 steps
+    assert training["best_epoch"] <= card["metrics"]["epochs"]

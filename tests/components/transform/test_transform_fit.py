@@ -194,3 +194,24 @@ def test_columns_mapping() -> None:
     assert sorted(columns) == ["n", "s", "x"]
     assert columns.get("nope") is None
     assert isinstance(columns["x"], Expr) and columns["x"].kind == "float"
+
+
+def test_defaults_refuse_a_number_column_held_as_text() -> None:
+    from shipyard.artifacts import DataSchema
+    from shipyard.components.transform.defaults import default_preprocessing
+
+    schema = DataSchema.from_yaml(
+        "features:\n  flipper: {type: int}\n  island: {type: string}\n  label: {type: string}\n"
+    )
+    clean = pa.table({"flipper": [181, 190], "island": ["a", "b"], "label": ["x", "y"]})
+    assert set(default_preprocessing(schema, raw_columns(clean), label="label")) == {
+        "flipper",
+        "island",
+        "label",
+    }
+    typo = pa.table({"flipper": ["181", "far"], "island": ["a", "b"], "label": ["x", "y"]})
+    with pytest.raises(DataError) as caught:
+        default_preprocessing(schema, raw_columns(typo), label="label")
+    message = str(caught.value)
+    assert "column 'flipper'" in message and "types 'flipper' as int" in message
+    assert "wrong_type" in message and "null_values" in message

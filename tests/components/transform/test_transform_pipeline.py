@@ -68,7 +68,7 @@ def test_defaults_from_the_inferred_schema(workspace: Workspace) -> None:
     result = workspace.run(penguins())
     assert result.ok, [n.error for n in result.failed]
     graph = result["transform"].outputs["transform_graph"]
-    spec = graph.load()
+    spec = graph.spec()
     assert sorted(graph.files()) == ["transform.json", "transform.onnx"]
     fitted = FittedTransform.from_spec(spec)
     assert fitted.label == "species"
@@ -99,7 +99,7 @@ def test_a_preprocessing_file(workspace: Workspace) -> None:
     )
     assert result.ok, [n.error for n in result.failed]
     graph = result["transform"].outputs["transform_graph"]
-    fitted = FittedTransform.from_spec(graph.load())
+    fitted = FittedTransform.from_spec(graph.spec())
     assert sorted(fitted.outputs) == ["bill", "island_sex", "mass_bucket", "species"]
     train = result["transform"].outputs["transformed"].read("train")
     assert set(train.column("mass_bucket").to_pylist()) == {0, 1, 2, 3}

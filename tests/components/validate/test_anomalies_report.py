@@ -20,6 +20,7 @@ REPORT = AnomalyReport(
             split="eval",
             fraction=0.25,
             examples=("<script>alert(1)</script>",),
+            count=1,
         ),
         Anomaly("mass", "out_of_range", "warning", "too heavy", split="eval", fraction=0.1),
         Anomaly("size", "skew", "error", "skews", split="train vs eval", value=0.3, threshold=0.1),
@@ -45,6 +46,7 @@ def test_round_trip_and_properties(tmp_path: Path) -> None:
         "examples": ["<script>alert(1)</script>"],
         "value": None,
         "threshold": None,
+        "count": 1,
     }
     assert artifact_type("Anomalies") is Anomalies
     preview = artifact.preview()
@@ -58,11 +60,22 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "http://" not in page and "https://" not in page and "<link" not in page
     assert page.count("<tr class='sy-error'>") == 2 and page.count("<tr class='sy-warning'>") == 1
+    assert "<th>values</th>" in page and "<td>1 (25.0%)</td>" in page and "<td>10.0%</td>" in page
     artifact = Anomalies(tmp_path / "a")
     artifact.save(REPORT)
     assert (tmp_path / "a" / "report.html").read_text() == REPORT.to_html()
     notebook = artifact._repr_html_()
     assert "sy-anomalies" in notebook and "body{" not in notebook
+
+
+def test_extent_shows_count_and_a_small_share_as_non_zero() -> None:
+    one = Anomaly("x", "out_of_range", "warning", "d", fraction=1 / 150_000, count=1)
+    assert one.extent() == "1 (0.0007%)"
+    many = Anomaly("x", "wrong_type", "error", "d", fraction=0.5, count=150_000)
+    assert many.extent() == "150,000 (50.0%)"
+    assert Anomaly("x", "skew", "error", "d").extent() == ""
+    old = {k: v for k, v in one.to_json().items() if k != "count"}  # written before `count`
+    assert Anomaly.from_json(old).count is None
 
 
 def test_empty_report_says_ok() -> None:

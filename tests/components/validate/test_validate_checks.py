@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 from shipyard.artifacts import DataSchema, DatasetStatistics
@@ -64,12 +65,58 @@ def test_missing_and_new_columns(stats, schema) -> None:
 def test_wrong_type_and_int_is_a_float(stats, schema) -> None:
     data = clean(
         stats,
-        year=stats.strings("year", ["2007"] * 20),
+        year=stats.strings("year", ["2007"] * 20, type="bool"),
         mass=stats.numeric("mass", [3000.0] * 20, type="int"),
     )
     report = validate_statistics({"train": data}, schema)
     assert kinds(report) == [("year", "wrong_type")]
-    assert "'year' should be int but is string in 'train'" in report.anomalies[0].description
+    [anomaly] = report.anomalies  # another type altogether: the whole column
+    assert "'year' should be int but is bool in 'train' (all 20 values)" in anomaly.description
+    assert (anomaly.count, anomaly.fraction, anomaly.examples) == (20, 1.0, ("2007",))
+
+
+def test_numbers_read_as_text_are_no_anomaly(stats, schema) -> None:
+    # Ingest types a column once for all splits: words in one split make it text in all.
+    data = clean(stats, year=stats.strings("year", ["2007", "2008"] * 10))
+    assert validate_statistics({"eval": data}, schema).anomalies == ()
+
+
+@pytest.mark.parametrize(
+    ("values", "count", "examples", "says"),
+    [
+        (
+            ["2007"] * 18 + ["far", None, "far"],
+            2,
+            ("far",),
+            "2 of its 20 values in 'train' (10.0%) are not an integer: 'far'",
+        ),
+        (
+            ["2007"] * 19 + ["2007.5"],
+            1,
+            ("2007.5",),
+            "1 of its 20 values in 'train' (5.0%) is not an integer: '2007.5'",
+        ),
+        (
+            ["y2007", "y2008"] * 10,
+            20,
+            ("y2007", "y2008"),
+            "none of its 20 values in 'train' is an integer: 'y2007', 'y2008'",
+        ),
+    ],
+)
+def test_words_in_a_number_column_are_counted_with_examples(
+    stats, schema, values: list[str | None], count: int, examples: tuple[str, ...], says: str
+) -> None:
+    from shipyard.components.statistics import compute_dataset_statistics
+
+    table = pa.table({"year": pa.array(values, pa.string())})
+    computed = compute_dataset_statistics(table).features["year"]
+    data = clean(stats, year=computed)
+    [anomaly] = validate_statistics({"train": data}, schema).anomalies
+    assert (anomaly.feature, anomaly.kind, anomaly.severity) == ("year", "wrong_type", "error")
+    assert (anomaly.count, anomaly.examples) == (count, examples)
+    assert anomaly.fraction == pytest.approx(count / computed.count)
+    assert f"'year' should be int but {says}. Fix the values" in anomaly.description
 
 
 def test_values_outside_the_domain_with_fraction_and_examples(stats, schema) -> None:
@@ -103,6 +150,53 @@ def test_infinite_values_are_out_of_range(stats, schema) -> None:
     [anomaly] = validate_statistics({"eval": clean(stats, mass=mass)}, schema).anomalies
     assert anomaly.kind == "out_of_range" and anomaly.examples == ("inf",)
     assert anomaly.fraction == pytest.approx(0.1)
+
+
+def test_one_outlier_among_150_000_is_counted_exactly_from_the_data(stats, schema) -> None:
+    from shipyard.components.statistics import compute_dataset_statistics
+
+    values = [3000.0 + i % 1000 for i in range(150_000)]
+    values[77] = 60_000.0  # one heavy outlier stretches the histogram's first bucket
+    table = pa.table({"mass": values})
+    mass = compute_dataset_statistics(table).features["mass"]
+    data = {"eval": clean(stats, mass=mass)}
+    [estimated] = validate_statistics(data, schema).anomalies
+    assert estimated.count is None and estimated.fraction > 0.05  # the old, wrong figure
+    assert "estimated from the histogram" in estimated.description
+    read: list[tuple[str, str]] = []
+
+    def read_column(split: str, column: str) -> pa.ChunkedArray:
+        read.append((split, column))
+        return table.column(column)
+
+    [exact] = validate_statistics(data, schema, read_column=read_column).anomalies
+    assert read == [("eval", "mass")]  # only the column whose maximum is outside its range
+    assert (exact.kind, exact.count, exact.examples) == ("out_of_range", 1, ("60000",))
+    assert exact.fraction == 1 / 150_000
+    assert "60000 (1 of its 150,000 values (0.0007%))" in exact.description
+
+
+def test_count_outside_counts_each_side_and_ignores_missing_and_nan() -> None:
+    from shipyard.components.constraints import count_outside
+
+    values = pa.chunked_array([[1.0, 5.0, None], [float("nan"), float("inf"), -float("inf")]])
+    assert count_outside(values, 0.0, 4.0) == 3  # 5, inf, -inf
+    assert count_outside(values, None, 4.0) == 2 and count_outside(values, 2.0, None) == 2
+    assert count_outside(values, None, None) == 0
+    assert count_outside(pa.array([1, 2, 3, 4]), 2, 3) == 2
+    assert count_outside(pa.array([True, False, True]), None, 0.5) == 2
+
+
+def test_infinities_within_an_open_side_are_no_anomaly_when_counted(stats, schema) -> None:
+    mass = stats.numeric("mass", [3000.0] * 9, infinite=1)
+    schema_without_max = DataSchema.from_yaml(SCHEMA.replace("min: 2000, max: 6000", "min: 2000"))
+    column = pa.chunked_array([[3000.0] * 9 + [float("inf")]])
+    report = validate_statistics(
+        {"eval": clean(stats, mass=mass)},
+        schema_without_max,
+        read_column=lambda split, name: column,
+    )
+    assert report.anomalies == ()
 
 
 def test_too_many_missing(stats, schema) -> None:

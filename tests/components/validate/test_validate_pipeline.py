@@ -76,7 +76,19 @@ def test_fail_stops_the_run_with_every_anomaly(workspace: Workspace) -> None:
     message = str(error.__cause__)
     assert "does not match its schema: 1 error and 0 warnings in eval, train." in message
     assert "[error] eval/island out_of_domain" in message and "'Atlantis', 'Mu'" in message
-    assert result["validate_examples"].outputs == {}  # nothing published
+    anomalies = result["validate_examples"].outputs["anomalies"]  # published all the same
+    assert isinstance(anomalies, Anomalies) and anomalies.properties["errors"] == 1
+    assert [a.examples for a in anomalies.load().errors] == [("Atlantis", "Mu")]
+    assert (anomalies.path / "report.html").read_text().startswith("<!DOCTYPE html>")
+    with workspace.project() as project:
+        [execution] = [
+            e for e in project.store.list_executions(result.id) if e.node == "validate_examples"
+        ]
+        assert execution.state == "failed" and "Atlantis" in (execution.error or "")
+        [event] = project.store.events_of_execution(execution.id)[-1:]
+        assert (event.kind, event.name, event.artifact_id) == ("output", "anomalies", anomalies.id)
+    again = workspace.run(pinned(workspace, eval_islands))  # a stopped node is never cached
+    assert again["validate_examples"].state == "failed"
 
 
 def test_warn_records_the_anomalies_and_goes_on(workspace: Workspace) -> None:

@@ -1,0 +1,144 @@
+"""A run as JSON: the one shape of `shipyard run --json`, `shipyard runs show --json` and the UI.
+
+```
+{"id", "pipeline", "state", "started_at", "ended_at", "duration_s", "store",
+ "parameters": {name: value},                  # the pipeline function's arguments
+ "properties": {...},                          # host, pid, user, file, nodes, cache
+ "nodes": {name: {"component", "state", "execution_id", "started_at", "duration_s",
+                  "cached_from", "parameters", "inputs": {port: artifact},
+                  "outputs": {port: artifact}, "error"}},
+ "outcome": {"models", "blessings", "metrics", "reports"}}   # see runners/outcome.py
+```
+
+Nodes are in pipeline order; a node that never started (the run was interrupted) has state
+"pending" and no execution. The listing of runs (`shipyard runs --json`) gives each run's
+flat fields plus its parameters, headline metrics, blessing and pushed models.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shipyard.runners.local import artifact_from_record
+from shipyard.runners.outcome import RunOutcome, outcome_of
+from shipyard.runners.queries import artifact_summary, execution_summary, run_summary
+
+if TYPE_CHECKING:
+    from shipyard.runners.project import Project
+    from shipyard.store import RunRecord
+
+RUN_JSON_KEYS = (
+    "id",
+    "pipeline",
+    "state",
+    "started_at",
+    "ended_at",
+    "duration_s",
+    "store",
+    "parameters",
+    "properties",
+    "nodes",
+    "outcome",
+)
+"""The keys of a run's JSON, in order."""
+
+
+def describe_run(project: Project, run_id: str) -> dict[str, Any]:
+    """A run with its nodes, their inputs and outputs, and its outcome.
+
+    Args:
+        project: Where the run is recorded.
+        run_id: A run id, or a prefix matching one run.
+
+    Raises:
+        NotFoundError: No run matches `run_id`, or several do.
+
+    Example:
+        >>> with Project.open(create=False) as project:
+        ...     describe_run(project, "2026-01-05T12-03")["outcome"]["models"]
+    """
+    store = project.store
+    run = store.get_run(run_id)
+    nodes = {name: _node_entry(None) for name in run.properties.get("nodes", [])}
+    for execution in store.list_executions(run.id):
+        entry = _node_entry(execution_summary(execution))
+        for event in store.events_of_execution(execution.id):
+            entry[f"{event.kind}s"][event.name] = artifact_summary(
+                store.get_artifact(event.artifact_id)
+            )
+        nodes[execution.node] = entry
+    values = {
+        **run_summary(run),
+        "store": store.url,
+        "parameters": run.properties.get("parameters", {}),
+        "nodes": nodes,
+        "outcome": run_outcome_from_store(project, run).to_json(),
+    }
+    return {key: values[key] for key in RUN_JSON_KEYS}
+
+
+def list_runs(
+    project: Project, *, pipeline: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The newest runs, each with its parameters, headline metrics, blessing and models."""
+    listed = []
+    for run in project.store.list_runs(pipeline=pipeline, limit=limit):
+        outcome = run_outcome_from_store(project, run)
+        listed.append(
+            {
+                **run_summary(run),
+                "parameters": run.properties.get("parameters", {}),
+                "metrics": outcome.headline_metrics,
+                "blessed": outcome.blessed,
+                "models": [
+                    {"name": m.name, "version": m.version, "path": m.path}
+                    for m in outcome.models
+                    if m.pushed
+                ],
+            }
+        )
+    return listed
+
+
+def run_outcome_from_store(project: Project, run: RunRecord) -> RunOutcome:
+    """The outcome of a recorded run (see `runners.outcome`), from its output artifacts."""
+    store = project.store
+    planned = {name: index for index, name in enumerate(run.properties.get("nodes", []))}
+    executions = sorted(
+        store.list_executions(run.id), key=lambda e: planned.get(e.node, len(planned))
+    )
+    return outcome_of(
+        (execution.node, event.name, artifact_from_record(record, project.storage))
+        for execution in executions
+        for event in store.events_of_execution(execution.id)
+        if event.kind == "output"
+        for record in [store.get_artifact(event.artifact_id)]
+    )
+
+
+def _node_entry(execution: dict[str, Any] | None) -> dict[str, Any]:
+    if execution is None:
+        return {
+            "component": None,
+            "state": "pending",
+            "execution_id": None,
+            "started_at": None,
+            "duration_s": None,
+            "cached_from": None,
+            "parameters": {},
+            "inputs": {},
+            "outputs": {},
+            "error": None,
+        }
+    return {
+        "component": execution["component"],
+        "state": execution["state"],
+        "execution_id": execution["id"],
+        "started_at": execution["started_at"],
+        "duration_s": execution["duration_s"],
+        "cached_from": execution["cached_from"],
+        "parameters": execution["parameters"],
+        "inputs": {},
+        "outputs": {},
+        "error": execution["error"],
+    }
