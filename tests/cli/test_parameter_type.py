@@ -17,7 +17,7 @@ from shipyard.dsl.constraints import Bounds
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
-        ("--epochs", "0", "0 is not an int >= 1 (the limit train declares on its 'epochs'"),
+        ("--epochs", "0", "0 is not an int >= 1 or None (the limit train declares on its 'epochs'"),
         ("--learning-rate", "0", "0 is not a float > 0 (the limit train declares"),
         ("--batch-size", "-3", "-3 is not an int >= 1"),
         ("--batch-size", "many", "'many' is not an int >= 1."),

@@ -29,7 +29,7 @@ def _reports(directory: Path, config: LoopConfig, *, crash: int | None = None) -
 
 
 def test_a_resumed_training_says_so_in_every_report(tmp_path: Path) -> None:
-    config = LoopConfig(epochs=5, batch_size=32)
+    config = LoopConfig(epochs=5, batch_size=32, checkpoint_interval_s=0)  # every epoch
     with pytest.raises(Crash):
         _reports(tmp_path / "first", config, crash=2)
     fresh = _reports(tmp_path / "other", config)

@@ -29,13 +29,14 @@ def build(**options: Any) -> Pipeline:
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("epochs", 0, "an int >= 1"),
+        ("epochs", 0, "an int >= 1 or None"),
         ("dropout", 1.0, "a float in [0, 1)"),
         ("learning_rate", 0.0, "a float > 0 or None"),
         ("batch_size", 0, "an int >= 1"),
         ("warmup_steps", -1, "an int >= 0"),
         ("max_steps", 0, "an int >= 1 or None"),
-        ("early_stopping_patience", 0, "an int >= 1 or None"),
+        ("early_stopping_patience", 0, "an int >= 1 or one of 'auto' or None"),
+        ("early_stopping_patience", "soon", "an int >= 1 or one of 'auto' or None"),
         ("hidden_units", (16, 0), "a tuple of int >= 1"),
         ("seed", -1, "an int >= 0"),
     ],
