@@ -21,6 +21,16 @@ _GIVEN = ("COMMANDLINE", "ENVIRONMENT")
 its own Click, so the enum itself is not compared)."""
 
 
+def given_options(ctx: typer.Context) -> set[str]:
+    """Return the names of the parameters the user gave (on the command line or in the
+    environment), as opposed to those left at their defaults."""
+    return {
+        name
+        for name in ctx.params
+        if getattr(ctx.get_parameter_source(name), "name", None) in _GIVEN
+    }
+
+
 def repeat_command(ctx: typer.Context, *, replace: Mapping[str, Any] | None = None) -> str:
     """Return the shell command that runs this command again with the user's options.
 

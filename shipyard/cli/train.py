@@ -156,7 +156,7 @@ def train_command(
     json_output: JsonOption = False,
 ) -> None:
     """Train, evaluate and push a model from a data file, and say where it went."""
-    from shipyard.cli.command_line import repeat_command
+    from shipyard.cli.command_line import given_options, repeat_command
     from shipyard.cli.evaluation import print_evaluation, print_task
     from shipyard.cli.output import EXIT_FAILED, console, print_json
     from shipyard.cli.train_checks import check_train_options
@@ -203,6 +203,7 @@ def train_command(
         estimator=model,
         train_options=_train_options(
             model,
+            given_options(ctx),
             hidden_units=units,
             epochs=epochs,
             learning_rate=learning_rate,
@@ -323,11 +324,24 @@ def train_pipeline(source: Path, *, model_name: str, **options: Any) -> Pipeline
     )
 
 
-def _train_options(estimator: str, **options: Any) -> dict[str, Any]:
-    """The command's training options that apply to `estimator` (its defaults cover all)."""
+def _train_options(estimator: str, given: set[str], **options: Any) -> dict[str, Any]:
+    """The command's training options that apply to `estimator` (its defaults cover all).
+
+    Raises:
+        InvalidParameterError: The user gave an option that does not apply to `estimator`.
+    """
     from shipyard.components import train
+    from shipyard.errors import InvalidParameterError
 
     applicable = train.applicable({"estimator": estimator, **options})
+    ignored = sorted(name for name in options if name in given and name not in applicable)
+    if ignored:
+        flags = ", ".join("--" + name.replace("_", "-") for name in ignored)
+        raise InvalidParameterError(
+            f"{flags} {'does' if len(ignored) == 1 else 'do'} not apply to --model "
+            f"{estimator}. Leave {'it' if len(ignored) == 1 else 'them'} out, or choose a "
+            f"model {'it applies' if len(ignored) == 1 else 'they apply'} to."
+        )
     return {name: value for name, value in applicable.items() if name != "estimator"}
 
 

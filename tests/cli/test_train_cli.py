@@ -45,6 +45,24 @@ def test_train_evaluates_and_pushes_a_model(tmp_path: Path) -> None:
 def test_unknown_label_and_bad_options_are_clear_errors(tmp_path: Path) -> None:
     bad_model = shipyard(tmp_path, "train", str(PENGUINS), "--label", "species", "--model", "svm")
     assert bad_model.returncode == 1 and "--model must be one of" in bad_model.stderr
+    inapplicable = shipyard(
+        tmp_path,
+        "train",
+        str(PENGUINS),
+        "--label",
+        "species",
+        "--model",
+        "boosted_trees",
+        "--hidden-units",
+        "8",
+        "--lr-schedule",
+        "cosine",
+    )
+    assert inapplicable.returncode == 1
+    assert "--hidden-units, --lr-schedule do not apply to --model boosted_trees" in " ".join(
+        inapplicable.stderr.split()
+    )
+    assert not (tmp_path / ".shipyard").exists()  # refused before anything ran
     bad_units = shipyard(tmp_path, "train", str(PENGUINS), "--label", "x", "--hidden-units", "a,b")
     assert bad_units.returncode == 1 and "--hidden-units" in bad_units.stderr
     unknown = shipyard(tmp_path, "train", str(PENGUINS), "--label", "speciez", *FAST)
