@@ -9,6 +9,7 @@ classification a `LabelEncoder` maps `class_ids` to `class_labels` (the label vo
 from __future__ import annotations
 
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,8 +32,17 @@ def output_names(problem: Problem) -> list[str]:
     return ["predictions"] if problem.task == "regression" else ["class_ids", "probabilities"]
 
 
+_EXPORT_LOCK = threading.Lock()
+"""`torch.onnx.export` keeps global state ("GLOBALS.in_onnx_export"), and
+`warnings.catch_warnings` too: two trainings of one run exporting at once (independent nodes
+run on threads) must take turns."""
+
+
 def export_network(head: nn.Module, problem: Problem) -> onnx.ModelProto:
-    """Export `head` (the network and its output head) to ONNX with a dynamic batch."""
+    """Export `head` (the network and its output head) to ONNX with a dynamic batch.
+
+    Safe to call from several threads at once: exports take turns.
+    """
     import onnx
     import torch
 
@@ -44,7 +54,7 @@ def export_network(head: nn.Module, problem: Problem) -> onnx.ModelProto:
     inputs = [OUTPUT_PREFIX + f.name for f in problem.features]
     outputs = output_names(problem)
     axes = {name: {0: "N"} for name in [*inputs, *outputs]}
-    with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
+    with _EXPORT_LOCK, tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
         # The TorchScript exporter is deprecated in favour of the dynamo one, which needs
         # onnxscript; the graphs our canned estimators make are plain and export the same.
         warnings.simplefilter("ignore", DeprecationWarning)
