@@ -167,7 +167,8 @@ class DatasetStatistics:
 
 
 class Statistics(Artifact):
-    """Statistics of every split of a dataset: `<split>.json` per split.
+    """Statistics of every split of a dataset: `<split>.json` per split, and `report.html`
+    (the splits side by side, as `shipyard stats --html` writes it).
 
     Example:
         >>> statistics.save({"train": train_stats, "eval": eval_stats})
@@ -179,12 +180,19 @@ class Statistics(Artifact):
         """The split names, sorted."""
         return sorted(path.stem for path in self.path.glob("*.json"))
 
+    HTML_FILENAME = "report.html"
+
     def save(self, value: dict[str, DatasetStatistics]) -> None:
-        """Write the statistics of each split."""
+        """Write the statistics of each split, and the report of every split written."""
+        from shipyard.artifacts.statistics_report import render_report
+
         self.path.mkdir(parents=True, exist_ok=True)
         for split, stats in value.items():
             (self.path / f"{split}.json").write_text(json.dumps(stats.to_json(), allow_nan=False))
         self.properties["splits"] = sorted(set(self.properties.get("splits", [])) | set(value))
+        datasets = self.load()
+        page = render_report(datasets, title=f"Statistics of the splits {', '.join(datasets)}")
+        (self.path / self.HTML_FILENAME).write_text(page, encoding="utf-8")
 
     def load(self) -> dict[str, DatasetStatistics]:
         """Read the statistics of every split."""

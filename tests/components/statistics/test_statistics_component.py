@@ -30,6 +30,8 @@ def test_every_split_is_summarized(tmp_path: Path) -> None:
     assert loaded["eval"].features["x"].missing == 1
     assert set(loaded["train"].slices) == {"g=a", "g=b"}
     assert "<svg" in statistics._repr_html_()
+    report = (tmp_path / "stats" / "report.html").read_text()  # listed at the end of a run
+    assert "Statistics of the splits eval, train" in report and "<svg" in report
 
 
 def test_a_missing_weight_column_is_reported(tmp_path: Path) -> None:
