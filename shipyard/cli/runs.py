@@ -58,16 +58,19 @@ def list_command(
         console().print("No runs yet: start one with `shipyard run PIPELINE.py`.")
         return
     table = Table(title="Runs", title_justify="left")
-    for column in ("run", "pipeline", "state", "started", "duration", "parameters", "metrics"):
-        table.add_column(column, no_wrap=column == "run")
-    table.add_column("model")
+    # The id stays whole; the rest wraps, parameters and metrics one per line.
+    table.add_column("run", no_wrap=True)
+    for column, width in (("pipeline", 8), ("state", 8), ("started", 10)):
+        table.add_column(column, min_width=width)
+    for column, width in (("parameters", 8), ("metrics", 10), ("model", 8)):
+        table.add_column(column, min_width=width, overflow="fold")
     for run in runs:
         table.add_row(
             run["id"],
             run["pipeline"],
             _state(run["state"]),
-            run["started_at"][:19].replace("T", " "),
-            "" if run["duration_s"] is None else f"{run['duration_s']:.2f} s",
+            run["started_at"][:16].replace("T", " ")
+            + ("" if run["duration_s"] is None else f"\n{run['duration_s']:.2f} s"),
             "\n".join(f"{k}={_short(v)}" for k, v in run["parameters"].items()),
             "\n".join(f"{k} {v:.4g}" for k, v in run["metrics"].items()),
             _model_cell(run["models"], run["blessed"]),
