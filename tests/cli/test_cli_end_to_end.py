@@ -65,7 +65,10 @@ def test_run_inspect_lineage_and_gc(tmp_path: Path) -> None:
     shown = json.loads(shipyard(tmp_path, "runs", "show", run["id"], "--json").stdout)
     assert shown == run  # one shape for a run, whichever command prints it
     assert list(shown["nodes"])[-1] == "validate_examples"
-    assert [r["node"] for r in shown["outcome"]["reports"]] == ["validate_examples"]
+    assert [r["node"] for r in shown["outcome"]["reports"]] == [
+        "compute_statistics",
+        "validate_examples",
+    ]
     examples_id = run["nodes"]["ingest"]["outputs"]["examples"]["id"]
     statistics_id = run["nodes"]["compute_statistics"]["outputs"]["statistics"]["id"]
 
