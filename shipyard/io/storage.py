@@ -260,10 +260,24 @@ def _move(staging: Path, target: Path) -> Path:
             raise
         partial = target.with_name(f".{target.name}.publish-{uuid.uuid4().hex}")
         try:
-            shutil.copytree(staging, partial)
+            _copy_tree(staging, partial)
             os.replace(partial, target)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """Copy a directory, stopping at the first error with the system's own (`ENOSPC`).
+
+    `shutil.copytree` goes on after an error and raises them all together without an errno,
+    which would hide a full disk; links are copied as links.
+    """
+    for folder, dirs, files in os.walk(source):
+        here = Path(folder)
+        there = target / here.relative_to(source)
+        there.mkdir()
+        for name in [*files, *(d for d in dirs if (here / d).is_symlink())]:
+            shutil.copy2(here / name, there / name, follow_symlinks=False)
