@@ -73,7 +73,7 @@ class ArtifactStorage:
         if self._staging_dir is None:
             scratch = self.scratch_dir / STAGING_DIRNAME
             root = Path(self.root)
-            if self.is_local and _device(root) != _device(scratch):
+            if self.is_local and _filesystem_id(root) != _filesystem_id(scratch):
                 self._staging_dir = root / ROOT_STAGING_DIRNAME
             else:
                 self._staging_dir = scratch
@@ -237,8 +237,8 @@ class ArtifactStorage:
         return self.scratch_dir / CACHE_DIRNAME / digest
 
 
-def _device(path: Path) -> int:
-    """The filesystem (device id) that holds `path`, or would hold it once created."""
+def _filesystem_id(path: Path) -> int:
+    """The id of the filesystem (`st_dev`) that holds `path`, or would hold it once made."""
     for candidate in (path, *path.parents):
         try:
             return candidate.stat().st_dev

@@ -1,4 +1,4 @@
-"""Artifact storage on real second filesystems: cross-device roots, full disks, read-only roots."""
+"""Artifact storage on real second filesystems: another filesystem, a full disk, read-only."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 SQLite connections keep the file they opened. Once `store.db` is deleted, or replaced by
 another file (a restored backup, a `mv`), open connections go on writing to the old file, now
 unreachable by name, and a run would report "complete" to a store that no longer holds it.
-`StoreFile` remembers the device and inode the store opened, and `check` compares them with
+`StoreFile` remembers the filesystem and inode the store opened, and `check` compares them with
 the file at the path before and after every write.
 """
 
@@ -30,16 +30,16 @@ _HINT = (
 
 @dataclass(frozen=True)
 class StoreFile:
-    """The SQLite file a store opened, by device and inode.
+    """The SQLite file a store opened, by filesystem and inode.
 
     Attributes:
         path: The file's absolute path.
-        device: The device id of the file the store opened.
+        filesystem: The id (`st_dev`) of the filesystem holding the file the store opened.
         inode: Its inode number.
     """
 
     path: Path
-    device: int
+    filesystem: int
     inode: int
 
     @classmethod
@@ -78,7 +78,7 @@ class StoreFile:
         except FileNotFoundError:
             what = "was deleted"
         else:
-            if (stat.st_dev, stat.st_ino) == (self.device, self.inode):
+            if (stat.st_dev, stat.st_ino) == (self.filesystem, self.inode):
                 return
             what = "was replaced by another file"
         lost = f" {after} went to the old file and is lost with it." if after else ""
