@@ -114,7 +114,30 @@ class ConfigError(ShipyardError, ValueError):
     headline = "Invalid configuration"
 
 
-class StoreError(ShipyardError, RuntimeError):
+class PlatformError(ShipyardError, RuntimeError):
+    """Shipyard itself failed (publishing, storage, the store, the disk), not the user's code.
+
+    The runner reports these apart from `ComponentFailed`: the headline says which part of the
+    platform failed, the message names the path and the hint says how to fix it.
+
+    Attributes:
+        path: The file, directory or URL involved, when there is one.
+    """
+
+    headline = "Platform error"
+
+    def __init__(self, message: str, *, path: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+
+
+class StorageError(PlatformError):
+    """Artifact storage cannot be written: disk full, read-only, unreachable or not ours."""
+
+    headline = "Artifact storage error"
+
+
+class StoreError(PlatformError):
     """The metadata store cannot be opened, migrated or written."""
 
     headline = "Metadata store error"

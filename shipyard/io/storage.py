@@ -1,13 +1,18 @@
 """Artifact storage: stage locally, publish atomically, read back from any fsspec URL.
 
-Components always see local directories. Outputs are written to a staging directory under
-the project's scratch directory and only published (renamed on a local root, uploaded to a
-remote one) after the component returns. The metadata store's registration is the commit
-point: files at a URI that no live artifact names are garbage.
+Components always see local directories. Outputs are written to a staging directory and
+only published (renamed on a local root, uploaded to a remote one) after the component
+returns. The staging directory is on the artifact root's filesystem, so that publishing is
+one rename: under the project's scratch directory when both are on one filesystem, else
+under `ROOT/.shipyard-staging/`. Where a rename still crosses filesystems (a mount below the
+root), the files are copied next to their destination and renamed there. The metadata
+store's registration is the commit point: files at a URI that no live artifact names are
+garbage. Operating-system errors come out as `StorageError`, naming the path and the fix.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -15,12 +20,15 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from shipyard.io.faults import storage_error
+
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
 STAGING_DIRNAME = "staging"
 CHECKPOINTS_DIRNAME = "checkpoints"
 CACHE_DIRNAME = "cache"
+ROOT_STAGING_DIRNAME = ".shipyard-staging"  # under a local root on another filesystem
 
 
 class ArtifactStorage:
@@ -41,6 +49,7 @@ class ArtifactStorage:
         self.root = root.rstrip("/") if "://" in root else str(Path(root).resolve())
         self.scratch_dir = scratch_dir
         self._fs: AbstractFileSystem | None = None
+        self._staging_dir: Path | None = None
         self.is_local = "://" not in root or root.startswith("file://")
         if root.startswith("file://"):
             self.root = str(Path(root.removeprefix("file://")).resolve())
@@ -58,30 +67,90 @@ class ArtifactStorage:
         """Return the URI an output is published at: `root/pipeline/run/node/port`."""
         return f"{self.root}/{pipeline}/{run_id}/{node}/{port}"
 
+    @property
+    def staging_dir(self) -> Path:
+        """Where outputs are staged: on the local root's filesystem, so publishing renames."""
+        if self._staging_dir is None:
+            scratch = self.scratch_dir / STAGING_DIRNAME
+            root = Path(self.root)
+            if self.is_local and _filesystem_id(root) != _filesystem_id(scratch):
+                self._staging_dir = root / ROOT_STAGING_DIRNAME
+            else:
+                self._staging_dir = scratch
+        return self._staging_dir
+
+    def check_writable(self) -> None:
+        """Check, before any node runs, that outputs can be staged and published.
+
+        A probe file is staged and published at the root, then deleted.
+
+        Raises:
+            StorageError: The root or the staging directory cannot be written (read-only,
+                full, no permission), naming the path and the fix.
+        """
+        probe = f".shipyard-probe-{uuid.uuid4().hex}"
+        staging = self.staging_dir / probe
+        uri = f"{self.root}/{probe}"
+        try:
+            staging.mkdir(parents=True)
+            (staging / "probe").write_bytes(b"shipyard")
+            if self.is_local:
+                _move(staging, Path(uri))
+            else:
+                self._put(staging, uri)
+            self.remove(uri)
+        except OSError as exc:
+            raise storage_error(
+                exc, action="checking that the artifact root is writable", path=self.root
+            ) from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
     def new_staging(self, run_id: str) -> Path:
-        """Create and return an empty staging directory for one output of a run."""
-        path = self.scratch_dir / STAGING_DIRNAME / run_id / uuid.uuid4().hex
-        path.mkdir(parents=True)
+        """Create and return an empty staging directory for one output of a run.
+
+        Raises:
+            StorageError: The directory cannot be created (read-only, full, no permission).
+        """
+        path = self.staging_dir / run_id / uuid.uuid4().hex
+        try:
+            path.mkdir(parents=True)
+        except OSError as exc:
+            raise storage_error(exc, action="creating a staging directory", path=str(path)) from exc
         return path
 
     def publish(self, staging: Path, uri: str) -> Path:
         """Move a finished staging directory to `uri`; return the local path of the result.
 
-        On a local root this is one atomic rename. On a remote root the files are uploaded and
+        On a local root this is one atomic rename (a copy next to `uri`, then a rename, where
+        the two are on different filesystems). On a remote root the files are uploaded and
         the staging directory becomes the local copy of the artifact.
+
+        Raises:
+            StorageError: The files cannot be moved or uploaded (disk full, read-only root,
+                no permission); nothing is left at `uri`.
         """
-        if self.is_local:
-            target = Path(uri)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging, target)
-            return target
-        self.fs.put(f"{staging}/", uri, recursive=True)
-        local = self._local_copy_path(uri)
-        local.parent.mkdir(parents=True, exist_ok=True)
-        if local.exists():
-            shutil.rmtree(local)
-        os.replace(staging, local)
+        try:
+            if self.is_local:
+                return _move(staging, Path(uri))
+            self._put(staging, uri)
+            local = self._local_copy_path(uri)
+            local.parent.mkdir(parents=True, exist_ok=True)
+            if local.exists():
+                shutil.rmtree(local)
+            os.replace(staging, local)
+        except OSError as exc:
+            raise storage_error(exc, action=f"publishing {uri}", path=self.root) from exc
         return local
+
+    def _put(self, staging: Path, uri: str) -> None:
+        """Upload a staging directory to a remote `uri`; a failed upload leaves nothing."""
+        try:
+            self.fs.put(f"{staging}/", uri, recursive=True)
+        except BaseException:
+            if self.fs.exists(uri):
+                self.fs.rm(uri, recursive=True)
+            raise
 
     def localize(self, uri: str) -> Path:
         """Return a local directory holding the artifact at `uri`, downloading it if remote."""
@@ -119,7 +188,11 @@ class ArtifactStorage:
             root = Path(self.root)
             if not root.is_dir():
                 return []
-            return sorted(str(path) for path in root.glob("*/*/*/*") if path.is_dir())
+            return sorted(
+                str(path)
+                for path in root.glob("*/*/*/*")
+                if path.is_dir() and path.relative_to(root).parts[0] != ROOT_STAGING_DIRNAME
+            )
         stripped_root = self.fs._strip_protocol(self.root)
         return sorted(
             self.root + path[len(stripped_root) :]
@@ -129,8 +202,7 @@ class ArtifactStorage:
 
     def staging_runs(self) -> list[str]:
         """Return the ids of runs that have staging directories left."""
-        staging = self.scratch_dir / STAGING_DIRNAME
-        return sorted(path.name for path in staging.iterdir()) if staging.is_dir() else []
+        return sorted({path.name for area in self._staging_areas() for path in area.iterdir()})
 
     def checkpoint_dir(self, cache_key: str) -> Path:
         """Return the checkpoint directory of the executions with this cache key.
@@ -146,12 +218,66 @@ class ArtifactStorage:
 
     def discard_run_staging(self, run_id: str) -> None:
         """Delete every staging directory of a run."""
-        shutil.rmtree(self.scratch_dir / STAGING_DIRNAME / run_id, ignore_errors=True)
+        for area in self._staging_areas():
+            shutil.rmtree(area / run_id, ignore_errors=True)
 
     def local_path(self, uri: str) -> Path:
         """Return where the artifact at `uri` is, or will be once localized, on this machine."""
         return Path(uri) if self.is_local else self._local_copy_path(uri)
 
+    def _staging_areas(self) -> list[Path]:
+        """Both places staging directories may be, whichever exist."""
+        areas = [self.scratch_dir / STAGING_DIRNAME]
+        if self.is_local:
+            areas.append(Path(self.root) / ROOT_STAGING_DIRNAME)
+        return [area for area in areas if area.is_dir()]
+
     def _local_copy_path(self, uri: str) -> Path:
         digest = hashlib.sha256(uri.encode("utf-8")).hexdigest()[:32]
         return self.scratch_dir / CACHE_DIRNAME / digest
+
+
+def _filesystem_id(path: Path) -> int:
+    """The id of the filesystem (`st_dev`) that holds `path`, or would hold it once made."""
+    for candidate in (path, *path.parents):
+        try:
+            return candidate.stat().st_dev
+        except FileNotFoundError:
+            continue
+    return -1
+
+
+def _move(staging: Path, target: Path) -> Path:
+    """Rename `staging` to `target`; across filesystems, copy next to `target`, then rename.
+
+    A copy that fails (a full disk) is removed, so `target` is either whole or absent.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(staging, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        partial = target.with_name(f".{target.name}.publish-{uuid.uuid4().hex}")
+        try:
+            _copy_tree(staging, partial)
+            os.replace(partial, target)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """Copy a directory, stopping at the first error with the system's own (`ENOSPC`).
+
+    `shutil.copytree` goes on after an error and raises them all together without an errno,
+    which would hide a full disk; links are copied as links.
+    """
+    for folder, dirs, files in os.walk(source):
+        here = Path(folder)
+        there = target / here.relative_to(source)
+        there.mkdir()
+        for name in [*files, *(d for d in dirs if (here / d).is_symlink())]:
+            shutil.copy2(here / name, there / name, follow_symlinks=False)

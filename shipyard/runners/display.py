@@ -86,6 +86,7 @@ class RichDisplay:
         from rich.panel import Panel
         from rich.text import Text
 
+        from shipyard.runners.faults import error_text
         from shipyard.runners.outcome import run_outcome
 
         counts: dict[str, int] = {}
@@ -108,8 +109,8 @@ class RichDisplay:
             assert node.error is not None
             self.console.print(
                 Panel(
-                    Text(node.error.user_traceback.rstrip()),
-                    title=f"[bold red]{node.name}[/] failed (component {node.component})",
+                    Text(error_text(node.error).rstrip()),
+                    title=_failure_title(node),
                     title_align="left",
                     border_style="red",
                 )
@@ -177,6 +178,20 @@ class RichDisplay:
             return text
         bar = ProgressBar(total=progress.total, completed=progress.done, width=24)
         return Group(bar, text)
+
+
+def _failure_title(node: NodeRun) -> str:
+    """A failed node's panel title: its component failed, or the platform did (not theirs)."""
+    from rich.markup import escape
+
+    from shipyard.errors import PlatformError
+
+    if isinstance(node.error, PlatformError):
+        return (
+            f"[bold red]{escape(node.error.headline)}[/] in node [bold]{escape(node.name)}[/] "
+            f"(a fault of the platform, not of component {escape(node.component)})"
+        )
+    return f"[bold red]{escape(node.name)}[/] failed (component {escape(node.component)})"
 
 
 def print_outcome(console: Console, outcome: RunOutcome) -> None:

@@ -24,8 +24,15 @@ from typing import TYPE_CHECKING, Any
 from shipyard.artifacts import Artifact, artifact_type
 from shipyard.engines import TaskResult, TaskSpec
 from shipyard.engines.task import component_failed
-from shipyard.errors import ComponentFailed, InvalidParameterError, RunStopped
+from shipyard.errors import (
+    ComponentFailed,
+    InvalidParameterError,
+    PlatformError,
+    RunStopped,
+    StoreError,
+)
 from shipyard.runners.cache import cache_key
+from shipyard.runners.faults import NodeError, error_text, platform_fault
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
 from shipyard.store import NewArtifact
@@ -95,6 +102,8 @@ class LocalRunner:
 
         Raises:
             InvalidParameterError: `rerun` names a node the pipeline does not have.
+            StorageError: The artifact root cannot be written (checked before any node runs).
+            StoreError: The metadata store failed, or its file was deleted or replaced.
         """
         names = {node.name for node in pipeline.nodes}
         unknown = [name for name in rerun if name not in names]
@@ -104,6 +113,7 @@ class LocalRunner:
                 f"{pipeline.name!r}; its nodes are {', '.join(sorted(names))}."
             )
         abandon_dead_runs(self.store, self.storage, pipeline=pipeline.name)
+        self.storage.check_writable()
         started = time.perf_counter()
         record = self.store.create_run(
             pipeline.name,
@@ -266,13 +276,17 @@ class _Execution:
         node = running.node
         outcome = self.nodes[node.name]
         outcome.duration_s = time.perf_counter() - running.started
-        error = result.error
+        error: NodeError | None = result.error
         if error is None or (result.outputs and isinstance(error.__cause__, RunStopped)):
-            stopped = None if error is None else error.user_traceback
+            stopped = None if result.error is None else result.error.user_traceback
             try:
                 outcome.outputs = self._publish(
                     node, running.execution_id, result.outputs, error=stopped
                 )
+            except StoreError:
+                raise
+            except PlatformError as exc:  # publishing failed: the platform's fault, not theirs
+                error = exc
             except Exception as exc:
                 task = TaskSpec(node.name, node.component, {}, result.outputs, node.parameters)
                 error = exc if isinstance(exc, ComponentFailed) else component_failed(task, exc)
@@ -282,9 +296,10 @@ class _Execution:
                     self._set_state(node, "failed")
                     return
         if error is not None:
+            error = platform_fault(error, node=node.name, staging_dir=self.storage.staging_dir)
             for artifact in running.outputs.values():
                 self.storage.discard(artifact.path)
-            self.store.fail_execution(running.execution_id, error.user_traceback)
+            self.store.fail_execution(running.execution_id, error_text(error))
             outcome.error = error
             self._set_state(node, "failed")
             return

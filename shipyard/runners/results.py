@@ -10,7 +10,7 @@ from shipyard.dsl import OutputRef
 
 if TYPE_CHECKING:
     from shipyard.artifacts import Artifact
-    from shipyard.errors import ComponentFailed
+    from shipyard.errors import ComponentFailed, PlatformError
 
 NodeState = Literal["pending", "running", "complete", "cached", "failed", "skipped"]
 DONE_STATES = ("complete", "cached")
@@ -27,7 +27,8 @@ class NodeRun:
         execution_id: Its execution in the metadata store.
         duration_s: How long it took (a cached node: the lookup).
         outputs: Output artifacts by port.
-        error: Why it failed, with the user's traceback.
+        error: Why it failed: `ComponentFailed` with the user's traceback, or a
+            `PlatformError` when Shipyard could not do its part (publish, disk, store).
         cached_from: The execution whose outputs a cached node reused.
     """
 
@@ -37,7 +38,7 @@ class NodeRun:
     execution_id: int | None = None
     duration_s: float | None = None
     outputs: dict[str, Artifact] = field(default_factory=dict)
-    error: ComponentFailed | None = None
+    error: ComponentFailed | PlatformError | None = None
     cached_from: int | None = None
 
 

@@ -21,7 +21,13 @@ from shipyard.store.records import (
     RunRecord,
 )
 from shipyard.store.sql import statements as sql
-from shipyard.store.sql.connection import parse_url, suggest_connection_fix, translate_errors
+from shipyard.store.sql.connection import (
+    parse_url,
+    pool_key,
+    suggest_connection_fix,
+    translate_errors,
+)
+from shipyard.store.sql.identity import StoreFile
 from shipyard.store.sql.pool import acquire
 from shipyard.store.sql.tables import EXECUTION_STATES
 
@@ -41,9 +47,10 @@ class SqlStore:
     """The metadata store in a SQLite file or a PostgreSQL database.
 
     Opening a store creates the SQLite file (and its directories) if needed and migrates the
-    schema to the newest version. Every writing method runs in one transaction; on SQLite,
-    write transactions begin with `BEGIN IMMEDIATE` in WAL mode, so several processes can
-    share one file. The store is safe to use from several threads.
+    schema to the newest version. Once its SQLite file is deleted or replaced, every write
+    fails with `StoreError` (see `identity`). Every writing method runs in one transaction;
+    on SQLite, write transactions begin with `BEGIN IMMEDIATE` in WAL mode, so several
+    processes can share one file. The store is safe to use from several threads.
 
     Stores opened on the same database in one process share one SQLAlchemy engine (see
     `shipyard.store.sql.pool`): its connections while any of them is open, and its compiled
@@ -76,6 +83,11 @@ class SqlStore:
         self._lease = acquire(parsed, self._url)
         self._engine = self._lease.shared.engine
         self._writer = self._lease.shared.writer
+        try:
+            self._file = StoreFile.of(pool_key(parsed), self._url)
+        except BaseException:
+            self._lease.release()
+            raise
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._url!r})"
@@ -409,8 +421,12 @@ class SqlStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        if self._file is not None:
+            self._file.check(self._url)
         with translate_errors(self._url, self._hint), self._writer.begin() as conn:
             yield conn
+        if self._file is not None:  # a write that went to a deleted file must not pass
+            self._file.check(self._url, after="This write")
 
     def _insert_execution(
         self,
