@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 from shipyard.artifacts import Artifact, artifact_type
 from shipyard.engines import TaskResult, TaskSpec
 from shipyard.engines.task import component_failed
-from shipyard.errors import ComponentFailed, InvalidParameterError, RunStopped
+from shipyard.errors import (
+    ArtifactDeletedError,
+    ComponentFailed,
+    InvalidParameterError,
+    RunStopped,
+)
 from shipyard.runners.cache import cache_key
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger("shipyard.runners")
+_START_ATTEMPTS = 3  # lookups of a node's inputs when `shipyard gc` deletes them meanwhile
 
 
 @dataclass
@@ -202,6 +208,16 @@ class _Execution:
         return pending
 
     def _start(self, node: Node) -> None:
+        for _ in range(_START_ATTEMPTS - 1):
+            try:
+                self._try_start(node)
+            except ArtifactDeletedError:  # `shipyard gc` deleted an input: look up again
+                logger.info("an input of %s was deleted meanwhile; looking up again", node.name)
+            else:
+                return
+        self._try_start(node)
+
+    def _try_start(self, node: Node) -> None:
         started = time.perf_counter()
         inputs = {
             port: self.nodes[ref.node.name].outputs[ref.port] for port, ref in node.inputs.items()
