@@ -88,7 +88,7 @@ def collect_garbage(
         if uri not in live_uris and uri.rstrip("/").split("/")[-3] not in running
     ]
     stale_staging = [run_id for run_id in staging if run_id in owner and run_id not in running]
-    leftovers = find_leftovers(store, storage, runs, project_dir=project.settings.home.parent)
+    leftovers = find_leftovers(store, storage, runs)
     if not dry_run:
         old_runs = {run.id for run in runs if run.id not in kept}
         deleted = store.mark_unused_artifacts_deleted([a.id for a in doomed], old_runs=old_runs)

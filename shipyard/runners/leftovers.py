@@ -52,7 +52,7 @@ class Leftovers:
 
 
 def find_leftovers(
-    store: MetadataStore, storage: ArtifactStorage, runs: Iterable[RunRecord], *, project_dir: Path
+    store: MetadataStore, storage: ArtifactStorage, runs: Iterable[RunRecord]
 ) -> Leftovers:
     """Return the finished checkpoints and interrupted push copies of the store's runs.
 
@@ -60,14 +60,12 @@ def find_leftovers(
         store: The metadata store whose executions decide what is finished.
         storage: The storage whose scratch directory holds the checkpoints.
         runs: The store's runs (every one: their executions name the model directories).
-        project_dir: What a push's relative `base` is relative to (the project's directory,
-            where `shipyard run` is run).
     """
     executions = [e for run in runs for e in store.list_executions(run.id)]
     finished = {e.cache_key[:_KEY_LENGTH] for e in executions if e.state == "complete"}
     checkpoint_root = storage.scratch_dir / CHECKPOINTS_DIRNAME
     checkpoints = sorted(checkpoint_root.iterdir()) if checkpoint_root.is_dir() else []
-    directories = {_model_directory(e, project_dir) for e in executions}
+    directories = {_model_directory(e) for e in executions}
     copies = [
         path
         for directory in sorted(d for d in directories if d is not None and d.is_dir())
@@ -87,11 +85,11 @@ def find_leftovers(
     )
 
 
-def _model_directory(execution: ExecutionRecord, project_dir: Path) -> Path | None:
-    """`BASE/NAME` of a push execution; a relative base is taken from `project_dir`."""
+def _model_directory(execution: ExecutionRecord) -> Path | None:
+    """`BASE/NAME` of a push execution (a path parameter is recorded absolute)."""
     if execution.component != PUSH_COMPONENT:
         return None
     base, name = execution.parameters.get("base"), execution.parameters.get("name")
-    if not isinstance(base, str) or not isinstance(name, str) or not name:
+    if not isinstance(base, str) or not isinstance(name, str) or not Path(base).is_absolute():
         return None
-    return project_dir / base / name  # an absolute base replaces project_dir
+    return Path(base) / name
