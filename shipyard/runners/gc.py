@@ -77,7 +77,8 @@ def collect_garbage(
     doomed = [artifact for artifact in live if artifact.id not in referenced]
     owner = {run.id: run.pipeline for run in runs}
     live_uris = {artifact.uri for artifact in live}
-    owned, foreign = [], []
+    owned: list[str] = []
+    foreign: list[str] = []
     for uri in published:
         pipeline, run_id = uri.rstrip("/").split("/")[-4:-2]
         (owned if owner.get(run_id) == pipeline else foreign).append(uri)

@@ -42,9 +42,13 @@ def check_gc_keeps_what_is_used(store: MetadataStore) -> None:
     expect_raises(
         ArtifactDeletedError,
         lambda: store.start_execution(
-            running.id, node="n", component="c", parameters={}, cache_key="k",
+            running.id,
+            node="n",
+            component="c",
+            parameters={},
+            cache_key="k",
             inputs={"model": model},
-        ),  # fmt: skip
+        ),
         "start_execution(inputs=[a deleted artifact])",
     )
     expect_equal(

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import bindparam, select, text
 
+from shipyard.errors import ArtifactDeletedError
+from shipyard.store.sql.statements import chunk
 from shipyard.store.sql.tables import artifacts, contexts, events, executions
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-__all__ = ["GC_LOCK_KEY", "NOT_LIVE", "USERS", "take_gc_lock"]
+__all__ = ["GC_LOCK_KEY", "USERS", "require_live", "take_gc_lock"]
 
 GC_LOCK_KEY: Final = 0x5348_4950_5941_5244 & 0x7FFF_FFFF_FFFF_FFFF  # "SHIPYARD"
 """The PostgreSQL advisory lock key that artifact deletion and artifact use share."""
@@ -43,3 +45,26 @@ def take_gc_lock(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.execute(_ADVISORY_LOCK, {"key": GC_LOCK_KEY})
+
+
+def require_live(conn: Connection, artifact_ids: list[int], url: str) -> None:
+    """Raise if an artifact a new execution uses was deleted (by a `gc` just before).
+
+    Args:
+        conn: A write transaction that holds the lock (`take_gc_lock`).
+        artifact_ids: The artifacts the execution reads or reuses.
+        url: The store's masked URL, for the message.
+
+    Raises:
+        ArtifactDeletedError: One of them is deleted; the message names each.
+    """
+    gone: list[tuple[int, str]] = []
+    for ids in chunk(list(dict.fromkeys(artifact_ids))):
+        gone.extend((id_, name) for id_, name in conn.execute(NOT_LIVE, {"ids": ids}))
+    if gone:
+        listed = ", ".join(f"#{id_} {name}" for id_, name in sorted(gone))
+        raise ArtifactDeletedError(
+            f"Cannot record an execution using artifact(s) {listed} in {url}: "
+            "they were deleted by `shipyard gc` after this run looked them up.",
+            hint="Run the pipeline again; it recomputes what is gone.",
+        )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, NoReturn
 
 from sqlalchemy.exc import IntegrityError
 
-from shipyard.errors import ArtifactDeletedError, InvalidParameterError, NotFoundError, StoreError
+from shipyard.errors import InvalidParameterError, NotFoundError, StoreError
 from shipyard.store.records import (
     ArtifactRecord,
     Event,
@@ -23,7 +23,7 @@ from shipyard.store.records import (
 from shipyard.store.sql import statements as sql
 from shipyard.store.sql.connection import parse_url, suggest_connection_fix, translate_errors
 from shipyard.store.sql.pool import acquire
-from shipyard.store.sql.retention import NOT_LIVE, USERS, take_gc_lock
+from shipyard.store.sql.retention import USERS, require_live, take_gc_lock
 from shipyard.store.sql.tables import EXECUTION_STATES
 
 if TYPE_CHECKING:
@@ -447,7 +447,7 @@ class SqlStore:
         try:
             with self._write() as conn:
                 take_gc_lock(conn)
-                self._require_live(conn, [e["artifact_id"] for e in event_rows])
+                require_live(conn, [e["artifact_id"] for e in event_rows], self._url)
                 run_pk, pipeline = self._run_context(conn, run_id)
                 execution_id: int = conn.execute(
                     sql.INSERT_EXECUTION, {**row, "run_id": run_pk}
@@ -482,19 +482,6 @@ class SqlStore:
         if wanted:
             listed = ", ".join(map(str, sorted(wanted)))
             raise NotFoundError(f"No artifact(s) with id {listed} in {self._url}.")
-
-    def _require_live(self, conn: Connection, artifact_ids: list[int]) -> None:
-        """Raise if an artifact a new execution uses was deleted (by a `gc` just before)."""
-        gone = []
-        for chunk in sql.chunk(list(dict.fromkeys(artifact_ids))):
-            gone.extend(conn.execute(NOT_LIVE, {"ids": chunk}).all())
-        if gone:
-            listed = ", ".join(f"#{id_} {name}" for id_, name in sorted(gone))
-            raise ArtifactDeletedError(
-                f"Cannot record an execution using artifact(s) {listed} in {self._url}: "
-                "they were deleted by `shipyard gc` after this run looked them up.",
-                hint="Run the pipeline again; it recomputes what is gone.",
-            )
 
     def _not_running(self, conn: Connection, execution_id: int, verb: str) -> NoReturn:
         state = conn.scalar(sql.EXECUTION_STATE, {"execution_id": execution_id})
