@@ -201,3 +201,9 @@ class QueueFullError(ShipyardError, RuntimeError):
     """A version's batch queue is full: the server sheds load (HTTP 503, TF's UNAVAILABLE)."""
 
     headline = "Server overloaded"
+
+
+class ArtifactDeletedError(StoreError):
+    """A run tried to read or reuse an artifact that `shipyard gc` has deleted meanwhile."""
+
+    headline = "Artifact deleted"

@@ -25,6 +25,7 @@ from shipyard.artifacts import Artifact, artifact_type
 from shipyard.engines import TaskResult, TaskSpec
 from shipyard.engines.task import component_failed
 from shipyard.errors import (
+    ArtifactDeletedError,
     ComponentFailed,
     InvalidParameterError,
     PlatformError,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger("shipyard.runners")
+_START_ATTEMPTS = 3  # lookups of a node's inputs when `shipyard gc` deletes them meanwhile
 
 
 @dataclass
@@ -212,6 +214,16 @@ class _Execution:
         return pending
 
     def _start(self, node: Node) -> None:
+        for _ in range(_START_ATTEMPTS - 1):
+            try:
+                self._try_start(node)
+            except ArtifactDeletedError:  # `shipyard gc` deleted an input: look up again
+                logger.info("an input of %s was deleted meanwhile; looking up again", node.name)
+            else:
+                return
+        self._try_start(node)
+
+    def _try_start(self, node: Node) -> None:
         started = time.perf_counter()
         inputs = {
             port: self.nodes[ref.node.name].outputs[ref.port] for port, ref in node.inputs.items()

@@ -119,6 +119,7 @@ class MetadataStore(Protocol):
         Raises:
             InvalidParameterError: `parameters` is not JSON-serialisable.
             NotFoundError: There is no run `run_id`, or an input names no artifact.
+            ArtifactDeletedError: An input was deleted (by `mark_unused_artifacts_deleted`).
         """
         ...
 
@@ -181,6 +182,8 @@ class MetadataStore(Protocol):
                 `parameters` is not JSON-serialisable.
             NotFoundError: There is no run `run_id`, an input or output names no artifact,
                 or `cached_from` names no execution.
+            ArtifactDeletedError: An input or output was deleted (by
+                `mark_unused_artifacts_deleted`); nothing is registered.
         """
         ...
 
@@ -274,6 +277,29 @@ class MetadataStore(Protocol):
         """Mark artifacts deleted; their records stay for lineage.
 
         Marking a deleted artifact again does nothing.
+
+        Raises:
+            NotFoundError: One of the ids names no artifact; then none is marked.
+        """
+        ...
+
+    def mark_unused_artifacts_deleted(
+        self, artifact_ids: Iterable[int], *, old_runs: Iterable[str]
+    ) -> set[int]:
+        """Mark deleted the given artifacts that no run outside `old_runs` reads or writes.
+
+        This is `shipyard gc`'s commit point. It runs in one transaction that excludes
+        `start_execution` and `record_execution` (a store-wide lock), so a run that recorded
+        a use of an artifact before keeps it, and a run that tries to use it after gets
+        `ArtifactDeletedError`: no run can end up pointing at a deleted artifact.
+
+        Args:
+            artifact_ids: The candidates, chosen from the records of `old_runs`.
+            old_runs: Finished runs whose use of an artifact does not keep it.
+
+        Returns:
+            The ids marked deleted; a candidate some other run uses (one that is running or
+            started after the candidates were chosen) is left live.
 
         Raises:
             NotFoundError: One of the ids names no artifact; then none is marked.

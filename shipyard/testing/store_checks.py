@@ -34,6 +34,7 @@ from shipyard.testing._expectations import (
     expect_utc,
     fail,
 )
+from shipyard.testing._store_checks_gc import check_gc_keeps_what_is_used
 from shipyard.testing._store_checks_lineage import (
     check_find_cached,
     check_gc_primitives,
@@ -303,6 +304,7 @@ CHECKS: tuple[Callable[[MetadataStore], None], ...] = (
     check_find_cached,
     check_record_skipped,
     check_gc_primitives,
+    check_gc_keeps_what_is_used,
     check_not_found,
     check_writes_are_atomic,
 )

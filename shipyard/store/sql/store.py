@@ -29,6 +29,7 @@ from shipyard.store.sql.connection import (
 )
 from shipyard.store.sql.identity import StoreFile
 from shipyard.store.sql.pool import acquire
+from shipyard.store.sql.retention import USERS, require_live, take_gc_lock
 from shipyard.store.sql.tables import EXECUTION_STATES
 
 if TYPE_CHECKING:
@@ -413,6 +414,24 @@ class SqlStore:
             for chunk in sql.chunk(ids):
                 conn.execute(sql.DELETE_ARTIFACTS, {"ids": chunk})
 
+    def mark_unused_artifacts_deleted(
+        self, artifact_ids: Iterable[int], *, old_runs: Iterable[str]
+    ) -> set[int]:
+        """Mark deleted the artifacts that no run outside `old_runs` reads or writes."""
+        ids = list(dict.fromkeys(artifact_ids))
+        allowed = set(old_runs)
+        with self._write() as conn:
+            take_gc_lock(conn)
+            self._require_artifacts(conn, ids)
+            used: set[int] = set()
+            for chunk in sql.chunk(ids):
+                rows = conn.execute(USERS, {"ids": chunk}).all()
+                used.update(artifact_id for artifact_id, run in rows if run not in allowed)
+            doomed = [id_ for id_ in ids if id_ not in used]
+            for chunk in sql.chunk(doomed):
+                conn.execute(sql.DELETE_ARTIFACTS, {"ids": chunk})
+        return set(doomed)
+
     # Internals ----------------------------------------------------------------------------
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -443,6 +462,8 @@ class SqlStore:
         """
         try:
             with self._write() as conn:
+                take_gc_lock(conn)
+                require_live(conn, [e["artifact_id"] for e in event_rows], self._url)
                 run_pk, pipeline = self._run_context(conn, run_id)
                 execution_id: int = conn.execute(
                     sql.INSERT_EXECUTION, {**row, "run_id": run_pk}
