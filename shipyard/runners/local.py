@@ -5,7 +5,9 @@ published once its component returns, and registered in one store transaction: a
 any point leaves no half-written artifact registered, and the next run resumes from the cache.
 A component that raises `RunStopped` (validation that found anomalies) has saved its outputs
 in full: they are published and recorded as the failed execution's outputs, and everything
-downstream is skipped.
+downstream is skipped. A first Ctrl-C stops the run within seconds: running nodes are told
+to stop (training saves a checkpoint), recorded as interrupted, and `KeyboardInterrupt` is
+raised once the run is recorded (`shipyard.runners.interrupts`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from shipyard.engines import TaskResult, TaskSpec
 from shipyard.engines.task import component_failed
 from shipyard.errors import ComponentFailed, InvalidParameterError, RunStopped
 from shipyard.runners.cache import cache_key
+from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest, stop_signals
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
 from shipyard.store import NewArtifact
@@ -118,30 +121,39 @@ class LocalRunner:
                 **(properties or {}),
             },
         )
-        execution = _Execution(self, pipeline, record.id, cache, pipeline.downstream(rerun))
+        stop = StopRequest()
+        execution = _Execution(self, pipeline, record.id, cache, pipeline.downstream(rerun), stop)
         self._emit("on_run_start", run_id=record.id, pipeline=pipeline)
         try:
-            execution.drive()
-        except BaseException:
+            with stop_signals(stop):
+                execution.drive()
+        except BaseException as exc:
             execution.interrupt()
             self.store.finish_run(record.id, "failed")
+            if isinstance(exc, KeyboardInterrupt):  # a second Ctrl-C, or one outside a node
+                self._emit("on_run_end", run=self._result(execution, "interrupted", started))
             raise
         finally:
             self.storage.discard_run_staging(record.id)
         done = all(n.state in DONE_STATES for n in execution.nodes.values())
-        state: RunState = "complete" if done else "failed"
+        state: RunState = "complete" if done and not stop.is_set() else "failed"
         final = self.store.finish_run(record.id, state)
-        result = Run(
-            id=record.id,
-            pipeline=pipeline.name,
-            state=final.state,
+        result = self._result(execution, "interrupted" if stop.is_set() else final.state, started)
+        self._emit("on_run_end", run=result)
+        if stop.is_set():
+            raise KeyboardInterrupt(f"run {record.id} interrupted by {stop.describe()}")
+        return result
+
+    def _result(self, execution: _Execution, state: str, started: float) -> Run:
+        return Run(
+            id=execution.run_id,
+            pipeline=execution.pipeline.name,
+            state=state,
             duration_s=time.perf_counter() - started,
             nodes=execution.nodes,
             store_url=self.store.url,
             artifact_root=self.storage.root,
         )
-        self._emit("on_run_end", run=result)
-        return result
 
     def _emit(self, event: str, **kwargs: Any) -> None:
         for hook in self.hooks:
@@ -154,7 +166,13 @@ class _Execution:
     """The state of one run in progress."""
 
     def __init__(
-        self, runner: LocalRunner, pipeline: Pipeline, run_id: str, cache: bool, forced: set[str]
+        self,
+        runner: LocalRunner,
+        pipeline: Pipeline,
+        run_id: str,
+        cache: bool,
+        forced: set[str],
+        stop: StopRequest,
     ) -> None:
         self.runner = runner
         self.store = runner.store
@@ -163,25 +181,61 @@ class _Execution:
         self.run_id = run_id
         self.cache = cache
         self.forced = forced
+        self.stop = stop
         self.nodes = {n.name: NodeRun(n.name, n.component.name) for n in pipeline.nodes}
         self.running: dict[Future[TaskResult], _Running] = {}
 
     def drive(self) -> None:
         pending = list(self.pipeline.nodes)
         while pending or self.running:
+            if self.stop.is_set():
+                self._stop_running()
+                return
             pending = self._start_ready(pending)
             if self.running:
-                done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
+                done, _ = wait(list(self.running), timeout=POLL_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._finish(self.running.pop(future), future.result())
 
-    def interrupt(self) -> None:
-        """Record running executions as failed after Ctrl-C or an internal error."""
+    def _stop_running(self) -> None:
+        """After a first Ctrl-C: wait a bounded time for running nodes, record the rest."""
+        self.runner._emit(
+            "on_run_stopping",
+            reason=self.stop.describe(),
+            grace_s=STOP_GRACE_S,
+            nodes=[running.node.name for running in self.running.values()],
+        )
+        deadline = time.monotonic() + STOP_GRACE_S
+        while self.running and (left := deadline - time.monotonic()) > 0:
+            done, _ = wait(list(self.running), timeout=left, return_when=FIRST_COMPLETED)
+            for future in done:
+                running, result = self.running.pop(future), future.result()
+                if result.interrupted:
+                    self._record_interrupted(running, "it stopped")
+                else:  # it finished meanwhile (or failed on its own): keep its outcome
+                    self._finish(running, result)
+        self.interrupt(f"it was still running {STOP_GRACE_S:g} s later and was left behind")
+
+    def interrupt(self, how: str = "the run ended") -> None:
+        """Record running executions as interrupted after Ctrl-C or an internal error."""
         for future, running in list(self.running.items()):
             future.cancel()
-            self.store.fail_execution(running.execution_id, "interrupted")
-            self._set_state(running.node, "failed")
+            self._record_interrupted(running, how)
+        self.running.clear()
         self.storage.discard_run_staging(self.run_id)
+
+    def _record_interrupted(self, running: _Running, how: str) -> None:
+        outcome = self.nodes[running.node.name]
+        outcome.duration_s = time.perf_counter() - running.started
+        for artifact in running.outputs.values():
+            self.storage.discard(artifact.path)
+        self.store.fail_execution(
+            running.execution_id,
+            f"interrupted by {self.stop.describe() if self.stop.is_set() else 'the runner'} "
+            f"after {outcome.duration_s:.1f} s ({how}); run the pipeline again to resume "
+            "(training resumes from its checkpoint).",
+        )
+        self._set_state(running.node, "interrupted")
 
     def _start_ready(self, pending: list[Node]) -> list[Node]:
         progressed = True
@@ -257,6 +311,7 @@ class _Execution:
             node.parameters,
             checkpoint_dir=self.storage.checkpoint_dir(key),
             on_progress=functools.partial(self._progress, self.nodes[node.name]),
+            stop_requested=self.stop.is_set,
         )
         future = self.runner.engine.submit(task)
         self.running[future] = _Running(node, record.id, started, outputs, key)
