@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from shipyard.components.train.budget import steps_per_epoch
 from shipyard.components.train.schedules import Schedule, lr_factor
-from shipyard.errors import DataError
+from shipyard.dsl.context import current_task
+from shipyard.errors import DataError, ExecutionInterrupted
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -78,6 +79,17 @@ class _Progress:
     best_state: dict[str, Any] | None = None
     patience_left: int | None = None
     finished: bool = False
+    epoch_step: int = 0  # steps of `next_epoch` already done (a checkpoint taken mid-epoch)
+    epoch_loss: tuple[float, int] = (0.0, 0)  # their summed loss and rows
+
+
+class _StoppedMidEpoch(Exception):  # noqa: N818 -- internal signal, never leaves `_fit`
+    """The run was asked to stop after `steps` steps of the epoch."""
+
+    def __init__(self, steps: int, loss: tuple[float, int]) -> None:
+        super().__init__(steps)
+        self.steps = steps
+        self.loss = loss
 
 
 def pick_device(device: str) -> str:
@@ -120,8 +132,13 @@ def fit(
     call with the same configuration is resumed: the result equals that of an
     uninterrupted call on the same machine.
 
+    When the run is asked to stop (Ctrl-C: `TaskContext.interrupted`), the loop stops before
+    its next step, saves the state in the middle of the epoch and raises: the resumed call
+    continues from that step and still equals an uninterrupted one.
+
     Raises:
         DataError: The loss became NaN or infinite (training diverged).
+        ExecutionInterrupted: The run was asked to stop (the checkpoint is saved first).
     """
     device = pick_device(config.device)
     with _cpu_threads(_threads_for(network, config) if device == "cpu" else None):
@@ -172,23 +189,52 @@ def _fit(
             or progress
         )
     saved_at: float | None = None
+    context = current_task()
     for epoch in range(progress.next_epoch, config.epochs + 1):
         if progress.finished:
             break
         network.train()
+        shuffle_state = generator.get_state()  # saved mid-epoch, to draw the same order again
         order = torch.randperm(train.rows, generator=generator).to(device)
-        train_loss = _train_epoch(
-            network,
-            optimizer,
-            schedule=schedule,
-            problem=problem,
-            features=features,
-            target=target,
-            order=order,
-            epoch=epoch,
-            config=config,
-            result=result,
-        )
+        try:
+            train_loss = _train_epoch(
+                network,
+                optimizer,
+                schedule=schedule,
+                problem=problem,
+                features=features,
+                target=target,
+                order=order,
+                epoch=epoch,
+                config=config,
+                result=result,
+                resume=progress,
+                stop_requested=context.stop_requested,
+            )
+        except _StoppedMidEpoch as stopped:
+            progress.next_epoch, progress.epoch_step, progress.epoch_loss = (
+                epoch,
+                stopped.steps,
+                stopped.loss,
+            )
+            if checkpoint_dir is not None:
+                generator.set_state(shuffle_state)
+                _save(
+                    checkpoint_dir,
+                    fingerprint,
+                    network=network,
+                    optimizer=optimizer,
+                    generator=generator,
+                    progress=progress,
+                    result=result,
+                )
+            where = f"; saved in {checkpoint_dir}" if checkpoint_dir is not None else ""
+            raise ExecutionInterrupted(
+                f"training stopped at epoch {epoch}, step {stopped.steps} (the run was "
+                f"interrupted){where}.",
+                hint="Run the same command again: training resumes from that step.",
+            ) from None
+        progress.epoch_step, progress.epoch_loss = 0, (0.0, 0)
         row: dict[str, float] = {"epoch": epoch, "train_loss": train_loss}
         if evaluation is not None and evaluation.rows:
             row.update(evaluate(network, problem, evaluation, device=device))
@@ -327,6 +373,8 @@ def _save(
                 "best_loss": progress.best_loss if math.isfinite(progress.best_loss) else None,
                 "patience_left": progress.patience_left,
                 "finished": progress.finished,
+                "epoch_step": progress.epoch_step,
+                "epoch_loss": list(progress.epoch_loss),
                 "history": result.history,
                 "steps": result.steps,
                 "best_epoch": result.best_epoch,
@@ -372,13 +420,22 @@ def _resume(
     result.stopped_early = bool(state["stopped_early"])
     result.resumed_from_epoch = int(state["next_epoch"]) - 1
     best_loss = state["best_loss"]
-    logger.info("resuming training after epoch %d from %s", result.resumed_from_epoch, directory)
+    epoch_step = int(state.get("epoch_step", 0))
+    loss_sum, loss_rows = state.get("epoch_loss", (0.0, 0))
+    logger.info(
+        "resuming training after epoch %d%s from %s",
+        result.resumed_from_epoch,
+        f" and {epoch_step} steps of the next" if epoch_step else "",
+        directory,
+    )
     return _Progress(
         next_epoch=int(state["next_epoch"]),
         best_loss=math.inf if best_loss is None else float(best_loss),
         best_state=saved.best,
         patience_left=state["patience_left"],
         finished=bool(state["finished"]),
+        epoch_step=epoch_step,
+        epoch_loss=(float(loss_sum), int(loss_rows)),
     )
 
 
@@ -394,11 +451,20 @@ def _train_epoch(
     epoch: int,
     config: LoopConfig,
     result: TrainingResult,
+    resume: _Progress,
+    stop_requested: Callable[[], bool] | None,
 ) -> float:
-    """Run one pass over the shuffled rows; return the mean train loss."""
+    """Run one pass over the shuffled rows; return the mean train loss.
+
+    Steps a mid-epoch checkpoint had done (`resume.epoch_step`) are skipped.
+
+    Raises:
+        _StoppedMidEpoch: The run was asked to stop; raised before a step, never inside one.
+    """
     import torch
 
-    total, seen = 0.0, 0
+    skip = resume.epoch_step if resume.next_epoch == epoch else 0
+    total, seen = resume.epoch_loss if skip else (0.0, 0)
     batch_norm = _has_batch_norm(network)
     device_type = order.device.type
     precision = torch.bfloat16 if device_type == "cpu" else torch.float16
@@ -406,6 +472,10 @@ def _train_epoch(
         device_type, enabled=config.mixed_precision and device_type == "cuda"
     )
     for step, start in enumerate(range(0, int(order.numel()), config.batch_size), start=1):
+        if step <= skip:
+            continue
+        if stop_requested is not None and stop_requested():
+            raise _StoppedMidEpoch(step - 1, (total, seen))
         index = order[start : start + config.batch_size]
         if index.numel() < 2 and batch_norm:
             continue
