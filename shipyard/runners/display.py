@@ -81,7 +81,8 @@ class RichDisplay:
         waiting = f" for {', '.join(nodes)}" if nodes else ""
         self.console.print(
             f"[bold yellow]Interrupted[/] by {reason}: stopping, waiting up to {grace_s:g} s"
-            f"{waiting} (press Ctrl-C again to exit at once)."
+            f"{waiting} (press Ctrl-C again to exit at once).",
+            soft_wrap=True,
         )
 
     def on_run_end(self, *, run: Run, **future: Any) -> None:

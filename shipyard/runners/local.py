@@ -29,6 +29,7 @@ from shipyard.engines.task import component_failed
 from shipyard.errors import ComponentFailed, InvalidParameterError, RunStopped
 from shipyard.runners.cache import cache_key
 from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest, stop_signals
+from shipyard.runners.liveness import process_alive, process_started
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
 from shipyard.store import NewArtifact
@@ -113,6 +114,7 @@ class LocalRunner:
             properties={
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
+                "pid_started": process_started(os.getpid()),
                 "user": _user(),
                 "file": str(pipeline.location.file),
                 "nodes": [node.name for node in pipeline.nodes],
@@ -429,7 +431,9 @@ def abandon_dead_runs(
         if run.state != "running" or run.properties.get("host") != host:
             continue
         pid = run.properties.get("pid")
-        if isinstance(pid, int) and not _alive(pid):
+        started = run.properties.get("pid_started")
+        started = started if isinstance(started, int) else None
+        if isinstance(pid, int) and not process_alive(pid, started):
             store.abandon_run(run.id)
             storage.discard_run_staging(run.id)
             abandoned.append(run.id)
@@ -444,18 +448,6 @@ def _identity(node: Node, key: str) -> dict[str, Any]:
         "parameters": node.parameters,
         "cache_key": key,
     }
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _artifact_id(artifact: Artifact) -> int:
