@@ -98,4 +98,3 @@ def main() -> None:
     except Exception as error:
         print_internal_error(error)
         sys.exit(EXIT_INTERNAL)
-

@@ -124,7 +124,9 @@ class LocalRunner:
             },
         )
         stop = StopRequest()
-        execution = _Execution(self, pipeline, record.id, cache, pipeline.downstream(rerun), stop)
+        execution = _Execution(
+            self, pipeline, record.id, cache, pipeline.downstream(rerun), stop=stop
+        )
         self._emit("on_run_start", run_id=record.id, pipeline=pipeline)
         try:
             with stop_signals(stop):
@@ -138,11 +140,12 @@ class LocalRunner:
         finally:
             self.storage.discard_run_staging(record.id)
         done = all(n.state in DONE_STATES for n in execution.nodes.values())
-        state: RunState = "complete" if done and not stop.is_set() else "failed"
+        state: RunState = "complete" if done else "failed"
         final = self.store.finish_run(record.id, state)
-        result = self._result(execution, "interrupted" if stop.is_set() else final.state, started)
+        interrupted = stop.is_set() and not done  # a Ctrl-C after the last node changes nothing
+        result = self._result(execution, "interrupted" if interrupted else final.state, started)
         self._emit("on_run_end", run=result)
-        if stop.is_set():
+        if interrupted:
             raise KeyboardInterrupt(f"run {record.id} interrupted by {stop.describe()}")
         return result
 
@@ -174,6 +177,7 @@ class _Execution:
         run_id: str,
         cache: bool,
         forced: set[str],
+        *,
         stop: StopRequest,
     ) -> None:
         self.runner = runner
@@ -189,15 +193,14 @@ class _Execution:
 
     def drive(self) -> None:
         pending = list(self.pipeline.nodes)
-        while pending or self.running:
-            if self.stop.is_set():
-                self._stop_running()
-                return
+        while (pending or self.running) and not self.stop.is_set():
             pending = self._start_ready(pending)
             if self.running:
                 done, _ = wait(list(self.running), timeout=POLL_S, return_when=FIRST_COMPLETED)
                 for future in done:
-                    self._finish(self.running.pop(future), future.result())
+                    self._settle(self.running.pop(future), future.result())
+        if self.stop.is_set():
+            self._stop_running()
 
     def _stop_running(self) -> None:
         """After a first Ctrl-C: wait a bounded time for running nodes, record the rest."""
@@ -211,12 +214,15 @@ class _Execution:
         while self.running and (left := deadline - time.monotonic()) > 0:
             done, _ = wait(list(self.running), timeout=left, return_when=FIRST_COMPLETED)
             for future in done:
-                running, result = self.running.pop(future), future.result()
-                if result.interrupted:
-                    self._record_interrupted(running, "it stopped")
-                else:  # it finished meanwhile (or failed on its own): keep its outcome
-                    self._finish(running, result)
+                self._settle(self.running.pop(future), future.result())
         self.interrupt(f"it was still running {STOP_GRACE_S:g} s later and was left behind")
+
+    def _settle(self, running: _Running, result: TaskResult) -> None:
+        """Record a returned task: stopped by the interrupt, or finished (even meanwhile)."""
+        if result.interrupted:
+            self._record_interrupted(running, "it stopped")
+        else:
+            self._finish(running, result)
 
     def interrupt(self, how: str = "the run ended") -> None:
         """Record running executions as interrupted after Ctrl-C or an internal error."""

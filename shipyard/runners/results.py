@@ -12,9 +12,7 @@ if TYPE_CHECKING:
     from shipyard.artifacts import Artifact
     from shipyard.errors import ComponentFailed
 
-NodeState = Literal[
-    "pending", "running", "complete", "cached", "failed", "skipped", "interrupted"
-]
+NodeState = Literal["pending", "running", "complete", "cached", "failed", "skipped", "interrupted"]
 DONE_STATES = ("complete", "cached")
 
 

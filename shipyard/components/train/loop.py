@@ -5,18 +5,26 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import json
 import logging
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from shipyard.components.train.budget import steps_per_epoch
+from shipyard.components.train.progress import (
+    StoppedMidEpoch,
+    TrainingProgress,
+    interrupted,
+    resume_progress,
+    save_progress,
+)
 from shipyard.components.train.schedules import Schedule, lr_factor
 from shipyard.dsl.context import current_task
-from shipyard.errors import DataError, ExecutionInterrupted
+from shipyard.errors import DataError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,28 +76,6 @@ class TrainingResult:
 
 EpochCallback = Callable[[dict[str, float], TrainingResult], None]
 """Called after each epoch with its history row (`epoch`, `train_loss`, `eval_loss`, ...)."""
-
-
-@dataclass
-class _Progress:
-    """The early-stopping state carried from epoch to epoch (and through checkpoints)."""
-
-    next_epoch: int = 1
-    best_loss: float = math.inf
-    best_state: dict[str, Any] | None = None
-    patience_left: int | None = None
-    finished: bool = False
-    epoch_step: int = 0  # steps of `next_epoch` already done (a checkpoint taken mid-epoch)
-    epoch_loss: tuple[float, int] = (0.0, 0)  # their summed loss and rows
-
-
-class _StoppedMidEpoch(Exception):  # noqa: N818 -- internal signal, never leaves `_fit`
-    """The run was asked to stop after `steps` steps of the epoch."""
-
-    def __init__(self, steps: int, loss: tuple[float, int]) -> None:
-        super().__init__(steps)
-        self.steps = steps
-        self.loss = loss
 
 
 def pick_device(device: str) -> str:
@@ -174,11 +160,11 @@ def _fit(
     features = tuple(t.to(device) for t in train.features)
     target = training_target(problem, train.label).to(device)
     result = TrainingResult(device=device)
-    progress = _Progress(patience_left=config.early_stopping_patience)
+    progress = TrainingProgress(patience_left=config.early_stopping_patience)
     fingerprint = _fingerprint(network, config, train.rows)
     if checkpoint_dir is not None:
         progress = (
-            _resume(
+            resume_progress(
                 checkpoint_dir,
                 fingerprint,
                 network=network,
@@ -188,8 +174,19 @@ def _fit(
             )
             or progress
         )
+
+    save = functools.partial(
+        save_progress,
+        checkpoint_dir,
+        fingerprint,
+        network=network,
+        optimizer=optimizer,
+        generator=generator,
+        progress=progress,
+        result=result,
+    )
+
     saved_at: float | None = None
-    context = current_task()
     for epoch in range(progress.next_epoch, config.epochs + 1):
         if progress.finished:
             break
@@ -209,48 +206,29 @@ def _fit(
                 config=config,
                 result=result,
                 resume=progress,
-                stop_requested=context.stop_requested,
+                stop_requested=current_task().stop_requested,
             )
-        except _StoppedMidEpoch as stopped:
+        except StoppedMidEpoch as stopped:
             progress.next_epoch, progress.epoch_step, progress.epoch_loss = (
                 epoch,
                 stopped.steps,
                 stopped.loss,
             )
-            if checkpoint_dir is not None:
-                generator.set_state(shuffle_state)
-                _save(
-                    checkpoint_dir,
-                    fingerprint,
-                    network=network,
-                    optimizer=optimizer,
-                    generator=generator,
-                    progress=progress,
-                    result=result,
-                )
-            where = f"; saved in {checkpoint_dir}" if checkpoint_dir is not None else ""
-            raise ExecutionInterrupted(
-                f"training stopped at epoch {epoch}, step {stopped.steps} (the run was "
-                f"interrupted){where}.",
-                hint="Run the same command again: training resumes from that step.",
-            ) from None
+            generator.set_state(shuffle_state)  # the resume draws this epoch's order again
+            save()
+            raise interrupted(epoch, stopped.steps, checkpoint_dir) from None
         progress.epoch_step, progress.epoch_loss = 0, (0.0, 0)
-        row: dict[str, float] = {"epoch": epoch, "train_loss": train_loss}
-        if evaluation is not None and evaluation.rows:
-            row.update(evaluate(network, problem, evaluation, device=device))
-            if not math.isfinite(row["eval_loss"]):
-                raise DataError(
-                    f"training diverged at epoch {epoch}: the eval loss is {row['eval_loss']}; "
-                    f"lower the learning rate (now {config.learning_rate})."
-                )
-        row["learning_rate"] = float(optimizer.param_groups[0]["lr"])
-        result.history.append(row)
-        logger.info(
-            "epoch %d/%d: %s",
-            epoch,
-            config.epochs,
-            ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"),
+        row = _epoch_row(
+            network,
+            problem,
+            evaluation,
+            optimizer,
+            epoch=epoch,
+            train_loss=train_loss,
+            config=config,
+            device=device,
         )
+        result.history.append(row)
         _early_stopping(progress, row, network=network, epoch=epoch, config=config, result=result)
         if config.max_steps is not None and result.steps >= config.max_steps:
             progress.finished = True
@@ -260,15 +238,7 @@ def _fit(
         due = last or saved_at is None or now - saved_at >= config.checkpoint_interval_s
         if checkpoint_dir is not None and due:
             saved_at = now
-            _save(
-                checkpoint_dir,
-                fingerprint,
-                network=network,
-                optimizer=optimizer,
-                generator=generator,
-                progress=progress,
-                result=result,
-            )
+            save()
         if on_epoch is not None:
             on_epoch(row, result)
     if progress.best_state is not None and config.early_stopping_patience is not None:
@@ -280,6 +250,40 @@ def _fit(
     result.metrics["epochs"] = len(result.history)
     result.metrics["steps"] = result.steps
     return result
+
+
+def _epoch_row(
+    network: nn.Module,
+    problem: Problem,
+    evaluation: Split | None,
+    optimizer: torch.optim.Optimizer,
+    *,
+    epoch: int,
+    train_loss: float,
+    config: LoopConfig,
+    device: str,
+) -> dict[str, float]:
+    """The history row of an epoch: its losses and metrics, logged.
+
+    Raises:
+        DataError: The eval loss is NaN or infinite (training diverged).
+    """
+    row: dict[str, float] = {"epoch": epoch, "train_loss": train_loss}
+    if evaluation is not None and evaluation.rows:
+        row.update(evaluate(network, problem, evaluation, device=device))
+        if not math.isfinite(row["eval_loss"]):
+            raise DataError(
+                f"training diverged at epoch {epoch}: the eval loss is {row['eval_loss']}; "
+                f"lower the learning rate (now {config.learning_rate})."
+            )
+    row["learning_rate"] = float(optimizer.param_groups[0]["lr"])
+    logger.info(
+        "epoch %d/%d: %s",
+        epoch,
+        config.epochs,
+        ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"),
+    )
+    return row
 
 
 def _threads_for(network: nn.Module, config: LoopConfig) -> int:
@@ -317,7 +321,7 @@ def _cpu_threads(threads: int | None) -> Iterator[None]:
 
 
 def _early_stopping(
-    progress: _Progress,
+    progress: TrainingProgress,
     row: dict[str, float],
     *,
     network: nn.Module,
@@ -346,99 +350,6 @@ def _fingerprint(network: nn.Module, config: LoopConfig, rows: int) -> str:
     return json.dumps({"config": settings, "shapes": shapes, "rows": rows}, sort_keys=True)
 
 
-def _save(
-    directory: Path,
-    fingerprint: str,
-    *,
-    network: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    generator: torch.Generator,
-    progress: _Progress,
-    result: TrainingResult,
-) -> None:
-    import torch
-
-    from shipyard.components.train import checkpoint
-
-    checkpoint.save(
-        directory,
-        checkpoint.Checkpoint(
-            network=dict(network.state_dict()),
-            optimizer=optimizer.state_dict(),
-            best=progress.best_state,
-            rng={"shuffle": generator.get_state(), "torch": torch.get_rng_state()},
-            state={
-                "fingerprint": fingerprint,
-                "next_epoch": progress.next_epoch,
-                "best_loss": progress.best_loss if math.isfinite(progress.best_loss) else None,
-                "patience_left": progress.patience_left,
-                "finished": progress.finished,
-                "epoch_step": progress.epoch_step,
-                "epoch_loss": list(progress.epoch_loss),
-                "history": result.history,
-                "steps": result.steps,
-                "best_epoch": result.best_epoch,
-                "stopped_early": result.stopped_early,
-            },
-        ),
-    )
-
-
-def _resume(
-    directory: Path,
-    fingerprint: str,
-    *,
-    network: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    generator: torch.Generator,
-    result: TrainingResult,
-) -> _Progress | None:
-    """Restore the state of a matching checkpoint in `directory`; None when there is none."""
-    import torch
-
-    from shipyard.components.train import checkpoint
-
-    saved = checkpoint.load(directory)
-    if saved is None:
-        return None
-    if saved.state.get("fingerprint") != fingerprint:
-        logger.warning("ignoring the checkpoint in %s: it is of another configuration", directory)
-        return None
-    device = next((p.device for p in network.parameters()), torch.device("cpu"))
-    network.load_state_dict(saved.network)
-    optimizer.load_state_dict(saved.optimizer)
-    for values in optimizer.state.values():
-        for key, value in values.items():
-            if isinstance(value, torch.Tensor) and key != "step":
-                values[key] = value.to(device)
-    generator.set_state(saved.rng["shuffle"])
-    torch.set_rng_state(saved.rng["torch"])
-    state = saved.state
-    result.history = list(state["history"])
-    result.steps = int(state["steps"])
-    result.best_epoch = int(state["best_epoch"])
-    result.stopped_early = bool(state["stopped_early"])
-    result.resumed_from_epoch = int(state["next_epoch"]) - 1
-    best_loss = state["best_loss"]
-    epoch_step = int(state.get("epoch_step", 0))
-    loss_sum, loss_rows = state.get("epoch_loss", (0.0, 0))
-    logger.info(
-        "resuming training after epoch %d%s from %s",
-        result.resumed_from_epoch,
-        f" and {epoch_step} steps of the next" if epoch_step else "",
-        directory,
-    )
-    return _Progress(
-        next_epoch=int(state["next_epoch"]),
-        best_loss=math.inf if best_loss is None else float(best_loss),
-        best_state=saved.best,
-        patience_left=state["patience_left"],
-        finished=bool(state["finished"]),
-        epoch_step=epoch_step,
-        epoch_loss=(float(loss_sum), int(loss_rows)),
-    )
-
-
 def _train_epoch(
     network: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -451,7 +362,7 @@ def _train_epoch(
     epoch: int,
     config: LoopConfig,
     result: TrainingResult,
-    resume: _Progress,
+    resume: TrainingProgress,
     stop_requested: Callable[[], bool] | None,
 ) -> float:
     """Run one pass over the shuffled rows; return the mean train loss.
@@ -459,7 +370,7 @@ def _train_epoch(
     Steps a mid-epoch checkpoint had done (`resume.epoch_step`) are skipped.
 
     Raises:
-        _StoppedMidEpoch: The run was asked to stop; raised before a step, never inside one.
+        StoppedMidEpoch: The run was asked to stop; raised before a step, never inside one.
     """
     import torch
 
@@ -475,7 +386,7 @@ def _train_epoch(
         if step <= skip:
             continue
         if stop_requested is not None and stop_requested():
-            raise _StoppedMidEpoch(step - 1, (total, seen))
+            raise StoppedMidEpoch(step - 1, (total, seen))
         index = order[start : start + config.batch_size]
         if index.numel() < 2 and batch_norm:
             continue
