@@ -160,6 +160,16 @@ class ComponentFailed(ShipyardError):
         self.user_traceback = user_traceback
 
 
+class ExecutionInterrupted(ShipyardError):
+    """A running component stopped on request (Ctrl-C), after saving what lets it resume.
+
+    Raised by `TaskContext.check_interrupted()` and by the training loop once its checkpoint
+    is written; the runner records the node as interrupted, not as failed by the user's code.
+    """
+
+    headline = "Interrupted"
+
+
 class RunFailed(ShipyardError):
     """A pipeline run ended with failed nodes."""
 

@@ -70,7 +70,13 @@ app.command("predict")(predict.predict_command)
 
 def main() -> None:
     """Entry point: run the app; print Shipyard errors as headlines, anything else as a bug."""
-    from shipyard.cli.output import EXIT_FAILED, EXIT_INTERNAL, print_error, print_internal_error
+    from shipyard.cli.output import (
+        EXIT_FAILED,
+        EXIT_INTERNAL,
+        exit_interrupted,
+        print_error,
+        print_internal_error,
+    )
     from shipyard.errors import ShipyardError
     from shipyard.extras import missing_extra
 
@@ -88,8 +94,7 @@ def main() -> None:
         print_error(missing)
         sys.exit(EXIT_FAILED)
     except KeyboardInterrupt:
-        sys.stderr.write("Interrupted.\n")
-        sys.exit(130)
+        exit_interrupted()
     except Exception as error:
         print_internal_error(error)
         sys.exit(EXIT_INTERNAL)

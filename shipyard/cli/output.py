@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from rich.console import Console
 
     from shipyard.errors import ShipyardError
 
 EXIT_FAILED = 1
 EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -44,3 +49,23 @@ def print_internal_error(error: BaseException) -> None:
         "Internal error: please report it, with the traceback above, "
         "to the Shipyard issue tracker.\n"
     )
+
+
+def exit_interrupted() -> NoReturn:
+    """Print "Interrupted." and exit 130 at once, never waiting for a node's thread."""
+    sys.stderr.write("Interrupted.\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def exit_on_interrupt() -> Iterator[None]:
+    """Turn a `KeyboardInterrupt` from the block (a run stopped by Ctrl-C) into exit 130.
+
+    Click would turn it into "Aborted!" and exit 1, then wait for the run's threads.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        exit_interrupted()

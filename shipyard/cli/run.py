@@ -39,9 +39,11 @@ def run_command(
     The store is the nearest .shipyard/ at or above the working directory (or SHIPYARD_HOME);
     without one, the run creates .shipyard/ in the working directory. The run ends with the
     model pushed, the blessing and why, the headline metrics and every HTML report written.
-    --json prints the run as `shipyard runs show RUN --json` does.
+    --json prints the run as `shipyard runs show RUN --json` does. Ctrl-C stops the run
+    within seconds (training saves a checkpoint first), prints the command that resumes and
+    exits 130; a second Ctrl-C exits at once.
     """
-    from shipyard.cli.output import EXIT_FAILED, print_json
+    from shipyard.cli.output import EXIT_FAILED, exit_on_interrupt, print_json
     from shipyard.dsl import load_pipeline, parse_param
     from shipyard.runners import run
     from shipyard.runners.display import RichDisplay
@@ -53,16 +55,17 @@ def run_command(
         + [f"--param {shlex.quote(item)}" for item in param or []]
         + ([f"--pipeline {shlex.quote(pipeline)}"] if pipeline else [])
     )
-    result = run(
-        loaded,
-        cache=not no_cache,
-        rerun=from_nodes or [],
-        store=store,
-        artifact_root=artifact_root,
-        max_workers=workers,
-        progress=False,
-        hooks=[RichDisplay(resume_hint=hint)],
-    )
+    with exit_on_interrupt():  # Ctrl-C: the display printed the resume command
+        result = run(
+            loaded,
+            cache=not no_cache,
+            rerun=from_nodes or [],
+            store=store,
+            artifact_root=artifact_root,
+            max_workers=workers,
+            progress=False,
+            hooks=[RichDisplay(resume_hint=hint)],
+        )
     if json_output:
         from shipyard.runners import Project
         from shipyard.runners.run_json import describe_run

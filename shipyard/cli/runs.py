@@ -1,8 +1,9 @@
 """`shipyard runs`: list runs; `runs show RUN`: one run; `runs compare RUN RUN`: side by side.
 
-These commands only read: they find the store as git finds its repository (the nearest
-`.shipyard/` at or above the working directory, or `SHIPYARD_HOME`, or `--store`) and never
-create one.
+These commands find the store as git finds its repository (the nearest `.shipyard/` at or
+above the working directory, or `SHIPYARD_HOME`, or `--store`) and never create one. They only
+read, but for one write: a run of this host still `running` whose process is gone (killed,
+crashed, the machine rebooted) is marked `abandoned` before the runs are shown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ STATE_STYLES = {
     "abandoned": "red",
     "skipped": "dim",
     "pending": "dim",
+    "interrupted": "bold yellow",
 }
 MAX_VALUE_CHARS = 40
 """Parameter values longer than this are shortened in tables (never in --json)."""
@@ -40,16 +42,21 @@ def list_command(
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """List the newest runs: state, duration, parameters, headline metrics and model."""
+    """List the newest runs: state, duration, parameters, headline metrics and model.
+
+    A run of this host whose process died (kill -9, a crash) shows as abandoned.
+    """
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
 
     from shipyard.cli.output import console, print_json
     from shipyard.runners import Project
+    from shipyard.runners.local import abandon_dead_runs
     from shipyard.runners.run_json import list_runs
 
     with Project.open(store=store, create=False) as project:
+        abandon_dead_runs(project.store, project.storage, pipeline=pipeline)
         runs = list_runs(project, pipeline=pipeline, limit=limit)
     if json_output:
         print_json(runs)
@@ -90,9 +97,11 @@ def show_command(
     from shipyard.cli.output import console, print_json
     from shipyard.runners import Project
     from shipyard.runners.display import print_outcome
+    from shipyard.runners.local import abandon_dead_runs
     from shipyard.runners.run_json import describe_run, run_outcome_from_store
 
     with Project.open(store=store, create=False) as project:
+        abandon_dead_runs(project.store, project.storage, pipeline=None)
         run = describe_run(project, run_id)
         outcome = run_outcome_from_store(project, project.store.get_run(run["id"]))
     if json_output:

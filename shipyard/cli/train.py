@@ -158,7 +158,7 @@ def train_command(
     """Train, evaluate and push a model from a data file, and say where it went."""
     from shipyard.cli.command_line import given_options, repeat_command
     from shipyard.cli.evaluation import print_evaluation, print_task
-    from shipyard.cli.output import EXIT_FAILED, console, print_json
+    from shipyard.cli.output import EXIT_FAILED, console, exit_on_interrupt, print_json
     from shipyard.cli.train_checks import check_train_options
     from shipyard.components.train.schedules import SCHEDULES
     from shipyard.errors import InvalidParameterError
@@ -223,15 +223,16 @@ def train_command(
         features=columns.features,
         exclude=columns.exclude,
     )
-    result = run(
-        pipeline,
-        cache=not no_cache,
-        store=store,
-        artifact_root=artifact_root,
-        progress=False,
-        # The evaluation below shows the blessing; the display shows a failed run's outcome.
-        hooks=[RichDisplay(resume_hint=repeat_command(ctx), show_outcome=False)],
-    )
+    with exit_on_interrupt():  # Ctrl-C: the display printed the resume command
+        result = run(
+            pipeline,
+            cache=not no_cache,
+            store=store,
+            artifact_root=artifact_root,
+            progress=False,
+            # The evaluation below shows the blessing; the display a failed run's outcome.
+            hooks=[RichDisplay(resume_hint=repeat_command(ctx), show_outcome=False)],
+        )
     summary = train_summary(result, name)
     err = console(stderr=True)
     if json_output:

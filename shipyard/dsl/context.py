@@ -1,8 +1,10 @@
-"""What a component can ask of the run executing it: a checkpoint directory, progress reports.
+"""What a component can ask of the run executing it: a checkpoint directory, progress reports,
+and whether the run was asked to stop (Ctrl-C).
 
 Inside a run, `current_task()` returns the context the engine set for this execution; outside
 one (calling `component.fn` in a unit test) it returns a context without a checkpoint
-directory whose reports go nowhere, so components need no special case.
+directory whose reports go nowhere and that is never interrupted, so components need no
+special case.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import contextlib
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from shipyard.errors import ExecutionInterrupted
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -56,11 +60,41 @@ class TaskContext:
             handed to the next execution with the same cache key (same code, parameters and
             inputs), so long work resumes; deleted once the node completes. None outside a run.
         on_progress: Receives progress reports (the live display).
+        stop_requested: Tells whether the run was asked to stop (a first Ctrl-C); a long
+            component polls it through `interrupted` or `check_interrupted()`.
     """
 
     node: str = ""
     checkpoint_dir: Path | None = None
     on_progress: Callable[[Progress], None] | None = None
+    stop_requested: Callable[[], bool] | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether the run was asked to stop: save a checkpoint and return or raise soon."""
+        return self.stop_requested is not None and self.stop_requested()
+
+    def check_interrupted(self) -> None:
+        """Raise `ExecutionInterrupted` if the run was asked to stop; call it between steps.
+
+        Save what lets the work resume (in `checkpoint_dir`) before calling it, or catch the
+        error, save, and raise it again. The runner waits a few seconds for running nodes to
+        stop this way, then leaves them behind.
+
+        Raises:
+            ExecutionInterrupted: The run was asked to stop (Ctrl-C).
+
+        Example:
+            >>> for step in range(steps):
+            ...     train_step()
+            ...     current_task().check_interrupted()
+        """
+        if self.interrupted:
+            where = f"node {self.node!r}" if self.node else "the component"
+            raise ExecutionInterrupted(
+                f"{where} stopped: the run was interrupted (Ctrl-C).",
+                hint="Run the same command again to resume; finished nodes come from the cache.",
+            )
 
     def progress(
         self,

@@ -29,6 +29,8 @@ class TaskSpec:
         checkpoint_dir: Where the component may keep checkpoints that outlive a failure
             (`shipyard.dsl.context.TaskContext.checkpoint_dir`).
         on_progress: Receives the component's progress reports.
+        stop_requested: Tells the component whether the run was asked to stop
+            (`shipyard.dsl.context.TaskContext.stop_requested`).
     """
 
     node: str
@@ -38,6 +40,7 @@ class TaskSpec:
     parameters: Mapping[str, Any]
     checkpoint_dir: Path | None = None
     on_progress: Callable[[Progress], None] | None = None
+    stop_requested: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,14 @@ class TaskResult:
     """What came of a task: the outputs with fingerprints and properties, or the error.
 
     Both when the component saved its outputs, then stopped the run (`RunStopped`).
+    `interrupted` when the component stopped because the run was asked to (Ctrl-C).
     """
 
     node: str
     duration_s: float
     outputs: Mapping[str, Artifact] = field(default_factory=dict)
     error: ComponentFailed | None = None
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from shipyard.dsl.context import TaskContext, running_task
 from shipyard.dsl.parameters import call_value
 from shipyard.engines.protocol import TaskResult, TaskSpec
-from shipyard.errors import ComponentFailed, RunStopped
+from shipyard.errors import ComponentFailed, ExecutionInterrupted, RunStopped
 from shipyard.extras import missing_extra
 from shipyard.io import fingerprint_path
 
@@ -17,14 +17,16 @@ from shipyard.io import fingerprint_path
 def execute_task(task: TaskSpec) -> TaskResult:
     """Run `task` where this function is called; never raises for errors in user code.
 
-    A `RunStopped` error comes back with the outputs, which its component saved in full.
+    A `RunStopped` error comes back with the outputs, which its component saved in full. A
+    component that raised `ExecutionInterrupted` (or any error once the run was asked to stop)
+    comes back `interrupted`.
     """
     started = time.perf_counter()
     component = task.component
     kwargs: dict[str, Any] = dict(task.inputs) | dict(task.outputs)
     for name, value in task.parameters.items():
         kwargs[name] = call_value(component.parameters[name].annotation, value)
-    context = TaskContext(task.node, task.checkpoint_dir, task.on_progress)
+    context = TaskContext(task.node, task.checkpoint_dir, task.on_progress, task.stop_requested)
     try:
         with running_task(context):
             component.fn(**kwargs)
@@ -42,7 +44,10 @@ def execute_task(task: TaskSpec) -> TaskResult:
         )
     except Exception as exc:
         return TaskResult(
-            task.node, time.perf_counter() - started, error=component_failed(task, exc)
+            task.node,
+            time.perf_counter() - started,
+            error=component_failed(task, exc),
+            interrupted=isinstance(exc, ExecutionInterrupted) or context.interrupted,
         )
     return TaskResult(task.node, time.perf_counter() - started, outputs=task.outputs)
 

@@ -36,6 +36,10 @@ def run(
 ) -> Run:
     """Run a pipeline and return its `Run`; a failed node does not raise, check `run.ok`.
 
+    Ctrl-C (SIGINT, or SIGTERM) stops the run within seconds: running nodes are told to stop
+    (training saves a checkpoint), recorded as interrupted, and `KeyboardInterrupt` is raised;
+    running the same pipeline again resumes.
+
     Args:
         target: A `Pipeline`; a pipeline file; or nodes to run on their own (with the nodes
             they read from), as a notebook does. Their pipeline is named "interactive".
@@ -63,14 +67,18 @@ def run(
     runner_engine = (
         open_engine(engine, max_workers=max_workers) if isinstance(engine, str) else engine
     )
+    owned = isinstance(engine, str)
     with Project.open(store=store, artifact_root=artifact_root) as project:
         try:
             runner = LocalRunner(
                 store=project.store, storage=project.storage, engine=runner_engine, hooks=all_hooks
             )
             return runner.run(resolved, cache=cache, rerun=rerun)
+        except KeyboardInterrupt:
+            owned = False  # closing waits for a node left running; its thread ends on its own
+            raise
         finally:
-            if isinstance(engine, str):
+            if owned:
                 runner_engine.close()
 
 

@@ -22,6 +22,7 @@ STYLES = {
     "cached": ("cyan", "↺"),
     "failed": ("bold red", "✗"),
     "skipped": ("dim", "-"),
+    "interrupted": ("bold yellow", "■"),
 }
 
 
@@ -74,6 +75,16 @@ class RichDisplay:
     def on_node_progress(self, *, node: NodeRun, progress: Progress, **future: Any) -> None:
         self._progress[node.name] = progress
 
+    def on_run_stopping(
+        self, *, reason: str, grace_s: float, nodes: list[str], **future: Any
+    ) -> None:
+        waiting = f" for {', '.join(nodes)}" if nodes else ""
+        self.console.print(
+            f"[bold yellow]Interrupted[/] by {reason}: stopping, waiting up to {grace_s:g} s"
+            f"{waiting} (press Ctrl-C again to exit at once).",
+            soft_wrap=True,
+        )
+
     def on_run_end(self, *, run: Run, **future: Any) -> None:
         if self._live is not None:
             self._live.stop()
@@ -93,7 +104,7 @@ class RichDisplay:
         for node in run.nodes.values():
             counts[node.state] = counts.get(node.state, 0) + 1
         detail = ", ".join(f"{n} {state}" for state, n in counts.items())
-        colour = "green" if run.ok else "red"
+        colour = "green" if run.ok else "yellow" if run.state == "interrupted" else "red"
         self.console.print(
             f"[{colour}]Run {run.id} of {run.pipeline} {run.state}[/] in "
             f"{run.duration_s:.2f} s ({detail})."
@@ -116,10 +127,26 @@ class RichDisplay:
                 )
             )
             self._print_stopped_outputs(node)
-        if run.failed and self.resume_hint:
+        if run.state == "interrupted":
+            self._print_interrupted(run)
+        elif run.failed and self.resume_hint:
             self.console.print(
                 f"Fix the error, then resume with: [bold]{escape(self.resume_hint)}[/] "
                 f"(finished nodes are reused from the cache)."
+            )
+
+    def _print_interrupted(self, run: Run) -> None:
+        """Say what was stopped and the command that resumes."""
+        from rich.markup import escape
+
+        stopped = [n.name for n in run.nodes.values() if n.state == "interrupted"]
+        what = f": {', '.join(stopped)} stopped" if stopped else ""
+        self.console.print(f"[bold yellow]Interrupted[/]{escape(what)}.")
+        if self.resume_hint:
+            self.console.print(
+                f"Resume with: [bold]{escape(self.resume_hint)}[/] (finished nodes are reused "
+                "from the cache; training resumes from its checkpoint).",
+                soft_wrap=True,
             )
 
     def _print_stopped_outputs(self, node: NodeRun) -> None:

@@ -17,10 +17,15 @@ class RunHook(Protocol):
         """A run was registered and is about to start its first node."""
 
     def on_node_state(self, *, node: NodeRun, **future: Any) -> None:
-        """A node changed state (running, complete, cached, failed or skipped)."""
+        """A node changed state (running, complete, cached, failed, skipped or interrupted)."""
+
+    def on_run_stopping(
+        self, *, reason: str, grace_s: float, nodes: list[str], **future: Any
+    ) -> None:
+        """A first Ctrl-C: the run waits up to `grace_s` for the running `nodes` to stop."""
 
     def on_node_progress(self, *, node: NodeRun, progress: Progress, **future: Any) -> None:
         """A running node reported progress (from the engine's worker thread)."""
 
     def on_run_end(self, *, run: Run, **future: Any) -> None:
-        """The run finished, successfully or not."""
+        """The run finished, successfully or not (`run.state` "interrupted" after Ctrl-C)."""

@@ -5,7 +5,9 @@ published once its component returns, and registered in one store transaction: a
 any point leaves no half-written artifact registered, and the next run resumes from the cache.
 A component that raises `RunStopped` (validation that found anomalies) has saved its outputs
 in full: they are published and recorded as the failed execution's outputs, and everything
-downstream is skipped.
+downstream is skipped. A first Ctrl-C stops the run within seconds: running nodes are told
+to stop (training saves a checkpoint), recorded as interrupted, and `KeyboardInterrupt` is
+raised once the run is recorded (`shipyard.runners.interrupts`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from shipyard.errors import (
 )
 from shipyard.runners.cache import cache_key
 from shipyard.runners.faults import NodeError, error_text, platform_fault
+from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest, stop_signals
+from shipyard.runners.liveness import process_alive, process_started
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
 from shipyard.store import NewArtifact
@@ -122,6 +126,7 @@ class LocalRunner:
             properties={
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
+                "pid_started": process_started(os.getpid()),
                 "user": _user(),
                 "file": str(pipeline.location.file),
                 "nodes": [node.name for node in pipeline.nodes],
@@ -130,30 +135,42 @@ class LocalRunner:
                 **(properties or {}),
             },
         )
-        execution = _Execution(self, pipeline, record.id, cache, pipeline.downstream(rerun))
+        stop = StopRequest()
+        execution = _Execution(
+            self, pipeline, record.id, cache, pipeline.downstream(rerun), stop=stop
+        )
         self._emit("on_run_start", run_id=record.id, pipeline=pipeline)
         try:
-            execution.drive()
-        except BaseException:
+            with stop_signals(stop):
+                execution.drive()
+        except BaseException as exc:
             execution.interrupt()
             self.store.finish_run(record.id, "failed")
+            if isinstance(exc, KeyboardInterrupt):  # a second Ctrl-C, or one outside a node
+                self._emit("on_run_end", run=self._result(execution, "interrupted", started))
             raise
         finally:
             self.storage.discard_run_staging(record.id)
         done = all(n.state in DONE_STATES for n in execution.nodes.values())
         state: RunState = "complete" if done else "failed"
         final = self.store.finish_run(record.id, state)
-        result = Run(
-            id=record.id,
-            pipeline=pipeline.name,
-            state=final.state,
+        interrupted = stop.is_set() and not done  # a Ctrl-C after the last node changes nothing
+        result = self._result(execution, "interrupted" if interrupted else final.state, started)
+        self._emit("on_run_end", run=result)
+        if interrupted:
+            raise KeyboardInterrupt(f"run {record.id} interrupted by {stop.describe()}")
+        return result
+
+    def _result(self, execution: _Execution, state: str, started: float) -> Run:
+        return Run(
+            id=execution.run_id,
+            pipeline=execution.pipeline.name,
+            state=state,
             duration_s=time.perf_counter() - started,
             nodes=execution.nodes,
             store_url=self.store.url,
             artifact_root=self.storage.root,
         )
-        self._emit("on_run_end", run=result)
-        return result
 
     def _emit(self, event: str, **kwargs: Any) -> None:
         for hook in self.hooks:
@@ -166,7 +183,14 @@ class _Execution:
     """The state of one run in progress."""
 
     def __init__(
-        self, runner: LocalRunner, pipeline: Pipeline, run_id: str, cache: bool, forced: set[str]
+        self,
+        runner: LocalRunner,
+        pipeline: Pipeline,
+        run_id: str,
+        cache: bool,
+        forced: set[str],
+        *,
+        stop: StopRequest,
     ) -> None:
         self.runner = runner
         self.store = runner.store
@@ -175,25 +199,63 @@ class _Execution:
         self.run_id = run_id
         self.cache = cache
         self.forced = forced
+        self.stop = stop
         self.nodes = {n.name: NodeRun(n.name, n.component.name) for n in pipeline.nodes}
         self.running: dict[Future[TaskResult], _Running] = {}
 
     def drive(self) -> None:
         pending = list(self.pipeline.nodes)
-        while pending or self.running:
+        while (pending or self.running) and not self.stop.is_set():
             pending = self._start_ready(pending)
             if self.running:
-                done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
+                done, _ = wait(list(self.running), timeout=POLL_S, return_when=FIRST_COMPLETED)
                 for future in done:
-                    self._finish(self.running.pop(future), future.result())
+                    self._settle(self.running.pop(future), future.result())
+        if self.stop.is_set():
+            self._stop_running()
 
-    def interrupt(self) -> None:
-        """Record running executions as failed after Ctrl-C or an internal error."""
+    def _stop_running(self) -> None:
+        """After a first Ctrl-C: wait a bounded time for running nodes, record the rest."""
+        self.runner._emit(
+            "on_run_stopping",
+            reason=self.stop.describe(),
+            grace_s=STOP_GRACE_S,
+            nodes=[running.node.name for running in self.running.values()],
+        )
+        deadline = time.monotonic() + STOP_GRACE_S
+        while self.running and (left := deadline - time.monotonic()) > 0:
+            done, _ = wait(list(self.running), timeout=left, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._settle(self.running.pop(future), future.result())
+        self.interrupt(f"it was still running {STOP_GRACE_S:g} s later and was left behind")
+
+    def _settle(self, running: _Running, result: TaskResult) -> None:
+        """Record a returned task: stopped by the interrupt, or finished (even meanwhile)."""
+        if result.interrupted:
+            self._record_interrupted(running, "it stopped")
+        else:
+            self._finish(running, result)
+
+    def interrupt(self, how: str = "the run ended") -> None:
+        """Record running executions as interrupted after Ctrl-C or an internal error."""
         for future, running in list(self.running.items()):
             future.cancel()
-            self.store.fail_execution(running.execution_id, "interrupted")
-            self._set_state(running.node, "failed")
+            self._record_interrupted(running, how)
+        self.running.clear()
         self.storage.discard_run_staging(self.run_id)
+
+    def _record_interrupted(self, running: _Running, how: str) -> None:
+        outcome = self.nodes[running.node.name]
+        outcome.duration_s = time.perf_counter() - running.started
+        for artifact in running.outputs.values():
+            self.storage.discard(artifact.path)
+        self.store.fail_execution(
+            running.execution_id,
+            f"interrupted by {self.stop.describe() if self.stop.is_set() else 'the runner'} "
+            f"after {outcome.duration_s:.1f} s ({how}); run the pipeline again to resume "
+            "(training resumes from its checkpoint).",
+        )
+        self._set_state(running.node, "interrupted")
 
     def _start_ready(self, pending: list[Node]) -> list[Node]:
         progressed = True
@@ -279,6 +341,7 @@ class _Execution:
             node.parameters,
             checkpoint_dir=self.storage.checkpoint_dir(key),
             on_progress=functools.partial(self._progress, self.nodes[node.name]),
+            stop_requested=self.stop.is_set,
         )
         future = self.runner.engine.submit(task)
         self.running[future] = _Running(node, record.id, started, outputs, key)
@@ -401,7 +464,9 @@ def abandon_dead_runs(
         if run.state != "running" or run.properties.get("host") != host:
             continue
         pid = run.properties.get("pid")
-        if isinstance(pid, int) and not _alive(pid):
+        started = run.properties.get("pid_started")
+        started = started if isinstance(started, int) else None
+        if isinstance(pid, int) and not process_alive(pid, started):
             store.abandon_run(run.id)
             storage.discard_run_staging(run.id)
             abandoned.append(run.id)
@@ -416,18 +481,6 @@ def _identity(node: Node, key: str) -> dict[str, Any]:
         "parameters": node.parameters,
         "cache_key": key,
     }
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _artifact_id(artifact: Artifact) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipyard.components.train.loop import EpochCallback, TrainingResult
+from shipyard.dsl.context import current_task
 from shipyard.errors import DataError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -271,6 +272,7 @@ class _Monitor:
     def __call__(self, env: Any) -> None:
         import lightgbm
 
+        current_task().check_interrupted()  # Ctrl-C: stop after this round (no checkpoint)
         epoch = int(env.iteration) + 1
         row = self._row(epoch, env.evaluation_result_list or [])
         result = self.result

@@ -5,16 +5,25 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import json
 import logging
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from shipyard.components.train.budget import steps_per_epoch
+from shipyard.components.train.progress import (
+    StoppedMidEpoch,
+    TrainingProgress,
+    interrupted,
+    resume_progress,
+    save_progress,
+)
 from shipyard.components.train.schedules import Schedule, lr_factor
+from shipyard.dsl.context import current_task
 from shipyard.errors import DataError
 
 if TYPE_CHECKING:
@@ -69,17 +78,6 @@ EpochCallback = Callable[[dict[str, float], TrainingResult], None]
 """Called after each epoch with its history row (`epoch`, `train_loss`, `eval_loss`, ...)."""
 
 
-@dataclass
-class _Progress:
-    """The early-stopping state carried from epoch to epoch (and through checkpoints)."""
-
-    next_epoch: int = 1
-    best_loss: float = math.inf
-    best_state: dict[str, Any] | None = None
-    patience_left: int | None = None
-    finished: bool = False
-
-
 def pick_device(device: str) -> str:
     """Return `device`, or for `auto` CUDA when available, else CPU."""
     import torch
@@ -120,8 +118,13 @@ def fit(
     call with the same configuration is resumed: the result equals that of an
     uninterrupted call on the same machine.
 
+    When the run is asked to stop (Ctrl-C: `TaskContext.interrupted`), the loop stops before
+    its next step, saves the state in the middle of the epoch and raises: the resumed call
+    continues from that step and still equals an uninterrupted one.
+
     Raises:
         DataError: The loss became NaN or infinite (training diverged).
+        ExecutionInterrupted: The run was asked to stop (the checkpoint is saved first).
     """
     device = pick_device(config.device)
     with _cpu_threads(_threads_for(network, config) if device == "cpu" else None):
@@ -157,11 +160,11 @@ def _fit(
     features = tuple(t.to(device) for t in train.features)
     target = training_target(problem, train.label).to(device)
     result = TrainingResult(device=device)
-    progress = _Progress(patience_left=config.early_stopping_patience)
+    progress = TrainingProgress(patience_left=config.early_stopping_patience)
     fingerprint = _fingerprint(network, config, train.rows)
     if checkpoint_dir is not None:
         progress = (
-            _resume(
+            resume_progress(
                 checkpoint_dir,
                 fingerprint,
                 network=network,
@@ -171,40 +174,61 @@ def _fit(
             )
             or progress
         )
+
+    save = functools.partial(
+        save_progress,
+        checkpoint_dir,
+        fingerprint,
+        network=network,
+        optimizer=optimizer,
+        generator=generator,
+        progress=progress,
+        result=result,
+    )
+
     saved_at: float | None = None
     for epoch in range(progress.next_epoch, config.epochs + 1):
         if progress.finished:
             break
         network.train()
+        shuffle_state = generator.get_state()  # saved mid-epoch, to draw the same order again
         order = torch.randperm(train.rows, generator=generator).to(device)
-        train_loss = _train_epoch(
+        try:
+            train_loss = _train_epoch(
+                network,
+                optimizer,
+                schedule=schedule,
+                problem=problem,
+                features=features,
+                target=target,
+                order=order,
+                epoch=epoch,
+                config=config,
+                result=result,
+                resume=progress,
+                stop_requested=current_task().stop_requested,
+            )
+        except StoppedMidEpoch as stopped:
+            progress.next_epoch, progress.epoch_step, progress.epoch_loss = (
+                epoch,
+                stopped.steps,
+                stopped.loss,
+            )
+            generator.set_state(shuffle_state)  # the resume draws this epoch's order again
+            save()
+            raise interrupted(epoch, stopped.steps, checkpoint_dir) from None
+        progress.epoch_step, progress.epoch_loss = 0, (0.0, 0)
+        row = _epoch_row(
             network,
+            problem,
+            evaluation,
             optimizer,
-            schedule=schedule,
-            problem=problem,
-            features=features,
-            target=target,
-            order=order,
             epoch=epoch,
+            train_loss=train_loss,
             config=config,
-            result=result,
+            device=device,
         )
-        row: dict[str, float] = {"epoch": epoch, "train_loss": train_loss}
-        if evaluation is not None and evaluation.rows:
-            row.update(evaluate(network, problem, evaluation, device=device))
-            if not math.isfinite(row["eval_loss"]):
-                raise DataError(
-                    f"training diverged at epoch {epoch}: the eval loss is {row['eval_loss']}; "
-                    f"lower the learning rate (now {config.learning_rate})."
-                )
-        row["learning_rate"] = float(optimizer.param_groups[0]["lr"])
         result.history.append(row)
-        logger.info(
-            "epoch %d/%d: %s",
-            epoch,
-            config.epochs,
-            ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"),
-        )
         _early_stopping(progress, row, network=network, epoch=epoch, config=config, result=result)
         if config.max_steps is not None and result.steps >= config.max_steps:
             progress.finished = True
@@ -214,15 +238,7 @@ def _fit(
         due = last or saved_at is None or now - saved_at >= config.checkpoint_interval_s
         if checkpoint_dir is not None and due:
             saved_at = now
-            _save(
-                checkpoint_dir,
-                fingerprint,
-                network=network,
-                optimizer=optimizer,
-                generator=generator,
-                progress=progress,
-                result=result,
-            )
+            save()
         if on_epoch is not None:
             on_epoch(row, result)
     if progress.best_state is not None and config.early_stopping_patience is not None:
@@ -234,6 +250,40 @@ def _fit(
     result.metrics["epochs"] = len(result.history)
     result.metrics["steps"] = result.steps
     return result
+
+
+def _epoch_row(
+    network: nn.Module,
+    problem: Problem,
+    evaluation: Split | None,
+    optimizer: torch.optim.Optimizer,
+    *,
+    epoch: int,
+    train_loss: float,
+    config: LoopConfig,
+    device: str,
+) -> dict[str, float]:
+    """The history row of an epoch: its losses and metrics, logged.
+
+    Raises:
+        DataError: The eval loss is NaN or infinite (training diverged).
+    """
+    row: dict[str, float] = {"epoch": epoch, "train_loss": train_loss}
+    if evaluation is not None and evaluation.rows:
+        row.update(evaluate(network, problem, evaluation, device=device))
+        if not math.isfinite(row["eval_loss"]):
+            raise DataError(
+                f"training diverged at epoch {epoch}: the eval loss is {row['eval_loss']}; "
+                f"lower the learning rate (now {config.learning_rate})."
+            )
+    row["learning_rate"] = float(optimizer.param_groups[0]["lr"])
+    logger.info(
+        "epoch %d/%d: %s",
+        epoch,
+        config.epochs,
+        ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"),
+    )
+    return row
 
 
 def _threads_for(network: nn.Module, config: LoopConfig) -> int:
@@ -271,7 +321,7 @@ def _cpu_threads(threads: int | None) -> Iterator[None]:
 
 
 def _early_stopping(
-    progress: _Progress,
+    progress: TrainingProgress,
     row: dict[str, float],
     *,
     network: nn.Module,
@@ -300,88 +350,6 @@ def _fingerprint(network: nn.Module, config: LoopConfig, rows: int) -> str:
     return json.dumps({"config": settings, "shapes": shapes, "rows": rows}, sort_keys=True)
 
 
-def _save(
-    directory: Path,
-    fingerprint: str,
-    *,
-    network: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    generator: torch.Generator,
-    progress: _Progress,
-    result: TrainingResult,
-) -> None:
-    import torch
-
-    from shipyard.components.train import checkpoint
-
-    checkpoint.save(
-        directory,
-        checkpoint.Checkpoint(
-            network=dict(network.state_dict()),
-            optimizer=optimizer.state_dict(),
-            best=progress.best_state,
-            rng={"shuffle": generator.get_state(), "torch": torch.get_rng_state()},
-            state={
-                "fingerprint": fingerprint,
-                "next_epoch": progress.next_epoch,
-                "best_loss": progress.best_loss if math.isfinite(progress.best_loss) else None,
-                "patience_left": progress.patience_left,
-                "finished": progress.finished,
-                "history": result.history,
-                "steps": result.steps,
-                "best_epoch": result.best_epoch,
-                "stopped_early": result.stopped_early,
-            },
-        ),
-    )
-
-
-def _resume(
-    directory: Path,
-    fingerprint: str,
-    *,
-    network: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    generator: torch.Generator,
-    result: TrainingResult,
-) -> _Progress | None:
-    """Restore the state of a matching checkpoint in `directory`; None when there is none."""
-    import torch
-
-    from shipyard.components.train import checkpoint
-
-    saved = checkpoint.load(directory)
-    if saved is None:
-        return None
-    if saved.state.get("fingerprint") != fingerprint:
-        logger.warning("ignoring the checkpoint in %s: it is of another configuration", directory)
-        return None
-    device = next((p.device for p in network.parameters()), torch.device("cpu"))
-    network.load_state_dict(saved.network)
-    optimizer.load_state_dict(saved.optimizer)
-    for values in optimizer.state.values():
-        for key, value in values.items():
-            if isinstance(value, torch.Tensor) and key != "step":
-                values[key] = value.to(device)
-    generator.set_state(saved.rng["shuffle"])
-    torch.set_rng_state(saved.rng["torch"])
-    state = saved.state
-    result.history = list(state["history"])
-    result.steps = int(state["steps"])
-    result.best_epoch = int(state["best_epoch"])
-    result.stopped_early = bool(state["stopped_early"])
-    result.resumed_from_epoch = int(state["next_epoch"]) - 1
-    best_loss = state["best_loss"]
-    logger.info("resuming training after epoch %d from %s", result.resumed_from_epoch, directory)
-    return _Progress(
-        next_epoch=int(state["next_epoch"]),
-        best_loss=math.inf if best_loss is None else float(best_loss),
-        best_state=saved.best,
-        patience_left=state["patience_left"],
-        finished=bool(state["finished"]),
-    )
-
-
 def _train_epoch(
     network: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -394,11 +362,20 @@ def _train_epoch(
     epoch: int,
     config: LoopConfig,
     result: TrainingResult,
+    resume: TrainingProgress,
+    stop_requested: Callable[[], bool] | None,
 ) -> float:
-    """Run one pass over the shuffled rows; return the mean train loss."""
+    """Run one pass over the shuffled rows; return the mean train loss.
+
+    Steps a mid-epoch checkpoint had done (`resume.epoch_step`) are skipped.
+
+    Raises:
+        StoppedMidEpoch: The run was asked to stop; raised before a step, never inside one.
+    """
     import torch
 
-    total, seen = 0.0, 0
+    skip = resume.epoch_step if resume.next_epoch == epoch else 0
+    total, seen = resume.epoch_loss if skip else (0.0, 0)
     batch_norm = _has_batch_norm(network)
     device_type = order.device.type
     precision = torch.bfloat16 if device_type == "cpu" else torch.float16
@@ -406,6 +383,10 @@ def _train_epoch(
         device_type, enabled=config.mixed_precision and device_type == "cuda"
     )
     for step, start in enumerate(range(0, int(order.numel()), config.batch_size), start=1):
+        if step <= skip:
+            continue
+        if stop_requested is not None and stop_requested():
+            raise StoppedMidEpoch(step - 1, (total, seen))
         index = order[start : start + config.batch_size]
         if index.numel() < 2 and batch_norm:
             continue

@@ -1,0 +1,53 @@
+"""Whether the process that started a run is still alive, robust to recycled process ids.
+
+A run records its host, its pid and, where the system tells it (Linux `/proc`), when that
+process started. A pid alone is not enough: after a crash the system may give the same pid to
+an unrelated process, and the dead run would show `running` forever. With the start time, a
+pid that now belongs to a younger process counts as dead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PROC = Path("/proc")
+
+
+def process_started(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot; None where it cannot be told.
+
+    Args:
+        pid: A process id.
+    """
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # Field 2 (the command) is in parentheses and may hold spaces; field 22 is the start time.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def process_alive(pid: int, started: int | None = None) -> bool:
+    """Whether process `pid` runs, and is the one that started at `started` (when given).
+
+    Args:
+        pid: The process id a run recorded.
+        started: Its recorded start (`process_started`), or None to check the pid only.
+    """
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        pass
+    if started is None:
+        return True
+    now = process_started(pid)
+    return now is None or now == started

@@ -1,0 +1,89 @@
+"""A first Ctrl-C inside a run (a real SIGINT to this process), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+import shipyard
+from shipyard import Out, Pipeline, component
+from shipyard.artifacts import Metrics
+from shipyard.dsl.context import current_task
+from shipyard.runners import Project
+from tests.runners.components import double, source
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+RELEASE = threading.Event()
+
+
+@component
+def patient(inp: Metrics, out: Out[Metrics]) -> None:
+    """Presses Ctrl-C itself, then works in steps, checking for the stop between them."""
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(600):
+        current_task().check_interrupted()
+        time.sleep(0.05)
+    out.save({"v": inp.load()["v"]})
+
+
+@component
+def stubborn(inp: Metrics, out: Out[Metrics]) -> None:
+    """Presses Ctrl-C itself, then never looks at the stop flag."""
+    os.kill(os.getpid(), signal.SIGINT)
+    RELEASE.wait(timeout=60)
+    out.save({"v": inp.load()["v"]})
+
+
+def run(store_url: str, node: object) -> tuple[float, BaseException | None]:
+    pipeline = Pipeline("stop", nodes=[double(inp=node.outputs.out)])  # type: ignore[attr-defined]
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt) as raised:
+        shipyard.run(pipeline, store=store_url, progress=False)
+    return time.monotonic() - started, raised.value
+
+
+def executions(store_url: str) -> dict[str, tuple[str, str]]:
+    with Project.open(store=store_url) as project:
+        [record] = project.store.list_runs()
+        assert record.state == "failed"
+        return {e.node: (e.state, e.error or "") for e in project.store.list_executions(record.id)}
+
+
+def test_a_first_ctrl_c_stops_the_running_node_and_starts_no_other(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seconds, error = run(store_url, patient(inp=source().outputs.out))
+    assert seconds < 5
+    assert "interrupted by Ctrl-C (SIGINT)" in str(error)
+    recorded = executions(store_url)
+    assert set(recorded) == {"source", "patient"}  # `double` never started
+    assert recorded["source"][0] == "complete"
+    state, reason = recorded["patient"]
+    assert state == "failed"
+    assert reason.startswith("interrupted by Ctrl-C (SIGINT) after")
+    assert "(it stopped)" in reason
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_a_node_ignoring_the_stop_is_left_behind_after_the_grace_period(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("shipyard.runners.local.STOP_GRACE_S", 0.5)
+    RELEASE.clear()
+    try:
+        seconds, _ = run(store_url, stubborn(inp=source().outputs.out))
+    finally:
+        RELEASE.set()  # let the abandoned thread end
+    assert seconds < 5
+    state, reason = executions(store_url)["stubborn"]
+    assert state == "failed"
+    assert "still running 0.5 s later and was left behind" in reason
