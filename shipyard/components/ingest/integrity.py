@@ -1,8 +1,8 @@
 """Guarantees every CSV read keeps: the input is text, and every line becomes one row.
 
-Without `newlines_in_values` a CSV line is one row, so a reader that parsed fewer rows than
-the file has lines lost some (an unterminated quote swallowing the lines after it), and one
-that parsed more split a line (a lone carriage return). Both readers (`fast_csv` for whole
+Without `newlines_in_values` a CSV line (ended by a line feed, a carriage return or both, as
+Arrow reads them) is one row, so a reader that parsed fewer rows than the file has lines
+lost some: an unterminated quote swallowed the lines after it. Both readers (`fast_csv` for whole
 files, `csv_reader` for streams) count the lines of what they parsed and compare; and before
 parsing anything they check that the file is text at all: compressed or binary bytes, or a
 header that is not valid UTF-8, are refused with the file named and the fix said.
@@ -11,6 +11,7 @@ header that is not valid UTF-8, are refused with the file named and the fix said
 from __future__ import annotations
 
 import csv
+import re
 
 from shipyard.errors import DataError
 
@@ -24,6 +25,7 @@ _SIGNATURES = (
     (b"ARROW1", "an Arrow IPC file", "name it .arrow or pass format='arrow'"),
 )
 _PROBE_BYTES = 64 << 10
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def check_text(data: bytes, *, path: str, encoding: str = "utf-8") -> None:
@@ -69,19 +71,19 @@ def check_text(data: bytes, *, path: str, encoding: str = "utf-8") -> None:
 
 
 def count_lines(data: bytes) -> int:
-    """Return the number of lines of `data`: line breaks, plus an unterminated last line."""
-    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    """Return the number of lines of `data`: line breaks, plus an unterminated last line.
+
+    A line break is a line feed, a carriage return, or the two together (Windows).
+    """
+    breaks = data.count(b"\n")
+    if b"\r" in data:
+        breaks += data.count(b"\r") - data.count(b"\r\n")
+    return breaks + (1 if data and not data.endswith((b"\n", b"\r")) else 0)
 
 
 def count_rows(data: bytes) -> int:
     """Return the number of non-blank lines of `data`: the rows a CSV parser makes of it."""
-    return sum(1 for line in data.split(b"\n") if line.strip(b"\r"))
-
-
-def has_lone_carriage_return(data: bytes) -> bool:
-    """Whether `data` holds a carriage return that does not end a Windows line break."""
-    carriage_returns = data.count(b"\r")
-    return carriage_returns > 0 and carriage_returns != data.count(b"\r\n")
+    return sum(1 for line in _LINE_BREAK.split(data) if line)
 
 
 def unclosed_quote(
@@ -141,14 +143,9 @@ def check_row_count(data: bytes, rows: int, *, path: str, first_line: int, heade
     if rows == expected:
         return  # blank lines, which make no row
     last = first_line + count_lines(data) - 1
-    cause = (
-        "a carriage return inside a line splits it into two rows"
-        if has_lone_carriage_return(data)
-        else "a value spans lines"
-    )
     raise DataError(
-        f"lines {first_line} to {last} hold {expected} rows but {rows} were read: {cause}. "
-        f"Nothing was read past this point; fix the file (or pass newlines_in_values=True if "
-        f"values really span lines).",
+        f"lines {first_line} to {last} hold {expected} rows but {rows} were read: a quoted "
+        f"value runs across lines. Close its quote, or pass newlines_in_values=True if values "
+        f"really span lines.",
         path=path,
     )
