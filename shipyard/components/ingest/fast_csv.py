@@ -8,9 +8,10 @@ same table; it is used only for uncompressed local CSV files read with default o
 
 It keeps the careful reader's guarantees (`integrity`): bytes that are not CSV text are
 refused; the rows read are counted against the file's lines, so an unterminated quote that
-swallows the lines after it (Arrow reads on without a word) never goes unnoticed; and a text column is checked for numbers mixed with words over every row.
-On any problem (a ragged row, bad quoting, a blank line, bytes that are not UTF-8) it steps aside, and the careful reader reads
-the file and reads every row or reports the problem with its line and column.
+swallows the lines after it (Arrow reads on without a word) never goes unnoticed; and every
+row of a text column is checked for numbers mixed with words. On any problem (a ragged row,
+bad quoting, a blank line, bytes that are not UTF-8) it steps aside, and the careful reader
+reads every row or reports the problem with its file, line and column.
 """
 
 from __future__ import annotations
