@@ -321,6 +321,9 @@ def _check_line_breaks(
             continue
         index = pc.index(pc.fill_null(pc.match_substring(column, "\n"), False), True).as_py()
         if index >= 0:
+            quote = _unclosed_quote_error(chunk, layout, options)
+            if quote is not None:
+                raise quote
             value = str(column[index].as_py())
             raise DataError(
                 f"a quoted value runs past the end of line {_line_of(chunk, index, layout)} "
