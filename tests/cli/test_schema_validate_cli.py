@@ -266,3 +266,54 @@ def test_a_run_stopped_by_validation_publishes_its_report_and_says_where(tmp_pat
     assert {(a["feature"], a["kind"], tuple(a["examples"])) for a in found} == {
         ("flipper_length_mm", "wrong_type", ("far",))
     }
+
+
+# Unreadable data: `validate` keeps 1 for "anomalies found", as `test_usage_errors_exit_2`.
+EXIT_BAD_INPUT = {"stats": 1, "schema": 1, "validate": 2}
+
+
+def test_no_data_command_reads_part_of_a_file_and_says_ok(tmp_path: Path) -> None:
+    """Issue 10: one stray quote in a file past one read block lost rows and said "OK"."""
+    rows = [f"{i},{i * 0.5},name{i % 13},{i % 7}" for i in range(336_776)]
+    good = tmp_path / "good.csv"
+    good.write_text("id,x,name,k\n" + "\n".join(rows) + "\n")
+    assert shipyard(tmp_path, "schema", "good.csv", "-o", "schema.yaml").returncode == 0
+    rows[200_000] = '200000,1.0,name,"3'
+    (tmp_path / "stray.csv").write_text("id,x,name,k\n" + "\n".join(rows) + "\n")
+    for command in (("stats",), ("schema",), ("validate", "--schema", "schema.yaml")):
+        result = shipyard(tmp_path, command[0], "stray.csv", *command[1:])
+        assert result.returncode == EXIT_BAD_INPUT[command[0]], (command, result.stderr)
+        error = " ".join(result.stderr.split())
+        assert "stray.csv, column 'k': line 200002 opens a quoted value" in error, error
+        assert "Traceback" not in result.stderr and "no anomalies" not in result.stdout
+
+
+def test_a_word_past_row_50000_is_named_before_the_schema_calls_it_text(tmp_path: Path) -> None:
+    rows = [f"{i},{i * 0.5}" for i in range(60_000)]
+    rows[50_001] = "50001,abc"
+    (tmp_path / "late.csv").write_text("id,x\n" + "\n".join(rows) + "\n")
+    result = shipyard(tmp_path, "schema", "late.csv")
+    assert result.returncode == 0, result.stderr
+    warning = " ".join(result.stderr.split())
+    assert "late.csv, column 'x': mixed types" in warning and "line 50003 has 'abc'" in warning
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x1f\x8b\x08\x00" + bytes(range(256)), "gzip-compressed"),
+        (bytes(range(256)) * 4, "binary, not CSV text"),
+        (b"caf\xe9,b\n1,2\n", "line 1 is not valid 'utf-8' text"),
+    ],
+    ids=["gzip", "binary", "latin-1 header"],
+)
+def test_bytes_that_are_not_csv_are_bad_input_not_internal_errors(
+    tmp_path: Path, schema_file: Path, content: bytes, expected: str
+) -> None:
+    (tmp_path / "data.csv").write_bytes(content)
+    for command in (("stats",), ("schema",), ("validate", "--schema", str(schema_file))):
+        result = shipyard(tmp_path, command[0], "data.csv", *command[1:])
+        assert result.returncode == EXIT_BAD_INPUT[command[0]], (command, result.stderr)
+        error = " ".join(result.stderr.split())
+        assert "Bad input data" in error and "data.csv" in error and expected in error, error
+        assert "Internal error" not in error and "Traceback" not in error

@@ -10,7 +10,9 @@ declared it. Columns that are empty throughout the first chunk are read as strin
 read one after the other; each must have the same columns as the first (in any order).
 
 Without `newlines_in_values`, a line break inside a value can only come from an
-unterminated quote, and is reported as such.
+unterminated quote, and is reported as such, naming its line and column; and every chunk's
+row count is checked against its lines (`integrity`), so no row is ever dropped silently.
+Bytes that are not CSV text (compressed, binary, a non-UTF-8 header) are refused up front.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from shipyard.components.ingest.columns import (
     mixed_types_error,
     warn_if_mixed,
 )
+from shipyard.components.ingest.integrity import check_row_count, check_text, unclosed_quote
 from shipyard.components.ingest.options import type_name
 from shipyard.components.ingest.stream import Batch, BatchStream
 from shipyard.errors import DataError
@@ -113,6 +116,7 @@ def _batches(
             except Exception as exc:
                 raise _diagnose(chunk, layouts[chunk.path], options, exc) from None
             _check_line_breaks(chunk, parsed, layouts[chunk.path], options)
+            _check_rows(chunk, parsed, options)
             start = rows.get(chunk.path, 0)
             rows[chunk.path] = start + parsed.num_rows
             if parsed.num_rows:
@@ -127,6 +131,7 @@ def _first_layout(chunk: LineChunk, options: ReadOptions) -> _Layout:
         raise DataError(
             "the file is empty: it has no header line and no rows.", path=path, row=None
         )
+    check_text(chunk.data, path=path, encoding=options.encoding)
     delimiter = options.delimiter or sniff_delimiter(chunk.data)
     fields = _header_fields(chunk, delimiter, options)
     if options.column_names is not None:
@@ -152,6 +157,7 @@ def _next_layout(chunk: LineChunk, layout: _Layout, options: ReadOptions) -> _La
         raise DataError(
             "the file is empty: it has no header line and no rows.", path=str(chunk.path)
         )
+    check_text(chunk.data, path=str(chunk.path), encoding=options.encoding)
     if not options.header or options.column_names is not None:
         return replace(layout, file_names=layout.names)
     fields = _header_fields(chunk, layout.delimiter, options)
@@ -181,11 +187,18 @@ def _header_fields(chunk: LineChunk, delimiter: str, options: ReadOptions) -> tu
 
     end = chunk.data.find(b"\n")
     line = chunk.data if end < 0 else chunk.data[: end + 1]
-    table = pacsv.read_csv(
-        pa.BufferReader(line),
-        read_options=pacsv.ReadOptions(autogenerate_column_names=not options.header),
-        parse_options=_parse_options(delimiter, options),
-    )
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(line),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=not options.header),
+            parse_options=_parse_options(delimiter, options),
+        )
+    except pa.ArrowInvalid as exc:
+        raise DataError(
+            f"cannot parse line {chunk.first_line} as a CSV header ({line[:60]!r}): {exc}. "
+            f"Check the delimiter ({delimiter!r}), quote_char and encoding parameters.",
+            path=str(chunk.path),
+        ) from None
     return tuple(table.column_names)
 
 
@@ -250,7 +263,20 @@ def _parse_checked(
     except Exception as exc:
         raise _diagnose(chunk, layout, options, exc) from None
     _check_line_breaks(chunk, table, layout, options)
+    _check_rows(chunk, table, options)
     return table
+
+
+def _check_rows(chunk: LineChunk, table: pa.Table, options: ReadOptions) -> None:
+    """Every line of the chunk became one row (blank lines none), or raise."""
+    if not options.newlines_in_values:
+        check_row_count(
+            chunk.data,
+            table.num_rows,
+            path=str(chunk.path),
+            first_line=chunk.first_line,
+            header=_has_header(chunk, options),
+        )
 
 
 def _has_header(chunk: LineChunk, options: ReadOptions) -> bool:
@@ -295,6 +321,9 @@ def _check_line_breaks(
             continue
         index = pc.index(pc.fill_null(pc.match_substring(column, "\n"), False), True).as_py()
         if index >= 0:
+            quote = _unclosed_quote_error(chunk, layout, options)
+            if quote is not None:
+                raise quote
             value = str(column[index].as_py())
             raise DataError(
                 f"a quoted value runs past the end of line {_line_of(chunk, index, layout)} "
@@ -333,12 +362,39 @@ def _diagnose(chunk: LineChunk, layout: _Layout, options: ReadOptions, exc: Exce
             row=None,
             expected=f"{type_name(target)} values (from {origin})",
         )
+    quote = _unclosed_quote_error(chunk, layout, options)
+    if quote is not None:
+        return quote
     if "columns, got" in message:
         return _ragged_error(chunk, layout, options, message)
     return DataError(
         f"cannot parse the CSV text from line {chunk.first_line} on: {message}. Check the "
         f"delimiter ({layout.delimiter!r}), quote_char and encoding parameters.",
         path=path,
+    )
+
+
+def _unclosed_quote_error(
+    chunk: LineChunk, layout: _Layout, options: ReadOptions
+) -> DataError | None:
+    if options.newlines_in_values or options.quote_char is None:
+        return None
+    found = unclosed_quote(
+        chunk.data,
+        first_line=chunk.first_line,
+        quote_char=options.quote_char,
+        delimiter=layout.delimiter,
+    )
+    if found is None:
+        return None
+    line, field, text = found
+    column = layout.file_names[field] if field < len(layout.file_names) else None
+    return DataError(
+        f"line {line} opens a quoted value that it does not close ({text[:80]!r}): a quote "
+        f"{options.quote_char!r} is not closed. Close it, or pass newlines_in_values=True if "
+        f"values really span lines.",
+        path=str(chunk.path),
+        column=column,
     )
 
 

@@ -60,8 +60,8 @@ def test_a_word_among_numbers_makes_the_column_text_with_a_warning(
     assert table.schema.field("amount").type == "string"
     assert table["amount"][15_000].as_py() == "abc" and table["amount"][3].as_py() == "3"
     [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert "late.csv, row 15001, column 'amount': mixed types" in warning
-    assert "row 15001 has 'abc'" in warning
+    assert "late.csv, column 'amount': mixed types" in warning
+    assert "line 15002 has 'abc'" in warning  # the line, as the careful reader names it
     assert "read as text" in warning and "wrong_type" in warning
 
 
