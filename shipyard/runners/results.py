@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from shipyard.artifacts import Artifact
     from shipyard.errors import ComponentFailed
 
-NodeState = Literal["pending", "running", "complete", "cached", "failed", "skipped"]
+NodeState = Literal["pending", "waiting", "running", "complete", "cached", "failed", "skipped"]
 DONE_STATES = ("complete", "cached")
 
 
@@ -23,7 +23,8 @@ class NodeRun:
     Attributes:
         name: The node's name.
         component: Its component's name.
-        state: pending, running, complete, cached, failed or skipped.
+        state: pending, waiting (for another run's execution with the same cache key),
+            running, complete, cached, failed or skipped.
         execution_id: Its execution in the metadata store.
         duration_s: How long it took (a cached node: the lookup).
         outputs: Output artifacts by port.
