@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-
 from shipyard.components.train import checkpoint
 from shipyard.components.train.checkpoint import FILENAME, Checkpoint
 
