@@ -14,8 +14,8 @@ with that key waits, without an engine slot, until the holder ends:
 Two identical nodes of one run (same component, parameters and inputs) both execute, as
 they always have: the first owns the checkpoint directory, the second runs beside it without
 one. So no execution ever resumes from the checkpoint of a live one, and identical runs
-started at once train (and push) once. A holder on another host is waited for as long as its run says it
-is running: only that host can tell its process is gone (`shipyard runs` there).
+started at once train (and push) once. A holder on another host is waited for as long as its
+run says it is running: only that host can tell its process is gone.
 """
 
 from __future__ import annotations

@@ -42,8 +42,7 @@ def test_identical_models_pushed_at_once_make_one_version(tmp_path: Path) -> Non
     start_at = time.time() + 10.0  # after every process has imported Shipyard
     processes = [
         subprocess.Popen(
-            [sys.executable, "-W", "error", "-c", PUSHER, str(tmp_path), str(base), str(i)]
-            + [str(start_at)],
+            [sys.executable, "-W", "error", "-c", PUSHER, *map(str, (tmp_path, base, i, start_at))],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
