@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from shipyard.io import ArtifactStorage
     from shipyard.store import Claim, ExecutionRecord, MetadataStore
 
-__all__ = ["POLL_S", "Claims", "process_alive"]
+__all__ = ["CLAIM_POLL_S", "Claims", "process_alive"]
 
-POLL_S: Final = 0.5
+CLAIM_POLL_S: Final = 0.5
 """How often a waiting node looks at the execution it waits for, in seconds."""
 
 logger = logging.getLogger("shipyard.runners")

@@ -26,7 +26,7 @@ from shipyard.engines import TaskResult, TaskSpec
 from shipyard.engines.task import component_failed
 from shipyard.errors import ComponentFailed, InvalidParameterError, RunStopped
 from shipyard.runners.cache import cache_key
-from shipyard.runners.claims import POLL_S, Claims, process_alive
+from shipyard.runners.claims import CLAIM_POLL_S, Claims, process_alive
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
 from shipyard.store import NewArtifact
@@ -173,7 +173,7 @@ class _Execution:
         pending = list(self.pipeline.nodes)
         while pending or self.running:
             pending = self._start_ready(pending)
-            poll_s = POLL_S if self.claims.waiting else None
+            poll_s = CLAIM_POLL_S if self.claims.waiting else None
             if self.running:
                 done, _ = wait(list(self.running), timeout=poll_s, return_when=FIRST_COMPLETED)
                 for future in done:
