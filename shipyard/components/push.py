@@ -4,20 +4,30 @@ Versions are integers, 1, 2, ...: each push writes the next one and never overwr
 existing version. The copy is written to a hidden temporary sibling (`BASE/NAME/.push-*`)
 and renamed into place with `os.replace`, so a reader (a model server watching `BASE/NAME`)
 sees either no new version or a complete one.
+
+Pushers to one `BASE/NAME` take turns: each holds an exclusive `flock` on the directory
+itself (no lock file; the kernel releases it if the pusher dies) while it compares the model
+with the latest version and copies it. So identical models pushed at once, by concurrent runs or
+threads, make one version, and each pusher names it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipyard.artifacts import Model, ModelBlessing, PushDecision, PushedModel
 from shipyard.dsl import Out, component
 from shipyard.dsl.parameters import invalid_parameter
 from shipyard.errors import DataError
 from shipyard.io import fingerprint_path
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _WHO = "push"
 _ATTEMPTS = 100
@@ -47,7 +57,8 @@ def push(
 
     An unblessed model is not copied and nothing is written under `base`. A model identical
     to the latest version (every file the same) is not copied again: `pushed` names that
-    version.
+    version. Pushes to one `base/name` take turns (a lock on that directory), so identical
+    models pushed at once make one version.
 
     Raises:
         InvalidParameterError: `name` is empty, has a path separator or `..`, or starts
@@ -74,14 +85,16 @@ def push(
         pushed.save(PushDecision(pushed=False, reason=decision.summary()))
         return
     directory = Path(base).expanduser().resolve() / name
-    latest = _latest_version(directory)
-    if latest is not None and fingerprint_path(latest) == fingerprint_path(model.path):
-        # The same model again (a rerun whose evaluation changed only in its baseline).
-        pushed.save(
-            PushDecision(pushed=True, name=name, version=int(latest.name), path=str(latest))
-        )
-        return
-    version, target = _copy(model.path, directory)
+    with _pushers_take_turns(directory):
+        latest = _latest_version(directory)
+        if latest is not None and fingerprint_path(latest) == fingerprint_path(model.path):
+            # The same model again (a rerun whose evaluation changed only in its baseline,
+            # or an identical run pushing at the same time).
+            pushed.save(
+                PushDecision(pushed=True, name=name, version=int(latest.name), path=str(latest))
+            )
+            return
+        version, target = _copy(model.path, directory)
     pushed.save(PushDecision(pushed=True, name=name, version=version, path=str(target)))
 
 
@@ -100,6 +113,20 @@ def _check_name(name: str) -> None:
             "a directory name (no path separator, no '..', not starting with a dot)",
             name,
         )
+
+
+@contextlib.contextmanager
+def _pushers_take_turns(directory: Path) -> Iterator[None]:
+    """Hold the exclusive push lock of a model directory (created if needed)."""
+    import fcntl  # POSIX: Shipyard runs on Linux and macOS
+
+    directory.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def next_version(directory: Path) -> int:

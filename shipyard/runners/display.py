@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 STYLES = {
     "pending": ("dim", "·"),
+    "waiting": ("magenta", "⧗"),
     "running": ("yellow", "▶"),
     "complete": ("green", "✓"),
     "cached": ("cyan", "↺"),

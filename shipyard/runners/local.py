@@ -35,6 +35,7 @@ from shipyard.errors import (
     StoreError,
 )
 from shipyard.runners.cache import cache_key
+from shipyard.runners.claims import CLAIM_POLL_S, Claims
 from shipyard.runners.faults import NodeError, error_text, platform_fault
 from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest, stop_signals
 from shipyard.runners.liveness import process_alive, process_started
@@ -64,7 +65,7 @@ class _Running:
     execution_id: int
     started: float
     outputs: Mapping[str, Artifact]
-    cache_key: str
+    checkpoint_key: str | None  # the cache key whose checkpoint directory it owns
 
 
 class LocalRunner:
@@ -202,15 +203,20 @@ class _Execution:
         self.stop = stop
         self.nodes = {n.name: NodeRun(n.name, n.component.name) for n in pipeline.nodes}
         self.running: dict[Future[TaskResult], _Running] = {}
+        self.claims = Claims(self.store, self.storage, run_id)
+        self.prepared: dict[str, tuple[dict[str, Artifact], str]] = {}
 
     def drive(self) -> None:
         pending = list(self.pipeline.nodes)
         while (pending or self.running) and not self.stop.is_set():
             pending = self._start_ready(pending)
+            poll_s = CLAIM_POLL_S if self.claims.waiting else None
             if self.running:
                 done, _ = wait(list(self.running), timeout=POLL_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._settle(self.running.pop(future), future.result())
+            elif poll_s is not None:  # only nodes waiting for other runs' executions
+                time.sleep(min(poll_s, POLL_S))
         if self.stop.is_set():
             self._stop_running()
 
@@ -270,23 +276,28 @@ class _Execution:
                 elif all(state in DONE_STATES for state in upstream):
                     if len(self.running) >= self.runner.engine.max_parallel:
                         return pending
-                    pending.remove(node)
-                    self._start(node)
-                    progressed = True
+                    if self._start(node):
+                        pending.remove(node)
+                        progressed = True
         return pending
 
-    def _start(self, node: Node) -> None:
+    def _start(self, node: Node) -> bool:
+        """Reuse or start a ready node; False while it waits for another execution of its key.
+
+        When `shipyard gc` deleted an input meanwhile, the inputs are looked up again.
+        """
         for _ in range(_START_ATTEMPTS - 1):
             try:
-                self._try_start(node)
+                return self._try_start(node)
             except ArtifactDeletedError:  # `shipyard gc` deleted an input: look up again
                 logger.info("an input of %s was deleted meanwhile; looking up again", node.name)
-            else:
-                return
-        self._try_start(node)
+                self.prepared.pop(node.name, None)
+        return self._try_start(node)
 
-    def _try_start(self, node: Node) -> None:
-        started = time.perf_counter()
+    def _prepare(self, node: Node) -> tuple[dict[str, Artifact], str]:
+        """Look up a ready node's inputs (resolved ones included) and its cache key, once."""
+        if node.name in self.prepared:
+            return self.prepared[node.name]
         inputs = {
             port: self.nodes[ref.node.name].outputs[ref.port] for port, ref in node.inputs.items()
         }
@@ -297,11 +308,17 @@ class _Execution:
             )
             if found is not None:
                 inputs[port] = self._artifact(found)
-        key = cache_key(node, inputs)
+        self.prepared[node.name] = inputs, cache_key(node, inputs)
+        return self.prepared[node.name]
+
+    def _try_start(self, node: Node) -> bool:
+        started = time.perf_counter()
+        inputs, key = self._prepare(node)
         input_ids = {port: _artifact_id(artifact) for port, artifact in inputs.items()}
-        if self.cache and node.cache and node.name not in self.forced:
-            hit = self.store.find_cached(key)
-            if hit is not None and self._reusable(node, hit[1]):
+        reuse = self.cache and node.cache and node.name not in self.forced
+        hit = self.store.find_cached(key) if reuse else None
+        if hit is not None:
+            if self._reusable(node, hit[1]):
                 producer, records = hit
                 record = self.store.record_execution(
                     self.run_id,
@@ -317,12 +334,22 @@ class _Execution:
                 result.outputs = {port: self._artifact(rec) for port, rec in records.items()}
                 result.duration_s = time.perf_counter() - started
                 self._set_state(node, "cached")
-                return
-        record = self.store.start_execution(
-            self.run_id,
-            **_identity(node, key),
-            inputs=input_ids,
+                return True
+        claim = self.claims.claim(
+            node.name, _identity(node, key), input_ids, reuse=reuse and hit is None
         )
+        if claim is None:  # another execution with this key runs: wait for its outcome
+            if self.nodes[node.name].state != "waiting":
+                self._set_state(node, "waiting")
+            return False
+        if claim.outcome == "cached":  # it completed meanwhile: reuse it
+            return self._try_start(node)
+        checkpoint_key = key if claim.outcome == "started" else None
+        record = claim.execution
+        if claim.outcome == "held":  # an identical node of this run holds the key
+            record = self.store.start_execution(
+                self.run_id, **_identity(node, key), inputs=input_ids
+            )
         self.nodes[node.name].execution_id = record.id
         for artifact in inputs.values():
             self.storage.localize(artifact.uri)
@@ -339,13 +366,14 @@ class _Execution:
             inputs,
             outputs,
             node.parameters,
-            checkpoint_dir=self.storage.checkpoint_dir(key),
+            checkpoint_dir=None if checkpoint_key is None else self.storage.checkpoint_dir(key),
             on_progress=functools.partial(self._progress, self.nodes[node.name]),
             stop_requested=self.stop.is_set,
         )
         future = self.runner.engine.submit(task)
-        self.running[future] = _Running(node, record.id, started, outputs, key)
+        self.running[future] = _Running(node, record.id, started, outputs, checkpoint_key)
         self._set_state(node, "running")
+        return True
 
     def _finish(self, running: _Running, result: TaskResult) -> None:
         node = running.node
@@ -378,7 +406,8 @@ class _Execution:
             outcome.error = error
             self._set_state(node, "failed")
             return
-        self.storage.discard_checkpoints(running.cache_key)
+        if running.checkpoint_key is not None:
+            self.storage.discard_checkpoints(running.checkpoint_key)
         self._set_state(node, "complete")
 
     def _progress(self, node: NodeRun, progress: Progress) -> None:

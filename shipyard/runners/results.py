@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from shipyard.artifacts import Artifact
     from shipyard.errors import ComponentFailed, PlatformError
 
-NodeState = Literal["pending", "running", "complete", "cached", "failed", "skipped", "interrupted"]
+NodeState = Literal[
+    "pending", "waiting", "running", "complete", "cached", "failed", "skipped", "interrupted"
+]
 DONE_STATES = ("complete", "cached")
 
 
@@ -23,8 +25,9 @@ class NodeRun:
     Attributes:
         name: The node's name.
         component: Its component's name.
-        state: pending, running, complete, cached, failed, skipped or interrupted (a
-            Ctrl-C stopped it; the store records it failed with the reason).
+        state: pending, waiting (for another run's execution with the same cache key),
+            running, complete, cached, failed, skipped or interrupted (a Ctrl-C stopped it;
+            the store records it failed with the reason).
         execution_id: Its execution in the metadata store.
         duration_s: How long it took (a cached node: the lookup).
         outputs: Output artifacts by port.

@@ -7,6 +7,7 @@ May import `shipyard.io`, `shipyard.errors`, `shipyard.config` and `shipyard.plu
 from shipyard.store.protocol import MetadataStore
 from shipyard.store.records import (
     ArtifactRecord,
+    Claim,
     Event,
     ExecutionRecord,
     NewArtifact,
@@ -15,6 +16,7 @@ from shipyard.store.records import (
 
 __all__ = [
     "ArtifactRecord",
+    "Claim",
     "Event",
     "ExecutionRecord",
     "MetadataStore",

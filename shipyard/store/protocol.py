@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from shipyard.store.records import (
         JSON,
         ArtifactRecord,
+        Claim,
         Event,
         ExecutionRecord,
         ExecutionState,
@@ -120,6 +121,48 @@ class MetadataStore(Protocol):
             InvalidParameterError: `parameters` is not JSON-serialisable.
             NotFoundError: There is no run `run_id`, or an input names no artifact.
             ArtifactDeletedError: An input was deleted (by `mark_unused_artifacts_deleted`).
+        """
+        ...
+
+    def claim_execution(
+        self,
+        run_id: str,
+        *,
+        node: str,
+        component: str,
+        parameters: JSON,
+        cache_key: str,
+        inputs: Mapping[str, int],
+        reuse: bool = True,
+    ) -> Claim:
+        """Start a running execution unless another execution already answers for its key.
+
+        Runs that reach the same cache key at once call this: exactly one of them starts
+        the execution (and owns its checkpoint directory); the others are told which
+        execution to wait for, or to reuse. Looking for a holder and registering the new
+        execution happen in one transaction, serialised with every other claim of the key,
+        so two claimers never both start. `start_execution` registers without a claim.
+
+        Args:
+            run_id: The run the new execution belongs to.
+            node: The node's name.
+            component: The component's name.
+            parameters: The node's parameters (plain JSON).
+            cache_key: The key claimed.
+            inputs: Input events of the new execution (port name -> artifact id).
+            reuse: Whether a complete execution with the key whose outputs are all live
+                (what `find_cached` would return) answers for it; False for an execution
+                that must run anyway (`--from`, `--no-cache`) and waits only for a running one.
+
+        Returns:
+            A `Claim`: "started" with the new running execution when nothing answered for
+            the key; else "cached" with the complete execution (only with `reuse`), or
+            "held" with the oldest running execution with the key, of any run (this one
+            included); then nothing is registered.
+
+        Raises:
+            InvalidParameterError: `parameters` is not JSON-serialisable.
+            NotFoundError: There is no run `run_id`, or an input names no artifact.
         """
         ...
 

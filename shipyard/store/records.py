@@ -12,6 +12,7 @@ ArtifactState = Literal["live", "deleted"]
 ExecutionState = Literal["running", "complete", "cached", "failed", "skipped", "abandoned"]
 RunState = Literal["running", "complete", "failed", "abandoned"]
 EventKind = Literal["input", "output"]
+ClaimOutcome = Literal["started", "held", "cached"]
 
 JSON = dict[str, Any]
 
@@ -87,6 +88,22 @@ class Event:
     execution_id: int
     kind: EventKind
     name: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What `MetadataStore.claim_execution` found for a cache key.
+
+    Attributes:
+        outcome: "started": the key was free and `execution` is the new running execution;
+            "held": `execution` is another running execution with the same key, which the
+            caller waits for; "cached": `execution` is a complete execution with the key
+            whose outputs are all live, which the caller reuses.
+        execution: The execution the outcome names.
+    """
+
+    outcome: ClaimOutcome
+    execution: ExecutionRecord
 
 
 def _duration_s(started_at: datetime, ended_at: datetime | None) -> float | None:

@@ -34,6 +34,7 @@ from shipyard.testing._expectations import (
     expect_utc,
     fail,
 )
+from shipyard.testing._store_checks_claims import check_claims
 from shipyard.testing._store_checks_gc import check_gc_keeps_what_is_used
 from shipyard.testing._store_checks_lineage import (
     check_find_cached,
@@ -302,6 +303,7 @@ CHECKS: tuple[Callable[[MetadataStore], None], ...] = (
     check_stopped_execution,
     check_abandon_run,
     check_find_cached,
+    check_claims,
     check_record_skipped,
     check_gc_primitives,
     check_gc_keeps_what_is_used,

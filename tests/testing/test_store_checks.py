@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from shipyard.errors import NotFoundError
+from shipyard.store import Claim
 from shipyard.store.sql import SqlStore
 from shipyard.testing.store_checks import check_store
 
@@ -103,6 +104,13 @@ class UtcLessCompletion(SqlStore):
         return type(execution)(**fields)
 
 
+class StartsEveryClaim(SqlStore):
+    """Ignores running holders and complete hits: concurrent runs would all execute."""
+
+    def claim_execution(self, run_id: str, *, reuse: bool = True, **identity: Any) -> Claim:
+        return Claim("started", self.start_execution(run_id, **identity))
+
+
 class ClosingCounter(SqlStore):
     closed = False
 
@@ -122,6 +130,7 @@ class ClosingCounter(SqlStore):
         (ForgetsCachedFrom, "check_find_cached"),
         (UtcLessCompletion, "check_execution_lifecycle"),
         (KeyErrorForMissingArtifacts, "check_not_found"),
+        (StartsEveryClaim, "check_claims"),
     ],
 )
 def test_check_store_reports_the_broken_promise(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,11 @@ class Checkpoint:
 
 
 def save(directory: Path, checkpoint: Checkpoint) -> Path:
-    """Write `checkpoint` to `directory` (replacing the previous one in one rename)."""
+    """Write `checkpoint` to `directory` (replacing the previous one in one rename).
+
+    The file is first written under a hidden name unique to this call, then renamed: a
+    reader sees the previous checkpoint or this one whole, and two writers never mix.
+    """
     from safetensors.torch import save_file
 
     tensors: dict[str, torch.Tensor] = {}
@@ -70,10 +75,14 @@ def save(directory: Path, checkpoint: Checkpoint) -> Path:
     }
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / FILENAME
-    partial = directory / f"{FILENAME}.partial"
+    # A name of its own, so that two writers never write into one partial file.
+    partial = directory / f".{FILENAME}.{os.getpid()}-{uuid.uuid4().hex[:12]}.partial"
     contiguous = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    save_file(contiguous, partial, metadata={_STATE_KEY: json.dumps(state)})
-    os.replace(partial, target)
+    try:
+        save_file(contiguous, partial, metadata={_STATE_KEY: json.dumps(state)})
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 

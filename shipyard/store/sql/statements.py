@@ -54,6 +54,7 @@ __all__ = [
     "OUTPUTS",
     "PIPELINE_CONTEXT",
     "RUN",
+    "RUNNING_WITH_KEY",
     "RUNS_BY_PREFIX",
     "RUN_CONTEXT",
     "USED_ARTIFACTS",
@@ -160,6 +161,13 @@ CACHED: Final = (
         .exists(),
     )
     .order_by(executions.c.ended_at.desc(), executions.c.id.desc())
+    .limit(1)
+)
+RUNNING_WITH_KEY: Final = (
+    _SELECT_EXECUTIONS.where(
+        executions.c.cache_key == bindparam("cache_key"), executions.c.state == "running"
+    )
+    .order_by(executions.c.id)
     .limit(1)
 )
 

@@ -16,10 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from shipyard.errors import InvalidParameterError, NotFoundError, StoreError
 from shipyard.store.records import (
     ArtifactRecord,
+    Claim,
     Event,
     ExecutionRecord,
     RunRecord,
 )
+from shipyard.store.sql import claims
 from shipyard.store.sql import statements as sql
 from shipyard.store.sql.connection import (
     parse_url,
@@ -206,22 +208,25 @@ class SqlStore:
         inputs: Mapping[str, int],
     ) -> ExecutionRecord:
         """Register a running execution and its input events (port name -> artifact id)."""
-        now = _now()
-        row: dict[str, Any] = {
-            "node": node,
-            "component": component,
-            "parameters": dict(parameters),
-            "cache_key": cache_key,
-            "state": "running",
-            "started_at": now,
-        }
-        pipeline, execution_id = self._insert_execution(
-            run_id, row, _event_rows(inputs, "input"), cached_from=None
-        )
-        return ExecutionRecord(
-            id=execution_id, run_id=run_id, pipeline=pipeline, ended_at=None, error=None,
-            cached_from=None, **row,
-        )  # fmt: skip
+        row = claims.running_row(node, component, parameters, cache_key, _now())
+        inserted = self._insert_execution(run_id, row, _event_rows(inputs, "input"))
+        return claims.outcome(run_id, row, inserted).execution
+
+    def claim_execution(
+        self,
+        run_id: str,
+        *,
+        node: str,
+        component: str,
+        parameters: JSON,
+        cache_key: str,
+        inputs: Mapping[str, int],
+        reuse: bool = True,
+    ) -> Claim:
+        """Start a running execution unless another execution already answers for the key."""
+        row = claims.running_row(node, component, parameters, cache_key, _now())
+        events_ = _event_rows(inputs, "input")
+        return claims.outcome(run_id, row, self._insert_execution(run_id, row, events_, reuse))
 
     def complete_execution(
         self,
@@ -314,9 +319,9 @@ class SqlStore:
             "cached_from": cached_from,
         }
         events_ = [*_event_rows(inputs, "input"), *_event_rows(outputs, "output")]
-        pipeline, execution_id = self._insert_execution(
-            run_id, row, events_, cached_from=cached_from
-        )
+        inserted = self._insert_execution(run_id, row, events_, cached_from=cached_from)
+        assert isinstance(inserted, tuple)
+        pipeline, execution_id = inserted
         return ExecutionRecord(id=execution_id, run_id=run_id, pipeline=pipeline, **row)
 
     def find_cached(
@@ -452,10 +457,14 @@ class SqlStore:
         run_id: str,
         row: dict[str, Any],
         event_rows: list[dict[str, Any]],
+        claim: bool | None = None,
         *,
-        cached_from: int | None,
-    ) -> tuple[str, int]:
+        cached_from: int | None = None,
+    ) -> tuple[str, int] | Claim:
         """Insert an execution, its association and events; return its pipeline and id.
+
+        With `claim` (True: reuse a complete execution), the row is inserted only if no
+        execution answers for its cache key; else that execution's claim is returned.
 
         Unknown artifact ids (or `cached_from`) fail the foreign keys rather than being
         looked up first, which saves a query per call; the error is then explained.
@@ -465,6 +474,10 @@ class SqlStore:
                 take_gc_lock(conn)
                 require_live(conn, [e["artifact_id"] for e in event_rows], self._url)
                 run_pk, pipeline = self._run_context(conn, run_id)
+                if claim is not None:
+                    holder = claims.find_holder(conn, row["cache_key"], reuse=claim)
+                    if holder is not None:
+                        return holder
                 execution_id: int = conn.execute(
                     sql.INSERT_EXECUTION, {**row, "run_id": run_pk}
                 ).scalar_one()
