@@ -136,26 +136,45 @@ def _caster(target: pa.DataType) -> Callable[[pa.Array], Any]:
     return cast
 
 
-def mixed_number_column(column: pa.Array) -> int | None:
-    """Return the index of the first non-number in a column holding mostly numbers.
-
-    A column whose values are more than half numbers, with a few words among them, was
-    meant to be numeric: Arrow made it a string column because of the words.
-    """
+def starts_like_numbers(column: pa.Array) -> bool:
+    """Whether more than half of the column's values start as a number does (a digit, a
+    sign, a point or a space): a cheap test that rules out a column of words."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     present = pc.drop_null(column)
-    if len(present) == 0:
+    starts = pc.is_in(pc.utf8_slice_codeunits(present, 0, 1), pa.array(_NUMBER_STARTS))
+    return len(present) > 0 and (pc.sum(starts).as_py() or 0) * 2 > len(present)
+
+
+def mixed_number_column(column: pa.Array | pa.ChunkedArray) -> int | None:
+    """Return the index of the first non-number in a column holding mostly numbers.
+
+    A column whose values are more than half numbers, with a few words among them, was
+    meant to be numeric: Arrow made it a string column because of the words. The shares are
+    counted over the distinct values weighted by their counts, so a column of a few values
+    repeated over millions of rows costs one hash pass, not a pattern match per row.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    counted = pc.value_counts(column)
+    values, counts = counted.field("values"), counted.field("counts")
+    present = pc.is_valid(values)
+    total = pc.sum(pc.if_else(present, counts, 0)).as_py() or 0
+    if total == 0:
         return None
+
+    def share(matches: pa.Array) -> int:
+        return pc.sum(pc.if_else(pc.and_kleene(present, matches), counts, 0)).as_py() or 0
+
     # A number starts with a digit, sign, point or space: counting those first is a few times
     # cheaper than the pattern, and rules out a column of words without matching it.
-    starts = pc.is_in(pc.utf8_slice_codeunits(present, 0, 1), pa.array(_NUMBER_STARTS))
-    if (pc.sum(starts).as_py() or 0) * 2 <= len(present):
+    starts = pc.is_in(pc.utf8_slice_codeunits(values, 0, 1), pa.array(_NUMBER_STARTS))
+    if share(starts) * 2 <= total:
         return None
-    numbers = pc.match_substring_regex(present, NUMBER_PATTERN)
-    count = pc.sum(numbers).as_py() or 0
-    if count == 0 or count == len(present) or count * 2 <= len(present):
+    numbers = share(pc.fill_null(pc.match_substring_regex(values, NUMBER_PATTERN), False))
+    if numbers in (0, total) or numbers * 2 <= total:
         return None
     is_number = pc.fill_null(pc.match_substring_regex(column, NUMBER_PATTERN), True)
     index: int = pc.index(is_number, False).as_py()

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import csv
 import re
+from typing import TYPE_CHECKING
 
 from shipyard.errors import DataError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Magic numbers of what people most often name `.csv` by mistake, and how to read each.
 _SIGNATURES = (
@@ -24,7 +28,8 @@ _SIGNATURES = (
     (b"PAR1", "a Parquet file", "name it .parquet or pass format='parquet'"),
     (b"ARROW1", "an Arrow IPC file", "name it .arrow or pass format='arrow'"),
 )
-_PROBE_BYTES = 64 << 10
+PROBE_BYTES = 64 << 10
+"""How much of a file's start `check_text` looks at."""
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
@@ -40,7 +45,7 @@ def check_text(data: bytes, *, path: str, encoding: str = "utf-8") -> None:
     Raises:
         DataError: The bytes are compressed or binary, or the first line is not UTF-8.
     """
-    head = data[:_PROBE_BYTES]
+    head = data[:PROBE_BYTES]
     for magic, kind, fix in _SIGNATURES:
         if head.startswith(magic):
             raise DataError(
@@ -79,6 +84,24 @@ def count_lines(data: bytes) -> int:
     if b"\r" in data:
         breaks += data.count(b"\r") - data.count(b"\r\n")
     return breaks + (1 if data and not data.endswith((b"\n", b"\r")) else 0)
+
+
+def count_file_lines(path: Path, *, chunk_bytes: int = 16 << 20) -> int:
+    """Return `count_lines` of a file's bytes, read in chunks (bounded memory).
+
+    A carriage return ending one chunk and a line feed starting the next are one break.
+    """
+    breaks = 0
+    previous = b""
+    with path.open("rb") as file:
+        while chunk := file.read(chunk_bytes):
+            breaks += chunk.count(b"\n")
+            if b"\r" in chunk:
+                breaks += chunk.count(b"\r") - chunk.count(b"\r\n")
+            if previous.endswith(b"\r") and chunk.startswith(b"\n"):
+                breaks -= 1  # a CRLF split across the two chunks
+            previous = chunk
+    return breaks + (1 if previous and not previous.endswith((b"\n", b"\r")) else 0)
 
 
 def count_rows(data: bytes) -> int:

@@ -188,3 +188,13 @@ def test_a_row_count_short_of_the_lines_is_refused_with_the_lines() -> None:
     integrity.check_row_count(data, 3, path="f.csv", first_line=1, header=True)
     with pytest.raises(DataError, match=r"f\.csv: lines 10 to 13 hold 3 rows but 2 were read"):
         integrity.check_row_count(data, 2, path="f.csv", first_line=10, header=True)
+
+
+def test_count_file_lines_reads_in_chunks_like_count_lines(tmp_path: Path) -> None:
+    for data in (b"", b"a\nb\n", b"a\nb", b"a\r\nb\r\n", b"a\rb\rc", b"x\r\ny\r\nz", b"\r\n\r\n"):
+        path = tmp_path / "lines.csv"
+        path.write_bytes(data)
+        for chunk_bytes in (1, 2, 3, 1 << 20):  # CRLF split across chunks included
+            assert integrity.count_file_lines(path, chunk_bytes=chunk_bytes) == (
+                integrity.count_lines(data)
+            ), (data, chunk_bytes)
