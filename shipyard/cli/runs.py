@@ -52,7 +52,7 @@ def list_command(
 
     from shipyard.cli.output import console, print_json
     from shipyard.runners import Project
-    from shipyard.runners.local import abandon_dead_runs
+    from shipyard.runners.liveness import abandon_dead_runs
     from shipyard.runners.run_json import list_runs
 
     with Project.open(store=store, create=False) as project:
@@ -97,7 +97,7 @@ def show_command(
     from shipyard.cli.output import console, print_json
     from shipyard.runners import Project
     from shipyard.runners.display import print_outcome
-    from shipyard.runners.local import abandon_dead_runs
+    from shipyard.runners.liveness import abandon_dead_runs
     from shipyard.runners.run_json import describe_run, run_outcome_from_store
 
     with Project.open(store=store, create=False) as project:

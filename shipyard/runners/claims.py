@@ -21,10 +21,9 @@ run says it is running: only that host can tell its process is gone.
 from __future__ import annotations
 
 import logging
-import socket
 from typing import TYPE_CHECKING, Any, Final
 
-from shipyard.runners.liveness import process_alive
+from shipyard.runners.liveness import run_is_dead
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -102,13 +101,7 @@ class Claims:
         if self.store.get_execution(holder.id).state != "running":
             return True
         run = self.store.get_run(holder.run_id)
-        pid, host = run.properties.get("pid"), run.properties.get("host")
-        started = run.properties.get("pid_started")
-        dead = (
-            isinstance(pid, int)
-            and host == socket.gethostname()
-            and not process_alive(pid, started if isinstance(started, int) else None)
-        )
+        dead = run_is_dead(run)
         if run.state == "running" and not dead:
             return False
         logger.warning(

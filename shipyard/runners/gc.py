@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from shipyard.dsl.resolvers import latest_blessed_model
 from shipyard.errors import InvalidParameterError
 from shipyard.runners.leftovers import find_leftovers
-from shipyard.runners.local import abandon_dead_runs
+from shipyard.runners.liveness import abandon_dead_runs
 from shipyard.runners.queries import artifact_summary
 from shipyard.runners.resolve import resolve_latest
 

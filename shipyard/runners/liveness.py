@@ -9,7 +9,13 @@ pid that now belongs to a younger process counts as dead.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shipyard.io import ArtifactStorage
+    from shipyard.store import MetadataStore, RunRecord
 
 _PROC = Path("/proc")
 
@@ -51,3 +57,29 @@ def process_alive(pid: int, started: int | None = None) -> bool:
         return True
     now = process_started(pid)
     return now is None or now == started
+
+
+def run_is_dead(run: RunRecord) -> bool:
+    """Whether `run` was started on this host by a process that is gone (killed, crashed).
+
+    A run of another host, or one that recorded no pid, is never judged dead here.
+    """
+    pid, started = run.properties.get("pid"), run.properties.get("pid_started")
+    return (
+        isinstance(pid, int)
+        and run.properties.get("host") == socket.gethostname()
+        and not process_alive(pid, started if isinstance(started, int) else None)
+    )
+
+
+def abandon_dead_runs(
+    store: MetadataStore, storage: ArtifactStorage, *, pipeline: str | None
+) -> list[str]:
+    """Mark runs of this host whose process is gone (killed, crashed) as abandoned."""
+    abandoned = []
+    for run in store.list_runs(pipeline=pipeline, limit=200):
+        if run.state == "running" and run_is_dead(run):
+            store.abandon_run(run.id)
+            storage.discard_run_staging(run.id)
+            abandoned.append(run.id)
+    return abandoned

@@ -38,7 +38,7 @@ from shipyard.runners.cache import cache_key
 from shipyard.runners.claims import CLAIM_POLL_S, Claims
 from shipyard.runners.faults import NodeError, error_text, platform_fault
 from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest, stop_signals
-from shipyard.runners.liveness import process_alive, process_started
+from shipyard.runners.liveness import abandon_dead_runs, process_started
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
 from shipyard.store import NewArtifact
@@ -481,25 +481,6 @@ def artifact_from_record(record: ArtifactRecord, storage: ArtifactStorage) -> Ar
         properties=record.properties,
         fingerprint=record.fingerprint,
     )
-
-
-def abandon_dead_runs(
-    store: MetadataStore, storage: ArtifactStorage, *, pipeline: str | None
-) -> list[str]:
-    """Mark runs of this host whose process is gone (killed, crashed) as abandoned."""
-    host = socket.gethostname()
-    abandoned = []
-    for run in store.list_runs(pipeline=pipeline, limit=200):
-        if run.state != "running" or run.properties.get("host") != host:
-            continue
-        pid = run.properties.get("pid")
-        started = run.properties.get("pid_started")
-        started = started if isinstance(started, int) else None
-        if isinstance(pid, int) and not process_alive(pid, started):
-            store.abandon_run(run.id)
-            storage.discard_run_staging(run.id)
-            abandoned.append(run.id)
-    return abandoned
 
 
 def _identity(node: Node, key: str) -> dict[str, Any]:
