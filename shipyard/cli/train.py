@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from shipyard.dsl import Pipeline
     from shipyard.runners import Run
+    from shipyard.runners.outcome import RunOutcome
 
 ESTIMATORS = ("linear", "dnn", "wide_deep", "boosted_trees")
 TASK_FIELDS = ("task", "task_reason", "positive_class", "positive_class_reason")
@@ -233,12 +234,13 @@ def train_command(
             # The evaluation below shows the blessing; the display a failed run's outcome.
             hooks=[RichDisplay(resume_hint=repeat_command(ctx), show_outcome=False)],
         )
-    summary = train_summary(result, name)
+    outcome = run_outcome(result)
+    summary = train_summary(result, name, outcome)
     err = console(stderr=True)
     if json_output:
         print_json(summary)
     elif not result.ok:
-        print_outcome(err, run_outcome(result))
+        print_outcome(err, outcome)
     else:
         outputs = result["evaluate"].outputs
         print_evaluation(err, outputs["evaluation"].load(), outputs["blessing"].load())
@@ -246,7 +248,7 @@ def train_command(
         if summary["baseline_id"] is not None:
             err.print(f"Compared with the last blessed model (artifact {summary['baseline_id']}).")
         # The models pushed and the reports; the evaluation above showed metrics and blessing.
-        print_outcome(err, dataclasses.replace(run_outcome(result), blessings=(), metrics={}))
+        print_outcome(err, dataclasses.replace(outcome, blessings=(), metrics={}))
         err.print(
             f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}", soft_wrap=True
         )
@@ -254,8 +256,12 @@ def train_command(
         raise typer.Exit(EXIT_FAILED)
 
 
-def train_summary(result: Run, name: str) -> dict[str, Any]:
-    """The machine-readable outcome: model, version, directories, metrics, blessing, push."""
+def train_summary(result: Run, name: str, outcome: RunOutcome) -> dict[str, Any]:
+    """The machine-readable outcome: model, version, directories, metrics, blessing, push.
+
+    The push and the blessing come from the run's `outcome` (`run_outcome(result)`), as the
+    end of every run prints them.
+    """
     summary: dict[str, Any] = {
         "run": result.id,
         "state": result.state,
@@ -280,23 +286,22 @@ def train_summary(result: Run, name: str) -> dict[str, Any]:
     evaluation = result["evaluate"].outputs["evaluation"]
     from shipyard.artifacts import Model, ModelEvaluation, ModelRun
 
-    pushed = result["push"].outputs["pushed"].load()
-    blessing = result["evaluate"].outputs["blessing"]
-    decision = blessing.load()
+    [pushed] = outcome.models
+    [blessing] = outcome.blessings
     summary.update(
-        baseline_id=blessing.properties.get("baseline_id"),
+        baseline_id=blessing.baseline_id,
         blessing_checks=[
-            {"metric": c.metric, "kind": c.kind, "passed": c.passed, "reason": c.reason}
-            for c in decision.checks
+            {key: check[key] for key in ("metric", "kind", "passed", "reason")}
+            for check in blessing.checks
         ],
-        blessing_notes=list(decision.notes),
+        blessing_notes=list(blessing.notes),
         evaluation_report=str(evaluation.path / ModelEvaluation.HTML_FILENAME),
         tensorboard_dir=str(
             result["train"].outputs["model_run"].path / ModelRun.TENSORBOARD_DIRNAME
         ),
         exported_dir=str(model.path),
         metrics=dict(evaluation.properties.get("metrics", {})),
-        blessed=bool(blessing.properties.get("blessed")),
+        blessed=blessing.blessed,
         pushed=pushed.pushed,
         pushed_path=pushed.path,
         version=pushed.version,

@@ -52,6 +52,7 @@ def test_a_worse_model_is_not_pushed_and_the_output_says_why(tmp_path: Path) -> 
     )
     assert worse.returncode == 0, worse.stderr
     assert "Not blessed: accuracy fell by" in worse.stderr
+    assert "Compared with the last blessed model (artifact " in worse.stderr
     assert "at most 0.01 is allowed" in worse.stderr
     assert "No model pushed (push): Not blessed: accuracy fell by" in worse.stderr
     assert sorted(p.name for p in (tmp_path / "models" / "penguins").iterdir()) == ["1"]

@@ -172,6 +172,7 @@ def evaluate(
         evaluation.properties["positive_class"] = overall["positive_class"]
     blessing.save(decision)
     blessing.properties["blessed"] = decision.blessed
+    blessing.properties["baseline_id"] = decision.baseline_id
     blessing.properties["model_id"] = model.id
 
 
