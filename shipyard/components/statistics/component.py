@@ -39,13 +39,15 @@ def compute_statistics(
         >>> stats = compute_statistics(examples=ingest(source="data.csv").outputs.examples)
         >>> infer_schema(statistics=stats.outputs.statistics)
     """
-    for split in examples.splits:
-        stats = compute_dataset_statistics(
+    computed = {
+        split: compute_dataset_statistics(
             examples.read(split),
             weight_column=weight_column,
             slice_columns=slice_columns,
             histogram_buckets=histogram_buckets,
             quantile_sample_rows=quantile_sample_rows,
         )
-        statistics.save({split: stats})
-        statistics.properties.setdefault("rows", {})[split] = stats.num_rows
+        for split in examples.splits
+    }
+    statistics.save(computed)  # one save: the report of every split is rendered once
+    statistics.properties["rows"] = {split: stats.num_rows for split, stats in computed.items()}
