@@ -131,7 +131,8 @@ def nice_ticks(low: float, high: float, max_ticks: int) -> list[float]:
 
 
 def format_tick(value: float, *, percent: bool = False) -> str:
-    """Format a tick compactly: `0.25`, `1,200`, `35k`, `2.5M`, `1e-05`; `25%` for fractions."""
+    """Format a tick compactly: `0.25`, `1,200`, `2,007.5`, `35k`, `2.5M`, `1e-05`; `25%` for
+    fractions."""
     if percent:
         return f"{100 * value:.3g}%"
     magnitude = abs(value)
@@ -142,6 +143,8 @@ def format_tick(value: float, *, percent: bool = False) -> str:
             return f"{value / unit:.3g}{suffix}"
     if float(value).is_integer():
         return f"{int(value):,}"
+    if magnitude >= 1e3:  # `.3g` would write 2007.5 as 2.01e+03
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{value:.3g}"
 
 

@@ -33,6 +33,7 @@ def test_nice_ticks_are_round_and_inside_the_range(
         (0.25, True, "25%"),
         (0.003, True, "0.3%"),
         (1200.0, False, "1,200"),
+        (2007.5, False, "2,007.5"),  # not 2.01e+03: between the ticks 2,007 and 2,008
         (35000.0, False, "35k"),
         (2.5e6, False, "2.5M"),
         (-0.5, False, "-0.5"),
