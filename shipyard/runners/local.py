@@ -146,17 +146,18 @@ class LocalRunner:
                 execution.drive()
         except BaseException as exc:
             execution.interrupt()
-            self.store.finish_run(record.id, "failed")
-            if isinstance(exc, KeyboardInterrupt):  # a second Ctrl-C, or one outside a node
+            stopped = isinstance(exc, KeyboardInterrupt)  # a second Ctrl-C, or one outside a node
+            self.store.finish_run(record.id, "interrupted" if stopped else "failed")
+            if stopped:
                 self._emit("on_run_end", run=self._result(execution, "interrupted", started))
             raise
         finally:
             self.storage.discard_run_staging(record.id)
         done = all(n.state in DONE_STATES for n in execution.nodes.values())
-        state: RunState = "complete" if done else "failed"
-        final = self.store.finish_run(record.id, state)
         interrupted = stop.is_set() and not done  # a Ctrl-C after the last node changes nothing
-        result = self._result(execution, "interrupted" if interrupted else final.state, started)
+        state: RunState = "complete" if done else "interrupted" if interrupted else "failed"
+        final = self.store.finish_run(record.id, state)
+        result = self._result(execution, final.state, started)
         self._emit("on_run_end", run=result)
         if interrupted:
             raise KeyboardInterrupt(f"run {record.id} interrupted by {stop.describe()}")
@@ -260,6 +261,7 @@ class _Execution:
             f"interrupted by {self.stop.describe() if self.stop.is_set() else 'the runner'} "
             f"after {outcome.duration_s:.1f} s ({how}); run the pipeline again to resume "
             "(training resumes from its checkpoint).",
+            state="interrupted",
         )
         self._set_state(running.node, "interrupted")
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         Event,
         ExecutionRecord,
         ExecutionState,
+        FailureState,
         NewArtifact,
         RunRecord,
         RunState,
@@ -59,7 +60,8 @@ class MetadataStore(Protocol):
 
         Args:
             run_id: The run's full id.
-            state: A final state: "complete", "failed" or "abandoned".
+            state: A final state: "complete", "failed", "interrupted" (a Ctrl-C or SIGTERM
+                stopped it; running it again resumes) or "abandoned".
 
         Returns:
             The finished run.
@@ -186,15 +188,27 @@ class MetadataStore(Protocol):
         Raises:
             NotFoundError: There is no execution `execution_id`.
             StoreError: The execution is not running (it is complete, failed, cached,
-                skipped or abandoned); nothing is registered.
+                skipped, interrupted or abandoned); nothing is registered.
             InvalidParameterError: An output's properties are not JSON-serialisable.
         """
         ...
 
-    def fail_execution(self, execution_id: int, error: str) -> None:
-        """Mark an execution failed with an error text.
+    def fail_execution(
+        self, execution_id: int, error: str, *, state: FailureState = "failed"
+    ) -> None:
+        """Mark an execution failed, or interrupted, with an error text.
+
+        Neither is ever a hit of `find_cached`: running the node again executes it, and a
+        training resumes from the checkpoint the execution left.
+
+        Args:
+            execution_id: A running execution.
+            error: Why it ended: the user's traceback, or how it was interrupted.
+            state: "failed" (its code failed) or "interrupted" (the run stopped it: Ctrl-C,
+                SIGTERM, or the runner ending the run).
 
         Raises:
+            InvalidParameterError: `state` is neither "failed" nor "interrupted".
             NotFoundError: There is no execution `execution_id`.
             StoreError: The execution is not running; it keeps its state.
         """
@@ -236,7 +250,8 @@ class MetadataStore(Protocol):
         """Return the newest complete execution with `cache_key` whose outputs are all live.
 
         "Newest" is the execution that completed last, whenever it started. Only complete
-        executions are hits: running, failed, cached, skipped and abandoned ones never are.
+        executions are hits: running, failed, cached, skipped, interrupted and abandoned ones
+        never are.
 
         Returns:
             The execution and its output artifacts by port name, or None if there is none.

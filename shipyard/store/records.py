@@ -9,8 +9,12 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 ArtifactState = Literal["live", "deleted"]
-ExecutionState = Literal["running", "complete", "cached", "failed", "skipped", "abandoned"]
-RunState = Literal["running", "complete", "failed", "abandoned"]
+ExecutionState = Literal[
+    "running", "complete", "cached", "failed", "skipped", "interrupted", "abandoned"
+]
+RunState = Literal["running", "complete", "failed", "interrupted", "abandoned"]
+FailureState = Literal["failed", "interrupted"]
+"""How an execution ended without outputs: its code failed, or the run stopped it (Ctrl-C)."""
 EventKind = Literal["input", "output"]
 ClaimOutcome = Literal["started", "held", "cached"]
 

@@ -52,7 +52,7 @@ def run(store_url: str, node: object) -> tuple[float, BaseException | None]:
 def executions(store_url: str) -> dict[str, tuple[str, str]]:
     with Project.open(store=store_url) as project:
         [record] = project.store.list_runs()
-        assert record.state == "failed"
+        assert record.state == "interrupted"
         return {e.node: (e.state, e.error or "") for e in project.store.list_executions(record.id)}
 
 
@@ -67,7 +67,7 @@ def test_a_first_ctrl_c_stops_the_running_node_and_starts_no_other(
     assert set(recorded) == {"source", "patient"}  # `double` never started
     assert recorded["source"][0] == "complete"
     state, reason = recorded["patient"]
-    assert state == "failed"
+    assert state == "interrupted"
     assert reason.startswith("interrupted by Ctrl-C (SIGINT) after")
     assert "(it stopped)" in reason
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
@@ -85,5 +85,43 @@ def test_a_node_ignoring_the_stop_is_left_behind_after_the_grace_period(
         RELEASE.set()  # let the abandoned thread end
     assert seconds < 5
     state, reason = executions(store_url)["stubborn"]
-    assert state == "failed"
+    assert state == "interrupted"
     assert "still running 0.5 s later and was left behind" in reason
+
+
+PRESSED: list[bool] = []
+
+
+@component
+def once(inp: Metrics, out: Out[Metrics]) -> None:
+    """Presses Ctrl-C the first time it runs and stops; completes every later time."""
+    if not PRESSED:
+        PRESSED.append(True)
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(600):
+            current_task().check_interrupted()
+            time.sleep(0.05)
+    out.save({"v": inp.load()["v"] + 1})
+
+
+def test_running_again_executes_the_interrupted_node_and_reuses_the_rest(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    PRESSED.clear()
+    pipeline = Pipeline("stop", nodes=[once(inp=source().outputs.out)])
+    with pytest.raises(KeyboardInterrupt):
+        shipyard.run(pipeline, store=store_url, progress=False)
+    resumed = shipyard.run(pipeline, store=store_url, progress=False)
+    assert resumed.state == "complete"
+    with Project.open(store=store_url) as project:
+        store = project.store
+        second, first = store.list_runs()
+        assert (first.state, second.state) == ("interrupted", "complete")
+        before = {e.node: e for e in store.list_executions(first.id)}
+        after = {e.node: e for e in store.list_executions(second.id)}
+    assert before["once"].state == "interrupted"
+    assert after["source"].state == "cached"
+    assert after["source"].cached_from == before["source"].id
+    assert after["once"].state == "complete"  # executed again, not reused
+    assert after["once"].cache_key == before["once"].cache_key

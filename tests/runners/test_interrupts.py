@@ -99,14 +99,14 @@ def test_ctrl_c_stops_training_within_seconds_and_the_resume_loses_nothing(
     assert 1 < progress["next_epoch"] < EPOCHS  # stopped mid-training, not at its end
     with Project.open(cwd=tmp_path) as project:
         [run] = project.store.list_runs()
-        assert run.state == "failed"
+        assert run.state == "interrupted"
         states = {e.node: e for e in project.store.list_executions(run.id)}
         assert {n: e.state for n, e in states.items()} == {
             "ingest": "complete",
             "compute_statistics": "complete",
             "infer_schema": "complete",
             "transform": "complete",
-            "train": "failed",
+            "train": "interrupted",
         }
         assert (states["train"].error or "").startswith("interrupted by Ctrl-C (SIGINT) after")
         assert "train" not in {a.name.split("/")[2] for a in project.store.list_artifacts()}
@@ -159,9 +159,9 @@ def test_a_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
     assert "Resume with: shipyard run pipeline.py" in err
     with Project.open(cwd=tmp_path) as project:
         [run] = project.store.list_runs()
-        assert run.state == "failed"
+        assert run.state == "interrupted"
         [execution] = project.store.list_executions(run.id)
-        assert execution.state == "failed"
+        assert execution.state == "interrupted"
         assert (execution.error or "").startswith("interrupted by Ctrl-C (SIGINT)")
 
 

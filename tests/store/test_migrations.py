@@ -11,7 +11,6 @@ from sqlalchemy import (
     MetaData,
     Table,
     UniqueConstraint,
-    create_engine,
     func,
     inspect,
     select,
@@ -33,14 +32,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from sqlalchemy.engine import Connection, Engine
-
-
-@pytest.fixture
-def engine(store_url: str) -> Iterator[Engine]:
-    """A plain engine on the test database, to look at it from outside the store."""
-    created = create_engine(store_url)
-    yield created
-    created.dispose()
 
 
 @pytest.fixture
@@ -118,22 +109,23 @@ def test_an_older_store_is_upgraded_in_order(store: SqlStore, engine: Engine) ->
     def step(version: int) -> Migration:
         def upgrade(conn: Connection) -> None:
             applied.append(version)
-            if version == 2:
+            if version == LATEST_VERSION + 1:
                 _add_runs_note(conn)
             else:
                 Table(f"extra_{version}", MetaData(), Column("id", Integer)).create(conn)
 
         return Migration(version, f"test step {version}", upgrade)
 
-    # `store` was written by a Shipyard that knew version 1; a newer one knows 3.
-    newer = (*MIGRATIONS, step(2), step(3))
-    assert migrate(_writer(store), newer) == 3
-    assert migrate(_writer(store), newer) == 3  # already there: nothing runs twice
-    assert applied == [2, 3]
-    assert _version(engine) == 3
+    # `store` was written by this Shipyard; a newer one knows two more steps.
+    first, second = LATEST_VERSION + 1, LATEST_VERSION + 2
+    newer = (*MIGRATIONS, step(first), step(second))
+    assert migrate(_writer(store), newer) == second
+    assert migrate(_writer(store), newer) == second  # already there: nothing runs twice
+    assert applied == [first, second]
+    assert _version(engine) == second
     inspector = inspect(engine)
     assert "note" in {column["name"] for column in inspector.get_columns("contexts")}
-    assert inspector.has_table("extra_3")
+    assert inspector.has_table(f"extra_{second}")
 
 
 def test_a_failing_step_leaves_the_store_at_its_old_version(
@@ -143,8 +135,11 @@ def test_a_failing_step_leaves_the_store_at_its_old_version(
         Table("half_done", MetaData(), Column("id", Integer)).create(conn)
         conn.exec_driver_sql("ALTER TABLE no_such_table ADD COLUMN x INTEGER")
 
-    with pytest.raises(StoreError, match=r"schema version 2 \(broken step\) failed") as caught:
-        migrate(_writer(store), (*MIGRATIONS, Migration(2, "broken step", broken)))
+    broken_step = Migration(LATEST_VERSION + 1, "broken step", broken)
+    with pytest.raises(
+        StoreError, match=rf"version {LATEST_VERSION + 1} \(broken step\) failed"
+    ) as caught:
+        migrate(_writer(store), (*MIGRATIONS, broken_step))
     assert f"unchanged at version {LATEST_VERSION}" in str(caught.value)
     assert _version(engine) == LATEST_VERSION
     assert not inspect(engine).has_table("half_done")

@@ -6,28 +6,57 @@ takes a lock, so two processes opening a fresh store at the same time never both
 on SQLite the caller's engine begins write transactions with `BEGIN IMMEDIATE`, and on
 PostgreSQL `pg_advisory_xact_lock` serialises the migrators.
 
-A released step never changes. Version 1 creates the tables as `tables.py` declares them;
-the first later step that alters a table must first copy that table's version-1 definition
-into `_create_initial_schema`, so that a fresh database still goes through every step
+A released step never changes. Version 1 creates the tables as they were then: the tables a
+later step alters are frozen here as they were (`_V1`), the others are copied from `tables.py`.
+The first later step that alters another table must first freeze that table's version-1
+definition, so that a fresh database still goes through every step
 (`tests/store/test_migrations.py` checks that migrating from scratch yields `tables.py`).
+
+Version 2 adds the state `interrupted` to runs and executions. A CHECK constraint cannot be
+altered in place: PostgreSQL drops and adds it again; SQLite rebuilds the table the way its
+manual says (https://www.sqlite.org/lang_altertable.html#otheralter): with foreign keys off,
+create the new table, copy the rows, drop the old one, rename the new one, create the
+indexes, check the foreign keys, all in the migration's transaction. Executions that older
+releases recorded `failed` with a reason "interrupted by ..." become `interrupted`, and so do
+the failed runs a Ctrl-C or SIGTERM stopped.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, func, insert, inspect, select
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    column,
+    func,
+    insert,
+    inspect,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import AddConstraint, CreateTable, DropConstraint, DropTable
 
 from shipyard.errors import StoreError
 from shipyard.store.sql import tables
-from shipyard.store.sql.tables import UtcDateTime
+from shipyard.store.sql.tables import JsonDocument, UtcDateTime, _one_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
+    from sqlalchemy import CheckConstraint
     from sqlalchemy.engine import Connection, Engine
 
 __all__ = [
@@ -68,8 +97,144 @@ class Migration:
     upgrade: Callable[[Connection], None]
 
 
+# Version 1 ---------------------------------------------------------------------------------
+_V1 = MetaData(naming_convention=tables.metadata.naming_convention)
+Table(
+    "contexts",
+    _V1,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("parent_id", Integer, ForeignKey("contexts.id"), nullable=True),
+    Column("state", String(16), nullable=True),
+    Column("properties", JsonDocument, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    UniqueConstraint("type", "name"),
+    _one_of("type", ("pipeline", "run")),
+    _one_of("state", ("running", "complete", "failed", "abandoned"), nullable=True),
+    Index(None, "parent_id"),
+    Index(None, "type", "started_at"),
+)
+Table(
+    "executions",
+    _V1,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("contexts.id"), nullable=False),
+    Column("node", String(255), nullable=False),
+    Column("component", String(255), nullable=False),
+    Column("parameters", JsonDocument, nullable=False),
+    Column("cache_key", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("cached_from", Integer, ForeignKey("executions.id"), nullable=True),
+    _one_of("state", ("running", "complete", "cached", "failed", "skipped", "abandoned")),
+    Index(None, "run_id"),
+    Index(None, "cache_key"),
+)
+for _unchanged in (tables.artifacts, tables.events, tables.associations, tables.attributions):
+    _unchanged.to_metadata(_V1)
+
+
 def _create_initial_schema(conn: Connection) -> None:
-    tables.metadata.create_all(conn)
+    _V1.create_all(conn)
+
+
+# Version 2 ---------------------------------------------------------------------------------
+_INTERRUPTED_BY = "interrupted by "
+_BY_THE_RUNNER = "interrupted by the runner"  # stopped because the run failed, not by a signal
+_executions_v2 = table("executions", column("run_id"), column("state"), column("error"))
+_contexts_v2 = table("contexts", column("id"), column("type"), column("state"))
+
+
+def _add_interrupted_state(conn: Connection) -> None:
+    """Let runs and executions be `interrupted`, and mark those older releases recorded failed."""
+    changed = (tables.contexts, tables.executions)
+    if conn.dialect.name == "sqlite":
+        for target in changed:
+            _rebuild_sqlite_table(conn, target)
+        _check_sqlite_foreign_keys(conn)
+    else:
+        for target in changed:
+            check = _state_check(target)
+            conn.execute(DropConstraint(check))
+            # Leave the declared constraint as it is: by default AddConstraint marks it to be
+            # left out of every later CREATE TABLE (a fresh SQLite store would lack it).
+            conn.execute(AddConstraint(check, isolate_from_table=False))
+    executions, contexts = _executions_v2, _contexts_v2
+    conn.execute(
+        update(executions)
+        .where(executions.c.state == "failed", executions.c.error.startswith(_INTERRUPTED_BY))
+        .values(state="interrupted")
+    )
+    by_signal = select(executions.c.run_id).where(
+        executions.c.state == "interrupted", ~executions.c.error.startswith(_BY_THE_RUNNER)
+    )
+    conn.execute(
+        update(contexts)
+        .where(contexts.c.type == "run", contexts.c.state == "failed")
+        .where(contexts.c.id.in_(by_signal))
+        .values(state="interrupted")
+    )
+
+
+def _state_check(target: Table) -> CheckConstraint:
+    [check] = [c for c in target.constraints if c.name == f"ck_{target.name}_state_valid"]
+    return check  # type: ignore[return-value]
+
+
+def _rebuild_sqlite_table(conn: Connection, target: Table) -> None:
+    """Replace the SQLite table named like `target` by one built as `target` declares it.
+
+    Runs inside the migration's transaction with foreign keys off (`_sqlite_foreign_keys_off`):
+    the rows of other tables that refer to the old table refer to the new one once it has
+    the old one's name.
+    """
+    others = MetaData()  # the tables the new one's foreign keys name
+    for other in tables.metadata.sorted_tables:
+        if other is not target:
+            other.to_metadata(others)
+    staging = target.to_metadata(others, name=f"{target.name}_v2")
+    conn.execute(CreateTable(staging))
+    names = list(target.columns.keys())
+    conn.execute(insert(staging).from_select(names, select(*target.columns)))
+    conn.execute(DropTable(target))
+    conn.exec_driver_sql(f'ALTER TABLE "{staging.name}" RENAME TO "{target.name}"')
+    for index in target.indexes:
+        index.create(conn)
+
+
+def _check_sqlite_foreign_keys(conn: Connection) -> None:
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table_name, rowid, parent, _ = broken[0]
+        raise StoreError(
+            f"{len(broken)} foreign key(s) are broken after rebuilding the tables: row "
+            f"{rowid} of table {table_name!r} names no row of {parent!r}.",
+            hint="Report this with the store file; an older Shipyard still opens it.",
+        )
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """On SQLite, turn foreign key checks off until the block ends (elsewhere do nothing).
+
+    `PRAGMA foreign_keys` does nothing inside a transaction, so this is run on the bare
+    connection before the migration's transaction begins; it is restored afterwards.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    enabled = raw.execute("PRAGMA foreign_keys").fetchone()[0]
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -78,6 +243,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "initial schema: contexts, executions, artifacts, events, associations, attributions",
         _create_initial_schema,
     ),
+    Migration(2, "runs and executions can be interrupted", _add_interrupted_state),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -122,7 +288,7 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int
     _check_sequence(migrations)
     known = migrations[-1].version if migrations else 0
     where = engine.url.render_as_string(hide_password=True)
-    with engine.begin() as conn:
+    with engine.connect() as conn, _sqlite_foreign_keys_off(conn), conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(select(func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
         current = schema_version(conn)
@@ -138,11 +304,13 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int
         for step in migrations[current:]:
             try:
                 step.upgrade(conn)
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, StoreError) as exc:
+                reason = exc.message if isinstance(exc, StoreError) else str(exc)
                 raise StoreError(
                     f"Migrating the store at {where} to schema version {step.version} "
-                    f"({step.description}) failed: {exc}. The store is unchanged at "
-                    f"version {current}."
+                    f"({step.description}) failed: {reason} The store is unchanged at "
+                    f"version {current}.",
+                    hint=exc.hint if isinstance(exc, StoreError) else None,
                 ) from exc
             conn.execute(
                 insert(schema_migrations).values(

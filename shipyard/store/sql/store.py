@@ -32,14 +32,20 @@ from shipyard.store.sql.connection import (
 from shipyard.store.sql.identity import StoreFile
 from shipyard.store.sql.pool import acquire
 from shipyard.store.sql.retention import USERS, require_live, take_gc_lock
-from shipyard.store.sql.tables import EXECUTION_STATES
+from shipyard.store.sql.tables import EXECUTION_STATES, RUN_STATES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
     from sqlalchemy.engine import Connection
 
-    from shipyard.store.records import JSON, ExecutionState, NewArtifact, RunState
+    from shipyard.store.records import (
+        JSON,
+        ExecutionState,
+        FailureState,
+        NewArtifact,
+        RunState,
+    )
 
 __all__ = ["SqlStore"]
 
@@ -147,10 +153,10 @@ class SqlStore:
 
     def finish_run(self, run_id: str, state: RunState) -> RunRecord:
         """Set a run's final state and end time."""
-        if state not in ("complete", "failed", "abandoned"):
+        if state == "running" or state not in RUN_STATES:
             raise InvalidParameterError(
-                "The 'state' parameter of finish_run must be 'complete', 'failed' or "
-                f"'abandoned'. Got {state!r} instead."
+                "The 'state' parameter of finish_run must be 'complete', 'failed', "
+                f"'interrupted' or 'abandoned'. Got {state!r} instead."
             )
         with self._write() as conn:
             params = {"run_id": run_id, "new_state": state, "now": _now()}
@@ -279,10 +285,17 @@ class SqlStore:
             for port, row, id_ in zip(outputs, rows, ids, strict=True)
         }
 
-    def fail_execution(self, execution_id: int, error: str) -> None:
-        """Mark an execution failed with an error text."""
+    def fail_execution(
+        self, execution_id: int, error: str, *, state: FailureState = "failed"
+    ) -> None:
+        """Mark an execution failed (or interrupted) with an error text."""
+        if state not in ("failed", "interrupted"):
+            raise InvalidParameterError(
+                "The 'state' parameter of fail_execution must be 'failed' or 'interrupted'. "
+                f"Got {state!r} instead."
+            )
         with self._write() as conn:
-            params = {"execution_id": execution_id, "new_state": "failed", "now": _now()}
+            params = {"execution_id": execution_id, "new_state": state, "now": _now()}
             if conn.execute(sql.FINISH_EXECUTION, {**params, "error": error}).scalar() is None:
                 self._not_running(conn, execution_id, "fail")
 

@@ -98,8 +98,10 @@ def _one_of(column: str, values: tuple[str, ...], *, nullable: bool = False) -> 
 
 
 CONTEXT_TYPES = ("pipeline", "run")
-RUN_STATES = ("running", "complete", "failed", "abandoned")
-EXECUTION_STATES = ("running", "complete", "cached", "failed", "skipped", "abandoned")
+RUN_STATES = ("running", "complete", "failed", "interrupted", "abandoned")
+EXECUTION_STATES = (
+    "running", "complete", "cached", "failed", "skipped", "interrupted", "abandoned"
+)  # fmt: skip
 ARTIFACT_STATES = ("live", "deleted")
 EVENT_KINDS = ("input", "output")
 
