@@ -4,6 +4,9 @@ These commands find the store as git finds its repository (the nearest `.shipyar
 above the working directory, or `SHIPYARD_HOME`, or `--store`) and never create one. They only
 read, but for one write: a run of this host still `running` whose process is gone (killed,
 crashed, the machine rebooted) is marked `abandoned` before the runs are shown.
+
+A run or node stopped by Ctrl-C or SIGTERM is `interrupted`; `runs show` prints why (and, like
+a failure's traceback, how long it had run), and running the pipeline again resumes it.
 """
 
 from __future__ import annotations
@@ -138,8 +141,8 @@ def show_command(
     out.print(table)
     print_outcome(out, outcome)
     for name, node in run["nodes"].items():
-        if node["state"] == "failed" and node["error"]:
-            out.print(f"[bold red]{name} failed:[/]")
+        if node["state"] in ("failed", "interrupted") and node["error"]:
+            out.print(f"[{STATE_STYLES[node['state']]}]{name} {node['state']}:[/]")
             out.print(node["error"].rstrip(), markup=False)
 
 

@@ -21,7 +21,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from shipyard.errors import NotFoundError
+from shipyard.errors import InvalidParameterError, NotFoundError, StoreError
 from shipyard.store.protocol import MetadataStore
 from shipyard.store.records import Event
 from shipyard.testing._expectations import (
@@ -293,6 +293,48 @@ def check_abandon_run(store: MetadataStore) -> None:
     )
 
 
+def check_interrupted(store: MetadataStore) -> None:
+    """An interrupted execution and run keep that state; the key is free and never a hit.
+
+    Ctrl-C stops a running node: the runner records it with
+    `fail_execution(..., state="interrupted")` and the run with `finish_run(id, "interrupted")`.
+    Running the pipeline again claims the key afresh (and resumes from its checkpoint).
+    """
+    run = store.create_run(unique_name("pipeline"))
+    key = unique_name("key")
+    stopped = start_execution(store, run.id, "train", key)
+    expect_raises(
+        InvalidParameterError,
+        lambda: store.fail_execution(stopped.id, "x", state="running"),  # type: ignore[arg-type]
+        "fail_execution(..., state='running')",
+    )
+    reason = "interrupted by Ctrl-C (SIGINT) after 2.0 s (it stopped)"
+    store.fail_execution(stopped.id, reason, state="interrupted")
+    interrupted = store.get_execution(stopped.id)
+    expect_fields(
+        interrupted,
+        {"state": "interrupted", "error": reason},
+        "get_execution(id) after fail_execution(..., state='interrupted')",
+    )
+    expect_utc(interrupted.ended_at, "ended_at of an interrupted execution")
+    expect_raises(
+        StoreError,
+        lambda: store.fail_execution(stopped.id, "again", state="interrupted"),
+        "fail_execution of an execution that is no longer running",
+    )
+    expect_equal(store.find_cached(key), None, "find_cached(key of an interrupted execution)")
+    finished = store.finish_run(run.id, "interrupted")
+    expect_fields(finished, {"id": run.id, "state": "interrupted"}, "finish_run(id, 'interrupted')")
+    expect_utc(finished.ended_at, "ended_at of an interrupted run")
+    store.abandon_run(run.id)
+    expect_equal(store.get_run(run.id).state, "interrupted", "an interrupted run after abandon_run")
+    again = store.create_run(run.pipeline)
+    claim = store.claim_execution(
+        again.id, node="train", component="train", parameters={}, cache_key=key, inputs={}
+    )
+    expect_equal(claim.outcome, "started", "claim_execution(key of an interrupted execution)")
+
+
 CHECKS: tuple[Callable[[MetadataStore], None], ...] = (
     check_protocol,
     check_run_lifecycle,
@@ -302,6 +344,7 @@ CHECKS: tuple[Callable[[MetadataStore], None], ...] = (
     check_execution_lifecycle,
     check_stopped_execution,
     check_abandon_run,
+    check_interrupted,
     check_find_cached,
     check_claims,
     check_record_skipped,

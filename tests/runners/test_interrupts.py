@@ -163,6 +163,14 @@ def test_a_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
         [execution] = project.store.list_executions(run.id)
         assert execution.state == "interrupted"
         assert (execution.error or "").startswith("interrupted by Ctrl-C (SIGINT)")
+    listed, _ = shipyard(tmp_path, "runs", "--json").communicate(timeout=120)
+    assert [r["state"] for r in json.loads(listed)] == ["interrupted"]
+    shown, _ = shipyard(tmp_path, "runs", "show", run.id, "--json").communicate(timeout=120)
+    node = json.loads(shown)["nodes"]["stubborn"]
+    assert (node["state"], node["error"]) == ("interrupted", execution.error)
+    table, _ = shipyard(tmp_path, "runs", "show", run.id).communicate(timeout=120)
+    assert f"Run {run.id} of stubborn: interrupted" in table
+    assert "stubborn interrupted:\ninterrupted by Ctrl-C (SIGINT) after" in table
 
 
 def test_a_killed_run_shows_abandoned_in_runs(tmp_path: Path) -> None:

@@ -111,6 +111,13 @@ class StartsEveryClaim(SqlStore):
         return Claim("started", self.start_execution(run_id, **identity))
 
 
+class InterruptedIsFailed(SqlStore):
+    """Records an interrupted execution as failed, as the store did before migration 2."""
+
+    def fail_execution(self, execution_id: int, error: str, *, state: str = "failed") -> None:  # type: ignore[override]
+        super().fail_execution(execution_id, error)
+
+
 class ClosingCounter(SqlStore):
     closed = False
 
@@ -131,6 +138,7 @@ class ClosingCounter(SqlStore):
         (UtcLessCompletion, "check_execution_lifecycle"),
         (KeyErrorForMissingArtifacts, "check_not_found"),
         (StartsEveryClaim, "check_claims"),
+        (InterruptedIsFailed, "check_interrupted"),
     ],
 )
 def test_check_store_reports_the_broken_promise(
