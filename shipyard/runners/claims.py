@@ -6,8 +6,8 @@ checkpoint directory of that key; every other run (and every other node of the s
 with that key waits, without an engine slot, until the holder ends:
 
 - it completes: the waiter reuses its outputs, as from the cache (state `cached`);
-- it fails: the waiter claims the key again and executes, resuming from the checkpoint the
-  failed execution left, which no live execution writes any more;
+- it fails or is interrupted (Ctrl-C): the waiter claims the key again and executes,
+  resuming from the checkpoint the execution left, which no live execution writes any more;
 - its process died (same host, the recorded pid is gone) or its run ended without ending it:
   the waiter marks that run abandoned, then claims again.
 

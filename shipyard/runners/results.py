@@ -27,7 +27,7 @@ class NodeRun:
         component: Its component's name.
         state: pending, waiting (for another run's execution with the same cache key),
             running, complete, cached, failed, skipped or interrupted (a Ctrl-C stopped it;
-            the store records it failed with the reason).
+            the store records it interrupted, with the reason).
         execution_id: Its execution in the metadata store.
         duration_s: How long it took (a cached node: the lookup).
         outputs: Output artifacts by port.
