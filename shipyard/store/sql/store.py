@@ -1,7 +1,9 @@
 """`SqlStore`: the `MetadataStore` on SQLite or PostgreSQL through SQLAlchemy Core.
 
-The queries live in `statements`, connecting (URLs, drivers, SQLite settings) in
-`connection`, and the engines that stores on one database share in `pool`.
+This module holds runs, executions and their state transitions; the artifact and lineage
+methods are in `artifact_queries`. The queries live in `statements`, connecting (URLs,
+drivers, SQLite settings) in `connection`, and the engines that stores on one database
+share in `pool`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from shipyard.errors import InvalidParameterError, NotFoundError, StoreError
 from shipyard.store.records import (
     ArtifactRecord,
     Claim,
-    Event,
     ExecutionRecord,
     RunRecord,
 )
 from shipyard.store.sql import claims
 from shipyard.store.sql import statements as sql
+from shipyard.store.sql.artifact_queries import ArtifactQueries
 from shipyard.store.sql.connection import (
     parse_url,
     pool_key,
@@ -31,11 +33,11 @@ from shipyard.store.sql.connection import (
 )
 from shipyard.store.sql.identity import StoreFile
 from shipyard.store.sql.pool import acquire
-from shipyard.store.sql.retention import USERS, require_live, take_gc_lock
+from shipyard.store.sql.retention import require_live, take_gc_lock
 from shipyard.store.sql.tables import EXECUTION_STATES, RUN_STATES
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
     from sqlalchemy.engine import Connection
 
@@ -52,7 +54,7 @@ __all__ = ["SqlStore"]
 _RUN_ID_ATTEMPTS: Final = 20
 
 
-class SqlStore:
+class SqlStore(ArtifactQueries):
     """The metadata store in a SQLite file or a PostgreSQL database.
 
     Opening a store creates the SQLite file (and its directories) if needed and migrates the
@@ -366,90 +368,6 @@ class SqlStore:
                 self._run_context(conn, run_id)
         return [ExecutionRecord(**row._mapping) for row in rows]
 
-    # Artifacts and lineage ----------------------------------------------------------------
-    def get_artifact(self, artifact_id: int) -> ArtifactRecord:
-        """Return one artifact."""
-        with self._read() as conn:
-            row = conn.execute(sql.ARTIFACT, {"artifact_id": artifact_id}).one_or_none()
-        if row is None:
-            raise NotFoundError(f"No artifact with id {artifact_id} in {self._url}.")
-        return ArtifactRecord(*row)
-
-    def list_artifacts(
-        self,
-        *,
-        run_id: str | None = None,
-        pipeline: str | None = None,
-        type_name: str | None = None,
-        state: str | None = None,
-    ) -> list[ArtifactRecord]:
-        """Return artifacts, oldest first, filtered by run, pipeline, type and state."""
-        query = sql.select_artifacts(
-            run_id=run_id, pipeline=pipeline, type_name=type_name, state=state
-        )
-        with self._read() as conn:
-            rows = conn.execute(query).all()
-            if not rows and run_id is not None:
-                self._run_context(conn, run_id)
-        return [ArtifactRecord(*row) for row in rows]
-
-    def events_of_execution(self, execution_id: int) -> list[Event]:
-        """Return the input and output events of an execution."""
-        with self._read() as conn:
-            rows = conn.execute(sql.EVENTS_OF_EXECUTION, {"execution_id": execution_id}).all()
-            if (
-                not rows
-                and conn.scalar(sql.EXECUTION_STATE, {"execution_id": execution_id}) is None
-            ):
-                self._no_execution(execution_id)
-        return [Event(*row) for row in rows]
-
-    def events_of_artifact(self, artifact_id: int) -> list[Event]:
-        """Return every event naming an artifact (its producer and its consumers)."""
-        with self._read() as conn:
-            rows = conn.execute(sql.EVENTS_OF_ARTIFACT, {"artifact_id": artifact_id}).all()
-            if not rows:
-                self._require_artifacts(conn, [artifact_id])
-        return [Event(*row) for row in rows]
-
-    def artifacts_used_by_runs(self, run_ids: Iterable[str]) -> set[int]:
-        """Return the ids of artifacts that any execution of these runs read or wrote."""
-        wanted = list(dict.fromkeys(run_ids))
-        used: set[int] = set()
-        with self._read() as conn:
-            for chunk in sql.chunk(wanted):
-                found = conn.scalars(sql.EXISTING_RUNS, {"run_ids": chunk}).all()
-                if missing := sorted(set(chunk) - set(found)):
-                    raise NotFoundError(f"No run(s) {', '.join(missing)} in {self._url}.")
-                used.update(conn.scalars(sql.USED_ARTIFACTS, {"run_ids": chunk}))
-        return used
-
-    def mark_artifacts_deleted(self, artifact_ids: Iterable[int]) -> None:
-        """Mark artifacts deleted; their records stay for lineage."""
-        ids = list(dict.fromkeys(artifact_ids))
-        with self._write() as conn:
-            self._require_artifacts(conn, ids)
-            for chunk in sql.chunk(ids):
-                conn.execute(sql.DELETE_ARTIFACTS, {"ids": chunk})
-
-    def mark_unused_artifacts_deleted(
-        self, artifact_ids: Iterable[int], *, old_runs: Iterable[str]
-    ) -> set[int]:
-        """Mark deleted the artifacts that no run outside `old_runs` reads or writes."""
-        ids = list(dict.fromkeys(artifact_ids))
-        allowed = set(old_runs)
-        with self._write() as conn:
-            take_gc_lock(conn)
-            self._require_artifacts(conn, ids)
-            used: set[int] = set()
-            for chunk in sql.chunk(ids):
-                rows = conn.execute(USERS, {"ids": chunk}).all()
-                used.update(artifact_id for artifact_id, run in rows if run not in allowed)
-            doomed = [id_ for id_ in ids if id_ not in used]
-            for chunk in sql.chunk(doomed):
-                conn.execute(sql.DELETE_ARTIFACTS, {"ids": chunk})
-        return set(doomed)
-
     # Internals ----------------------------------------------------------------------------
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -516,14 +434,6 @@ class SqlStore:
         if row is None:
             self._no_run(run_id)
         return row[0], row[1]
-
-    def _require_artifacts(self, conn: Connection, artifact_ids: Iterable[int]) -> None:
-        wanted = set(artifact_ids)
-        for chunk in sql.chunk(list(wanted)):
-            wanted -= set(conn.scalars(sql.EXISTING_ARTIFACTS, {"ids": chunk}))
-        if wanted:
-            listed = ", ".join(map(str, sorted(wanted)))
-            raise NotFoundError(f"No artifact(s) with id {listed} in {self._url}.")
 
     def _not_running(self, conn: Connection, execution_id: int, verb: str) -> NoReturn:
         state = conn.scalar(sql.EXECUTION_STATE, {"execution_id": execution_id})
