@@ -3,9 +3,10 @@ and interrupted push copies.
 
 A training checkpoint (`HOME/checkpoints/KEY`) is kept while it may still be resumed from: it
 is a leftover only once an execution with its cache key has completed, and while no
-execution with that key is running (a failed or interrupted one keeps it for the resume). A push copy (`BASE/NAME/.push-*`) is the hidden copy a
-push renames into `BASE/NAME/VERSION`; it is left only when the push was interrupted, so it
-is a leftover once no push execution of the store is running.
+execution with that key is running (a failed or interrupted one keeps it for the resume). A
+push copy (`BASE/NAME/.push-*`) is the hidden copy a push renames into `BASE/NAME/VERSION`; it
+is left only when the push was interrupted, so it is a leftover once no push execution of the
+store is running.
 
 Paths are listed before the store is asked what is running: a checkpoint or push copy made
 after that question belongs to an execution the answer already covers, or to one that

@@ -21,7 +21,6 @@ from shipyard.store.sql import SqlStore, tables
 from shipyard.store.sql.migrations import MIGRATIONS, migrate, schema_version
 
 if TYPE_CHECKING:
-
     from sqlalchemy.engine import Engine
 
 V1_SCHEMA = Path(__file__).with_name("store_v1.sql")

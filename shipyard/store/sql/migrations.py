@@ -23,6 +23,7 @@ the failed runs a Ctrl-C or SIGTERM stopped.
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -192,11 +193,7 @@ def _rebuild_sqlite_table(conn: Connection, target: Table) -> None:
     the rows of other tables that refer to the old table refer to the new one once it has
     the old one's name.
     """
-    others = MetaData()  # the tables the new one's foreign keys name
-    for other in tables.metadata.sorted_tables:
-        if other is not target:
-            other.to_metadata(others)
-    staging = target.to_metadata(others, name=f"{target.name}_v2")
+    staging = _staging_tables()[target.name]
     conn.execute(CreateTable(staging))
     names = list(target.columns.keys())
     conn.execute(insert(staging).from_select(names, select(*target.columns)))
@@ -204,6 +201,20 @@ def _rebuild_sqlite_table(conn: Connection, target: Table) -> None:
     conn.exec_driver_sql(f'ALTER TABLE "{staging.name}" RENAME TO "{target.name}"')
     for index in target.indexes:
         index.create(conn)
+
+
+@functools.cache
+def _staging_tables() -> dict[str, Table]:
+    """The tables version 2 rebuilds, declared under a temporary name; built once a process.
+
+    Their foreign keys name the other tables by their own names (copying tables is the
+    slowest part of migrating a fresh store, so it happens once).
+    """
+    rebuilt = (tables.contexts, tables.executions)
+    staging = MetaData()
+    for other in tables.metadata.sorted_tables:
+        other.to_metadata(staging)
+    return {t.name: t.to_metadata(staging, name=f"{t.name}_v2") for t in rebuilt}
 
 
 def _check_sqlite_foreign_keys(conn: Connection) -> None:
