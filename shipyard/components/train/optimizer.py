@@ -60,19 +60,29 @@ class StepOptimizer:
             p.grad = None
 
     def step(self) -> None:
-        """Update each parameter that has a gradient by the rule."""
+        """Update each parameter that has a gradient by the rule.
+
+        The parameters are updated together (`torch._foreach_*`, one call per operation
+        rather than one per tensor): the same arithmetic, a fraction of the dispatch.
+        """
         import torch
 
         group = self.param_groups[0]
+        params = [p for p in group["params"] if p.grad is not None]
+        if not params:
+            return
+        lr = float(group["lr"])
         with torch.no_grad():
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            if self.rule == "sgd":
+                _sgd(params, [self.state.setdefault(p, {}) for p in params], lr=lr)
+                return
+            by_step: dict[float, list[torch.Tensor]] = {}
+            for p in params:  # parameters share a step count unless some missed steps
                 state = self.state.setdefault(p, {})
-                if self.rule == "sgd":
-                    _sgd(p, p.grad, state, lr=float(group["lr"]))
-                else:
-                    _adam(p, p.grad, state, lr=float(group["lr"]), decay=group["weight_decay"])
+                by_step.setdefault(float(state.get("step", 0.0)), []).append(p)
+            decay = float(group["weight_decay"])
+            for step, same in by_step.items():
+                _adam(same, [self.state[p] for p in same], step=step + 1, lr=lr, decay=decay)
 
     def state_dict(self) -> dict[str, Any]:
         """The state in `torch.optim.Optimizer.state_dict()`'s layout (indices, not tensors)."""
@@ -116,34 +126,53 @@ class StepOptimizer:
 
 
 def _adam(
-    p: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float, decay: float
+    params: list[torch.Tensor],
+    states: list[dict[str, Any]],
+    *,
+    step: float,
+    lr: float,
+    decay: float,
 ) -> None:
-    """One Adam (AdamW: decoupled `decay`) step, as `torch.optim.adam._single_tensor_adam`."""
+    """One Adam (AdamW: decoupled `decay`) step of `params`, all at step count `step`.
+
+    The operations of `torch.optim.adam._single_tensor_adam`, in its order.
+    """
     import torch
 
-    if not state:
-        state.update(
-            step=0.0,
-            exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format),
-            exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format),
-        )
+    for p, state in zip(params, states, strict=True):
+        if not state:
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["step"] = step
+    grads = [p.grad for p in params if p.grad is not None]  # step() passes those with one
+    exp_avgs = [state["exp_avg"] for state in states]
+    exp_avg_sqs = [state["exp_avg_sq"] for state in states]
     beta1, beta2 = BETAS
-    state["step"] = step = float(state["step"]) + 1
     if decay:
-        p.mul_(1 - lr * decay)
-    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    exp_avg.lerp_(grad, 1 - beta1)
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    step_size = lr / (1 - beta1**step)
-    denom = (exp_avg_sq.sqrt() / (1 - beta2**step) ** 0.5).add_(EPS)
-    p.addcdiv_(exp_avg, denom, value=-step_size)
+        torch._foreach_mul_(params, 1 - lr * decay)
+    torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
+    torch._foreach_mul_(exp_avg_sqs, beta2)
+    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=1 - beta2)
+    denoms = torch._foreach_sqrt(exp_avg_sqs)
+    torch._foreach_div_(denoms, (1 - beta2**step) ** 0.5)
+    torch._foreach_add_(denoms, EPS)
+    torch._foreach_addcdiv_(params, exp_avgs, denoms, value=-(lr / (1 - beta1**step)))
 
 
-def _sgd(p: torch.Tensor, grad: torch.Tensor, state: dict[str, Any], *, lr: float) -> None:
+def _sgd(params: list[torch.Tensor], states: list[dict[str, Any]], *, lr: float) -> None:
     """One SGD step with momentum 0.9, as `torch.optim.sgd._single_tensor_sgd`."""
-    buffer = state.get("momentum_buffer")
-    if buffer is None:
-        buffer = state["momentum_buffer"] = grad.detach().clone()
-    else:
-        buffer.mul_(SGD_MOMENTUM).add_(grad)
-    p.add_(buffer, alpha=-lr)
+    import torch
+
+    buffers: list[torch.Tensor] = []
+    grads: list[torch.Tensor] = []
+    for p, state in zip(params, states, strict=True):
+        assert p.grad is not None  # step() passes the parameters that have one
+        if "momentum_buffer" not in state:  # the first step: the gradient itself
+            state["momentum_buffer"] = p.grad.detach().clone()
+        else:
+            buffers.append(state["momentum_buffer"])
+            grads.append(p.grad)
+    if buffers:
+        torch._foreach_mul_(buffers, SGD_MOMENTUM)
+        torch._foreach_add_(buffers, grads)
+    torch._foreach_add_(params, [state["momentum_buffer"] for state in states], alpha=-lr)

@@ -124,3 +124,22 @@ def test_training_a_network_imports_no_dynamo() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_parameter_without_gradient_keeps_its_own_step_count() -> None:
+    """As in torch.optim, a parameter with no gradient in a step is not updated or counted."""
+    ours, theirs = _network(), _network()
+    mine = StepOptimizer(ours.parameters(), rule="adam", lr=0.01)
+    adam = torch.optim.Adam(theirs.parameters(), lr=0.01)
+    for network, optimizer in ((ours, mine), (theirs, adam)):
+        _train(network, optimizer, 5)
+        first = next(network.parameters())
+        optimizer.zero_grad()  # type: ignore[attr-defined]
+        network(torch.ones(2, 5)).sum().backward()
+        first.grad = None
+        optimizer.step()  # type: ignore[attr-defined]
+        _train(network, optimizer, 10, first=5)
+    assert float(mine.state_dict()["state"][0]["step"]) == 10.0
+    assert float(mine.state_dict()["state"][1]["step"]) == 11.0
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+        assert torch.equal(a, b)
