@@ -104,9 +104,10 @@ def main() -> None:
     for tree, result in results.items():
         print(f"{tree}  (median of {result['repeats']})")
         print(f"  wall {result['wall_s']:.2f} s (goal {GOAL_S} s)  cpu {result['cpu_s']:.2f} s")
-        print(f"  run {result['run_s']:.2f} s: " + ", ".join(
-            f"{name} {seconds:.2f}" for name, seconds in result["nodes"].items()
-        ))
+        print(
+            f"  run {result['run_s']:.2f} s: "
+            + ", ".join(f"{name} {seconds:.2f}" for name, seconds in result["nodes"].items())
+        )
 
 
 if __name__ == "__main__":

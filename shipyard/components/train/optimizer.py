@@ -88,9 +88,7 @@ class StepOptimizer:
         """The state in `torch.optim.Optimizer.state_dict()`'s layout (indices, not tensors)."""
         group = self.param_groups[0]
         params = group["params"]
-        state = {
-            index: dict(self.state[p]) for index, p in enumerate(params) if p in self.state
-        }
+        state = {index: dict(self.state[p]) for index, p in enumerate(params) if p in self.state}
         for values in state.values():
             if "step" in values:  # torch keeps the step as a float32 tensor
                 import torch
