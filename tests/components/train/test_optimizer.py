@@ -12,7 +12,6 @@ from torch import nn
 from shipyard.components.train.optimizer import Rule, StepOptimizer
 from shipyard.errors import DataError
 
-
 MAX_STEPS = 40
 
 
@@ -46,7 +45,8 @@ def test_same_weights_as_torch_optim(rule: Rule) -> None:
     ours, theirs = _network(), _network()
     _train(ours, StepOptimizer(ours.parameters(), rule=rule, lr=0.01), 40)
     _train(theirs, _reference(rule, theirs, 0.01), 40)
-    moved = [not torch.equal(a, b) for a, b in zip(ours.parameters(), _network().parameters())]
+    start = _network().parameters()
+    moved = [not torch.equal(a, b) for a, b in zip(ours.parameters(), start, strict=True)]
     assert all(moved)
     for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         assert torch.equal(a, b)
