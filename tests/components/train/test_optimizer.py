@@ -134,10 +134,10 @@ def test_a_parameter_without_gradient_keeps_its_own_step_count() -> None:
     for network, optimizer in ((ours, mine), (theirs, adam)):
         _train(network, optimizer, 5)
         first = next(network.parameters())
-        optimizer.zero_grad()  # type: ignore[attr-defined]
+        optimizer.zero_grad()
         network(torch.ones(2, 5)).sum().backward()
         first.grad = None
-        optimizer.step()  # type: ignore[attr-defined]
+        optimizer.step()
         _train(network, optimizer, 10, first=5)
     assert float(mine.state_dict()["state"][0]["step"]) == 10.0
     assert float(mine.state_dict()["state"][1]["step"]) == 11.0
