@@ -69,7 +69,8 @@ def parse_schema(text: str, *, source: str) -> DataSchema:
     import yaml
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        # libyaml when PyYAML has it: a tenth of the pure-Python parser's time, the same marks
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -68,8 +68,8 @@ app.command("serve")(serve.serve_command)
 app.command("predict")(predict.predict_command)
 
 
-def main() -> None:
-    """Entry point: run the app; print Shipyard errors as headlines, anything else as a bug."""
+def _main() -> None:
+    """Run the app; print Shipyard errors as headlines, anything else as a bug."""
     from shipyard.cli.output import (
         EXIT_FAILED,
         EXIT_INTERNAL,
@@ -98,3 +98,17 @@ def main() -> None:
     except Exception as error:
         print_internal_error(error)
         sys.exit(EXIT_INTERNAL)
+
+
+def main() -> None:
+    """Entry point: run the app, then end the process without the interpreter's teardown.
+
+    See `shipyard.cli.process_exit` (after a training the teardown costs more than a second).
+    """
+    from shipyard.cli.process_exit import exit_process
+
+    try:
+        _main()
+    except SystemExit as done:
+        exit_process(done.code)
+    exit_process(0)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 SPLIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_SPLITS = 64
+PYTHON_HASH_MAX_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,10 @@ _MIX_2 = 0x94D049BB133111EB
 class HashAssigner:
     """Computes split indices for batches; thread-safe (one DuckDB connection per thread)."""
 
-    def __init__(self, split: HashSplit) -> None:
+    def __init__(self, split: HashSplit, *, python_hash_max_rows: int = PYTHON_HASH_MAX_ROWS):
+        """Assign rows by `split`; string batches up to `python_hash_max_rows` use hashlib."""
         self.split = split
+        self.python_hash_max_rows = python_hash_max_rows
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
@@ -136,8 +139,12 @@ class HashAssigner:
         return mix64(hashed)
 
     def _text_hash(self, texts: list[pa.ChunkedArray]) -> pa.ChunkedArray:
-        import duckdb
         import pyarrow as pa
+
+        strings = all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in texts)
+        if strings and len(texts[0]) <= self.python_hash_max_rows:
+            return _python_text_hash(texts)
+        import duckdb
 
         connection = getattr(self._local, "connection", None)
         if connection is None:
@@ -166,6 +173,26 @@ class HashAssigner:
             for connection in self._connections:
                 connection.close()
             self._connections.clear()
+
+
+def _python_text_hash(texts: list[pa.ChunkedArray]) -> pa.ChunkedArray:
+    """The text hash of string columns with hashlib, row by row (for small batches)."""
+    import hashlib
+
+    import pyarrow as pa
+
+    rows = zip(*(column.to_pylist() for column in texts), strict=True)
+    hashes = [
+        int.from_bytes(
+            hashlib.md5(
+                "\x1f".join("\x00" if v is None else v for v in row).encode(),
+                usedforsecurity=False,  # a split hash, not a security boundary
+            ).digest()[:8],
+            "little",
+        )
+        for row in rows
+    ]
+    return pa.chunked_array([pa.array(hashes, pa.uint64())])
 
 
 def mix64(values: pa.ChunkedArray) -> pa.ChunkedArray:

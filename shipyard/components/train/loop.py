@@ -12,9 +12,10 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from shipyard.components.train.budget import steps_per_epoch
+from shipyard.components.train.optimizer import Rule, StepOptimizer
 from shipyard.components.train.progress import (
     StoppedMidEpoch,
     TrainingProgress,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("shipyard.components.train")
 
-Optimizer = Literal["adam", "sgd", "adamw"]
+Optimizer = Rule
 _WORK_PER_THREAD = 2**24  # multiply-adds of a batch's widest layer that pay for a thread
 
 CHECKPOINT_INTERVAL_S = 1.0  # seconds of training between checkpoints: what a kill loses
@@ -256,7 +257,7 @@ def _epoch_row(
     network: nn.Module,
     problem: Problem,
     evaluation: Split | None,
-    optimizer: torch.optim.Optimizer,
+    optimizer: StepOptimizer,
     *,
     epoch: int,
     train_loss: float,
@@ -352,7 +353,7 @@ def _fingerprint(network: nn.Module, config: LoopConfig, rows: int) -> str:
 
 def _train_epoch(
     network: nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: StepOptimizer,
     *,
     schedule: Callable[[int], float] | None,
     problem: Problem,
@@ -404,9 +405,13 @@ def _train_epoch(
                 f"{float(loss.item())}; lower the learning rate (now "
                 f"{config.learning_rate}), or check the features for extreme values."
             )
-        scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
-        scaler.step(optimizer)
-        scaler.update()
+        if scaler.is_enabled():
+            scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
+            scaler.step(optimizer)  # type: ignore[arg-type]  # it reads param_groups, step()
+            scaler.update()
+        else:
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
         total += float(loss.item()) * int(index.numel())
         seen += int(index.numel())
         result.steps += 1
@@ -452,15 +457,9 @@ def compute_loss(problem: Problem, scores: torch.Tensor, target: torch.Tensor) -
     return functional.cross_entropy(scores, target)
 
 
-def _optimizer(network: nn.Module, config: LoopConfig) -> torch.optim.Optimizer:
-    import torch
-
-    parameters = network.parameters()
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(parameters, lr=config.learning_rate, momentum=0.9)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(parameters, lr=config.learning_rate)
-    return torch.optim.Adam(parameters, lr=config.learning_rate)
+def _optimizer(network: nn.Module, config: LoopConfig) -> StepOptimizer:
+    """The configured rule; `StepOptimizer` rather than `torch.optim` (see its module)."""
+    return StepOptimizer(network.parameters(), rule=config.optimizer, lr=config.learning_rate)
 
 
 def _schedule(rows: int, config: LoopConfig) -> Callable[[int], float] | None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from shipyard.components.train.loop import TrainingResult
+    from shipyard.components.train.optimizer import StepOptimizer
 
 logger = logging.getLogger("shipyard.components.train")
 
@@ -61,7 +62,7 @@ def save_progress(
     fingerprint: str,
     *,
     network: nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: StepOptimizer,
     generator: torch.Generator,
     progress: TrainingProgress,
     result: TrainingResult,
@@ -106,7 +107,7 @@ def resume_progress(
     fingerprint: str,
     *,
     network: nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: StepOptimizer,
     generator: torch.Generator,
     result: TrainingResult,
 ) -> TrainingProgress | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,13 @@ def reference_hash(row: dict[str, Any], types: dict[str, str]) -> int:
     return mix64(h)
 
 
-def test_vectorised_hash_matches_the_plain_python_definition() -> None:
+BOTH_WAYS = pytest.mark.parametrize(
+    "python_rows", [0, 10_000], ids=["duckdb", "hashlib"]
+)  # text hashed by DuckDB (every batch), or by hashlib (batches up to 10,000 rows)
+
+
+@BOTH_WAYS
+def test_vectorised_hash_matches_the_plain_python_definition(python_rows: int) -> None:
     table = pa.table(
         {
             "i": pa.array([1, -5, None, 2**62, 0], pa.int64()),
@@ -58,7 +66,7 @@ def test_vectorised_hash_matches_the_plain_python_definition() -> None:
         }
     )
     types = {"i": "int", "s": "text", "f": "float", "b": "int", "t": "text", "small": "int"}
-    assigner = HashAssigner(HashSplit({"train": 8, "eval": 2}))
+    assigner = HashAssigner(HashSplit({"train": 8, "eval": 2}), python_hash_max_rows=python_rows)
     try:
         hashes = assigner.hash(table).to_pylist()
         indices = assigner.assign(table).to_pylist()
@@ -70,14 +78,45 @@ def test_vectorised_hash_matches_the_plain_python_definition() -> None:
         assert index == (0 if expected % 10 < 2 else 1)  # "eval" sorts first: buckets 0-1
 
 
-def test_key_columns_only_are_hashed() -> None:
+@BOTH_WAYS
+def test_key_columns_only_are_hashed(python_rows: int) -> None:
     table = pa.table({"user": ["a", "a", "b"], "value": [1, 2, 3]})
-    assigner = HashAssigner(HashSplit({"x": 1, "y": 1}, ("user",)))
+    assigner = HashAssigner(
+        HashSplit({"x": 1, "y": 1}, ("user",)), python_hash_max_rows=python_rows
+    )
     try:
         hashes = assigner.hash(table).to_pylist()
     finally:
         assigner.close()
     assert hashes[0] == hashes[1] == reference_hash({"user": "a"}, {"user": "text"})
+
+
+def test_both_text_hashes_agree_on_many_strings() -> None:
+    """Unicode, empty strings, nulls, separators and large strings: one hash either way."""
+    values = [None, "", "\x00", "\x1f", "é", "日本", "a\x1fb", *[f"row {i}" for i in range(500)]]
+    table = pa.table({"s": values, "t": pa.array(list(reversed(values)), pa.large_string())})
+    split = HashSplit({"train": 8, "eval": 2})
+    by_duckdb = HashAssigner(split, python_hash_max_rows=0)
+    by_hashlib = HashAssigner(split)
+    try:
+        assert by_hashlib.hash(table).to_pylist() == by_duckdb.hash(table).to_pylist()
+    finally:
+        by_duckdb.close()
+
+
+def test_a_small_ingest_imports_no_duckdb(tmp_path: Path) -> None:
+    source = make_csv(tmp_path / "data.csv", rows=300)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from shipyard.artifacts import Examples\n"
+        "from shipyard.components.ingest import ingest\n"
+        f"ingest.fn(Examples(Path({str(tmp_path / 'out')!r})), source={str(source)!r},\n"
+        "          splits={'train': 8, 'eval': 2})\n"
+        "print('duckdb' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def make_csv(path: Path, rows: int = 2000) -> Path:
