@@ -111,7 +111,9 @@ class TFServingAPI:
             )
         body = await read_body(request, self._max_body_bytes)
         prepare = functools.partial(_prepare, method, body)
-        return await self._inference.respond(name, version=version, label=label, prepare=prepare)
+        return await self._inference.respond(
+            name, version=version, label=label, body_bytes=len(body), prepare=prepare
+        )
 
 
 def _prepare(method: str, body: bytes, model: LoadedModel) -> Call:
