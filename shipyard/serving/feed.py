@@ -141,14 +141,19 @@ def feed_from_columns(signature: Signature, columns: Any, *, where: Where | None
 def _feed(
     signature: Signature, columns: dict[str, list[Any]], where: Where, problems: Problems
 ) -> Feed:
-    feed = {
-        spec.name: _column(spec, columns[spec.name], where, problems) for spec in signature.inputs
-    }
+    import numpy as np
+
+    with np.errstate(over="raise"):  # once per request: entering it costs more than a column
+        feed = {
+            spec.name: _column(spec, columns[spec.name], where, problems)
+            for spec in signature.inputs
+        }
     problems.raise_any()
     return feed
 
 
 def _column(spec: TensorSpec, values: list[Any], where: Where, problems: Problems) -> np.ndarray:
+    """One input's values as an array; floats overflowing float32 raise (see `_feed`)."""
     import numpy as np
 
     kinds = set(map(type, values))
@@ -165,8 +170,7 @@ def _column(spec: TensorSpec, values: list[Any], where: Where, problems: Problem
         try:
             if not kinds <= allowed:
                 raise TypeError
-            with np.errstate(over="raise"):
-                array = np.array(values, dtype=numpy_type)
+            array = np.array(values, dtype=numpy_type)
         except (TypeError, ValueError, OverflowError, FloatingPointError):
             array = np.array(
                 [_number(spec, v, where, i, problems) for i, v in enumerate(values)],
