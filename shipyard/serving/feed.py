@@ -27,7 +27,11 @@ Feed = dict[str, "np.ndarray"]
 Where = Callable[[str, int], str]
 """Names the place of a value from the input's name and the row: `instances[3]['x']`."""
 MAX_PROBLEMS = 10
-_NUMBER_TYPES = {int, float}
+_ALLOWED_TYPES = {
+    "float": frozenset({int, float, type(None)}),
+    "int64": frozenset({int}),
+    "string": frozenset({str}),
+}
 _RANGES = {"float": (-3.4028234663852886e38, 3.4028234663852886e38), "int64": (-(2**63), 2**63 - 1)}
 _KIND = {"float": "a number", "int64": "an integer", "string": "a string"}
 
@@ -80,18 +84,23 @@ def feed_from_rows(signature: Signature, rows: Any, *, key: str = "instances") -
         only = signature.inputs[0].name
         return feed_from_columns(signature, {only: rows}, where=lambda _, i: f"{key}[{i}]")
     problems = Problems()
-    required = [spec.name for spec in signature.inputs if not spec.optional]
+    needed = [spec.name for spec in signature.inputs if not spec.optional]
+    required = frozenset(needed)
     names = signature.input_names
     for index, row in enumerate(rows):
+        # Set comparisons with the keys view allocate nothing: a row that is right costs
+        # two of them; only a wrong one is looked at feature by feature.
+        if isinstance(row, dict) and row.keys() <= names and row.keys() >= required:
+            continue
         if not isinstance(row, dict):
             problems.add(f"{key}[{index}] must be an object of features, got {_show(row)}")
             continue
         for name in row.keys() - names:
             problems.add(f"{key}[{index}] has the unknown feature {name!r}{_expected(signature)}")
-        for name in required:
-            if name not in row:
-                problems.add(f"{key}[{index}] lacks the required feature {name!r}")
-    rows = [row if isinstance(row, dict) else {} for row in rows]
+        for name in (name for name in needed if name not in row):
+            problems.add(f"{key}[{index}] lacks the required feature {name!r}")
+    if problems.count:
+        rows = [row if isinstance(row, dict) else {} for row in rows]
     columns = {spec.name: [row.get(spec.name) for row in rows] for spec in signature.inputs}
     return _feed(signature, columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
 
@@ -157,8 +166,9 @@ def _column(spec: TensorSpec, values: list[Any], where: Where, problems: Problem
     import numpy as np
 
     kinds = set(map(type, values))
+    allowed = _ALLOWED_TYPES[spec.dtype]
     if spec.dtype == "string":
-        if kinds <= {str}:
+        if kinds <= allowed:
             array = np.array(values, dtype=object)
         else:
             array = np.array(
@@ -166,7 +176,6 @@ def _column(spec: TensorSpec, values: list[Any], where: Where, problems: Problem
             )
     else:
         numpy_type = np.float32 if spec.dtype == "float" else np.int64
-        allowed = _NUMBER_TYPES | {type(None)} if spec.dtype == "float" else {int}
         try:
             if not kinds <= allowed:
                 raise TypeError

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from shipyard.errors import DataError, NotFoundError, QueueFullError, ShipyardError
@@ -44,12 +45,17 @@ async def read_body(request: Request, max_body_bytes: int) -> bytes:
             raise HTTPException(413, _too_large(f"{declared} bytes", max_body_bytes))
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:  # Starlette's `Request.stream`, without its async generator per request
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > max_body_bytes:
             raise HTTPException(413, _too_large(f"over {max_body_bytes} bytes", max_body_bytes))
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def parse_object(body: bytes, *, keys: Mapping[str, bool]) -> dict[str, Any]:

@@ -62,10 +62,10 @@ class TFServingAPI:
         routes = []
         for selector in ("", "/versions/{version:int}", "/labels/{label}"):
             path = "/v1/models/{name}" + selector
-            routes += [
+            routes += [  # inference first: routes are tried in turn, and it is the hot one
+                Route(path + ":{method}", self.call, methods=["POST"]),
                 Route(path, self.status, methods=["GET"]),
                 Route(path + "/metadata", self.metadata, methods=["GET"]),
-                Route(path + ":{method}", self.call, methods=["POST"]),
             ]
         return routes
 
