@@ -59,7 +59,6 @@ import time
 from pathlib import Path
 
 from peers.load import Cell, median, run_async, run_cell
-from peers.wrk import run_wrk_cell, wrk_path
 from peers.servers import (
     DATA,
     Running,
@@ -72,6 +71,7 @@ from peers.servers import (
     shipyard_servers,
     started,
 )
+from peers.wrk import run_wrk_cell, wrk_path
 
 TARGET_MLFLOW_RATIO = 3.0
 TARGET_P99_MS = 5.0

@@ -39,6 +39,7 @@ function request()
   return requests[(turn - 1) % #requests + 1]
 end
 """
+_SOCKET_ERRORS = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
 _UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
@@ -116,7 +117,9 @@ def parse_report(
     rate = float(_find(r"^Requests/sec:\s*([\d.]+)", report)[0])
     p50, p99 = (_latency_ms(report, percent) for percent in ("50", "99"))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", report, re.MULTILINE)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report
+    )
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(map(int, sockets.groups())) if sockets else 0
     count = int(requests[0])

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from shipyard.errors import ShipyardError
 from shipyard.serving.batching import BatchScheduler
 from shipyard.serving.config import dump_settings, load_settings
-from shipyard.serving.inference import InlinePolicy, Inference
+from shipyard.serving.inference import Inference, InlinePolicy
 from shipyard.serving.kserve_api import KServeAPI
 from shipyard.serving.loaded_model import providers
 from shipyard.serving.messages import (

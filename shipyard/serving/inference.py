@@ -27,7 +27,6 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-
 from starlette.concurrency import run_in_threadpool
 
 from shipyard.serving.messages import json_response

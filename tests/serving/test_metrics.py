@@ -89,11 +89,17 @@ def test_version_series_are_looked_up_once_and_dropped_with_their_version() -> N
     assert metrics.version_series("penguins", 1) is first
     first[0].inc()
     metrics.observe_batch("penguins", 1, 3)
-    assert metrics.registry.get_sample_value(
-        "shipyard_model_version_requests_total", {"model": "penguins", "version": "1"}
-    ) == 1
-    assert metrics.registry.get_sample_value(
-        "shipyard_batch_size_sum", {"model": "penguins", "version": "1"}
-    ) == 3
+    assert (
+        metrics.registry.get_sample_value(
+            "shipyard_model_version_requests_total", {"model": "penguins", "version": "1"}
+        )
+        == 1
+    )
+    assert (
+        metrics.registry.get_sample_value(
+            "shipyard_batch_size_sum", {"model": "penguins", "version": "1"}
+        )
+        == 3
+    )
     metrics.set_versions("penguins", [2])
     assert metrics.version_series("penguins", 1) is not first

@@ -223,9 +223,7 @@ def test_serve_defaults_to_one_intra_op_thread_and_inline_small_requests(
     served: list[Any] = []
     monkeypatch.setattr(app, "serve", lambda models, options: served.append(options))
     serve_command(model_base_path=tmp_path / "penguins")
-    serve_command(
-        model_base_path=tmp_path / "penguins", intra_op_threads=0, inline_run_micros=0
-    )
+    serve_command(model_base_path=tmp_path / "penguins", intra_op_threads=0, inline_run_micros=0)
     default, tuned = served
     assert default.runtime.intra_op_threads == 1 and default.inline_run_micros == 1000
     assert tuned.runtime.intra_op_threads == 0 and tuned.inline_run_micros == 0
