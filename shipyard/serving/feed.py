@@ -87,11 +87,19 @@ def feed_from_rows(signature: Signature, rows: Any, *, key: str = "instances") -
     needed = [spec.name for spec in signature.inputs if not spec.optional]
     required = frozenset(needed)
     names = signature.input_names
+    if not _rows_are_right(rows, names, required):
+        _check_rows(signature, rows, key, needed, problems)
+        rows = [row if isinstance(row, dict) else {} for row in rows]
+    columns = {spec.name: [row.get(spec.name) for row in rows] for spec in signature.inputs}
+    return _feed(signature, columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
+
+
+def _check_rows(
+    signature: Signature, rows: list[Any], key: str, needed: list[str], problems: Problems
+) -> None:
+    """Record what is wrong with each row: not an object, unknown or missing features."""
+    names = signature.input_names
     for index, row in enumerate(rows):
-        # Set comparisons with the keys view allocate nothing: a row that is right costs
-        # two of them; only a wrong one is looked at feature by feature.
-        if isinstance(row, dict) and row.keys() <= names and row.keys() >= required:
-            continue
         if not isinstance(row, dict):
             problems.add(f"{key}[{index}] must be an object of features, got {_show(row)}")
             continue
@@ -99,10 +107,19 @@ def feed_from_rows(signature: Signature, rows: Any, *, key: str = "instances") -
             problems.add(f"{key}[{index}] has the unknown feature {name!r}{_expected(signature)}")
         for name in (name for name in needed if name not in row):
             problems.add(f"{key}[{index}] lacks the required feature {name!r}")
-    if problems.count:
-        rows = [row if isinstance(row, dict) else {} for row in rows]
-    columns = {spec.name: [row.get(spec.name) for row in rows] for spec in signature.inputs}
-    return _feed(signature, columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
+
+
+def _rows_are_right(rows: list[Any], names: frozenset[str], required: frozenset[str]) -> bool:
+    """Whether every row is an object of known features with every required one.
+
+    The check of the rows that are right (nearly all of them) runs in C: one union of their
+    keys, and a subset test per row only when some feature is required.
+    """
+    if not all(isinstance(row, dict) for row in rows):
+        return False
+    if not set().union(*rows) <= names:
+        return False
+    return not required or all(required <= row.keys() for row in rows)
 
 
 def feed_from_columns(signature: Signature, columns: Any, *, where: Where | None = None) -> Feed:
