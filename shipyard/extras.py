@@ -31,6 +31,7 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
         "uvicorn": "uvicorn",
         "httptools": "httptools",
         "prometheus_client": "prometheus-client",
+        "orjson": "orjson",
     },
     "data": {"polars": "polars", "duckdb": "duckdb", "PIL": "pillow"},
     "train": {

@@ -3,7 +3,8 @@
 The handler's stages, each called on its own with the same request, as `shipyard serve`
 runs them for `POST /v1/models/NAME:predict` with `instances`: decode and check the JSON
 object, build the feed from the rows, `session.run`, turn the outputs into rows, serialize
-the response; and the hop to the thread pool the handler runs on. What the server spends
+the response; and, apart, the hop to the thread pool that small requests no longer pay
+(they run on the event loop; see `shipyard.serving.inference`). What the server spends
 beyond their sum (its CPU time per request, from the load) goes to the HTTP server
 (uvicorn), Starlette, middleware and the access log; the floor server measures those alone.
 """
@@ -92,8 +93,8 @@ def print_breakdown(
         times = {
             name: _median_us(call, calls) for name, call in _stages(loaded, body, stages).items()
         }
-        times["thread-pool hop (run_in_threadpool)"] = hop
-        times["handler total"] = sum(times.values())
+        times["handler total (on the event loop)"] = sum(times.values())
+        times["thread-pool hop (run_in_threadpool), for a costly run only"] = hop
         for name, value in times.items():
             found.setdefault(name, []).append(value)
     for name, values in found.items():

@@ -40,6 +40,8 @@ CENSUS = ROOT / "examples" / "census"
 MODEL_NAME = "census"
 NUMBERS = ("education", "experience")
 BODIES_PER_SIZE = 64
+SHARED_PACKAGES = ("onnxruntime", "uvicorn", "httptools", "uvloop", "numpy")
+"""Pinned in every peer venv to the version Shipyard's environment has."""
 
 
 @dataclass(frozen=True)
@@ -171,11 +173,16 @@ def batching_flags() -> bool:
 
 
 def shipyard_servers(
-    model: Path, *, threads: int, extra: list[str], batching: list[str] | None
+    model: Path, *, threads: int | None, extra: list[str], batching: list[str] | None
 ) -> list[Server]:
-    """`shipyard serve` as users start it, and with batching when `batching` is given."""
+    """`shipyard serve` as users start it, and with batching when `batching` is given.
+
+    With `threads` None it runs with serve's own ONNX Runtime defaults, as users get them.
+    """
     command = [sys.executable, "-m", "shipyard", "serve", "--model-base-path", str(model)]
-    command += ["--intra-op-threads", str(threads), "--inter-op-threads", str(threads), *extra]
+    if threads is not None:
+        command += ["--intra-op-threads", str(threads), "--inter-op-threads", str(threads)]
+    command += extra
     servers = [Server("shipyard", _with_port(command, "--port"), "/v2/health/ready")]
     if batching is not None:
         batched = [*command, "--enable-batching", *batching]
@@ -186,9 +193,13 @@ def shipyard_servers(
 
 
 def peer_servers(model: Path, wanted: set[str], *, threads: int) -> list[Server]:
-    """The FastAPI app, `mlflow models serve` and the floor, those in `wanted`."""
+    """The minimal app, the FastAPI app, `mlflow models serve` and the floor, those in `wanted`."""
     onnx = latest_version(model) / "model.onnx"
     servers = []
+    if "minimal" in wanted:
+        minimal = [sys.executable, str(PEERS / "minimal_app.py"), "--model", str(onnx)]
+        minimal += ["--name", MODEL_NAME, "--threads", str(threads)]
+        servers.append(Server("minimal", _with_port(minimal, "--port"), "/health"))
     if "fastapi" in wanted:
         fastapi = [str(peer_venv("fastapi") / "python"), str(PEERS / "fastapi_app.py")]
         fastapi += ["--model", str(onnx), "--name", MODEL_NAME, "--threads", str(threads)]
@@ -225,12 +236,32 @@ def latest_version(base: Path) -> Path:
     return max((p for p in base.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
 
 
+def shared_pins() -> str:
+    """Requirement lines pinning the serving stack to the versions Shipyard runs on here.
+
+    A peer on another ONNX Runtime or HTTP server would measure the versions, not the
+    servers; every peer venv gets these, and is rebuilt when Shipyard's change.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    lines = ["# pinned to the versions in Shipyard's environment (servers.shared_pins)"]
+    for package in SHARED_PACKAGES:
+        try:
+            lines.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return "\n".join(lines) + "\n"
+
+
 def peer_venv(name: str) -> Path:
-    """The bin directory of the peer's venv, made from `requirements-NAME.txt` if needed."""
+    """The bin directory of the peer's venv, made from `requirements-NAME.txt` if needed.
+
+    The packages in `SHARED_PACKAGES` get Shipyard's versions (`shared_pins`).
+    """
     requirements = PEERS / f"requirements-{name}.txt"
     venv = VENVS / name
     stamp = venv / ".requirements.txt"
-    wanted = requirements.read_text()
+    wanted = requirements.read_text() + shared_pins()
     if stamp.exists() and stamp.read_text() == wanted:
         return venv / "bin"
     print(f"Creating the {name} venv (once): {venv} ...")
@@ -238,7 +269,9 @@ def peer_venv(name: str) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-r", str(requirements)], check=True)
+    pinned = venv / "requirements.txt"
+    pinned.write_text(wanted)
+    subprocess.run([*pip, "-r", str(pinned)], check=True)
     stamp.write_text(wanted)
     return venv / "bin"
 

@@ -58,8 +58,13 @@ def serve_command(
     ] = 2.0,
     intra_op_threads: Annotated[
         int,
-        typer.Option("--intra-op-threads", min=0, help="ONNX Runtime threads per operator."),
-    ] = 0,
+        typer.Option(
+            "--intra-op-threads",
+            min=0,
+            help="ONNX Runtime threads per operator, per worker (default 1: the most "
+            "requests per core); 0 lets ONNX Runtime choose (one per core).",
+        ),
+    ] = 1,
     inter_op_threads: Annotated[
         int,
         typer.Option("--inter-op-threads", min=0, help="ONNX Runtime threads across operators."),
@@ -73,6 +78,16 @@ def serve_command(
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log one line per request (off, as TF Serving).")
     ] = False,
+    inline_run_micros: Annotated[
+        int,
+        typer.Option(
+            "--inline-run-micros",
+            min=0,
+            help="Requests whose model run is estimated (when a version loads) at up to "
+            "this many microseconds run on the event loop, costlier ones on a thread; "
+            "0: every request on a thread.",
+        ),
+    ] = 1000,
     workers: Annotated[
         int,
         typer.Option("--workers", min=1, help="Processes on the port, each loading the models."),
@@ -224,6 +239,7 @@ def serve_command(
             request_log=request_log,
             workers=workers,
             access_log=access_log,
+            inline_run_micros=inline_run_micros,
         ),
     )
 

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from shipyard.errors import ShipyardError
 from shipyard.serving.batching import BatchScheduler
 from shipyard.serving.config import dump_settings, load_settings
-from shipyard.serving.inference import Inference
+from shipyard.serving.inference import Inference, InlinePolicy
 from shipyard.serving.kserve_api import KServeAPI
 from shipyard.serving.loaded_model import providers
 from shipyard.serving.messages import (
@@ -108,7 +108,8 @@ def build_app(models: Collection[ModelConfig], options: ServerOptions) -> Starle
         """`GET /openapi.json`: the OpenAPI description of this server."""
         return json_response(document)
 
-    inference = Inference(registry, metrics=metrics, request_log=request_log)
+    inline = InlinePolicy(max_run_s=options.inline_run_micros / 1e6)
+    inference = Inference(registry, metrics=metrics, request_log=request_log, inline=inline)
     limit = options.max_body_bytes
     app = Starlette(
         routes=[

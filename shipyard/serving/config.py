@@ -108,12 +108,14 @@ class RuntimeOptions:
     """ONNX Runtime settings for every session.
 
     Attributes:
-        intra_op_threads: Threads inside one operator; 0 lets ONNX Runtime choose.
+        intra_op_threads: Threads inside one operator. 1, the default, serves the most
+            requests per core: a request is too small to share out, and a worker serves
+            many at once; 0 lets ONNX Runtime choose (one per core, spinning while idle).
         inter_op_threads: Threads across operators; 0 lets ONNX Runtime choose.
         device: `auto` (CUDA when ONNX Runtime has it, else CPU), `cpu` or `cuda`.
     """
 
-    intra_op_threads: int = 0
+    intra_op_threads: int = 1
     inter_op_threads: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
@@ -168,6 +170,9 @@ class ServerOptions:
         request_log: Request logging; None logs nothing.
         workers: Processes serving the port, each with its own sessions.
         access_log: Whether to log one line per request (uvicorn's access log).
+        inline_run_micros: Requests whose model run is estimated at up to this many
+            microseconds run on the event loop, the others on a worker thread; 0 sends
+            every request to a thread (see `shipyard.serving.inference`).
     """
 
     host: str = "127.0.0.1"
@@ -179,6 +184,7 @@ class ServerOptions:
     request_log: RequestLogOptions | None = None
     workers: int = 1
     access_log: bool = False
+    inline_run_micros: int = 1000
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,11 @@ Feed = dict[str, "np.ndarray"]
 Where = Callable[[str, int], str]
 """Names the place of a value from the input's name and the row: `instances[3]['x']`."""
 MAX_PROBLEMS = 10
-_NUMBER_TYPES = {int, float}
+_ALLOWED_TYPES = {
+    "float": frozenset({int, float, type(None)}),
+    "int64": frozenset({int}),
+    "string": frozenset({str}),
+}
 _RANGES = {"float": (-3.4028234663852886e38, 3.4028234663852886e38), "int64": (-(2**63), 2**63 - 1)}
 _KIND = {"float": "a number", "int64": "an integer", "string": "a string"}
 
@@ -80,7 +84,20 @@ def feed_from_rows(signature: Signature, rows: Any, *, key: str = "instances") -
         only = signature.inputs[0].name
         return feed_from_columns(signature, {only: rows}, where=lambda _, i: f"{key}[{i}]")
     problems = Problems()
-    required = [spec.name for spec in signature.inputs if not spec.optional]
+    needed = [spec.name for spec in signature.inputs if not spec.optional]
+    required = frozenset(needed)
+    names = signature.input_names
+    if not _rows_are_right(rows, names, required):
+        _check_rows(signature, rows, key, needed, problems)
+        rows = [row if isinstance(row, dict) else {} for row in rows]
+    columns = {spec.name: [row.get(spec.name) for row in rows] for spec in signature.inputs}
+    return _feed(signature, columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
+
+
+def _check_rows(
+    signature: Signature, rows: list[Any], key: str, needed: list[str], problems: Problems
+) -> None:
+    """Record what is wrong with each row: not an object, unknown or missing features."""
     names = signature.input_names
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -88,12 +105,21 @@ def feed_from_rows(signature: Signature, rows: Any, *, key: str = "instances") -
             continue
         for name in row.keys() - names:
             problems.add(f"{key}[{index}] has the unknown feature {name!r}{_expected(signature)}")
-        for name in required:
-            if name not in row:
-                problems.add(f"{key}[{index}] lacks the required feature {name!r}")
-    rows = [row if isinstance(row, dict) else {} for row in rows]
-    columns = {spec.name: [row.get(spec.name) for row in rows] for spec in signature.inputs}
-    return _feed(signature, columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
+        for name in (name for name in needed if name not in row):
+            problems.add(f"{key}[{index}] lacks the required feature {name!r}")
+
+
+def _rows_are_right(rows: list[Any], names: frozenset[str], required: frozenset[str]) -> bool:
+    """Whether every row is an object of known features with every required one.
+
+    The check of the rows that are right (nearly all of them) runs in C: one union of their
+    keys, and a subset test per row only when some feature is required.
+    """
+    if not all(isinstance(row, dict) for row in rows):
+        return False
+    if not set().union(*rows) <= names:
+        return False
+    return not required or all(required <= row.keys() for row in rows)
 
 
 def feed_from_columns(signature: Signature, columns: Any, *, where: Where | None = None) -> Feed:
@@ -141,19 +167,25 @@ def feed_from_columns(signature: Signature, columns: Any, *, where: Where | None
 def _feed(
     signature: Signature, columns: dict[str, list[Any]], where: Where, problems: Problems
 ) -> Feed:
-    feed = {
-        spec.name: _column(spec, columns[spec.name], where, problems) for spec in signature.inputs
-    }
+    import numpy as np
+
+    with np.errstate(over="raise"):  # once per request: entering it costs more than a column
+        feed = {
+            spec.name: _column(spec, columns[spec.name], where, problems)
+            for spec in signature.inputs
+        }
     problems.raise_any()
     return feed
 
 
 def _column(spec: TensorSpec, values: list[Any], where: Where, problems: Problems) -> np.ndarray:
+    """One input's values as an array; floats overflowing float32 raise (see `_feed`)."""
     import numpy as np
 
     kinds = set(map(type, values))
+    allowed = _ALLOWED_TYPES[spec.dtype]
     if spec.dtype == "string":
-        if kinds <= {str}:
+        if kinds <= allowed:
             array = np.array(values, dtype=object)
         else:
             array = np.array(
@@ -161,12 +193,10 @@ def _column(spec: TensorSpec, values: list[Any], where: Where, problems: Problem
             )
     else:
         numpy_type = np.float32 if spec.dtype == "float" else np.int64
-        allowed = _NUMBER_TYPES | {type(None)} if spec.dtype == "float" else {int}
         try:
             if not kinds <= allowed:
                 raise TypeError
-            with np.errstate(over="raise"):
-                array = np.array(values, dtype=numpy_type)
+            array = np.array(values, dtype=numpy_type)
         except (TypeError, ValueError, OverflowError, FloatingPointError):
             array = np.array(
                 [_number(spec, v, where, i, problems) for i, v in enumerate(values)],

@@ -1,12 +1,22 @@
 """One inference request from end to end, for both APIs: prepare, run, answer, count, log.
 
 An API turns a request body into a `Call` on the version that serves it (a feed, the outputs
-wanted, and how to answer from them); `Inference.respond` does the rest. Without batching
-the whole request runs on one worker thread. With batching a worker thread parses the body
-and queues the feed on the version's batch queue; the batch thread that runs the batch then
-writes each request's answer, and the event loop awaits it holding no thread, so a full
-queue, not the thread pool, bounds the requests waiting (see `batching`). Either way a
-request costs one hop to a thread and back.
+wanted, and how to answer from them); `Inference.respond` does the rest.
+
+Where the work runs. A hop to the thread pool and back costs about 100 us, more than a
+small request's whole work (parsing, the feed, `session.run` and the answer of one census
+row take some 50 us), so cheap requests run on the event loop itself, and only expensive
+ones go to a thread, so that the loop never stalls for long:
+
+- A body of up to `InlinePolicy.max_body_bytes` is parsed on the loop; a larger one is
+  parsed on a worker thread, and its whole request runs there.
+- Without batching, a request whose model run is estimated (`LoadedModel.cost`, measured
+  when the version loads) at up to `InlinePolicy.max_run_s` runs on the loop; a costlier
+  one runs on a worker thread.
+- With batching the feed is queued on the version's batch queue; the batch thread that
+  runs the batch then writes each request's answer, and the event loop awaits it holding
+  no thread, so a full queue, not the thread pool, bounds the requests waiting (see
+  `batching`).
 """
 
 from __future__ import annotations
@@ -36,6 +46,31 @@ if TYPE_CHECKING:
 
     Outputs = dict[str, np.ndarray]
 
+DEFAULT_INLINE_RUN_S = 0.001
+DEFAULT_INLINE_BODY_BYTES = 32 * 2**10
+
+
+@dataclass(frozen=True)
+class InlinePolicy:
+    """Which requests run on the event loop rather than on a worker thread.
+
+    Attributes:
+        max_run_s: The longest estimated model run done on the loop; 0 sends every
+            request to the thread pool (or, with batching, to its batch queue through it).
+        max_body_bytes: The largest body parsed on the loop.
+    """
+
+    max_run_s: float = DEFAULT_INLINE_RUN_S
+    max_body_bytes: int = DEFAULT_INLINE_BODY_BYTES
+
+    def parses_inline(self, body_bytes: int) -> bool:
+        """Whether a body of `body_bytes` is parsed (and its feed built) on the loop."""
+        return self.max_run_s > 0 and body_bytes <= self.max_body_bytes
+
+    def runs_inline(self, model: LoadedModel, rows: int) -> bool:
+        """Whether a run of `rows` rows on `model` is cheap enough for the loop."""
+        return model.cost.estimate_s(rows) <= self.max_run_s
+
 
 @dataclass(frozen=True)
 class Call:
@@ -64,7 +99,8 @@ class Inference:
 
     Example:
         >>> inference = Inference(registry)
-        >>> await inference.respond("penguins", prepare=lambda model: predict(model, payload))
+        >>> prepare = functools.partial(predict, payload=payload)
+        >>> await inference.respond("penguins", body_bytes=len(body), prepare=prepare)
     """
 
     def __init__(
@@ -73,10 +109,12 @@ class Inference:
         *,
         metrics: Metrics | None = None,
         request_log: RequestLog | None = None,
+        inline: InlinePolicy | None = None,
     ) -> None:
         self._registry = registry
         self._metrics = metrics
         self._log = request_log
+        self._inline = inline or InlinePolicy()
 
     async def respond(
         self,
@@ -84,9 +122,18 @@ class Inference:
         *,
         version: int | None = None,
         label: str | None = None,
+        body_bytes: int,
         prepare: Callable[[LoadedModel], Call],
     ) -> Response:
         """Answer one request on `name` (its default version, `version` or `label`'s).
+
+        Args:
+            name: The model.
+            version: The version asked for, if any.
+            label: The label asked for, if any.
+            body_bytes: The size of the body `prepare` parses: small ones are parsed on
+                the event loop.
+            prepare: Parses the body into a call on the version that serves it.
 
         Raises:
             NotFoundError: No such model, version or label.
@@ -94,14 +141,28 @@ class Inference:
             QueueFullError: Batching is on and the version's queue is full.
         """
         with self._registry.acquire(name, version=version, label=label, split=True) as model:
-            if model.batches is None:
-                return await run_in_threadpool(self._run_alone, model, prepare)
-            answer: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-            await run_in_threadpool(self._enqueue, model, model.batches, prepare, answer)
-            return await answer
+            batches = model.batches
+            answer: asyncio.Future[Response]
+            if not self._inline.parses_inline(body_bytes):
+                if batches is None:
+                    return await run_in_threadpool(self._run_alone, model, prepare)
+                answer = asyncio.get_running_loop().create_future()
+                await run_in_threadpool(self._enqueue, model, batches, prepare, answer)
+                return await answer
+            call, logged = self._prepare(model, prepare)
+            if batches is not None:
+                answer = asyncio.get_running_loop().create_future()
+                self._submit(model, batches, call, logged, answer)
+                return await answer
+            if self._inline.runs_inline(model, call.rows):
+                return self._run(model, call, logged)
+            return await run_in_threadpool(self._run, model, call, logged)
 
     def _run_alone(self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]) -> Response:
         call, logged = self._prepare(model, prepare)
+        return self._run(model, call, logged)
+
+    def _run(self, model: LoadedModel, call: Call, logged: bool) -> Response:
         outputs = model.run(call.feed, None if logged else call.outputs)
         if self._metrics is not None:
             self._metrics.observe_batch(model.name, model.version, call.rows)
@@ -115,6 +176,16 @@ class Inference:
         future: asyncio.Future[Response],
     ) -> None:
         call, logged = self._prepare(model, prepare)
+        self._submit(model, batches, call, logged, future)
+
+    def _submit(
+        self,
+        model: LoadedModel,
+        batches: BatchQueue,
+        call: Call,
+        logged: bool,
+        future: asyncio.Future[Response],
+    ) -> None:
         loop = future.get_loop()
 
         def done(response: Response | None, error: Exception | None) -> None:
@@ -143,7 +214,7 @@ class Inference:
             outputs = {name: outputs[name] for name in call.outputs}
         response = json_response(call.answer(outputs))
         if self._metrics is not None:
-            self._metrics.version_requests.labels(model.name, str(model.version)).inc()
+            self._metrics.version_series(model.name, model.version)[0].inc()
         return response
 
 

@@ -128,7 +128,9 @@ class KServeAPI:
         name, version = _model_spec(request)
         body = await read_body(request, self._max_body_bytes)
         prepare = functools.partial(_prepare, body)
-        return await self._inference.respond(name, version=version, prepare=prepare)
+        return await self._inference.respond(
+            name, version=version, body_bytes=len(body), prepare=prepare
+        )
 
 
 def _prepare(body: bytes, model: LoadedModel) -> Call:

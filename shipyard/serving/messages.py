@@ -12,7 +12,9 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from shipyard.errors import DataError, NotFoundError, QueueFullError, ShipyardError
@@ -23,6 +25,11 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 logger = logging.getLogger("shipyard.serving")
+_DIGITS = bytes(ord("0") if chr(i).isascii() and chr(i).isdigit() else ord(".") for i in range(256))
+"""A `bytes.translate` table: ASCII digits to `0`, every other byte to `.`."""
+_LONG_NUMBER = b"0" * 20
+"""20 digits in a row: maybe an integer past 64 bits, which orjson would read as a float.
+(Translating and searching is some 30 times faster than a regular expression.)"""
 
 
 async def read_body(request: Request, max_body_bytes: int) -> bytes:
@@ -40,12 +47,17 @@ async def read_body(request: Request, max_body_bytes: int) -> bytes:
             raise HTTPException(413, _too_large(f"{declared} bytes", max_body_bytes))
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:  # Starlette's `Request.stream`, without its async generator per request
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > max_body_bytes:
             raise HTTPException(413, _too_large(f"over {max_body_bytes} bytes", max_body_bytes))
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def parse_object(body: bytes, *, keys: Mapping[str, bool]) -> dict[str, Any]:
@@ -60,12 +72,11 @@ def parse_object(body: bytes, *, keys: Mapping[str, bool]) -> dict[str, Any]:
     """
     if not body.strip():
         raise DataError("The request body is empty: send a JSON object.")
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise DataError(f"The request body is not valid JSON: {exc}.") from exc
+    value = decode_json(body)
     if not isinstance(value, dict):
         raise DataError(f"The request body must be a JSON object, got {type(value).__name__}.")
+    if value.keys() <= keys.keys() and all(k in value for k, needed in keys.items() if needed):
+        return value
     unknown = sorted(set(value) - set(keys))
     missing = sorted(k for k, required in keys.items() if required and k not in value)
     if unknown or missing:
@@ -76,9 +87,40 @@ def parse_object(body: bytes, *, keys: Mapping[str, bool]) -> dict[str, Any]:
     return value
 
 
+def decode_json(body: bytes) -> Any:
+    """Decode a JSON body with orjson, or with the standard library where they differ.
+
+    orjson is several times faster; the standard library reads what orjson refuses or reads
+    otherwise, so that every body means what it did: `NaN` and `Infinity`, UTF-16 and
+    UTF-32, and integers past 64 bits (orjson makes them floats; the feed then reports
+    them out of range, naming the value).
+
+    Raises:
+        DataError: The body is not valid JSON.
+    """
+    if _LONG_NUMBER not in body.translate(_DIGITS):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # the standard library accepts more, or says what is wrong
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise DataError(f"The request body is not valid JSON: {exc}.") from exc
+
+
 def json_response(content: Any, status_code: int = 200) -> Response:
-    """Serialize `content` compactly; NaN and Infinity are written as TF Serving does."""
-    body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Serialize `content` compactly; NaN and Infinity are written as TF Serving does.
+
+    orjson writes it, unless it writes `null` somewhere: that may be a NaN or Infinity
+    (orjson writes those as null), so the standard library writes the content again.
+    """
+    try:
+        body = orjson.dumps(content)
+    except TypeError:  # a type orjson does not know, or an integer past 64 bits
+        body = b"null"
+    if b"null" in body:
+        body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return Response(body, status_code, media_type="application/json")
 
 

@@ -90,16 +90,33 @@ class Metrics:
             registry=registry,
         )
         self._versions: dict[str, set[int]] = {}
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    def version_series(self, model: str, version: int) -> tuple[Any, Any]:
+        """The request counter and batch-size histogram of one version, looked up once.
+
+        A label lookup takes a lock and builds a key; a request only increments.
+        """
+        children = self._children.get((model, version))
+        if children is None:
+            label = str(version)
+            children = (
+                self.version_requests.labels(model, label),
+                self.batch_size.labels(model, label),
+            )
+            self._children[(model, version)] = children
+        return children
 
     def observe_batch(self, model: str, version: int, rows: int) -> None:
         """Count one model run of `rows` rows."""
-        self.batch_size.labels(model, str(version)).observe(rows)
+        self.version_series(model, version)[1].observe(rows)
 
     def set_versions(self, model: str, versions: Collection[int]) -> None:
         """Record the versions of `model` loaded now (the registry calls this)."""
         known = self._versions.setdefault(model, set())
         for version in known - set(versions):
             self.loaded.labels(model, str(version)).set(0)
+            self._children.pop((model, version), None)
         for version in versions:
             self.loaded.labels(model, str(version)).set(1)
         known |= set(versions)

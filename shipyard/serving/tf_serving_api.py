@@ -62,10 +62,10 @@ class TFServingAPI:
         routes = []
         for selector in ("", "/versions/{version:int}", "/labels/{label}"):
             path = "/v1/models/{name}" + selector
-            routes += [
+            routes += [  # inference first: routes are tried in turn, and it is the hot one
+                Route(path + ":{method}", self.call, methods=["POST"]),
                 Route(path, self.status, methods=["GET"]),
                 Route(path + "/metadata", self.metadata, methods=["GET"]),
-                Route(path + ":{method}", self.call, methods=["POST"]),
             ]
         return routes
 
@@ -111,7 +111,9 @@ class TFServingAPI:
             )
         body = await read_body(request, self._max_body_bytes)
         prepare = functools.partial(_prepare, method, body)
-        return await self._inference.respond(name, version=version, label=label, prepare=prepare)
+        return await self._inference.respond(
+            name, version=version, label=label, body_bytes=len(body), prepare=prepare
+        )
 
 
 def _prepare(method: str, body: bytes, model: LoadedModel) -> Call:

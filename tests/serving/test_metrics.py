@@ -80,3 +80,26 @@ def test_metrics_are_per_app() -> None:
     labels = {"model": "a", "version": "1"}
     assert first.registry.get_sample_value("shipyard_batch_size_sum", labels) == 5
     assert second.registry.get_sample_value("shipyard_batch_size_sum", labels) is None
+
+
+def test_version_series_are_looked_up_once_and_dropped_with_their_version() -> None:
+    metrics = Metrics(["penguins"])
+    metrics.set_versions("penguins", [1, 2])
+    first = metrics.version_series("penguins", 1)
+    assert metrics.version_series("penguins", 1) is first
+    first[0].inc()
+    metrics.observe_batch("penguins", 1, 3)
+    assert (
+        metrics.registry.get_sample_value(
+            "shipyard_model_version_requests_total", {"model": "penguins", "version": "1"}
+        )
+        == 1
+    )
+    assert (
+        metrics.registry.get_sample_value(
+            "shipyard_batch_size_sum", {"model": "penguins", "version": "1"}
+        )
+        == 3
+    )
+    metrics.set_versions("penguins", [2])
+    assert metrics.version_series("penguins", 1) is not first

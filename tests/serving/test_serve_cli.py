@@ -211,3 +211,19 @@ def test_shipyard_help_imports_no_server_library() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_serve_defaults_to_one_intra_op_thread_and_inline_small_requests(
+    trained: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipyard.cli.serve import serve_command
+    from shipyard.serving import app
+
+    add_version(tmp_path / "penguins", 1, trained["penguins"])
+    served: list[Any] = []
+    monkeypatch.setattr(app, "serve", lambda models, options: served.append(options))
+    serve_command(model_base_path=tmp_path / "penguins")
+    serve_command(model_base_path=tmp_path / "penguins", intra_op_threads=0, inline_run_micros=0)
+    default, tuned = served
+    assert default.runtime.intra_op_threads == 1 and default.inline_run_micros == 1000
+    assert tuned.runtime.intra_op_threads == 0 and tuned.inline_run_micros == 0
