@@ -43,7 +43,8 @@ class StringColumn:
         import polars as pl
 
         values = string_values(self.name, self.dtype).alias("value")
-        return frame.select(values).drop_nulls("value").group_by("value").agg(pl.len().alias("count"))
+        present = frame.select(values).drop_nulls("value")
+        return present.group_by("value").agg(pl.len().alias("count"))
 
     def weigh(self, frame: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
         """Add each distinct value's weight to `counts` (from `query`), with a weight column.

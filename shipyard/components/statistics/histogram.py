@@ -17,6 +17,7 @@ it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING
 
@@ -73,7 +74,7 @@ def _arithmetic_safe(edges: list[float]) -> bool:
     most one: the edges strictly increase and a bucket is far wider than their rounding."""
     low, high = edges[0], edges[-1]
     step = (high - low) / (len(edges) - 1)
-    increasing = all(a < b for a, b in zip(edges, edges[1:], strict=False))
+    increasing = all(a < b for a, b in itertools.pairwise(edges))
     return increasing and math.isfinite(step) and step > _RELATIVE_STEP * max(abs(low), abs(high))
 
 
@@ -85,7 +86,7 @@ def _bucket_arithmetic(
 
     buckets = len(bounds) - 1
     scale = buckets / (bounds[-1] - bounds[0])
-    index = ((block - bounds[0]) * scale).astype(np.intp)
+    index: npt.NDArray[np.intp] = ((block - bounds[0]) * scale).astype(np.intp)
     np.clip(index, 0, buckets - 1, out=index)
     index -= block < bounds[index]
     index += block >= bounds[index + 1]

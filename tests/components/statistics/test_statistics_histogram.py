@@ -55,9 +55,7 @@ def test_statistics_with_many_buckets_match_a_count_by_hand() -> None:
     rng = np.random.default_rng(3)
     ints = rng.integers(-50, 51, 20_000)
     floats = np.round(rng.normal(0, 10, 20_000), 1)
-    table = pa.table(
-        {"i": pa.array(ints), "f": pa.array(floats, mask=rng.random(20_000) < 0.05)}
-    )
+    table = pa.table({"i": pa.array(ints), "f": pa.array(floats, mask=rng.random(20_000) < 0.05)})
     buckets = COMPARISON_BUCKETS * 4 + 3
     stats = compute_dataset_statistics(table, histogram_buckets=buckets)
     for name in ("i", "f"):
