@@ -178,7 +178,10 @@ def _read_nulls(path: Path, types: dict[str, Any], null_values: list[str]) -> pl
         texts = [name for name, dtype in types.items() if dtype == pl.String]
         nulls = pl.Series(null_values, dtype=pl.String)
         return frame.with_columns(
-            pl.when(pl.col(name).is_in(nulls.implode())).then(None).otherwise(pl.col(name)).alias(name)
+            pl.when(pl.col(name).is_in(nulls.implode()))
+            .then(None)
+            .otherwise(pl.col(name))
+            .alias(name)
             for name in texts
         )
     try:
