@@ -5,6 +5,8 @@ bounded and every error names its line; that costs about 40% more time than Arro
 whole-file reader, which `load_dataset` (reading everything into memory anyway) can use
 instead. Same parser, same null strings, same type inference from the first 4 MB, so the
 same table; it is used only for uncompressed local CSV files read with default options.
+Where Polars' parser provably gives the same table (`polars_csv`: numbers and text, no
+quotes, every line one full row), it reads the file instead, in about half the CPU time.
 
 It keeps the careful reader's guarantees (`integrity`): bytes that are not CSV text are
 refused; the rows read are counted against the file's lines, so an unterminated quote that
