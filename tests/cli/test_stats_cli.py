@@ -92,3 +92,38 @@ def test_slices_in_the_terminal_and_the_report(data: Path) -> None:
     page = (data / "report.html").read_text()
     assert "Slices of train.csv: 2 by city" in page
     assert "city=oslo" in page and "city=rome" in page
+
+
+def test_json_is_the_same_bytes_whatever_the_threads(tmp_path: Path) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    rows = 300_000
+    rng = np.random.default_rng(11)
+    table = pa.table(
+        {
+            "x": np.round(rng.normal(100, 30, rows), 4),
+            "n": rng.integers(-20, 500, rows),
+            "city": pa.array(rng.choice([f"c{i}" for i in range(40)], rows)),
+            "w": np.round(rng.random(rows), 6),
+        }
+    )
+    pacsv.write_csv(table, tmp_path / "big.csv")
+    outputs = []
+    for threads in ("1", "4"):
+        result = shipyard(
+            tmp_path,
+            "stats",
+            "big.csv",
+            "--weight",
+            "w",
+            "--json",
+            env={"POLARS_MAX_THREADS": threads},
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    stats = json.loads(outputs[0])["big.csv"]
+    assert stats["num_rows"] == rows
+    assert stats["features"]["city"]["weighted_string"]["top_values"]

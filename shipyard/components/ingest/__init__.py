@@ -9,7 +9,9 @@ Parquet file per split (hash buckets, a split column, or one source per split).
 Modules, by responsibility: `component` (the component and its cache dependency), `plan`
 (parameters), `sources` and `spans` (which files), `readers`, `csv_reader`, `formats`,
 `sql`, `chunks` and `stream` (reading), `columns` (column checks), `splits` (assigning
-rows), `writer` (Parquet per split), `dataset` (`load_dataset`), `options` (reading options).
+rows), `writer` (Parquet per split), `dataset` (`load_dataset`), `fast_csv` and
+`polars_csv` (its whole-file readers), `integrity` (text and row-count checks), `options`
+(reading options).
 Importing this package imports no data library: pyarrow, duckdb and sqlalchemy load inside
 the functions that use them.
 """

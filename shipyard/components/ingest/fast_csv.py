@@ -5,6 +5,8 @@ bounded and every error names its line; that costs about 40% more time than Arro
 whole-file reader, which `load_dataset` (reading everything into memory anyway) can use
 instead. Same parser, same null strings, same type inference from the first 4 MB, so the
 same table; it is used only for uncompressed local CSV files read with default options.
+Where Polars' parser provably gives the same table (`polars_csv`: numbers and text, no
+quotes, every line one full row), it reads the file instead, in about half the CPU time.
 
 It keeps the careful reader's guarantees (`integrity`): bytes that are not CSV text are
 refused; the rows read are counted against the file's lines, so an unterminated quote that
@@ -19,6 +21,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from shipyard.components.ingest import polars_csv
 from shipyard.components.ingest.columns import starts_like_numbers, warn_if_mixed
 from shipyard.components.ingest.integrity import PROBE_BYTES, check_text, count_file_lines
 from shipyard.components.ingest.sources import FileSource, QuerySource
@@ -65,10 +68,13 @@ def read_fast(source: FileSource) -> pa.Table | None:
     path = source.files[0]
     try:
         with path.open("rb") as file:
-            head = file.read(PROBE_BYTES)
+            head = file.read(INFERENCE_BYTES)
     except OSError:
         return None  # the careful reader names the problem
-    check_text(head, path=str(path))
+    check_text(head[:PROBE_BYTES], path=str(path))
+    plain = polars_csv.read_plain(path, head, list(pacsv.ConvertOptions().null_values))
+    if plain is not None:
+        return plain
     # Count the lines while Arrow parses the file (both release the GIL): the check costs
     # about no time on two cores, and neither holds the whole file as Python bytes.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shipyard-count") as pool:

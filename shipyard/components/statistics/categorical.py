@@ -39,15 +39,40 @@ class StringColumn:
     weight: str | None
 
     def query(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """Return the query counting each distinct value: columns `value`, `count`, `weight`."""
+        """Return the query counting each distinct value: columns `value` and `count`."""
         import polars as pl
 
-        columns = [string_values(self.name, self.dtype).alias("value")]
-        aggregates = [pl.len().alias("count")]
-        if self.weight is not None:
-            columns.append(pl.col(self.weight).cast(pl.Float64).alias("weight"))
-            aggregates.append(pl.col("weight").sum())
-        return frame.select(columns).drop_nulls("value").group_by("value").agg(aggregates)
+        values = string_values(self.name, self.dtype).alias("value")
+        present = frame.select(values).drop_nulls("value")
+        return present.group_by("value").agg(pl.len().alias("count"))
+
+    def weigh(self, frame: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
+        """Add each distinct value's weight to `counts` (from `query`), with a weight column.
+
+        A grouped sum adds each thread's share of the rows in the order the threads finish,
+        so its last digits change from run to run; here each value's weights are added in
+        row order (`numpy.bincount`), and the values sorted, so every later sum is the same.
+        """
+        import numpy as np
+        import polars as pl
+
+        if self.weight is None:
+            return counts
+        counts = counts.sort("value")
+        distinct = counts.height
+        codes = frame.select(
+            string_values(self.name, self.dtype)
+            .replace_strict(
+                counts.get_column("value"),
+                pl.int_range(distinct, dtype=pl.UInt32, eager=True),
+                default=distinct,
+                return_dtype=pl.UInt32,
+            )
+            .fill_null(distinct)
+        ).to_series()
+        weights = frame.get_column(self.weight).cast(pl.Float64).to_numpy()
+        sums = np.bincount(codes.to_numpy(), weights=weights, minlength=distinct + 1)
+        return counts.with_columns(pl.Series("weight", sums[:distinct], dtype=pl.Float64))
 
     def build(self, counts: pl.DataFrame) -> tuple[StringStatistics, StringStatistics | None]:
         """Assemble the statistics (and their weighted form, with a weight column)."""

@@ -4,12 +4,15 @@ The work is a few vectorized Polars queries over the whole table, each covering 
 column at once, never a Python loop over rows:
 
 0. a screen: which float columns hold NaN or infinities (the others skip masking them);
-1. one `select` with every column's counts, moments and lengths, run together
-   (`polars.collect_all`) with one grouped count per string column;
+1. one `select` with every column's counts, moments and lengths, then one grouped count
+   per string column, run together (`polars.collect_all`);
 2. one `select` with every numeric column's equal-width histogram and its values sorted
    for the quantiles (a sample past `quantile_sample_rows` finite values).
 
-See `numeric` and `categorical` for what each pass computes.
+See `numeric` and `categorical` for what each pass computes. The figures are the same from
+run to run, to the last digit: every floating-point sum adds its terms in an order fixed by
+the data (the threads' share of the work changes from run to run, the order does not), so
+the statistics JSON of the same data is the same bytes.
 """
 
 from __future__ import annotations
@@ -119,17 +122,22 @@ def _summarize(
         for name, kind in types.items()
         if family(kind) == "string"
     }
+    # Eager, not lazy: the lazy engine splits long columns among threads and adds up the
+    # parts in the order they finish, so sums and means changed in their last digits.
+    first = _select(frame, _first_pass(frame, types, keys, numeric, weight))
     lazy = frame.lazy()
-    first_pass = _first_pass(frame, types, keys, numeric, weight)
-    queries = [lazy.select(first_pass), *(column.query(lazy) for column in strings.values())]
-    first_frame, *value_counts = pl.collect_all(queries)
-    first = first_frame.row(0, named=True) if first_pass else {}
-    counts = dict(zip(strings, value_counts, strict=True))
+    value_counts = pl.collect_all([column.query(lazy) for column in strings.values()])
+    counts = {
+        name: column.weigh(frame, found)
+        for (name, column), found in zip(strings.items(), value_counts, strict=True)
+    }
     hashes = pl.int_range(0, frame.height, eager=True).hash(_SAMPLE_SEED)
     second_pass = [e for column in numeric.values() for e in column.second_pass(first, hashes)]
     second = frame.select(second_pass) if second_pass else pl.DataFrame()
     numbers = [name for name, dtype in second.schema.items() if not isinstance(dtype, pl.List)]
     second_row = _select(second, [pl.col(name) for name in numbers])
+    for column in numeric.values():
+        second_row.update(column.bucket_counts(frame, first))
 
     features: dict[str, FeatureStatistics] = {}
     for name, kind in types.items():

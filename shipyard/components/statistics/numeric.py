@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts.statistics import Histogram, HistogramKind, NumericStatistics
 from shipyard.components.statistics.feature_types import numeric_values
+from shipyard.components.statistics.histogram import COMPARISON_BUCKETS, at_least_counts
 
 if TYPE_CHECKING:
     import polars as pl
@@ -142,10 +143,10 @@ class NumericColumn:
         if not first[f"{k}finite"]:
             return []
         finite, mask = self.finite(), self.sample(first, hashes)
-        edges = self.equal_width_edges(first)
+        edges = self._edges(self.equal_width_edges(first)) if self.compares_edges else []
         exprs = [
             finite.filter(mask).drop_nulls().sort().implode().alias(f"{k}sample"),
-            *_at_least(finite, self._edges(edges), f"{k}e"),
+            *_at_least(finite, edges, f"{k}e"),
         ]
         if self.weight is not None:
             weights = self.weights()
@@ -153,10 +154,42 @@ class NumericColumn:
             pairs = pl.struct(finite.alias("x"), weights.alias("w"))
             exprs += [
                 (weights * (finite - mean) ** 2).sum().alias(f"{k}w_dev"),
-                *_at_least(finite, self._edges(edges), f"{k}we", weights),
+                *_at_least(finite, edges, f"{k}we", weights),
                 pairs.filter(finite.is_not_null() & mask).sort().implode().alias(f"{k}wsample"),
             ]
         return exprs
+
+    @property
+    def compares_edges(self) -> bool:
+        """Whether the second pass counts the histogram by comparisons with its edges; if
+        not, `bucket_counts` counts it (in O(rows), see `histogram`)."""
+        return self.buckets <= COMPARISON_BUCKETS
+
+    def bucket_counts(self, frame: pl.DataFrame, first: Row) -> Row:
+        """Return the equal-width histogram's sums as the second pass names them.
+
+        For histograms with more than `COMPARISON_BUCKETS` buckets: one pass over the
+        column's finite values (and their weights) instead of one per edge.
+        """
+        import numpy as np
+        import polars as pl
+
+        edges = self.equal_width_edges(first)
+        if self.compares_edges or len(edges) < 3:
+            return {}
+        exprs = [self.finite().cast(pl.Float64).alias("x")]
+        if self.weight is not None:
+            exprs.append(self.weights().alias("w"))
+        present = frame.select(exprs).filter(pl.col("x").is_not_null())
+        values = present.get_column("x").to_numpy()
+        k, row = self.key, {}
+        for i, figure in enumerate(at_least_counts(values, edges)):
+            row[f"{k}e{i}"] = figure
+        if self.weight is not None:
+            weights = present.get_column("w").to_numpy().astype(np.float64, copy=False)
+            for i, figure in enumerate(at_least_counts(values, edges, weights)):
+                row[f"{k}we{i}"] = figure
+        return row
 
     def equal_width_edges(self, first: Row) -> list[float]:
         """Return the equal-width histogram's edges, from min to max; [] without values."""
