@@ -52,10 +52,16 @@ def available(group: str) -> dict[str, str]:
 
 @cache
 def _scan(group: str) -> tuple[tuple[str, str], ...]:
-    """Read the installed entry points once per process: scanning costs milliseconds."""
     found = dict(BUILTIN.get(group, {}))
-    found.update({ep.name: ep.value for ep in entry_points(group=group)})
+    found.update({ep.name: ep.value for ep in _installed().select(group=group)})
     return tuple(found.items())
+
+
+@cache
+def _installed() -> Any:
+    """Read the installed entry points of every group once per process: each scan reads
+    every installed distribution's metadata, milliseconds in a large environment."""
+    return entry_points()
 
 
 def load_entry_point(group: str, name: str, *, missing_ok: bool = False) -> Any:

@@ -1,7 +1,8 @@
 """The `shipyard` command: a Typer app with one module per command group.
 
-Command modules import only Typer at load time; everything heavy is imported inside the
-command, so `shipyard --help` stays fast.
+No command module is imported until its command runs (`shipyard.cli.lazy`): `shipyard
+--help` and `shipyard --version` import Typer and nothing of the commands. Command modules
+import only Typer at load time; everything heavy is imported inside the command.
 """
 
 from __future__ import annotations
@@ -10,21 +11,61 @@ import sys
 
 import typer
 
-from shipyard.cli import (
-    artifacts,
-    gc,
-    lineage,
-    predict,
-    run,
-    runs,
-    schema,
-    serve,
-    stats,
-    train,
-    validate,
+from shipyard.cli.lazy import LazyCommand, lazy_group
+
+COMMANDS = (
+    LazyCommand(
+        "run",
+        "shipyard.cli.run:run_command",
+        "Run a pipeline: unchanged nodes come from the cache, the rest execute.",
+    ),
+    LazyCommand(
+        "lineage",
+        "shipyard.cli.lineage:lineage_command",
+        "Show where an artifact came from and what was made from it.",
+    ),
+    LazyCommand(
+        "gc",
+        "shipyard.cli.gc:gc_command",
+        "Delete artifacts that none of the newest runs read or wrote; records stay for lineage.",
+    ),
+    LazyCommand(
+        "schema",
+        "shipyard.cli.schema:schema_command",
+        "Infer a schema from a data file and print it as YAML to curate and pin.",
+    ),
+    LazyCommand(
+        "validate",
+        "shipyard.cli.validate:validate_command",
+        "Validate a data file against a schema: print its anomalies, exit 1 if there are any.",
+    ),
+    LazyCommand(
+        "stats",
+        "shipyard.cli.stats:stats_command",
+        "Summarize a dataset per feature: counts, missing values, distributions, top values.",
+    ),
+    LazyCommand(
+        "train",
+        "shipyard.cli.train:train_command",
+        "Train, evaluate and push a model from a data file, and say where it went.",
+    ),
+    LazyCommand(
+        "serve",
+        "shipyard.cli.serve:serve_command",
+        "Serve models over HTTP until interrupted (TF Serving /v1 and KServe /v2 APIs).",
+    ),
+    LazyCommand(
+        "predict",
+        "shipyard.cli.predict:predict_command",
+        "Predict every row of a file with a model directory, or with a model on a server.",
+    ),
+    LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
+    LazyCommand("artifacts", "shipyard.cli.artifacts:app", "Inspect artifacts."),
 )
+"""Every command, by name: its function (or Typer app) and the summary `--help` lists."""
 
 app = typer.Typer(
+    cls=lazy_group(COMMANDS),
     name="shipyard",
     help="Shipyard: from raw data to a versioned, served, monitored model.",
     no_args_is_help=True,
@@ -53,19 +94,6 @@ def _options(
     ),
 ) -> None:
     """Shipyard: from raw data to a versioned, served, monitored model."""
-
-
-app.command("run")(run.run_command)
-app.add_typer(runs.app, name="runs")
-app.add_typer(artifacts.app, name="artifacts")
-app.command("lineage")(lineage.lineage_command)
-app.command("gc")(gc.gc_command)
-app.command("schema")(schema.schema_command)
-app.command("validate")(validate.validate_command)
-app.command("stats")(stats.stats_command)
-app.command("train")(train.train_command)
-app.command("serve")(serve.serve_command)
-app.command("predict")(predict.predict_command)
 
 
 def _main() -> None:

@@ -14,8 +14,6 @@ import logging
 from typing import TYPE_CHECKING, Literal
 
 from shipyard.artifacts import Anomalies, AnomalyReport, Examples, Schema, Statistics
-from shipyard.components.constraints import ColumnReader, check_split
-from shipyard.components.drift import distribution_anomalies
 from shipyard.dsl import Out, component
 from shipyard.dsl.parameters import invalid_parameter
 from shipyard.errors import AnomaliesFound, InvalidParameterError
@@ -26,6 +24,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from shipyard.artifacts import Anomaly, DataSchema, DatasetStatistics
+    from shipyard.components.constraints import ColumnReader
 
 OnAnomaly = Literal["fail", "warn"]
 
@@ -69,6 +68,9 @@ def validate_statistics(
         >>> report = validate_statistics({"eval": eval_stats}, schema, environment="SERVING")
         >>> print(report.summary())
     """
+    from shipyard.components.constraints import check_split  # the checks load when they run
+    from shipyard.components.drift import distribution_anomalies
+
     env = _environment(schema, environment, component)
     if len(skew_splits) not in (0, 2) or (
         len(skew_splits) == 2 and skew_splits[0] == skew_splits[1]

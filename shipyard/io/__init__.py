@@ -3,7 +3,8 @@
 The lowest layer: imports nothing of Shipyard but `shipyard.errors`.
 """
 
+from shipyard.io.fingerprints import FingerprintCache
 from shipyard.io.hashing import fingerprint_path
 from shipyard.io.storage import ArtifactStorage
 
-__all__ = ["ArtifactStorage", "fingerprint_path"]
+__all__ = ["ArtifactStorage", "FingerprintCache", "fingerprint_path"]

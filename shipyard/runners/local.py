@@ -34,6 +34,7 @@ from shipyard.errors import (
     RunStopped,
     StoreError,
 )
+from shipyard.io.fingerprints import FINGERPRINTS_FILENAME, FingerprintCache
 from shipyard.runners.cache import cache_key
 from shipyard.runners.claims import CLAIM_POLL_S, Claims
 from shipyard.runners.faults import NodeError, error_text, platform_fault
@@ -90,6 +91,7 @@ class LocalRunner:
         self.storage = storage
         self.engine = engine
         self.hooks = list(hooks)
+        self.fingerprints = FingerprintCache(storage.scratch_dir / FINGERPRINTS_FILENAME)
 
     def run(
         self,
@@ -310,7 +312,10 @@ class _Execution:
             )
             if found is not None:
                 inputs[port] = self._artifact(found)
-        self.prepared[node.name] = inputs, cache_key(node, inputs)
+        self.prepared[node.name] = (
+            inputs,
+            cache_key(node, inputs, fingerprints=self.runner.fingerprints),
+        )
         return self.prepared[node.name]
 
     def _try_start(self, node: Node) -> bool:

@@ -25,6 +25,7 @@ import shipyard
 from shipyard.errors import AnomaliesFound
 from shipyard.runners import Run
 from tests.cli.command import shipyard as shipyard_command
+from tests.cli.imported import imported_modules, loaded
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -123,6 +124,17 @@ def test_penguins_demo_rerun_is_fully_cached(penguins: Demo) -> None:
     assert set(states) == set(penguins.result.nodes)
     assert states == dict.fromkeys(states, "cached")
     assert sorted(p.name for p in (penguins.folder / "models" / "penguins").iterdir()) == ["1"]
+
+
+def test_penguins_cached_rerun_imports_no_heavy_library(penguins: Demo, tmp_path: Path) -> None:
+    # A rerun that reuses every node needs no ML or data library, only the store's.
+    again, modules = imported_modules(
+        penguins.folder, *penguins.cli("run", "pipeline.py"), scratch=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    assert "(8 cached)" in again.stderr  # the display writes to stderr
+    heavy = ("torch", "onnx", "onnxruntime", "polars", "duckdb", "lightgbm", "PIL")
+    assert loaded(modules, *heavy, "pyarrow", "numpy", "fsspec", "sqlalchemy.orm") == []
 
 
 def test_census_trains_the_seed_dnn_and_pushes_it(tmp_path: Path) -> None:

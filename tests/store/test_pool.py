@@ -120,6 +120,28 @@ def test_a_newer_version_written_by_another_process_is_seen_by_the_next_store(
         SqlStore(url)
 
 
+def test_a_store_at_the_current_version_opens_without_the_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "store.db"
+    made = "from shipyard.store.sql import SqlStore; import sys; SqlStore(sys.argv[1]).close()"
+    subprocess.run([sys.executable, "-c", made, f"sqlite:///{path}"], check=True)
+    writer = sqlite3.connect(path, isolation_level=None)  # another process, mid-transaction
+    writer.execute("BEGIN IMMEDIATE")
+
+    def no_migration(engine: Engine) -> int:
+        raise AssertionError("a store at the current version was migrated")
+
+    monkeypatch.setattr(pool, "migrate", no_migration)
+    try:
+        store = SqlStore(f"sqlite:///{path}")  # the first store on it in this process
+        assert store.list_runs() == []
+        store.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
 def test_a_deleted_sqlite_file_is_created_again(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "store.db"
     url = f"sqlite:///{path}"

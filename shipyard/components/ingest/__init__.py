@@ -16,7 +16,23 @@ Importing this package imports no data library: pyarrow, duckdb and sqlalchemy l
 the functions that use them.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from shipyard.components.ingest.component import ingest
-from shipyard.components.ingest.dataset import load_dataset
+
+if TYPE_CHECKING:
+    from shipyard.components.ingest.dataset import load_dataset
 
 __all__ = ["ingest", "load_dataset"]
+
+
+def __getattr__(name: str) -> Any:
+    """Load `load_dataset` on first use: a pipeline that only declares `ingest` (or a
+    cached rerun) needs none of the readers behind it."""
+    if name == "load_dataset":
+        from shipyard.components.ingest.dataset import load_dataset
+
+        return load_dataset
+    raise AttributeError(f"module 'shipyard.components.ingest' has no attribute {name!r}")

@@ -12,7 +12,6 @@ from shipyard.artifacts import Examples, Model, ModelRun, Schema, TransformGraph
 from shipyard.artifacts.schema import SERVING
 from shipyard.components.labels import TaskChoice
 from shipyard.components.train.budget import default_learning_rate, resolve_budget
-from shipyard.components.train.loop import LoopConfig
 from shipyard.components.train.schedules import Schedule
 from shipyard.dsl import Out, component
 from shipyard.dsl.constraints import NOT_NONE, AppliesTo, Ge, Gt, Interval
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from shipyard.components.train.data import Problem, Split
-    from shipyard.components.train.loop import TrainingResult
+    from shipyard.components.train.loop import LoopConfig, TrainingResult
     from shipyard.components.train.recorder import EpochRecorder
     from shipyard.components.transform.fitted import FittedTransform
 
@@ -161,6 +160,7 @@ def train(
 
     from shipyard.artifacts.model import ExportedModel
     from shipyard.components.train import export
+    from shipyard.components.train.loop import LoopConfig  # the loop loads when it runs
     from shipyard.components.train.recorder import EpochRecorder
     from shipyard.components.transform.fitted import FittedTransform
 

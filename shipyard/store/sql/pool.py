@@ -11,9 +11,11 @@ use, and `Lease.release` gives it back:
   engine. The engine itself, with its compiled statements, stays registered for the next
   store on that database; at most `MAX_IDLE` unused engines are kept, the most recently
   used ones.
-- The first store on a database in this process migrates it (`migrate`, under the write
-  lock). Later ones only read its version (`is_current`), which sees a version changed
-  since by another process or by `migrate`, and migrate again only if it changed.
+- Opening a store reads the database's version (`is_current`: one row, no lock, no table
+  reflection), which sees a version changed since by another process or by `migrate`.
+  Only a database behind the current version (new, or written by an older release) is
+  migrated (`migrate`, under the write lock), so a store at the current version opens
+  without waiting for another process's write transaction.
 - At interpreter exit the pools of stores that were never closed are disposed too, and a
   forked child process gives up the pools it inherited instead of sharing their
   connections with its parent.
@@ -58,7 +60,6 @@ class SharedEngine:
         engine: The engine every store on the database reads with.
         writer: The same engine with the `WRITE` option (`BEGIN IMMEDIATE` on SQLite).
         users: How many leases on it are held.
-        migrated: Whether this process has brought the database to the latest version.
         schema_lock: Held while a new store checks or migrates the schema.
     """
 
@@ -66,7 +67,6 @@ class SharedEngine:
     engine: Engine
     writer: Engine
     users: int = 0
-    migrated: bool = False
     schema_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -124,9 +124,8 @@ def acquire(url: URL, masked: str) -> Lease:
 
 def _check_schema(shared: SharedEngine, url: URL, masked: str) -> None:
     with shared.schema_lock:
-        if shared.migrated and is_current(shared.engine):
+        if is_current(shared.engine):
             return
-        shared.migrated = False
         try:
             migrate(shared.writer)
         except SQLAlchemyError as exc:
@@ -134,7 +133,6 @@ def _check_schema(shared: SharedEngine, url: URL, masked: str) -> None:
                 f"Cannot open the metadata store at {masked}: {summarize_error(exc)}",
                 hint=suggest_connection_fix(url),
             ) from exc
-        shared.migrated = True
 
 
 def _give_back(shared: SharedEngine, *, discard: bool) -> None:
