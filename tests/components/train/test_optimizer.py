@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import torch
@@ -50,6 +51,29 @@ def test_same_weights_as_torch_optim(rule: Rule) -> None:
     assert all(moved)
     for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def _train_scaled(network: nn.Module, optimizer: Any) -> None:
+    """Six mixed-precision steps; the third overflows, so the scaler skips it."""
+    data = torch.randn(16, 5, generator=torch.Generator().manual_seed(2))
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16)
+    for step in range(6):
+        optimizer.zero_grad()
+        loss = network(data).pow(2).mean() * (float("inf") if step == 2 else 1.0)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        scaler.step(optimizer)
+        scaler.update()
+
+
+def test_grad_scaler_drives_it_like_torch_optim() -> None:
+    """Mixed precision's GradScaler unscales, skips and steps it exactly as it does torch.optim."""
+    ours, theirs = _network(), _network()
+    _train_scaled(ours, StepOptimizer(ours.parameters(), rule="adam", lr=0.01))
+    _train_scaled(theirs, _reference("adam", theirs, 0.01))
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not torch.equal(next(ours.parameters()), next(_network().parameters()))
 
 
 @pytest.mark.parametrize("rule", ["adam", "sgd"])
