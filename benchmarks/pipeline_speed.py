@@ -153,6 +153,26 @@ def stats_csv() -> Path:
     return path
 
 
+def pipeline_programs(shipyard: str, python: Path, *, cached: bool) -> list[Program]:
+    """The penguins pipeline, cold or cached: Shipyard's example and TFX's tutorial."""
+    return [
+        Program(
+            "shipyard",
+            lambda w: [shipyard, "run", str(copy_penguins(w))],
+            ours=True,
+            goal=Goal("max_s", 0.5 if cached else 2.5),
+            cached=cached,
+        ),
+        Program(
+            "tfx 1.16",
+            lambda w: tfx_files(w, python),
+            peer=True,
+            goal=None if cached else Goal("min_speedup", 20),
+            cached=cached,
+        ),
+    ]
+
+
 def cells(only: Sequence[str], *, with_peers: bool) -> dict[str, list[Program]]:
     """The programs of each selected cell, Shipyard first."""
     shipyard = shipyard_command()
@@ -161,30 +181,8 @@ def cells(only: Sequence[str], *, with_peers: bool) -> dict[str, list[Program]]:
     data = stats_csv() if "stats" in only else Path()
     tfdv_out = "statistics.tfrecord"
     table: dict[str, list[Program]] = {
-        "cold": [
-            Program(
-                "shipyard",
-                lambda w: [shipyard, "run", str(copy_penguins(w))],
-                ours=True,
-                goal=Goal("max_s", 2.5),
-            ),
-            Program(
-                "tfx 1.16",
-                lambda w: tfx_files(w, tfx_python_path),
-                peer=True,
-                goal=Goal("min_speedup", 20),
-            ),
-        ],
-        "cached": [
-            Program(
-                "shipyard",
-                lambda w: [shipyard, "run", str(copy_penguins(w))],
-                ours=True,
-                goal=Goal("max_s", 0.5),
-                cached=True,
-            ),
-            Program("tfx 1.16", lambda w: tfx_files(w, tfx_python_path), peer=True, cached=True),
-        ],
+        "cold": pipeline_programs(shipyard, tfx_python_path, cached=False),
+        "cached": pipeline_programs(shipyard, tfx_python_path, cached=True),
         "stats": [
             Program("shipyard", lambda w: [shipyard, "stats", str(data)], ours=True),
             Program(

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from peers.load import median
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
@@ -119,15 +121,6 @@ def run_timed(command: Sequence[str], *, cwd: Path, log: Path, timeout_s: float)
 def _children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def median(values: Sequence[float]) -> float:
-    """The median of a non-empty sequence."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def ours_median(rows: Sequence[Row], cell: str) -> float | None:
