@@ -182,7 +182,9 @@ def test_a_venv_counts_as_built_only_with_the_marker_of_these_requirements(
 
 def test_a_failed_build_names_the_step_the_log_and_an_unreachable_index(tmp_path: Path) -> None:
     log = tmp_path / "build.log"
-    log.write_text("$ uv pip install tfx==1.16.0\nerror: Failed to fetch: `https://x/simple/tfx/`\n")
+    log.write_text(
+        "$ uv pip install tfx==1.16.0\nerror: Failed to fetch: `https://x/simple/tfx/`\n"
+    )
     message = tfx_env._failure("install TFX", 2, log)
     assert "failed at 'install TFX' (exit 2)" in message
     assert str(log) in message

@@ -66,7 +66,9 @@ def _serving_signature(model: Any) -> Any:
     """`serving_default`: serialized tf.Examples in, logits out (what TFMA calls)."""
     feature_spec = {key: FEATURE_SPEC[key] for key in FEATURE_KEYS}
 
-    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    @tf.function(  # type: ignore[untyped-decorator]
+        input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")]
+    )
     def serve(serialized: tf.Tensor) -> tf.Tensor:
         return model(tf.io.parse_example(serialized, feature_spec))
 
