@@ -123,31 +123,38 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def ours_median(rows: Sequence[Row], cell: str) -> float | None:
-    """The median wall time of Shipyard's row in `cell`, None when it has no samples."""
+def ours_row(rows: Sequence[Row], cell: str) -> Row | None:
+    """Shipyard's row in `cell`, None when it has no samples."""
     for row in rows:
         if row.cell == cell and row.ours and row.samples:
-            return median([sample.wall_s for sample in row.samples])
+            return row
     return None
 
 
+def medians(row: Row) -> tuple[float, float]:
+    """The row's median wall time and median CPU time."""
+    return median([s.wall_s for s in row.samples]), median([s.cpu_s for s in row.samples])
+
+
 def verdict(row: Row, rows: Sequence[Row]) -> tuple[str, str]:
-    """The row's ratio to Shipyard (for a peer) and its result: PASS, FAIL, or `-`."""
-    ours_s = ours_median(rows, row.cell)
-    if not row.samples or ours_s is None:
+    """The row's ratio to Shipyard (for a peer; on wall and on CPU medians) and its result:
+    PASS, FAIL, or `-` (judged on the wall medians)."""
+    ours = ours_row(rows, row.cell)
+    if not row.samples or ours is None:
         return "", "-"
-    row_s = median([sample.wall_s for sample in row.samples])
-    ratio = "" if row.ours else _ratio_text(row, ours_s, row_s)
+    (ours_s, ours_cpu_s), (row_s, row_cpu_s) = medians(ours), medians(row)
+    ratio = ""
+    if not row.ours:
+        floor = row.goal is not None and row.goal.kind == "max_slowdown"
+        ratio = (
+            f"{ours_s / row_s:.2f}x {row.program} (cpu {ours_cpu_s / row_cpu_s:.2f}x)"
+            if floor
+            else f"{row_s / ours_s:.1f}x faster (cpu {row_cpu_s / ours_cpu_s:.1f}x)"
+        )
     if row.goal is None:
         return ratio, "-"
     met = row.goal.met(ours_s, None if row.ours else row_s)
     return ratio, {True: "PASS", False: "FAIL", None: "-"}[met]
-
-
-def _ratio_text(row: Row, ours_s: float, peer_s: float) -> str:
-    if row.goal is not None and row.goal.kind == "max_slowdown":
-        return f"{ours_s / peer_s:.2f}x {row.program}"
-    return f"{peer_s / ours_s:.1f}x faster"
 
 
 def format_table(rows: Sequence[Row]) -> str:

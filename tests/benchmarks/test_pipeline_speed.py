@@ -22,8 +22,9 @@ tfx_env: ModuleType = importlib.import_module("peers.tfx_env")
 tutorial: ModuleType = importlib.import_module("peers.tfx_penguin.tutorial_data")
 
 
-def sample(wall_s: float) -> object:
-    return timing.Sample(wall_s=wall_s, cpu_s=wall_s / 2, load_before=1.0, load_after=1.5)
+def sample(wall_s: float, cpu_s: float | None = None) -> object:
+    cpu_s = wall_s / 2 if cpu_s is None else cpu_s
+    return timing.Sample(wall_s=wall_s, cpu_s=cpu_s, load_before=1.0, load_after=1.5)
 
 
 def test_only_is_checked_and_put_in_the_cells_order() -> None:
@@ -73,7 +74,7 @@ def test_the_table_gives_medians_ratios_results_and_load() -> None:
         timing.Row("stats", "tfdv 1.16", False, timing.Goal("min_speedup", 50), skipped="not run"),
     ]
     rows[0].samples += [sample(2.0), sample(3.0), sample(2.2)]
-    rows[1].samples += [sample(40.0), sample(50.0)]
+    rows[1].samples += [sample(40.0, cpu_s=11.0), sample(50.0, cpu_s=13.0)]
     rows[2].samples += [sample(1.5)]
     rows[3].samples += [sample(1.0)]
     lines = timing.format_table(rows).splitlines()
@@ -82,8 +83,8 @@ def test_the_table_gives_medians_ratios_results_and_load() -> None:
         "cold", "shipyard", "3", "2.000", "2.200", "3.000", "1.100", "<=", "2.5", "s", "PASS",
         "1.00->1.50",
     ]  # fmt: skip
-    assert "20.5x faster" in lines[2] and "PASS" in lines[2]  # 45 / 2.2
-    assert "1.50x polars" in lines[4] and "FAIL" in lines[4]
+    assert "20.5x faster (cpu 10.9x)" in lines[2] and "PASS" in lines[2]  # 45/2.2, 12/1.1
+    assert "1.50x polars (cpu 1.50x)" in lines[4] and "FAIL" in lines[4]
     assert "not run" in lines[5] and lines[5].rstrip().endswith("-")
 
 
