@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 from peers.tfx_env import tfx_python
 from peers.tfx_penguin.tutorial_data import write_tutorial_csv
-from peers.timing import Goal, Row, format_table, run_timed
+from peers.timing import Goal, Row, RunFailed, format_table, run_timed
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -212,20 +212,30 @@ def compile_shipyard() -> None:
 
 
 def sample(program: Program, row: Row, *, timeout_s: float) -> None:
-    """Time one run of `program` in a fresh temporary directory and add it to `row`."""
-    with tempfile.TemporaryDirectory(prefix=f"shipyard-speed-{row.cell}-") as tmp:
-        work = Path(tmp)
+    """Time one run of `program` in a fresh temporary directory and add it to `row`.
+
+    A failed run is added to `row.failures` instead, and its directory is kept (the message
+    names it), so that the other cells still run.
+    """
+    work = Path(tempfile.mkdtemp(prefix=f"shipyard-speed-{row.cell}-"))
+    try:
         command = program.prepare(work)
         if program.cached:
             run_timed(command, cwd=work, log=work / "first-run.log", timeout_s=timeout_s)
-        row.samples.append(run_timed(command, cwd=work, log=work / "run.log", timeout_s=timeout_s))
+        measured = run_timed(command, cwd=work, log=work / "run.log", timeout_s=timeout_s)
         if row.ours and row.cell in {"cold", "cached"}:
-            pushed = sorted((work / "penguins" / "models").glob("penguins/*/model.onnx"))
-            if not pushed:
-                raise SystemExit(
-                    f"shipyard run pushed no model under {work / 'penguins' / 'models'}: "
-                    f"the run did not do the whole pipeline. Its output: {work / 'run.log'}"
+            models = work / "penguins" / "models"
+            if not sorted(models.glob("penguins/*/model.onnx")):
+                raise RunFailed(
+                    f"shipyard run pushed no model under {models}: the run did not do the "
+                    f"whole pipeline. Its output: {work / 'run.log'}"
                 )
+    except RunFailed as failure:
+        row.failures.append(str(failure))
+        print(f"FAILED (directory kept): {failure}", file=sys.stderr, flush=True)
+        return
+    row.samples.append(measured)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def measure(args: argparse.Namespace) -> list[Row]:
@@ -284,6 +294,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=2) + "\n")
         print(f"samples written to {args.json}")
+    failures = sum(len(row.failures) for row in rows)
+    if failures:
+        raise SystemExit(f"{failures} run(s) failed; their messages are above.")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,10 @@ class Goal:
         return ours_s / peer_s <= self.value
 
 
+class RunFailed(Exception):
+    """A timed process failed: the message names the command, the directory and the output."""
+
+
 @dataclass
 class Row:
     """One program's samples in one cell."""
@@ -82,13 +86,14 @@ class Row:
     goal: Goal | None = None
     samples: list[Sample] = field(default_factory=list)
     skipped: str | None = None
+    failures: list[str] = field(default_factory=list)
 
 
 def run_timed(command: Sequence[str], *, cwd: Path, log: Path, timeout_s: float) -> Sample:
     """Run `command` in `cwd` to completion and time it; its output goes to `log`.
 
     Raises:
-        SystemExit: It failed or ran past `timeout_s` (the message names the command, the
+        RunFailed: It failed or ran past `timeout_s` (the message names the command, the
             directory and the log, with the log's last lines).
     """
     load_before = os.getloadavg()[0]
@@ -111,7 +116,7 @@ def run_timed(command: Sequence[str], *, cwd: Path, log: Path, timeout_s: float)
     cpu_s = _children_cpu_s() - cpu_before
     if failure:
         tail = log.read_text(errors="replace").splitlines()[-20:]
-        raise SystemExit(
+        raise RunFailed(
             f"{' '.join(command)}\n  in {cwd}: {failure}. Full output: {log}\n"
             + "\n".join(f"  | {line}" for line in tail)
         )
@@ -138,10 +143,11 @@ def medians(row: Row) -> tuple[float, float]:
 
 def verdict(row: Row, rows: Sequence[Row]) -> tuple[str, str]:
     """The row's ratio to Shipyard (for a peer; on wall and on CPU medians) and its result:
-    PASS, FAIL, or `-` (judged on the wall medians)."""
+    PASS, FAIL (a run failed, or the wall medians miss the goal), or `-`."""
     ours = ours_row(rows, row.cell)
+    failed = "FAIL" if row.failures else "-"
     if not row.samples or ours is None:
-        return "", "-"
+        return "", failed
     (ours_s, ours_cpu_s), (row_s, row_cpu_s) = medians(ours), medians(row)
     ratio = ""
     if not row.ours:
@@ -151,8 +157,8 @@ def verdict(row: Row, rows: Sequence[Row]) -> tuple[str, str]:
             if floor
             else f"{row_s / ours_s:.1f}x faster (cpu {row_cpu_s / ours_cpu_s:.1f}x)"
         )
-    if row.goal is None:
-        return ratio, "-"
+    if row.goal is None or row.failures:
+        return ratio, failed
     met = row.goal.met(ours_s, None if row.ours else row_s)
     return ratio, {True: "PASS", False: "FAIL", None: "-"}[met]
 
@@ -175,19 +181,19 @@ def format_table(rows: Sequence[Row]) -> str:
     lines = [header]
     for row in rows:
         goal = row.goal.text(row.program) if row.goal else ""
+        runs = str(len(row.samples)) + (f" ({len(row.failures)} failed)" if row.failures else "")
+        ratio, result = verdict(row, rows)
         if not row.samples:
-            lines.append((row.cell, row.program, "0", "", "", "", "", "", goal, "-", ""))
-            if row.skipped:
-                lines[-1] = (*lines[-1][:7], row.skipped, goal, "-", "")
+            note = row.skipped or ("failed: see above" if row.failures else "")
+            lines.append((row.cell, row.program, runs, "", "", "", "", note, goal, result, ""))
             continue
         walls = [sample.wall_s for sample in row.samples]
-        ratio, result = verdict(row, rows)
         load = f"{row.samples[0].load_before:.2f}->{row.samples[-1].load_after:.2f}"
         lines.append(
             (
                 row.cell,
                 row.program,
-                str(len(walls)),
+                runs,
                 _seconds(min(walls)),
                 _seconds(median(walls)),
                 _seconds(max(walls)),

@@ -94,6 +94,21 @@ def test_a_peer_row_without_shipyard_samples_has_no_verdict() -> None:
     assert timing.verdict(rows[1], rows) == ("", "-")
 
 
+def test_a_row_with_a_failed_run_fails_and_says_so() -> None:
+    rows = [
+        timing.Row("cold", "shipyard", True, timing.Goal("max_s", 2.5)),
+        timing.Row("cold", "tfx 1.16", False, timing.Goal("min_speedup", 20)),
+    ]
+    rows[0].samples.append(sample(1.0))
+    rows[1].failures.append("pushed no model")
+    lines = timing.format_table(rows).splitlines()
+    assert "PASS" in lines[1]
+    assert "0 (1 failed)" in lines[2] and "failed: see above" in lines[2]
+    assert lines[2].rstrip().endswith("FAIL")
+    rows[1].samples.append(sample(45.0))
+    assert timing.verdict(rows[1], rows) == ("45.0x faster (cpu 45.0x)", "FAIL")
+
+
 def test_run_timed_measures_a_real_process(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "print('hello')"]
     measured = timing.run_timed(command, cwd=tmp_path, log=tmp_path / "log", timeout_s=60)
@@ -106,7 +121,7 @@ def test_run_timed_names_the_command_the_directory_and_the_output_on_failure(
     tmp_path: Path,
 ) -> None:
     command = [sys.executable, "-c", "import sys; print('broken input'); sys.exit(3)"]
-    with pytest.raises(SystemExit) as failed:
+    with pytest.raises(timing.RunFailed) as failed:
         timing.run_timed(command, cwd=tmp_path, log=tmp_path / "log", timeout_s=60)
     message = str(failed.value)
     assert "exit status 3" in message
@@ -116,7 +131,7 @@ def test_run_timed_names_the_command_the_directory_and_the_output_on_failure(
 
 def test_run_timed_stops_a_process_past_the_timeout(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "import time; time.sleep(30)"]
-    with pytest.raises(SystemExit, match=r"no result within 0.5 s \(--timeout\)"):
+    with pytest.raises(timing.RunFailed, match=r"no result within 0.5 s \(--timeout\)"):
         timing.run_timed(command, cwd=tmp_path, log=tmp_path / "log", timeout_s=0.5)
 
 
