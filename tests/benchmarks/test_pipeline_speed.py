@@ -207,3 +207,54 @@ def test_a_failed_build_names_the_step_the_log_and_an_unreachable_index(tmp_path
     assert "package index could not be reached" in message
     log.write_text("error: a compiler is missing\n")
     assert "package index" not in tfx_env._failure("install TFX", 1, log)
+
+
+FAKE_PYTHON = """#!/bin/sh
+# a stand-in for python3.10: `-m venv DIR` makes DIR/bin/python (itself); other calls
+# succeed, except the one whose arguments contain $FAIL_ON
+echo "called: $*"
+if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; exit 0; fi
+case "$*" in *"$FAIL_ON"*) echo "error: Failed to fetch: index"; exit 2;; esac
+"""
+
+
+def fake_python310(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_on: str) -> None:
+    python = tmp_path / "python3.10"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    monkeypatch.setenv("SHIPYARD_PEERS_PYTHON", str(python))
+    monkeypatch.setenv("FAIL_ON", fail_on)
+
+
+def test_the_venv_is_built_in_order_marked_and_then_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_python310(tmp_path, monkeypatch, fail_on="no step has this")
+    venv, log = tmp_path / "tfx", tmp_path / "build.log"
+    python = tfx_env.tfx_python(venv=venv, log=log)
+    assert python == venv / "bin" / "python"
+    called = [line for line in log.read_text().splitlines() if line.startswith("called:")]
+    assert [line.split()[1:3] for line in called] == [
+        ["-m", "venv"],
+        ["-m", "pip"],
+        ["-m", "uv"],
+        ["-m", "compileall"],
+        ["-c", "import"],
+    ]
+    assert "tfx==1.16.0 apache-beam[dill]==2.74.0" in called[2]
+    assert tfx_env.is_built(venv)
+    log.unlink()
+    assert tfx_env.tfx_python(venv=venv, log=log) == python
+    assert not log.exists()  # reused: nothing was run
+
+
+def test_a_failed_step_stops_the_build_unmarked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_python310(tmp_path, monkeypatch, fail_on="tfx==1.16.0")
+    venv, log = tmp_path / "tfx", tmp_path / "build.log"
+    with pytest.raises(SystemExit, match=r"failed at 'install TFX' \(exit 2\)") as failed:
+        tfx_env.tfx_python(venv=venv, log=log)
+    assert "package index could not be reached" in str(failed.value)
+    assert "compileall" not in log.read_text()
+    assert not tfx_env.is_built(venv)
