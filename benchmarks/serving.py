@@ -280,6 +280,9 @@ def main() -> None:
         help="with --enable-batching (default: serve's own defaults)",
     )
     parser.add_argument("--breakdown", action="store_true", help="time the handler's stages")
+    parser.add_argument(
+        "--in-process", action="store_true", help="CPU per request of both apps, ASGI calls"
+    )
     parser.add_argument("--json", type=Path, help="write every cell of every repeat here")
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
@@ -299,6 +302,12 @@ def main() -> None:
         from peers.breakdown import print_breakdown
 
         print_breakdown(model, rows, args.instances, threads=args.threads or 1)
+        if not args.only and not args.with_peers and not args.with_floor:
+            return
+    if args.in_process:
+        from peers.in_process import compare
+
+        compare(model, rows, args.instances)
         if not args.only and not args.with_peers and not args.with_floor:
             return
     flags = batching_flags()
