@@ -43,7 +43,7 @@ class _Task:
     __slots__ = ("answer", "done", "feed", "outputs", "rows")
 
     def __init__(
-        self, feed: Feed, outputs: list[str] | None, rows: int, answer: Answer, done: Done
+        self, feed: Feed, outputs: list[str] | None, rows: int, answer: Answer | None, done: Done
     ) -> None:
         self.feed = feed
         self.outputs = outputs
@@ -53,10 +53,10 @@ class _Task:
 
     def settle(self, outputs: Outputs | None, error: Exception | None = None) -> None:
         """Answer from this task's outputs, or fail it; never raises."""
-        answer = None
+        answer: Any = None
         if outputs is not None:
             try:
-                answer = self.answer(outputs)
+                answer = outputs if self.answer is None else self.answer(outputs)
             except Exception as exc:  # this task only
                 error = exc
         try:
@@ -86,7 +86,7 @@ class BatchQueue:
         self._scheduler = scheduler
 
     def submit(
-        self, feed: Feed, outputs: list[str] | None, rows: int, answer: Answer, done: Done
+        self, feed: Feed, outputs: list[str] | None, rows: int, answer: Answer | None, done: Done
     ) -> None:
         """Queue a request of `rows` rows; `done` gets what `answer` makes of its outputs.
 
@@ -94,7 +94,8 @@ class BatchQueue:
             feed: The request's inputs.
             outputs: The outputs it needs; None for all.
             rows: The rows in `feed`.
-            answer: Called on a batch thread with the request's rows of the outputs.
+            answer: Called on a batch thread with the request's rows of the outputs; None
+                hands `done` those rows themselves (the caller answers on its own thread).
             done: Called on a batch thread with `answer`'s result and None, or with None
                 and the error the run or `answer` raised.
 
