@@ -14,7 +14,6 @@ one Shipyard request with cProfile.
 
 from __future__ import annotations
 
-import asyncio
 import cProfile
 import pstats
 import time
@@ -68,7 +67,6 @@ async def call(app: App, path: str, body: bytes) -> tuple[int, bytes]:
 
 def _apps(model: Path) -> dict[str, App]:
     from peers.minimal_app import build_app as build_minimal
-
     from shipyard.serving.app import build_app
     from shipyard.serving.config import ModelConfig, ServerOptions
 
@@ -110,7 +108,7 @@ def compare(model: Path, rows: list[dict[str, object]], sizes: list[int]) -> Non
     for name, app in apps.items():
         profile = cProfile.Profile()
 
-        async def once(app: App = app) -> None:
+        async def once(app: App = app, profile: cProfile.Profile = profile) -> None:
             profile.enable()
             await call(app, path, body)
             profile.disable()

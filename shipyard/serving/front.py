@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection
 
     from starlette.applications import Starlette
+    from starlette.routing import BaseRoute
     from starlette.types import Receive, Scope, Send
 
     from shipyard.serving.inference import Call, Inference
@@ -75,6 +76,11 @@ class InferenceFront:
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
 
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Every route served: the Starlette app's (the inference routes among them)."""
+        return self.app.routes
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer an inference request on a served model; pass anything else on."""
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
@@ -86,7 +92,9 @@ class InferenceFront:
                     return
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, receive: Receive, send: Send, match: re.Match[str]) -> None:
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, match: re.Match[str]
+    ) -> None:
         start = time.perf_counter()
         name, version, label = match["name"], match["version"], None
         if scope["path"][2] == "1":
@@ -97,13 +105,17 @@ class InferenceFront:
                 tf_serving_api.prepare_call, method
             )
         else:
-            endpoint = "/v2/models/{name}/versions/{version}/infer" if version else (
-                "/v2/models/{name}/infer"
+            endpoint = (
+                "/v2/models/{name}/versions/{version}/infer"
+                if version
+                else ("/v2/models/{name}/infer")
             )
             prepare = kserve_api.prepare_call
         code = 500  # unless an answer is sent
         try:
-            code, answer = await self._respond(scope, receive, name, version, label, prepare)
+            code, answer = await self._respond(
+                scope, receive=receive, name=name, version=version, label=label, prepare=prepare
+            )
             await send(
                 {
                     "type": "http.response.start",
@@ -122,6 +134,7 @@ class InferenceFront:
     async def _respond(
         self,
         scope: Scope,
+        *,
         receive: Receive,
         name: str,
         version: str | None,

@@ -175,9 +175,7 @@ class Inference:
         outputs = model.run(call.feed, None if logged else call.outputs)
         return self._answer(model, call, logged, outputs, batched=False)
 
-    def _batched(
-        self, batches: BatchQueue, call: Call, logged: bool
-    ) -> asyncio.Future[Outputs]:
+    def _batched(self, batches: BatchQueue, call: Call, logged: bool) -> asyncio.Future[Outputs]:
         """Queue the call on its version's batches; the future gets its rows of the outputs.
 
         Raises:

@@ -53,7 +53,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         registry = self.registry
         self._flusher = FlushOnCollect()  # first: tallies are flushed before any metric is read
-        registry.register(self._flusher)  # type: ignore[arg-type]
+        registry.register(self._flusher)
         self._immediate = MULTIPROCESS_DIR in os.environ
         self.requests = Counter(
             "shipyard_requests",

@@ -33,7 +33,16 @@ class Tally:
         histogram: The prometheus_client histogram child (None: observe nothing).
     """
 
-    __slots__ = ("_bounds", "_buckets", "_count", "_immediate", "_lock", "_sum", "counter", "histogram")
+    __slots__ = (
+        "_bounds",
+        "_buckets",
+        "_count",
+        "_immediate",
+        "_lock",
+        "_sum",
+        "counter",
+        "histogram",
+    )
 
     def __init__(self, counter: Any, histogram: Any, *, immediate: bool = False) -> None:
         """Tally updates for `counter` and `histogram`.
