@@ -24,7 +24,10 @@ ones go to a thread, so that the loop never stalls for long:
 from __future__ import annotations
 
 import asyncio
+import functools
+import threading
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +118,9 @@ class Inference:
         self._metrics = metrics
         self._log = request_log
         self._inline = inline or InlinePolicy()
+        self._handoffs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Handoff] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def respond(
         self,
@@ -181,12 +187,12 @@ class Inference:
         Raises:
             QueueFullError: The version's queue is full.
         """
-        future: asyncio.Future[Outputs] = asyncio.get_running_loop().create_future()
-        loop = future.get_loop()
-
-        def done(outputs: Outputs | None, error: Exception | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, outputs, error)
-
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outputs] = loop.create_future()
+        handoff = self._handoffs.get(loop)
+        if handoff is None:
+            handoff = self._handoffs[loop] = _Handoff(loop)
+        done = functools.partial(handoff.put, future)
         batches.submit(call.feed, None if logged else call.outputs, call.rows, None, done)
         return future
 
@@ -221,6 +227,36 @@ class Inference:
             else:
                 tally.add(call.rows)
         return body
+
+
+class _Handoff:
+    """Hands batch threads' results to one event loop, one wake-up for many requests.
+
+    Waking a loop from another thread costs a system call on each side; a batch settles
+    all its requests at once, so the first result schedules one drain and the others of
+    the batch (and any that arrive before the drain runs) join it.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._pending: list[tuple[asyncio.Future[Outputs], Outputs | None, Exception | None]] = []
+
+    def put(
+        self, future: asyncio.Future[Outputs], outputs: Outputs | None, error: Exception | None
+    ) -> None:
+        """Settle `future` on the loop with `outputs` or `error` (from any thread)."""
+        with self._lock:
+            self._pending.append((future, outputs, error))
+            if len(self._pending) > 1:
+                return  # a drain is scheduled and has not run yet
+        self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for future, outputs, error in pending:
+            _settle(future, outputs, error)
 
 
 def _settle(
