@@ -91,7 +91,7 @@ class Call:
     answer: Callable[[Outputs], Any]
     request_id: str | None = None
 
-    @property
+    @functools.cached_property
     def rows(self) -> int:
         """The number of rows in the feed."""
         return len(next(iter(self.feed.values())))
