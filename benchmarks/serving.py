@@ -32,12 +32,15 @@ per row, and the answers are checked against Shipyard's before the load. All ser
 side by side and take turns on every cell, in a rotating order, so that the machine's other
 jobs weigh on all of them alike; the table shows the median of `--repeats` for every
 figure. `--breakdown` times the stages of Shipyard's predict handler in-process (JSON
-parsing, building the feed, `session.run`, outputs to rows, serialization).
+parsing, building the feed, `session.run`, outputs to rows, serialization); `--in-process`
+calls Shipyard's app and the minimal app through ASGI in this process, taking turns, and
+prints the CPU time of each per request and the Python calls of one request.
 
     python benchmarks/serving.py [--with-peers] [--with-floor] [--only shipyard,minimal,...]
         [--load python|wrk] [--duration 5] [--warmup 1] [--concurrency 1,8,32]
         [--instances 1,32] [--repeats 3] [--threads N] [--shipyard-args "..."]
-        [--batching auto|on|off] [--batching-args "..."] [--breakdown] [--json FILE]
+        [--batching auto|on|off] [--batching-args "..."] [--breakdown] [--in-process]
+        [--json FILE]
 
 Targets (issue 11), on the medians: without batching, >= 0.9x the minimal app's requests/s
 in every cell; with batching, more requests/s than the minimal app on 32-instance requests
