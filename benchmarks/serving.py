@@ -32,12 +32,15 @@ per row, and the answers are checked against Shipyard's before the load. All ser
 side by side and take turns on every cell, in a rotating order, so that the machine's other
 jobs weigh on all of them alike; the table shows the median of `--repeats` for every
 figure. `--breakdown` times the stages of Shipyard's predict handler in-process (JSON
-parsing, building the feed, `session.run`, outputs to rows, serialization).
+parsing, building the feed, `session.run`, outputs to rows, serialization); `--in-process`
+calls Shipyard's app and the minimal app through ASGI in this process, taking turns, and
+prints the CPU time of each per request and the Python calls of one request.
 
     python benchmarks/serving.py [--with-peers] [--with-floor] [--only shipyard,minimal,...]
         [--load python|wrk] [--duration 5] [--warmup 1] [--concurrency 1,8,32]
         [--instances 1,32] [--repeats 3] [--threads N] [--shipyard-args "..."]
-        [--batching auto|on|off] [--batching-args "..."] [--breakdown] [--json FILE]
+        [--batching auto|on|off] [--batching-args "..."] [--breakdown] [--in-process]
+        [--json FILE]
 
 Targets (issue 11), on the medians: without batching, >= 0.9x the minimal app's requests/s
 in every cell; with batching, more requests/s than the minimal app on 32-instance requests
@@ -280,6 +283,9 @@ def main() -> None:
         help="with --enable-batching (default: serve's own defaults)",
     )
     parser.add_argument("--breakdown", action="store_true", help="time the handler's stages")
+    parser.add_argument(
+        "--in-process", action="store_true", help="CPU per request of both apps, ASGI calls"
+    )
     parser.add_argument("--json", type=Path, help="write every cell of every repeat here")
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
@@ -299,6 +305,12 @@ def main() -> None:
         from peers.breakdown import print_breakdown
 
         print_breakdown(model, rows, args.instances, threads=args.threads or 1)
+        if not args.only and not args.with_peers and not args.with_floor:
+            return
+    if args.in_process:
+        from peers.in_process import compare
+
+        compare(model, rows, args.instances)
         if not args.only and not args.with_peers and not args.with_floor:
             return
     flags = batching_flags()

@@ -6,7 +6,9 @@ object, build the feed from the rows, `session.run`, turn the outputs into rows,
 the response; and, apart, the hop to the thread pool that small requests no longer pay
 (they run on the event loop; see `shipyard.serving.inference`). What the server spends
 beyond their sum (its CPU time per request, from the load) goes to the HTTP server
-(uvicorn), Starlette, middleware and the access log; the floor server measures those alone.
+(uvicorn), the inference front (`shipyard.serving.front`: routing, the body, metrics) and
+the registry; the floor server measures uvicorn alone, and `--in-process` compares the
+whole app with the minimal one without HTTP.
 """
 
 from __future__ import annotations

@@ -168,9 +168,9 @@ class Signature:
     outputs: tuple[TensorSpec, ...]
     label_vocabulary: tuple[str, ...] | None = None
 
-    @property
+    @functools.cached_property
     def input_names(self) -> frozenset[str]:
-        """The names of every input."""
+        """The names of every input (made once: every served request reads it)."""
         return frozenset(spec.name for spec in self.inputs)
 
     def output(self, name: str) -> TensorSpec | None:

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from shipyard.errors import ShipyardError
 from shipyard.serving.batching import BatchScheduler
 from shipyard.serving.config import dump_settings, load_settings
+from shipyard.serving.front import InferenceFront
 from shipyard.serving.inference import Inference, InlinePolicy
 from shipyard.serving.kserve_api import KServeAPI
 from shipyard.serving.loaded_model import providers
@@ -55,10 +56,11 @@ SETTINGS_VARIABLE = "SHIPYARD_SERVE_SETTINGS"
 """The environment variable through which `serve` hands its settings to worker processes."""
 
 
-def build_app(models: Collection[ModelConfig], options: ServerOptions) -> Starlette:
+def build_app(models: Collection[ModelConfig], options: ServerOptions) -> InferenceFront:
     """Return the app serving `models`: TF Serving's `/v1`, KServe's `/v2`, metrics, OpenAPI.
 
-    The app's `state.registry` is its `ModelRegistry`.
+    Inference requests are answered by `InferenceFront` itself, the others by a Starlette
+    app behind it. The app's `state.registry` is its `ModelRegistry`.
 
     Raises:
         InvalidParameterError: The options ask for a device ONNX Runtime lacks.
@@ -127,10 +129,12 @@ def build_app(models: Collection[ModelConfig], options: ServerOptions) -> Starle
         lifespan=lifespan,
     )
     app.state.registry = registry
-    return app
+    return InferenceFront(
+        app, inference, model_names=registry.names, metrics=metrics, max_body_bytes=limit
+    )
 
 
-def create_app() -> Starlette:
+def create_app() -> InferenceFront:
     """Build the app of one worker process from the settings `serve` put in the environment.
 
     Raises:
@@ -153,7 +157,7 @@ def serve(models: Collection[ModelConfig], options: ServerOptions) -> None:
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["shipyard"] = {"handlers": ["default"], "level": "INFO"}
     if options.workers == 1:
-        app: Starlette | str = build_app(models, options)
+        app: InferenceFront | str = build_app(models, options)
     else:
         app = "shipyard.serving.app:create_app"
     with tempfile.TemporaryDirectory(prefix="shipyard-metrics-") as metrics_dir:

@@ -4,7 +4,10 @@ Each served version has a `BatchQueue`; one `BatchScheduler` owns `num_batch_thr
 shared by every queue. A request's rows join the open batch of its version's queue when they
 fit in `max_batch_size`; otherwise that batch closes and a new one opens. A batch runs once it
 is full, or once `batch_timeout_micros` have passed since it opened, as soon as a thread is
-free (with a timeout of 0 a batch grows only while every thread is busy). Its feeds are
+free (with a timeout of 0 a batch grows only while every thread is busy). The window adapts
+to the load: each queue keeps a moving average of the time between its requests, and a
+batch whose next request is not expected before its deadline runs at once, so that at low
+load no request waits for company that will not come. Its feeds are
 concatenated along the rows with NumPy, the model runs once, and the batch thread hands each
 request its rows of the outputs (the request's `answer` turns them into its response). A
 request with more rows than `max_batch_size` is not split: it runs alone, as a batch of its
@@ -43,7 +46,7 @@ class _Task:
     __slots__ = ("answer", "done", "feed", "outputs", "rows")
 
     def __init__(
-        self, feed: Feed, outputs: list[str] | None, rows: int, answer: Answer, done: Done
+        self, feed: Feed, outputs: list[str] | None, rows: int, answer: Answer | None, done: Done
     ) -> None:
         self.feed = feed
         self.outputs = outputs
@@ -53,10 +56,10 @@ class _Task:
 
     def settle(self, outputs: Outputs | None, error: Exception | None = None) -> None:
         """Answer from this task's outputs, or fail it; never raises."""
-        answer = None
+        answer: Any = None
         if outputs is not None:
             try:
-                answer = self.answer(outputs)
+                answer = outputs if self.answer is None else self.answer(outputs)
             except Exception as exc:  # this task only
                 error = exc
         try:
@@ -83,10 +86,13 @@ class BatchQueue:
         self.version = version
         self.run = run
         self.batches: deque[_Batch] = deque()
+        self.gap_s = 0.0
+        """The recent time between two requests (a moving average): the window's guide."""
+        self.last_arrival = float("-inf")
         self._scheduler = scheduler
 
     def submit(
-        self, feed: Feed, outputs: list[str] | None, rows: int, answer: Answer, done: Done
+        self, feed: Feed, outputs: list[str] | None, rows: int, answer: Answer | None, done: Done
     ) -> None:
         """Queue a request of `rows` rows; `done` gets what `answer` makes of its outputs.
 
@@ -94,7 +100,8 @@ class BatchQueue:
             feed: The request's inputs.
             outputs: The outputs it needs; None for all.
             rows: The rows in `feed`.
-            answer: Called on a batch thread with the request's rows of the outputs.
+            answer: Called on a batch thread with the request's rows of the outputs; None
+                hands `done` those rows themselves (the caller answers on its own thread).
             done: Called on a batch thread with `answer`'s result and None, or with None
                 and the error the run or `answer` raised.
 
@@ -147,7 +154,11 @@ class BatchScheduler:
             QueueFullError: Opening a batch would exceed `max_enqueued_batches`.
         """
         limit = self.options.max_batch_size
+        now = time.monotonic()
         with self._condition:
+            gap = min(now - queue.last_arrival, 2 * self._timeout_s)  # quick to catch a burst
+            queue.gap_s = 0.75 * queue.gap_s + 0.25 * gap
+            queue.last_arrival = now
             batches = queue.batches
             last = batches[-1] if batches and not batches[-1].closed else None
             if last is not None and last.rows + task.rows <= limit:
@@ -166,7 +177,7 @@ class BatchScheduler:
                     f"{len(batches)} batches waiting, the most --max-enqueued-batches allows; "
                     f"retry later, or serve with more --num-batch-threads or --workers."
                 )
-            batch = _Batch(time.monotonic() + self._timeout_s)
+            batch = _Batch(now + self._timeout_s)
             batch.tasks.append(task)
             batch.rows = task.rows
             batch.closed = task.rows >= limit
@@ -201,7 +212,10 @@ class BatchScheduler:
         for _ in range(len(self._waiting)):
             queue = self._waiting[0]
             head = queue.batches[0]
-            if head.closed or head.deadline <= now or self._stopping:
+            # Adaptive window: wait for more rows only while the next request is expected
+            # before the deadline; at low load a batch runs at once, with no waiting.
+            alone = now + queue.gap_s > head.deadline
+            if head.closed or head.deadline <= now or alone or self._stopping:
                 queue.batches.popleft()
                 head.closed = True
                 if queue.batches:

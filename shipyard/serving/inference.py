@@ -13,29 +13,32 @@ ones go to a thread, so that the loop never stalls for long:
 - Without batching, a request whose model run is estimated (`LoadedModel.cost`, measured
   when the version loads) at up to `InlinePolicy.max_run_s` runs on the loop; a costlier
   one runs on a worker thread.
-- With batching the feed is queued on the version's batch queue; the batch thread that
-  runs the batch then writes each request's answer, and the event loop awaits it holding
-  no thread, so a full queue, not the thread pool, bounds the requests waiting (see
-  `batching`).
+- With batching the feed is queued on the version's batch queue, and the event loop awaits
+  it holding no thread, so a full queue, not the thread pool, bounds the requests waiting
+  (see `batching`). The batch thread only runs the model and hands each request its rows
+  of the outputs; each request then writes its own answer on the loop (or, for a body too
+  large for the loop, on a worker thread), so the batch thread holds the GIL for the run
+  and the split alone, and the next batch starts sooner.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from shipyard.serving.messages import json_response
+from shipyard.serving.messages import encode_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import numpy as np
-    from starlette.responses import Response
 
     from shipyard.serving.batching import BatchQueue
     from shipyard.serving.feed import Feed
@@ -88,7 +91,7 @@ class Call:
     answer: Callable[[Outputs], Any]
     request_id: str | None = None
 
-    @property
+    @functools.cached_property
     def rows(self) -> int:
         """The number of rows in the feed."""
         return len(next(iter(self.feed.values())))
@@ -115,6 +118,9 @@ class Inference:
         self._metrics = metrics
         self._log = request_log
         self._inline = inline or InlinePolicy()
+        self._handoffs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Handoff] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def respond(
         self,
@@ -124,7 +130,7 @@ class Inference:
         label: str | None = None,
         body_bytes: int,
         prepare: Callable[[LoadedModel], Call],
-    ) -> Response:
+    ) -> bytes:
         """Answer one request on `name` (its default version, `version` or `label`'s).
 
         Args:
@@ -135,64 +141,60 @@ class Inference:
                 the event loop.
             prepare: Parses the body into a call on the version that serves it.
 
+        Returns:
+            The JSON body of the answer (status 200).
+
         Raises:
             NotFoundError: No such model, version or label.
             DataError: `prepare` refused the body, or the model refused its values.
             QueueFullError: Batching is on and the version's queue is full.
         """
-        with self._registry.acquire(name, version=version, label=label, split=True) as model:
+        model = self._registry.enter(name, version=version, label=label, split=True)
+        try:
             batches = model.batches
-            answer: asyncio.Future[Response]
-            if not self._inline.parses_inline(body_bytes):
+            inline = self._inline.parses_inline(body_bytes)
+            if not inline:
                 if batches is None:
-                    return await run_in_threadpool(self._run_alone, model, prepare)
-                answer = asyncio.get_running_loop().create_future()
-                await run_in_threadpool(self._enqueue, model, batches, prepare, answer)
-                return await answer
-            call, logged = self._prepare(model, prepare)
+                    body = await run_in_threadpool(self._run_alone, model, prepare)
+                    return body
+                call, logged = await run_in_threadpool(self._prepare, model, prepare)
+            else:
+                call, logged = self._prepare(model, prepare)
             if batches is not None:
-                answer = asyncio.get_running_loop().create_future()
-                self._submit(model, batches, call, logged, answer)
-                return await answer
+                outputs = await self._batched(batches, call, logged)
+                if inline:  # each waiter writes its own answer, on the loop
+                    return self._answer(model, call, logged, outputs, batched=True)
+                return await run_in_threadpool(
+                    self._answer, model, call, logged, outputs, batched=True
+                )
             if self._inline.runs_inline(model, call.rows):
                 return self._run(model, call, logged)
             return await run_in_threadpool(self._run, model, call, logged)
+        finally:
+            model.leave()
 
-    def _run_alone(self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]) -> Response:
+    def _run_alone(self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]) -> bytes:
         call, logged = self._prepare(model, prepare)
         return self._run(model, call, logged)
 
-    def _run(self, model: LoadedModel, call: Call, logged: bool) -> Response:
+    def _run(self, model: LoadedModel, call: Call, logged: bool) -> bytes:
         outputs = model.run(call.feed, None if logged else call.outputs)
-        if self._metrics is not None:
-            self._metrics.observe_batch(model.name, model.version, call.rows)
-        return self._answer(model, call, logged, outputs)
+        return self._answer(model, call, logged, outputs, batched=False)
 
-    def _enqueue(
-        self,
-        model: LoadedModel,
-        batches: BatchQueue,
-        prepare: Callable[[LoadedModel], Call],
-        future: asyncio.Future[Response],
-    ) -> None:
-        call, logged = self._prepare(model, prepare)
-        self._submit(model, batches, call, logged, future)
+    def _batched(self, batches: BatchQueue, call: Call, logged: bool) -> asyncio.Future[Outputs]:
+        """Queue the call on its version's batches; the future gets its rows of the outputs.
 
-    def _submit(
-        self,
-        model: LoadedModel,
-        batches: BatchQueue,
-        call: Call,
-        logged: bool,
-        future: asyncio.Future[Response],
-    ) -> None:
-        loop = future.get_loop()
-
-        def done(response: Response | None, error: Exception | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, response, error)
-
-        answer = functools.partial(self._answer, model, call, logged)
-        batches.submit(call.feed, None if logged else call.outputs, call.rows, answer, done)
+        Raises:
+            QueueFullError: The version's queue is full.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outputs] = loop.create_future()
+        handoff = self._handoffs.get(loop)
+        if handoff is None:
+            handoff = self._handoffs[loop] = _Handoff(loop)
+        done = functools.partial(handoff.put, future)
+        batches.submit(call.feed, None if logged else call.outputs, call.rows, None, done)
+        return future
 
     def _prepare(
         self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]
@@ -200,8 +202,13 @@ class Inference:
         call = prepare(model)
         return call, self._log is not None and self._log.sampled()
 
-    def _answer(self, model: LoadedModel, call: Call, logged: bool, outputs: Outputs) -> Response:
-        """Log the request if sampled, write its answer and count it."""
+    def _answer(
+        self, model: LoadedModel, call: Call, logged: bool, outputs: Outputs, *, batched: bool
+    ) -> bytes:
+        """Log the request if sampled, write its answer and count it.
+
+        `batched`: the batch thread counted the run's rows; count the request only.
+        """
         if logged and self._log is not None:
             self._log.add(
                 model=model.name,
@@ -212,20 +219,54 @@ class Inference:
             )
         if call.outputs is not None:
             outputs = {name: outputs[name] for name in call.outputs}
-        response = json_response(call.answer(outputs))
+        body = encode_json(call.answer(outputs))
         if self._metrics is not None:
-            self._metrics.version_series(model.name, model.version)[0].inc()
-        return response
+            tally = self._metrics.version_series(model.name, model.version)
+            if batched:
+                tally.count()
+            else:
+                tally.add(call.rows)
+        return body
+
+
+class _Handoff:
+    """Hands batch threads' results to one event loop, one wake-up for many requests.
+
+    Waking a loop from another thread costs a system call on each side; a batch settles
+    all its requests at once, so the first result schedules one drain and the others of
+    the batch (and any that arrive before the drain runs) join it.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._pending: list[tuple[asyncio.Future[Outputs], Outputs | None, Exception | None]] = []
+
+    def put(
+        self, future: asyncio.Future[Outputs], outputs: Outputs | None, error: Exception | None
+    ) -> None:
+        """Settle `future` on the loop with `outputs` or `error` (from any thread)."""
+        with self._lock:
+            self._pending.append((future, outputs, error))
+            if len(self._pending) > 1:
+                return  # a drain is scheduled and has not run yet
+        self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for future, outputs, error in pending:
+            _settle(future, outputs, error)
 
 
 def _settle(
-    future: asyncio.Future[Response], response: Response | None, error: Exception | None
+    future: asyncio.Future[Outputs], outputs: Outputs | None, error: Exception | None
 ) -> None:
-    """Hand a batch thread's answer to the waiting request (unless it went away)."""
+    """Hand a batch thread's outputs to the waiting request (unless it went away)."""
     if future.done():
         return
     if error is not None:
         future.set_exception(error)
     else:
-        assert response is not None
-        future.set_result(response)
+        assert outputs is not None
+        future.set_result(outputs)

@@ -18,6 +18,7 @@ import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from starlette.responses import Response
 from starlette.routing import Route
 
 from shipyard._version import __version__
@@ -29,7 +30,6 @@ from shipyard.serving.messages import error_response, json_response, parse_objec
 if TYPE_CHECKING:
     import numpy as np
     from starlette.requests import Request
-    from starlette.responses import Response
 
     from shipyard.artifacts.exported_model import TensorSpec
     from shipyard.serving.inference import Inference
@@ -127,13 +127,14 @@ class KServeAPI:
         """Run the model on V2 tensors (see `Inference.respond`)."""
         name, version = _model_spec(request)
         body = await read_body(request, self._max_body_bytes)
-        prepare = functools.partial(_prepare, body)
-        return await self._inference.respond(
+        prepare = functools.partial(prepare_call, body)
+        answer = await self._inference.respond(
             name, version=version, body_bytes=len(body), prepare=prepare
         )
+        return Response(answer, media_type="application/json")
 
 
-def _prepare(body: bytes, model: LoadedModel) -> Call:
+def prepare_call(body: bytes, model: LoadedModel) -> Call:
     """Parse an infer request and prepare its call on `model`."""
     payload = parse_object(body, keys=_INFER_KEYS)
     request_id = payload.get("id")

@@ -76,7 +76,7 @@ class LoadedModel:
         self.signature = signature
         self._session: Any = session
         self._output_names = [spec.name for spec in signature.outputs]
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()  # guards the count and the retirement
         self._in_flight = 0
         self._retired = False
         self.batches: BatchQueue | None = None
@@ -182,21 +182,19 @@ class LoadedModel:
 
     def enter(self) -> None:
         """Count a request in; the registry calls this under its lock."""
-        with self._condition:
+        with self._lock:
             self._in_flight += 1
 
     def leave(self) -> None:
         """Count a request out; release the session if this was the last on a retired one."""
-        with self._condition:
+        with self._lock:
             self._in_flight -= 1
-            if self._in_flight == 0:
-                self._condition.notify_all()
-                if self._retired:
-                    self._session = None
+            if self._in_flight == 0 and self._retired:
+                self._session = None
 
     def retire(self) -> None:
         """Take no more requests: release the session now or when the last request leaves."""
-        with self._condition:
+        with self._lock:
             self._retired = True
             if self._in_flight == 0:
                 self._session = None

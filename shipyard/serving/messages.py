@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from starlette.requests import Request
+    from starlette.types import Receive
 
 logger = logging.getLogger("shipyard.serving")
 _DIGITS = bytes(ord("0") if chr(i).isascii() and chr(i).isdigit() else ord(".") for i in range(256))
@@ -39,7 +40,19 @@ async def read_body(request: Request, max_body_bytes: int) -> bytes:
         HTTPException: 413 when the declared or streamed size is over the limit; 400 for
             an invalid Content-Length.
     """
-    declared = request.headers.get("content-length")
+    return await receive_body(
+        request.receive, request.headers.get("content-length"), max_body_bytes
+    )
+
+
+async def receive_body(receive: Receive, declared: str | None, max_body_bytes: int) -> bytes:
+    """Read an ASGI request body of `declared` bytes (its Content-Length), as `read_body`.
+
+    Raises:
+        HTTPException: 413 when the declared or streamed size is over the limit; 400 for
+            an invalid Content-Length.
+        ClientDisconnect: The client went away before sending the whole body.
+    """
     if declared is not None:
         if not declared.isdigit():
             raise HTTPException(400, f"Content-Length must be a byte count, got {declared!r}.")
@@ -48,7 +61,7 @@ async def read_body(request: Request, max_body_bytes: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:  # Starlette's `Request.stream`, without its async generator per request
-        message = await request.receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect
         chunk: bytes = message.get("body", b"")
@@ -110,6 +123,11 @@ def decode_json(body: bytes) -> Any:
 
 
 def json_response(content: Any, status_code: int = 200) -> Response:
+    """Serialize `content` (see `encode_json`) into a JSON response."""
+    return Response(encode_json(content), status_code, media_type="application/json")
+
+
+def encode_json(content: Any) -> bytes:
     """Serialize `content` compactly; NaN and Infinity are written as TF Serving does.
 
     orjson writes it, unless it writes `null` somewhere: that may be a NaN or Infinity
@@ -121,7 +139,7 @@ def json_response(content: Any, status_code: int = 200) -> Response:
         body = b"null"
     if b"null" in body:
         body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return Response(body, status_code, media_type="application/json")
+    return body
 
 
 def error_response(status_code: int, message: str) -> Response:
@@ -141,19 +159,32 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 async def on_shipyard_error(request: Request, exc: Exception) -> Response:
     """Render a Shipyard error: 404 for what is not found, 400 for bad input, 503 when full."""
     assert isinstance(exc, ShipyardError)
-    if isinstance(exc, NotFoundError):
-        return error_response(404, str(exc))
-    if isinstance(exc, QueueFullError):
-        return error_response(503, str(exc))
-    if isinstance(exc, ValueError):
-        return error_response(400, str(exc))
-    logger.error("Unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return error_response(500, f"Internal error: {exc}")
+    return error_response(*error_status(exc, f"{request.method} {request.url.path}"))
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     """Answer 500 for a bug; the traceback goes to the server's log."""
-    return error_response(500, f"Internal error ({type(exc).__name__}); see the server log.")
+    return error_response(*error_status(exc, f"{request.method} {request.url.path}"))
+
+
+def error_status(exc: Exception, where: str) -> tuple[int, str]:
+    """The status code and message that answer `exc`, raised while answering `where`.
+
+    An HTTP error keeps its own; a Shipyard error is 404 for what is not found, 503 for a
+    full queue, 400 for bad input (a `ValueError`); any other error is a 500, a bug.
+    """
+    if isinstance(exc, HTTPException):
+        return exc.status_code, exc.detail
+    if isinstance(exc, NotFoundError):
+        return 404, str(exc)
+    if isinstance(exc, QueueFullError):
+        return 503, str(exc)
+    if isinstance(exc, ShipyardError) and isinstance(exc, ValueError):
+        return 400, str(exc)
+    if isinstance(exc, ShipyardError):
+        logger.error("Unexpected %s on %s", type(exc).__name__, where)
+        return 500, f"Internal error: {exc}"
+    return 500, f"Internal error ({type(exc).__name__}); see the server log."
 
 
 def _too_large(size: str, limit: int) -> str:

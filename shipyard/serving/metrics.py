@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
+
+from shipyard.serving.tally import FlushOnCollect, Tally
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -50,6 +52,9 @@ class Metrics:
         self.model_names = frozenset(model_names)
         self.registry = CollectorRegistry()
         registry = self.registry
+        self._flusher = FlushOnCollect()  # first: tallies are flushed before any metric is read
+        registry.register(self._flusher)
+        self._immediate = MULTIPROCESS_DIR in os.environ
         self.requests = Counter(
             "shipyard_requests",
             "HTTP requests answered, by endpoint, served model and status code.",
@@ -90,33 +95,59 @@ class Metrics:
             registry=registry,
         )
         self._versions: dict[str, set[int]] = {}
-        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, int], Tally] = {}
+        self._requests: dict[tuple[str, str, int], Tally] = {}
 
-    def version_series(self, model: str, version: int) -> tuple[Any, Any]:
-        """The request counter and batch-size histogram of one version, looked up once.
+    def version_series(self, model: str, version: int) -> Tally:
+        """The tally of one version's request counter and batch-size histogram, made once.
 
-        A label lookup takes a lock and builds a key; a request only increments.
+        `count()` counts a request the version answered; `observe(rows)` a model run;
+        `add(rows)` both, for a request that ran alone.
         """
-        children = self._children.get((model, version))
-        if children is None:
+        tally = self._children.get((model, version))
+        if tally is None:
             label = str(version)
-            children = (
-                self.version_requests.labels(model, label),
-                self.batch_size.labels(model, label),
+            tally = self._flusher.track(
+                Tally(
+                    self.version_requests.labels(model, label),
+                    self.batch_size.labels(model, label),
+                    immediate=self._immediate,
+                )
             )
-            self._children[(model, version)] = children
-        return children
+            self._children[(model, version)] = tally
+        return tally
+
+    def request_series(self, endpoint: str, model: str, code: int) -> Tally:
+        """The tally of the request counter and latency histogram of these labels, made once.
+
+        Callers pass label values from a bounded set: route templates, served model names
+        (or ""), and the status codes the server writes.
+        """
+        key = (endpoint, model, code)
+        tally = self._requests.get(key)
+        if tally is None:
+            tally = self._flusher.track(
+                Tally(
+                    self.requests.labels(endpoint, model, str(code)),
+                    self.latency.labels(endpoint, model),
+                    immediate=self._immediate,
+                )
+            )
+            self._requests[key] = tally
+        return tally
 
     def observe_batch(self, model: str, version: int, rows: int) -> None:
-        """Count one model run of `rows` rows."""
-        self.version_series(model, version)[1].observe(rows)
+        """Count one model run of `rows` rows (safe from any thread)."""
+        self.version_series(model, version).observe(rows)
 
     def set_versions(self, model: str, versions: Collection[int]) -> None:
         """Record the versions of `model` loaded now (the registry calls this)."""
         known = self._versions.setdefault(model, set())
         for version in known - set(versions):
             self.loaded.labels(model, str(version)).set(0)
-            self._children.pop((model, version), None)
+            tally = self._children.pop((model, version), None)
+            if tally is not None:
+                self._flusher.forget(tally)
         for version in versions:
             self.loaded.labels(model, str(version)).set(1)
         known |= set(versions)
@@ -147,7 +178,7 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._series: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+        self._series: dict[tuple[str, str, str, int], Tally] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; record its status code and latency when it is answered."""
@@ -166,25 +197,20 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_counting)
         finally:
-            count, latency = self._children(scope, code)
-            count.inc()
-            latency.observe(time.perf_counter() - start)
+            self._tally(scope, code).add(time.perf_counter() - start)
 
-    def _children(self, scope: Scope, code: int) -> tuple[Any, Any]:
-        """The request counter and latency histogram of this request's labels (cached)."""
+    def _tally(self, scope: Scope, code: int) -> Tally:
+        """The tally of this request's labels (cached)."""
         params = scope.get("path_params", {})
         name, method = params.get("name", ""), params.get("method", "")
         key = (getattr(scope.get("route"), "path", ""), name, method, code)
-        series = self._series.get(key)
-        if series is None:
+        tally = self._series.get(key)
+        if tally is None:
             endpoint, model = self._labels(scope)
-            series = (
-                self.metrics.requests.labels(endpoint, model, str(code)),
-                self.metrics.latency.labels(endpoint, model),
-            )
+            tally = self.metrics.request_series(endpoint, model, code)
             if (not name or name in self.metrics.model_names) and method in ("", *_METHODS):
-                self._series[key] = series  # bounded: routes x models x methods x codes
-        return series
+                self._series[key] = tally  # bounded: routes x models x methods x codes
+        return tally
 
     def _labels(self, scope: Scope) -> tuple[str, str]:
         route = scope.get("route")

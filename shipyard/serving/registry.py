@@ -140,13 +140,29 @@ class ModelRegistry:
         Raises:
             NotFoundError: No such model, version or label, or the version is not loaded.
         """
-        with self._lock:
-            model = self._resolve(name, version, label, split=split)
-            model.enter()
+        model = self.enter(name, version=version, label=label, split=split)
         try:
             yield model
         finally:
             model.leave()
+
+    def enter(
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        split: bool = False,
+    ) -> LoadedModel:
+        """`acquire` without a context manager (the request path): call `leave()` after.
+
+        Raises:
+            NotFoundError: No such model, version or label, or the version is not loaded.
+        """
+        with self._lock:
+            model = self._resolve(name, version, label, split=split)
+            model.enter()
+        return model
 
     def available_versions(self, name: str) -> list[int]:
         """The loaded versions of `name`, newest first.

@@ -18,6 +18,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.routing import Route
 
 from shipyard.errors import DataError
@@ -28,7 +29,6 @@ from shipyard.serving.messages import json_response, parse_object, read_body
 if TYPE_CHECKING:
     import numpy as np
     from starlette.requests import Request
-    from starlette.responses import Response
 
     from shipyard.artifacts.exported_model import Signature, TensorSpec
     from shipyard.serving.inference import Inference
@@ -110,13 +110,14 @@ class TFServingAPI:
                 404, f"Unknown method ':{method}'; use :predict, :classify or :regress."
             )
         body = await read_body(request, self._max_body_bytes)
-        prepare = functools.partial(_prepare, method, body)
-        return await self._inference.respond(
+        prepare = functools.partial(prepare_call, method, body)
+        answer = await self._inference.respond(
             name, version=version, label=label, body_bytes=len(body), prepare=prepare
         )
+        return Response(answer, media_type="application/json")
 
 
-def _prepare(method: str, body: bytes, model: LoadedModel) -> Call:
+def prepare_call(method: str, body: bytes, model: LoadedModel) -> Call:
     """Parse the body of a `:method` request and prepare its call on `model`."""
     payload = parse_object(body, keys=_PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS)
     _check_signature_name(payload)

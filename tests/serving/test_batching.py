@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -92,6 +93,20 @@ def test_requests_that_fill_a_batch_run_once_and_get_their_own_rows(
     assert second.result(10) == {"pairs": [[3.0, 3.0]]}
     assert third.result(10) == {"double": [8.0], "pairs": [[4.0, 4.0]]}
     assert model.runs == [4]
+
+
+def test_at_low_load_a_lone_request_does_not_wait_out_the_window(model: FakeModel) -> None:
+    """The window adapts: once requests come further apart than it, none waits for company."""
+    for scheduler in _scheduler(max_batch_size=4, batch_timeout_micros=200_000):
+        queue = scheduler.queue(model.run, name="m", version=1)
+        queue.last_arrival -= 10  # the previous request came long ago ...
+        queue.gap_s = 0.4  # ... and so did the ones before (gaps count up to twice the window)
+        started = time.monotonic()
+        assert _submit(queue, _feed(1), None).result(10) == {"double": [2.0], "pairs": [[1, 1]]}
+        assert time.monotonic() - started < 0.1  # not the 200 ms window
+        busy = [_submit(queue, _feed(i), ["double"]) for i in range(8)]  # a burst: batched
+        assert [f.result(10)["double"] for f in busy] == [[2.0 * i] for i in range(8)]
+        assert model.runs[0] == 1 and len(model.runs) < 1 + 8
 
 
 def test_a_request_over_max_batch_size_runs_alone_and_closes_the_open_batch(

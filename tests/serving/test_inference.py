@@ -64,11 +64,10 @@ def _respond(inference: Inference, recorder: Recorder, body_bytes: int = 200) ->
     """Answer one request on a fresh event loop; return the content and the loop's thread."""
 
     async def main() -> Any:
-        response = await inference.respond(
+        answer = await inference.respond(
             "penguins", body_bytes=body_bytes, prepare=recorder.prepare
         )
-        assert response.status_code == 200
-        return json.loads(bytes(response.body))
+        return json.loads(answer)
 
     return asyncio.run(main()), threading.get_ident()
 
@@ -116,17 +115,28 @@ def test_a_costly_run_leaves_the_loop_after_parsing(
     assert costly.answered_on not in (None, loop)
 
 
-def test_with_batching_the_loop_parses_and_a_batch_thread_answers(
+def test_with_batching_the_loop_parses_and_answers_and_a_batch_thread_runs(
     base: Path, penguin_row: dict[str, Any]
 ) -> None:
     scheduler = BatchScheduler(BatchingOptions(max_batch_size=8, num_batch_threads=1))
     registry = ModelRegistry([ModelConfig("penguins", base)], SINGLE_THREADED, scheduler=scheduler)
     registry.sync()
+    ran_on: list[int] = []
+    with registry.acquire("penguins") as model:
+        assert model.batches is not None
+        run = model.batches.run
+
+        def recorded(feed: Any, outputs: Any) -> Any:
+            ran_on.append(threading.get_ident())
+            return run(feed, outputs)
+
+        model.batches.run = recorded
     try:
         recorder = Recorder([penguin_row])
         content, loop = _respond(Inference(registry), recorder)
         assert recorder.parsed_on == loop
-        assert recorder.answered_on not in (None, loop)
+        assert recorder.answered_on == loop  # the batch thread only runs the model
+        assert ran_on and loop not in ran_on
         assert len(content["predictions"]) == 1
     finally:
         scheduler.close()

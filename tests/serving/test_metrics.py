@@ -87,7 +87,7 @@ def test_version_series_are_looked_up_once_and_dropped_with_their_version() -> N
     metrics.set_versions("penguins", [1, 2])
     first = metrics.version_series("penguins", 1)
     assert metrics.version_series("penguins", 1) is first
-    first[0].inc()
+    first.count()
     metrics.observe_batch("penguins", 1, 3)
     assert (
         metrics.registry.get_sample_value(
