@@ -102,15 +102,27 @@ def load_settings(
 def find_home(start: Path) -> Path | None:
     """Return the nearest `.shipyard/` directory in `start` or a directory above it.
 
+    The search does not go up into a directory named in `SHIPYARD_CEILING_DIRECTORIES`
+    (absolute paths separated by `:`, as git's `GIT_CEILING_DIRECTORIES`): a `.shipyard/`
+    in a shared parent such as `/tmp` is not taken for a project's own.
+
     Example:
         >>> find_home(Path("/work/taxi/notebooks"))  # finds /work/taxi/.shipyard
         PosixPath('/work/taxi/.shipyard')
     """
+    ceilings = _ceilings()
     for directory in (start, *start.parents):
+        if directory in ceilings and directory != start:
+            return None
         candidate = directory / HOME_DIRNAME
         if candidate.is_dir():
             return candidate
     return None
+
+
+def _ceilings() -> set[Path]:
+    value = os.environ.get("SHIPYARD_CEILING_DIRECTORIES", "")
+    return {Path(part).resolve() for part in value.split(os.pathsep) if os.path.isabs(part)}
 
 
 def _absolute(location: str, base: Path) -> str:

@@ -4,6 +4,7 @@ workspace (a working directory with its own store) that runs pipelines without a
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,15 @@ from shipyard.testing.postgres import INSTALL_HINT, find_postgres_bindir, runnin
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_store_above_the_tests(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Store discovery stops at the tests' temporary directories (and the system's): a stray
+    `/tmp/.shipyard`, made by anyone, is never taken for a test's store. Child processes
+    inherit it."""
+    ceilings = (str(tmp_path_factory.getbasetemp()), tempfile.gettempdir())
+    os.environ["SHIPYARD_CEILING_DIRECTORIES"] = os.pathsep.join(ceilings)
 
 
 @pytest.fixture(scope="session")

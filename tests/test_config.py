@@ -9,9 +9,10 @@ from shipyard.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SHIPYARD_CEILING_DIRECTORIES", str(tmp_path.parent))
 
 
 def test_defaults_live_under_the_working_directory(tmp_path: Path) -> None:
@@ -58,6 +59,22 @@ def test_the_nearest_shipyard_directory_above_is_found_like_git(tmp_path: Path) 
     assert settings.artifact_root == str(tmp_path / ".shipyard" / "artifacts")
     (deep / ".shipyard").mkdir()  # a nearer one wins
     assert load_settings(cwd=deep).home == deep / ".shipyard"
+
+
+def test_discovery_does_not_climb_into_a_ceiling_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".shipyard").mkdir()  # a stray store in a shared parent, like /tmp/.shipyard
+    project = tmp_path / "project"
+    deep = project / "notebooks"
+    deep.mkdir(parents=True)
+    assert load_settings(cwd=deep).home == tmp_path / ".shipyard"
+    monkeypatch.setenv("SHIPYARD_CEILING_DIRECTORIES", f"relative/ignored:{tmp_path}")
+    settings = load_settings(cwd=deep)
+    assert (settings.home, settings.home_origin) == (deep / ".shipyard", "new")
+    assert load_settings(cwd=tmp_path).home == tmp_path / ".shipyard"  # the ceiling itself
+    (project / ".shipyard").mkdir()  # below the ceiling, discovery works as before
+    assert load_settings(cwd=deep).home == project / ".shipyard"
 
 
 def test_without_a_shipyard_directory_a_new_one_goes_in_the_working_directory(

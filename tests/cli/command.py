@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
+from tests.environment import child_environment
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
@@ -83,7 +85,7 @@ def post_json(url: str, body: str | dict[str, Any]) -> Any:
 
 def _environment(extra: dict[str, str] | None, site: Path | None) -> dict[str, str]:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")},
+        **child_environment(),
         "COLUMNS": "200",
         **(extra or {}),
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.command import shipyard
+from tests.environment import child_environment
 
 SCRIPT = """
 import atexit, sys, threading, time
@@ -38,7 +38,7 @@ exit_process(CODE)
 def _run(tmp_path: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "script.py"
     script.write_text(SCRIPT.replace("CODE", code))
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    inherited = child_environment()
     environment = {**inherited, "PYTHONPATH": str(Path.cwd()), **env}
     return subprocess.run(
         [sys.executable, str(script), str(tmp_path)],

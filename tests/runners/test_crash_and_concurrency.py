@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.runners import Project
+from tests.environment import child_environment
 
 PIPELINE = """
 import os, signal, time
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 
 
 def shipyard_run(cwd: Path, *args: str, crash: bool = False) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env = child_environment()
     if crash:
         env["CRASH_NOW"] = "1"
     return subprocess.Popen(

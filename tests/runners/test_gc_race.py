@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import shipyard
+from tests.environment import child_environment
 
 RUNS = 30
 
@@ -118,7 +119,7 @@ pytestmark = pytest.mark.slow
 
 def _start(script: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
     root = str(Path(shipyard.__file__).resolve().parent.parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env = child_environment()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     return subprocess.Popen(
         [sys.executable, "-W", "error", "-c", script, *args],

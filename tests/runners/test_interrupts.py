@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from shipyard.artifacts import Model
 from shipyard.components.train import checkpoint
 from shipyard.runners import Project
 from shipyard.runners.local import artifact_from_record
+from tests.environment import child_environment
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def build(epochs: int = {EPOCHS}) -> Pipeline:
 
 
 def shipyard(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env = child_environment()
     env["COLUMNS"] = "200"  # tables whole
     return subprocess.Popen(
         [sys.executable, "-m", "shipyard", *args],

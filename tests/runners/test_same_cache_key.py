@@ -25,6 +25,7 @@ from shipyard.artifacts import Metrics
 from shipyard.dsl.context import current_task
 from shipyard.store import open_store
 from tests.conftest import Workspace
+from tests.environment import child_environment
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,7 @@ def build() -> Pipeline:
 
 def shipyard_run(cwd: Path, store: str, *, sleep_s: float = 0.0) -> subprocess.Popen[str]:
     root = str(Path(shipyard.__file__).resolve().parent.parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env = child_environment()
     env["PYTHONPATH"] = root
     env["SLEEP_S"] = str(sleep_s)
     return subprocess.Popen(

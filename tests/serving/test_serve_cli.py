@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.cli.command import shipyard
+from tests.environment import child_environment
 from tests.serving.conftest import add_version
 from tests.serving.server import Client, free_port
 
@@ -39,7 +39,7 @@ def _start_serving(
 ) -> tuple[subprocess.Popen[bytes], Client, Path]:
     """Start `shipyard serve --model-base-path BASE FLAGS` on a free port, logging to a file."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env = child_environment()
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -89,7 +89,7 @@ def test_workers_share_the_port_and_flush_their_request_logs_on_sigterm(
         "batching: {max_batch_size: 16, batch_timeout_micros: 2000, num_batch_threads: 1}\n"
     )
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env = child_environment()
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
