@@ -75,12 +75,7 @@ def push(
     """
     _check_name(name)
     decision = blessing.load()
-    blessed_id = blessing.properties.get("model_id")
-    if blessed_id is not None and model.id is not None and blessed_id != model.id:
-        raise DataError(
-            f"the blessing {blessing.uri} is of the model {blessed_id}, not of {model.uri} "
-            f"(id {model.id}); pass the blessing evaluate made for this model."
-        )
+    _check_blessing_is_of(model, blessing)
     if not decision.blessed:
         pushed.save(PushDecision(pushed=False, reason=decision.summary()))
         return
@@ -96,6 +91,25 @@ def push(
             return
         version, target = _copy(model.path, directory)
     pushed.save(PushDecision(pushed=True, name=name, version=version, path=str(target)))
+
+
+def _check_blessing_is_of(model: Model, blessing: ModelBlessing) -> None:
+    """Refuse a blessing made for another model.
+
+    A blessing of a model with the same content (the same fingerprint: a training that ran
+    again and made the same bytes, while the cache gave the evaluation of the first) is of
+    this model too.
+    """
+    blessed_id = blessing.properties.get("model_id")
+    if blessed_id is None or model.id is None or blessed_id == model.id:
+        return
+    blessed_content = blessing.properties.get("model_fingerprint")
+    if blessed_content is not None and blessed_content == model.fingerprint:
+        return
+    raise DataError(
+        f"the blessing {blessing.uri} is of the model {blessed_id}, not of {model.uri} "
+        f"(id {model.id}); pass the blessing evaluate made for this model."
+    )
 
 
 def _check_name(name: str) -> None:

@@ -174,6 +174,7 @@ def evaluate(
     blessing.properties["blessed"] = decision.blessed
     blessing.properties["baseline_id"] = decision.baseline_id
     blessing.properties["model_id"] = model.id
+    blessing.properties["model_fingerprint"] = model.fingerprint
 
 
 def _bless(

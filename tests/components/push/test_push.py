@@ -24,7 +24,7 @@ from shipyard.components import (
     transform,
 )
 from shipyard.components.push import next_version
-from shipyard.errors import InvalidParameterError
+from shipyard.errors import DataError, InvalidParameterError
 from tests.conftest import Workspace
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -163,3 +163,22 @@ def test_versions_skip_existing_and_leave_no_staging(tmp_path: Path) -> None:
 def test_the_default_base_is_resolved_against_the_pipeline_file() -> None:
     node = push(model=None, blessing=None, name="penguins")  # type: ignore[arg-type]
     assert node.parameters["base"] == str(Path(__file__).resolve().parent / "models")
+
+
+def test_a_blessing_of_another_model_is_refused_unless_the_content_is_the_same(
+    tmp_path: Path,
+) -> None:
+    """A training that ran again and made the same bytes, while the cache gave the first
+    model's evaluation, pushes; a blessing of a model with other content does not."""
+    model, blessing = _model_and_blessing(tmp_path, blessed=True)
+    model.id, model.fingerprint = 30, "sha256:same"
+    blessing.properties.update(model_id=15, model_fingerprint="sha256:other")
+    with pytest.raises(DataError, match=r"is of the model 15, not of .*\(id 30\)"):
+        push.fn(model, blessing, PushedModel(tmp_path / "refused"), name="m", base=tmp_path)
+    blessing.properties.pop("model_fingerprint")  # a blessing from before fingerprints
+    with pytest.raises(DataError, match="is of the model 15"):
+        push.fn(model, blessing, PushedModel(tmp_path / "old"), name="m", base=tmp_path)
+    blessing.properties["model_fingerprint"] = "sha256:same"
+    pushed = PushedModel(tmp_path / "pushed")
+    push.fn(model, blessing, pushed, name="m", base=tmp_path / "models")
+    assert pushed.load().version == 1
