@@ -3,70 +3,36 @@
 The runner is the only writer to the metadata store during a run. A node's outputs are staged,
 published once its component returns, and registered in one store transaction: a crash at
 any point leaves no half-written artifact registered, and the next run resumes from the cache.
-A component that raises `RunStopped` (validation that found anomalies) has saved its outputs
-in full: they are published and recorded as the failed execution's outputs, and everything
-downstream is skipped. A first Ctrl-C stops the run within seconds: running nodes are told
-to stop (training saves a checkpoint), recorded as interrupted, and `KeyboardInterrupt` is
-raised once the run is recorded (`shipyard.runners.interrupts`).
+The run in progress is a `shipyard.runners.execution.RunExecution`. A first Ctrl-C stops the
+run within seconds: running nodes are told to stop (training saves a checkpoint), recorded as
+interrupted, and `KeyboardInterrupt` is raised once the run is recorded
+(`shipyard.runners.interrupts`).
 """
 
 from __future__ import annotations
 
-import functools
 import getpass
-import json
-import logging
 import os
 import socket
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shipyard.artifacts import Artifact, artifact_type
-from shipyard.engines import TaskResult, TaskSpec
-from shipyard.engines.task import component_failed
-from shipyard.errors import (
-    ArtifactDeletedError,
-    ComponentFailed,
-    InvalidParameterError,
-    PlatformError,
-    RunStopped,
-    StoreError,
-)
+from shipyard.errors import InvalidParameterError
 from shipyard.io.fingerprints import FINGERPRINTS_FILENAME, FingerprintCache
-from shipyard.runners.cache import cache_key
-from shipyard.runners.claims import CLAIM_POLL_S, Claims
-from shipyard.runners.faults import NodeError, error_text, platform_fault
-from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest, stop_signals
+from shipyard.runners.execution import RunExecution
+from shipyard.runners.interrupts import StopRequest, stop_signals
 from shipyard.runners.liveness import abandon_dead_runs, process_started
-from shipyard.runners.resolve import resolve_latest
-from shipyard.runners.results import DONE_STATES, NodeRun, NodeState, Run
-from shipyard.store import NewArtifact
+from shipyard.runners.results import DONE_STATES, Run
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from shipyard.dsl import Node, Pipeline
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl import Pipeline
     from shipyard.engines import Engine
     from shipyard.io import ArtifactStorage
     from shipyard.runners.hooks import RunHook
-    from shipyard.store import ArtifactRecord, MetadataStore
+    from shipyard.store import MetadataStore
     from shipyard.store.records import RunState
-
-
-logger = logging.getLogger("shipyard.runners")
-_START_ATTEMPTS = 3  # lookups of a node's inputs when `shipyard gc` deletes them meanwhile
-
-
-@dataclass
-class _Running:
-    node: Node
-    execution_id: int
-    started: float
-    outputs: Mapping[str, Artifact]
-    checkpoint_key: str | None  # the cache key whose checkpoint directory it owns
 
 
 class LocalRunner:
@@ -139,7 +105,7 @@ class LocalRunner:
             },
         )
         stop = StopRequest()
-        execution = _Execution(
+        execution = RunExecution(
             self, pipeline, record.id, cache, pipeline.downstream(rerun), stop=stop
         )
         self._emit("on_run_start", run_id=record.id, pipeline=pipeline)
@@ -165,7 +131,7 @@ class LocalRunner:
             raise KeyboardInterrupt(f"run {record.id} interrupted by {stop.describe()}")
         return result
 
-    def _result(self, execution: _Execution, state: str, started: float) -> Run:
+    def _result(self, execution: RunExecution, state: str, started: float) -> Run:
         return Run(
             id=execution.run_id,
             pipeline=execution.pipeline.name,
@@ -181,340 +147,6 @@ class LocalRunner:
             handler = getattr(hook, event, None)
             if handler is not None:
                 handler(**kwargs)
-
-
-class _Execution:
-    """The state of one run in progress."""
-
-    def __init__(
-        self,
-        runner: LocalRunner,
-        pipeline: Pipeline,
-        run_id: str,
-        cache: bool,
-        forced: set[str],
-        *,
-        stop: StopRequest,
-    ) -> None:
-        self.runner = runner
-        self.store = runner.store
-        self.storage = runner.storage
-        self.pipeline = pipeline
-        self.run_id = run_id
-        self.cache = cache
-        self.forced = forced
-        self.stop = stop
-        self.nodes = {n.name: NodeRun(n.name, n.component.name) for n in pipeline.nodes}
-        self.running: dict[Future[TaskResult], _Running] = {}
-        self.claims = Claims(self.store, self.storage, run_id)
-        self.prepared: dict[str, tuple[dict[str, Artifact], str]] = {}
-
-    def drive(self) -> None:
-        pending = list(self.pipeline.nodes)
-        while (pending or self.running) and not self.stop.is_set():
-            pending = self._start_ready(pending)
-            poll_s = CLAIM_POLL_S if self.claims.waiting else None
-            if self.running:
-                done, _ = wait(list(self.running), timeout=POLL_S, return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._settle(self.running.pop(future), future.result())
-            elif poll_s is not None:  # only nodes waiting for other runs' executions
-                time.sleep(min(poll_s, POLL_S))
-        if self.stop.is_set():
-            self._stop_running()
-
-    def _stop_running(self) -> None:
-        """After a first Ctrl-C: wait a bounded time for running nodes, record the rest."""
-        self.runner._emit(
-            "on_run_stopping",
-            reason=self.stop.describe(),
-            grace_s=STOP_GRACE_S,
-            nodes=[running.node.name for running in self.running.values()],
-        )
-        deadline = time.monotonic() + STOP_GRACE_S
-        while self.running and (left := deadline - time.monotonic()) > 0:
-            done, _ = wait(list(self.running), timeout=left, return_when=FIRST_COMPLETED)
-            for future in done:
-                self._settle(self.running.pop(future), future.result())
-        self.interrupt(f"it was still running {STOP_GRACE_S:g} s later and was left behind")
-
-    def _settle(self, running: _Running, result: TaskResult) -> None:
-        """Record a returned task: stopped by the interrupt, or finished (even meanwhile)."""
-        if result.interrupted:
-            self._record_interrupted(running, "it stopped")
-        else:
-            self._finish(running, result)
-
-    def interrupt(self, how: str = "the run ended") -> None:
-        """Record running executions as interrupted after Ctrl-C or an internal error."""
-        for future, running in list(self.running.items()):
-            future.cancel()
-            self._record_interrupted(running, how)
-        self.running.clear()
-        self.storage.discard_run_staging(self.run_id)
-
-    def _record_interrupted(self, running: _Running, how: str) -> None:
-        outcome = self.nodes[running.node.name]
-        outcome.duration_s = time.perf_counter() - running.started
-        for artifact in running.outputs.values():
-            self.storage.discard(artifact.path)
-        self.store.fail_execution(
-            running.execution_id,
-            f"interrupted by {self.stop.describe() if self.stop.is_set() else 'the runner'} "
-            f"after {outcome.duration_s:.1f} s ({how}); run the pipeline again to resume "
-            "(training resumes from its checkpoint).",
-            state="interrupted",
-        )
-        self._set_state(running.node, "interrupted")
-
-    def _start_ready(self, pending: list[Node]) -> list[Node]:
-        progressed = True
-        while progressed:
-            progressed = False
-            for node in list(pending):
-                upstream = [self.nodes[up.name].state for up in node.upstream]
-                if any(state in ("failed", "skipped") for state in upstream):
-                    pending.remove(node)
-                    self._skip(node)
-                    progressed = True
-                elif all(state in DONE_STATES for state in upstream):
-                    if len(self.running) >= self.runner.engine.max_parallel:
-                        return pending
-                    if self._start(node):
-                        pending.remove(node)
-                        progressed = True
-        return pending
-
-    def _start(self, node: Node) -> bool:
-        """Reuse or start a ready node; False while it waits for another execution of its key.
-
-        When `shipyard gc` deleted an input meanwhile, the inputs are looked up again.
-        """
-        for _ in range(_START_ATTEMPTS - 1):
-            try:
-                return self._try_start(node)
-            except ArtifactDeletedError:  # `shipyard gc` deleted an input: look up again
-                logger.info("an input of %s was deleted meanwhile; looking up again", node.name)
-                self.prepared.pop(node.name, None)
-        return self._try_start(node)
-
-    def _prepare(self, node: Node) -> tuple[dict[str, Artifact], str]:
-        """Look up a ready node's inputs (resolved ones included) and its cache key, once."""
-        if node.name in self.prepared:
-            return self.prepared[node.name]
-        inputs = {
-            port: self.nodes[ref.node.name].outputs[ref.port] for port, ref in node.inputs.items()
-        }
-        wired = {artifact.fingerprint for artifact in inputs.values() if artifact.fingerprint}
-        for port, spec in node.resolved_inputs.items():
-            found = resolve_latest(
-                self.store, self.storage, self.pipeline.name, spec, exclude=wired
-            )
-            if found is not None:
-                inputs[port] = self._artifact(found)
-        self.prepared[node.name] = (
-            inputs,
-            cache_key(node, inputs, fingerprints=self.runner.fingerprints),
-        )
-        return self.prepared[node.name]
-
-    def _try_start(self, node: Node) -> bool:
-        started = time.perf_counter()
-        inputs, key = self._prepare(node)
-        input_ids = {port: _artifact_id(artifact) for port, artifact in inputs.items()}
-        reuse = self.cache and node.cache and node.name not in self.forced
-        hit = self.store.find_cached(key) if reuse else None
-        if hit is not None:
-            if self._reusable(node, hit[1]):
-                producer, records = hit
-                record = self.store.record_execution(
-                    self.run_id,
-                    **_identity(node, key),
-                    state="cached",
-                    inputs=input_ids,
-                    outputs={port: rec.id for port, rec in records.items()},
-                    cached_from=producer.id,
-                )
-                result = self.nodes[node.name]
-                result.execution_id = record.id
-                result.cached_from = producer.id
-                result.outputs = {port: self._artifact(rec) for port, rec in records.items()}
-                result.duration_s = time.perf_counter() - started
-                self._set_state(node, "cached")
-                return True
-        claim = self.claims.claim(
-            node.name, _identity(node, key), input_ids, reuse=reuse and hit is None
-        )
-        if claim is None:  # another execution with this key runs: wait for its outcome
-            if self.nodes[node.name].state != "waiting":
-                self._set_state(node, "waiting")
-            return False
-        if claim.outcome == "cached":  # it completed meanwhile: reuse it
-            return self._try_start(node)
-        checkpoint_key = key if claim.outcome == "started" else None
-        record = claim.execution
-        if claim.outcome == "held":  # an identical node of this run holds the key
-            record = self.store.start_execution(
-                self.run_id, **_identity(node, key), inputs=input_ids
-            )
-        self.nodes[node.name].execution_id = record.id
-        for artifact in inputs.values():
-            self.storage.localize(artifact.uri)
-        outputs = {
-            port: spec.type(
-                self.storage.new_staging(self.run_id),
-                uri=self.storage.uri_for(self.pipeline.name, self.run_id, node.name, port),
-            )
-            for port, spec in node.component.outputs.items()
-        }
-        task = TaskSpec(
-            node.name,
-            node.component,
-            inputs,
-            outputs,
-            node.parameters,
-            checkpoint_dir=None if checkpoint_key is None else self.storage.checkpoint_dir(key),
-            on_progress=functools.partial(self._progress, self.nodes[node.name]),
-            stop_requested=self.stop.is_set,
-        )
-        future = self.runner.engine.submit(task)
-        self.running[future] = _Running(node, record.id, started, outputs, checkpoint_key)
-        self._set_state(node, "running")
-        return True
-
-    def _finish(self, running: _Running, result: TaskResult) -> None:
-        node = running.node
-        outcome = self.nodes[node.name]
-        outcome.duration_s = time.perf_counter() - running.started
-        error: NodeError | None = result.error
-        if error is None or (result.outputs and isinstance(error.__cause__, RunStopped)):
-            stopped = None if result.error is None else result.error.user_traceback
-            try:
-                outcome.outputs = self._publish(
-                    node, running.execution_id, result.outputs, error=stopped
-                )
-            except StoreError:
-                raise
-            except PlatformError as exc:  # publishing failed: the platform's fault, not theirs
-                error = exc
-            except Exception as exc:
-                task = TaskSpec(node.name, node.component, {}, result.outputs, node.parameters)
-                error = exc if isinstance(exc, ComponentFailed) else component_failed(task, exc)
-            else:
-                if error is not None:  # published and recorded as the failed execution's
-                    outcome.error = error
-                    self._set_state(node, "failed")
-                    return
-        if error is not None:
-            error = platform_fault(error, node=node.name, staging_dir=self.storage.staging_dir)
-            for artifact in running.outputs.values():
-                self.storage.discard(artifact.path)
-            self.store.fail_execution(running.execution_id, error_text(error))
-            outcome.error = error
-            self._set_state(node, "failed")
-            return
-        if running.checkpoint_key is not None:
-            self.storage.discard_checkpoints(running.checkpoint_key)
-        self._set_state(node, "complete")
-
-    def _progress(self, node: NodeRun, progress: Progress) -> None:
-        """Relay a component's progress report (called from the engine's worker)."""
-        try:
-            self.runner._emit("on_node_progress", node=node, progress=progress)
-        except Exception:  # a display's failure must not fail the component
-            logger.exception("a run hook failed on a progress report of %s", node.name)
-
-    def _publish(
-        self,
-        node: Node,
-        execution_id: int,
-        outputs: Mapping[str, Artifact],
-        *,
-        error: str | None = None,
-    ) -> dict[str, Artifact]:
-        """Publish and register the outputs; with `error`, the execution is marked failed."""
-        new: dict[str, NewArtifact] = {}
-        for port, artifact in outputs.items():
-            _check_properties(node, port, artifact)
-        for port, artifact in outputs.items():
-            artifact.path = self.storage.publish(artifact.path, artifact.uri)
-            artifact.name = f"{self.pipeline.name}/{self.run_id}/{node.name}/{port}"
-            new[port] = NewArtifact(
-                type_name=artifact.type_name,
-                uri=artifact.uri,
-                fingerprint=artifact.fingerprint or "",
-                name=artifact.name,
-                properties=artifact.properties,
-            )
-        records = self.store.complete_execution(execution_id, new, error=error)
-        for port, artifact in outputs.items():
-            artifact.id = records[port].id
-        return dict(outputs)
-
-    def _skip(self, node: Node) -> None:
-        failed_up = [up.name for up in node.upstream if self.nodes[up.name].state != "complete"]
-        record = self.store.record_execution(
-            self.run_id,
-            **_identity(node, ""),
-            state="skipped",
-            inputs={},
-            outputs={},
-            error=f"upstream node(s) {', '.join(failed_up)} did not complete",
-        )
-        self.nodes[node.name].execution_id = record.id
-        self._set_state(node, "skipped")
-
-    def _reusable(self, node: Node, records: Mapping[str, ArtifactRecord]) -> bool:
-        return set(records) == set(node.component.outputs) and all(
-            self.storage.exists(rec.uri) for rec in records.values()
-        )
-
-    def _artifact(self, record: ArtifactRecord) -> Artifact:
-        return artifact_from_record(record, self.storage)
-
-    def _set_state(self, node: Node, state: NodeState) -> None:
-        outcome = self.nodes[node.name]
-        outcome.state = state
-        self.runner._emit("on_node_state", node=outcome)
-
-
-def artifact_from_record(record: ArtifactRecord, storage: ArtifactStorage) -> Artifact:
-    """Rebuild a typed artifact object from its store record."""
-    return artifact_type(record.type_name)(
-        storage.local_path(record.uri),
-        uri=record.uri,
-        id=record.id,
-        name=record.name,
-        properties=record.properties,
-        fingerprint=record.fingerprint,
-    )
-
-
-def _identity(node: Node, key: str) -> dict[str, Any]:
-    """The fields every execution record of a node carries."""
-    return {
-        "node": node.name,
-        "component": node.component.name,
-        "parameters": node.parameters,
-        "cache_key": key,
-    }
-
-
-def _artifact_id(artifact: Artifact) -> int:
-    assert artifact.id is not None, f"{artifact!r} was never registered"
-    return artifact.id
-
-
-def _check_properties(node: Node, port: str, artifact: Artifact) -> None:
-    try:
-        json.dumps(artifact.properties, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ComponentFailed(
-            f"node {node.name!r}: the properties of output {port!r} are not JSON-serialisable "
-            f"({exc}); set only str, int, float, bool, None, lists and dicts.",
-            node=node.name,
-            user_traceback=f"properties of output {port!r} are not JSON-serialisable: {exc}\n",
-        ) from exc
 
 
 def _user() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import NotFoundError
-from shipyard.runners.local import artifact_from_record
+from shipyard.runners.execution import artifact_from_record
 
 if TYPE_CHECKING:
     from shipyard.runners.project import Project

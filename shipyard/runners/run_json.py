@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shipyard.runners.local import artifact_from_record
+from shipyard.runners.execution import artifact_from_record
 from shipyard.runners.outcome import RunOutcome, outcome_of
 from shipyard.runners.queries import artifact_summary, execution_summary, run_summary
 

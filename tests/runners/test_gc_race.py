@@ -32,12 +32,12 @@ from pathlib import Path
 import shipyard
 from shipyard import Out, Pipeline, component
 from shipyard.artifacts import Metrics
-from shipyard.runners import Project, local
+from shipyard.runners import Project, execution
 from shipyard.errors import ArtifactDeletedError
 from shipyard.store.sql import SqlStore
 
 url, runs, signals = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-reusable = local._Execution._reusable
+reusable = execution.RunExecution._reusable
 passes = 0
 
 def reusable_then_collect(self, node, records):
@@ -53,7 +53,7 @@ def reusable_then_collect(self, node, records):
             time.sleep(0.005)
     return hit
 
-local._Execution._reusable = reusable_then_collect
+execution.RunExecution._reusable = reusable_then_collect
 recorded = SqlStore.record_execution
 refused = 0
 

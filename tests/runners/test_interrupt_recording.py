@@ -77,7 +77,7 @@ def test_a_node_ignoring_the_stop_is_left_behind_after_the_grace_period(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("shipyard.runners.local.STOP_GRACE_S", 0.5)
+    monkeypatch.setattr("shipyard.runners.execution.STOP_GRACE_S", 0.5)
     RELEASE.clear()
     try:
         seconds, _ = run(store_url, stubborn(inp=source().outputs.out))

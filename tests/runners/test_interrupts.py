@@ -15,7 +15,7 @@ from safetensors import safe_open
 from shipyard.artifacts import Model
 from shipyard.components.train import checkpoint
 from shipyard.runners import Project
-from shipyard.runners.local import artifact_from_record
+from shipyard.runners.execution import artifact_from_record
 from tests.environment import child_environment
 
 pytestmark = pytest.mark.slow
