@@ -13,7 +13,7 @@ import pytest
 
 from shipyard import Pipeline
 from shipyard.pipelines import tabular_pipeline
-from shipyard.runners.preload import DISABLE_ENV, NativePreload, load_library, torch_library
+from shipyard.runners.preload import DISABLE_ENV, NativePreload, load_library
 from shipyard.runners.results import NodeRun, NodeState
 from tests.runners.components import double, source
 
