@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.dsl import Node, Pipeline, load_pipeline
 from shipyard.engines import Engine, open_engine
-from shipyard.engines.local import LocalEngine
 from shipyard.runners.local import LocalRunner
 from shipyard.runners.project import Project
 
@@ -69,10 +68,6 @@ def run(
         open_engine(engine, max_workers=max_workers) if isinstance(engine, str) else engine
     )
     owned = isinstance(engine, str)
-    if isinstance(runner_engine, LocalEngine):  # nodes run in this process's threads
-        from shipyard.runners.preload import NativePreload
-
-        all_hooks.append(NativePreload())
     with Project.open(store=store, artifact_root=artifact_root) as project:
         try:
             runner = LocalRunner(
