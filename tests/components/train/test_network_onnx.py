@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -179,3 +180,32 @@ def test_writing_and_checking_import_no_torch_onnx() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_training_whose_graph_differs_publishes_no_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check runs inside `train`: a graph that computes something else (here the written
+    graph with one output bias moved) fails the node before `model.onnx` is written."""
+    from shipyard.components.train import network_onnx
+    from tests.components.train.test_train_estimators import prepare, run, toy
+
+    write = network_onnx.network_to_onnx
+
+    def off_by_a_little(network: Head, spec: Problem) -> onnx.ModelProto | None:
+        written = write(network, spec)
+        assert written is not None
+        bias = next(i for i in written.graph.initializer if list(i.dims) == [2])
+        moved = numpy_helper.to_array(bias) + np.array([0.0, 0.05], dtype=np.float32)
+        bias.CopyFrom(numpy_helper.from_array(moved, bias.name))
+        return written
+
+    examples, graph = prepare(tmp_path, toy(), toy(seed=1))
+    options = {"hidden_units": (8,), "epochs": 2, "batch_size": 16, "estimator": "dnn"}
+    assert (run(tmp_path, examples, graph, "right", **options).path / "model.onnx").is_file()
+    monkeypatch.setattr(network_onnx, "network_to_onnx", off_by_a_little)
+    with pytest.raises(
+        PlatformError, match=r"computes '(class_ids|probabilities)' = .* on row \d+ of the data"
+    ):
+        run(tmp_path, examples, graph, "wrong", **options)
+    assert not (tmp_path / "wrong" / "model.onnx").exists()
