@@ -61,7 +61,7 @@ def run_once(pythonpath: str) -> dict[str, Any]:
     run = json.loads(done.stdout)
     reused = sorted(name for name, node in run["nodes"].items() if node["state"] != "complete")
     if reused:
-        raise SystemExit(f"the run with PYTHONPATH={pythonpath} was not cold: {reused} not executed")
+        raise SystemExit(f"the run with PYTHONPATH={pythonpath} reused {reused}: not cold")
     return {
         "wall_s": wall_s,
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
