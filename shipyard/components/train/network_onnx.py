@@ -246,9 +246,9 @@ def check_export(
 
     rows = tuple(column[:MAX_CHECK_ROWS] for column in features)
     head.eval()
-    device = next(iter(head.parameters()), torch.empty(0)).device
+    where = next(iter(head.parameters()), torch.empty(0)).device  # the network's weights
     with torch.no_grad():
-        expected = [t.cpu().numpy() for t in head(*(column.to(device) for column in rows))]
+        expected = [t.cpu().numpy() for t in head(*(column.to(where) for column in rows))]
     try:
         session = ort.InferenceSession(
             network.SerializeToString(), providers=["CPUExecutionProvider"]
