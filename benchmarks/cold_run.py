@@ -38,7 +38,12 @@ def run_once(pythonpath: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="shipyard-cold-") as directory:
         work = Path(directory) / "penguins"
         shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns(".shipyard", "models"))
-        env = {**os.environ, "PYTHONPATH": pythonpath}
+        # The project's home is the copy's own `.shipyard/`: without SHIPYARD_HOME the run
+        # would use a `.shipyard/` left above the temporary directory (e.g. /tmp/.shipyard)
+        # and reuse its cache.
+        env = {**os.environ, "PYTHONPATH": pythonpath, "SHIPYARD_HOME": str(work / ".shipyard")}
+        for variable in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT"):
+            env.pop(variable, None)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(
@@ -54,6 +59,9 @@ def run_once(pythonpath: str) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"the run with PYTHONPATH={pythonpath} failed:\n{done.stderr[-3000:]}")
     run = json.loads(done.stdout)
+    reused = sorted(name for name, node in run["nodes"].items() if node["state"] != "complete")
+    if reused:
+        raise SystemExit(f"the run with PYTHONPATH={pythonpath} reused {reused}: not cold")
     return {
         "wall_s": wall_s,
         "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),

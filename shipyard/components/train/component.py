@@ -333,6 +333,7 @@ def _train_network(
     from shipyard.components.train import export
     from shipyard.components.train.estimators import Head, build_estimator
     from shipyard.components.train.loop import fit, pick_device, seed_everything
+    from shipyard.components.train.network_onnx import check_export, network_to_onnx
 
     problem = data.problem
     checkpoint_dir = current_task().checkpoint_dir
@@ -374,7 +375,10 @@ def _train_network(
         mean=problem.label_mean,
         std=problem.label_std,
     )
-    return _Trained(export.export_network(head, problem), export.weights_bytes(network), result)
+    graph = network_to_onnx(head, problem) or export.export_network(head, problem)
+    rows = data.eval if data.eval is not None and data.eval.rows else data.train
+    check_export(graph, head, rows.features)
+    return _Trained(graph, export.weights_bytes(network), result)
 
 
 def _run_custom(

@@ -1,7 +1,9 @@
 """Export a trained network: ONNX composed with the transform, safetensors, signature.
 
-The network (with its head) is exported with `torch.onnx.export` (dynamic batch), its inputs
-named `transformed/<feature>` like the transform graph's outputs, then merged with
+The network (with its head) is written as ONNX from its weights when it is a canned
+estimator (`network_onnx`), else exported with `torch.onnx.export` (dynamic batch); either
+way its inputs are named `transformed/<feature>` like the transform graph's outputs, and
+ONNX Runtime must compute what PyTorch does (`network_onnx.check_export`). It is merged with
 `transform.onnx` (`onnx.compose.merge_models`), so `model.onnx` takes raw columns. For
 classification a `LabelEncoder` maps `class_ids` to `class_labels` (the label vocabulary).
 """
