@@ -3,7 +3,7 @@
 After a training, Python's normal exit takes longer than many commands' whole work: it frees
 every module's objects one by one and then runs the C++ static destructors of the native
 libraries (measured with PyTorch 2.13 loaded: 0.5 to 0.9 s of CPU time, 1.2 to 1.9 s of
-wall time on 2 shared cores; `docs/benchmarks/coldrun.md`). Nothing of that is needed by
+wall time on 2 shared cores; `docs/benchmarks.md`, "Speed"). Nothing of that is needed by
 a process that is about to end, so `exit_process` does what matters of a normal exit and
 then ends the process at once (`os._exit`):
 
