@@ -14,14 +14,12 @@ only live artifacts whose files exist and hold the right values.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-import shipyard
 from tests.environment import child_environment
 
 RUNS = 30
@@ -118,9 +116,7 @@ pytestmark = pytest.mark.slow
 
 
 def _start(script: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
-    root = str(Path(shipyard.__file__).resolve().parent.parent)
-    env = child_environment()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = child_environment(checkout_first=True)
     return subprocess.Popen(
         [sys.executable, "-W", "error", "-c", script, *args],
         cwd=cwd,

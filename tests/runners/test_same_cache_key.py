@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-import shipyard
 from shipyard import Out, Pipeline, component
 from shipyard.artifacts import Metrics
 from shipyard.dsl.context import current_task
@@ -65,9 +64,7 @@ def build() -> Pipeline:
 
 
 def shipyard_run(cwd: Path, store: str, *, sleep_s: float = 0.0) -> subprocess.Popen[str]:
-    root = str(Path(shipyard.__file__).resolve().parent.parent)
-    env = child_environment()
-    env["PYTHONPATH"] = root
+    env = child_environment(checkout_first=True)
     env["SLEEP_S"] = str(sleep_s)
     return subprocess.Popen(
         [sys.executable, "-m", "shipyard", "run", "pipeline.py", "--store", store],

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import create_engine
 
+from shipyard.store.sql import SqlStore
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -19,3 +21,11 @@ def engine(store_url: str) -> Iterator[Engine]:
     created = create_engine(store_url)
     yield created
     created.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlStore]:
+    """A fresh store on the test database, closed after the test."""
+    opened = SqlStore(store_url)
+    yield opened
+    opened.close()

@@ -8,17 +8,15 @@ lock keeps two claimers from both seeing the key free.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-import shipyard
 from shipyard.store.sql import SqlStore
+from tests.environment import child_environment
 
 WORKERS = 6
 KEYS = 15
@@ -46,8 +44,7 @@ print(json.dumps(outcomes))
 @pytest.mark.slow
 def test_one_of_many_concurrent_claimers_starts_each_key(store_url: str) -> None:
     SqlStore(store_url).close()  # created and migrated before the race
-    root = str(Path(shipyard.__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": root}
+    env = child_environment(checkout_first=True)
     start_at = time.time() + 2.0
     processes = [
         subprocess.Popen(

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-import shipyard
 from shipyard.store.sql import SqlStore
+from tests.environment import child_environment
 
 WORKERS = 3
 ROUNDS = 12
@@ -63,11 +61,7 @@ print(json.dumps(runs))
 
 
 def _run_workers(url: str) -> list[str]:
-    root = str(Path(shipyard.__file__).resolve().parent.parent)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-    }
+    env = child_environment(checkout_first=True)
     start_at = time.time() + 1.5
     processes = [
         subprocess.Popen(

@@ -29,16 +29,7 @@ from shipyard.store.sql.migrations import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from sqlalchemy.engine import Connection, Engine
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlStore]:
-    opened = SqlStore(store_url)
-    yield opened
-    opened.close()
 
 
 def _writer(store: SqlStore) -> Engine:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-import shipyard
 from shipyard.errors import StoreError
 from shipyard.store.sql import SqlStore, pool
 from shipyard.store.sql.migrations import LATEST_VERSION
+from tests.environment import child_environment
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -270,8 +270,7 @@ store.create_run("taxi")
 
 @pytest.mark.slow
 def test_connections_of_a_store_left_open_are_closed_at_exit(store_url: str) -> None:
-    root = str(Path(shipyard.__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": root}
+    env = child_environment(checkout_first=True)
     done = subprocess.run(
         [sys.executable, "-W", "error", "-X", "dev", "-c", LEFT_OPEN, store_url],
         capture_output=True,

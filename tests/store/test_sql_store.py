@@ -23,17 +23,9 @@ from shipyard.store.sql import SqlStore
 from shipyard.store.sql import store as store_module
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from shipyard.store.records import ExecutionRecord, RunRecord
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlStore]:
-    opened = SqlStore(store_url)
-    yield opened
-    opened.close()
 
 
 def _artifact(run: RunRecord, node: str, port: str = "out") -> NewArtifact:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-import shipyard
 from shipyard.store.sql import SqlStore, tables
+from tests.environment import child_environment
 
 OPEN_SQLITE_STORE = """
 import sys
@@ -24,12 +23,11 @@ print(" ".join(loaded))
 
 
 def test_opening_a_sqlite_store_does_not_import_the_postgresql_dialect(tmp_path: Path) -> None:
-    root = str(Path(shipyard.__file__).resolve().parent.parent)
     done = subprocess.run(
         [sys.executable, "-W", "error", "-c", OPEN_SQLITE_STORE, f"sqlite:///{tmp_path}/s.db"],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": root},
+        env=child_environment(checkout_first=True),
         timeout=60,
         check=False,
     )

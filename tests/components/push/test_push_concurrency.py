@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import shipyard
+from tests.environment import child_environment
 
 PUSHERS = 8
 
@@ -38,7 +38,7 @@ def test_identical_models_pushed_at_once_make_one_version(tmp_path: Path) -> Non
     (model.path / Model.SIGNATURE_FILENAME).write_text("{}")
     ModelBlessing(tmp_path / "blessing").save(BlessingDecision(blessed=True))
     base = tmp_path / "models"
-    env = {**os.environ, "PYTHONPATH": str(Path(shipyard.__file__).resolve().parent.parent)}
+    env = child_environment(checkout_first=True)
     start_at = time.time() + 10.0  # after every process has imported Shipyard
     processes = [
         subprocess.Popen(
