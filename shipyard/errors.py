@@ -150,14 +150,21 @@ class PluginNotInstalled(ShipyardError, ImportError):
 
 
 class ComponentFailed(ShipyardError):
-    """User code inside a component raised; `__cause__` is the original exception."""
+    """User code inside a component raised.
+
+    Where the component ran in this process, `__cause__` is the original exception; from
+    another process or machine, `exception_type` still names its type (`RuntimeError`).
+    """
 
     headline = "Component failed"
 
-    def __init__(self, message: str, *, node: str, user_traceback: str) -> None:
+    def __init__(
+        self, message: str, *, node: str, user_traceback: str, exception_type: str = ""
+    ) -> None:
         super().__init__(message)
         self.node = node
         self.user_traceback = user_traceback
+        self.exception_type = exception_type
 
 
 class ExecutionInterrupted(ShipyardError):

@@ -31,7 +31,10 @@ GROUPS = ("shipyard.engines", "shipyard.stores", "shipyard.artifact_types")
 # Built-in backends, so they resolve even when Shipyard runs from a source tree that was
 # not installed; installed entry points of the same name take precedence.
 BUILTIN: dict[str, dict[str, str]] = {
-    "shipyard.engines": {"local": "shipyard.engines.local:LocalEngine"},
+    "shipyard.engines": {
+        "threads": "shipyard.engines.threads:ThreadEngine",
+        "processes": "shipyard.engines.processes:ProcessEngine",
+    },
     "shipyard.stores": {
         "sqlite": "shipyard.store.sql:SqlStore",
         "postgresql": "shipyard.store.sql:SqlStore",

@@ -24,7 +24,7 @@ def test_every_group_comes_from_one_scan_of_the_installed_packages(
     plugins._installed.cache_clear()
     try:
         assert plugins.available("shipyard.stores")["sqlite"] == "shipyard.store.sql:SqlStore"
-        assert plugins.available("shipyard.engines")["local"].endswith(":LocalEngine")
+        assert plugins.available("shipyard.engines")["threads"].endswith(":ThreadEngine")
         assert plugins.available("shipyard.no_such_group") == {}
         assert scans == [{}]
     finally:

@@ -59,6 +59,11 @@ COMMANDS = (
         "shipyard.cli.predict:predict_command",
         "Predict every row of a file with a model directory, or with a model on a server.",
     ),
+    LazyCommand(
+        "execute-node",
+        "shipyard.cli.execute_node:execute_node_command",
+        "Execute one node's task: read its inputs, run its component, publish its outputs.",
+    ),
     LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
     LazyCommand("artifacts", "shipyard.cli.artifacts:app", "Inspect artifacts."),
 )

@@ -39,3 +39,13 @@ FormatOption = Annotated[
         "--format", help="The data's format: csv, parquet, jsonl, arrow or auto (by extension)."
     ),
 ]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        envvar="SHIPYARD_ENGINE",
+        help="Where nodes run: threads (in this process), processes (a pool of worker "
+        "processes: CPU-bound nodes in parallel, stopped at once by Ctrl-C), or an engine "
+        "a plugin registers.",
+    ),
+]

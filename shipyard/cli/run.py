@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli.options import ArtifactRootOption, JsonOption, StoreOption
+from shipyard.cli.options import ArtifactRootOption, EngineOption, JsonOption, StoreOption
 
 
 def run_command(
@@ -30,6 +30,7 @@ def run_command(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Nodes that run at once.")
     ] = None,
+    engine: EngineOption = "threads",
     store: StoreOption = None,
     artifact_root: ArtifactRootOption = None,
     json_output: JsonOption = False,
@@ -54,6 +55,7 @@ def run_command(
         ["shipyard", "run", shlex.quote(str(pipeline_file))]
         + [f"--param {shlex.quote(item)}" for item in param or []]
         + ([f"--pipeline {shlex.quote(pipeline)}"] if pipeline else [])
+        + ([f"--engine {shlex.quote(engine)}"] if engine != "threads" else [])
     )
     with exit_on_interrupt():  # Ctrl-C: the display printed the resume command
         result = run(
@@ -62,6 +64,7 @@ def run_command(
             rerun=from_nodes or [],
             store=store,
             artifact_root=artifact_root,
+            engine=engine,
             max_workers=workers,
             progress=False,
             hooks=[RichDisplay(resume_hint=hint)],

@@ -62,12 +62,15 @@ class TaskContext:
         on_progress: Receives progress reports (the live display).
         stop_requested: Tells whether the run was asked to stop (a first Ctrl-C); a long
             component polls it through `interrupted` or `check_interrupted()`.
+        engine: The name of the engine running the execution (`threads`, `processes`,
+            `ray`), so a data component can use the engine's own data layer; "" outside a run.
     """
 
     node: str = ""
     checkpoint_dir: Path | None = None
     on_progress: Callable[[Progress], None] | None = None
     stop_requested: Callable[[], bool] | None = None
+    engine: str = ""
 
     @property
     def interrupted(self) -> bool:

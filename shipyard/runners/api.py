@@ -29,7 +29,7 @@ def run(
     rerun: Sequence[str] = (),
     store: str | None = None,
     artifact_root: str | None = None,
-    engine: str | Engine = "local",
+    engine: str | Engine = "threads",
     max_workers: int | None = None,
     progress: bool | None = None,
     hooks: Sequence[RunHook] = (),
@@ -49,8 +49,9 @@ def run(
         rerun: Execute these nodes and everything downstream even if cached.
         store: Metadata store URL (default: SQLite in `.shipyard/`).
         artifact_root: Artifact directory or fsspec URL (default: `.shipyard/artifacts`).
-        engine: An engine name (`local`) or instance.
-        max_workers: Nodes that run at once on the local engine.
+        engine: An engine name (`threads`, the default; `processes`; `ray` with the
+            extra) or instance.
+        max_workers: Nodes that run at once.
         progress: Show the live display (default: when attached to a terminal or notebook).
         hooks: More receivers of run events.
 

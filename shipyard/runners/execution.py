@@ -11,7 +11,6 @@ outputs, and everything downstream is skipped.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -19,18 +18,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import Artifact, artifact_type
-from shipyard.engines import TaskResult, TaskSpec
-from shipyard.engines.task import component_failed
-from shipyard.errors import (
-    ArtifactDeletedError,
-    ComponentFailed,
-    PlatformError,
-    RunStopped,
-    StoreError,
-)
+from shipyard.engines import ArtifactRef, ComponentRef, TaskResult, TaskSpec
+from shipyard.errors import ArtifactDeletedError, StoreError
 from shipyard.runners.cache import cache_key
 from shipyard.runners.claims import CLAIM_POLL_S, Claims
-from shipyard.runners.faults import NodeError, error_text, platform_fault
+from shipyard.runners.faults import error_text
 from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState
@@ -57,7 +49,6 @@ class RunningNode:
     node: Node
     execution_id: int
     started: float
-    outputs: Mapping[str, Artifact]
     checkpoint_key: str | None  # the cache key whose checkpoint directory it owns
 
 
@@ -117,7 +108,9 @@ class RunExecution:
             done, _ = wait(list(self.running), timeout=left, return_when=FIRST_COMPLETED)
             for future in done:
                 self._settle(self.running.pop(future), future.result())
-        self.interrupt(f"it was still running {STOP_GRACE_S:g} s later and was left behind")
+        self.runner.engine.terminate()
+        how = "stopped" if not self.runner.engine.in_process else "left behind"
+        self.interrupt(f"it was still running {STOP_GRACE_S:g} s later and was {how}")
 
     def _settle(self, running: RunningNode, result: TaskResult) -> None:
         """Record a returned task: stopped by the interrupt, or finished (even meanwhile)."""
@@ -137,8 +130,6 @@ class RunExecution:
     def _record_interrupted(self, running: RunningNode, how: str) -> None:
         outcome = self.nodes[running.node.name]
         outcome.duration_s = time.perf_counter() - running.started
-        for artifact in running.outputs.values():
-            self.storage.discard(artifact.path)
         self.store.fail_execution(
             running.execution_id,
             f"interrupted by {self.stop.describe() if self.stop.is_set() else 'the runner'} "
@@ -239,58 +230,65 @@ class RunExecution:
                 self.run_id, **_identity(node, key), inputs=input_ids
             )
         self.nodes[node.name].execution_id = record.id
-        for artifact in inputs.values():
-            self.storage.localize(artifact.uri)
-        outputs = {
-            port: spec.type(
-                self.storage.new_staging(self.run_id),
-                uri=self.storage.uri_for(self.pipeline.name, self.run_id, node.name, port),
-            )
-            for port, spec in node.component.outputs.items()
-        }
+        checkpoint_dir = None if checkpoint_key is None else self.storage.checkpoint_dir(key)
         task = TaskSpec(
-            node.name,
-            node.component,
-            inputs,
-            outputs,
-            node.parameters,
-            checkpoint_dir=None if checkpoint_key is None else self.storage.checkpoint_dir(key),
+            node=node.name,
+            component=ComponentRef.of(node.component),
+            inputs={port: ArtifactRef.of(artifact) for port, artifact in inputs.items()},
+            outputs={
+                port: (
+                    spec.type.type_name,
+                    self.storage.uri_for(self.pipeline.name, self.run_id, node.name, port),
+                )
+                for port, spec in node.component.outputs.items()
+            },
+            parameters=node.parameters,
+            run_id=self.run_id,
+            artifact_root=self.storage.root,
+            scratch_dir=str(self.storage.scratch_dir),
+            checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
+        )
+        future = self.runner.engine.submit(
+            task,
             on_progress=functools.partial(self._progress, self.nodes[node.name]),
             stop_requested=self.stop.is_set,
         )
-        future = self.runner.engine.submit(task)
-        self.running[future] = RunningNode(node, record.id, started, outputs, checkpoint_key)
+        self.running[future] = RunningNode(node, record.id, started, checkpoint_key)
         self._set_state(node, "running")
         return True
 
     def _finish(self, running: RunningNode, result: TaskResult) -> None:
+        """Register a finished task's published outputs, or record why it failed.
+
+        A task whose component raised `RunStopped` published its outputs: they are
+        registered as the failed execution's outputs.
+        """
         node = running.node
         outcome = self.nodes[node.name]
         outcome.duration_s = time.perf_counter() - running.started
-        error: NodeError | None = result.error
-        if error is None or (result.outputs and isinstance(error.__cause__, RunStopped)):
-            stopped = None if result.error is None else result.error.user_traceback
+        error = result.error
+        if result.ok or result.stopped:
             try:
-                outcome.outputs = self._publish(
-                    node, running.execution_id, result.outputs, error=stopped
+                outcome.outputs = self._register(
+                    node,
+                    running.execution_id,
+                    result.outputs,
+                    error=None if error is None else error_text(error),
                 )
             except StoreError:
                 raise
-            except PlatformError as exc:  # publishing failed: the platform's fault, not theirs
-                error = exc
-            except Exception as exc:
-                task = TaskSpec(node.name, node.component, {}, result.outputs, node.parameters)
-                error = exc if isinstance(exc, ComponentFailed) else component_failed(task, exc)
-            else:
-                if error is not None:  # published and recorded as the failed execution's
-                    outcome.error = error
-                    self._set_state(node, "failed")
-                    return
-        if error is not None:
-            error = platform_fault(error, node=node.name, staging_dir=self.storage.staging_dir)
-            for artifact in running.outputs.values():
-                self.storage.discard(artifact.path)
+            except Exception as exc:  # nothing registered: what was published is not kept
+                for ref in result.outputs.values():
+                    self.storage.remove(ref.uri)
+                error = StoreError(
+                    f"registering the outputs of node {node.name!r} failed: "
+                    f"{type(exc).__name__}: {exc}",
+                    hint="Run the pipeline again; the nodes that completed come from the cache.",
+                )
+                self.store.fail_execution(running.execution_id, error_text(error))
+        elif error is not None:
             self.store.fail_execution(running.execution_id, error_text(error))
+        if error is not None:
             outcome.error = error
             self._set_state(node, "failed")
             return
@@ -305,21 +303,21 @@ class RunExecution:
         except Exception:  # a display's failure must not fail the component
             logger.exception("a run hook failed on a progress report of %s", node.name)
 
-    def _publish(
+    def _register(
         self,
         node: Node,
         execution_id: int,
-        outputs: Mapping[str, Artifact],
+        outputs: Mapping[str, ArtifactRef],
         *,
         error: str | None = None,
     ) -> dict[str, Artifact]:
-        """Publish and register the outputs; with `error`, the execution is marked failed."""
+        """Register the published outputs; with `error`, the execution is marked failed."""
+        artifacts: dict[str, Artifact] = {}
         new: dict[str, NewArtifact] = {}
-        for port, artifact in outputs.items():
-            _check_properties(node, port, artifact)
-        for port, artifact in outputs.items():
-            artifact.path = self.storage.publish(artifact.path, artifact.uri)
+        for port, ref in outputs.items():
+            artifact = ref.open(self.storage.local_path(ref.uri))
             artifact.name = f"{self.pipeline.name}/{self.run_id}/{node.name}/{port}"
+            artifacts[port] = artifact
             new[port] = NewArtifact(
                 type_name=artifact.type_name,
                 uri=artifact.uri,
@@ -328,9 +326,9 @@ class RunExecution:
                 properties=artifact.properties,
             )
         records = self.store.complete_execution(execution_id, new, error=error)
-        for port, artifact in outputs.items():
+        for port, artifact in artifacts.items():
             artifact.id = records[port].id
-        return dict(outputs)
+        return artifacts
 
     def _skip(self, node: Node) -> None:
         failed_up = [up.name for up in node.upstream if self.nodes[up.name].state != "complete"]
@@ -384,15 +382,3 @@ def _identity(node: Node, key: str) -> dict[str, Any]:
 def _artifact_id(artifact: Artifact) -> int:
     assert artifact.id is not None, f"{artifact!r} was never registered"
     return artifact.id
-
-
-def _check_properties(node: Node, port: str, artifact: Artifact) -> None:
-    try:
-        json.dumps(artifact.properties, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ComponentFailed(
-            f"node {node.name!r}: the properties of output {port!r} are not JSON-serialisable "
-            f"({exc}); set only str, int, float, bool, None, lists and dicts.",
-            node=node.name,
-            user_traceback=f"properties of output {port!r} are not JSON-serialisable: {exc}\n",
-        ) from exc

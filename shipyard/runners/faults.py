@@ -1,46 +1,20 @@
-"""Tell the platform's faults apart from the user's component failing.
+"""What the store records of a failed node: the user's traceback, or the platform's fault.
 
 A node fails for one of two reasons: its component raised (`ComponentFailed`, with the
 user's traceback), or the platform could not do its part (`PlatformError`: publishing the
-outputs, a full disk, a read-only artifact root). A component that meets a full disk or a
-read-only mount while writing its outputs raised, but the fault is the platform's: it is
+outputs, a full disk, a read-only artifact root). The task tells them apart where it runs
+(`shipyard.engines.task`): a component that met a full disk while writing its outputs is
 reported as a `StorageError` naming the path and the fix, with the component's traceback
 after it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from shipyard.errors import ComponentFailed, PlatformError, StorageError
-from shipyard.io.faults import is_disk_fault, storage_error
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
-__all__ = ["NodeError", "error_text", "platform_fault"]
+__all__ = ["NodeError", "error_text"]
 
 NodeError = ComponentFailed | PlatformError
-
-
-def platform_fault(error: NodeError, *, node: str, staging_dir: Path) -> NodeError:
-    """Return the error to report for a failed node: a disk fault becomes a `StorageError`.
-
-    Args:
-        error: Why the node failed.
-        node: The node's name.
-        staging_dir: Where the node's outputs were staged (whose disk is named in the fix).
-    """
-    cause = error.__cause__
-    if not isinstance(error, ComponentFailed) or not isinstance(cause, OSError):
-        return error
-    if not is_disk_fault(cause):
-        return error
-    fault = storage_error(
-        cause, action=f"while node {node!r} wrote its outputs", path=str(staging_dir)
-    )
-    fault.__cause__ = error
-    return fault
 
 
 def error_text(error: NodeError) -> str:

@@ -17,7 +17,8 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any
 
-from shipyard.errors import InvalidParameterError
+from shipyard.engines import ComponentRef
+from shipyard.errors import DefinitionError, InvalidParameterError
 from shipyard.io.fingerprints import FINGERPRINTS_FILENAME, FingerprintCache
 from shipyard.runners.execution import RunExecution
 from shipyard.runners.interrupts import StopRequest, stop_signals
@@ -77,6 +78,8 @@ class LocalRunner:
 
         Raises:
             InvalidParameterError: `rerun` names a node the pipeline does not have.
+            DefinitionError: The engine runs nodes in other processes and a component
+                cannot be imported there (defined inside a function).
             StorageError: The artifact root cannot be written (checked before any node runs).
             StoreError: The metadata store failed, or its file was deleted or replaced.
         """
@@ -87,6 +90,7 @@ class LocalRunner:
                 f"--from names {', '.join(map(repr, unknown))}, not a node of pipeline "
                 f"{pipeline.name!r}; its nodes are {', '.join(sorted(names))}."
             )
+        _check_importable(pipeline, self.engine)
         abandon_dead_runs(self.store, self.storage, pipeline=pipeline.name)
         self.storage.check_writable()
         started = time.perf_counter()
@@ -147,6 +151,23 @@ class LocalRunner:
             handler = getattr(hook, event, None)
             if handler is not None:
                 handler(**kwargs)
+
+
+def _check_importable(pipeline: Pipeline, engine: Engine) -> None:
+    """Before anything runs: an engine of other processes must be able to import each component."""
+    if engine.in_process:
+        return
+    problems = [
+        f"node {node.name!r}: {problem}"
+        for node in pipeline.nodes
+        if (problem := ComponentRef.of(node.component).importable) is not None
+    ]
+    if problems:
+        raise DefinitionError(
+            f"The {engine.name} engine runs each node in another process, which imports its "
+            f"component: {'; '.join(problems)}. Or run with --engine threads.",
+            problems=problems,
+        )
 
 
 def _user() -> str:

@@ -1,0 +1,87 @@
+"""The worker process of `ProcessEngine`: runs the tasks its parent sends, one at a time.
+
+Started as `python -m shipyard.engines.worker FD`, where FD is its end of a socket pair. Every
+message is one JSON object (`send_bytes`), never pickle:
+
+- parent to worker: `{"op": "init", "sys_path": [...]}` once, then
+  `{"op": "run", "id": N, "task": TASK_JSON}`, `{"op": "stop", "id": N}`, `{"op": "exit"}`;
+- worker to parent: `{"op": "ready", "pid": PID}`, `{"op": "progress", "id": N, "progress":
+  {...}}`, `{"op": "result", "id": N, "result": RESULT_JSON}`.
+
+The worker ignores Ctrl-C (its parent decides what a stop means) and exits when its parent
+goes away: the socket closes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import queue
+import signal
+import sys
+import threading
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shipyard.dsl.context import Progress
+
+
+def serve(connection: Connection) -> None:
+    """Run tasks from `connection` until told to exit or the parent goes away."""
+    tasks: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    stops: set[int] = set()
+    send_lock = threading.Lock()
+
+    def send(message: dict[str, Any]) -> None:
+        with send_lock:
+            connection.send_bytes(json.dumps(message).encode())
+
+    def listen() -> None:
+        while True:
+            try:
+                message = json.loads(connection.recv_bytes())
+            except (EOFError, OSError):  # the parent is gone: nobody can record a result
+                os._exit(1)
+            if message["op"] == "stop":
+                stops.add(message["id"])
+            elif message["op"] == "run":
+                tasks.put(message)
+            else:
+                tasks.put(None)
+                return
+
+    first = json.loads(connection.recv_bytes())
+    sys.path[:] = first["sys_path"]
+    from shipyard.engines.spec import TaskSpec
+    from shipyard.engines.task import execute_task
+
+    threading.Thread(target=listen, name="shipyard-worker-listen", daemon=True).start()
+    send({"op": "ready", "pid": os.getpid()})
+    while (message := tasks.get()) is not None:
+        task_id: int = message["id"]
+
+        def report(progress: Progress, task_id: int = task_id) -> None:
+            send({"op": "progress", "id": task_id, "progress": asdict(progress)})
+
+        result = execute_task(
+            TaskSpec.from_json(message["task"]),
+            engine="processes",
+            on_progress=report,
+            stop_requested=functools.partial(stops.__contains__, task_id),
+        )
+        send({"op": "result", "id": task_id, "result": result.to_json()})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # no interpreter teardown: torch and friends take seconds to unload
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    serve(Connection(int(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()
