@@ -34,6 +34,7 @@ _EXPORTS = {
     "Out": "shipyard.dsl",
     "Node": "shipyard.dsl",
     "Pipeline": "shipyard.dsl",
+    "Resources": "shipyard.dsl",
     "component": "shipyard.dsl",
     "load_pipeline": "shipyard.dsl",
     "latest": "shipyard.dsl",
@@ -52,6 +53,7 @@ __all__ = [
     "Out",
     "Pipeline",
     "Project",
+    "Resources",
     "Run",
     "ShipyardError",
     "__version__",
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
     from shipyard.dsl import Node as Node
     from shipyard.dsl import Out as Out
     from shipyard.dsl import Pipeline as Pipeline
+    from shipyard.dsl import Resources as Resources
     from shipyard.dsl import component as component
     from shipyard.dsl import load_pipeline as load_pipeline
     from shipyard.errors import ShipyardError as ShipyardError

@@ -9,6 +9,7 @@ from shipyard.dsl.loading import load_pipeline, parse_param
 from shipyard.dsl.node import Node, OutputRef
 from shipyard.dsl.pipeline import Pipeline
 from shipyard.dsl.resolvers import Latest, latest, latest_blessed_model
+from shipyard.dsl.resources import Resources
 
 __all__ = [
     "Component",
@@ -20,6 +21,7 @@ __all__ = [
     "OutputSpec",
     "ParameterSpec",
     "Pipeline",
+    "Resources",
     "component",
     "latest",
     "latest_blessed_model",

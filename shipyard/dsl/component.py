@@ -31,6 +31,7 @@ from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
     from shipyard.dsl.node import Node
+    from shipyard.dsl.resources import Resources
 
 P = ParamSpec("P")
 T = TypeVar("T", bound=Artifact)
@@ -109,8 +110,10 @@ class Component(Generic[P]):
         cache: bool = True,
         depends_on: DependsOn | None = None,
         writes: tuple[str, ...] = (),
+        resources: Resources | None = None,
     ) -> None:
         self.fn = fn
+        self.resources = resources
         self.name = name or fn.__name__
         self.version = version
         self.cache = cache
@@ -191,6 +194,7 @@ def component(
     cache: bool = True,
     depends_on: DependsOn | None = None,
     writes: tuple[str, ...] = (),
+    resources: Resources | None = None,
 ) -> Callable[[Callable[P, None]], Component[P]]: ...
 
 
@@ -203,6 +207,7 @@ def component(
     cache: bool = True,
     depends_on: DependsOn | None = None,
     writes: tuple[str, ...] = (),
+    resources: Resources | None = None,
 ) -> Component[P] | Callable[[Callable[P, None]], Component[P]]:
     """Declare a component from a typed function.
 
@@ -219,6 +224,8 @@ def component(
         writes: `Path` parameters naming where the component writes outside its outputs
             (the pusher's model repository): resolved like every path, but unlike paths it
             reads, their content is not part of the cache key.
+        resources: What one execution needs (CPUs, GPUs, memory), for engines that place
+            nodes (Ray) and compiled pipelines (Kubeflow); `Node.with_options` overrides it.
 
     Raises:
         DefinitionError: The signature breaks a rule; every problem is listed.
@@ -237,6 +244,7 @@ def component(
             cache=cache,
             depends_on=depends_on,
             writes=writes,
+            resources=resources,
         )
 
     return decorate if fn is None else decorate(fn)

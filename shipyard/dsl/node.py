@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from shipyard.artifacts import Artifact
     from shipyard.dsl.component import Component
+    from shipyard.dsl.resources import Resources
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -86,6 +87,7 @@ class Node:
         self.name = component.name
         self.location = caller_location()
         self.cache = component.cache
+        self.resources = component.resources
         self.inputs: dict[str, OutputRef] = {}
         self.resolved_inputs: dict[str, Latest] = {}
         self.parameters: dict[str, Any] = {}
@@ -94,8 +96,15 @@ class Node:
         self.outputs = Outputs(self)
         self._bind(args, dict(kwargs))
 
-    def with_options(self, *, name: str | None = None, cache: bool | None = None) -> Node:
-        """Rename the node (needed when a component is used twice) or switch its cache.
+    def with_options(
+        self,
+        *,
+        name: str | None = None,
+        cache: bool | None = None,
+        resources: Resources | None = None,
+    ) -> Node:
+        """Rename the node (needed when a component is used twice), switch its cache, or set
+        what one execution needs (`Resources`, replacing the component's).
 
         Returns the same node, so it chains: `evaluate(...).with_options(name="eval_b")`.
         """
@@ -103,6 +112,8 @@ class Node:
             self.name = name
         if cache is not None:
             self.cache = cache
+        if resources is not None:
+            self.resources = resources
         return self
 
     def after(self, *nodes: Node) -> Node:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shipyard.dsl.resources import Resources
 from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -197,6 +198,7 @@ class TaskSpec:
             artifacts), where the task runs on the runner's machine.
         checkpoint_dir: Where the component may keep checkpoints that outlive a failure
             (`shipyard.dsl.context.TaskContext.checkpoint_dir`).
+        resources: What the execution needs, for engines that place tasks (Ray).
     """
 
     node: str
@@ -208,6 +210,7 @@ class TaskSpec:
     artifact_root: str
     scratch_dir: str
     checkpoint_dir: str | None = None
+    resources: Resources | None = None
 
     def to_json(self) -> str:
         """The task as JSON; `from_json` reads it back (without `component.local`)."""
@@ -222,6 +225,7 @@ class TaskSpec:
                 "artifact_root": self.artifact_root,
                 "scratch_dir": self.scratch_dir,
                 "checkpoint_dir": self.checkpoint_dir,
+                "resources": None if self.resources is None else self.resources.to_dict(),
             },
             allow_nan=False,
         )
@@ -245,6 +249,9 @@ class TaskSpec:
                 artifact_root=data["artifact_root"],
                 scratch_dir=data["scratch_dir"],
                 checkpoint_dir=data.get("checkpoint_dir"),
+                resources=None
+                if data.get("resources") is None
+                else Resources.from_dict(data["resources"]),
             )
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise DefinitionError(

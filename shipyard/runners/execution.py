@@ -247,6 +247,7 @@ class RunExecution:
             artifact_root=self.storage.root,
             scratch_dir=str(self.storage.scratch_dir),
             checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
+            resources=node.resources,
         )
         future = self.runner.engine.submit(
             task,
