@@ -76,7 +76,9 @@ def run(
             )
             return runner.run(resolved, cache=cache, rerun=rerun)
         except KeyboardInterrupt:
-            owned = False  # closing waits for a node left running; its thread ends on its own
+            # closing waits for a node left running on a thread, which ends on its own; other
+            # engines stopped theirs
+            owned = owned and not runner_engine.in_process
             raise
         finally:
             if owned:

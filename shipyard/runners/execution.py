@@ -108,8 +108,7 @@ class RunExecution:
             done, _ = wait(list(self.running), timeout=left, return_when=FIRST_COMPLETED)
             for future in done:
                 self._settle(self.running.pop(future), future.result())
-        self.runner.engine.terminate()
-        how = "stopped" if not self.runner.engine.in_process else "left behind"
+        how = "left behind" if self.runner.engine.in_process else "stopped"
         self.interrupt(f"it was still running {STOP_GRACE_S:g} s later and was {how}")
 
     def _settle(self, running: RunningNode, result: TaskResult) -> None:
@@ -120,7 +119,12 @@ class RunExecution:
             self._finish(running, result)
 
     def interrupt(self, how: str = "the run ended") -> None:
-        """Record running executions as interrupted after Ctrl-C or an internal error."""
+        """Record running executions as interrupted after Ctrl-C or an internal error.
+
+        The engine stops what it can at once (worker processes are killed; threads run on).
+        """
+        if self.running:
+            self.runner.engine.terminate()
         for future, running in list(self.running.items()):
             future.cancel()
             self._record_interrupted(running, how)
