@@ -22,6 +22,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,10 +72,8 @@ def run_once(pythonpath: str) -> dict[str, Any]:
 
 
 def _median(values: Any) -> float:
-    """The median (not `statistics.median`: benchmarks/statistics.py shadows that module)."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return float(ordered[middle] if len(ordered) % 2 else sum(ordered[middle - 1 : middle + 1]) / 2)
+    """The median of `values`."""
+    return float(statistics.median(values))
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:

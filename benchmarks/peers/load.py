@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +113,8 @@ class _Connection(asyncio.Protocol):
 
 
 def median(values: Iterable[float]) -> float:
-    """The median (the standard library's `statistics` is shadowed by benchmarks/statistics.py)."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+    """The median of `values`."""
+    return float(statistics.median(values))
 
 
 def _parse_head(head: bytes) -> tuple[int, int]:

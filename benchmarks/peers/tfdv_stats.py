@@ -25,7 +25,9 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="where the statistics (TFRecord) go")
     args = parser.parse_args()
     if not args.data.is_file():
-        raise SystemExit(f"{args.data}: no such file. Generate it with benchmarks/statistics.py.")
+        raise SystemExit(
+            f"{args.data}: no such file. Generate it with benchmarks/statistics_speed.py."
+        )
 
     import tensorflow_data_validation as tfdv
 

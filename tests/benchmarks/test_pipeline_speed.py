@@ -12,7 +12,6 @@ from types import ModuleType
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-# appended, not prepended: benchmarks/statistics.py would shadow the standard library's
 if str(BENCHMARKS) not in sys.path:
     sys.path.append(str(BENCHMARKS))
 

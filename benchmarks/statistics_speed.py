@@ -26,7 +26,7 @@ Also the peak resident memory (ru_maxrss) of the process running (c') and, for r
 of the one running (b); and the ratios to (a). TFDV 1.16 takes 93-105 s on the same file
 on the same 2-core machine.
 
-    python benchmarks/statistics.py [--rows 1000000] [--repeats 5]
+    python benchmarks/statistics_speed.py [--rows 1000000] [--repeats 5]
 
 Targets (issue 3): statistics in under 3 s and at most 2x Polars reading the file; peak
 memory under 1 GiB.
