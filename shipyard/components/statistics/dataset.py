@@ -21,10 +21,16 @@ import dataclasses
 import functools
 from typing import TYPE_CHECKING, Any
 
-from shipyard.artifacts.statistics import DatasetStatistics, FeatureStatistics, ListStatistics
-from shipyard.components.statistics.categorical import StringColumn
 from shipyard.components.statistics.feature_types import family, feature_type
-from shipyard.components.statistics.numeric import NumericColumn
+from shipyard.components.statistics.summary import (
+    assemble,
+    first_row,
+    plan_columns,
+    sample_hashes,
+    screen_row,
+    second_pass,
+    value_counts,
+)
 from shipyard.errors import DataError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -33,12 +39,11 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
-    from shipyard.artifacts.statistics import FeatureType
+    from shipyard.artifacts.statistics import DatasetStatistics
 
 HISTOGRAM_BUCKETS = 10
 QUANTILE_SAMPLE_ROWS = 100_000
 MAX_SLICES_PER_COLUMN = 100
-_SAMPLE_SEED = 20240611
 
 
 def compute_dataset_statistics(
@@ -100,113 +105,21 @@ def _summarize(
     frame: pl.DataFrame, *, weight: str | None, buckets: int, rows: int
 ) -> DatasetStatistics:
     """Summarize every column of `frame`: a screen, then two passes over every column."""
-    import polars as pl
-
-    types = {name: feature_type(dtype) for name, dtype in frame.schema.items()}
-    keys = {name: f"{index}:" for index, name in enumerate(types)}
-    numeric = {
-        name: NumericColumn(keys[name], name, frame.schema[name], weight, buckets, rows)
-        for name, kind in types.items()
-        if family(kind) == "numeric"
-    }
-    screen = _select(frame, [e for column in numeric.values() for e in column.screen_pass()])
-    numeric = {
-        name: dataclasses.replace(
-            column,
-            non_finite=bool(screen.get(f"{column.key}nan") or screen.get(f"{column.key}inf")),
-        )
-        for name, column in numeric.items()
-    }
-    strings = {
-        name: StringColumn(name, frame.schema[name], weight)
-        for name, kind in types.items()
-        if family(kind) == "string"
-    }
-    # Eager, not lazy: the lazy engine splits long columns among threads and adds up the
-    # parts in the order they finish, so sums and means changed in their last digits.
-    first = _select(frame, _first_pass(frame, types, keys, numeric, weight))
-    lazy = frame.lazy()
-    value_counts = pl.collect_all([column.query(lazy) for column in strings.values()])
-    counts = {
-        name: column.weigh(frame, found)
-        for (name, column), found in zip(strings.items(), value_counts, strict=True)
-    }
-    hashes = pl.int_range(0, frame.height, eager=True).hash(_SAMPLE_SEED)
-    second_pass = [e for column in numeric.values() for e in column.second_pass(first, hashes)]
-    second = frame.select(second_pass) if second_pass else pl.DataFrame()
-    numbers = [name for name, dtype in second.schema.items() if not isinstance(dtype, pl.List)]
-    second_row = _select(second, [pl.col(name) for name in numbers])
-    for column in numeric.values():
-        second_row.update(column.bucket_counts(frame, first))
-
-    features: dict[str, FeatureStatistics] = {}
-    for name, kind in types.items():
-        key = keys[name]
-        feature = FeatureStatistics(
-            name=name,
-            type=kind,
-            count=int(first[f"{key}count"]),
-            missing=int(first[f"{key}missing"]),
-            weighted_count=None if weight is None else float(first[f"{key}w_count"] or 0.0),
-        )
-        if name in numeric:
-            plain, weighted_numeric = numeric[name].build(screen, first, second_row, second)
-            feature = dataclasses.replace(feature, numeric=plain, weighted_numeric=weighted_numeric)
-        elif name in strings:
-            text, weighted_text = strings[name].build(counts[name])
-            feature = dataclasses.replace(feature, string=text, weighted_string=weighted_text)
-        elif kind == "list":
-            feature = dataclasses.replace(
-                feature,
-                lists=ListStatistics(
-                    min_length=int(first[f"{key}len_min"] or 0),
-                    max_length=int(first[f"{key}len_max"] or 0),
-                    avg_length=float(first[f"{key}len_mean"] or 0.0),
-                ),
-            )
-        features[name] = feature
-    return DatasetStatistics(
+    columns = plan_columns(frame.schema, weight=weight, buckets=buckets, rows=rows)
+    screen = screen_row(frame, columns)
+    columns = columns.screened(screen)
+    first = first_row(frame, columns)
+    counts = value_counts(frame, columns)
+    second, samples = second_pass(frame, columns, first, sample_hashes(0, frame.height))
+    return assemble(
+        columns,
         num_rows=frame.height,
-        features=features,
-        weighted_num_rows=None if weight is None else float(first["weighted_num_rows"] or 0.0),
+        screen=screen,
+        first=first,
+        second_row=second,
+        samples=samples,
+        counts=counts,
     )
-
-
-def _first_pass(
-    frame: pl.DataFrame,
-    types: dict[str, FeatureType],
-    keys: dict[str, str],
-    numeric: dict[str, NumericColumn],
-    weight: str | None,
-) -> list[pl.Expr]:
-    """Return every column's aggregates over all rows: counts, moments, values, lengths."""
-    import polars as pl
-
-    exprs: list[pl.Expr] = []
-    weights = None if weight is None else pl.col(weight).cast(pl.Float64)
-    for name, kind in types.items():
-        key, column = keys[name], pl.col(name)
-        exprs += [column.count().alias(f"{key}count"), column.null_count().alias(f"{key}missing")]
-        if weights is not None:
-            exprs.append(weights.filter(column.is_not_null()).sum().alias(f"{key}w_count"))
-        if name in numeric:
-            exprs += numeric[name].first_pass()
-        elif kind == "list":
-            dtype = frame.schema[name]
-            lengths = column.arr.len() if isinstance(dtype, pl.Array) else column.list.len()
-            exprs += [
-                lengths.min().alias(f"{key}len_min"),
-                lengths.max().alias(f"{key}len_max"),
-                lengths.mean().alias(f"{key}len_mean"),
-            ]
-    if weights is not None:
-        exprs.append(weights.sum().alias("weighted_num_rows"))
-    return exprs
-
-
-def _select(frame: pl.DataFrame, exprs: list[pl.Expr]) -> dict[str, Any]:
-    """Run one `select` of aggregates; return its single row."""
-    return frame.select(exprs).row(0, named=True) if exprs else {}
 
 
 def _to_polars(table: pa.Table) -> pl.DataFrame:
