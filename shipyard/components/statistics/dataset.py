@@ -79,14 +79,14 @@ def compute_dataset_statistics(
         >>> stats.features["x"].missing, stats.features["x"].numeric.mean
         (1, 1.5)
     """
-    _check_range("histogram_buckets", histogram_buckets, 1, 1000)
-    _check_range("quantile_sample_rows", quantile_sample_rows, 1, None)
+    check_range("histogram_buckets", histogram_buckets, 1, 1000)
+    check_range("quantile_sample_rows", quantile_sample_rows, 1, None)
     columns = list(table.column_names)
     if weight_column is not None:
-        _check_column("weight_column", weight_column, columns)
+        check_column("weight_column", weight_column, columns)
     for column in slice_columns:
-        _check_column("slice_columns", column, columns)
-    frame = _to_polars(table)
+        check_column("slice_columns", column, columns)
+    frame = to_polars(table)
     if weight_column is not None:
         _check_weights(frame, weight_column)
     for column in slice_columns:
@@ -122,7 +122,7 @@ def _summarize(
     )
 
 
-def _to_polars(table: pa.Table) -> pl.DataFrame:
+def to_polars(table: pa.Table) -> pl.DataFrame:
     import polars as pl
 
     names = list(table.column_names)
@@ -141,7 +141,7 @@ def _to_polars(table: pa.Table) -> pl.DataFrame:
     return frame
 
 
-def _check_column(parameter: str, column: str, columns: list[str]) -> None:
+def check_column(parameter: str, column: str, columns: list[str]) -> None:
     if column not in columns:
         raise InvalidParameterError(
             f"The {parameter!r} parameter of compute_statistics names no column of the data: "
@@ -149,7 +149,7 @@ def _check_column(parameter: str, column: str, columns: list[str]) -> None:
         )
 
 
-def _check_range(parameter: str, value: int, low: int, high: int | None) -> None:
+def check_range(parameter: str, value: int, low: int, high: int | None) -> None:
     if value < low or (high is not None and value > high):
         bound = f">= {low}" if high is None else f"from {low} to {high}"
         raise InvalidParameterError(
@@ -159,6 +159,14 @@ def _check_range(parameter: str, value: int, low: int, high: int | None) -> None
 
 
 def _check_weights(frame: pl.DataFrame, column: str) -> None:
+    check_weight_type(frame, column)
+    bad = count_bad_weights(frame, column)
+    if bad:
+        raise weights_error(bad, column)
+
+
+def check_weight_type(frame: pl.DataFrame, column: str) -> None:
+    """Raise InvalidParameterError unless the weight column of `frame` holds numbers."""
     import polars as pl
 
     dtype = frame.schema[column]
@@ -167,37 +175,64 @@ def _check_weights(frame: pl.DataFrame, column: str) -> None:
             f"The 'weight_column' parameter of compute_statistics must name a numeric column: "
             f"{column!r} is {dtype}. Choose a column of numbers."
         )
+
+
+def count_bad_weights(frame: pl.DataFrame, column: str) -> int:
+    """Return how many weights are missing, NaN, infinite or negative."""
+    import polars as pl
+
     weights = pl.col(column).cast(pl.Float64)
-    bad = frame.select((weights.is_null() | ~weights.is_finite() | (weights < 0)).sum()).item()
-    if bad:
-        raise DataError(
-            f"{bad} weights are missing, NaN, infinite or negative; every weight must be a "
-            f"finite number >= 0.",
-            column=column,
-        )
+    bad = weights.is_null() | ~weights.is_finite() | (weights < 0)
+    return int(frame.select(bad.sum()).item())
+
+
+def weights_error(bad: int, column: str) -> DataError:
+    """Return the error for `bad` weights that are missing, NaN, infinite or negative."""
+    return DataError(
+        f"{bad} weights are missing, NaN, infinite or negative; every weight must be a "
+        f"finite number >= 0.",
+        column=column,
+    )
 
 
 def _check_slice_column(frame: pl.DataFrame, column: str) -> None:
+    check_slice_type(frame, column)
+    distinct = frame.get_column(column).drop_nulls().n_unique()
+    if distinct > MAX_SLICES_PER_COLUMN:
+        raise too_many_slices(column, str(distinct))
+
+
+def check_slice_type(frame: pl.DataFrame, column: str) -> None:
+    """Raise InvalidParameterError unless `column` of `frame` holds numbers or categories."""
     kind = feature_type(frame.schema[column])
     if family(kind) not in ("numeric", "string"):
         raise InvalidParameterError(
             f"The 'slice_columns' parameter of compute_statistics names {column!r}, a "
             f"{kind} column; slice by a column of numbers, strings or booleans."
         )
-    distinct = frame.get_column(column).drop_nulls().n_unique()
-    if distinct > MAX_SLICES_PER_COLUMN:
-        raise InvalidParameterError(
-            f"The 'slice_columns' parameter of compute_statistics names {column!r}, which "
-            f"has {distinct} distinct values; slicing allows at most "
-            f"{MAX_SLICES_PER_COLUMN}. Slice by a column with fewer values."
-        )
+
+
+def too_many_slices(column: str, distinct: str) -> InvalidParameterError:
+    """Return the error for a slice column with `distinct` (a figure, or "more than N")
+    distinct values, more than `MAX_SLICES_PER_COLUMN`."""
+    return InvalidParameterError(
+        f"The 'slice_columns' parameter of compute_statistics names {column!r}, which "
+        f"has {distinct} distinct values; slicing allows at most "
+        f"{MAX_SLICES_PER_COLUMN}. Slice by a column with fewer values."
+    )
 
 
 def _partitions(frame: pl.DataFrame, column: str) -> list[tuple[str, pl.DataFrame]]:
     """Split `frame` by the values of `column`, sorted by value; missing values are left out."""
+    return [(key, part) for key, _, part in slice_groups(frame, column)]
+
+
+def slice_groups(frame: pl.DataFrame, column: str) -> list[tuple[str, Any, pl.DataFrame]]:
+    """Return the slices of `frame` by `column`: key (`"column=value"`), value and rows, sorted
+    by value; the rows keep their order, and missing values form no slice."""
     parts = frame.filter(frame[column].is_not_null()).partition_by(column, as_dict=True)
     ordered = sorted(parts.items(), key=lambda item: item[0][0])
-    return [(f"{column}={_format_value(key[0])}", part) for key, part in ordered]
+    return [(f"{column}={_format_value(key[0])}", key[0], part) for key, part in ordered]
 
 
 def _format_value(value: Any) -> str:
