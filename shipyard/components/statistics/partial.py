@@ -58,13 +58,14 @@ from shipyard.components.statistics.summary import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     import polars as pl
     import pyarrow as pa
 
     from shipyard.artifacts.statistics import DatasetStatistics
     from shipyard.components.statistics.numeric import Row
+    from shipyard.components.statistics.summary import Columns
 
 STATISTICS_RELATIVE_TOLERANCE = 1e-12
 """How far a merged mean, standard deviation or weighted sum may be from the local path's."""
@@ -92,6 +93,15 @@ class StatisticsOptions:
     slice_columns: tuple[str, ...] = ()
     histogram_buckets: int = HISTOGRAM_BUCKETS
     quantile_sample_rows: int = QUANTILE_SAMPLE_ROWS
+
+    def columns(self, schema: Mapping[str, pl.DataType]) -> Columns:
+        """Return what to compute for each column of a table of Polars schema `schema`."""
+        return plan_columns(
+            schema,
+            weight=self.weight_column,
+            buckets=self.histogram_buckets,
+            rows=self.quantile_sample_rows,
+        )
 
     def check(self, table: pa.Table) -> None:
         """Check the options against a table (or an empty one of the data's schema).
@@ -170,12 +180,7 @@ def first_partial(table: pa.Table, options: StatisticsOptions) -> FirstPartial:
     frame = to_polars(table)
     groups, slices = {}, {}
     for key, rows, value in _groups(frame, options):
-        columns = plan_columns(
-            rows.schema,
-            weight=options.weight_column,
-            buckets=options.histogram_buckets,
-            rows=options.quantile_sample_rows,
-        )
+        columns = options.columns(rows.schema)
         screen = screen_row(rows, columns)
         columns = columns.screened(screen)
         counts = value_counts(rows, columns)
@@ -246,12 +251,7 @@ def second_partial(
     samples: dict[str, dict[str, pl.Series]] = {}
     for key, group_rows, _ in _groups(frame, options):
         group = merged.groups[key]
-        columns = plan_columns(
-            merged.schema,
-            weight=options.weight_column,
-            buckets=options.histogram_buckets,
-            rows=options.quantile_sample_rows,
-        ).screened(group.screen)
+        columns = options.columns(merged.schema).screened(group.screen)
         hashes = sample_hashes(offsets[key], group_rows.height)
         rows[key], sampled = second_pass(group_rows, columns, group.first, hashes)
         samples[key] = {name: sampled.get_column(name)[0] for name in sampled.columns}
@@ -348,12 +348,7 @@ def _assemble_group(
     import polars as pl
 
     group = first.groups[key]
-    columns = plan_columns(
-        first.schema,
-        weight=options.weight_column,
-        buckets=options.histogram_buckets,
-        rows=options.quantile_sample_rows,
-    ).screened(group.screen)
+    columns = options.columns(first.schema).screened(group.screen)
     found = second.samples.get(key, {})
     samples = pl.DataFrame([values.implode().alias(name) for name, values in found.items()])
     return assemble(
