@@ -40,6 +40,7 @@ _ON_RAY = """
 import json, sys
 import ray
 from pathlib import Path
+from shipyard.components.statistics.partial import StatisticsOptions
 from shipyard.components.statistics.ray_data import ray_statistics, use_ray
 ray.init(address=sys.argv[1], log_to_driver=False)
 options = StatisticsOptions(weight_column="w", slice_columns=("city",), quantile_sample_rows=400)
