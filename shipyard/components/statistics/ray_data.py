@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -76,9 +75,10 @@ class RowGroup:
 
 
 def running_on_ray() -> bool:
-    """Whether this process is connected to a Ray cluster (never imports Ray itself)."""
-    ray = sys.modules.get("ray")
-    return ray is not None and bool(ray.is_initialized())
+    """Whether the Ray engine runs this execution (`TaskContext.engine`); never imports Ray."""
+    from shipyard.dsl.context import current_task
+
+    return current_task().engine == "ray"
 
 
 def ray_min_rows() -> int:

@@ -20,6 +20,7 @@ from shipyard.components.statistics.ray_data import (
     running_on_ray,
     use_ray,
 )
+from shipyard.dsl.context import TaskContext, running_task
 from shipyard.errors import ConfigError
 from shipyard.testing.ray import LocalRayCluster
 from tests.components.statistics.test_statistics_partial import _assert_same, _table
@@ -42,10 +43,12 @@ import ray
 from pathlib import Path
 from shipyard.components.statistics.partial import StatisticsOptions
 from shipyard.components.statistics.ray_data import ray_statistics, use_ray
+from shipyard.dsl.context import TaskContext, running_task
 ray.init(address=sys.argv[1], log_to_driver=False)
 options = StatisticsOptions(weight_column="w", slice_columns=("city",), quantile_sample_rows=400)
 split = Path(sys.argv[2])
-print(json.dumps([use_ray(split), ray_statistics(split, options).to_json()]))
+with running_task(TaskContext("stats", engine="ray")):  # as the Ray engine runs it
+    print(json.dumps([use_ray(split), ray_statistics(split, options).to_json()]))
 """
 
 
@@ -82,7 +85,11 @@ def test_the_local_path_is_kept_off_ray_and_for_small_splits(
 ) -> None:
     directory = tmp_path / "train"
     _split(directory)
-    assert not running_on_ray()  # this process never connected
+    assert not running_on_ray()  # outside a run
+    with running_task(TaskContext("stats", engine="threads")):
+        assert not running_on_ray()
+    with running_task(TaskContext("stats", engine="ray")):
+        assert running_on_ray()
     monkeypatch.setenv(RAY_MIN_ROWS_VARIABLE, "0")
     assert not use_ray(directory)
     monkeypatch.setenv(RAY_MIN_ROWS_VARIABLE, "many")
