@@ -51,6 +51,23 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class LogEntry:
+    """A log record a component emitted (through `logging`), as it crosses to the runner.
+
+    Attributes:
+        time_s: When (seconds since the epoch).
+        level: `WARNING`, `INFO`, ...
+        logger: The logger's name.
+        message: The formatted message, with the exception's traceback if it had one.
+    """
+
+    time_s: float
+    level: str
+    logger: str
+    message: str
+
+
+@dataclass(frozen=True)
 class TaskContext:
     """The execution a component runs in.
 

@@ -6,7 +6,7 @@ worker (`shipyard.engines.worker`) runs one task at a time and is reused; tasks,
 results cross as JSON over a socket pair.
 
 Why not `concurrent.futures.ProcessPoolExecutor`: it cannot tell a running task to stop, relay
-its progress, or kill a worker without breaking the whole pool, and it pickles.
+its progress and logs, or kill a worker without breaking the whole pool, and it pickles.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from shipyard.dsl.context import Progress
+from shipyard.dsl.context import LogEntry, Progress
 from shipyard.engines.result import TaskResult
 from shipyard.errors import PlatformError
 
@@ -46,6 +46,7 @@ class _Job:
     future: Future[TaskResult]
     on_progress: Callable[[Progress], None] | None
     stop_requested: Callable[[], bool] | None
+    on_log: Callable[[LogEntry], None] | None
     stop_sent: bool = False
     started: float = field(default_factory=time.perf_counter)
 
@@ -99,12 +100,14 @@ class ProcessEngine:
         *,
         on_progress: Callable[[Progress], None] | None = None,
         stop_requested: Callable[[], bool] | None = None,
+        on_log: Callable[[LogEntry], None] | None = None,
     ) -> Future[TaskResult]:
         future: Future[TaskResult] = Future()
         with self._lock:
             if self._closing:
                 raise RuntimeError("ProcessEngine.submit after close()")
-            self._queue.append(_Job(next(self._ids), task, future, on_progress, stop_requested))
+            job = _Job(next(self._ids), task, future, on_progress, stop_requested, on_log)
+            self._queue.append(job)
         self._wake()
         return future
 
@@ -192,6 +195,9 @@ class ProcessEngine:
         elif message["op"] == "progress" and job is not None and job.on_progress is not None:
             with contextlib.suppress(Exception):  # a display's failure must not fail the task
                 job.on_progress(Progress(**message["progress"]))
+        elif message["op"] == "log" and job is not None and job.on_log is not None:
+            with contextlib.suppress(Exception):
+                job.on_log(LogEntry(**message["entry"]))
         elif message["op"] == "result" and job is not None:
             worker.job = None
             job.future.set_result(TaskResult.from_json(message["result"]))

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from concurrent.futures import Future
 
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl.context import LogEntry, Progress
     from shipyard.engines.result import TaskResult
     from shipyard.engines.spec import TaskSpec
 
@@ -19,7 +19,8 @@ class Engine(Protocol):
 
     A task is plain data (`TaskSpec`); an engine carries it to where it runs, calls
     `shipyard.engines.task.execute_task` there, and brings the `TaskResult` back, with the
-    component's progress reports on the way and the run's request to stop on the way out.
+    component's progress reports and log records on the way and the run's request to stop on
+    the way out.
     `shipyard.testing.check_engine` is the conformance suite every engine passes.
     """
 
@@ -41,6 +42,7 @@ class Engine(Protocol):
         *,
         on_progress: Callable[[Progress], None] | None = None,
         stop_requested: Callable[[], bool] | None = None,
+        on_log: Callable[[LogEntry], None] | None = None,
     ) -> Future[TaskResult]:
         """Start a task; the future never raises: failures come back as `TaskResult.error`.
 
@@ -49,6 +51,7 @@ class Engine(Protocol):
             on_progress: Called in this process with the component's progress reports.
             stop_requested: Polled in this process; once it returns True the running task
                 sees `TaskContext.interrupted`.
+            on_log: Called in this process with the records the component logs.
         """
         ...
 

@@ -9,13 +9,15 @@ published by a task whose result never reached the store are garbage that `shipy
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shipyard.dsl.context import TaskContext, running_task
+from shipyard.dsl.context import LogEntry, TaskContext, current_task, running_task
 from shipyard.dsl.parameters import call_value
 from shipyard.engines.result import TaskError, TaskResult
 from shipyard.engines.spec import ArtifactRef
@@ -31,7 +33,7 @@ from shipyard.io import ArtifactStorage, fingerprint_path
 from shipyard.io.faults import is_disk_fault, storage_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from shipyard.artifacts import Artifact
     from shipyard.dsl import Component
@@ -45,6 +47,7 @@ def execute_task(
     engine: str,
     on_progress: Callable[[Progress], None] | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    on_log: Callable[[LogEntry], None] | None = None,
 ) -> TaskResult:
     """Run `task` in this process and publish its outputs; never raises for a task's failure.
 
@@ -53,6 +56,8 @@ def execute_task(
         engine: The name of the engine running it (`TaskContext.engine`).
         on_progress: Receives the component's progress reports.
         stop_requested: Tells whether the run was asked to stop.
+        on_log: Receives the records the component logs (`logging`, at the levels the
+            loggers are configured for) from the thread running it.
 
     A `RunStopped` error comes back with the outputs, which its component saved in full and
     which are published. A component that raised `ExecutionInterrupted` (or any error once the
@@ -78,7 +83,7 @@ def execute_task(
         for name, value in task.parameters.items():
             kwargs[name] = call_value(component.parameters[name].annotation, value)
         try:
-            with running_task(context):
+            with running_task(context), _forwarding_logs(context, on_log):
                 component.fn(**kwargs, **outputs)
         except RunStopped as exc:  # the outputs are complete: they are published with the error
             stopped = exc
@@ -98,6 +103,41 @@ def execute_task(
         error = component_failed(task.node, component, stopped)
         return TaskResult(task.node, duration_s, published, error=error, stopped=True)
     return TaskResult(task.node, duration_s, published)
+
+
+class _LogForwarder(logging.Handler):
+    """Forwards the records of one task's thread (its context is current) to `on_log`."""
+
+    def __init__(self, context: TaskContext, on_log: Callable[[LogEntry], None]) -> None:
+        super().__init__()
+        self.context = context
+        self.on_log = on_log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if current_task() is not self.context:
+            return
+        try:
+            entry = LogEntry(record.created, record.levelname, record.name, self.format(record))
+            self.on_log(entry)
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _forwarding_logs(
+    context: TaskContext, on_log: Callable[[LogEntry], None] | None
+) -> Iterator[None]:
+    """While the component runs, its log records go to `on_log` (the runner shows them)."""
+    if on_log is None:
+        yield
+        return
+    forwarder = _LogForwarder(context, on_log)
+    root = logging.getLogger()
+    root.addHandler(forwarder)
+    try:
+        yield
+    finally:
+        root.removeHandler(forwarder)
 
 
 def _inputs(task: TaskSpec, storage: ArtifactStorage) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from shipyard.engines.task import execute_task
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl.context import LogEntry, Progress
     from shipyard.engines.result import TaskResult
     from shipyard.engines.spec import TaskSpec
 
@@ -47,6 +47,7 @@ class ThreadEngine:
         *,
         on_progress: Callable[[Progress], None] | None = None,
         stop_requested: Callable[[], bool] | None = None,
+        on_log: Callable[[LogEntry], None] | None = None,
     ) -> Future[TaskResult]:
         return self._pool.submit(
             execute_task,
@@ -54,6 +55,7 @@ class ThreadEngine:
             engine=self.name,
             on_progress=on_progress,
             stop_requested=stop_requested,
+            on_log=on_log,
         )
 
     def terminate(self) -> None:

@@ -6,7 +6,8 @@ message is one JSON object (`send_bytes`), never pickle:
 - parent to worker: `{"op": "init", "sys_path": [...]}` once, then
   `{"op": "run", "id": N, "task": TASK_JSON}`, `{"op": "stop", "id": N}`, `{"op": "exit"}`;
 - worker to parent: `{"op": "ready", "pid": PID}`, `{"op": "progress", "id": N, "progress":
-  {...}}`, `{"op": "result", "id": N, "result": RESULT_JSON}`.
+  {...}}`, `{"op": "log", "id": N, "entry": {...}}`, `{"op": "result", "id": N, "result":
+  RESULT_JSON}`.
 
 The worker ignores Ctrl-C (its parent decides what a stop means) and exits when its parent
 goes away: the socket closes.
@@ -26,7 +27,7 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl.context import LogEntry, Progress
 
 
 def serve(connection: Connection) -> None:
@@ -66,11 +67,15 @@ def serve(connection: Connection) -> None:
         def report(progress: Progress, task_id: int = task_id) -> None:
             send({"op": "progress", "id": task_id, "progress": asdict(progress)})
 
+        def log(entry: LogEntry, task_id: int = task_id) -> None:
+            send({"op": "log", "id": task_id, "entry": asdict(entry)})
+
         result = execute_task(
             TaskSpec.from_json(message["task"]),
             engine="processes",
             on_progress=report,
             stop_requested=functools.partial(stops.__contains__, task_id),
+            on_log=log,
         )
         send({"op": "result", "id": task_id, "result": result.to_json()})
     sys.stdout.flush()

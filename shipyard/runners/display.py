@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from shipyard.dsl import Pipeline
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl.context import LogEntry, Progress
     from shipyard.runners.outcome import RunOutcome
     from shipyard.runners.results import NodeRun, Run
 
@@ -75,6 +75,17 @@ class RichDisplay:
 
     def on_node_progress(self, *, node: NodeRun, progress: Progress, **future: Any) -> None:
         self._progress[node.name] = progress
+
+    def on_node_log(self, *, node: NodeRun, entry: LogEntry, **future: Any) -> None:
+        from rich.markup import escape
+
+        colour = {"WARNING": "yellow", "ERROR": "red", "CRITICAL": "red"}.get(entry.level, "dim")
+        self.console.print(
+            f"[bold]{escape(node.name)}[/] [{colour}]{escape(entry.level)}[/] "
+            f"{escape(entry.message)}",
+            soft_wrap=True,
+            highlight=False,
+        )
 
     def on_run_stopping(
         self, *, reason: str, grace_s: float, nodes: list[str], **future: Any

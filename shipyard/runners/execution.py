@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from shipyard.dsl import Node, Pipeline
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl.context import LogEntry, Progress
     from shipyard.io import ArtifactStorage
     from shipyard.runners.local import LocalRunner
     from shipyard.store import ArtifactRecord
@@ -257,6 +258,7 @@ class RunExecution:
             task,
             on_progress=functools.partial(self._progress, self.nodes[node.name]),
             stop_requested=self.stop.is_set,
+            on_log=functools.partial(self._log, self.nodes[node.name]),
         )
         self.running[future] = RunningNode(node, record.id, started, checkpoint_key)
         self._set_state(node, "running")
@@ -307,6 +309,19 @@ class RunExecution:
             self.runner._emit("on_node_progress", node=node, progress=progress)
         except Exception:  # a display's failure must not fail the component
             logger.exception("a run hook failed on a progress report of %s", node.name)
+
+    def _log(self, node: NodeRun, entry: LogEntry) -> None:
+        """Relay a component's log record to the hooks; without one that shows logs, warnings
+        and errors go to standard error, as Python's own last-resort handler would."""
+        listeners = [hook for hook in self.runner.hooks if hasattr(hook, "on_node_log")]
+        if not listeners:
+            if logging.getLevelName(entry.level) >= logging.WARNING:
+                print(f"{node.name}: {entry.message}", file=sys.stderr)
+            return
+        try:
+            self.runner._emit("on_node_log", node=node, entry=entry)
+        except Exception:  # a display's failure must not fail the component
+            logger.exception("a run hook failed on a log record of %s", node.name)
 
     def _register(
         self,

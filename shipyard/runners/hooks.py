@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from shipyard.dsl import Pipeline
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl.context import LogEntry, Progress
     from shipyard.runners.results import NodeRun, Run
 
 
@@ -26,6 +26,9 @@ class RunHook(Protocol):
 
     def on_node_progress(self, *, node: NodeRun, progress: Progress, **future: Any) -> None:
         """A running node reported progress (from the engine's worker thread)."""
+
+    def on_node_log(self, *, node: NodeRun, entry: LogEntry, **future: Any) -> None:
+        """A running node logged a record (from the engine's relay thread)."""
 
     def on_run_end(self, *, run: Run, **future: Any) -> None:
         """The run finished, successfully or not (`run.state` "interrupted" after Ctrl-C)."""

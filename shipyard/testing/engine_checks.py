@@ -8,6 +8,7 @@ worker that has Shipyard installed imports them.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 import time
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from shipyard.dsl import Component
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl.context import LogEntry, Progress
 
 _TIMEOUT_S = 60.0
 
@@ -75,6 +76,12 @@ def _report(out: Out[Metrics], *, steps: int) -> None:
 
 
 @component
+def _log(out: Out[Metrics], *, message: str) -> None:
+    logging.getLogger("shipyard.check").warning("%s from %s", message, current_task().node)
+    out.save({"value": 0.0})
+
+
+@component
 def _wait_for_stop(out: Out[Metrics]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -89,8 +96,8 @@ def check_engine(engine: Engine) -> None:
     It checks: outputs published at their URIs with fingerprints and properties; inputs
     read; `max_parallel` tasks running at once; errors in user code as `ComponentFailed`
     naming the exception type, with nothing published; `RunStopped` with its outputs
-    published; progress reports and stop requests relayed; the checkpoint directory and the
-    engine's name given to the component. It closes the engine.
+    published; progress reports, log records and stop requests relayed; the checkpoint
+    directory and the engine's name given to the component. It closes the engine.
 
     Raises:
         AssertionError: The engine breaks the contract; the message says how.
@@ -150,8 +157,11 @@ def _result(
     task: TaskSpec,
     on_progress: Callable[[Progress], None] | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    on_log: Callable[[LogEntry], None] | None = None,
 ) -> TaskResult:
-    future = engine.submit(task, on_progress=on_progress, stop_requested=stop_requested)
+    future = engine.submit(
+        task, on_progress=on_progress, stop_requested=stop_requested, on_log=on_log
+    )
     result = future.result(timeout=_TIMEOUT_S)
     assert isinstance(result, TaskResult), "the future must hold a TaskResult"
     assert result.node == task.node, "TaskResult.node must name the task's node"
@@ -238,6 +248,13 @@ def _check_channel(engine: Engine, tasks: _Tasks) -> None:
         f"progress reports must reach on_progress in order, got {reports}"
     )
     assert reports[-1].values == {"loss": 1.0 / 3}, "progress values must come back"
+    entries: list[LogEntry] = []
+    task = tasks.make(_log, {"message": "hello"})
+    result = _result(engine, task, on_log=entries.append)
+    assert result.ok, f"a task logging a warning failed: {result.error}"
+    assert [(e.level, e.logger, e.message) for e in entries] == [
+        ("WARNING", "shipyard.check", f"hello from {task.node}")
+    ], f"the component's log records must reach on_log, got {entries}"
     stop = threading.Event()
     timer = threading.Timer(0.3, stop.set)
     timer.start()

@@ -139,3 +139,35 @@ def test_ctrl_c_twice_kills_the_worker_at_once(tmp_path: Path) -> None:
     out, err = running.communicate(timeout=60)
     assert time.monotonic() - second_at < 5, err
     assert json.loads(out.strip().splitlines()[-1]) == {"worker_alive": False}, err
+
+
+@component
+def warn(out: Out[Metrics], *, message: str) -> None:
+    import logging
+
+    logging.getLogger("user.code").warning(message)
+    out.save({"v": 1.0})
+
+
+@pytest.mark.parametrize("engine", ["threads", "processes"])
+def test_log_records_reach_the_hooks_named_by_node(workspace: Workspace, engine: str) -> None:
+    class Logs:
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, str, str]] = []
+
+        def on_node_log(self, *, node: object, entry: object, **future: object) -> None:
+            self.seen.append((node.name, entry.level, entry.message))  # type: ignore[attr-defined]
+
+    logs = Logs()
+    pipeline = Pipeline("logs", nodes=[warn(message="careful").with_options(name="w")])
+    result = workspace.run(pipeline, engine=engine, hooks=[logs])
+    assert result.ok
+    assert logs.seen == [("w", "WARNING", "careful")]
+
+
+def test_without_a_log_hook_warnings_go_to_stderr_named_by_node(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = Pipeline("logs", nodes=[warn(message="look here").with_options(name="w")])
+    assert workspace.run(pipeline, engine="processes").ok
+    assert "w: look here" in capsys.readouterr().err
