@@ -1,41 +1,43 @@
-"""Fewer garbage collections while a `shipyard` command starts.
+"""No garbage collection while a `shipyard` command starts.
 
 A command's start-up is mostly imports (Typer, SQLAlchemy, Rich, Shipyard's own modules):
-hundreds of thousands of new objects, nearly all of them kept for the process's life, so the
-cyclic collector's passes over them (one every 700 new container objects by default) find
-almost nothing to free. For a fully cached `shipyard run` those passes cost about 0.04 s of
-its 0.55 s of CPU (`docs/benchmarks/speed11.md`).
+hundreds of thousands of new objects, nearly all kept for the process's life, so the cyclic
+collector's passes over them (about 135 in a fully cached `shipyard run`) find almost nothing
+to free. They cost about 0.07 s of that rerun's 0.55 s of CPU (`docs/benchmarks/speed11.md`).
+Raising the collector's threshold instead does not help: fewer, larger passes traverse as many
+objects.
 
-`pause_collection` raises the collector's first threshold while the command starts;
-`resume_collection` puts back the thresholds it found, once the work that allocates and frees
-(a run's nodes, a server's requests) begins. The collector is never switched off: if a
-command does not resume it, collections still happen, only less often, so memory stays bounded.
+`pause_collection` switches the collector off while the command starts. `resume_collection`,
+called where the work that allocates and frees begins (a run's nodes, any other command's
+body), first moves every object alive to the collector's permanent generation (`gc.freeze`:
+the start-up's modules, classes and functions are never traversed again, which also makes
+every later collection cheaper), then switches the collector back on. The only cost is that
+a reference cycle that became garbage during the start-up is never freed.
+
 Code that imports Shipyard as a library never pauses anything (only the `shipyard` command
-does), and `resume_collection` without a pause changes nothing.
+does), and `resume_collection` without a pause changes nothing; neither does a pause when the
+program had switched the collector off itself.
 """
 
 from __future__ import annotations
 
 import gc
 
-STARTUP_THRESHOLD = 100_000
-"""New container objects between two young-generation collections while a command starts."""
-
-_saved: list[tuple[int, ...]] = []
-"""The thresholds found by the pause in effect, if any."""
+_paused: list[bool] = []
+"""Holds one value while a pause is in effect."""
 
 
 def pause_collection() -> None:
-    """Collect the youngest generation every `STARTUP_THRESHOLD` new objects, not every 700.
-
-    The thresholds found are kept for `resume_collection`; a second pause keeps the first's.
-    """
-    if not _saved:
-        _saved.append(gc.get_threshold())
-        gc.set_threshold(STARTUP_THRESHOLD, *_saved[0][1:])
+    """Switch the cyclic garbage collector off until `resume_collection`; a second pause, or
+    one while the collector is already off, does nothing."""
+    if not _paused and gc.isenabled():
+        gc.disable()
+        _paused.append(True)
 
 
 def resume_collection() -> None:
-    """Put back the thresholds `pause_collection` found; nothing happens without a pause."""
-    if _saved:
-        gc.set_threshold(*_saved.pop())
+    """Freeze what the start-up made and switch the collector back on, after a pause."""
+    if _paused:
+        _paused.clear()
+        gc.freeze()
+        gc.enable()

@@ -1,4 +1,4 @@
-"""Fewer collections while a command starts (`shipyard._startup`): the thresholds come back."""
+"""No collection while a command starts (`shipyard._startup`); the collector comes back on."""
 
 from __future__ import annotations
 
@@ -7,38 +7,49 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from shipyard._startup import STARTUP_THRESHOLD, pause_collection, resume_collection
+from shipyard._startup import pause_collection, resume_collection
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
 @pytest.fixture(autouse=True)
-def _thresholds() -> Iterator[tuple[int, ...]]:
-    """Custom thresholds for the test, and the suite's own put back after it."""
-    before = gc.get_threshold()
-    gc.set_threshold(500, 7, 9)
-    yield gc.get_threshold()
+def _collector() -> Iterator[None]:
+    """The suite's collector as it was, unfrozen, after each test."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    gc.unfreeze()
+    yield
     resume_collection()
-    gc.set_threshold(*before)
+    gc.unfreeze()
+    if not was_enabled:
+        gc.disable()
 
 
-def test_a_pause_raises_only_the_first_threshold_and_the_collector_stays_on() -> None:
+def test_a_pause_switches_the_collector_off_until_resumed() -> None:
     pause_collection()
-    assert gc.get_threshold() == (STARTUP_THRESHOLD, 7, 9)
+    assert not gc.isenabled()
+    resume_collection()
     assert gc.isenabled()
+    assert gc.get_freeze_count() > 0  # what the start-up made is never traversed again
 
 
-def test_resuming_puts_back_the_thresholds_found_once() -> None:
+def test_a_second_pause_is_undone_by_one_resume() -> None:
     pause_collection()
-    pause_collection()  # a second pause must not save the raised threshold as the one to restore
+    pause_collection()
     resume_collection()
-    assert gc.get_threshold() == (500, 7, 9)
-    gc.set_threshold(600, 7, 9)  # set by the program after the start-up
-    resume_collection()
-    assert gc.get_threshold() == (600, 7, 9)
+    assert gc.isenabled()
 
 
 def test_resuming_without_a_pause_changes_nothing() -> None:
     resume_collection()
-    assert gc.get_threshold() == (500, 7, 9)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_program_that_switched_the_collector_off_keeps_it_off() -> None:
+    gc.disable()
+    pause_collection()
+    resume_collection()
+    assert not gc.isenabled()
+    assert gc.get_freeze_count() == 0
