@@ -62,9 +62,7 @@ def test_a_run_starts_without_collections_and_its_nodes_run_with_them(
 
 
 @pytest.mark.parametrize("args", [["stats", "data.csv"], ["schema", "data.csv"]])
-def test_every_other_command_works_with_collections_on(
-    tmp_path: Path, args: list[str]
-) -> None:
+def test_every_other_command_works_with_collections_on(tmp_path: Path, args: list[str]) -> None:
     (tmp_path / "data.csv").write_text("a,b\n1,x\n2,y\n")
     site = tmp_path / "site"
     site.mkdir()
