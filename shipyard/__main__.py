@@ -1,5 +1,9 @@
 """`python -m shipyard` runs the CLI."""
 
-from shipyard.cli.main import main
+from shipyard._startup import pause_collection
+
+pause_collection()  # before Typer's import too; resumed when the command's work starts
+
+from shipyard.cli.main import main  # noqa: E402
 
 main()

@@ -90,6 +90,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    context: typer.Context,
     version: bool = typer.Option(
         False,
         "--version",
@@ -99,6 +100,16 @@ def _options(
     ),
 ) -> None:
     """Shipyard: from raw data to a versioned, served, monitored model."""
+    _end_startup(context.invoked_subcommand)
+
+
+def _end_startup(command: str | None) -> None:
+    """Collect garbage as usual from here on (`shipyard._startup`), except in `shipyard run`,
+    whose start-up goes on until the runner starts the nodes (the runner resumes it)."""
+    if command != "run":
+        from shipyard._startup import resume_collection
+
+        resume_collection()
 
 
 def _main() -> None:
@@ -138,8 +149,10 @@ def main() -> None:
 
     See `shipyard.cli.process_exit` (after a training the teardown costs more than a second).
     """
+    from shipyard._startup import pause_collection
     from shipyard.cli.process_exit import exit_process
 
+    pause_collection()  # until the command's own work starts: see `_end_startup`
     try:
         _main()
     except SystemExit as done:

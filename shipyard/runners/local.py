@@ -17,6 +17,7 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any
 
+from shipyard._startup import resume_collection
 from shipyard.engines import ComponentRef
 from shipyard.errors import DefinitionError, InvalidParameterError
 from shipyard.io.fingerprints import FINGERPRINTS_FILENAME, FingerprintCache
@@ -83,6 +84,7 @@ class LocalRunner:
             StorageError: The artifact root cannot be written (checked before any node runs).
             StoreError: The metadata store failed, or its file was deleted or replaced.
         """
+        resume_collection()  # the command's start-up (if any) ends here: `shipyard._startup`
         names = {node.name for node in pipeline.nodes}
         unknown = [name for name in rerun if name not in names]
         if unknown:
