@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml | check-venv
 	$(PIP) --upgrade pip
 	# PyTorch's CPU build first: a bare `torch` requirement would pull a multi-GB CUDA build.
 	$(BIN)/python -c "import torch" 2>/dev/null || $(PIP) "torch==$(TORCH_VERSION)"
-	# Every extra (serve, data, train, postgres) and the development tools.
+	# Every extra (serve, data, train, postgres, ray) and the development tools.
 	$(PIP) -e ".[dev]"
 	$(BIN)/shipyard --version
 	touch $(STAMP)

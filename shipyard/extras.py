@@ -9,6 +9,7 @@ stack:
     train     PyTorch, LightGBM, ONNX and safetensors (and `data`, `serve`): transform, train,
               evaluate, push
     postgres  the PostgreSQL driver for the metadata store
+    ray       Ray and Ray Data: the Ray engine, statistics over partitions of large data
     all       every extra above
 
 `pyproject.toml` declares the packages; `EXTRA_MODULES` names the modules Shipyard imports
@@ -41,12 +42,13 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
         "safetensors": "safetensors",
     },
     "postgres": {"psycopg": "psycopg"},
+    "ray": {"ray": "ray"},
 }
 """`{extra: {top-level module: distribution}}` for the optional packages Shipyard imports."""
 
 EXTRA_INCLUDES: dict[str, tuple[str, ...]] = {
     "train": ("data", "serve"),
-    "all": ("serve", "data", "train", "postgres"),
+    "all": ("serve", "data", "train", "postgres", "ray"),
 }
 """Extras that install other extras too."""
 

@@ -17,6 +17,7 @@ import shipyard
 from shipyard.dsl import Pipeline
 from shipyard.runners import Project, Run
 from shipyard.testing.postgres import INSTALL_HINT, find_postgres_bindir, running_postgres
+from shipyard.testing.ray import LocalRayCluster, running_ray_cluster
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -45,6 +46,28 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(message)
     with running_postgres() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[LocalRayCluster]:
+    """A real local Ray cluster (`ray start --head` on 127.0.0.1, 2 CPUs, a 128 MiB object
+    store), started once for the session and ended after it; `.address` is what
+    `ray.init(address=...)` takes.
+
+    Skips when Ray is not installed, unless the `CI` environment variable is set: CI
+    installs the "ray" extra (with "dev") and must run the Ray tests.
+    """
+    from shipyard.errors import PluginNotInstalled
+    from shipyard.extras import require_extra
+
+    try:
+        require_extra("ray", needed_by="the Ray tests")
+    except PluginNotInstalled as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc} (CI is set, so the Ray tests may not be skipped)")
+        pytest.skip(str(exc))
+    with running_ray_cluster(num_cpus=2) as cluster:
+        yield cluster
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

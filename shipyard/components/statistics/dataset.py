@@ -21,10 +21,16 @@ import dataclasses
 import functools
 from typing import TYPE_CHECKING, Any
 
-from shipyard.artifacts.statistics import DatasetStatistics, FeatureStatistics, ListStatistics
-from shipyard.components.statistics.categorical import StringColumn
 from shipyard.components.statistics.feature_types import family, feature_type
-from shipyard.components.statistics.numeric import NumericColumn
+from shipyard.components.statistics.summary import (
+    assemble,
+    first_row,
+    plan_columns,
+    sample_hashes,
+    screen_row,
+    second_pass,
+    value_counts,
+)
 from shipyard.errors import DataError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -33,12 +39,11 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
-    from shipyard.artifacts.statistics import FeatureType
+    from shipyard.artifacts.statistics import DatasetStatistics
 
 HISTOGRAM_BUCKETS = 10
 QUANTILE_SAMPLE_ROWS = 100_000
 MAX_SLICES_PER_COLUMN = 100
-_SAMPLE_SEED = 20240611
 
 
 def compute_dataset_statistics(
@@ -74,14 +79,14 @@ def compute_dataset_statistics(
         >>> stats.features["x"].missing, stats.features["x"].numeric.mean
         (1, 1.5)
     """
-    _check_range("histogram_buckets", histogram_buckets, 1, 1000)
-    _check_range("quantile_sample_rows", quantile_sample_rows, 1, None)
+    check_range("histogram_buckets", histogram_buckets, 1, 1000)
+    check_range("quantile_sample_rows", quantile_sample_rows, 1, None)
     columns = list(table.column_names)
     if weight_column is not None:
-        _check_column("weight_column", weight_column, columns)
+        check_column("weight_column", weight_column, columns)
     for column in slice_columns:
-        _check_column("slice_columns", column, columns)
-    frame = _to_polars(table)
+        check_column("slice_columns", column, columns)
+    frame = to_polars(table)
     if weight_column is not None:
         _check_weights(frame, weight_column)
     for column in slice_columns:
@@ -100,116 +105,24 @@ def _summarize(
     frame: pl.DataFrame, *, weight: str | None, buckets: int, rows: int
 ) -> DatasetStatistics:
     """Summarize every column of `frame`: a screen, then two passes over every column."""
-    import polars as pl
-
-    types = {name: feature_type(dtype) for name, dtype in frame.schema.items()}
-    keys = {name: f"{index}:" for index, name in enumerate(types)}
-    numeric = {
-        name: NumericColumn(keys[name], name, frame.schema[name], weight, buckets, rows)
-        for name, kind in types.items()
-        if family(kind) == "numeric"
-    }
-    screen = _select(frame, [e for column in numeric.values() for e in column.screen_pass()])
-    numeric = {
-        name: dataclasses.replace(
-            column,
-            non_finite=bool(screen.get(f"{column.key}nan") or screen.get(f"{column.key}inf")),
-        )
-        for name, column in numeric.items()
-    }
-    strings = {
-        name: StringColumn(name, frame.schema[name], weight)
-        for name, kind in types.items()
-        if family(kind) == "string"
-    }
-    # Eager, not lazy: the lazy engine splits long columns among threads and adds up the
-    # parts in the order they finish, so sums and means changed in their last digits.
-    first = _select(frame, _first_pass(frame, types, keys, numeric, weight))
-    lazy = frame.lazy()
-    value_counts = pl.collect_all([column.query(lazy) for column in strings.values()])
-    counts = {
-        name: column.weigh(frame, found)
-        for (name, column), found in zip(strings.items(), value_counts, strict=True)
-    }
-    hashes = pl.int_range(0, frame.height, eager=True).hash(_SAMPLE_SEED)
-    second_pass = [e for column in numeric.values() for e in column.second_pass(first, hashes)]
-    second = frame.select(second_pass) if second_pass else pl.DataFrame()
-    numbers = [name for name, dtype in second.schema.items() if not isinstance(dtype, pl.List)]
-    second_row = _select(second, [pl.col(name) for name in numbers])
-    for column in numeric.values():
-        second_row.update(column.bucket_counts(frame, first))
-
-    features: dict[str, FeatureStatistics] = {}
-    for name, kind in types.items():
-        key = keys[name]
-        feature = FeatureStatistics(
-            name=name,
-            type=kind,
-            count=int(first[f"{key}count"]),
-            missing=int(first[f"{key}missing"]),
-            weighted_count=None if weight is None else float(first[f"{key}w_count"] or 0.0),
-        )
-        if name in numeric:
-            plain, weighted_numeric = numeric[name].build(screen, first, second_row, second)
-            feature = dataclasses.replace(feature, numeric=plain, weighted_numeric=weighted_numeric)
-        elif name in strings:
-            text, weighted_text = strings[name].build(counts[name])
-            feature = dataclasses.replace(feature, string=text, weighted_string=weighted_text)
-        elif kind == "list":
-            feature = dataclasses.replace(
-                feature,
-                lists=ListStatistics(
-                    min_length=int(first[f"{key}len_min"] or 0),
-                    max_length=int(first[f"{key}len_max"] or 0),
-                    avg_length=float(first[f"{key}len_mean"] or 0.0),
-                ),
-            )
-        features[name] = feature
-    return DatasetStatistics(
+    columns = plan_columns(frame.schema, weight=weight, buckets=buckets, rows=rows)
+    screen = screen_row(frame, columns)
+    columns = columns.screened(screen)
+    first = first_row(frame, columns)
+    counts = value_counts(frame, columns)
+    second, samples = second_pass(frame, columns, first, sample_hashes(0, frame.height))
+    return assemble(
+        columns,
         num_rows=frame.height,
-        features=features,
-        weighted_num_rows=None if weight is None else float(first["weighted_num_rows"] or 0.0),
+        screen=screen,
+        first=first,
+        second_row=second,
+        samples=samples,
+        counts=counts,
     )
 
 
-def _first_pass(
-    frame: pl.DataFrame,
-    types: dict[str, FeatureType],
-    keys: dict[str, str],
-    numeric: dict[str, NumericColumn],
-    weight: str | None,
-) -> list[pl.Expr]:
-    """Return every column's aggregates over all rows: counts, moments, values, lengths."""
-    import polars as pl
-
-    exprs: list[pl.Expr] = []
-    weights = None if weight is None else pl.col(weight).cast(pl.Float64)
-    for name, kind in types.items():
-        key, column = keys[name], pl.col(name)
-        exprs += [column.count().alias(f"{key}count"), column.null_count().alias(f"{key}missing")]
-        if weights is not None:
-            exprs.append(weights.filter(column.is_not_null()).sum().alias(f"{key}w_count"))
-        if name in numeric:
-            exprs += numeric[name].first_pass()
-        elif kind == "list":
-            dtype = frame.schema[name]
-            lengths = column.arr.len() if isinstance(dtype, pl.Array) else column.list.len()
-            exprs += [
-                lengths.min().alias(f"{key}len_min"),
-                lengths.max().alias(f"{key}len_max"),
-                lengths.mean().alias(f"{key}len_mean"),
-            ]
-    if weights is not None:
-        exprs.append(weights.sum().alias("weighted_num_rows"))
-    return exprs
-
-
-def _select(frame: pl.DataFrame, exprs: list[pl.Expr]) -> dict[str, Any]:
-    """Run one `select` of aggregates; return its single row."""
-    return frame.select(exprs).row(0, named=True) if exprs else {}
-
-
-def _to_polars(table: pa.Table) -> pl.DataFrame:
+def to_polars(table: pa.Table) -> pl.DataFrame:
     import polars as pl
 
     names = list(table.column_names)
@@ -228,7 +141,7 @@ def _to_polars(table: pa.Table) -> pl.DataFrame:
     return frame
 
 
-def _check_column(parameter: str, column: str, columns: list[str]) -> None:
+def check_column(parameter: str, column: str, columns: list[str]) -> None:
     if column not in columns:
         raise InvalidParameterError(
             f"The {parameter!r} parameter of compute_statistics names no column of the data: "
@@ -236,7 +149,7 @@ def _check_column(parameter: str, column: str, columns: list[str]) -> None:
         )
 
 
-def _check_range(parameter: str, value: int, low: int, high: int | None) -> None:
+def check_range(parameter: str, value: int, low: int, high: int | None) -> None:
     if value < low or (high is not None and value > high):
         bound = f">= {low}" if high is None else f"from {low} to {high}"
         raise InvalidParameterError(
@@ -246,6 +159,14 @@ def _check_range(parameter: str, value: int, low: int, high: int | None) -> None
 
 
 def _check_weights(frame: pl.DataFrame, column: str) -> None:
+    check_weight_type(frame, column)
+    bad = count_bad_weights(frame, column)
+    if bad:
+        raise weights_error(bad, column)
+
+
+def check_weight_type(frame: pl.DataFrame, column: str) -> None:
+    """Raise InvalidParameterError unless the weight column of `frame` holds numbers."""
     import polars as pl
 
     dtype = frame.schema[column]
@@ -254,37 +175,64 @@ def _check_weights(frame: pl.DataFrame, column: str) -> None:
             f"The 'weight_column' parameter of compute_statistics must name a numeric column: "
             f"{column!r} is {dtype}. Choose a column of numbers."
         )
+
+
+def count_bad_weights(frame: pl.DataFrame, column: str) -> int:
+    """Return how many weights are missing, NaN, infinite or negative."""
+    import polars as pl
+
     weights = pl.col(column).cast(pl.Float64)
-    bad = frame.select((weights.is_null() | ~weights.is_finite() | (weights < 0)).sum()).item()
-    if bad:
-        raise DataError(
-            f"{bad} weights are missing, NaN, infinite or negative; every weight must be a "
-            f"finite number >= 0.",
-            column=column,
-        )
+    bad = weights.is_null() | ~weights.is_finite() | (weights < 0)
+    return int(frame.select(bad.sum()).item())
+
+
+def weights_error(bad: int, column: str) -> DataError:
+    """Return the error for `bad` weights that are missing, NaN, infinite or negative."""
+    return DataError(
+        f"{bad} weights are missing, NaN, infinite or negative; every weight must be a "
+        f"finite number >= 0.",
+        column=column,
+    )
 
 
 def _check_slice_column(frame: pl.DataFrame, column: str) -> None:
+    check_slice_type(frame, column)
+    distinct = frame.get_column(column).drop_nulls().n_unique()
+    if distinct > MAX_SLICES_PER_COLUMN:
+        raise too_many_slices(column, str(distinct))
+
+
+def check_slice_type(frame: pl.DataFrame, column: str) -> None:
+    """Raise InvalidParameterError unless `column` of `frame` holds numbers or categories."""
     kind = feature_type(frame.schema[column])
     if family(kind) not in ("numeric", "string"):
         raise InvalidParameterError(
             f"The 'slice_columns' parameter of compute_statistics names {column!r}, a "
             f"{kind} column; slice by a column of numbers, strings or booleans."
         )
-    distinct = frame.get_column(column).drop_nulls().n_unique()
-    if distinct > MAX_SLICES_PER_COLUMN:
-        raise InvalidParameterError(
-            f"The 'slice_columns' parameter of compute_statistics names {column!r}, which "
-            f"has {distinct} distinct values; slicing allows at most "
-            f"{MAX_SLICES_PER_COLUMN}. Slice by a column with fewer values."
-        )
+
+
+def too_many_slices(column: str, distinct: str) -> InvalidParameterError:
+    """Return the error for a slice column with `distinct` (a figure, or "more than N")
+    distinct values, more than `MAX_SLICES_PER_COLUMN`."""
+    return InvalidParameterError(
+        f"The 'slice_columns' parameter of compute_statistics names {column!r}, which "
+        f"has {distinct} distinct values; slicing allows at most "
+        f"{MAX_SLICES_PER_COLUMN}. Slice by a column with fewer values."
+    )
 
 
 def _partitions(frame: pl.DataFrame, column: str) -> list[tuple[str, pl.DataFrame]]:
     """Split `frame` by the values of `column`, sorted by value; missing values are left out."""
+    return [(key, part) for key, _, part in slice_groups(frame, column)]
+
+
+def slice_groups(frame: pl.DataFrame, column: str) -> list[tuple[str, Any, pl.DataFrame]]:
+    """Return the slices of `frame` by `column`: key (`"column=value"`), value and rows, sorted
+    by value; the rows keep their order, and missing values form no slice."""
     parts = frame.filter(frame[column].is_not_null()).partition_by(column, as_dict=True)
     ordered = sorted(parts.items(), key=lambda item: item[0][0])
-    return [(f"{column}={_format_value(key[0])}", part) for key, part in ordered]
+    return [(f"{column}={_format_value(key[0])}", key[0], part) for key, part in ordered]
 
 
 def _format_value(value: Any) -> str:
