@@ -255,9 +255,7 @@ class RayEngine:
             hint="If the worker ran out of memory, declare more (Resources(memory=...)); check "
             "that Shipyard is installed on the cluster; run the pipeline again to resume.",
         )
-        return TaskResult(
-            node, time.perf_counter() - job.started, error=error, interrupted=stopped
-        )
+        return TaskResult(node, time.perf_counter() - job.started, error=error, interrupted=stopped)
 
     def _relay_stops(self) -> None:
         with self._lock:
