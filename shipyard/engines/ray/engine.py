@@ -1,4 +1,4 @@
-"""`RayEngine` (`--engine ray`): each task a Ray task on a cluster, with the resources it asks for."""
+"""`RayEngine` (`--engine ray`): each task a Ray task on a cluster, with the resources it needs."""
 
 from __future__ import annotations
 
