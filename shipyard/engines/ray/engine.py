@@ -86,8 +86,9 @@ class RayEngine:
         self._owns_connection = not ray.is_initialized()
         if self._owns_connection:
             _connect(address)
-        self._max_parallel = max_workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self._channel = _Channel.remote()
+        cpus = ray.cluster_resources().get("CPU", 1)  # type: ignore[no-untyped-call]
+        self._max_parallel = max_workers or max(1, int(cpus))
+        self._channel: Any = _Channel.remote()
         self._ids = itertools.count(1)
         self._jobs: dict[Any, _Job] = {}  # by the Ray task's ObjectRef
         self._lock = threading.Lock()
@@ -172,7 +173,7 @@ class RayEngine:
         """The resources each alive node offers (cached a few seconds)."""
         read_at, nodes = self._nodes
         if time.monotonic() - read_at > _NODES_TTL_S:
-            nodes = [dict(n["Resources"]) for n in ray.nodes() if n.get("Alive")]
+            nodes = [dict(n["Resources"]) for n in ray.nodes() if n.get("Alive")]  # type: ignore[no-untyped-call]
             self._nodes = (time.monotonic(), nodes)
         return nodes
 
