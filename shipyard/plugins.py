@@ -34,6 +34,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     "shipyard.engines": {
         "threads": "shipyard.engines.threads:ThreadEngine",
         "processes": "shipyard.engines.processes:ProcessEngine",
+        "ray": "shipyard.engines.ray:RayEngine",
     },
     "shipyard.stores": {
         "sqlite": "shipyard.store.sql:SqlStore",

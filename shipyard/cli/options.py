@@ -45,7 +45,17 @@ EngineOption = Annotated[
         "--engine",
         envvar="SHIPYARD_ENGINE",
         help="Where nodes run: threads (in this process), processes (a pool of worker "
-        "processes: CPU-bound nodes in parallel, stopped at once by Ctrl-C), or an engine "
-        "a plugin registers.",
+        "processes: CPU-bound nodes in parallel, stopped at once by Ctrl-C), ray (Ray tasks "
+        "on a cluster, with each node's resources; the ray extra), or an engine a plugin "
+        "registers.",
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="The cluster of --engine ray: HOST:PORT, auto, or ray://HOST:10001. Default: "
+        "RAY_ADDRESS, else a cluster started on this machine, else a local Ray.",
+        show_default=False,
     ),
 ]

@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli.options import ArtifactRootOption, EngineOption, JsonOption, StoreOption
+from shipyard.cli.options import (
+    AddressOption,
+    ArtifactRootOption,
+    EngineOption,
+    JsonOption,
+    StoreOption,
+)
 
 
 def run_command(
@@ -31,6 +37,7 @@ def run_command(
         int | None, typer.Option("--workers", min=1, help="Nodes that run at once.")
     ] = None,
     engine: EngineOption = "threads",
+    address: AddressOption = None,
     store: StoreOption = None,
     artifact_root: ArtifactRootOption = None,
     json_output: JsonOption = False,
@@ -56,6 +63,7 @@ def run_command(
         + [f"--param {shlex.quote(item)}" for item in param or []]
         + ([f"--pipeline {shlex.quote(pipeline)}"] if pipeline else [])
         + ([f"--engine {shlex.quote(engine)}"] if engine != "threads" else [])
+        + ([f"--address {shlex.quote(address)}"] if address else [])
     )
     with exit_on_interrupt():  # Ctrl-C: the display printed the resume command
         result = run(
@@ -66,6 +74,7 @@ def run_command(
             artifact_root=artifact_root,
             engine=engine,
             max_workers=workers,
+            engine_options=None if address is None else {"address": address},
             progress=False,
             hooks=[RichDisplay(resume_hint=hint)],
         )

@@ -17,8 +17,30 @@ __all__ = ["ArtifactRef", "ComponentRef", "Engine", "TaskResult", "TaskSpec", "o
 
 
 def open_engine(name: str = "threads", **options: object) -> Engine:
-    """Create the engine registered under `name` (entry-point group `shipyard.engines`)."""
+    """Create the engine registered under `name` (entry-point group `shipyard.engines`).
+
+    Args:
+        name: The engine's name: `threads`, `processes`, `ray` or a plugin's.
+        **options: Its options, such as `max_workers` or the Ray engine's `address`.
+
+    Raises:
+        InvalidParameterError: The engine takes no option of that name.
+        PluginNotInstalled: The engine needs an extra that is not installed.
+    """
+    import inspect
+
+    from shipyard.errors import InvalidParameterError
     from shipyard.plugins import load_entry_point
 
-    engine: Engine = load_entry_point("shipyard.engines", name)(**options)
+    factory = load_entry_point("shipyard.engines", name)
+    accepted = inspect.signature(factory).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        for option, value in options.items():
+            if option not in accepted:
+                raise InvalidParameterError(
+                    f"The {name!r} engine takes no option {option!r} (got {value!r}); it "
+                    f"takes {', '.join(accepted) or 'none'}. Choose another engine, or drop "
+                    f"the option."
+                )
+    engine: Engine = factory(**options)
     return engine

@@ -31,6 +31,7 @@ def run(
     artifact_root: str | None = None,
     engine: str | Engine = "threads",
     max_workers: int | None = None,
+    engine_options: Mapping[str, object] | None = None,
     progress: bool | None = None,
     hooks: Sequence[RunHook] = (),
 ) -> Run:
@@ -52,6 +53,8 @@ def run(
         engine: An engine name (`threads`, the default; `processes`; `ray` with the
             extra) or instance.
         max_workers: Nodes that run at once.
+        engine_options: More options of the engine named by `engine`, such as the Ray
+            engine's `address` (`{"address": "ray://head:10001"}`).
         progress: Show the live display (default: when attached to a terminal or notebook).
         hooks: More receivers of run events.
 
@@ -66,7 +69,9 @@ def run(
 
         all_hooks.append(RichDisplay())
     runner_engine = (
-        open_engine(engine, max_workers=max_workers) if isinstance(engine, str) else engine
+        open_engine(engine, max_workers=max_workers, **(engine_options or {}))
+        if isinstance(engine, str)
+        else engine
     )
     owned = isinstance(engine, str)
     with Project.open(store=store, artifact_root=artifact_root) as project:
