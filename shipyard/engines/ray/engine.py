@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import ray
 import ray.exceptions
 
-from shipyard.dsl.context import Progress
+from shipyard.dsl.context import LogEntry, Progress
 from shipyard.engines.ray import remote
 from shipyard.engines.ray.placement import Request, infeasible
 from shipyard.engines.result import TaskResult
@@ -46,6 +46,7 @@ class _Job:
     future: Future[TaskResult]
     on_progress: Callable[[Progress], None] | None
     stop_requested: Callable[[], bool] | None
+    on_log: Callable[[LogEntry], None] | None
     started: float = field(default_factory=time.perf_counter)
     stop_sent: bool = False
     terminated: bool = False
@@ -111,6 +112,7 @@ class RayEngine:
         *,
         on_progress: Callable[[Progress], None] | None = None,
         stop_requested: Callable[[], bool] | None = None,
+        on_log: Callable[[LogEntry], None] | None = None,
     ) -> Future[TaskResult]:
         future: Future[TaskResult] = Future()
         future.set_running_or_notify_cancel()
@@ -120,7 +122,7 @@ class RayEngine:
             future.set_result(TaskResult(task.node, 0.0, error=refused))
             return future
         shipped, runtime_env = self._runtime_env(task)
-        job = _Job(next(self._ids), task, future, on_progress, stop_requested)
+        job = _Job(next(self._ids), task, future, on_progress, stop_requested, on_log)
         options = {
             **request.options(),
             "max_retries": 0,  # a node runs once per attempt; the runner decides on retries
@@ -218,7 +220,10 @@ class RayEngine:
             if kind == remote.FINISHED:
                 job.finished = True
                 self._finish(ref, job, channel_open=True)
-            elif job.on_progress is not None:
+            elif kind == remote.LOG and job.on_log is not None:
+                with contextlib.suppress(Exception):
+                    job.on_log(LogEntry(**payload))
+            elif kind == remote.PROGRESS and job.on_progress is not None:
                 with contextlib.suppress(Exception):  # a display's failure must not fail the task
                     job.on_progress(Progress(**payload))
 

@@ -26,9 +26,10 @@ from shipyard.engines.spec import TaskSpec
 from shipyard.engines.task import execute_task
 
 if TYPE_CHECKING:
-    from shipyard.dsl.context import Progress
+    from shipyard.dsl.context import LogEntry, Progress
 
 PROGRESS = "progress"
+LOG = "log"
 FINISHED = "finished"
 
 
@@ -49,6 +50,10 @@ class Channel:
     async def report(self, task_id: int, progress: dict[str, Any]) -> None:
         """A task's progress report."""
         self._put(task_id, PROGRESS, progress)
+
+    async def log(self, task_id: int, entry: dict[str, Any]) -> None:
+        """A log record of a task."""
+        self._put(task_id, LOG, entry)
 
     async def finish(self, task_id: int) -> None:
         """The task has sent its last report; release its stop watcher."""
@@ -109,12 +114,16 @@ def run_task(task_json: str, channel: Any, task_id: int) -> str:
     def report(progress: Progress) -> None:
         channel.report.remote(task_id, asdict(progress))
 
+    def log(entry: LogEntry) -> None:
+        channel.log.remote(task_id, asdict(entry))
+
     try:
         result = execute_task(
             TaskSpec.from_json(task_json),
             engine="ray",
             on_progress=report,
             stop_requested=stop.is_set,
+            on_log=log,
         )
     finally:
         ray.get(channel.finish.remote(task_id))
