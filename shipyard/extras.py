@@ -9,6 +9,7 @@ stack:
     train     PyTorch, LightGBM, ONNX and safetensors (and `data`, `serve`): transform, train,
               evaluate, push
     postgres  the PostgreSQL driver for the metadata store
+    kubeflow  the KFP pipeline spec: `shipyard compile --target kubeflow`
     all       every extra above
 
 `pyproject.toml` declares the packages; `EXTRA_MODULES` names the modules Shipyard imports
@@ -41,12 +42,13 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
         "safetensors": "safetensors",
     },
     "postgres": {"psycopg": "psycopg"},
+    "kubeflow": {"kfp": "kfp-pipeline-spec", "google": "googleapis-common-protos"},
 }
 """`{extra: {top-level module: distribution}}` for the optional packages Shipyard imports."""
 
 EXTRA_INCLUDES: dict[str, tuple[str, ...]] = {
     "train": ("data", "serve"),
-    "all": ("serve", "data", "train", "postgres"),
+    "all": ("serve", "data", "train", "postgres", "kubeflow"),
 }
 """Extras that install other extras too."""
 

@@ -14,6 +14,7 @@ executes again. The IR is built and checked with the `kfp-pipeline-spec` package
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import types
 import typing
@@ -124,7 +125,7 @@ def compile_kubeflow(
             "inputDefinitions": {"parameters": inputs},
         }
         executors[f"exec-{key}"] = {
-            "container": _container(node, file, list(parameters), pipeline_name, opts)
+            "container": _container(node, file, parameters, pipeline_name, opts)
         }
         task: dict[str, Any] = {
             "taskInfo": {"name": node.name},
@@ -157,6 +158,18 @@ def compile_kubeflow(
     platform = _platform(list(executors), opts.store_secret)
     _check_parses(spec, platform)
     return spec, platform
+
+
+def param_args(name: str, optional: bool) -> list[str]:
+    """The `--param` of a job parameter; one without a default only when the job gives it.
+
+    `{"IfPresent": ...}` is the KFP v2 placeholder that the launcher expands to its `Then`
+    arguments when the input is present, and to nothing otherwise.
+    """
+    given = ["--param", f"{name}={{{{$.inputs.parameters['{name}']}}}}"]
+    if not optional:
+        return given
+    return [json.dumps({"IfPresent": {"InputName": name, "Then": given}})]
 
 
 def task_keys(pipeline: Pipeline) -> dict[str, str]:
@@ -239,11 +252,8 @@ def _parameters(
         if value is not None:
             spec["defaultValue"] = list(value) if isinstance(value, tuple) else value
             spec["isOptional"] = True
-        elif param.default is not inspect.Parameter.empty:
-            raise InvalidParameterError(
-                f"{path}: parameter {name!r} of {function.__name__}() defaults to None, which a "
-                f"Kubeflow parameter cannot carry; give it a value with --param {name}=VALUE."
-            )
+        elif param.default is not inspect.Parameter.empty:  # None: passed only when given
+            spec["isOptional"] = True
         found[name] = spec
     return found
 
@@ -266,15 +276,15 @@ def _kfp_type(annotation: Any) -> str | None:
 def _container(
     node: Node,
     file: str,
-    parameters: list[str],
+    parameters: Mapping[str, Any],
     pipeline_name: str | None,
     opts: KubeflowOptions,
 ) -> dict[str, Any]:
     """The container of a node's task: the image, `shipyard execute-node ...`, resources."""
     args = ["execute-node", "--pipeline", file, "--node", node.name]
     args += ["--run-id", "{{$.inputs.parameters['%s']}}" % RUN_ID_INPUT]
-    for name in parameters:
-        args += ["--param", f"{name}={{{{$.inputs.parameters['{name}']}}}}"]
+    for name, spec in parameters.items():
+        args += param_args(name, "defaultValue" not in spec and spec.get("isOptional", False))
     if pipeline_name is not None:
         args += ["--pipeline-name", pipeline_name]
     if opts.store is not None:
