@@ -90,7 +90,10 @@ def compile_command(
         return
     output.write_text(text, encoding="utf-8")
     tasks = len(spec["root"]["dag"]["tasks"])
-    typer.echo(f"Wrote {output}: pipeline {spec['pipelineInfo']['name']}, {tasks} tasks, image {image}.", err=True)
+    typer.echo(
+        f"Wrote {output}: pipeline {spec['pipelineInfo']['name']}, {tasks} tasks, image {image}.",
+        err=True,
+    )
 
 
 def image_command(

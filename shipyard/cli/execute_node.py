@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -19,6 +19,7 @@ from shipyard.cli.options import ArtifactRootOption, StoreOption
 
 if TYPE_CHECKING:
     from shipyard.dsl.context import Progress
+    from shipyard.runners.hooks import RunHook
     from shipyard.runners.results import NodeRun
 
 
@@ -152,7 +153,7 @@ def _execute_in_run(
             store=project.store,
             storage=project.storage,
             cache=cache,
-            hooks=[_StderrLog(run_id)],
+            hooks=[cast("RunHook", _StderrLog(run_id))],  # the events it prints
         )
     if outcome.error is not None:
         print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)

@@ -132,9 +132,7 @@ def compile_kubeflow(
             "componentRef": {"name": f"comp-{key}"},
             "cachingOptions": {"enableCache": False},
             "inputs": {
-                "parameters": {
-                    RUN_ID_INPUT: {"runtimeValue": {"constant": RUN_ID_PLACEHOLDER}}
-                }
+                "parameters": {RUN_ID_INPUT: {"runtimeValue": {"constant": RUN_ID_PLACEHOLDER}}}
                 | {name: {"componentInputParameter": name} for name in parameters}
             },
         }
@@ -229,9 +227,7 @@ def _relative(path: Path) -> str:
         ) from None
 
 
-def _parameters(
-    path: str | Path, pipeline_name: str | None, pipeline: Pipeline
-) -> dict[str, Any]:
+def _parameters(path: str | Path, pipeline_name: str | None, pipeline: Pipeline) -> dict[str, Any]:
     """The pipeline function's parameters as typed KFP input parameters, with defaults."""
     definition = pipeline_definition(path, name=pipeline_name)
     if isinstance(definition, Pipeline):
@@ -282,7 +278,7 @@ def _container(
 ) -> dict[str, Any]:
     """The container of a node's task: the image, `shipyard execute-node ...`, resources."""
     args = ["execute-node", "--pipeline", file, "--node", node.name]
-    args += ["--run-id", "{{$.inputs.parameters['%s']}}" % RUN_ID_INPUT]
+    args += ["--run-id", f"{{{{$.inputs.parameters['{RUN_ID_INPUT}']}}}}"]
     for name, spec in parameters.items():
         args += param_args(name, "defaultValue" not in spec and spec.get("isOptional", False))
     if pipeline_name is not None:
@@ -311,7 +307,10 @@ def container_resources(node: str, resources: Resources) -> dict[str, Any]:
         found |= {"resourceCpuRequest": cpus, "resourceCpuLimit": cpus}
     memory = resources.memory_bytes
     if memory is not None:
-        found |= {"resourceMemoryRequest": _quantity(memory), "resourceMemoryLimit": _quantity(memory)}
+        found |= {
+            "resourceMemoryRequest": _quantity(memory),
+            "resourceMemoryLimit": _quantity(memory),
+        }
     if resources.gpus:
         if resources.gpus != int(resources.gpus):
             raise InvalidParameterError(
@@ -342,14 +341,15 @@ def _platform(executors: list[str], secret: str | None) -> dict[str, Any] | None
         raise InvalidParameterError(f"--store-secret {secret!r}: give NAME or NAME:KEY.")
     config = {
         "secretAsEnv": [
-            {"secretName": name, "keyToEnv": [{"secretKey": key or "url", "envVar": "SHIPYARD_STORE"}]}
+            {
+                "secretName": name,
+                "keyToEnv": [{"secretKey": key or "url", "envVar": "SHIPYARD_STORE"}],
+            }
         ]
     }
     return {
         "platforms": {
-            "kubernetes": {
-                "deploymentSpec": {"executors": {label: config for label in executors}}
-            }
+            "kubernetes": {"deploymentSpec": {"executors": {label: config for label in executors}}}
         }
     }
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from shipyard.runners.hooks import RunHook
     from shipyard.runners.results import NodeRun
     from shipyard.store import ExecutionRecord, MetadataStore, RunRecord
+    from shipyard.store.records import RunState
 
 _ACTIVE = ("running", "waiting")
 
@@ -200,7 +201,7 @@ def finish_if_done(store: MetadataStore, pipeline: Pipeline, run_id: str) -> str
     states = [latest[n.name].state if n.name in latest else None for n in pipeline.nodes]
     if any(state is None or state in _ACTIVE for state in states):
         return None
-    final = (
+    final: RunState = (
         "complete"
         if all(state in DONE_STATES for state in states)
         else "interrupted"

@@ -93,10 +93,16 @@ def _fingerprints(run: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 @pytest.mark.slow
 def test_compiled_penguins_runs_task_by_task_like_shipyard_run(tmp_path: Path) -> None:
-    local = shutil.copytree(EXAMPLES / "penguins", tmp_path / "local" / "penguins",
-                            ignore=shutil.ignore_patterns("models", ".*"))
-    compiled = shutil.copytree(EXAMPLES / "penguins", tmp_path / "kfp" / "penguins",
-                               ignore=shutil.ignore_patterns("models", ".*"))
+    local = shutil.copytree(
+        EXAMPLES / "penguins",
+        tmp_path / "local" / "penguins",
+        ignore=shutil.ignore_patterns("models", ".*"),
+    )
+    compiled = shutil.copytree(
+        EXAMPLES / "penguins",
+        tmp_path / "kfp" / "penguins",
+        ignore=shutil.ignore_patterns("models", ".*"),
+    )
     reference = shipyard(local.parent, "run", "penguins/pipeline.py", "--json")
     assert reference.returncode == 0, reference.stderr
     expected = json.loads(reference.stdout)
@@ -104,9 +110,20 @@ def test_compiled_penguins_runs_task_by_task_like_shipyard_run(tmp_path: Path) -
     project = compiled.parent
     store, root = project / "shared" / "store.db", project / "shared" / "artifacts"
     store.parent.mkdir()
-    made = shipyard(project, "compile", "penguins/pipeline.py", "--target", "kubeflow",
-                    "-o", "penguins.yaml", "--store", f"sqlite:///{store}",
-                    "--artifact-root", str(root), "--allow-local")
+    made = shipyard(
+        project,
+        "compile",
+        "penguins/pipeline.py",
+        "--target",
+        "kubeflow",
+        "-o",
+        "penguins.yaml",
+        "--store",
+        f"sqlite:///{store}",
+        "--artifact-root",
+        str(root),
+        "--allow-local",
+    )
     assert made.returncode == 0, made.stderr
     spec = yaml.safe_load((project / "penguins.yaml").read_text())
     _run_job(project, spec, "job-1")
@@ -120,7 +137,9 @@ def test_compiled_penguins_runs_task_by_task_like_shipyard_run(tmp_path: Path) -
     assert _fingerprints(run) == _fingerprints(expected)
     assert len(_fingerprints(run)) == 6  # schema, examples, statistics, anomalies, transform x2
     metrics = run["outcome"]["metrics"]
-    assert metrics["evaluate"] == pytest.approx(expected["outcome"]["metrics"]["evaluate"], abs=0.02)
+    assert metrics["evaluate"] == pytest.approx(
+        expected["outcome"]["metrics"]["evaluate"], abs=0.02
+    )
 
     _run_job(project, spec, "job-2")  # a second job of the same pipeline: all from the cache
     again = json.loads(

@@ -40,7 +40,9 @@ def fit(examples: Examples, model: Out[Model], *, rate: float = 0.1) -> None:
     """Fit."""
 
 
-def small(rows: int = 10, rate: float = 0.5, tags: list[str] | None = None, fast: bool = True) -> Pipeline:
+def small(
+    rows: int = 10, rate: float = 0.5, tags: list[str] | None = None, fast: bool = True
+) -> Pipeline:
     made = make(rows=rows)
     fitted = fit(examples=made.outputs.examples, rate=rate).with_options(
         resources=Resources(cpus=0.5, gpus=1, memory=1536 * 1024**2)
@@ -79,8 +81,13 @@ def test_every_example_compiles_to_a_pipeline_spec_with_a_task_per_node(
         container = executor["container"]
         assert container["image"] == CLUSTER.image
         args = list(container["args"])
-        assert args[:5] == ["execute-node", "--pipeline", f"{path.parent.name}/{path.name}",
-                            "--node", node.name]
+        assert args[:5] == [
+            "execute-node",
+            "--pipeline",
+            f"{path.parent.name}/{path.name}",
+            "--node",
+            node.name,
+        ]
         assert args[args.index("--store") + 1] == CLUSTER.store
         assert args[args.index("--artifact-root") + 1] == CLUSTER.artifact_root
         for name, value in pipeline.parameters.items():
@@ -115,21 +122,31 @@ def test_resources_parameters_and_types(tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert spec.pipeline_info.name == "small-pipeline"
     defined = spec.root.input_definitions.parameters
-    kinds = {name: pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(p.parameter_type)
-             for name, p in defined.items()}
-    assert kinds == {"rows": "NUMBER_INTEGER", "rate": "NUMBER_DOUBLE", "tags": "LIST",
-                     "fast": "BOOLEAN"}
+    kinds = {
+        name: pipeline_spec_pb2.ParameterType.ParameterTypeEnum.Name(p.parameter_type)
+        for name, p in defined.items()
+    }
+    assert kinds == {
+        "rows": "NUMBER_INTEGER",
+        "rate": "NUMBER_DOUBLE",
+        "tags": "LIST",
+        "fast": "BOOLEAN",
+    }
     assert defined["rows"].default_value.number_value == 7  # --param sets the default
     assert defined["rate"].default_value.number_value == 0.5
     assert json_format.MessageToDict(defined["tags"].default_value) == ["a", "b"]
     executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
     assert executors["exec-make"]["container"]["resources"] == {
-        "resourceCpuRequest": "2", "resourceCpuLimit": "2",
-        "resourceMemoryRequest": "4Gi", "resourceMemoryLimit": "4Gi",
+        "resourceCpuRequest": "2",
+        "resourceCpuLimit": "2",
+        "resourceMemoryRequest": "4Gi",
+        "resourceMemoryLimit": "4Gi",
     }
     assert executors["exec-fit"]["container"]["resources"] == {
-        "resourceCpuRequest": "0.5", "resourceCpuLimit": "0.5",
-        "resourceMemoryRequest": "1536Mi", "resourceMemoryLimit": "1536Mi",
+        "resourceCpuRequest": "0.5",
+        "resourceCpuLimit": "0.5",
+        "resourceMemoryRequest": "1536Mi",
+        "resourceMemoryLimit": "1536Mi",
         "accelerator": {"resourceType": "nvidia.com/gpu", "resourceCount": "1"},
     }
     assert list(spec.root.dag.tasks["fit"].dependent_tasks) == ["make"]
@@ -137,8 +154,10 @@ def test_resources_parameters_and_types(tmp_path: Path, monkeypatch: pytest.Monk
     platform = json_format.ParseDict(documents[1], pipeline_spec_pb2.PlatformSpec())
     kubernetes = json_format.MessageToDict(platform.platforms["kubernetes"])
     secret = kubernetes["deploymentSpec"]["executors"]["exec-fit"]["secretAsEnv"][0]
-    assert secret == {"secretName": "shipyard-db",
-                      "keyToEnv": [{"secretKey": "dsn", "envVar": "SHIPYARD_STORE"}]}
+    assert secret == {
+        "secretName": "shipyard-db",
+        "keyToEnv": [{"secretKey": "dsn", "envVar": "SHIPYARD_STORE"}],
+    }
 
 
 @pytest.mark.parametrize(
