@@ -10,6 +10,7 @@ stack:
               evaluate, push
     postgres  the PostgreSQL driver for the metadata store
     ray       Ray and Ray Data: the Ray engine, statistics over partitions of large data
+    kubeflow  the KFP pipeline spec: `shipyard compile --target kubeflow`
     all       every extra above
 
 `pyproject.toml` declares the packages; `EXTRA_MODULES` names the modules Shipyard imports
@@ -43,12 +44,13 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
     },
     "postgres": {"psycopg": "psycopg"},
     "ray": {"ray": "ray"},
+    "kubeflow": {"kfp": "kfp-pipeline-spec", "google": "googleapis-common-protos"},
 }
 """`{extra: {top-level module: distribution}}` for the optional packages Shipyard imports."""
 
 EXTRA_INCLUDES: dict[str, tuple[str, ...]] = {
     "train": ("data", "serve"),
-    "all": ("serve", "data", "train", "postgres", "ray"),
+    "all": ("serve", "data", "train", "postgres", "ray", "kubeflow"),
 }
 """Extras that install other extras too."""
 

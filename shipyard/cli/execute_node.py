@@ -1,34 +1,110 @@
-"""`shipyard execute-node`: execute one task where this command runs, as an engine's worker."""
+"""`shipyard execute-node`: execute one node where this command runs.
+
+Two modes. `--task FILE`: an engine's worker executes one task (TaskSpec JSON) and reports
+its result; the runner that made the task records it. `--pipeline FILE --node NAME --run-id
+ID`: a task of a compiled pipeline (Kubeflow) executes one node inside run ID itself, with no
+runner around it: it creates or joins the run in the store, reuses the cache, executes and
+registers the outputs (`shipyard.runners.run_node`).
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+
+from shipyard.cli.options import ArtifactRootOption, StoreOption
+
+if TYPE_CHECKING:
+    from shipyard.dsl.context import Progress
+    from shipyard.runners.hooks import RunHook
+    from shipyard.runners.results import NodeRun
 
 
 def execute_node_command(
     task: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--task",
             help="The task: a JSON file written by TaskSpec.to_json, or - for standard input.",
         ),
-    ],
+    ] = None,
     result: Annotated[
         Path | None,
         typer.Option("--result", help="Write the result's JSON here (default: standard output)."),
     ] = None,
+    pipeline_file: Annotated[
+        Path | None,
+        typer.Option("--pipeline", help="Compiled mode: the pipeline file that defines the node."),
+    ] = None,
+    node: Annotated[
+        str | None, typer.Option("--node", help="Compiled mode: the node to execute.")
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run-id", help="Compiled mode: the run (created by its first node)."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="key=value argument of the pipeline function (repeat)."),
+    ] = None,
+    pipeline_name: Annotated[
+        str | None,
+        typer.Option("--pipeline-name", help="Which pipeline, if the file defines several."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Compiled mode: execute, reusing nothing.")
+    ] = False,
+    store: StoreOption = None,
+    artifact_root: ArtifactRootOption = None,
 ) -> None:
     """Execute one node's task: read its inputs, run its component, publish its outputs.
 
-    The entry point that engines running nodes elsewhere call (a container, a cluster
-    node). The task names the component, its inputs and outputs by URI and its parameters;
-    the result (TaskResult JSON) lists the published outputs or the error. Progress goes to
-    standard error. Exit status 1 when the node failed.
+    The entry point of engines that run nodes elsewhere (a container, a cluster node).
+    With --task, the task names the component, its inputs and outputs by URI and its
+    parameters; the result (TaskResult JSON) lists the published outputs or the error.
+    With --pipeline, --node and --run-id (what a compiled Kubeflow task runs), the node
+    executes inside that run: the store (--store) and the artifact root (--artifact-root)
+    must be the ones every task of the run shares. Progress goes to standard error. Exit
+    status 1 when the node failed.
     """
+    from shipyard.errors import InvalidParameterError
+
+    compiled = {"--pipeline": pipeline_file, "--node": node, "--run-id": run_id}
+    if task is not None and any(value is not None for value in compiled.values()):
+        raise InvalidParameterError(
+            "execute-node takes either --task FILE or --pipeline FILE --node NAME --run-id ID, "
+            "not both."
+        )
+    if task is not None:
+        _execute_task(task, result)
+        return
+    missing = [flag for flag, value in compiled.items() if value is None]
+    if missing:
+        raise InvalidParameterError(
+            f"execute-node needs --task FILE, or --pipeline, --node and --run-id together; "
+            f"missing {', '.join(missing)}."
+        )
+    assert pipeline_file is not None and node is not None and run_id is not None
+    outcome = _execute_in_run(
+        pipeline_file,
+        node,
+        run_id,
+        params=param or [],
+        pipeline_name=pipeline_name,
+        cache=not no_cache,
+        store=store,
+        artifact_root=artifact_root,
+    )
+    if outcome.state not in ("complete", "cached"):
+        from shipyard.cli.output import EXIT_FAILED
+
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _execute_task(task: str, result: Path | None) -> None:
     from shipyard.cli.output import EXIT_FAILED
     from shipyard.engines import TaskSpec
     from shipyard.engines.task import execute_task
@@ -49,3 +125,55 @@ def execute_node_command(
     if not outcome.ok:
         print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)  # type: ignore[union-attr]
         raise typer.Exit(EXIT_FAILED)
+
+
+def _execute_in_run(
+    pipeline_file: Path,
+    node: str,
+    run_id: str,
+    *,
+    params: list[str],
+    pipeline_name: str | None,
+    cache: bool,
+    store: str | None,
+    artifact_root: str | None,
+) -> NodeRun:
+    """Load the pipeline with the run's parameters and execute `node` inside run `run_id`."""
+    from shipyard.dsl import load_pipeline, parse_param
+    from shipyard.runners import Project
+    from shipyard.runners.run_node import run_node
+
+    values = dict(parse_param(item) for item in params)
+    loaded = load_pipeline(pipeline_file, name=pipeline_name, params=values)
+    with Project.open(store=store, artifact_root=artifact_root) as project:
+        outcome = run_node(
+            loaded,
+            node,
+            run_id=run_id,
+            store=project.store,
+            storage=project.storage,
+            cache=cache,
+            hooks=[cast("RunHook", _StderrLog(run_id))],  # the events it prints
+        )
+    if outcome.error is not None:
+        print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)
+    return outcome
+
+
+class _StderrLog:
+    """Prints a node's states and progress on standard error (the container's log)."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+
+    def on_node_state(self, *, node: NodeRun, **future: Any) -> None:
+        where = ", ".join(f"{port}: {a.uri}" for port, a in node.outputs.items())
+        print(
+            f"node {node.name} of run {self.run_id}: {node.state}"
+            + (f" ({where})" if where else ""),
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def on_node_progress(self, *, node: NodeRun, progress: Progress, **future: Any) -> None:
+        print(f"{node.name}: {progress.describe()}", file=sys.stderr, flush=True)

@@ -64,6 +64,16 @@ COMMANDS = (
         "shipyard.cli.execute_node:execute_node_command",
         "Execute one node's task: read its inputs, run its component, publish its outputs.",
     ),
+    LazyCommand(
+        "compile",
+        "shipyard.cli.compile:compile_command",
+        "Compile a pipeline to Kubeflow Pipelines YAML: one container task per node.",
+    ),
+    LazyCommand(
+        "image",
+        "shipyard.cli.compile:image_command",
+        "Build the container image a compiled pipeline runs, from the packaged Dockerfile.",
+    ),
     LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
     LazyCommand("artifacts", "shipyard.cli.artifacts:app", "Inspect artifacts."),
 )

@@ -49,6 +49,27 @@ def load_pipeline(
         DefinitionError: Importing the file failed, or the pipeline is wired wrongly.
         InvalidParameterError: `params` do not fit the pipeline function.
     """
+    chosen = pipeline_definition(path, name=name)
+    if isinstance(chosen, Pipeline):
+        if params:
+            raise InvalidParameterError(
+                f"{path}: --param needs a pipeline function; {chosen.name!r} is a Pipeline object."
+            )
+        return chosen
+    built = _call(chosen, dict(params or {}), path)
+    built.parameters = _arguments(chosen, params or {})
+    return built
+
+
+def pipeline_definition(
+    path: str | Path, *, name: str | None = None
+) -> Pipeline | Callable[..., Pipeline]:
+    """Import `path` and return the Pipeline or pipeline function `load_pipeline` builds from.
+
+    Raises:
+        NotFoundError: The file does not exist or defines no such pipeline.
+        DefinitionError: Importing the file failed.
+    """
     file = Path(path).expanduser().resolve()
     if not file.is_file():
         raise NotFoundError(f"{path}: no such pipeline file.")
@@ -71,18 +92,10 @@ def load_pipeline(
             if candidates
             else "Define `pipeline = Pipeline(...)` or `def my_pipeline() -> Pipeline:`.",
         )
-    if isinstance(chosen, Pipeline):
-        if params:
-            raise InvalidParameterError(
-                f"{path}: --param needs a pipeline function; {chosen.name!r} is a Pipeline object."
-            )
-        return chosen
-    built = _call(chosen, dict(params or {}), path)
-    built.parameters = _arguments(chosen, params or {})
-    return built
+    return chosen
 
 
-def _type_hints(function: Callable[..., Pipeline], path: str | Path) -> dict[str, Any]:
+def type_hints(function: Callable[..., Pipeline], path: str | Path) -> dict[str, Any]:
     """The pipeline function's hints, evaluated: files use `from __future__ import annotations`."""
     try:
         return typing.get_type_hints(function, include_extras=True)
@@ -244,7 +257,7 @@ def _call(function: Callable[..., Pipeline], params: dict[str, Any], path: str |
             f"{path}: {function.__name__}() has no parameter {', '.join(map(repr, unknown))}; "
             f"it takes {', '.join(signature.parameters) or 'none'}."
         )
-    hints = _type_hints(function, path)
+    hints = type_hints(function, path)
     for param in signature.parameters.values():
         if param.name not in params:
             if param.default is param.empty:

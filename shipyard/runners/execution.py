@@ -30,7 +30,7 @@ from shipyard.runners.results import DONE_STATES, NodeRun, NodeState
 from shipyard.store import NewArtifact
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from shipyard.dsl import Node, Pipeline
     from shipyard.dsl.context import LogEntry, Progress
@@ -82,8 +82,13 @@ class RunExecution:
         self.claims = Claims(self.store, self.storage, run_id)
         self.prepared: dict[str, tuple[dict[str, Artifact], str]] = {}
 
-    def drive(self) -> None:
-        pending = list(self.pipeline.nodes)
+    def drive(self, nodes: Sequence[Node] | None = None) -> None:
+        """Run `nodes` (default: the whole pipeline) once their upstream nodes are done.
+
+        Upstream nodes outside `nodes` count as they stand in `self.nodes` (`run_node`
+        fills those from the store for a run whose nodes execute one per process).
+        """
+        pending = list(self.pipeline.nodes if nodes is None else nodes)
         while (pending or self.running) and not self.stop.is_set():
             pending = self._start_ready(pending)
             poll_s = CLAIM_POLL_S if self.claims.waiting else None

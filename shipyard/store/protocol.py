@@ -45,13 +45,17 @@ class MetadataStore(Protocol):
         ...
 
     # Runs ---------------------------------------------------------------------------------
-    def create_run(self, pipeline: str, *, properties: JSON | None = None) -> RunRecord:
+    def create_run(
+        self, pipeline: str, *, properties: JSON | None = None, run_id: str | None = None
+    ) -> RunRecord:
         """Register a new running run of `pipeline` with a fresh unique id.
 
-        The id is the run's UTC start time and a random suffix, `2026-01-05T12-03-07-ab12`.
+        The id is the run's UTC start time and a random suffix, `2026-01-05T12-03-07-ab12`,
+        unless `run_id` gives it (a Kubeflow pipeline job's id, which every task knows).
 
         Raises:
-            InvalidParameterError: `properties` is not JSON-serialisable.
+            InvalidParameterError: `properties` is not JSON-serialisable, or a run `run_id`
+                exists already.
         """
         ...
 

@@ -45,8 +45,10 @@ class ExactIdsOnly(SqlStore):
 
 
 class NaiveTimes(SqlStore):
-    def create_run(self, pipeline: str, *, properties: JSON | None = None) -> RunRecord:
-        run = super().create_run(pipeline, properties=properties)
+    def create_run(
+        self, pipeline: str, *, properties: JSON | None = None, run_id: str | None = None
+    ) -> RunRecord:
+        run = super().create_run(pipeline, properties=properties, run_id=run_id)
         return type(run)(**{**run.__dict__, "started_at": run.started_at.replace(tzinfo=None)})
 
 

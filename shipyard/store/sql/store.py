@@ -116,12 +116,15 @@ class SqlStore(ArtifactQueries):
         self._lease.release()
 
     # Runs ---------------------------------------------------------------------------------
-    def create_run(self, pipeline: str, *, properties: JSON | None = None) -> RunRecord:
-        """Register a new running run of `pipeline` with a fresh unique id."""
+    def create_run(
+        self, pipeline: str, *, properties: JSON | None = None, run_id: str | None = None
+    ) -> RunRecord:
+        """Register a new running run of `pipeline` with a fresh unique id (or `run_id`)."""
         props = dict(properties or {})
+        given = run_id
         for _ in range(_RUN_ID_ATTEMPTS):
             now = _now()
-            run_id = f"{now:%Y-%m-%dT%H-%M-%S}-{secrets.token_hex(2)}"
+            run_id = given or f"{now:%Y-%m-%dT%H-%M-%S}-{secrets.token_hex(2)}"
             try:
                 with self._write() as conn:
                     pipeline_pk = conn.scalar(sql.PIPELINE_CONTEXT, {"pipeline": pipeline})
@@ -148,6 +151,10 @@ class SqlStore(ArtifactQueries):
                     )
             except StoreError as exc:
                 if isinstance(exc.__cause__, IntegrityError):
+                    if given is not None and self._run_exists(given):
+                        raise InvalidParameterError(
+                            f"A run {given!r} exists already in {self._url}; give a new run id."
+                        ) from exc
                     continue  # the id (or the pipeline's context) was taken meanwhile: retry
                 raise
             return RunRecord(run_id, pipeline, "running", now, None, props)
@@ -184,6 +191,12 @@ class SqlStore(ArtifactQueries):
             f"Run id prefix {run_id!r} is ambiguous in {self._url}: it matches {candidates}{more}.",
             hint="Give more characters of the run id.",
         )
+
+    def _run_exists(self, run_id: str) -> bool:
+        try:
+            return self.get_run(run_id).id == run_id
+        except NotFoundError:
+            return False
 
     def list_runs(
         self, *, pipeline: str | None = None, limit: int | None = None
