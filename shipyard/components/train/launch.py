@@ -34,7 +34,7 @@ from shipyard.dsl.context import TaskContext, current_task, running_task
 from shipyard.errors import ExecutionInterrupted, ShipyardError, WorkerFailed
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from multiprocessing.process import BaseProcess
     from multiprocessing.queues import Queue
     from multiprocessing.synchronize import Event
@@ -106,7 +106,7 @@ def run_workers(
 
 
 def _supervise(
-    processes: list[BaseProcess],
+    processes: Sequence[BaseProcess],
     messages: Queue[tuple[Any, ...]],
     stop: Event,
     recorder: EpochCallback,
@@ -165,7 +165,7 @@ def _relay(
 
 
 def _failure(
-    processes: list[BaseProcess],
+    processes: Sequence[BaseProcess],
     exits: list[int | None],
     errors: list[tuple[int, BaseException | None, str, str]],
     task: TaskContext,
@@ -204,7 +204,7 @@ def _failure(
     return failure
 
 
-def _stop_all(processes: list[BaseProcess]) -> None:
+def _stop_all(processes: Sequence[BaseProcess]) -> None:
     """Terminate the ranks still running; kill those that do not exit within a second."""
     for process in processes:
         if process.is_alive():

@@ -408,8 +408,8 @@ def _train_epoch(
         result.steps += 1
         if config.max_steps is not None and result.steps >= config.max_steps:
             break
-    total, seen = sum_over_ranks([total, seen], group)
-    return total / max(seen, 1)
+    total, rows = sum_over_ranks([total, seen], group)
+    return total / max(rows, 1)
 
 
 def evaluate(
