@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -79,3 +80,25 @@ def test_a_killed_worker_fails_the_run_naming_its_rank_and_the_rerun_resumes(
     training = resumed["train"].outputs["model"].card()["training"]
     assert training["resumed_from_epoch"] >= 1 and training["workers"] == 2
     assert len(resumed["train"].outputs["model"].properties["history"]) == 300
+
+
+def test_a_run_fn_trains_under_ddp_through_context_fit(workspace: Workspace) -> None:
+    run_fns = Path(__file__).parent / "custom" / "run_fns.py"
+    result = workspace.run(
+        pipeline(
+            PENGUINS,
+            "species",
+            "custom",
+            epochs=20,
+            run_fn_file=run_fns,
+            workers=2,
+            batch_size=32,
+            learning_rate=0.01,
+        )
+    )
+    assert result.ok, [n.error for n in result.failed]
+    model = result["train"].outputs["model"]
+    assert model.card()["training"]["workers"] == 2
+    assert model.properties["metrics"]["eval_accuracy"] >= 0.9
+    epochs = model.properties["metrics"]["epochs"]  # early stopping may end it before 20
+    assert 1 <= len(model.properties["history"]) == epochs  # rank 0's epochs, relayed
