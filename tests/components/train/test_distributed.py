@@ -124,6 +124,7 @@ def test_a_failing_rank_is_named_with_its_traceback_and_the_others_stop(
     assert not [p for p in multiprocessing.active_children() if "shipyard-train" in p.name]
 
 
+@pytest.mark.slow
 def test_a_stop_request_stops_every_rank_at_one_step_and_the_rerun_resumes(
     tmp_path: Path,
 ) -> None:
