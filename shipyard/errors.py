@@ -177,6 +177,22 @@ class ExecutionInterrupted(ShipyardError):
     headline = "Interrupted"
 
 
+class WorkerFailed(ShipyardError, RuntimeError):
+    """A process of a distributed training (`train(workers=N)`) raised, exited or was killed.
+
+    `rank` names the process; `worker_traceback` is its traceback (empty when it was killed).
+    """
+
+    headline = "Training worker failed"
+
+    def __init__(
+        self, message: str, *, rank: int, worker_traceback: str = "", hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.rank = rank
+        self.worker_traceback = worker_traceback
+
+
 class RunFailed(ShipyardError):
     """A pipeline run ended with failed nodes."""
 

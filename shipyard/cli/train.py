@@ -103,6 +103,15 @@ def train_command(
         bool,
         typer.Option("--mixed-precision", help="bfloat16 on CPU, float16 on CUDA, where safe."),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            parser=_limits("workers", int),
+            help="Train in N processes with PyTorch DDP (gloo on CPU, NCCL on CUDA); the "
+            "metrics are those of one process. Networks only.",
+        ),
+    ] = 1,
     slices: Annotated[
         list[str] | None,
         typer.Option(
@@ -210,6 +219,7 @@ def train_command(
             learning_rate=learning_rate,
             lr_schedule=lr_schedule,
             mixed_precision=mixed_precision,
+            workers=workers,
             batch_size=batch_size,
             seed=seed,
         ),

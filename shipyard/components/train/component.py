@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -16,13 +15,13 @@ from shipyard.components.train.schedules import Schedule
 from shipyard.dsl import Out, component
 from shipyard.dsl.constraints import NOT_NONE, AppliesTo, Ge, Gt, Interval
 from shipyard.dsl.context import current_task
-from shipyard.errors import DefinitionError, NotFoundError
+from shipyard.errors import NotFoundError
 
 if TYPE_CHECKING:
     import onnx
-    from torch import nn
 
     from shipyard.components.train.data import Problem, Split
+    from shipyard.components.train.launch import Relay as _RankRecorder
     from shipyard.components.train.loop import LoopConfig, TrainingResult
     from shipyard.components.train.recorder import EpochRecorder
     from shipyard.components.transform.fitted import FittedTransform
@@ -67,6 +66,7 @@ def train(
     seed: Annotated[int, Ge(0)] = 0,
     device: Annotated[str, _NETWORKS] = "auto",
     mixed_precision: Annotated[bool, _NETWORKS] = False,
+    workers: Annotated[int, Ge(1), _NETWORKS] = 1,
     num_trees: Annotated[int, Ge(1), _TREES] = 100,
     num_leaves: Annotated[int, Ge(2), _TREES] = 31,
     max_depth: Annotated[Literal[-1] | Annotated[int, Ge(1)], _TREES] = -1,
@@ -126,6 +126,14 @@ def train(
             weights on the same machine.
         device: `auto` (CUDA when available), `cpu`, `cuda`, `cuda:1`, ...
         mixed_precision: Compute in bfloat16 (CPU) or float16 (CUDA) where safe.
+        workers: Train in this many processes under PyTorch DDP (gloo on CPU, NCCL on CUDA,
+            where rank r uses `cuda:r`), launched on this machine; `batch_size` stays the
+            batch of one step over all workers, each taking its share, so the steps and
+            metrics are those of one worker (within the tolerance of docs/training.md).
+            Rank 0 checkpoints, reports progress and exports. Under `torchrun` or a
+            Kubeflow PyTorchJob (`RANK`, `WORLD_SIZE`, `MASTER_ADDR`, `MASTER_PORT` set),
+            the execution joins that group instead and this value is not used. Boosted
+            trees take 1 (see docs/training.md for why).
         num_trees: Boosting rounds at most (`boosted_trees`).
         num_leaves: Leaves per tree at most (`boosted_trees`).
         max_depth: Depth per tree at most, -1 for no limit (`boosted_trees`).
@@ -190,6 +198,7 @@ def train(
         "seed": seed,
         "device": device,
         "mixed_precision": mixed_precision,
+        "workers": workers,
     }
     if trees:
         parameters.update(
@@ -230,6 +239,7 @@ def train(
                 run_fn_file=run_fn_file,
                 run_fn=run_fn,
                 hyperparameters=hyperparameters or {},
+                workers=workers,
             )
     problem = data.problem
     merged = export.compose(
@@ -254,6 +264,7 @@ def train(
             "best_epoch": result.best_epoch,
             "stopped_early": result.stopped_early,
             "resumed_from_epoch": result.resumed_from_epoch,
+            "workers": trained.workers,
         },
         "parameters": parameters,
         "lineage": {
@@ -289,6 +300,7 @@ class _Trained:
     graph: onnx.ModelProto
     weights: bytes
     result: TrainingResult
+    workers: int = 1  # the processes that trained it (DDP's world size)
 
 
 def _read_data(
@@ -322,19 +334,43 @@ def _train_network(
     data: _Data,
     config: LoopConfig,
     parameters: dict[str, Any],
-    recorder: EpochRecorder,
+    recorder: EpochRecorder | _RankRecorder,
     *,
     output_dir: Path,
     run_fn_file: Path | None,
     run_fn: str,
     hyperparameters: dict[str, Any],
+    workers: int = 1,
 ) -> _Trained:
-    """Train a canned estimator, or the user's `run_fn`; export the network with its head."""
+    """Train a canned estimator, or the user's `run_fn`; export the network with its head.
+
+    With the `torch.distributed` environment set (torchrun, PyTorchJob, or a rank that
+    `launch.run_workers` started), join that group and train under DDP; else, with
+    `workers` > 1, start that many ranks on this machine and return rank 0's result.
+    """
     from shipyard.components.train import export
+    from shipyard.components.train.distributed import current_group, environment_group, joined
     from shipyard.components.train.estimators import Head, build_estimator
     from shipyard.components.train.loop import fit, pick_device, seed_everything
     from shipyard.components.train.network_onnx import check_export, network_to_onnx
 
+    arguments: dict[str, Any] = {
+        "data": data,
+        "config": config,
+        "parameters": parameters,
+        "output_dir": output_dir,
+        "run_fn_file": run_fn_file,
+        "run_fn": run_fn,
+        "hyperparameters": hyperparameters,
+    }
+    if current_group() is None and environment_group() is not None:
+        with joined(config.device):
+            return _train_network(recorder=recorder, **arguments)
+    if current_group() is None and workers > 1:
+        from shipyard.components.train.launch import run_workers
+
+        return run_workers(workers, _train_network, arguments, recorder=recorder)
+    group = current_group()
     problem = data.problem
     checkpoint_dir = current_task().checkpoint_dir
     seed_everything(config.seed)
@@ -358,8 +394,12 @@ def _train_network(
             on_epoch=recorder,
         )
     else:
-        network, result = _run_custom(
-            data,
+        from shipyard.components.train.custom import run_custom
+
+        network, result = run_custom(
+            data.problem,
+            data.train,
+            data.eval,
             config,
             recorder,
             output_dir=output_dir,
@@ -367,7 +407,7 @@ def _train_network(
             run_fn_file=run_fn_file,
             run_fn=run_fn,
             hyperparameters=hyperparameters,
-            device=pick_device(config.device),
+            device=group.device if group is not None else pick_device(config.device),
         )
     head = Head(
         network,
@@ -378,70 +418,12 @@ def _train_network(
     graph = network_to_onnx(head, problem) or export.export_network(head, problem)
     rows = data.eval if data.eval is not None and data.eval.rows else data.train
     check_export(graph, head, rows.features)
-    return _Trained(graph, export.weights_bytes(network), result)
-
-
-def _run_custom(
-    data: _Data,
-    config: LoopConfig,
-    recorder: EpochRecorder,
-    *,
-    output_dir: Path,
-    checkpoint_dir: Path | None,
-    run_fn_file: Path,
-    run_fn: str,
-    hyperparameters: dict[str, Any],
-    device: str,
-) -> tuple[nn.Module, TrainingResult]:
-    """Call the user's `run_fn`; check that it returned a module that fits the problem."""
-    import torch
-
-    from shipyard.components.train.custom import TrainContext
-    from shipyard.components.train.loop import TrainingResult, evaluate
-    from shipyard.dsl.loading import load_function
-
-    function = load_function(
-        run_fn_file, run_fn, file_parameter="run_fn_file", function_parameter="run_fn"
+    return _Trained(
+        graph,
+        export.weights_bytes(network),
+        result,
+        workers=group.world_size if group is not None else 1,
     )
-    output_dir.mkdir(parents=True, exist_ok=True)
-    context = TrainContext(
-        problem=data.problem,
-        train=data.train,
-        eval=data.eval,
-        hyperparameters=hyperparameters,
-        config=config,
-        output_dir=output_dir,
-        tensorboard_dir=recorder.tensorboard_dir,
-        checkpoint_dir=checkpoint_dir,
-        logger=logging.getLogger(f"shipyard.user.{run_fn}"),
-        device=device,
-        on_epoch=recorder,
-    )
-    network = function(context)
-    if not isinstance(network, torch.nn.Module):
-        raise DefinitionError(
-            f"{run_fn_file}: {run_fn}(context) must return the trained torch.nn.Module; "
-            f"it returned {type(network).__name__}."
-        )
-    network.to("cpu").eval()
-    probe = tuple(t[:2] for t in data.train.features)
-    expected = data.problem.outputs
-    contract = (
-        f"{run_fn_file}: the module {run_fn} returned must map the {len(probe)} feature "
-        f"tensors to scores of shape [N, {expected}]"
-    )
-    try:
-        with torch.no_grad():
-            scores = network(*probe)
-    except Exception as exc:
-        raise DefinitionError(f"{contract}; called with 2 rows it raised {exc!r}.") from exc
-    if not isinstance(scores, torch.Tensor) or tuple(scores.shape) != (len(probe[0]), expected):
-        got = tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__
-        raise DefinitionError(f"{contract}; for 2 rows it returned {got}.")
-    result = context.results[-1] if context.results else TrainingResult(history=recorder.history)
-    if data.eval is not None and data.eval.rows:
-        result.metrics = {**result.metrics, **evaluate(network, data.problem, data.eval)}
-    return network, result
 
 
 def _train_trees(data: _Data, parameters: dict[str, Any], recorder: EpochRecorder) -> _Trained:

@@ -16,19 +16,28 @@ exported model adds the softmax, the class labels or the label's scale itself.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shipyard.components.train.loop import EpochCallback, LoopConfig, TrainingResult, fit
+from shipyard.components.train.loop import (
+    EpochCallback,
+    LoopConfig,
+    TrainingResult,
+    evaluate,
+    fit,
+)
+from shipyard.errors import DefinitionError
 
 if TYPE_CHECKING:
-    import logging
     from pathlib import Path
 
     import torch
     from torch import nn
 
     from shipyard.components.train.data import Problem, Split
+    from shipyard.components.train.launch import Relay
+    from shipyard.components.train.recorder import EpochRecorder
 
 
 @dataclass
@@ -92,3 +101,71 @@ class TrainContext:
         row = {"epoch": float(step), **{k: float(v) for k, v in scalars.items()}}
         if self.on_epoch is not None:
             self.on_epoch(row, TrainingResult(history=[row]))
+
+
+def run_custom(
+    problem: Problem,
+    train: Split,
+    evaluation: Split | None,
+    config: LoopConfig,
+    recorder: EpochRecorder | Relay,
+    *,
+    output_dir: Path,
+    checkpoint_dir: Path | None,
+    run_fn_file: Path,
+    run_fn: str,
+    hyperparameters: dict[str, Any],
+    device: str,
+) -> tuple[nn.Module, TrainingResult]:
+    """Call the user's `run_fn`; check that it returned a module that fits the problem.
+
+    Raises:
+        DefinitionError: The function did not return a module mapping the features to
+            `[N, outputs]` scores.
+    """
+    import torch
+
+    from shipyard.dsl.loading import load_function
+
+    function = load_function(
+        run_fn_file, run_fn, file_parameter="run_fn_file", function_parameter="run_fn"
+    )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    context = TrainContext(
+        problem=problem,
+        train=train,
+        eval=evaluation,
+        hyperparameters=hyperparameters,
+        config=config,
+        output_dir=output_dir,
+        tensorboard_dir=recorder.tensorboard_dir,
+        checkpoint_dir=checkpoint_dir,
+        logger=logging.getLogger(f"shipyard.user.{run_fn}"),
+        device=device,
+        on_epoch=recorder,
+    )
+    network = function(context)
+    if not isinstance(network, torch.nn.Module):
+        raise DefinitionError(
+            f"{run_fn_file}: {run_fn}(context) must return the trained torch.nn.Module; "
+            f"it returned {type(network).__name__}."
+        )
+    network.to("cpu").eval()
+    probe = tuple(t[:2] for t in train.features)
+    expected = problem.outputs
+    contract = (
+        f"{run_fn_file}: the module {run_fn} returned must map the {len(probe)} feature "
+        f"tensors to scores of shape [N, {expected}]"
+    )
+    try:
+        with torch.no_grad():
+            scores = network(*probe)
+    except Exception as exc:
+        raise DefinitionError(f"{contract}; called with 2 rows it raised {exc!r}.") from exc
+    if not isinstance(scores, torch.Tensor) or tuple(scores.shape) != (len(probe[0]), expected):
+        got = tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__
+        raise DefinitionError(f"{contract}; for 2 rows it returned {got}.")
+    result = context.results[-1] if context.results else TrainingResult(history=recorder.history)
+    if evaluation is not None and evaluation.rows:
+        result.metrics = {**result.metrics, **evaluate(network, problem, evaluation)}
+    return network, result

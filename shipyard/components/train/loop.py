@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import functools
@@ -10,11 +9,21 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from shipyard.components.train.budget import steps_per_epoch
+from shipyard.components.train.distributed import (
+    Group,
+    agreed_stop,
+    current_group,
+    shard_rows,
+    share,
+    smallest_share,
+    sum_over_ranks,
+    wrap,
+)
 from shipyard.components.train.optimizer import Rule, StepOptimizer
 from shipyard.components.train.progress import (
     StoppedMidEpoch,
@@ -24,6 +33,7 @@ from shipyard.components.train.progress import (
     save_progress,
 )
 from shipyard.components.train.schedules import Schedule, lr_factor
+from shipyard.components.train.threads import cpu_threads, threads_for
 from shipyard.dsl.context import current_task
 from shipyard.errors import DataError
 
@@ -38,7 +48,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("shipyard.components.train")
 
 Optimizer = Rule
-_WORK_PER_THREAD = 2**24  # multiply-adds of a batch's widest layer that pay for a thread
 
 CHECKPOINT_INTERVAL_S = 1.0  # seconds of training between checkpoints: what a kill loses
 
@@ -123,12 +132,17 @@ def fit(
     its next step, saves the state in the middle of the epoch and raises: the resumed call
     continues from that step and still equals an uninterrupted one.
 
+    Inside a training group (`distributed.current_group()`: `train(workers=N)`, torchrun),
+    the same loop trains under DDP on this rank's share of each batch; see `distributed`.
+
     Raises:
         DataError: The loss became NaN or infinite (training diverged).
         ExecutionInterrupted: The run was asked to stop (the checkpoint is saved first).
     """
-    device = pick_device(config.device)
-    with _cpu_threads(_threads_for(network, config) if device == "cpu" else None):
+    group = current_group()
+    device = group.device if group is not None else pick_device(config.device)
+    threads = threads_for(network, config.batch_size) if config.threads is None else config.threads
+    with cpu_threads(threads if device == "cpu" else None):
         return _fit(
             network,
             problem,
@@ -138,6 +152,7 @@ def fit(
             device=device,
             checkpoint_dir=checkpoint_dir,
             on_epoch=on_epoch,
+            group=group,
         )
 
 
@@ -151,6 +166,7 @@ def _fit(
     device: str,
     checkpoint_dir: Path | None,
     on_epoch: EpochCallback | None,
+    group: Group | None = None,
 ) -> TrainingResult:
     import torch
 
@@ -175,10 +191,11 @@ def _fit(
             )
             or progress
         )
-
+    # After the resume: DDP broadcasts rank 0's weights. Every rank stops at rank 0's word.
+    forward, stop = wrap(network, group), agreed_stop(current_task().stop_requested, group)
     save = functools.partial(
         save_progress,
-        checkpoint_dir,
+        checkpoint_dir if group is None or group.writes else None,  # rank 0 writes
         fingerprint,
         network=network,
         optimizer=optimizer,
@@ -196,7 +213,7 @@ def _fit(
         order = torch.randperm(train.rows, generator=generator).to(device)
         try:
             train_loss = _train_epoch(
-                network,
+                forward,
                 optimizer,
                 schedule=schedule,
                 problem=problem,
@@ -207,7 +224,8 @@ def _fit(
                 config=config,
                 result=result,
                 resume=progress,
-                stop_requested=current_task().stop_requested,
+                stop_requested=stop,
+                group=group,
             )
         except StoppedMidEpoch as stopped:
             progress.next_epoch, progress.epoch_step, progress.epoch_loss = (
@@ -228,6 +246,7 @@ def _fit(
             train_loss=train_loss,
             config=config,
             device=device,
+            group=group,
         )
         result.history.append(row)
         _early_stopping(progress, row, network=network, epoch=epoch, config=config, result=result)
@@ -263,6 +282,7 @@ def _epoch_row(
     train_loss: float,
     config: LoopConfig,
     device: str,
+    group: Group | None,
 ) -> dict[str, float]:
     """The history row of an epoch: its losses and metrics, logged.
 
@@ -271,7 +291,7 @@ def _epoch_row(
     """
     row: dict[str, float] = {"epoch": epoch, "train_loss": train_loss}
     if evaluation is not None and evaluation.rows:
-        row.update(evaluate(network, problem, evaluation, device=device))
+        row.update(evaluate(network, problem, evaluation, device=device, group=group))
         if not math.isfinite(row["eval_loss"]):
             raise DataError(
                 f"training diverged at epoch {epoch}: the eval loss is {row['eval_loss']}; "
@@ -285,40 +305,6 @@ def _epoch_row(
         ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"),
     )
     return row
-
-
-def _threads_for(network: nn.Module, config: LoopConfig) -> int:
-    """Intra-op threads worth using: 1 unless a batch's matrix products are large.
-
-    Tabular networks multiply small matrices, where a second thread only adds
-    synchronisation, and its spinning halves the speed of anything else on the machine
-    (measured: 20x slower steps when another process competes for the cores).
-    """
-    import torch
-    from torch import nn
-
-    if config.threads is not None:
-        return config.threads
-    widest = max(
-        (m.in_features * m.out_features for m in network.modules() if isinstance(m, nn.Linear)),
-        default=1,
-    )
-    wanted = config.batch_size * widest // _WORK_PER_THREAD
-    return max(1, min(torch.get_num_threads(), wanted))
-
-
-@contextlib.contextmanager
-def _cpu_threads(threads: int | None) -> Iterator[None]:
-    """Use `threads` intra-op threads inside the block (None: leave the setting alone)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _early_stopping(
@@ -365,10 +351,12 @@ def _train_epoch(
     result: TrainingResult,
     resume: TrainingProgress,
     stop_requested: Callable[[], bool] | None,
+    group: Group | None,
 ) -> float:
     """Run one pass over the shuffled rows; return the mean train loss.
 
-    Steps a mid-epoch checkpoint had done (`resume.epoch_step`) are skipped.
+    Steps a mid-epoch checkpoint had done (`resume.epoch_step`) are skipped. In a group,
+    `network` is the DDP module and each rank trains on its share of every batch.
 
     Raises:
         StoppedMidEpoch: The run was asked to stop; raised before a step, never inside one.
@@ -389,16 +377,19 @@ def _train_epoch(
         if stop_requested is not None and stop_requested():
             raise StoppedMidEpoch(step - 1, (total, seen))
         index = order[start : start + config.batch_size]
-        if index.numel() < 2 and batch_norm:
+        if smallest_share(int(index.numel()), group) < 2 and batch_norm:
             continue
+        part, weight = share(int(index.numel()), group)
+        index = index[part]
         if schedule is not None:
             rate = config.learning_rate * schedule(result.steps)
-            for group in optimizer.param_groups:
-                group["lr"] = rate
+            for entry in optimizer.param_groups:
+                entry["lr"] = rate
         optimizer.zero_grad()
         with torch.autocast(device_type, dtype=precision, enabled=config.mixed_precision):
             scores = network(*(f[index] for f in features))
-        loss = compute_loss(problem, scores.float(), target[index])
+        mean = compute_loss(problem, scores.float(), target[index])
+        loss = mean * weight if group is not None else mean
         if not torch.isfinite(loss):
             raise DataError(
                 f"training diverged at epoch {epoch} step {step}: loss is "
@@ -412,33 +403,49 @@ def _train_epoch(
         else:
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
-        total += float(loss.item()) * int(index.numel())
+        total += float(mean.item()) * int(index.numel())
         seen += int(index.numel())
         result.steps += 1
         if config.max_steps is not None and result.steps >= config.max_steps:
             break
-    return total / max(seen, 1)
+    total, rows = sum_over_ranks([total, seen], group)
+    return total / max(rows, 1)
 
 
 def evaluate(
-    network: nn.Module, problem: Problem, split: Split, *, device: str = "cpu"
+    network: nn.Module,
+    problem: Problem,
+    split: Split,
+    *,
+    device: str = "cpu",
+    group: Group | None = None,
 ) -> dict[str, float]:
-    """Return the eval loss and accuracy (classification) or RMSE (regression, label scale)."""
+    """Return the eval loss and accuracy (classification) or RMSE (regression, label scale).
+
+    In a group each rank evaluates its share of the rows and the sums are all-reduced.
+    """
     import torch
 
+    rows = shard_rows(split.rows, group)
     network.eval()
     with torch.no_grad():
-        scores = network(*(f.to(device) for f in split.features))
-        target = training_target(problem, split.label).to(device)
-        loss = float(compute_loss(problem, scores, target).item())
+        scores = network(*(f[rows].to(device) for f in split.features))
+        target = training_target(problem, split.label[rows]).to(device)
+        loss = compute_loss(problem, scores, target)
         if problem.task == "regression":
             error = (scores[:, 0] - target) * problem.label_std
-            metric = {"eval_rmse": float(torch.sqrt(torch.mean(error**2)).item())}
+            name, value = "eval_rmse", torch.mean(error**2)
         else:
-            correct = (torch.argmax(scores, dim=1) == target).float().mean()
-            metric = {"eval_accuracy": float(correct.item())}
+            name, value = "eval_accuracy", (torch.argmax(scores, dim=1) == target).float().mean()
     network.train()
-    return {"eval_loss": loss, **metric}
+    if group is not None:
+        count = int(target.numel())
+        loss_sum, value_sum, total = sum_over_ranks(
+            [float(loss.item()) * count, float(value.item()) * count, count], group
+        )
+        loss, value = torch.tensor(loss_sum / total), torch.tensor(value_sum / total)
+    metric = float(torch.sqrt(value).item()) if name == "eval_rmse" else float(value.item())
+    return {"eval_loss": float(loss.item()), name: metric}
 
 
 def training_target(problem: Problem, label: torch.Tensor) -> torch.Tensor:
