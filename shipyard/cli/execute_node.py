@@ -4,7 +4,8 @@ Two modes. `--task FILE`: an engine's worker executes one task (TaskSpec JSON) a
 its result; the runner that made the task records it. `--pipeline FILE --node NAME --run-id
 ID`: a task of a compiled pipeline (Kubeflow) executes one node inside run ID itself, with no
 runner around it: it creates or joins the run in the store, reuses the cache, executes and
-registers the outputs (`shipyard.runners.run_node`).
+registers the outputs (`shipyard.runners.run_node`). `--pipeline FILE --run-id ID
+--finish-run`: the compiled pipeline's exit handler ends the run once its tasks ran.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ def execute_node_command(
         str | None,
         typer.Option("--pipeline-name", help="Which pipeline, if the file defines several."),
     ] = None,
+    finish: Annotated[
+        bool,
+        typer.Option(
+            "--finish-run",
+            help="Compiled mode, instead of --node: end run --run-id after the job's tasks "
+            "(never-started nodes skipped, nodes left running interrupted); the exit handler.",
+        ),
+    ] = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Compiled mode: execute, reusing nothing.")
     ] = False,
@@ -80,6 +89,21 @@ def execute_node_command(
         )
     if task is not None:
         _execute_task(task, result)
+        return
+    if finish:
+        if node is not None or pipeline_file is None or run_id is None:
+            raise InvalidParameterError(
+                "execute-node --finish-run takes --pipeline FILE and --run-id ID, and no "
+                "--node: it ends the run after every node's task."
+            )
+        _finish_run(
+            pipeline_file,
+            run_id,
+            params=param or [],
+            pipeline_name=pipeline_name,
+            store=store,
+            artifact_root=artifact_root,
+        )
         return
     missing = [flag for flag, value in compiled.items() if value is None]
     if missing:
@@ -158,6 +182,28 @@ def _execute_in_run(
     if outcome.error is not None:
         print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)
     return outcome
+
+
+def _finish_run(
+    pipeline_file: Path,
+    run_id: str,
+    *,
+    params: list[str],
+    pipeline_name: str | None,
+    store: str | None,
+    artifact_root: str | None,
+) -> None:
+    """End run `run_id` of the pipeline; print its final state (exit status 0 regardless:
+    the job's own status already says whether a task failed)."""
+    from shipyard.dsl import load_pipeline, parse_param
+    from shipyard.runners import Project
+    from shipyard.runners.run_node import finish_run
+
+    values = dict(parse_param(item) for item in params)
+    loaded = load_pipeline(pipeline_file, name=pipeline_name, params=values)
+    with Project.open(store=store, artifact_root=artifact_root) as project:
+        state = finish_run(loaded, run_id=run_id, store=project.store)
+    print(f"run {run_id} of pipeline {loaded.name}: {state}", file=sys.stderr, flush=True)
 
 
 class _StderrLog:
