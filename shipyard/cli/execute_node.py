@@ -19,6 +19,7 @@ import typer
 from shipyard.cli.options import ArtifactRootOption, StoreOption
 
 if TYPE_CHECKING:
+    from shipyard.dsl import Pipeline
     from shipyard.dsl.context import Progress
     from shipyard.runners.hooks import RunHook
     from shipyard.runners.results import NodeRun
@@ -167,8 +168,12 @@ def _execute_in_run(
     from shipyard.runners import Project
     from shipyard.runners.run_node import run_node
 
+    from shipyard.components.train.distributed import environment_group
+
     values = dict(parse_param(item) for item in params)
     loaded = load_pipeline(pipeline_file, name=pipeline_name, params=values)
+    if environment_group() is not None:  # a rank of a PyTorchJob or torchrun
+        return _execute_as_rank(loaded, node, run_id, cache=cache, store=store, root=artifact_root)
     with Project.open(store=store, artifact_root=artifact_root) as project:
         outcome = run_node(
             loaded,
@@ -179,6 +184,52 @@ def _execute_in_run(
             cache=cache,
             hooks=[cast("RunHook", _StderrLog(run_id))],  # the events it prints
         )
+    if outcome.error is not None:
+        print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)
+    return outcome
+
+
+def _execute_as_rank(
+    pipeline: Pipeline, node: str, run_id: str, *, cache: bool, store: str | None, root: str | None
+) -> NodeRun:
+    """One rank of a training group: rank 0 executes and records the node in the run, the
+    others execute the task rank 0 hands them and record nothing (`runners.ranks`)."""
+    from shipyard.runners import Project
+    from shipyard.runners.ranks import RankZeroEngine, follow, start_group, stop_group
+    from shipyard.runners.results import NodeRun
+    from shipyard.runners.run_node import run_node
+
+    rank = start_group()
+    try:
+        if rank > 0:
+            result = follow()
+            outcome = NodeRun(node, node)
+            outcome.state = "complete" if result is None or result.ok else "failed"
+            outcome.error = None if result is None else result.error
+            print(
+                f"node {node} of run {run_id}: rank {rank} "
+                + ("had nothing to execute" if result is None else f"trained ({outcome.state})"),
+                file=sys.stderr,
+                flush=True,
+            )
+            return outcome
+        engine = RankZeroEngine()
+        try:
+            with Project.open(store=store, artifact_root=root) as project:
+                outcome = run_node(
+                    pipeline,
+                    node,
+                    run_id=run_id,
+                    store=project.store,
+                    storage=project.storage,
+                    cache=cache,
+                    hooks=[cast("RunHook", _StderrLog(run_id))],
+                    engine=engine,
+                )
+        finally:
+            engine.release()  # the others exit at once when rank 0 executed nothing
+    finally:
+        stop_group()
     if outcome.error is not None:
         print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)
     return outcome

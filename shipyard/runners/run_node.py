@@ -51,6 +51,7 @@ def run_node(
     storage: ArtifactStorage,
     cache: bool = True,
     hooks: Sequence[RunHook] = (),
+    engine: ThreadEngine | None = None,
 ) -> NodeRun:
     """Execute (or reuse from the cache) node `node_name` of `pipeline` in run `run_id`.
 
@@ -62,6 +63,8 @@ def run_node(
         storage: The artifact storage every node of the run shares (an object store).
         cache: Reuse the outputs of an execution with the same cache key.
         hooks: Receivers of the node's events (`on_node_state`, `on_node_progress`).
+        engine: Where the task executes (default: a thread of this process); rank 0 of a
+            training group passes `ranks.RankZeroEngine`, which hands it to the others.
 
     Returns:
         The node's outcome; a failure is in it (`state`, `error`), not raised.
@@ -79,7 +82,7 @@ def run_node(
         )
     node = pipeline[node_name]
     _join_run(store, pipeline, run_id, cache=cache)
-    engine = OneNodeEngine(max_workers=1)
+    engine = engine or OneNodeEngine(max_workers=1)
     runner = LocalRunner(store=store, storage=storage, engine=engine, hooks=hooks)
     # Not the whole run: an interrupted task leaves its siblings' staging alone (its own
     # task discards what it staged).
