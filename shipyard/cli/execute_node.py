@@ -164,11 +164,10 @@ def _execute_in_run(
     artifact_root: str | None,
 ) -> NodeRun:
     """Load the pipeline with the run's parameters and execute `node` inside run `run_id`."""
+    from shipyard.components.train.distributed import environment_group
     from shipyard.dsl import load_pipeline, parse_param
     from shipyard.runners import Project
     from shipyard.runners.run_node import run_node
-
-    from shipyard.components.train.distributed import environment_group
 
     values = dict(parse_param(item) for item in params)
     loaded = load_pipeline(pipeline_file, name=pipeline_name, params=values)

@@ -5,11 +5,11 @@ NAME --run-id ID` in the project's image (`shipyard image`): the node executes i
 whose id is the pipeline job's (`{{$.pipeline_job_uuid}}`), reading its inputs from the
 metadata store and the artifact root every task shares, exactly as `shipyard run` would
 (`shipyard.runners.run_node`); an exit handler's task (`execute-node --finish-run`) runs
-after them however they ended and finishes the run record. The pipeline function's parameters are the job's typed input
-parameters; the DAG's edges are `dependentTasks`; a node's `Resources` are its container's
-CPU, memory and accelerator. Kubeflow's own cache is off: Shipyard's cache key decides what
-executes again. The IR is built and checked with the `kfp-pipeline-spec` package (the
-`kubeflow` extra), never the `kfp` SDK.
+after them however they ended and finishes the run record. The pipeline function's
+parameters are the job's typed input parameters; the DAG's edges are `dependentTasks`; a
+node's `Resources` are its container's CPU, memory and accelerator. Kubeflow's own cache is
+off: Shipyard's cache key decides what executes again. The IR is built and checked with the
+`kfp-pipeline-spec` package (the `kubeflow` extra), never the `kfp` SDK.
 """
 
 from __future__ import annotations
@@ -303,8 +303,7 @@ def _exit_handler(
     if parameters:
         nodes["inputDefinitions"] = {
             "parameters": {
-                name: {"parameterType": spec["parameterType"]}
-                for name, spec in parameters.items()
+                name: {"parameterType": spec["parameterType"]} for name, spec in parameters.items()
             }
         }
     components[f"comp-{NODES_TASK}"] = nodes

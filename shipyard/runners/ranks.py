@@ -114,7 +114,9 @@ def follow(
     if text is None:
         return None
     return execute_task(
-        TaskSpec.from_json(text), engine=RankZeroEngine.name, on_progress=on_progress,
+        TaskSpec.from_json(text),
+        engine=RankZeroEngine.name,
+        on_progress=on_progress,
         publish=False,
     )
 

@@ -261,4 +261,5 @@ def finish_run(pipeline: Pipeline, *, run_id: str, store: MetadataStore) -> RunS
                 f"was deleted or died); run the job again to resume.",
                 state="interrupted",
             )
-    return finish_if_done(store, pipeline, run_id) or store.get_run(run_id).state
+    finish_if_done(store, pipeline, run_id)
+    return store.get_run(run_id).state

@@ -160,7 +160,7 @@ def test_compiled_penguins_runs_task_by_task_like_shipyard_run(tmp_path: Path) -
     assert _fingerprints(again) == _fingerprints(run)
 
 
-FAILING_PIPELINE = '''
+FAILING_PIPELINE = """
 from shipyard import Out, Pipeline, component
 from shipyard.artifacts import Metrics
 
@@ -184,7 +184,7 @@ def failing(value: float = 2.0) -> Pipeline:
     made = make(value=value)
     broken = boom(inp=made.outputs.out)
     return Pipeline("failing", nodes=[made, broken, after(inp=broken.outputs.out)])
-'''
+"""
 
 
 def test_the_exit_handler_ends_a_job_whose_task_failed(tmp_path: Path) -> None:

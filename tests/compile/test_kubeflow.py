@@ -156,9 +156,7 @@ def test_resources_parameters_and_types(tmp_path: Path, monkeypatch: pytest.Monk
         "resourceMemoryLimit": "1536Mi",
         "accelerator": {"resourceType": "nvidia.com/gpu", "resourceCount": "1"},
     }
-    assert list(spec.components[f"comp-{NODES_TASK}"].dag.tasks["fit"].dependent_tasks) == [
-        "make"
-    ]
+    assert list(spec.components[f"comp-{NODES_TASK}"].dag.tasks["fit"].dependent_tasks) == ["make"]
     assert "--store" not in executors["exec-fit"]["container"]["args"]
     platform = json_format.ParseDict(documents[1], pipeline_spec_pb2.PlatformSpec())
     kubernetes = json_format.MessageToDict(platform.platforms["kubernetes"])
