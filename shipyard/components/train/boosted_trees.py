@@ -9,6 +9,7 @@ export (`tree_onnx`) has the inputs and outputs of `export.export_network`, so
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -192,10 +193,12 @@ def fit_trees(
         raise DataError("the train split has no rows to grow trees on.")
     evaluated = evaluation is not None and evaluation.rows > 0
     network: TreesNetwork | None = None
+    quiet: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     group = current_group()
     if group is not None:  # LightGBM's data-parallel training (distributed_trees)
-        from shipyard.components.train.distributed_trees import join_network
+        from shipyard.components.train.distributed_trees import join_network, stdout_to_stderr
 
+        quiet = stdout_to_stderr()
         network, train, evaluation = join_network(group, train, evaluation, threads=config.threads)
     categorical = [i for i, f in enumerate(problem.features) if f.kind != "float"]
     train_set = lightgbm.Dataset(
@@ -217,16 +220,17 @@ def fit_trees(
         names.append("eval")
     params = {**_params(problem, config), **(network.params if network is not None else {})}
     monitor = _Monitor(problem, config, evaluated=evaluated, on_epoch=on_epoch, network=network)
-    booster = lightgbm.train(
-        params,
-        train_set,
-        num_boost_round=config.num_trees,
-        valid_sets=sets,
-        valid_names=names,
-        callbacks=[monitor],
-    )
-    if network is not None:
-        booster.free_network()
+    with quiet:
+        booster = lightgbm.train(
+            params,
+            train_set,
+            num_boost_round=config.num_trees,
+            valid_sets=sets,
+            valid_names=names,
+            callbacks=[monitor],
+        )
+        if network is not None:
+            booster.free_network()
     # LightGBM calls back after rounds that found no split, without adding trees
     result = monitor.finish(booster.current_iteration())
     kept = int(result.metrics["epochs"])

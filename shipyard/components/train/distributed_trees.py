@@ -27,10 +27,12 @@ of N ranks (`train(workers=N)`'s launcher, torchrun, a Kubeflow PyTorchJob) ever
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,8 @@ from shipyard.components.train.distributed import COLLECTIVE_TIMEOUT_S, sum_over
 from shipyard.errors import DataError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from shipyard.components.train.data import Split
     from shipyard.components.train.distributed import Group
 
@@ -150,6 +154,25 @@ def agree(
         if totals[name] > 0
     ]
     return combined, sums[-1] > 0
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send what is written to this process's stdout (file descriptor 1) to stderr.
+
+    LightGBM's socket threads print `[LightGBM] [Info] Listening...` whatever the verbosity
+    (its log level and log callback are per thread): on stdout it would corrupt the output of
+    `shipyard train --json`, whose ranks share the command's stdout.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _own_address() -> str:
