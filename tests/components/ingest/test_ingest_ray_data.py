@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -65,7 +66,7 @@ def _csv(path: Path, rows: int, *, bad_line: int | None = None) -> Path:
     return path
 
 
-def _run_on_ray(cluster: LocalRayCluster, jobs: list[tuple[Path, dict[str, object]]]) -> list:
+def _run_on_ray(cluster: LocalRayCluster, jobs: list[tuple[Path, dict[str, Any]]]) -> list[Any]:
     done = subprocess.run(
         [sys.executable, "-c", _ON_RAY, cluster.address, json.dumps(jobs, default=str)],
         capture_output=True,
@@ -82,7 +83,7 @@ def _run_on_ray(cluster: LocalRayCluster, jobs: list[tuple[Path, dict[str, objec
     return [json.loads(line) for line in done.stdout.strip().splitlines()[-len(jobs) :]]
 
 
-def _local(tmp_path: Path, name: str, **params: object) -> Examples:
+def _local(tmp_path: Path, name: str, **params: Any) -> Examples:
     examples = Examples(tmp_path / name)
     ingest.fn(examples=examples, **params)
     return examples
@@ -96,7 +97,7 @@ def test_ray_examples_are_the_local_ones_row_for_row(
     (tmp_path / "data.jsonl").write_text(
         "\n".join(json.dumps(row) for row in table.to_pylist()) + "\n"
     )
-    jobs = {
+    jobs: dict[str, dict[str, Any]] = {
         "csv": {"source": str(csv)},
         "csv_key": {"source": str(csv), "splits": {"a": 1, "b": 2, "c": 3}, "split_key": ["city"]},
         "column": {"source": str(csv), "split_column": "city"},
