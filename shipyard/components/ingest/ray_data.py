@@ -176,17 +176,21 @@ def _layouts(
 ) -> dict[str | None, SourceLayout]:
     """Each source's schema (and CSV layout), learnt from its start as the local path does."""
     from shipyard.components.ingest.readers import open_source
+    from shipyard.components.ingest.stream import BatchStream
     from shipyard.components.ingest.writer import check_same_columns, check_split_columns
 
     layouts: dict[str | None, SourceLayout] = {}
     first: pa.Schema | None = None
     for split, source in sources.items():
         csv = None
-        if source.format == "csv":
+        if source.format == "csv":  # the layout too, and the first chunk read only once
             from shipyard.components.ingest.csv_reader import read_first
 
-            csv, _ = read_first(source.files[0], options)
-        with open_source(source, options) as stream:
+            csv, table = read_first(source.files[0], options)
+            opened = BatchStream(table.schema, iter(()), description=str(source.files[0]))
+        else:
+            opened = open_source(source, options)
+        with opened as stream:
             if first is None:
                 first = check_split_columns(stream, splitter)
             else:
