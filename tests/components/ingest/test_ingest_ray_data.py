@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from shipyard.artifacts import Examples
-from shipyard.components.ingest import ingest
+from shipyard.components.ingest import ingest, options
 from shipyard.components.ingest.options import read_options
 from shipyard.components.ingest.partitions import (
     Partition,
@@ -40,7 +40,9 @@ from pathlib import Path
 from shipyard.artifacts import Examples
 from shipyard.components.ingest import ingest
 from shipyard.dsl.context import TaskContext, running_task
+from shipyard.components.ingest import options
 from shipyard.errors import DataError
+options.DEFAULT_CHUNK_BYTES = int(sys.argv[3])  # as the small_chunks fixture: many chunks
 ray.init(address=sys.argv[1], log_to_driver=False)
 for output, params in json.loads(sys.argv[2]):
     examples = Examples(Path(output))
@@ -51,6 +53,15 @@ for output, params in json.loads(sys.argv[2]):
         except DataError as exc:
             print(json.dumps({"error": str(exc), "row": exc.row, "column": exc.column}))
 """
+
+
+CHUNK_BYTES = 2048
+"""Text parsed per chunk, here and on Ray: the first chunk (the types) is ~80 lines."""
+
+
+@pytest.fixture(autouse=True)
+def _chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(options, "DEFAULT_CHUNK_BYTES", CHUNK_BYTES)
 
 
 def _csv(path: Path, rows: int, *, bad_line: int | None = None) -> Path:
@@ -68,7 +79,14 @@ def _csv(path: Path, rows: int, *, bad_line: int | None = None) -> Path:
 
 def _run_on_ray(cluster: LocalRayCluster, jobs: list[tuple[Path, dict[str, Any]]]) -> list[Any]:
     done = subprocess.run(
-        [sys.executable, "-c", _ON_RAY, cluster.address, json.dumps(jobs, default=str)],
+        [
+            sys.executable,
+            "-c",
+            _ON_RAY,
+            cluster.address,
+            json.dumps(jobs, default=str),
+            str(CHUNK_BYTES),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
