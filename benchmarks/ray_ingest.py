@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ray_statistics import DATA_DIR, compare  # the sibling benchmark
 
@@ -54,7 +55,7 @@ def make_csv(rows: int) -> Path:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(2)
-    columns = {f"f{i}": rng.normal(i, 1.0 + i, rows).round(4) for i in range(4)}
+    columns: dict[str, Any] = {f"f{i}": rng.normal(i, 1.0 + i, rows).round(4) for i in range(4)}
     columns |= {f"i{i}": rng.integers(0, 1000 * (i + 1), rows) for i in range(2)}
     columns |= {f"s{i}": rng.choice([f"v{j}" for j in range(50)], rows) for i in range(2)}
     pacsv.write_csv(pa.table(columns), path)
@@ -71,7 +72,8 @@ def measure(source: Path, address: str) -> dict[str, float]:
             check=True,
             env={**os.environ, "SHIPYARD_INGEST_RAY_MIN_BYTES": "0"},
         )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def main() -> None:
