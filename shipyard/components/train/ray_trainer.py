@@ -226,10 +226,12 @@ def _supervise(
             break
     thread.join()
     [failure] = fitted
+    died = _died(failure, reported={rank for rank, *_ in errors})
+    if failure is not None and (died or not errors):
+        # a rank that died unreported comes first: the others' errors follow from it
+        raise _trainer_failure(failure, died, workers, task) from failure
     if errors:
         raise reported_failure(errors, workers) from None
-    if failure is not None:
-        raise _trainer_failure(failure, workers, task) from failure
     if not done:
         raise PlatformError(
             f"Ray Train finished node {task.node!r}'s training, but rank 0 of {workers} "
@@ -239,13 +241,20 @@ def _supervise(
     return done[0]
 
 
-def _trainer_failure(error: BaseException, workers: int, task: TaskContext) -> ShipyardError:
+def _died(failure: BaseException | None, *, reported: set[int]) -> dict[int, BaseException]:
+    """The ranks Ray Train saw fail that reported no error of their own: their process died."""
+    failures: dict[int, BaseException] = getattr(failure, "worker_failures", None) or {}
+    return {rank: error for rank, error in failures.items() if rank not in reported}
+
+
+def _trainer_failure(
+    error: BaseException, died: dict[int, BaseException], workers: int, task: TaskContext
+) -> ShipyardError:
     """The error for a training Ray Train ended without a rank's own report (a rank died)."""
     saved = f" in {task.checkpoint_dir}" if task.checkpoint_dir is not None else ""
-    failures: dict[int, BaseException] = getattr(error, "worker_failures", None) or {}
-    if failures:
-        rank = min(failures)
-        cause = failures[rank]
+    if died:
+        rank = min(died)
+        cause = died[rank]
         first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         return WorkerFailed(
             f"training worker rank {rank} of {workers} (a Ray Train worker) failed: "

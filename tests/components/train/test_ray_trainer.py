@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from shipyard.artifacts import Model
-from shipyard.errors import WorkerFailed
 from shipyard.runners import Project
 from shipyard.runners.execution import artifact_from_record
 from tests.components.train.test_distributed_pipeline import OPTIONS
@@ -75,14 +74,29 @@ def test_a_failing_rank_is_named_with_its_traceback(
         run_fn="fails_on_rank_1",
     )
     assert not failed.ok
-    error = failed["train"].error
-    worker = error if isinstance(error, WorkerFailed) else error.__cause__
-    assert isinstance(worker, WorkerFailed), error
-    assert worker.rank == 1
-    assert "training worker rank 1 of 2 raised RuntimeError" in str(worker)
-    assert "rank 1 cannot read its shard" in worker.worker_traceback
-    assert "failing_rank.py" in worker.worker_traceback  # the rank's own traceback
+    # The error crossed from the Ray task as text (the engine's TaskResult JSON): the
+    # rank, its exception and its traceback are in the message
+    message = str(failed["train"].error)
+    assert "WorkerFailed: training worker rank 1 of 2 raised RuntimeError" in message
+    assert "rank 1 cannot read its shard" in message
+    assert "failing_rank.py" in message  # the rank's own traceback
     assert time.monotonic() - started < 240  # rank 0, in a barrier, was stopped
+
+
+def test_a_rank_whose_process_dies_is_named(
+    workspace: Workspace, ray_cluster: LocalRayCluster
+) -> None:
+    failed = _on_ray(
+        workspace,
+        ray_cluster,
+        "dying",
+        workers=2,
+        run_fn_file=CUSTOM / "failing_rank.py",
+        run_fn="exits_on_rank_1",
+    )
+    assert not failed.ok
+    message = str(failed["train"].error)
+    assert "WorkerFailed: training worker rank 1 of 2 (a Ray Train worker) failed" in message
 
 
 def test_too_many_workers_for_the_cluster_are_refused_naming_the_node(

@@ -15,3 +15,10 @@ def fails_on_rank_1(context: TrainContext) -> nn.Module:
         raise RuntimeError("rank 1 cannot read its shard")
     dist.barrier()  # rank 0 waits for rank 1, which never comes: the launcher must stop it
     raise AssertionError("unreachable: rank 1 failed before the barrier")
+
+
+def exits_on_rank_1(context: TrainContext) -> nn.Module:
+    if os.environ.get("RANK") == "1":
+        os._exit(3)  # the process dies without a word, as when it runs out of memory
+    dist.barrier()
+    raise AssertionError("unreachable: rank 1 died before the barrier")
