@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import logging
 import os
 import resource
 import socket
@@ -229,7 +230,7 @@ def main() -> None:
             from shipyard.testing.ray import running_ray_cluster
 
             cluster = stack.enter_context(running_ray_cluster(num_cpus=2))
-            ray.init(address=cluster.address, logging_level="WARNING")
+            ray.init(address=cluster.address, logging_level=logging.WARNING)
             stack.callback(ray.shutdown)
             time_ray(train, evaluation, config)  # warm the cluster's workers
         time_theirs(train, evaluation, config)  # warm the page cache of both

@@ -183,9 +183,10 @@ def run_ray_trainer(
     thread = threading.Thread(target=fit, name="shipyard-ray-train", daemon=True)
     thread.start()
     try:
-        return _supervise(
+        value: T = _supervise(
             thread, fitted, mailbox=mailbox, recorder=recorder, task=task, workers=workers
-        )  # type: ignore[no-any-return]
+        )
+        return value
     finally:
         with contextlib.suppress(Exception):
             ray.get(mailbox.stop.remote(False))

@@ -45,7 +45,7 @@ def test_ray_train_gives_the_artifacts_and_metrics_of_the_local_launch(
     assert local.ok and on_ray.ok, [n.error for n in (*local.failed, *on_ray.failed)]
     assert on_ray["train"].state == "complete"
     ours, theirs = (run["train"].outputs["model"] for run in (on_ray, local))
-    assert isinstance(ours, Model)
+    assert isinstance(ours, Model) and isinstance(theirs, Model)
     assert ours.card()["training"]["launcher"] == "ray_train"
     assert theirs.card()["training"]["launcher"] == "processes"
     assert ours.card()["training"]["workers"] == 2
