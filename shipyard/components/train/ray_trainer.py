@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import pickle
 import shutil
 import tempfile
@@ -52,7 +53,7 @@ from shipyard.dsl.context import TaskContext, current_task, running_task
 from shipyard.errors import PlatformError, ShipyardError, WorkerFailed
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from shipyard.components.train.loop import EpochCallback, TrainingResult
 
@@ -148,7 +149,8 @@ def run_ray_trainer(
     from ray.train.torch import TorchConfig, TorchTrainer
 
     task = current_task()
-    use_gpu = _wants_gpus(device, workers, task.node)
+    offered = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    use_gpu = ranks_use_gpus(device, workers, task.node, offered)
     tensorboard_dir: Path = getattr(recorder, "tensorboard_dir")  # noqa: B009
     place = Place(task.node, _absolute(task.checkpoint_dir), _absolute(tensorboard_dir))
     mailbox: Any = ray.remote(num_cpus=0)(Mailbox).remote()
@@ -160,6 +162,7 @@ def run_ray_trainer(
             "arguments": {k: _absolute(v) for k, v in arguments.items()},
             "place": place,
             "mailbox": mailbox,
+            "cwd": os.getcwd(),
         },
         torch_config=TorchConfig(timeout_s=int(COLLECTIVE_TIMEOUT_S)),
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=use_gpu),
@@ -272,17 +275,24 @@ def _trainer_failure(
     )
 
 
-def _wants_gpus(device: str, workers: int, node: str) -> bool:
-    """Whether each rank asks for a GPU; refuse a cluster that cannot hold the ranks."""
-    import ray
+def ranks_use_gpus(device: str, workers: int, node: str, offered: Mapping[str, float]) -> bool:
+    """Whether each rank asks for a GPU; refuse a cluster that can never hold the ranks.
 
-    offered = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    Args:
+        device: The training's `device`: `cuda...` asks for GPUs, `auto` when the cluster
+            has them, `cpu` never.
+        workers: The number of ranks, each asking for 1 CPU (and 1 GPU).
+        node: The pipeline node, for the message.
+        offered: The cluster's resources (`ray.cluster_resources()`).
+
+    Raises:
+        PlatformError: The cluster has fewer CPUs (or GPUs) than the ranks ask for in all.
+    """
     gpus = offered.get("GPU", 0.0)
     use_gpu = device.startswith("cuda") or (device == "auto" and gpus >= 1)
-    cpus = offered.get("CPU", 0.0)
     short = [
         f"{workers} {unit}s (it has {have:g})"
-        for unit, have, wanted in (("CPU", cpus, True), ("GPU", gpus, use_gpu))
+        for unit, have, wanted in (("CPU", offered.get("CPU", 0.0), True), ("GPU", gpus, use_gpu))
         if wanted and have < workers
     ]
     if short:
@@ -312,6 +322,8 @@ def _rank(config: dict[str, Any]) -> None:
 
     from shipyard.components.train.distributed import environment_group
 
+    if Path(config["cwd"]).is_dir():  # Ray Train starts the ranks in a directory of its own
+        os.chdir(config["cwd"])
     context = ray.train.get_context()
     rank, world = context.get_world_rank(), context.get_world_size()
     place: Place = config["place"]

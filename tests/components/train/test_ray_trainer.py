@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from shipyard.artifacts import Model
+from shipyard.components.train.ray_trainer import ranks_use_gpus
+from shipyard.errors import PlatformError
 from shipyard.runners import Project
 from shipyard.runners.execution import artifact_from_record
 from tests.components.train.test_distributed_pipeline import OPTIONS
@@ -22,8 +24,6 @@ if TYPE_CHECKING:
     from shipyard.runners import Run
     from shipyard.testing.ray import LocalRayCluster
     from tests.conftest import Workspace
-
-pytestmark = pytest.mark.slow
 
 CUSTOM = Path(__file__).parent / "custom"
 
@@ -37,6 +37,7 @@ def _on_ray(workspace: Workspace, cluster: LocalRayCluster, name: str, **options
     )
 
 
+@pytest.mark.slow
 def test_ray_train_gives_the_artifacts_and_metrics_of_the_local_launch(
     workspace: Workspace, ray_cluster: LocalRayCluster
 ) -> None:
@@ -61,6 +62,7 @@ def test_ray_train_gives_the_artifacts_and_metrics_of_the_local_launch(
     assert any(run_dir.rglob("events.out.tfevents.*"))  # TensorBoard written by the driver
 
 
+@pytest.mark.slow
 def test_a_failing_rank_is_named_with_its_traceback(
     workspace: Workspace, ray_cluster: LocalRayCluster
 ) -> None:
@@ -83,6 +85,7 @@ def test_a_failing_rank_is_named_with_its_traceback(
     assert time.monotonic() - started < 240  # rank 0, in a barrier, was stopped
 
 
+@pytest.mark.slow
 def test_a_rank_whose_process_dies_is_named(
     workspace: Workspace, ray_cluster: LocalRayCluster
 ) -> None:
@@ -99,6 +102,31 @@ def test_a_rank_whose_process_dies_is_named(
     assert "WorkerFailed: training worker rank 1 of 2 (a Ray Train worker) failed" in message
 
 
+@pytest.mark.parametrize(
+    ("device", "offered", "expected"),
+    [
+        ("cpu", {"CPU": 2.0, "GPU": 2.0}, False),
+        ("auto", {"CPU": 2.0}, False),
+        ("auto", {"CPU": 2.0, "GPU": 2.0}, True),
+        ("cuda", {"CPU": 4.0, "GPU": 2.0}, True),
+    ],
+)
+def test_ranks_ask_for_gpus_when_the_device_and_the_cluster_say_so(
+    device: str, offered: dict[str, float], expected: bool
+) -> None:
+    assert ranks_use_gpus(device, 2, "train", offered) is expected
+
+
+def test_ranks_on_cuda_without_enough_gpus_are_refused_naming_the_node() -> None:
+    with pytest.raises(PlatformError) as caught:
+        ranks_use_gpus("cuda", 2, "fit_model", {"CPU": 8.0, "GPU": 1.0})
+    assert str(caught.value).startswith(
+        "Node 'fit_model' trains in 2 Ray Train workers, each asking for 1 CPU and 1 GPU; "
+        "the Ray cluster offers too few: needs 2 GPUs (it has 1)."
+    )
+
+
+@pytest.mark.slow
 def test_too_many_workers_for_the_cluster_are_refused_naming_the_node(
     workspace: Workspace, ray_cluster: LocalRayCluster
 ) -> None:
@@ -131,6 +159,7 @@ def build() -> Pipeline:
 """
 
 
+@pytest.mark.slow
 def test_ctrl_c_reaches_every_rank_and_the_rerun_resumes(
     tmp_path: Path, ray_cluster: LocalRayCluster
 ) -> None:
