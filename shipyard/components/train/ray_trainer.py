@@ -318,14 +318,35 @@ def _rank(config: dict[str, Any]) -> None:
     """One Ray Train rank: run `target` in the group Ray Train made; report to the driver."""
     import ray
     import ray.train
+
+    context = ray.train.get_context()
+    rank = context.get_world_rank()
+    mailbox = config["mailbox"]
+    try:
+        value = _train_rank(config, rank, context.get_world_size())
+    except BaseException as exc:  # reported to the driver, which names the rank
+        message = ("error", rank, portable(exc), type(exc).__name__, traceback.format_exc())
+        ray.get(mailbox.put.remote(message))
+        raise
+    if rank == 0:
+        ray.get(mailbox.put.remote(("done", rank, pickle.dumps(value))))
+
+
+def _train_rank(config: dict[str, Any], rank: int, world: int) -> Any:
+    """Call the target in the node's directory, with the run's stop flag, in Ray's group."""
+    import ray
     import torch.distributed as dist
 
     from shipyard.components.train.distributed import environment_group
 
+    if not dist.is_initialized() or environment_group() is None:
+        raise PlatformError(
+            f"Ray Train started rank {rank} of {world} without a torch.distributed process "
+            f"group and its environment (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE).",
+            hint="Use ray.train.torch.TorchTrainer's default TorchConfig(init_method='env').",
+        )
     if Path(config["cwd"]).is_dir():  # Ray Train starts the ranks in a directory of its own
         os.chdir(config["cwd"])
-    context = ray.train.get_context()
-    rank, world = context.get_world_rank(), context.get_world_size()
     place: Place = config["place"]
     mailbox = config["mailbox"]
     stop = threading.Event()
@@ -343,19 +364,5 @@ def _rank(config: dict[str, Any]) -> None:
         engine="ray",
     )
     relay = Relay(_Outbox(mailbox) if rank == 0 else None, place.tensorboard_dir)
-    try:
-        if not dist.is_initialized() or environment_group() is None:
-            raise PlatformError(
-                f"Ray Train started rank {rank} of {world} without a torch.distributed process "
-                f"group and its environment (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE).",
-                hint="Use ray.train.torch.TorchTrainer's default TorchConfig(init_method='env').",
-            )
-        with running_task(task):
-            value = config["target"](**config["arguments"], recorder=relay)
-    except BaseException as exc:  # reported to the driver, which names the rank
-        error = portable(exc)
-        message = ("error", rank, error, type(exc).__name__, traceback.format_exc())
-        ray.get(mailbox.put.remote(message))
-        raise
-    if rank == 0:
-        ray.get(mailbox.put.remote(("done", rank, pickle.dumps(value))))
+    with running_task(task):
+        return config["target"](**config["arguments"], recorder=relay)
