@@ -17,6 +17,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 
@@ -87,18 +91,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    compare(make_split(args.rows), measure, repeats=args.repeats)
+
+
+def compare(data: Path, measure: Callable[[Path, str], dict[str, float]], *, repeats: int) -> None:
+    """Measure the local path and Ray on `data` in turn, on a fresh cluster; print medians."""
     from shipyard.testing.ray import running_ray_cluster
 
-    split = make_split(args.rows)
     with running_ray_cluster(num_cpus=2, object_store_bytes=512 * 1024 * 1024) as cluster:
         print(
             f"cluster: started in {cluster.start_s:.1f} s, "
             f"RSS {cluster.rss_bytes() / 2**20:.0f} MiB"
         )
         runs: dict[str, list[dict[str, float]]] = {"local": [], "ray": []}
-        for _ in range(args.repeats):  # interleaved: the machine's load hits both alike
-            runs["local"].append(measure(split, ""))
-            runs["ray"].append(measure(split, cluster.address))
+        for _ in range(repeats):  # interleaved: the machine's load hits both alike
+            runs["local"].append(measure(data, ""))
+            runs["ray"].append(measure(data, cluster.address))
     for name, found in runs.items():
         medians = {key: _median([run[key] for run in found]) for key in found[0]}
         print(f"{name:6} " + "  ".join(f"{key} {value:.2f}" for key, value in medians.items()))

@@ -4,7 +4,8 @@ Two modes. `--task FILE`: an engine's worker executes one task (TaskSpec JSON) a
 its result; the runner that made the task records it. `--pipeline FILE --node NAME --run-id
 ID`: a task of a compiled pipeline (Kubeflow) executes one node inside run ID itself, with no
 runner around it: it creates or joins the run in the store, reuses the cache, executes and
-registers the outputs (`shipyard.runners.run_node`).
+registers the outputs (`shipyard.runners.run_node`). `--pipeline FILE --run-id ID
+--finish-run`: the compiled pipeline's exit handler ends the run once its tasks ran.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typer
 from shipyard.cli.options import ArtifactRootOption, StoreOption
 
 if TYPE_CHECKING:
+    from shipyard.dsl import Pipeline
     from shipyard.dsl.context import Progress
     from shipyard.runners.hooks import RunHook
     from shipyard.runners.results import NodeRun
@@ -54,6 +56,14 @@ def execute_node_command(
         str | None,
         typer.Option("--pipeline-name", help="Which pipeline, if the file defines several."),
     ] = None,
+    finish: Annotated[
+        bool,
+        typer.Option(
+            "--finish-run",
+            help="Compiled mode, instead of --node: end run --run-id after the job's tasks "
+            "(never-started nodes skipped, nodes left running interrupted); the exit handler.",
+        ),
+    ] = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Compiled mode: execute, reusing nothing.")
     ] = False,
@@ -80,6 +90,21 @@ def execute_node_command(
         )
     if task is not None:
         _execute_task(task, result)
+        return
+    if finish:
+        if node is not None or pipeline_file is None or run_id is None:
+            raise InvalidParameterError(
+                "execute-node --finish-run takes --pipeline FILE and --run-id ID, and no "
+                "--node: it ends the run after every node's task."
+            )
+        _finish_run(
+            pipeline_file,
+            run_id,
+            params=param or [],
+            pipeline_name=pipeline_name,
+            store=store,
+            artifact_root=artifact_root,
+        )
         return
     missing = [flag for flag, value in compiled.items() if value is None]
     if missing:
@@ -139,12 +164,15 @@ def _execute_in_run(
     artifact_root: str | None,
 ) -> NodeRun:
     """Load the pipeline with the run's parameters and execute `node` inside run `run_id`."""
+    from shipyard.components.train.distributed import environment_group
     from shipyard.dsl import load_pipeline, parse_param
     from shipyard.runners import Project
     from shipyard.runners.run_node import run_node
 
     values = dict(parse_param(item) for item in params)
     loaded = load_pipeline(pipeline_file, name=pipeline_name, params=values)
+    if environment_group() is not None:  # a rank of a PyTorchJob or torchrun
+        return _execute_as_rank(loaded, node, run_id, cache=cache, store=store, root=artifact_root)
     with Project.open(store=store, artifact_root=artifact_root) as project:
         outcome = run_node(
             loaded,
@@ -158,6 +186,74 @@ def _execute_in_run(
     if outcome.error is not None:
         print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)
     return outcome
+
+
+def _execute_as_rank(
+    pipeline: Pipeline, node: str, run_id: str, *, cache: bool, store: str | None, root: str | None
+) -> NodeRun:
+    """One rank of a training group: rank 0 executes and records the node in the run, the
+    others execute the task rank 0 hands them and record nothing (`runners.ranks`)."""
+    from shipyard.runners import Project
+    from shipyard.runners.ranks import RankZeroEngine, follow, start_group, stop_group
+    from shipyard.runners.results import NodeRun
+    from shipyard.runners.run_node import run_node
+
+    rank = start_group()
+    try:
+        if rank > 0:
+            result = follow()
+            outcome = NodeRun(node, node)
+            outcome.state = "complete" if result is None or result.ok else "failed"
+            outcome.error = None if result is None else result.error
+            print(
+                f"node {node} of run {run_id}: rank {rank} "
+                + ("had nothing to execute" if result is None else f"trained ({outcome.state})"),
+                file=sys.stderr,
+                flush=True,
+            )
+            return outcome
+        engine = RankZeroEngine()
+        try:
+            with Project.open(store=store, artifact_root=root) as project:
+                outcome = run_node(
+                    pipeline,
+                    node,
+                    run_id=run_id,
+                    store=project.store,
+                    storage=project.storage,
+                    cache=cache,
+                    hooks=[cast("RunHook", _StderrLog(run_id))],
+                    engine=engine,
+                )
+        finally:
+            engine.release()  # the others exit at once when rank 0 executed nothing
+    finally:
+        stop_group()
+    if outcome.error is not None:
+        print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)
+    return outcome
+
+
+def _finish_run(
+    pipeline_file: Path,
+    run_id: str,
+    *,
+    params: list[str],
+    pipeline_name: str | None,
+    store: str | None,
+    artifact_root: str | None,
+) -> None:
+    """End run `run_id` of the pipeline; print its final state (exit status 0 regardless:
+    the job's own status already says whether a task failed)."""
+    from shipyard.dsl import load_pipeline, parse_param
+    from shipyard.runners import Project
+    from shipyard.runners.run_node import finish_run
+
+    values = dict(parse_param(item) for item in params)
+    loaded = load_pipeline(pipeline_file, name=pipeline_name, params=values)
+    with Project.open(store=store, artifact_root=artifact_root) as project:
+        state = finish_run(loaded, run_id=run_id, store=project.store)
+    print(f"run {run_id} of pipeline {loaded.name}: {state}", file=sys.stderr, flush=True)
 
 
 class _StderrLog:

@@ -109,7 +109,7 @@ def train_command(
             "--workers",
             parser=_limits("workers", int),
             help="Train in N processes with PyTorch DDP (gloo on CPU, NCCL on CUDA); the "
-            "metrics are those of one process. Networks only.",
+            "metrics are those of one process. Boosted trees: LightGBM's data-parallel learner.",
         ),
     ] = 1,
     slices: Annotated[

@@ -4,11 +4,12 @@ Each node becomes one container task running `shipyard execute-node --pipeline F
 NAME --run-id ID` in the project's image (`shipyard image`): the node executes inside the run
 whose id is the pipeline job's (`{{$.pipeline_job_uuid}}`), reading its inputs from the
 metadata store and the artifact root every task shares, exactly as `shipyard run` would
-(`shipyard.runners.run_node`). The pipeline function's parameters are the job's typed input
-parameters; the DAG's edges are `dependentTasks`; a node's `Resources` are its container's
-CPU, memory and accelerator. Kubeflow's own cache is off: Shipyard's cache key decides what
-executes again. The IR is built and checked with the `kfp-pipeline-spec` package (the
-`kubeflow` extra), never the `kfp` SDK.
+(`shipyard.runners.run_node`); an exit handler's task (`execute-node --finish-run`) runs
+after them however they ended and finishes the run record. The pipeline function's
+parameters are the job's typed input parameters; the DAG's edges are `dependentTasks`; a
+node's `Resources` are its container's CPU, memory and accelerator. Kubeflow's own cache is
+off: Shipyard's cache key decides what executes again. The IR is built and checked with the
+`kfp-pipeline-spec` package (the `kubeflow` extra), never the `kfp` SDK.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ RUN_ID_INPUT: Final = "shipyard_run_id"
 DEFAULT_IMAGE: Final = "shipyard-pipeline:latest"
 GPU_RESOURCE: Final = "nvidia.com/gpu"
 SCHEMA_VERSION: Final = "2.1.0"
+NODES_TASK: Final = "shipyard-nodes"
+"""The root DAG's task holding every node's task: the exit handler's body."""
+FINISH_TASK: Final = "shipyard-finish-run"
+"""The root DAG's task that runs after the nodes however they ended: it finishes the run."""
 
 _KFP_TYPES: Final = {
     str: "STRING",
@@ -139,13 +144,17 @@ def compile_kubeflow(
         if node.upstream:
             task["dependentTasks"] = sorted(keys[up.name] for up in node.upstream)
         tasks[key] = task
+    root_tasks = _exit_handler(tasks, parameters, components, executors, keys)
+    executors[f"exec-{FINISH_TASK}"] = {
+        "container": _container(None, file, parameters, pipeline_name, opts)
+    }
     spec: dict[str, Any] = {
         "pipelineInfo": {"name": _NAME.sub("-", pipeline.name.lower()).strip("-")},
         "sdkVersion": f"shipyard-{__version__}",
         "schemaVersion": SCHEMA_VERSION,
         "deploymentSpec": {"executors": executors},
         "components": components,
-        "root": {"dag": {"tasks": tasks}},
+        "root": {"dag": {"tasks": root_tasks}},
     }
     if pipeline.description:
         spec["pipelineInfo"]["description"] = pipeline.description
@@ -269,15 +278,70 @@ def _kfp_type(annotation: Any) -> str | None:
     return _KFP_TYPES.get(origin or annotation)
 
 
+def _exit_handler(
+    tasks: dict[str, Any],
+    parameters: Mapping[str, Any],
+    components: dict[str, Any],
+    executors: Mapping[str, Any],
+    keys: Mapping[str, str],
+) -> dict[str, Any]:
+    """The root DAG: the nodes' tasks inside an exit handler, and the task that finishes
+    the run after them however they ended (what `kfp.dsl.ExitHandler` compiles to).
+
+    Raises:
+        InvalidParameterError: A node's task name is one of the two of the root DAG.
+    """
+    taken = sorted({NODES_TASK, FINISH_TASK} & set(keys.values()))
+    if taken:
+        raise InvalidParameterError(
+            f"a node becomes the Kubeflow task {taken[0]!r}, which the compiled pipeline "
+            f"uses for itself; rename it (node.with_options(name=...))."
+        )
+    job_inputs = {name: {"componentInputParameter": name} for name in parameters}
+    run_id = {RUN_ID_INPUT: {"runtimeValue": {"constant": RUN_ID_PLACEHOLDER}}}
+    nodes: dict[str, Any] = {"dag": {"tasks": tasks}}
+    if parameters:
+        nodes["inputDefinitions"] = {
+            "parameters": {
+                name: {"parameterType": spec["parameterType"]} for name, spec in parameters.items()
+            }
+        }
+    components[f"comp-{NODES_TASK}"] = nodes
+    components[f"comp-{FINISH_TASK}"] = {
+        "executorLabel": f"exec-{FINISH_TASK}",
+        "inputDefinitions": {
+            "parameters": {RUN_ID_INPUT: {"parameterType": "STRING"}}
+            | {name: {"parameterType": spec["parameterType"]} for name, spec in parameters.items()}
+        },
+    }
+    return {
+        NODES_TASK: {
+            "taskInfo": {"name": NODES_TASK},
+            "componentRef": {"name": f"comp-{NODES_TASK}"},
+            "inputs": {"parameters": job_inputs},
+        },
+        FINISH_TASK: {
+            "taskInfo": {"name": FINISH_TASK},
+            "componentRef": {"name": f"comp-{FINISH_TASK}"},
+            "dependentTasks": [NODES_TASK],
+            "triggerPolicy": {"strategy": "ALL_UPSTREAM_TASKS_COMPLETED"},
+            "cachingOptions": {"enableCache": False},
+            "inputs": {"parameters": run_id | job_inputs},
+        },
+    }
+
+
 def _container(
-    node: Node,
+    node: Node | None,
     file: str,
     parameters: Mapping[str, Any],
     pipeline_name: str | None,
     opts: KubeflowOptions,
 ) -> dict[str, Any]:
-    """The container of a node's task: the image, `shipyard execute-node ...`, resources."""
-    args = ["execute-node", "--pipeline", file, "--node", node.name]
+    """The container of a node's task (or, with no node, of the task finishing the run):
+    the image, `shipyard execute-node ...`, resources."""
+    args = ["execute-node", "--pipeline", file]
+    args += ["--finish-run"] if node is None else ["--node", node.name]
     args += ["--run-id", f"{{{{$.inputs.parameters['{RUN_ID_INPUT}']}}}}"]
     for name, spec in parameters.items():
         args += param_args(name, "defaultValue" not in spec and spec.get("isOptional", False))
@@ -288,7 +352,7 @@ def _container(
     if opts.artifact_root is not None:
         args += ["--artifact-root", opts.artifact_root]
     container: dict[str, Any] = {"image": opts.image, "command": ["shipyard"], "args": args}
-    if node.resources is not None:
+    if node is not None and node.resources is not None:
         container["resources"] = container_resources(node.name, node.resources)
     if opts.env:
         container["env"] = [{"name": k, "value": v} for k, v in sorted(opts.env.items())]

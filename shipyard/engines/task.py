@@ -48,6 +48,7 @@ def execute_task(
     on_progress: Callable[[Progress], None] | None = None,
     stop_requested: Callable[[], bool] | None = None,
     on_log: Callable[[LogEntry], None] | None = None,
+    publish: bool = True,
 ) -> TaskResult:
     """Run `task` in this process and publish its outputs; never raises for a task's failure.
 
@@ -58,6 +59,8 @@ def execute_task(
         stop_requested: Tells whether the run was asked to stop.
         on_log: Receives the records the component logs (`logging`, at the levels the
             loggers are configured for) from the thread running it.
+        publish: False for a training rank other than 0 (`shipyard.runners.ranks`): the
+            outputs it staged are discarded, since rank 0 publishes the same ones.
 
     A `RunStopped` error comes back with the outputs, which its component saved in full and
     which are published. A component that raised `ExecutionInterrupted` (or any error once the
@@ -87,6 +90,10 @@ def execute_task(
                 component.fn(**kwargs, **outputs)
         except RunStopped as exc:  # the outputs are complete: they are published with the error
             stopped = exc
+        if not publish:
+            for artifact in outputs.values():
+                storage.discard(artifact.path)
+            return TaskResult(task.node, time.perf_counter() - started)
         published = _publish(task.node, storage, outputs)
     except Exception as exc:
         for artifact in outputs.values():

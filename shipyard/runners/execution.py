@@ -68,8 +68,13 @@ class RunExecution:
         forced: set[str],
         *,
         stop: StopRequest,
+        whole_run: bool = True,
     ) -> None:
+        """`whole_run`: this execution holds every node of the run, so its staging
+        directories are all its own to delete when it is interrupted; False for one node's
+        task (`run_node`), whose siblings may stage beside it on the same machine."""
         self.runner = runner
+        self.whole_run = whole_run
         self.store = runner.store
         self.storage = runner.storage
         self.pipeline = pipeline
@@ -135,7 +140,8 @@ class RunExecution:
             future.cancel()
             self._record_interrupted(running, how)
         self.running.clear()
-        self.storage.discard_run_staging(self.run_id)
+        if self.whole_run:
+            self.storage.discard_run_staging(self.run_id)
 
     def _record_interrupted(self, running: RunningNode, how: str) -> None:
         outcome = self.nodes[running.node.name]

@@ -51,6 +51,7 @@ def run_node(
     storage: ArtifactStorage,
     cache: bool = True,
     hooks: Sequence[RunHook] = (),
+    engine: ThreadEngine | None = None,
 ) -> NodeRun:
     """Execute (or reuse from the cache) node `node_name` of `pipeline` in run `run_id`.
 
@@ -62,6 +63,8 @@ def run_node(
         storage: The artifact storage every node of the run shares (an object store).
         cache: Reuse the outputs of an execution with the same cache key.
         hooks: Receivers of the node's events (`on_node_state`, `on_node_progress`).
+        engine: Where the task executes (default: a thread of this process); rank 0 of a
+            training group passes `ranks.RankZeroEngine`, which hands it to the others.
 
     Returns:
         The node's outcome; a failure is in it (`state`, `error`), not raised.
@@ -79,9 +82,13 @@ def run_node(
         )
     node = pipeline[node_name]
     _join_run(store, pipeline, run_id, cache=cache)
-    engine = OneNodeEngine(max_workers=1)
+    engine = engine or OneNodeEngine(max_workers=1)
     runner = LocalRunner(store=store, storage=storage, engine=engine, hooks=hooks)
-    execution = RunExecution(runner, pipeline, run_id, cache, set(), stop=StopRequest())
+    # Not the whole run: an interrupted task leaves its siblings' staging alone (its own
+    # task discards what it staged).
+    execution = RunExecution(
+        runner, pipeline, run_id, cache, set(), stop=StopRequest(), whole_run=False
+    )
     try:
         previous = _load_recorded(execution, node)
         if previous is not None:
@@ -211,3 +218,48 @@ def finish_if_done(store: MetadataStore, pipeline: Pipeline, run_id: str) -> str
     if store.get_run(run_id).state != "running":
         return None
     return store.finish_run(run_id, final).state
+
+
+def finish_run(pipeline: Pipeline, *, run_id: str, store: MetadataStore) -> RunState:
+    """End run `run_id` once the orchestrator ran what it would (the exit handler's task).
+
+    A pipeline job stops early (a failed task, a deleted pod, a stopped job) with nodes that
+    never started and nodes whose pod died while they ran; no task of theirs will finish the
+    run. Each node never started is recorded `skipped`, each left running or waiting
+    `interrupted`, and the run ends in the state `finish_if_done` gives. A run already ended
+    is left as it is; a run no task created is created, to record why nothing ran.
+
+    Returns:
+        The run's final state.
+
+    Raises:
+        InvalidParameterError: Run `run_id` is of another pipeline.
+    """
+    run = _join_run(store, pipeline, run_id, cache=True)
+    if run.state != "running":
+        return run.state
+    latest = _latest(store, run_id)
+    for node in pipeline.nodes:
+        record = latest.get(node.name)
+        if record is None:
+            store.record_execution(
+                run_id,
+                node=node.name,
+                component=node.component.name,
+                parameters=node.parameters,
+                cache_key="",
+                state="skipped",
+                inputs={},
+                outputs={},
+                error="never started: the pipeline job ended before it (an upstream task "
+                "failed, or the job was stopped)",
+            )
+        elif record.state in _ACTIVE:
+            store.fail_execution(
+                record.id,
+                f"interrupted: the pipeline job ended while it was {record.state} (its pod "
+                f"was deleted or died); run the job again to resume.",
+                state="interrupted",
+            )
+    finish_if_done(store, pipeline, run_id)
+    return store.get_run(run_id).state

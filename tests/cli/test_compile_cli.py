@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from shipyard.compile.kubeflow import FINISH_TASK, NODES_TASK
 from tests.cli.command import shipyard
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -35,9 +36,11 @@ def _order(tasks: dict[str, Any]) -> list[str]:
     return done
 
 
-def _command(spec: dict[str, Any], task: str, job_id: str, job: dict[str, Any]) -> list[str]:
-    """The container's command line of `task`, with KFP's placeholders resolved."""
-    entry = spec["root"]["dag"]["tasks"][task]
+def _command(
+    spec: dict[str, Any], dag: dict[str, Any], task: str, job_id: str, job: dict[str, Any]
+) -> list[str]:
+    """The container's command line of `task` of `dag`, with KFP's placeholders resolved."""
+    entry = dag["tasks"][task]
     values: dict[str, Any] = {}
     for name, source in entry["inputs"]["parameters"].items():
         if "runtimeValue" in source:
@@ -72,10 +75,17 @@ def _run_job(project: Path, spec: dict[str, Any], job_id: str) -> list[str]:
         if "defaultValue" in p
     }
     logs = []
-    for task in _order(spec["root"]["dag"]["tasks"]):
-        done = shipyard(project, *_command(spec, task, job_id, job))
-        assert done.returncode == 0, done.stderr
+    nodes = spec["components"][f"comp-{NODES_TASK}"]["dag"]
+    for task in _order(nodes["tasks"]):
+        done = shipyard(project, *_command(spec, nodes, task, job_id, job))
+        if done.returncode != 0:  # the backend starts nothing downstream of a failed task
+            logs.append(done.stderr)
+            break
         logs.append(done.stderr)
+    finish = _command(spec, spec["root"]["dag"], FINISH_TASK, job_id, job)  # runs regardless
+    done = shipyard(project, *finish)
+    assert done.returncode == 0, done.stderr
+    logs.append(done.stderr)
     return logs
 
 
@@ -148,3 +158,50 @@ def test_compiled_penguins_runs_task_by_task_like_shipyard_run(tmp_path: Path) -
     assert again["state"] == "complete"
     assert {node["state"] for node in again["nodes"].values()} == {"cached"}
     assert _fingerprints(again) == _fingerprints(run)
+
+
+FAILING_PIPELINE = """
+from shipyard import Out, Pipeline, component
+from shipyard.artifacts import Metrics
+
+
+@component
+def make(out: Out[Metrics], *, value: float = 1.0) -> None:
+    out.save({"v": value})
+
+
+@component
+def boom(inp: Metrics, out: Out[Metrics]) -> None:
+    raise ValueError("boom")
+
+
+@component
+def after(inp: Metrics, out: Out[Metrics]) -> None:
+    out.save(inp.load())
+
+
+def failing(value: float = 2.0) -> Pipeline:
+    made = make(value=value)
+    broken = boom(inp=made.outputs.out)
+    return Pipeline("failing", nodes=[made, broken, after(inp=broken.outputs.out)])
+"""
+
+
+def test_the_exit_handler_ends_a_job_whose_task_failed(tmp_path: Path) -> None:
+    (tmp_path / "failing.py").write_text(FAILING_PIPELINE)
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    made = shipyard(
+        tmp_path,
+        *("compile", "failing.py", "--target", "kubeflow", "-o", "failing.yaml"),
+        *("--store", store, "--artifact-root", str(tmp_path / "artifacts"), "--allow-local"),
+    )
+    assert made.returncode == 0, made.stderr
+    logs = _run_job(tmp_path, yaml.safe_load((tmp_path / "failing.yaml").read_text()), "job-9")
+    assert len(logs) == 3  # make, boom (failed: `after` never starts), the exit handler
+    assert "ValueError: boom" in logs[1]
+    assert "run job-9 of pipeline failing: failed" in logs[2]
+    shown = shipyard(tmp_path, "runs", "show", "job-9", "--json", "--store", store)
+    run = json.loads(shown.stdout)
+    assert run["state"] == "failed"
+    states = {name: node["state"] for name, node in run["nodes"].items()}
+    assert states == {"make": "complete", "boom": "failed", "after": "skipped"}

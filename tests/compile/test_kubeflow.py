@@ -14,7 +14,13 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from shipyard.compile import KubeflowOptions, compile_kubeflow, to_yaml
-from shipyard.compile.kubeflow import RUN_ID_INPUT, RUN_ID_PLACEHOLDER, task_keys
+from shipyard.compile.kubeflow import (
+    FINISH_TASK,
+    NODES_TASK,
+    RUN_ID_INPUT,
+    RUN_ID_PLACEHOLDER,
+    task_keys,
+)
 from shipyard.dsl import load_pipeline
 from shipyard.errors import InvalidParameterError
 
@@ -67,7 +73,8 @@ def test_every_example_compiles_to_a_pipeline_spec_with_a_task_per_node(
     spec, documents = _parse(to_yaml(*compile_kubeflow(file, options=CLUSTER)))
     pipeline = load_pipeline(file)
     keys = task_keys(pipeline)
-    tasks = spec.root.dag.tasks
+    assert sorted(spec.root.dag.tasks) == sorted([NODES_TASK, FINISH_TASK])
+    tasks = spec.components[f"comp-{NODES_TASK}"].dag.tasks
     assert sorted(tasks) == sorted(keys.values())
     assert len(documents) == 1  # no platform spec without --store-secret
     for node in pipeline.nodes:
@@ -149,7 +156,7 @@ def test_resources_parameters_and_types(tmp_path: Path, monkeypatch: pytest.Monk
         "resourceMemoryLimit": "1536Mi",
         "accelerator": {"resourceType": "nvidia.com/gpu", "resourceCount": "1"},
     }
-    assert list(spec.root.dag.tasks["fit"].dependent_tasks) == ["make"]
+    assert list(spec.components[f"comp-{NODES_TASK}"].dag.tasks["fit"].dependent_tasks) == ["make"]
     assert "--store" not in executors["exec-fit"]["container"]["args"]
     platform = json_format.ParseDict(documents[1], pipeline_spec_pb2.PlatformSpec())
     kubernetes = json_format.MessageToDict(platform.platforms["kubernetes"])
@@ -190,3 +197,44 @@ def test_a_fraction_of_a_gpu_and_a_file_outside_are_refused(
     monkeypatch.chdir(elsewhere)
     with pytest.raises(InvalidParameterError, match="outside the current directory"):
         compile_kubeflow(tmp_path / "small.py", params={})
+
+
+def test_an_exit_handler_finishes_the_run_after_the_nodes_however_they_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "small.py").write_text(RESOURCES_PIPELINE)
+    monkeypatch.chdir(tmp_path)
+    spec, _ = _parse(to_yaml(*compile_kubeflow("small.py", options=CLUSTER)))
+    body = spec.root.dag.tasks[NODES_TASK]
+    assert body.component_ref.name == f"comp-{NODES_TASK}"
+    assert {name: p.component_input_parameter for name, p in body.inputs.parameters.items()} == {
+        name: name for name in ("rows", "rate", "tags", "fast")
+    }
+    assert sorted(spec.components[f"comp-{NODES_TASK}"].input_definitions.parameters) == sorted(
+        spec.root.input_definitions.parameters
+    )
+    finish = spec.root.dag.tasks[FINISH_TASK]
+    assert list(finish.dependent_tasks) == [NODES_TASK]
+    strategy = pipeline_spec_pb2.PipelineTaskSpec.TriggerPolicy.TriggerStrategy
+    assert finish.trigger_policy.strategy == strategy.Value("ALL_UPSTREAM_TASKS_COMPLETED")
+    run_id = finish.inputs.parameters[RUN_ID_INPUT].runtime_value.constant.string_value
+    assert run_id == RUN_ID_PLACEHOLDER
+    container = spec.deployment_spec["executors"][f"exec-{FINISH_TASK}"]["container"]
+    args = list(container["args"])
+    assert args[:4] == ["execute-node", "--pipeline", "small.py", "--finish-run"]
+    assert args[args.index("--run-id") + 1] == f"{{{{$.inputs.parameters['{RUN_ID_INPUT}']}}}}"
+    assert args[args.index("--store") + 1] == CLUSTER.store
+    assert "--node" not in args and "resources" not in container
+
+
+def test_a_node_named_like_the_exit_handler_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "small.py").write_text(
+        RESOURCES_PIPELINE.replace(
+            "rate=rate).with_options(", "rate=rate).with_options(name='shipyard_finish_run', "
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidParameterError, match="'shipyard-finish-run', which the compiled"):
+        compile_kubeflow("small.py")

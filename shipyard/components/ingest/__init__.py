@@ -11,7 +11,8 @@ Modules, by responsibility: `component` (the component and its cache dependency)
 `sql`, `chunks` and `stream` (reading), `columns` (column checks), `splits` (assigning
 rows), `writer` (Parquet per split), `dataset` (`load_dataset`), `fast_csv` and
 `polars_csv` (its whole-file readers), `integrity` (text and row-count checks), `options`
-(reading options).
+(reading options), `partitions` and `ray_data` (reading a large file source on Ray Data
+when the Ray engine runs the node: the local path's rows, order and errors).
 Importing this package imports no data library: pyarrow, duckdb and sqlalchemy load inside
 the functions that use them.
 """

@@ -29,7 +29,12 @@ from shipyard.components.ingest.columns import (
     mixed_types_error,
     warn_if_mixed,
 )
-from shipyard.components.ingest.integrity import check_row_count, check_text, unclosed_quote
+from shipyard.components.ingest.integrity import (
+    PROBE_BYTES,
+    check_row_count,
+    check_text,
+    unclosed_quote,
+)
 from shipyard.components.ingest.options import type_name
 from shipyard.components.ingest.stream import Batch, BatchStream
 from shipyard.errors import DataError
@@ -50,7 +55,7 @@ _INVALID_VALUE = re.compile(r"invalid value '(.*)'$", re.S)
 
 
 @dataclass(frozen=True)
-class _Layout:
+class CsvLayout:
     """How to parse the chunks of one file."""
 
     file_names: tuple[str, ...]
@@ -71,14 +76,67 @@ def open_csv(files: Sequence[Path], options: ReadOptions) -> BatchStream:
     chunks = line_chunks(files[0], chunk_bytes=options.chunk_bytes, encoding=options.encoding)
     try:
         first = next(chunks)
-        layout = _first_layout(first, options)
-        table = _finish_first(first, _parse_checked(first, layout, options, threads=True), layout)
+        layout, table = _read_first(first, options)
     except BaseException:
         chunks.close()
         raise
-    layout = replace(layout, types={f.name: f.type for f in table.schema})
     batches = _batches(files, first, table, chunks, layout=layout, options=options)
     return BatchStream(table.schema, batches, description=str(files[0]))
+
+
+def read_first(path: Path, options: ReadOptions) -> tuple[CsvLayout, pa.Table]:
+    """Read the first chunk of `path` as `open_csv` does: the layout, with the types it
+    inferred fixed, and the chunk's rows (the source's schema is theirs).
+
+    Raises:
+        DataError: As `open_csv`, for the first chunk.
+        InvalidParameterError: `column_types` names a column the file does not have.
+    """
+    chunks = line_chunks(path, chunk_bytes=options.chunk_bytes, encoding=options.encoding)
+    try:
+        return _read_first(next(chunks), options)
+    finally:
+        chunks.close()
+
+
+def _read_first(first: LineChunk, options: ReadOptions) -> tuple[CsvLayout, pa.Table]:
+    layout = _first_layout(first, options)
+    table = _finish_first(first, parse_chunk(first, layout, options, threads=True), layout)
+    return replace(layout, types={f.name: f.type for f in table.schema}), table
+
+
+def file_layout(path: Path, first: CsvLayout, options: ReadOptions) -> CsvLayout:
+    """Return the layout of a file of the source from its header, given the first file's.
+
+    Reads only the start of the file (its first line, and what `check_text` looks at).
+
+    Raises:
+        DataError: The file is empty, not text, or its header names other columns.
+    """
+    chunks = line_chunks(path, chunk_bytes=PROBE_BYTES, encoding=options.encoding)
+    try:
+        return _next_layout(next(chunks), first, options)
+    finally:
+        chunks.close()
+
+
+def parse_chunk(
+    chunk: LineChunk, layout: CsvLayout, options: ReadOptions, *, threads: bool = False
+) -> pa.Table:
+    """Parse a chunk with the layout's types, checked: every line one row, no quote left
+    open; errors name the chunk's file and line. `threads`: let Arrow parse in threads.
+
+    Raises:
+        DataError: The chunk has a problem (ragged row, bad quoting, non-UTF-8 bytes).
+        MixedTypesError: A value does not fit its column's type (see `columns.read_again`).
+    """
+    try:
+        parsed = _parse(chunk, layout, options, threads=threads)
+    except Exception as exc:
+        raise _diagnose(chunk, layout, options, exc) from None
+    _check_line_breaks(chunk, parsed, layout, options)
+    _check_rows(chunk, parsed, options)
+    return parsed
 
 
 def _batches(
@@ -87,7 +145,7 @@ def _batches(
     table: pa.Table,
     chunks: Generator[LineChunk, None, None],
     *,
-    layout: _Layout,
+    layout: CsvLayout,
     options: ReadOptions,
 ) -> Iterator[Batch]:
     rows = {files[0]: table.num_rows}
@@ -107,16 +165,11 @@ def _batches(
                 rest.close()
 
     def parse(chunk: LineChunk) -> pa.Table:
-        return _parse(chunk, layouts[chunk.path], options, threads=False)
+        return parse_chunk(chunk, layouts[chunk.path], options)
 
     try:
         for chunk, future in map_ordered(parse, work(), workers=options.workers):
-            try:
-                parsed = future.result()
-            except Exception as exc:
-                raise _diagnose(chunk, layouts[chunk.path], options, exc) from None
-            _check_line_breaks(chunk, parsed, layouts[chunk.path], options)
-            _check_rows(chunk, parsed, options)
+            parsed = future.result()
             start = rows.get(chunk.path, 0)
             rows[chunk.path] = start + parsed.num_rows
             if parsed.num_rows:
@@ -125,7 +178,7 @@ def _batches(
         chunks.close()
 
 
-def _first_layout(chunk: LineChunk, options: ReadOptions) -> _Layout:
+def _first_layout(chunk: LineChunk, options: ReadOptions) -> CsvLayout:
     path = str(chunk.path)
     if not chunk.data.strip():
         raise DataError(
@@ -148,10 +201,10 @@ def _first_layout(chunk: LineChunk, options: ReadOptions) -> _Layout:
         names = tuple(f"column_{i + 1}" for i in range(len(fields)))
     check_unique(names, path=f"{path}, line {chunk.first_line}")
     check_named("column_types", options.column_types, names)
-    return _Layout(names, names, dict(options.column_types), delimiter, options.header)
+    return CsvLayout(names, names, dict(options.column_types), delimiter, options.header)
 
 
-def _next_layout(chunk: LineChunk, layout: _Layout, options: ReadOptions) -> _Layout:
+def _next_layout(chunk: LineChunk, layout: CsvLayout, options: ReadOptions) -> CsvLayout:
     """The layout of a later file: its header must name the first file's columns."""
     if not chunk.data.strip():
         raise DataError(
@@ -224,7 +277,7 @@ def _parse_options(delimiter: str, options: ReadOptions, handler: Any = None) ->
 
 def _parse(
     chunk: LineChunk,
-    layout: _Layout,
+    layout: CsvLayout,
     options: ReadOptions,
     *,
     threads: bool,
@@ -255,18 +308,6 @@ def _parse(
     )
 
 
-def _parse_checked(
-    chunk: LineChunk, layout: _Layout, options: ReadOptions, *, threads: bool
-) -> pa.Table:
-    try:
-        table = _parse(chunk, layout, options, threads=threads)
-    except Exception as exc:
-        raise _diagnose(chunk, layout, options, exc) from None
-    _check_line_breaks(chunk, table, layout, options)
-    _check_rows(chunk, table, options)
-    return table
-
-
 def _check_rows(chunk: LineChunk, table: pa.Table, options: ReadOptions) -> None:
     """Every line of the chunk became one row (blank lines none), or raise."""
     if not options.newlines_in_values:
@@ -283,7 +324,7 @@ def _has_header(chunk: LineChunk, options: ReadOptions) -> bool:
     return chunk.index == 0 and options.header
 
 
-def _finish_first(chunk: LineChunk, table: pa.Table, layout: _Layout) -> pa.Table:
+def _finish_first(chunk: LineChunk, table: pa.Table, layout: CsvLayout) -> pa.Table:
     """Settle the inferred types: empty columns become strings; refuse bytes; numbers with
     words among them stay text (with a warning)."""
     import pyarrow as pa
@@ -309,7 +350,7 @@ def _finish_first(chunk: LineChunk, table: pa.Table, layout: _Layout) -> pa.Tabl
 
 
 def _check_line_breaks(
-    chunk: LineChunk, table: pa.Table, layout: _Layout, options: ReadOptions
+    chunk: LineChunk, table: pa.Table, layout: CsvLayout, options: ReadOptions
 ) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -334,7 +375,9 @@ def _check_line_breaks(
             )
 
 
-def _diagnose(chunk: LineChunk, layout: _Layout, options: ReadOptions, exc: Exception) -> DataError:
+def _diagnose(
+    chunk: LineChunk, layout: CsvLayout, options: ReadOptions, exc: Exception
+) -> DataError:
     """Turn an Arrow parse or conversion error in `chunk` into one that names the line."""
     import pyarrow as pa
 
@@ -375,7 +418,7 @@ def _diagnose(chunk: LineChunk, layout: _Layout, options: ReadOptions, exc: Exce
 
 
 def _unclosed_quote_error(
-    chunk: LineChunk, layout: _Layout, options: ReadOptions
+    chunk: LineChunk, layout: CsvLayout, options: ReadOptions
 ) -> DataError | None:
     if options.newlines_in_values or options.quote_char is None:
         return None
@@ -399,7 +442,7 @@ def _unclosed_quote_error(
 
 
 def _ragged_error(
-    chunk: LineChunk, layout: _Layout, options: ReadOptions, message: str
+    chunk: LineChunk, layout: CsvLayout, options: ReadOptions, message: str
 ) -> DataError:
     rows: list[Any] = []
 
@@ -423,7 +466,7 @@ def _ragged_error(
     )
 
 
-def _utf8_error(chunk: LineChunk, layout: _Layout, column: str, values: pa.Array) -> DataError:
+def _utf8_error(chunk: LineChunk, layout: CsvLayout, column: str, values: pa.Array) -> DataError:
     import pyarrow as pa
 
     index = first_failure(values, lambda part: part.cast(pa.string()))
@@ -444,5 +487,5 @@ def _index_of(values: pa.ChunkedArray, value: str) -> int | None:
     return None if index < 0 else index
 
 
-def _line_of(chunk: LineChunk, row: int, layout: _Layout) -> int:
+def _line_of(chunk: LineChunk, row: int, layout: CsvLayout) -> int:
     return line_of_row(chunk, row, skip_first=chunk.index == 0 and layout.header)

@@ -37,17 +37,7 @@ def open_parquet(files: Sequence[Path], options: ReadOptions) -> BatchStream:
         DataError: A file is empty or not Parquet, or its columns differ from the first's.
         InvalidParameterError: `column_types` names a column the data does not have.
     """
-    import pyarrow.parquet as pq
-
-    def batches(path: Path) -> Iterator[pa.RecordBatch]:
-        with pq.ParquetFile(path) as handle:
-            yield from handle.iter_batches(batch_size=BATCH_ROWS)
-
-    def schema(path: Path) -> pa.Schema:
-        with pq.ParquetFile(path) as handle:
-            return handle.schema_arrow
-
-    return _open_typed(files, options, schema, batches, kind="Parquet")
+    return _open_typed(files, options, _parquet_schema, _parquet_batches(None), kind="Parquet")
 
 
 def open_arrow(files: Sequence[Path], options: ReadOptions) -> BatchStream:
@@ -57,29 +47,85 @@ def open_arrow(files: Sequence[Path], options: ReadOptions) -> BatchStream:
         DataError: A file is empty or not Arrow IPC, or its columns differ from the first's.
         InvalidParameterError: `column_types` names a column the data does not have.
     """
+    return _open_typed(files, options, _arrow_schema, _arrow_batches, kind="Arrow IPC")
+
+
+def _open_arrow_reader(path: Path) -> Any:
     import pyarrow as pa
 
-    def open_reader(path: Path) -> Any:
-        source = pa.memory_map(str(path))
-        try:
-            return pa.ipc.open_file(source)
-        except pa.ArrowInvalid:
-            source.seek(0)
-            return pa.ipc.open_stream(source)
+    source = pa.memory_map(str(path))
+    try:
+        return pa.ipc.open_file(source)
+    except pa.ArrowInvalid:
+        source.seek(0)
+        return pa.ipc.open_stream(source)
+
+
+def _arrow_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+
+    reader = _open_arrow_reader(path)
+    if isinstance(reader, pa.ipc.RecordBatchFileReader):
+        for index in range(reader.num_record_batches):
+            yield reader.get_batch(index)
+    else:
+        yield from reader
+
+
+def _parquet_schema(path: Path) -> pa.Schema:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as handle:
+        return handle.schema_arrow
+
+
+def read_part(
+    path: Path,
+    schema: pa.Schema,
+    *,
+    format: str,
+    row_groups: range | None = None,
+    first_row: int = 1,
+) -> Iterator[Batch]:
+    """Read one Parquet or Arrow IPC file (or some of a Parquet file's row groups) as
+    batches of the source's `schema`, checked and cast as `open_parquet` and `open_arrow` do.
+
+    Args:
+        path: The file.
+        schema: The source's schema (the first file's, with `column_types`).
+        format: "parquet" or "arrow".
+        row_groups: The Parquet row groups to read; None: all.
+        first_row: The 1-based row number, in the file, of the first row read.
+
+    Raises:
+        DataError: The file is empty or broken, lacks a column, or a value cannot be cast.
+    """
+    if format == "arrow":
+        return _typed_batches(
+            path, schema, _arrow_schema, _arrow_batches, kind="Arrow IPC", first_row=first_row
+        )
+    batches = _parquet_batches(row_groups)
+    return _typed_batches(
+        path, schema, _parquet_schema, batches, kind="Parquet", first_row=first_row
+    )
+
+
+def _parquet_batches(row_groups: range | None) -> Callable[[Path], Iterator[pa.RecordBatch]]:
+    """Read a Parquet file's `row_groups` (None: all) in batches of `BATCH_ROWS` rows."""
 
     def batches(path: Path) -> Iterator[pa.RecordBatch]:
-        reader = open_reader(path)
-        if isinstance(reader, pa.ipc.RecordBatchFileReader):
-            for index in range(reader.num_record_batches):
-                yield reader.get_batch(index)
-        else:
-            yield from reader
+        import pyarrow.parquet as pq
 
-    def schema(path: Path) -> pa.Schema:
-        result: pa.Schema = open_reader(path).schema
-        return result
+        with pq.ParquetFile(path) as handle:
+            groups = None if row_groups is None else list(row_groups)
+            yield from handle.iter_batches(batch_size=BATCH_ROWS, row_groups=groups)
 
-    return _open_typed(files, options, schema, batches, kind="Arrow IPC")
+    return batches
+
+
+def _arrow_schema(path: Path) -> pa.Schema:
+    result: pa.Schema = _open_arrow_reader(path).schema
+    return result
 
 
 def _open_typed(
@@ -101,19 +147,33 @@ def _open_typed(
 
     def generate() -> Iterator[Batch]:
         for path in files:
-            _check_columns(path, _guarded(path, kind, partial(read_schema, path)), schema)
-            row = 1
-            iterator = read_batches(path)
-            while True:
-                batch = _guarded(path, kind, partial(next, iterator, None))
-                if batch is None:
-                    break
-                table = pa.Table.from_batches([batch]).select(schema.names)
-                table = cast_columns(table, _types(schema), origin=str(path), first_row=row)
-                yield Batch(table, str(path), row)
-                row += table.num_rows
+            yield from _typed_batches(path, schema, read_schema, read_batches, kind=kind)
 
     return BatchStream(schema, generate(), description=str(files[0]))
+
+
+def _typed_batches(
+    path: Path,
+    schema: pa.Schema,
+    read_schema: Callable[[Path], pa.Schema],
+    read_batches: Callable[[Path], Iterator[pa.RecordBatch]],
+    *,
+    kind: str,
+    first_row: int = 1,
+) -> Iterator[Batch]:
+    import pyarrow as pa
+
+    _check_columns(path, _guarded(path, kind, partial(read_schema, path)), schema)
+    row = first_row
+    iterator = read_batches(path)
+    while True:
+        batch = _guarded(path, kind, partial(next, iterator, None))
+        if batch is None:
+            break
+        table = pa.Table.from_batches([batch]).select(schema.names)
+        table = cast_columns(table, _types(schema), origin=str(path), first_row=row)
+        yield Batch(table, str(path), row)
+        row += table.num_rows
 
 
 def _types(schema: pa.Schema) -> dict[str, pa.DataType]:
@@ -160,7 +220,7 @@ def open_jsonl(files: Sequence[Path], options: ReadOptions) -> BatchStream:
         first = next(chunks)
         if not first.data.strip():
             raise DataError("the file is empty: it has no JSON lines.", path=str(first.path))
-        table = _parse_json(first, None)
+        table = parse_json(first, None)
         check_unique(table.column_names, path=str(first.path))
         check_named("column_types", options.column_types, table.column_names)
         fields = []
@@ -178,7 +238,7 @@ def open_jsonl(files: Sequence[Path], options: ReadOptions) -> BatchStream:
         yield Batch(table, str(first.path), 1)
         try:
             for chunk, future in map_ordered(
-                lambda c: _parse_json(c, schema), chunks, workers=options.workers
+                lambda c: parse_json(c, schema), chunks, workers=options.workers
             ):
                 parsed = future.result()
                 start = rows.get(chunk.path, 0)
@@ -196,7 +256,12 @@ def _all_chunks(files: Sequence[Path], options: ReadOptions) -> Generator[LineCh
         yield from line_chunks(path, chunk_bytes=options.chunk_bytes, encoding=options.encoding)
 
 
-def _parse_json(chunk: LineChunk, schema: pa.Schema | None) -> pa.Table:
+def parse_json(chunk: LineChunk, schema: pa.Schema | None) -> pa.Table:
+    """Parse a chunk of JSON lines, with `schema` fixed (None: inferred).
+
+    Raises:
+        DataError: A line is not a JSON object of the schema's fields; names the line.
+    """
     import pyarrow as pa
     import pyarrow.json as pajson
 

@@ -38,9 +38,11 @@ PART = "part-00000.parquet"
 class SplitWriter:
     """One Parquet writer per split, opened on first use; use as a context manager."""
 
-    def __init__(self, root: Path, schema: pa.Schema) -> None:
+    def __init__(self, root: Path, schema: pa.Schema, *, part: str = PART) -> None:
+        """Write `<root>/<split>/<part>` files of `schema`."""
         self.root = root
         self.schema = schema
+        self.part = part
         self.rows: dict[str, int] = {}
         self._writers: dict[str, Any] = {}
         self._pending: dict[str, list[pa.Table]] = {}
@@ -75,7 +77,7 @@ class SplitWriter:
             directory = self.root / split
             directory.mkdir(parents=True, exist_ok=True)
             writer = pq.ParquetWriter(
-                directory / PART, self.schema, use_dictionary=_dictionary_columns(self.schema)
+                directory / self.part, self.schema, use_dictionary=_dictionary_columns(self.schema)
             )
             self._writers[split] = writer
         return writer
@@ -112,10 +114,17 @@ def write_examples(
         DataError: The data cannot be read, or a source has no rows.
         InvalidParameterError: `split_key` or `split_column` names no column.
     """
+    from shipyard.components.ingest.ray_data import use_ray
+
+    write = _write_examples
+    if use_ray(sources):
+        from shipyard.components.ingest.ray_data import ray_write_examples
+
+        write = ray_write_examples
     declared = set(options.column_types)
     while True:
         try:
-            return _write_examples(examples, sources, splitter, options)
+            return write(examples, sources, splitter, options)
         except MixedTypesError as error:
             options = read_again(options, error, declared=declared)
             for split in examples.path.iterdir():
@@ -134,11 +143,11 @@ def _write_examples(
         for split, source in sources.items():
             with open_source(source, options) as stream:
                 if schema is None:
-                    schema = _check_split_columns(stream, splitter)
-                    writer = SplitWriter(examples.path, _output_schema(schema, splitter))
+                    schema = check_split_columns(stream, splitter)
+                    writer = SplitWriter(examples.path, output_schema(schema, splitter))
                     _start_splits(writer, splitter)
                 else:
-                    _check_same_columns(stream, schema)
+                    check_same_columns(stream, schema)
                 rows = _copy(
                     stream, _opened(writer), split, splitter, schema=schema, workers=options.workers
                 )
@@ -173,26 +182,10 @@ def _copy(
     workers: int,
 ) -> int:
     """Split batches in a thread pool (hashing is the costly part) and write them in order."""
-    import pyarrow.compute as pc
-
     assigner = HashAssigner(splitter) if isinstance(splitter, HashSplit) and split is None else None
 
     def divide(batch: Batch) -> list[tuple[str, pa.Table]]:
-        table = _conform(batch, schema)
-        if split is not None:
-            return [(split, table)]
-        if assigner is not None:
-            names = assigner.split.names
-            if len(names) == 1 or not table.num_rows:
-                return [(names[0], table)]
-            indices = assigner.assign(table)
-            return [(name, table.filter(pc.equal(indices, i))) for i, name in enumerate(names)]
-        if isinstance(splitter, ColumnSplit):
-            groups = column_groups(
-                table, splitter.column, origin=batch.origin, first_row=batch.first_row
-            )
-            return list(groups.items())
-        return []
+        return divide_batch(batch, schema=schema, split=split, splitter=splitter, assigner=assigner)
 
     rows = 0
     try:
@@ -206,6 +199,48 @@ def _copy(
     return rows
 
 
+def divide_batch(
+    batch: Batch,
+    *,
+    schema: pa.Schema,
+    split: str | None,
+    splitter: HashSplit | ColumnSplit | None,
+    assigner: HashAssigner | None,
+) -> list[tuple[str, pa.Table]]:
+    """Cast a batch to the source's schema and divide its rows among the splits.
+
+    Args:
+        batch: The rows, and where they came from (for errors).
+        schema: The source's schema.
+        split: The split every row goes to, when each split has its own source.
+        splitter: How to split one source.
+        assigner: The hash assigner, for a `HashSplit`.
+
+    Returns:
+        `(split name, rows)` pairs, in split order.
+
+    Raises:
+        DataError: A value cannot be cast, or a split column's value names no split.
+    """
+    import pyarrow.compute as pc
+
+    table = _conform(batch, schema)
+    if split is not None:
+        return [(split, table)]
+    if assigner is not None:
+        names = assigner.split.names
+        if len(names) == 1 or not table.num_rows:
+            return [(names[0], table)]
+        indices = assigner.assign(table)
+        return [(name, table.filter(pc.equal(indices, i))) for i, name in enumerate(names)]
+    if isinstance(splitter, ColumnSplit):
+        groups = column_groups(
+            table, splitter.column, origin=batch.origin, first_row=batch.first_row
+        )
+        return list(groups.items())
+    return []
+
+
 def _conform(batch: Batch, schema: pa.Schema) -> pa.Table:
     table = batch.table
     if table.schema.equals(schema):
@@ -215,9 +250,7 @@ def _conform(batch: Batch, schema: pa.Schema) -> pa.Table:
     return cast_columns(table, types, origin=batch.origin, first_row=batch.first_row)
 
 
-def _check_split_columns(
-    stream: BatchStream, splitter: HashSplit | ColumnSplit | None
-) -> pa.Schema:
+def check_split_columns(stream: BatchStream, splitter: HashSplit | ColumnSplit | None) -> pa.Schema:
     names = stream.schema.names
     if isinstance(splitter, HashSplit) and splitter.key:
         check_named("split_key", splitter.key, names)
@@ -226,7 +259,7 @@ def _check_split_columns(
     return stream.schema
 
 
-def _check_same_columns(stream: BatchStream, schema: pa.Schema) -> None:
+def check_same_columns(stream: BatchStream, schema: pa.Schema) -> None:
     missing = [name for name in schema.names if name not in stream.schema.names]
     extra = [name for name in stream.schema.names if name not in schema.names]
     if missing or extra:
@@ -238,7 +271,7 @@ def _check_same_columns(stream: BatchStream, schema: pa.Schema) -> None:
         )
 
 
-def _output_schema(schema: pa.Schema, splitter: HashSplit | ColumnSplit | None) -> pa.Schema:
+def output_schema(schema: pa.Schema, splitter: HashSplit | ColumnSplit | None) -> pa.Schema:
     if isinstance(splitter, ColumnSplit):
         return schema.remove(schema.get_field_index(splitter.column))
     return schema

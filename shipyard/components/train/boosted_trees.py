@@ -9,6 +9,7 @@ export (`tree_onnx`) has the inputs and outputs of `export.export_network`, so
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     from shipyard.components.labels import Task
     from shipyard.components.train.data import Problem, Split
+    from shipyard.components.train.distributed_trees import TreesNetwork
 
 logger = logging.getLogger("shipyard.components.train")
 
@@ -185,8 +187,19 @@ def fit_trees(
     import lightgbm
     import numpy as np
 
+    from shipyard.components.train.distributed import current_group
+
     if train.rows == 0:
         raise DataError("the train split has no rows to grow trees on.")
+    evaluated = evaluation is not None and evaluation.rows > 0
+    network: TreesNetwork | None = None
+    quiet: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    group = current_group()
+    if group is not None:  # LightGBM's data-parallel training (distributed_trees)
+        from shipyard.components.train.distributed_trees import join_network, stdout_to_stderr
+
+        quiet = stdout_to_stderr()
+        network, train, evaluation = join_network(group, train, evaluation, threads=config.threads)
     categorical = [i for i, f in enumerate(problem.features) if f.kind != "float"]
     train_set = lightgbm.Dataset(
         features_matrix(train),
@@ -205,15 +218,19 @@ def fit_trees(
             )
         )
         names.append("eval")
-    monitor = _Monitor(problem, config, evaluated=len(sets) > 1, on_epoch=on_epoch)
-    booster = lightgbm.train(
-        _params(problem, config),
-        train_set,
-        num_boost_round=config.num_trees,
-        valid_sets=sets,
-        valid_names=names,
-        callbacks=[monitor],
-    )
+    params = {**_params(problem, config), **(network.params if network is not None else {})}
+    monitor = _Monitor(problem, config, evaluated=evaluated, on_epoch=on_epoch, network=network)
+    with quiet:
+        booster = lightgbm.train(
+            params,
+            train_set,
+            num_boost_round=config.num_trees,
+            valid_sets=sets,
+            valid_names=names,
+            callbacks=[monitor],
+        )
+        if network is not None:
+            booster.free_network()
     # LightGBM calls back after rounds that found no split, without adding trees
     result = monitor.finish(booster.current_iteration())
     kept = int(result.metrics["epochs"])
@@ -259,8 +276,10 @@ class _Monitor:
         *,
         evaluated: bool,
         on_epoch: EpochCallback | None,
+        network: TreesNetwork | None = None,
     ) -> None:
         self.problem = problem
+        self.network = network
         self.config = config
         self.evaluated = evaluated
         self.on_epoch = on_epoch
@@ -272,9 +291,13 @@ class _Monitor:
     def __call__(self, env: Any) -> None:
         import lightgbm
 
-        current_task().check_interrupted()  # Ctrl-C: stop after this round (no checkpoint)
+        evaluations = list(env.evaluation_result_list or [])
+        if self.network is None:
+            current_task().check_interrupted()  # Ctrl-C: stop after this round (no checkpoint)
+        else:
+            evaluations = self._agree(self.network, evaluations)
         epoch = int(env.iteration) + 1
-        row = self._row(epoch, env.evaluation_result_list or [])
+        row = self._row(epoch, evaluations)
         result = self.result
         result.history.append(row)
         result.steps = epoch
@@ -285,12 +308,23 @@ class _Monitor:
                 self.config.num_trees,
                 ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"),
             )
-        stop = self._early_stopping(row, list(env.evaluation_result_list or []))
+        stop = self._early_stopping(row, evaluations)
         if self.on_epoch is not None:
             self.on_epoch(row, result)
         if stop:
             logger.info("early stopping at round %d (best round %d)", epoch, result.best_epoch)
             raise lightgbm.EarlyStopException(result.best_epoch - 1, self.best_scores)
+
+    def _agree(self, network: TreesNetwork, evaluations: list[Any]) -> list[Any]:
+        """In a group: the metrics of all ranks' rows; every rank stops on rank 0's Ctrl-C."""
+        from shipyard.components.train.distributed_trees import agree
+
+        task = current_task()
+        metrics = list(dict.fromkeys(_METRICS[self.problem.task]))
+        combined, stop = agree(network, evaluations, metrics, stop=task.interrupted)
+        if stop:  # the same error on every rank, wherever the request was seen
+            dataclasses.replace(task, stop_requested=lambda: True).check_interrupted()
+        return combined
 
     def _row(self, epoch: int, evaluations: list[Any]) -> dict[str, float]:
         scores = {(str(e[0]), str(e[1])): float(e[2]) for e in evaluations}

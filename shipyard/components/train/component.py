@@ -66,7 +66,7 @@ def train(
     seed: Annotated[int, Ge(0)] = 0,
     device: Annotated[str, _NETWORKS] = "auto",
     mixed_precision: Annotated[bool, _NETWORKS] = False,
-    workers: Annotated[int, Ge(1), _NETWORKS] = 1,
+    workers: Annotated[int, Ge(1)] = 1,
     num_trees: Annotated[int, Ge(1), _TREES] = 100,
     num_leaves: Annotated[int, Ge(2), _TREES] = 31,
     max_depth: Annotated[Literal[-1] | Annotated[int, Ge(1)], _TREES] = -1,
@@ -133,7 +133,8 @@ def train(
             Rank 0 checkpoints, reports progress and exports. Under `torchrun` or a
             Kubeflow PyTorchJob (`RANK`, `WORLD_SIZE`, `MASTER_ADDR`, `MASTER_PORT` set),
             the execution joins that group instead and this value is not used. Boosted
-            trees take 1 (see docs/training.md for why).
+            trees train with LightGBM's own data-parallel learner over sockets instead, each
+            worker holding its share of the rows (`distributed_trees`, docs/training.md).
         num_trees: Boosting rounds at most (`boosted_trees`).
         num_leaves: Leaves per tree at most (`boosted_trees`).
         max_depth: Depth per tree at most, -1 for no limit (`boosted_trees`).
@@ -440,13 +441,28 @@ def _train_network(
     )
 
 
-def _train_trees(data: _Data, parameters: dict[str, Any], recorder: EpochRecorder) -> _Trained:
+def _train_trees(
+    data: _Data, parameters: dict[str, Any], recorder: EpochRecorder | _RankRecorder
+) -> _Trained:
+    """Grow the trees; in a group (torchrun, or `workers` > 1 launched here) with LightGBM's
+    data-parallel learner, each rank on its share of the rows, rank 0's model exported."""
     from shipyard.components.train.boosted_trees import (
         TreesConfig,
         export_trees,
         fit_trees,
         trees_weights,
     )
+    from shipyard.components.train.distributed import current_group, environment_group, joined
+
+    arguments: dict[str, Any] = {"data": data, "parameters": parameters}
+    if current_group() is None and environment_group() is not None:
+        with joined("cpu"):  # the group's gloo backend carries the metrics of each round
+            return _train_trees(recorder=recorder, **arguments)
+    if current_group() is None and parameters["workers"] > 1:
+        from shipyard.components.train.launch import run_workers
+
+        return run_workers(parameters["workers"], _train_trees, arguments, recorder=recorder)
+    group = current_group()
 
     config = TreesConfig(
         num_trees=parameters["num_trees"],
@@ -460,7 +476,12 @@ def _train_trees(data: _Data, parameters: dict[str, Any], recorder: EpochRecorde
         seed=parameters["seed"],
     )
     trees, result = fit_trees(data.problem, data.train, data.eval, config, on_epoch=recorder)
-    return _Trained(export_trees(trees, data.problem), trees_weights(trees), result)
+    return _Trained(
+        export_trees(trees, data.problem),
+        trees_weights(trees),
+        result,
+        workers=group.world_size if group is not None else 1,
+    )
 
 
 def _serving_schema(schema: Schema | None) -> str | None:

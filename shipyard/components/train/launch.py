@@ -294,6 +294,7 @@ def _worker(
         RANK=str(rank),
         WORLD_SIZE=str(world),
         LOCAL_RANK=str(rank),
+        LOCAL_WORLD_SIZE=str(world),
     )
     _exit_with_parent()
     context = TaskContext(

@@ -5,7 +5,8 @@ complete one whose outputs are live, or a running one) and registers a new runni
 only when there is none, all in one write transaction. Two claimers never both see the key
 free: on SQLite, write transactions begin with `BEGIN IMMEDIATE` and so run one at a time; on
 PostgreSQL, a transaction-scoped advisory lock on the key serialises the claimers of that key
-(and only them) until the transaction ends.
+(and only them) until the transaction ends, and one statement reads what holds the key:
+completing an execution takes no claim lock, so two statements could see it in neither state.
 """
 
 from __future__ import annotations
@@ -44,13 +45,17 @@ def find_holder(conn: Connection, cache_key: str, *, reuse: bool) -> Claim | Non
     """
     if conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(_lock_id(cache_key))))
-    if reuse:
-        row = conn.execute(sql.CACHED, {"cache_key": cache_key}).one_or_none()
-        if row is not None:
-            return Claim("cached", ExecutionRecord(**row._mapping))
-    row = conn.execute(sql.RUNNING_WITH_KEY, {"cache_key": cache_key}).one_or_none()
-    if row is not None:
-        return Claim("held", ExecutionRecord(**row._mapping))
+    found = [
+        ExecutionRecord(**row._mapping)
+        for row in conn.execute(sql.HOLDERS, {"cache_key": cache_key}).all()
+    ]
+    complete = [e for e in found if e.state == "complete"]
+    if reuse and complete:
+        newest = max(complete, key=lambda e: (e.ended_at.timestamp() if e.ended_at else 0.0, e.id))
+        return Claim("cached", newest)
+    running = [e for e in found if e.state == "running"]
+    if running:
+        return Claim("held", min(running, key=lambda e: e.id))
     return None
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "EXISTING_RUNS",
     "FINISH_EXECUTION",
     "FINISH_RUN",
+    "HOLDERS",
     "INSERT_ARTIFACTS",
     "INSERT_ASSOCIATION",
     "INSERT_ATTRIBUTIONS",
@@ -54,7 +55,6 @@ __all__ = [
     "OUTPUTS",
     "PIPELINE_CONTEXT",
     "RUN",
-    "RUNNING_WITH_KEY",
     "RUNS_BY_PREFIX",
     "RUN_CONTEXT",
     "USED_ARTIFACTS",
@@ -147,28 +147,31 @@ FINISH_EXECUTION: Final = (
     .values(state=bindparam("new_state"), ended_at=bindparam("now"), error=bindparam("error"))
     .returning(executions.c.run_id)
 )
+_ALL_OUTPUTS_LIVE: Final = ~(
+    select(events.c.id)
+    .join(artifacts, events.c.artifact_id == artifacts.c.id)
+    .where(
+        events.c.execution_id == executions.c.id,
+        events.c.kind == "output",
+        artifacts.c.state != "live",
+    )
+    .exists()
+)
 CACHED: Final = (
     _SELECT_EXECUTIONS.where(
         executions.c.cache_key == bindparam("cache_key"),
         executions.c.state == "complete",
-        ~select(events.c.id)
-        .join(artifacts, events.c.artifact_id == artifacts.c.id)
-        .where(
-            events.c.execution_id == executions.c.id,
-            events.c.kind == "output",
-            artifacts.c.state != "live",
-        )
-        .exists(),
+        _ALL_OUTPUTS_LIVE,
     )
     .order_by(executions.c.ended_at.desc(), executions.c.id.desc())
     .limit(1)
 )
-RUNNING_WITH_KEY: Final = (
-    _SELECT_EXECUTIONS.where(
-        executions.c.cache_key == bindparam("cache_key"), executions.c.state == "running"
-    )
-    .order_by(executions.c.id)
-    .limit(1)
+# What answers for a key: its running executions and its complete ones with live outputs, in
+# ONE statement, so one snapshot: on PostgreSQL (read committed) two statements could see an
+# execution neither running (the first) nor complete (the second) when it completes between.
+HOLDERS: Final = _SELECT_EXECUTIONS.where(
+    executions.c.cache_key == bindparam("cache_key"),
+    (executions.c.state == "running") | ((executions.c.state == "complete") & _ALL_OUTPUTS_LIVE),
 )
 
 # Artifacts and events ---------------------------------------------------------------------
