@@ -9,13 +9,22 @@ permutation sharded `[rank::2]`, `torch.optim.Adam`, `dist.all_reduce` of the ev
 Wall time includes the spawn (both pay it); CPU time is user+sys of the children. Target:
 Shipyard <= 1.1x the hand-written loop's wall time. Runs interleave (ours, theirs, ours...).
 
-    python benchmarks/ddp.py [--repeats 5] [--rows 20000] [--epochs 5] [--batch-size 256]
+With `--ray`, a third row: the same `fit` in 2 ranks of a Ray Train `TorchTrainer`, launched
+by `ray_trainer.run_ray_trainer` (what `train(workers=2)` does on `--engine ray`) on a local
+Ray cluster of 2 CPUs started before the timings (as a user's cluster is already running).
+Its wall time includes Ray Train's start (controller, worker actors, process group); its CPU
+time is user+sys of the two rank processes at the end of training (Ray's own processes, the
+GCS, raylet and controller, are not counted).
+
+    python benchmarks/ddp.py [--repeats 5] [--rows 20000] [--epochs 5] [--batch-size 256] [--ray]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import logging
 import os
 import resource
 import socket
@@ -62,6 +71,19 @@ def ours_rank(*, train: Split, evaluation: Split, config: LoopConfig, recorder: 
     with joined("cpu"):
         result = fit(network(), PROBLEM, train, evaluation, config, on_epoch=recorder)
     return result.steps
+
+
+def ray_rank(
+    *, train: Split, evaluation: Split, config: LoopConfig, cpu_dir: str, recorder: Any
+) -> int:
+    """`ours_rank` in a Ray Train worker; leaves the rank process's CPU seconds in `cpu_dir`."""
+    from pathlib import Path
+
+    steps = ours_rank(train=train, evaluation=evaluation, config=config, recorder=recorder)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rank = os.environ["RANK"]
+    (Path(cpu_dir) / f"rank-{rank}").write_text(str(usage.ru_utime + usage.ru_stime))
+    return steps
 
 
 def theirs_rank(
@@ -155,6 +177,22 @@ def time_theirs(train: Split, evaluation: Split, config: LoopConfig) -> tuple[fl
     return time.perf_counter() - start, _children_cpu_s() - cpu
 
 
+def time_ray(train: Split, evaluation: Split, config: LoopConfig) -> tuple[float, float]:
+    import tempfile
+    from pathlib import Path
+
+    from shipyard.components.train.ray_trainer import run_ray_trainer
+
+    with tempfile.TemporaryDirectory() as cpu_dir:
+        arguments = {"train": train, "evaluation": evaluation, "config": config, "cpu_dir": cpu_dir}
+        start = time.perf_counter()
+        with running_task(TaskContext("benchmark", engine="ray")):
+            run_ray_trainer(2, ray_rank, arguments, recorder=_Quiet(), device="cpu")
+        wall = time.perf_counter() - start
+        cpu = sum(float(f.read_text()) for f in Path(cpu_dir).iterdir())
+    return wall, cpu
+
+
 def _line(name: str, runs: list[tuple[float, float]]) -> str:
     walls = [w for w, _ in runs]
     cpus = [c for _, c in runs]
@@ -170,6 +208,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--ray", action="store_true", help="add the Ray Train row")
     options = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     train, evaluation = make_split(options.rows, 1), make_split(options.rows // 4, 2)
@@ -183,10 +222,23 @@ def main() -> None:
     )
     ours: list[tuple[float, float]] = []
     theirs: list[tuple[float, float]] = []
-    time_theirs(train, evaluation, config)  # warm the page cache of both
-    for _ in range(options.repeats):
-        ours.append(time_ours(train, evaluation, config))
-        theirs.append(time_theirs(train, evaluation, config))
+    on_ray: list[tuple[float, float]] = []
+    with contextlib.ExitStack() as stack:
+        if options.ray:
+            import ray
+
+            from shipyard.testing.ray import running_ray_cluster
+
+            cluster = stack.enter_context(running_ray_cluster(num_cpus=2))
+            ray.init(address=cluster.address, logging_level=logging.WARNING)
+            stack.callback(ray.shutdown)
+            time_ray(train, evaluation, config)  # warm the cluster's workers
+        time_theirs(train, evaluation, config)  # warm the page cache of both
+        for _ in range(options.repeats):
+            ours.append(time_ours(train, evaluation, config))
+            theirs.append(time_theirs(train, evaluation, config))
+            if options.ray:
+                on_ray.append(time_ray(train, evaluation, config))
     steps = options.epochs * -(-options.rows // options.batch_size)
     print(f"2 workers, gloo, {options.rows:,} rows, {options.epochs} epochs, {steps} steps")
     print(_line("shipyard train(workers=2)", ours))
@@ -194,6 +246,11 @@ def main() -> None:
     ratio = _median(w for w, _ in ours) / _median(w for w, _ in theirs)
     cpu = _median(c for _, c in ours) / _median(c for _, c in theirs)
     print(f"ratio (median wall) {ratio:.2f}x, (median CPU) {cpu:.2f}x; target <= 1.1x")
+    if on_ray:
+        print(_line("train(workers=2) Ray Train", on_ray))
+        ratio = _median(w for w, _ in on_ray) / _median(w for w, _ in theirs)
+        cpu = _median(c for _, c in on_ray) / _median(c for _, c in theirs)
+        print(f"Ray Train / hand-written: (median wall) {ratio:.2f}x, (median CPU) {cpu:.2f}x")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ stack:
     train     PyTorch, LightGBM, ONNX and safetensors (and `data`, `serve`): transform, train,
               evaluate, push
     postgres  the PostgreSQL driver for the metadata store
-    ray       Ray and Ray Data: the Ray engine, statistics over partitions of large data
+    ray       Ray, Ray Data and Ray Train: the Ray engine, statistics over partitions of
+              large data, `train(workers=N)` as a Ray Train TorchTrainer
     kubeflow  the KFP pipeline spec: `shipyard compile --target kubeflow`
     all       every extra above
 

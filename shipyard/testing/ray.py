@@ -217,9 +217,14 @@ def _stop(cluster: LocalRayCluster, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + _STOP_GRACE_S
     while cluster.pids() and time.monotonic() < deadline:
         time.sleep(0.1)
-    for pid in cluster.pids():
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+    # A killed process lingers until the kernel tears it down, and a raylet may still be
+    # starting a worker: kill and look again until none is left.
+    deadline = time.monotonic() + _STOP_TIMEOUT_S
+    while (left := cluster.pids()) and time.monotonic() < deadline:
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=_STOP_TIMEOUT_S)
 

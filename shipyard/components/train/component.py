@@ -266,6 +266,7 @@ def train(
             "stopped_early": result.stopped_early,
             "resumed_from_epoch": result.resumed_from_epoch,
             "workers": trained.workers,
+            "launcher": trained.launcher,
         },
         "parameters": parameters,
         "lineage": {
@@ -302,6 +303,9 @@ class _Trained:
     weights: bytes
     result: TrainingResult
     workers: int = 1  # the processes that trained it (DDP's world size)
+    # how its ranks started: "processes" (train's own), "ray_train" (a Ray Train
+    # TorchTrainer), "environment" (torchrun, a PyTorchJob); None for one process
+    launcher: str | None = None
 
 
 def _read_data(
@@ -347,7 +351,8 @@ def _train_network(
 
     With the `torch.distributed` environment set (torchrun, PyTorchJob, or a rank that
     `launch.run_workers` started), join that group and train under DDP; else, with
-    `workers` > 1, start that many ranks on this machine and return rank 0's result.
+    `workers` > 1, start that many ranks (a Ray Train `TorchTrainer` on the Ray engine, else
+    processes on this machine) and return rank 0's result.
     """
     from shipyard.components.train import export
     from shipyard.components.train.distributed import current_group, environment_group, joined
@@ -366,11 +371,20 @@ def _train_network(
     }
     if current_group() is None and environment_group() is not None:
         with joined(config.device):
-            return _train_network(recorder=recorder, **arguments)
+            trained = _train_network(recorder=recorder, **arguments)
+        return dataclasses.replace(trained, launcher="environment")
+    if current_group() is None and workers > 1 and current_task().engine == "ray":
+        from shipyard.components.train.ray_trainer import run_ray_trainer
+
+        trained = run_ray_trainer(
+            workers, _train_network, arguments, recorder=recorder, device=config.device
+        )
+        return dataclasses.replace(trained, launcher="ray_train")
     if current_group() is None and workers > 1:
         from shipyard.components.train.launch import run_workers
 
-        return run_workers(workers, _train_network, arguments, recorder=recorder)
+        trained = run_workers(workers, _train_network, arguments, recorder=recorder)
+        return dataclasses.replace(trained, launcher="processes")
     group = current_group()
     problem = data.problem
     checkpoint_dir = current_task().checkpoint_dir

@@ -118,8 +118,8 @@ def group_device(device: str, local_rank: int) -> str:
 def joined(device: str) -> Iterator[Group]:
     """Join the group the environment describes for the block; leave it afterwards.
 
-    A process group that is already initialized (by the user's own launcher code) is used as
-    it is and left open.
+    A process group that is already initialized (by Ray Train, or the user's own launcher
+    code) is used as it is and left open.
 
     Raises:
         InvalidParameterError: The environment describes no group.
@@ -135,9 +135,9 @@ def joined(device: str) -> Iterator[Group]:
         )
     chosen = group_device(device, found["local_rank"])
     owned = not dist.is_initialized()
+    if chosen.startswith("cuda"):  # NCCL's collectives use the current device
+        torch.cuda.set_device(chosen)
     if owned:
-        if chosen.startswith("cuda"):
-            torch.cuda.set_device(chosen)
         dist.init_process_group(
             "nccl" if chosen.startswith("cuda") else "gloo",
             init_method="env://",

@@ -28,7 +28,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from shipyard.dsl.context import TaskContext, current_task, running_task
 from shipyard.errors import ExecutionInterrupted, ShipyardError, WorkerFailed
@@ -84,7 +84,7 @@ def run_workers(
     stop = context.Event()
     port = _free_port()
     tensorboard_dir: Path = getattr(recorder, "tensorboard_dir")  # noqa: B009
-    place = _Place(task.node, task.checkpoint_dir, tensorboard_dir)
+    place = Place(task.node, task.checkpoint_dir, tensorboard_dir)
     processes = [
         context.Process(
             target=_worker,
@@ -129,7 +129,7 @@ def _supervise(
         if message is not None:
             kind, rank, *rest = message
             if kind == "epoch":
-                _relay(fits, recorder, rest)
+                relay_epoch(fits, recorder, rest)
             elif kind == "done":
                 done.append(pickle.loads(rest[0]))  # noqa: S301 - our own rank's bytes
             else:
@@ -148,7 +148,7 @@ def _supervise(
                 raise _failure(processes, exits, errors, task)
 
 
-def _relay(
+def relay_epoch(
     fits: dict[int, TrainingResult],
     recorder: EpochCallback,
     message: list[Any],
@@ -188,7 +188,21 @@ def _failure(
                 rank=rank,
                 hint=f"Run again: training resumes from rank 0's last checkpoint{saved}.",
             )
-    interrupts = sorted(e for e in errors if isinstance(e[1], ExecutionInterrupted))
+    return reported_failure(errors, world)
+
+
+def reported_failure(
+    errors: Sequence[tuple[int, BaseException | None, str, str]], world: int
+) -> ShipyardError:
+    """The error to raise for the errors ranks reported, `(rank, error, type name,
+    traceback)`: rank 0's interrupt before the others', else the first reported.
+
+    A Shipyard error keeps its type, its message prefixed with the rank; any other becomes
+    `WorkerFailed` with the rank's traceback (the rank's exception as `__cause__`).
+    """
+    interrupts = sorted(
+        (e for e in errors if isinstance(e[1], ExecutionInterrupted)), key=lambda e: e[0]
+    )
     rank, error, kind, text = interrupts[0] if interrupts else errors[0]
     where = f"training worker rank {rank} of {world}"
     if isinstance(error, ShipyardError):
@@ -224,10 +238,19 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class Outbox(Protocol):
+    """Where a rank puts its messages for the launcher (a queue, or a Ray actor's inbox)."""
+
+    def put(self, message: tuple[Any, ...]) -> None:
+        """Send one message: `("epoch", ...)`, `("done", ...)` or `("error", ...)`."""
+
+
 class Relay:
     """A rank's `EpochRecorder`: keeps the history; rank 0's sends each epoch to the launcher."""
 
-    def __init__(self, messages: Queue[tuple[Any, ...]] | None, tensorboard_dir: Path) -> None:
+    def __init__(
+        self, messages: Outbox | Queue[tuple[Any, ...]] | None, tensorboard_dir: Path
+    ) -> None:
         self.history: list[dict[str, float]] = []
         self.tensorboard_dir = tensorboard_dir
         self._messages = messages
@@ -245,7 +268,7 @@ class Relay:
 
 
 @dataclass(frozen=True)
-class _Place:
+class Place:
     """What a rank needs of the execution: the node, its checkpoint and TensorBoard dirs."""
 
     node: str
@@ -260,7 +283,7 @@ def _worker(
     target: Callable[..., Any],
     *,
     arguments: dict[str, Any],
-    place: _Place,
+    place: Place,
     messages: Queue[tuple[Any, ...]],
     stop: Event,
 ) -> None:
@@ -283,7 +306,7 @@ def _worker(
             value = target(**arguments, recorder=relay)
     except BaseException as exc:  # reported to the launcher, which raises it there
         text = traceback.format_exc()
-        messages.put(("error", rank, _portable(exc), type(exc).__name__, text))
+        messages.put(("error", rank, portable(exc), type(exc).__name__, text))
         messages.close()
         messages.join_thread()
         raise SystemExit(1) from None
@@ -295,7 +318,7 @@ def _worker(
     messages.join_thread()
 
 
-def _portable(error: BaseException) -> BaseException | None:
+def portable(error: BaseException) -> BaseException | None:
     """`error` if it survives pickling (it crosses to the launcher), else None."""
     with contextlib.suppress(Exception):
         copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own process's bytes
