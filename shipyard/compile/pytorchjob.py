@@ -192,9 +192,12 @@ def pod_resources(node: str, resources: Resources) -> dict[str, Any]:
 def job_name(task: str, run_id: str) -> str:
     """The job's name for the node's task `task` in run `run_id`: the same on a retried
     launcher (which then finds its job), short enough for the operator's pod and service
-    names (`NAME-worker-12`, at most 63 characters)."""
+    names (`NAME-worker-12`, at most 63 characters) and a DNS-1035 label (a letter first),
+    as the operator's webhook requires."""
     digest = hashlib.sha256(f"{task}\0{run_id}".encode()).hexdigest()[:10]
-    return f"{_label(task)[:36].strip('-') or 'train'}-{digest}"
+    stem = _label(task)
+    stem = stem if stem[0].isalpha() else f"job-{stem}"
+    return f"{stem[:36].rstrip('-')}-{digest}"
 
 
 def _label(text: str) -> str:

@@ -88,14 +88,19 @@ def launch(
         ExecutionInterrupted: The launcher was stopped (SIGTERM, Ctrl-C); the job is deleted.
     """
     body = complete(job, rank_args, name=name, namespace=api.namespace)
-    _create(api, body, say)
-    say(f"{KIND} {name} created in namespace {api.namespace}; waiting for it to finish.")
-    try:
-        with _stopped_by_sigterm(name):
+    # SIGTERM while creating too: the job may exist by the time the signal comes.
+    with _stopped_by_sigterm(name):
+        try:
+            _create(api, body, say, poll_s)
+        except ExecutionInterrupted:
+            _delete_quietly(api, name, say)
+            raise
+        say(f"{KIND} {name} in namespace {api.namespace}: waiting for it to finish.")
+        try:
             return _wait(api, name, poll_s, say)
-    except BaseException:
-        _delete_quietly(api, name, say)
-        raise
+        except BaseException:
+            _delete_quietly(api, name, say)
+            raise
 
 
 def complete(
@@ -139,7 +144,7 @@ def final_condition(job: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _create(api: KubeApi, body: dict[str, Any], say: Callable[[str], None]) -> None:
+def _create(api: KubeApi, body: dict[str, Any], say: Callable[[str], None], poll_s: float) -> None:
     name = body["metadata"]["name"]
     code, answer = api.request("POST", path(api), body)
     if code == 409:  # a retried launcher: its job is there
@@ -149,7 +154,7 @@ def _create(api: KubeApi, body: dict[str, Any], say: Callable[[str], None]) -> N
             return
         say(f"{KIND} {name} of an earlier attempt has finished: replacing it.")
         _delete(api, name)
-        _gone(api, name)
+        _gone(api, name, min(poll_s, 1.0))
         code, answer = api.request("POST", path(api), body)
     if code in (200, 201):
         return
@@ -207,16 +212,17 @@ def _delete(api: KubeApi, name: str) -> None:
         _refused(api, "delete", code, answer, name)
 
 
-def _gone(api: KubeApi, name: str, timeout_s: float = 120.0) -> None:
+def _gone(api: KubeApi, name: str, poll_s: float, timeout_s: float = 120.0) -> None:
     """Wait until the deleted job is gone (its finalizers run), so its name is free."""
     deadline = time.monotonic() + timeout_s
     while _get(api, name) is not None:
         if time.monotonic() > deadline:
             raise PlatformError(
                 f"{KIND} {name} in namespace {api.namespace} is still there {timeout_s:g} s "
-                f"after its deletion; delete it (kubectl delete pytorchjob {name}) and retry."
+                f"after its deletion; delete it (kubectl delete pytorchjob -n "
+                f"{api.namespace} {name}) and retry."
             )
-        time.sleep(1.0)
+        time.sleep(poll_s)
 
 
 def _delete_quietly(api: KubeApi, name: str, say: Callable[[str], None]) -> None:
@@ -255,6 +261,7 @@ def _stopped_by_sigterm(name: str) -> Iterator[None]:
         return
 
     def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not stop the delete
         raise ExecutionInterrupted(
             f"the launcher of {KIND} {name} received signal {signum} before the job finished; "
             f"the job is deleted with its pods."
@@ -275,6 +282,7 @@ def launch_node(
     run_id: str,
     workers: int | None,
     api: KubeApi | None = None,
+    poll_s: float = POLL_S,
     say: Callable[[str], None] = print,
 ) -> JobOutcome:
     """`execute-node --pytorchjob`: launch the node's ranks as the compiled PyTorchJob.
@@ -286,6 +294,7 @@ def launch_node(
         run_id: The run (the KFP job's id).
         workers: The node's `workers` for this job's parameters (None: not declared).
         api: The API server (default: the pod's).
+        poll_s: Seconds between two reads of the job's status.
         say: Where progress lines go.
 
     Raises:
@@ -310,7 +319,13 @@ def launch_node(
             f"{job.get('kind') if isinstance(job, dict) else type(job).__name__!r}; "
             f"compile the pipeline again."
         )
-    ranks = world_size(job)
+    try:
+        ranks = world_size(job)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise InvalidParameterError(
+            f"--pytorchjob: the {KIND} manifest has no valid spec.pytorchReplicaSpecs "
+            f"({type(error).__name__}: {error}); compile the pipeline again."
+        ) from None
     if workers is not None and workers != ranks:
         raise InvalidParameterError(
             f"node {node!r}: workers={workers} for this job, but the {KIND} was compiled "
@@ -318,7 +333,7 @@ def launch_node(
             f"--param for the new number of workers."
         )
     api = api or KubeApi.in_pod()
-    found = launch(job, node_args, name=job_name(node, run_id), api=api, say=say)
+    found = launch(job, node_args, name=job_name(node, run_id), api=api, poll_s=poll_s, say=say)
     state = "succeeded" if found.succeeded else f"failed ({found.reason}: {found.message})"
     say(f"{KIND} {found.name} of node {node}, run {run_id}: {state}")
     if not found.succeeded:

@@ -4,81 +4,28 @@ pipeline's image running torchrun around `execute-node`, with the node's resourc
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
-from typing import Any
+import re
+from typing import TYPE_CHECKING
 
 import pytest
-import yaml
-from google.protobuf import json_format
-from kfp.pipeline_spec import pipeline_spec_pb2
 
-from shipyard.compile import KubeflowOptions, compile_kubeflow, to_yaml
+from shipyard.compile import KubeflowOptions
 from shipyard.compile.pytorchjob import job_name
 from shipyard.errors import InvalidParameterError
+from tests.compile.distributed import CLUSTER, compile_distributed, launcher
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-CLUSTER = KubeflowOptions(
-    image="registry.example/shipyard:1",
-    store_secret="shipyard-db:dsn",
-    artifact_root="s3://bucket/shipyard",
-    env={"SHIPYARD_LOG": "info"},
-)
-PIPELINE = '''
-from shipyard import Pipeline, Resources
-from shipyard.pipelines import tabular_pipeline
-
-
-def penguins(source: str = "data/penguins.csv", workers: int = {workers}) -> Pipeline:
-    pipeline = tabular_pipeline(
-        "penguins",
-        source,
-        schema="schema.yaml",
-        estimator="dnn",
-        train_options={{"workers": workers, "epochs": 3}},
-    )
-    pipeline["train"].with_options(resources={resources})
-    return pipeline
-'''
-
-
-def _compile(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    *,
-    workers: int = 4,
-    resources: str = 'Resources(cpus=2, memory="4GiB")',
-    options: KubeflowOptions = CLUSTER,
-) -> tuple[dict[str, Any], list[Any]]:
-    project = shutil.copytree(EXAMPLES / "penguins", tmp_path / "penguins")
-    (project / "distributed.py").write_text(
-        PIPELINE.format(workers=workers, resources=resources)
-    )
-    monkeypatch.chdir(project)
-    text = to_yaml(*compile_kubeflow("distributed.py", options=options))
-    documents = list(yaml.safe_load_all(text))
-    json_format.ParseDict(documents[0], pipeline_spec_pb2.PipelineSpec())  # KFP parses it
-    if len(documents) > 1:
-        json_format.ParseDict(documents[1], pipeline_spec_pb2.PlatformSpec())
-    return documents[0], documents
-
-
-def _launcher(spec: dict[str, Any], node: str = "train") -> tuple[dict[str, Any], list[str]]:
-    """The compiled manifest and the launcher's own arguments after it."""
-    args = spec["deploymentSpec"]["executors"][f"exec-{node}"]["container"]["args"]
-    assert args[:2] == ["execute-node", "--pytorchjob"]
-    return json.loads(args[2]), args[3:]
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_the_train_node_becomes_a_pytorchjob_of_its_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec, documents = _compile(tmp_path, monkeypatch)
+    spec, documents = compile_distributed(tmp_path, monkeypatch)
     container = spec["deploymentSpec"]["executors"]["exec-train"]["container"]
     assert container["image"] == CLUSTER.image and container["command"] == ["shipyard"]
     assert "resources" not in container  # the launcher is a light pod; the ranks get them
-    job, node_args = _launcher(spec)
+    job, node_args = launcher(spec)
     assert node_args[:5] == ["--pipeline", "distributed.py", "--node", "train", "--run-id"]
     assert "workers={{$.inputs.parameters['workers']}}" in node_args  # resolved by KFP
     assert node_args[node_args.index("--artifact-root") + 1] == CLUSTER.artifact_root
@@ -127,8 +74,10 @@ def test_the_train_node_becomes_a_pytorchjob_of_its_workers(
 def test_gpus_put_one_rank_per_gpu_in_each_pod(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec, _ = _compile(tmp_path, monkeypatch, resources='Resources(gpus=2, memory="16GiB")')
-    job, _ = _launcher(spec)
+    spec, _ = compile_distributed(
+        tmp_path, monkeypatch, resources='Resources(gpus=2, memory="16GiB")'
+    )
+    job, _ = launcher(spec)
     assert job["spec"]["nprocPerNode"] == "2"
     replicas = job["spec"]["pytorchReplicaSpecs"]
     assert replicas["Master"]["replicas"] == 1 and replicas["Worker"]["replicas"] == 1
@@ -140,8 +89,8 @@ def test_gpus_put_one_rank_per_gpu_in_each_pod(
 def test_one_pod_of_all_the_gpus_is_a_master_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec, _ = _compile(tmp_path, monkeypatch, resources="Resources(gpus=4)", workers=4)
-    job, _ = _launcher(spec)
+    spec, _ = compile_distributed(tmp_path, monkeypatch, resources="Resources(gpus=4)", workers=4)
+    job, _ = launcher(spec)
     assert list(job["spec"]["pytorchReplicaSpecs"]) == ["Master"]
     assert job["spec"]["nprocPerNode"] == "4"
 
@@ -150,16 +99,16 @@ def test_workers_that_do_not_fill_the_gpus_of_whole_pods_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(InvalidParameterError, match=r"workers=3 .*Resources\(gpus=2\)"):
-        _compile(tmp_path, monkeypatch, resources="Resources(gpus=2)", workers=3)
+        compile_distributed(tmp_path, monkeypatch, resources="Resources(gpus=2)", workers=3)
 
 
 def test_one_worker_or_no_pytorchjob_keeps_the_plain_task(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec, _ = _compile(tmp_path, monkeypatch, workers=1)
+    spec, _ = compile_distributed(tmp_path, monkeypatch, workers=1)
     args = spec["deploymentSpec"]["executors"]["exec-train"]["container"]["args"]
     assert "--pytorchjob" not in args
-    spec, _ = _compile(
+    spec, _ = compile_distributed(
         tmp_path / "again",
         monkeypatch,
         options=KubeflowOptions(store="postgresql://db/s", pytorchjob=False),
@@ -176,3 +125,6 @@ def test_job_names_are_per_run_and_fit_the_operators_pod_names() -> None:
     assert first.startswith("train-")
     long = job_name("Train_The_Very_Long_Model_Name_" * 4, "r")
     assert len(f"{long}-worker-127") <= 63 and long[0].isalnum() and long[-1].isalnum()
+    # The operator's webhook wants a DNS-1035 label: a letter first, even for `2nd_model`.
+    for task in ("2nd_model", "_", "Train"):
+        assert re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", job_name(task, "r")), task
