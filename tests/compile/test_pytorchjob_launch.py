@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 
 from shipyard.compile.kube_api import ApiUnreachable, KubeApi
 from shipyard.compile.pytorchjob import job_name
@@ -21,7 +22,7 @@ from shipyard.errors import InvalidParameterError, PlatformError
 from shipyard.testing.kubernetes import FAILED, PyTorchJobServer
 from tests.cli.command import shipyard
 from tests.compile.distributed import compile_distributed, launcher
-from tests.environment import child_environment
+from tests.environment import CHECKOUT, child_environment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -131,7 +132,9 @@ def test_a_failed_job_fails_the_task_and_says_where_the_logs_are(
     with PyTorchJobServer(namespace=NAMESPACE, conditions=FAILED, message=message) as server:
         done = shipyard(compiled.project, *compiled.command(), env=environment(server))
     assert done.returncode == 1
-    assert f"PyTorchJob {JOB} of node train, run {RUN}: failed (PyTorchJobFailed: " in said(done.stderr)
+    assert f"PyTorchJob {JOB} of node train, run {RUN}: failed (PyTorchJobFailed: " in said(
+        done.stderr
+    )
     assert "1 Worker replica(s) failed" in said(done.stderr)
     assert f"kubectl logs -n {NAMESPACE} {JOB}-master-0" in said(done.stderr)
     assert "Traceback" not in said(done.stderr)
@@ -168,7 +171,9 @@ def test_a_forbidden_create_names_the_missing_rbac(
     server.fail("POST", 403)
     done = shipyard(compiled.project, *compiled.command(), env=environment(server))
     assert done.returncode == 1
-    assert f"create PyTorchJob {JOB} in namespace {NAMESPACE}: forbidden (403: " in said(done.stderr)
+    assert f"create PyTorchJob {JOB} in namespace {NAMESPACE}: forbidden (403: " in said(
+        done.stderr
+    )
     assert "cannot create resource" in said(done.stderr)
     assert "create, get and delete on pytorchjobs.kubeflow.org" in said(done.stderr)
     assert "docs/kubeflow.md, 'RBAC'" in said(done.stderr)
@@ -307,3 +312,24 @@ def test_a_manifest_that_is_no_pytorchjob_is_named(server: PyTorchJobServer) -> 
         with pytest.raises(InvalidParameterError, match=expected):
             launch_node(manifest, [], node="train", run_id=RUN, workers=4, api=api(server))
     assert not server.received()
+
+
+def test_the_documented_rbac_grants_what_the_launcher_does(
+    compiled: Compiled, server: PyTorchJobServer
+) -> None:
+    server.add(JOB, ("Succeeded",))  # a retried launcher: every verb it may use
+    launch(compiled.job, [], name=JOB, api=api(server), poll_s=0.01, say=lambda _: None)
+    verbs = {"POST": "create", "GET": "get", "DELETE": "delete"}
+    used = {verbs[each.method] for each in server.received()}
+    text = (CHECKOUT / "docs" / "kubeflow.md").read_text()
+    block = text.split("## RBAC", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    role, binding = yaml.safe_load_all(block)
+    (rule,) = role["rules"]
+    assert rule == {
+        "apiGroups": ["kubeflow.org"],
+        "resources": ["pytorchjobs"],
+        "verbs": rule["verbs"],
+    }
+    assert used == set(rule["verbs"]) == {"create", "get", "delete"}
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["metadata"]["namespace"] == role["metadata"]["namespace"]
