@@ -142,7 +142,12 @@ def manifest(
         return {
             "replicas": count,
             "restartPolicy": "Never",
-            "template": {"spec": {"containers": [json.loads(json.dumps(container))]}},
+            "template": {
+                # An Istio sidecar (Kubeflow's profile namespaces inject one) would keep a
+                # finished rank's pod running and get in the way of the ranks' group.
+                "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
+                "spec": {"containers": [json.loads(json.dumps(container))]},
+            },
         }
 
     replicas = {"Master": replica(1)}

@@ -4,8 +4,9 @@
 (what `compile --target kubeflow` writes for a node with `workers` > 1) runs `launch`: it
 names the job after the node's task and the run (a retried launcher finds its own job),
 appends the node's arguments to the ranks' `torchrun ... execute-node` command, creates
-the job in the pod's namespace, and reads its status every `POLL_S` seconds until the
-operator sets the `Succeeded` or `Failed` condition, printing each condition it reaches.
+the job in the pod's namespace, and reads its status every `POLL_S` seconds
+(`SHIPYARD_PYTORCHJOB_POLL_S`) until the operator sets the `Succeeded` or `Failed`
+condition, printing each condition it reaches.
 The finished job stays for `ttlSecondsAfterFinished` (its failed pods' logs with it); a
 launcher stopped before the end (SIGTERM when the KFP run is cancelled) deletes the job and
 its pods. The launcher records nothing: rank 0 records the node in the run.
@@ -35,8 +36,9 @@ if TYPE_CHECKING:
 
     from shipyard.compile.kube_api import KubeApi
 
-POLL_S: Final = float(os.environ.get("SHIPYARD_PYTORCHJOB_POLL_S", "10"))
-"""Seconds between two reads of the job's status."""
+POLL_S: Final = 10.0
+"""Seconds between two reads of the job's status (`SHIPYARD_PYTORCHJOB_POLL_S` changes it)."""
+POLL_ENV: Final = "SHIPYARD_PYTORCHJOB_POLL_S"
 RETRIES: Final = 6
 """Reads in a row that may fail (API server restarting) before the launcher gives up."""
 RBAC: Final = (
@@ -282,7 +284,7 @@ def launch_node(
     run_id: str,
     workers: int | None,
     api: KubeApi | None = None,
-    poll_s: float = POLL_S,
+    poll_s: float | None = None,
     say: Callable[[str], None] = print,
 ) -> JobOutcome:
     """`execute-node --pytorchjob`: launch the node's ranks as the compiled PyTorchJob.
@@ -294,7 +296,7 @@ def launch_node(
         run_id: The run (the KFP job's id).
         workers: The node's `workers` for this job's parameters (None: not declared).
         api: The API server (default: the pod's).
-        poll_s: Seconds between two reads of the job's status.
+        poll_s: Seconds between two reads of the job's status (default: `poll_interval_s`).
         say: Where progress lines go.
 
     Raises:
@@ -333,6 +335,7 @@ def launch_node(
             f"--param for the new number of workers."
         )
     api = api or KubeApi.in_pod()
+    poll_s = poll_interval_s() if poll_s is None else poll_s
     found = launch(job, node_args, name=job_name(node, run_id), api=api, poll_s=poll_s, say=say)
     state = "succeeded" if found.succeeded else f"failed ({found.reason}: {found.message})"
     say(f"{KIND} {found.name} of node {node}, run {run_id}: {state}")
@@ -343,6 +346,27 @@ def launch_node(
             f"ttlSecondsAfterFinished."
         )
     return found
+
+
+def poll_interval_s() -> float:
+    """`SHIPYARD_PYTORCHJOB_POLL_S` if set, else `POLL_S`.
+
+    Raises:
+        InvalidParameterError: The variable is not a positive number of seconds.
+    """
+    from shipyard.errors import InvalidParameterError
+
+    text = os.environ.get(POLL_ENV, "").strip()
+    try:
+        seconds = float(text) if text else POLL_S
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise InvalidParameterError(
+            f"{POLL_ENV}={text!r}: expected the seconds between two reads of the "
+            f"PyTorchJob's status, a number above 0 (default {POLL_S:g}); unset it or fix it."
+        )
+    return seconds
 
 
 def world_size(job: dict[str, Any]) -> int:

@@ -313,8 +313,12 @@ def _invalid(body: dict[str, Any] | None, namespace: str) -> str:
         problems.append(f"metadata.namespace {metadata['namespace']!r}: not {namespace!r}")
     if "nprocPerNode" in spec and not isinstance(spec["nprocPerNode"], str):
         problems.append("spec.nprocPerNode: Invalid value: must be a string")
-    if set(replicas) - {"Master", "Worker"} or replicas.get("Master", {}).get("replicas") != 1:
-        problems.append("spec.pytorchReplicaSpecs: need one Master replica, and Workers only")
+    if not replicas or set(replicas) - {"Master", "Worker"}:
+        problems.append(f"spec.pytorchReplicaSpecs: {sorted(replicas)}: Master and Worker only")
+    if "Master" in replicas and replicas["Master"].get("replicas") != 1:
+        problems.append("spec.pytorchReplicaSpecs[Master].replicas: Forbidden: must be 1")
+    if replicas.get("Worker", {}).get("replicas", 1) < 1:
+        problems.append("spec.pytorchReplicaSpecs[Worker].replicas: Forbidden: must be at least 1")
     for kind, replica in replicas.items():
         containers = replica.get("template", {}).get("spec", {}).get("containers", [])
         if not any(container.get("name") == "pytorch" for container in containers):

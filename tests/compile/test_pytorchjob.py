@@ -44,6 +44,9 @@ def test_the_train_node_becomes_a_pytorchjob_of_its_workers(
     assert replicas["Master"]["replicas"] == 1 and replicas["Worker"]["replicas"] == 3
     for replica in replicas.values():
         assert replica["restartPolicy"] == "Never"
+        assert replica["template"]["metadata"] == {
+            "annotations": {"sidecar.istio.io/inject": "false"}
+        }
         (rank,) = replica["template"]["spec"]["containers"]
         assert rank["name"] == "pytorch" and rank["image"] == CLUSTER.image
         assert rank["command"] == ["torchrun"]

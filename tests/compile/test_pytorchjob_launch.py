@@ -17,7 +17,7 @@ import yaml
 
 from shipyard.compile.kube_api import ApiUnreachable, KubeApi
 from shipyard.compile.pytorchjob import job_name
-from shipyard.compile.pytorchjob_launch import RETRIES, launch, launch_node
+from shipyard.compile.pytorchjob_launch import RETRIES, launch, launch_node, poll_interval_s
 from shipyard.errors import InvalidParameterError, PlatformError
 from shipyard.testing.kubernetes import FAILED, PyTorchJobServer
 from tests.cli.command import shipyard
@@ -333,3 +333,14 @@ def test_the_documented_rbac_grants_what_the_launcher_does(
     assert used == set(rule["verbs"]) == {"create", "get", "delete"}
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     assert binding["metadata"]["namespace"] == role["metadata"]["namespace"]
+
+
+def test_the_poll_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHIPYARD_PYTORCHJOB_POLL_S", raising=False)
+    assert poll_interval_s() == 10.0
+    monkeypatch.setenv("SHIPYARD_PYTORCHJOB_POLL_S", "0.5")
+    assert poll_interval_s() == 0.5
+    for wrong in ("fast", "0", "-1", "nan"):
+        monkeypatch.setenv("SHIPYARD_PYTORCHJOB_POLL_S", wrong)
+        with pytest.raises(InvalidParameterError, match=rf"SHIPYARD_PYTORCHJOB_POLL_S='{wrong}'"):
+            poll_interval_s()

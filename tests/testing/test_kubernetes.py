@@ -40,7 +40,8 @@ def api() -> Any:
         (job(nprocPerNode=2), "spec.nprocPerNode: Invalid value: must be a string"),
         (job("2nd-train"), "metadata.name '2nd-train': not a DNS-1035 label"),
         (job("x" * 64), "not a DNS-1035 label"),
-        (job(pytorchReplicaSpecs={"Worker": {"replicas": 2}}), "need one Master replica"),
+        (job(pytorchReplicaSpecs={"Chief": {"replicas": 1}}), "['Chief']: Master and Worker only"),
+        (job(pytorchReplicaSpecs={"Master": {"replicas": 2}}), "[Master].replicas: Forbidden"),
         (
             job(pytorchReplicaSpecs={"Master": {"replicas": 1}}),
             "Master: no container named pytorch",
