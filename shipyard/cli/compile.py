@@ -55,13 +55,23 @@ def compile_command(
             help="Accept a SQLite store and a local artifact root (tasks run on one machine).",
         ),
     ] = False,
+    pytorchjob: Annotated[
+        bool,
+        typer.Option(
+            "--pytorchjob/--no-pytorchjob",
+            help="Run a node with workers > 1 as a Kubeflow Training Operator PyTorchJob of "
+            "its ranks, one pod per rank or per Resources(gpus=G) ranks, which its task "
+            "launches (--no-pytorchjob: the workers train inside the node's one pod).",
+        ),
+    ] = True,
 ) -> None:
     """Compile a pipeline to Kubeflow Pipelines YAML: one container task per node.
 
     Each task runs `shipyard execute-node` for its node inside the run whose id is the
     pipeline job's, against the store (--store URL, PostgreSQL; or --store-secret) and the
     artifact root (--artifact-root s3://... or gs://...) every task shares. The pipeline
-    function's parameters become the job's parameters (--param sets their defaults).
+    function's parameters become the job's parameters (--param sets their defaults). A
+    node training with workers > 1 becomes a PyTorchJob (docs/kubeflow.md, RBAC).
     Upload the file to Kubeflow Pipelines or Vertex AI Pipelines (docs/kubeflow.md).
     """
     from shipyard.compile import KubeflowOptions, compile_kubeflow, to_yaml
@@ -82,6 +92,7 @@ def compile_command(
             store_secret=store_secret,
             pipeline_path=pipeline_path,
             allow_local=allow_local,
+            pytorchjob=pytorchjob,
         ),
     )
     text = to_yaml(spec, platform)

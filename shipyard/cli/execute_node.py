@@ -67,6 +67,14 @@ def execute_node_command(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Compiled mode: execute, reusing nothing.")
     ] = False,
+    pytorchjob: Annotated[
+        str | None,
+        typer.Option(
+            "--pytorchjob",
+            help="Compiled mode: launch the node's ranks as this Kubeflow PyTorchJob (its "
+            "manifest's JSON, written by compile), wait for it and exit with its outcome.",
+        ),
+    ] = None,
     store: StoreOption = None,
     artifact_root: ArtifactRootOption = None,
 ) -> None:
@@ -113,6 +121,17 @@ def execute_node_command(
             f"missing {', '.join(missing)}."
         )
     assert pipeline_file is not None and node is not None and run_id is not None
+    if pytorchjob is not None:
+        rank_args = ["--pipeline", str(pipeline_file), "--node", node, "--run-id", run_id]
+        rank_args += [arg for item in param or [] for arg in ("--param", item)]
+        rank_args += ["--pipeline-name", pipeline_name] if pipeline_name else []
+        rank_args += ["--no-cache"] if no_cache else []
+        rank_args += ["--store", store] if store else []
+        rank_args += ["--artifact-root", artifact_root] if artifact_root else []
+        _launch_pytorchjob(
+            pytorchjob, rank_args, pipeline_file, node, run_id, param or [], pipeline_name
+        )
+        return
     outcome = _execute_in_run(
         pipeline_file,
         node,
@@ -149,6 +168,43 @@ def _execute_task(task: str, result: Path | None) -> None:
         result.write_text(outcome.to_json(), encoding="utf-8")
     if not outcome.ok:
         print(f"{outcome.error.headline}: {outcome.error}", file=sys.stderr)  # type: ignore[union-attr]
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _launch_pytorchjob(
+    manifest: str,
+    rank_args: list[str],
+    pipeline_file: Path,
+    node: str,
+    run_id: str,
+    params: list[str],
+    pipeline_name: str | None,
+) -> None:
+    """The launcher task of a node with several workers: its ranks as a PyTorchJob."""
+    from shipyard.cli.output import EXIT_FAILED
+    from shipyard.compile.pytorchjob import WORKERS_PARAMETER
+    from shipyard.compile.pytorchjob_launch import launch_node
+    from shipyard.dsl import load_pipeline, parse_param
+    from shipyard.errors import NotFoundError
+
+    values = dict(parse_param(item) for item in params)
+    loaded = load_pipeline(pipeline_file, name=pipeline_name, params=values)
+    names = [each.name for each in loaded.nodes]
+    if node not in names:
+        raise NotFoundError(
+            f"--node {node!r}: pipeline {loaded.name!r} has no such node; its nodes are "
+            f"{', '.join(names)}."
+        )
+    workers = loaded[node].parameters.get(WORKERS_PARAMETER)
+    found = launch_node(
+        manifest,
+        rank_args,
+        node=node,
+        run_id=run_id,
+        workers=workers if isinstance(workers, int) else None,
+        say=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    if not found.succeeded:
         raise typer.Exit(EXIT_FAILED)
 
 

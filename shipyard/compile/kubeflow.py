@@ -75,6 +75,9 @@ class KubeflowOptions:
         allow_local: Accept a SQLite store or a local artifact root (to run the compiled
             tasks on one machine; each pod of a cluster has its own disk).
         env: More environment variables of every task.
+        pytorchjob: Run a node with `workers` > 1 as a Kubeflow Training Operator
+            `PyTorchJob` of its ranks, which its task launches (False: its workers train
+            inside its one pod).
     """
 
     image: str = DEFAULT_IMAGE
@@ -84,6 +87,7 @@ class KubeflowOptions:
     pipeline_path: str | None = None
     allow_local: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
+    pytorchjob: bool = True
 
 
 def compile_kubeflow(
@@ -129,9 +133,8 @@ def compile_kubeflow(
             "executorLabel": f"exec-{key}",
             "inputDefinitions": {"parameters": inputs},
         }
-        executors[f"exec-{key}"] = {
-            "container": _container(node, file, parameters, pipeline_name, opts)
-        }
+        container = _container(node, file, parameters, pipeline_name, opts)
+        executors[f"exec-{key}"] = {"container": _launcher(node, container, pipeline, opts)}
         task: dict[str, Any] = {
             "taskInfo": {"name": node.name},
             "componentRef": {"name": f"comp-{key}"},
@@ -359,6 +362,30 @@ def _container(
     return container
 
 
+def _launcher(
+    node: Node, container: dict[str, Any], pipeline: Pipeline, opts: KubeflowOptions
+) -> dict[str, Any]:
+    """The node's container, or for a node of several workers the launcher of the
+    PyTorchJob of its ranks: `execute-node --pytorchjob MANIFEST` and the node's arguments."""
+    from shipyard.compile import pytorchjob
+
+    shape = pytorchjob.layout(node) if opts.pytorchjob else None
+    if shape is None:
+        return container
+    secret = _secret(opts.store_secret) if opts.store_secret is not None else None
+    job = pytorchjob.manifest(
+        node, shape, image=opts.image, pipeline=pipeline.name, env=opts.env, store_secret=secret
+    )
+    launcher = {k: v for k, v in container.items() if k != "resources"}  # a light pod
+    launcher["args"] = [
+        "execute-node",
+        "--pytorchjob",
+        json.dumps(job, sort_keys=True),
+        *container["args"][1:],
+    ]
+    return launcher
+
+
 def container_resources(node: str, resources: Resources) -> dict[str, Any]:
     """A node's `Resources` as a KFP container's requests and limits.
 
@@ -372,8 +399,8 @@ def container_resources(node: str, resources: Resources) -> dict[str, Any]:
     memory = resources.memory_bytes
     if memory is not None:
         found |= {
-            "resourceMemoryRequest": _quantity(memory),
-            "resourceMemoryLimit": _quantity(memory),
+            "resourceMemoryRequest": quantity(memory),
+            "resourceMemoryLimit": quantity(memory),
         }
     if resources.gpus:
         if resources.gpus != int(resources.gpus):
@@ -388,7 +415,7 @@ def container_resources(node: str, resources: Resources) -> dict[str, Any]:
     return found
 
 
-def _quantity(size_bytes: int) -> str:
+def quantity(size_bytes: int) -> str:
     """Bytes as a Kubernetes quantity: `4Gi`, `512Mi`, or plain bytes."""
     for unit, factor in (("Gi", 1024**3), ("Mi", 1024**2), ("Ki", 1024)):
         if size_bytes % factor == 0:
@@ -400,15 +427,10 @@ def _platform(executors: list[str], secret: str | None) -> dict[str, Any] | None
     """The kfp-kubernetes platform spec that sets `SHIPYARD_STORE` from a secret."""
     if secret is None:
         return None
-    name, _, key = secret.partition(":")
-    if not name:
-        raise InvalidParameterError(f"--store-secret {secret!r}: give NAME or NAME:KEY.")
+    name, key = _secret(secret)
     config = {
         "secretAsEnv": [
-            {
-                "secretName": name,
-                "keyToEnv": [{"secretKey": key or "url", "envVar": "SHIPYARD_STORE"}],
-            }
+            {"secretName": name, "keyToEnv": [{"secretKey": key, "envVar": "SHIPYARD_STORE"}]}
         ]
     }
     return {
@@ -416,6 +438,14 @@ def _platform(executors: list[str], secret: str | None) -> dict[str, Any] | None
             "kubernetes": {"deploymentSpec": {"executors": {label: config for label in executors}}}
         }
     }
+
+
+def _secret(secret: str) -> tuple[str, str]:
+    """`--store-secret NAME[:KEY]` as (name, key); the key defaults to `url`."""
+    name, _, key = secret.partition(":")
+    if not name:
+        raise InvalidParameterError(f"--store-secret {secret!r}: give NAME or NAME:KEY.")
+    return name, key or "url"
 
 
 def _check_parses(spec: Mapping[str, Any], platform: Mapping[str, Any] | None) -> None:

@@ -205,3 +205,49 @@ def test_the_exit_handler_ends_a_job_whose_task_failed(tmp_path: Path) -> None:
     assert run["state"] == "failed"
     states = {name: node["state"] for name, node in run["nodes"].items()}
     assert states == {"make": "complete", "boom": "failed", "after": "skipped"}
+
+
+def test_training_workers_compile_to_a_pytorchjob_unless_no_pytorchjob(tmp_path: Path) -> None:
+    project = shutil.copytree(EXAMPLES / "penguins", tmp_path / "penguins")
+    (project / "distributed.py").write_text(DISTRIBUTED)
+    cluster = ("--store", "postgresql://db/shipyard", "--artifact-root", "s3://bucket/shipyard")
+
+    def train_args(*flags: str) -> list[str]:
+        made = shipyard(project, "compile", "distributed.py", *cluster, *flags)
+        assert made.returncode == 0, made.stderr
+        spec = yaml.safe_load(made.stdout)
+        return spec["deploymentSpec"]["executors"]["exec-train"]["container"]["args"]
+
+    default = train_args("--image", "registry.example/shipyard:2")
+    assert default[:2] == ["execute-node", "--pytorchjob"]
+    job = json.loads(default[2])
+    assert job["kind"] == "PyTorchJob" and job["spec"]["nprocPerNode"] == "1"
+    assert job["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] == 2
+    master = job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]
+    assert master["image"] == "registry.example/shipyard:2"
+    assert train_args("--image", "registry.example/shipyard:2", "--pytorchjob") == default
+    inside = train_args("--image", "registry.example/shipyard:2", "--no-pytorchjob")
+    assert "--pytorchjob" not in inside and inside[:2] == ["execute-node", "--pipeline"]
+    assert "workers={{$.inputs.parameters['workers']}}" in inside
+    refused = shipyard(
+        project, "compile", "distributed.py", *cluster, "-p", "workers=3", "-p", "gpus=2"
+    )
+    assert refused.returncode == 1
+    assert "workers=3 ranks cannot fill pods of Resources(gpus=2)" in " ".join(
+        refused.stderr.split()
+    )
+
+
+DISTRIBUTED = """
+from shipyard import Pipeline, Resources
+from shipyard.pipelines import tabular_pipeline
+
+
+def penguins(workers: int = 3, gpus: int = 0) -> Pipeline:
+    pipeline = tabular_pipeline(
+        "penguins", "data/penguins.csv", schema="schema.yaml", estimator="dnn",
+        train_options={"workers": workers, "epochs": 1},
+    )
+    pipeline["train"].with_options(resources=Resources(gpus=gpus or None, memory="2GiB"))
+    return pipeline
+"""
