@@ -50,7 +50,13 @@ outer buckets' spread up to the extreme values, so one outlier in a window raise
 **Jensen-Shannon divergence**: `JS(P, Q) = KL(P || M) / 2 + KL(Q || M) / 2` with
 `M = (P + Q) / 2` and base-2 logarithms, in [0, 1] (0 for equal distributions).
 **Population stability index**: `PSI = sum_i (q_i - p_i) ln(q_i / p_i)`, each share
-floored at 0.0001 (`PSI_FLOOR`) so that a bin one side leaves empty counts, but finitely.
+floored at 0.0001 (`PSI_FLOOR`) so that a bin one side leaves empty counts, but finitely,
+less its sampling noise: two samples of one distribution, of n and m values, measure
+`(k - 1) (1 / n + 1 / m)` on average over k bins, since each `(q_i - p_i)^2 / p_i` averages
+`(1 - p_i) (1 / n + 1 / m)`. Without the correction, a train split of 274 penguins and an
+eval split of 70 measure about 0.16 over deciles when nothing changed (a false alarm at
+0.1); 500,000 reference rows against a window of 50,000 only 0.0002, so large data loses
+nothing to it.
 """
 
 from __future__ import annotations
@@ -76,12 +82,17 @@ PSI_FLOOR = 0.0001
 
 @dataclass(frozen=True)
 class Distributions:
-    """Two distributions over the same labelled bins, each summing to 1."""
+    """Two distributions over the same labelled bins, each summing to 1.
+
+    `sizes` are how many values each was counted from (numeric features), for the
+    population stability index's sampling noise.
+    """
 
     labels: list[str]
     p: list[float]
     q: list[float]
     categorical: bool
+    sizes: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,18 +159,29 @@ def jensen_shannon_divergence(p: Sequence[float], q: Sequence[float]) -> float:
     return min(max(total, 0.0), 1.0)
 
 
-def population_stability_index(p: Sequence[float], q: Sequence[float]) -> float:
+def population_stability_index(
+    p: Sequence[float], q: Sequence[float], sizes: tuple[float, float] | None = None
+) -> float:
     """Return the population stability index of `q` against `p`, shares floored at 0.0001.
+
+    With `sizes` (how many values each side was counted from), less its sampling noise:
+    two samples of one distribution measure `(k - 1) (1 / n + 1 / m)` on average over `k`
+    bins (0 when that is more than the index).
 
     Example:
         >>> round(population_stability_index([0.5, 0.5], [0.25, 0.75]), 4)
         0.2747
+        >>> round(population_stability_index([0.5, 0.5], [0.25, 0.75], (100, 100)), 4)
+        0.2547
     """
     total = 0.0
     for before, after in zip(p, q, strict=True):
         a, b = max(before, PSI_FLOOR), max(after, PSI_FLOOR)
         total += (b - a) * math.log(b / a)
-    return total
+    if sizes is None or min(sizes) <= 0:
+        return total
+    bins = sum(1 for before, after in zip(p, q, strict=True) if before > 0 or after > 0)
+    return max(total - (bins - 1) * (1 / sizes[0] + 1 / sizes[1]), 0.0)
 
 
 def default_comparator(*, categorical: bool) -> ComparatorName:
@@ -287,7 +309,7 @@ def distributions(first: FeatureStatistics, second: FeatureStatistics) -> Distri
             (_zero_share(first), _zero_share(second)),
             integers=first.type in ("int", "date") and second.type in ("int", "date"),
         )
-        return Distributions(labels, p, q, False)
+        return Distributions(labels, p, q, False, (_finite(first), _finite(second)))
     return None
 
 
@@ -366,15 +388,24 @@ def reference_binning(feature: FeatureStatistics) -> Binning | None:
 
 def distance(found: Distributions, comparator: ComparatorName) -> float:
     """Return the distance of two distributions by the named comparator."""
-    return measure(found.p, found.q, comparator)
+    return measure(found.p, found.q, comparator, found.sizes)
 
 
-def measure(p: Sequence[float], q: Sequence[float], comparator: ComparatorName) -> float:
-    """Return the distance of `q` from the reference `p` (shares of the same bins)."""
+def measure(
+    p: Sequence[float],
+    q: Sequence[float],
+    comparator: ComparatorName,
+    sizes: tuple[float, float] | None = None,
+) -> float:
+    """Return the distance of `q` from the reference `p` (shares of the same bins).
+
+    `sizes`, how many values each side was counted from, take the population stability
+    index's sampling noise off it.
+    """
     if comparator == "linf":
         return linf_distance(p, q)
     if comparator == "psi":
-        return population_stability_index(p, q)
+        return population_stability_index(p, q, sizes)
     return jensen_shannon_divergence(p, q)
 
 
@@ -484,6 +515,12 @@ def _usable(histogram: Histogram) -> bool:
         and sum(histogram.counts) > 0
         and all(math.isfinite(edge) for edge in histogram.edges)
     )
+
+
+def _finite(feature: FeatureStatistics) -> float:
+    """Return how many finite values a numeric feature has (those its histograms count)."""
+    assert feature.numeric is not None
+    return float(feature.count - feature.numeric.nan - feature.numeric.infinite)
 
 
 def _zero_share(feature: FeatureStatistics) -> float:

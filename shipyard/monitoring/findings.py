@@ -164,7 +164,8 @@ def _column_figures(
     shares = [n / total for n in counts.bins] if total else [0.0] * len(counts.bins)
     drift = None
     if total >= min_rows and column.threshold is not None:
-        drift = measure(column.reference_shares, shares, column.comparator)
+        sizes = (float(column.count), float(total))
+        drift = measure(column.reference_shares, shares, column.comparator, sizes)
     return ColumnFigures(
         column.name,
         column.role,

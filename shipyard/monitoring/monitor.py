@@ -258,12 +258,27 @@ def compute_reference(source: str, schema: DataSchema | None, timestamp: str) ->
     from shipyard.components.ingest import load_dataset
     from shipyard.components.statistics import compute_dataset_statistics
 
-    table = load_dataset(source)
-    table = table.drop_columns([c for c in (timestamp, *LOG_COLUMNS) if c in table.schema.names])
-    table = _scalar_outputs(table)
+    table = _reference_columns(load_dataset(source), timestamp)
     statistics = compute_dataset_statistics(table)
     outputs = frozenset(c for c in OUTPUT_COLUMNS if c in table.schema.names)
     return build_reference(statistics, source=source, schema=schema, outputs=outputs)
+
+
+def _reference_columns(table: pa.Table, timestamp: str) -> pa.Table:
+    """The reference's columns as the log names them.
+
+    A request log used as the reference loses its own columns. In other data, a feature
+    named like one of them is renamed `input.NAME`, as the server's log writes it.
+    """
+    if timestamp != "timestamp" and timestamp in table.schema.names:
+        table = table.drop_columns([timestamp])  # the event time of data logged elsewhere
+    names = table.schema.names
+    own = ("timestamp", *LOG_COLUMNS)
+    if "request_id" in names and "model" in names:
+        table = table.drop_columns([c for c in own if c in names])
+    else:
+        table = table.rename_columns([f"input.{c}" if c in own else c for c in names])
+    return _scalar_outputs(table)
 
 
 def _scalar_outputs(table: pa.Table) -> pa.Table:

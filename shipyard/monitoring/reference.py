@@ -40,6 +40,7 @@ class ColumnReference:
         shares: The categorical shares, as above.
         complete: Whether `values` lists every value the reference holds.
         missing_share: The reference's share of missing values.
+        count: How many values the reference's shares were counted from.
         low: The smallest value allowed (the schema's range, else the reference's min).
         high: The largest value allowed.
         comparator: The drift comparator.
@@ -56,6 +57,7 @@ class ColumnReference:
     shares: tuple[float, ...] = ()
     complete: bool = True
     missing_share: float = 0.0
+    count: int = 0
     low: float | None = None
     high: float | None = None
     comparator: ComparatorName = "psi"
@@ -181,6 +183,7 @@ def column_reference(
         "name": feature.name,
         "role": role,
         "missing_share": missing_share,
+        "count": feature.count,
         "threshold": DEFAULT_THRESHOLD if own is None else (comparator and comparator.threshold),
     }
     if own is not None and own.min_fraction > 0:
@@ -207,6 +210,7 @@ def column_reference(
     if binning is None or feature.numeric is None:
         return f"no distribution to compare ({feature.type})"
     name = (comparator and comparator.comparator) or default_comparator(categorical=False)
+    common["count"] = feature.count - feature.numeric.nan - feature.numeric.infinite
     low, high = feature.numeric.min, feature.numeric.max
     from_schema = own is not None and own.range is not None
     if own is not None and own.range is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from shipyard.artifacts import DataSchema
@@ -187,3 +189,15 @@ def test_a_new_monitor_needs_a_reference(logs: Path, store: MetadataStore) -> No
     write_log(logs, 0, seed=1)
     with pytest.raises(InvalidParameterError, match="'--reference' option"):
         run_monitor(options(logs, None), store)
+
+
+def test_a_feature_named_like_a_log_column_is_read_as_the_server_renames_it(
+    tmp_path: Path, logs: Path, store: MetadataStore
+) -> None:
+    reference = tmp_path / "with_version.parquet"
+    pq.write_table(pa.table({"x": np.arange(5000.0), "version": np.arange(5000) % 3}), reference)
+    write_log(logs, 0, seed=1, columns={"input.version": pa.array(np.full(3000, 7))})
+    report = run_monitor(options(logs, reference), store)
+    (window,) = report.windows
+    assert "input.version" in window.columns and "version" not in window.columns
+    assert window.columns["input.version"].out_of_range == 3000  # above the reference's max
