@@ -223,7 +223,7 @@ def _print_report(report: MonitoringReport) -> None:
     from rich.text import Text
 
     from shipyard.cli.output import console
-    from shipyard.monitoring.report import iso_time
+    from shipyard.monitoring.report import firing_line, iso_time
 
     out = console()
     out.print(
@@ -246,6 +246,6 @@ def _print_report(report: MonitoringReport) -> None:
         table.add_row(label, f"{window.rows:,}", share, Text(found, style=style))
     out.print(table)
     if report.alerting:
-        out.print(f"[bold red]{len(report.firing)} alerts firing.[/]")
+        out.print(f"[bold red]{firing_line(len(report.firing))}[/]")
     else:
         out.print("[green]No alert firing.[/]")

@@ -19,6 +19,7 @@ against a schema's range: a reference is a sample, a schema a contract.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -49,7 +50,7 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         """Return the finding as plain JSON."""
-        return dict(self.__dict__)
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,6 @@ class ColumnFigures:
     out_of_range: int
     unseen: dict[str, int]
     shares: list[float]
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the figures as plain JSON."""
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ class WindowFigures:
             "versions": self.versions,
             "drifted_share": self.drifted_share,
             "dataset_drift": self.dataset_drift,
-            "columns": {name: c.to_json() for name, c in self.columns.items()},
+            "columns": {name: dataclasses.asdict(c) for name, c in self.columns.items()},
             "findings": [f.to_json() for f in self.findings],
         }
 

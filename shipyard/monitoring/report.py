@@ -23,6 +23,11 @@ def iso_time(micros: int) -> str:
     )
 
 
+def firing_line(count: int) -> str:
+    """Return "1 alert firing." or "N alerts firing."."""
+    return f"{count} alert{'' if count == 1 else 's'} firing."
+
+
 @dataclass(frozen=True)
 class SkippedFile:
     """A log file that was not read, and why."""

@@ -12,8 +12,8 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import plot
-from shipyard.artifacts.evaluation import format_metric
-from shipyard.monitoring.report import iso_time
+from shipyard.artifacts.evaluation_report import STYLE
+from shipyard.monitoring.report import firing_line, iso_time
 
 if TYPE_CHECKING:
     from shipyard.monitoring.report import MonitoringReport
@@ -24,20 +24,8 @@ BLUE = "#2563eb"
 RED = "#b91c1c"
 LIMIT = "#9ca3af"
 _STYLE = """
-.sy-mon { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 13px;
-  color: #1f2937; max-width: 100%; }
-.sy-mon h1 { font-size: 20px; margin: 0 0 8px; overflow-wrap: anywhere; }
-.sy-mon h2 { font-size: 16px; margin: 20px 0 6px; }
-.sy-mon table { border-collapse: collapse; margin-bottom: 8px; max-width: 100%; }
-.sy-mon th, .sy-mon td { padding: 3px 8px; border-bottom: 1px solid #e5e7eb; text-align: left;
-  overflow-wrap: anywhere; }
-.sy-mon th { background: #f3f4f6; font-weight: 600; }
-.sy-mon td.num { text-align: right; }
-.sy-mon tr.firing td { background: #fecaca; } .sy-mon tr.resolved td { color: #166534; }
-.sy-mon .charts { display: flex; flex-wrap: wrap; gap: 12px; }
-.sy-mon .charts svg { flex: 0 1 320px; }
-.sy-mon p.ok, .sy-mon p.fail { font-size: 15px; font-weight: 600; }
-.sy-mon p.ok { color: #166534; } .sy-mon p.fail { color: #b91c1c; }
+.sy-eval tr.firing td { background: #fecaca; } .sy-eval tr.resolved td { color: #166534; }
+.sy-eval .charts svg { flex: 0 1 320px; }
 """
 
 
@@ -50,7 +38,7 @@ def render_report(report: MonitoringReport, *, title: str | None = None) -> str:
     title = title or f"Monitoring of {report.logs}"
     body = "".join(
         [
-            f"<div class='sy-mon'><style>{_STYLE}</style><h1>{html.escape(title)}</h1>",
+            f"<div class='sy-eval'><style>{STYLE}{_STYLE}</style><h1>{html.escape(title)}</h1>",
             _verdict(report),
             "<h2>Alerts</h2>",
             _alerts(report),
@@ -75,7 +63,7 @@ def _verdict(report: MonitoringReport) -> str:
         f"{reference} ({report.reference.rows:,} rows); windows of {report.window_s} s."
     )
     if report.alerting:
-        return f"<p class='fail'>{len(report.firing)} alerts firing.</p><p>{read}</p>"
+        return f"<p class='fail'>{firing_line(len(report.firing))}</p><p>{read}</p>"
     return f"<p class='ok'>No alert firing.</p><p>{read}</p>"
 
 
@@ -84,13 +72,14 @@ def _alerts(report: MonitoringReport) -> str:
     rows += [(a, "resolved") for a in report.notifications if a["status"] == "resolved"]
     if not rows:
         return "<p>None.</p>"
-    head = "<tr><th>state</th><th>kind</th><th>column</th><th>since</th><th>until</th>"
-    head += "<th>summary</th></tr>"
+    head = "<tr><th class='name'>state</th><th class='name'>kind</th><th class='name'>column"
+    head += "</th><th>since</th><th>until</th><th class='name'>summary</th></tr>"
     cells = [
-        f"<tr class='{css}'><td>{css}</td><td>{html.escape(a['labels']['kind'])}</td>"
-        f"<td>{html.escape(a['labels']['column'])}</td><td>{a['startsAt']}</td>"
+        f"<tr class='{css}'><td class='name'>{css}</td><td class='name'>"
+        f"{html.escape(a['labels']['kind'])}</td><td class='name'>"
+        f"{html.escape(a['labels']['column'])}</td><td>{a['startsAt']}</td>"
         f"<td>{'' if css == 'firing' else a['endsAt']}</td>"
-        f"<td>{html.escape(a['annotations']['summary'])}</td></tr>"
+        f"<td class='name'>{html.escape(a['annotations']['summary'])}</td></tr>"
         for a, css in rows
     ]
     return f"<table>{head}{''.join(cells)}</table>"
@@ -153,15 +142,16 @@ def _chart(
 def _windows(report: MonitoringReport) -> str:
     if not report.windows:
         return "<p>No new rows.</p>"
-    head = "<tr><th>start</th><th>rows</th><th>requests</th><th>drifted</th><th>findings</th></tr>"
+    head = "<tr><th class='name'>start</th><th>rows</th><th>requests</th><th>drifted</th>"
+    head += "<th class='name'>findings</th></tr>"
     cells = []
     for window in report.windows:
         found = "<br>".join(html.escape(f.message) for f in window.findings) or "none"
-        share = format_metric(window.drifted_share)
+        share = "\N{EN DASH}" if window.drifted_share is None else f"{window.drifted_share:.0%}"
         state = "" if window.complete else " (open)"
         cells.append(
-            f"<tr><td>{iso_time(window.start_us)}{state}</td><td class='num'>{window.rows:,}</td>"
-            f"<td class='num'>{window.requests:,}</td><td class='num'>{share}</td>"
-            f"<td>{found}</td></tr>"
+            f"<tr><td class='name'>{iso_time(window.start_us)}{state}</td>"
+            f"<td>{window.rows:,}</td><td>{window.requests:,}</td><td>{share}</td>"
+            f"<td class='name'>{found}</td></tr>"
         )
     return f"<table>{head}{''.join(cells)}</table>"

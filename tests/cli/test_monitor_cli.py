@@ -44,7 +44,7 @@ def test_monitor_exits_1_while_an_alert_fires_and_0_once_it_resolved(tmp_path: P
     assert report["alerts"]["alerting"] is True
     assert "FIRING drift x since 2026-01-01T00:00:00Z" in fired.stderr
     page = (tmp_path / "report.html").read_text()
-    assert "<svg" in page and "1 alerts firing" in page and "x (psi)" in page
+    assert "<svg" in page and "1 alert firing." in page and "x (psi)" in page
 
     write_log(logs / "taxi" / "3", 1, seed=2)
     resolved = shipyard(tmp_path, "monitor", "logs", *store)
