@@ -27,8 +27,9 @@ def monitor_command(
     logs: Annotated[
         str,
         typer.Argument(
+            metavar="LOGS",
             help="The request logs: the server's --request-log-dir (or one model's directory "
-            "in it), or a file, glob or fsspec URL of Parquet or CSV files with a timestamp."
+            "in it), or a file, glob or fsspec URL of Parquet or CSV files with a timestamp.",
         ),
     ],
     reference: Annotated[
@@ -45,20 +46,24 @@ def monitor_command(
         typer.Option(
             "--schema",
             "-s",
+            metavar="FILE",
             help="A schema YAML: its drift comparators, ranges, domains and presence apply.",
         ),
     ] = None,
     window: Annotated[
-        str, typer.Option("--window", help="The windows' length: 90s, 15m, 1h, 1d.")
+        str,
+        typer.Option("--window", metavar="DURATION", help="The windows' length: 90s, 15m, 1h, 1d."),
     ] = "1h",
     lateness: Annotated[
         str,
         typer.Option(
-            "--lateness", help="How long after its end a window still takes late records."
+            "--lateness",
+            metavar="DURATION",
+            help="How long after its end a window still takes late records.",
         ),
     ] = "0s",
     timestamp: Annotated[
-        str, typer.Option("--timestamp", help="The column of event times.")
+        str, typer.Option("--timestamp", metavar="COLUMN", help="The column of event times.")
     ] = "timestamp",
     min_rows: Annotated[
         int,
@@ -88,7 +93,9 @@ def monitor_command(
     name: Annotated[
         str | None,
         typer.Option(
-            "--name", help="The monitor's name, under which its state is kept. Default: LOGS."
+            "--name",
+            metavar="NAME",
+            help="The monitor's name, under which its state is kept. Default: LOGS.",
         ),
     ] = None,
     store: StoreOption = None,
