@@ -37,8 +37,8 @@ def monitor_command(
         typer.Option(
             "--reference",
             metavar="DATA",
-            help="The data to compare with, e.g. the training data. Needed on the first run; "
-            "later runs reuse the recorded reference.",
+            help="The data to compare with, e.g. the training data. Default: the recorded "
+            "reference, else the training statistics of the served version, found in the store.",
         ),
     ] = None,
     schema: Annotated[
@@ -164,12 +164,14 @@ def _monitor(
     from shipyard.errors import InvalidParameterError
     from shipyard.monitoring.monitor import MonitorOptions, run_monitor
     from shipyard.runners import Project
+    from shipyard.runners.served_statistics import served_statistics
 
     if webhook is not None and not webhook.startswith(("http://", "https://")):
         raise InvalidParameterError(
             "The '--webhook' option of shipyard monitor must be an http:// or https:// URL. "
             f"Got {webhook!r} instead."
         )
+    project = Project.open(store=store)
     options = MonitorOptions(
         logs=logs,
         name=name or _default_name(logs),
@@ -181,8 +183,9 @@ def _monitor(
         min_rows=min_rows,
         dataset_share=dataset_share,
         webhook=webhook,
+        find_reference=lambda model, version: served_statistics(project, model, version),
     )
-    with Project.open(store=store) as project:
+    with project:
         return run_monitor(options, project.store)
 
 

@@ -36,10 +36,12 @@ from shipyard.monitoring.sources import (
 from shipyard.monitoring.state import HISTORY_WINDOWS, MonitorState, load_state, save_state
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pyarrow as pa
     from fsspec import AbstractFileSystem
 
-    from shipyard.artifacts import DataSchema
+    from shipyard.artifacts import DataSchema, DatasetStatistics
     from shipyard.monitoring.sources import LogFile
     from shipyard.store import MetadataStore
 
@@ -63,6 +65,8 @@ class MonitorOptions:
     min_rows: int = 1000
     dataset_share: float = 0.5
     webhook: str | None = None
+    find_reference: Callable[[str, int], tuple[DatasetStatistics, str]] | None = None
+    """Without `reference`: find the training statistics of a model version (lineage)."""
 
 
 def run_monitor(options: MonitorOptions, store: MetadataStore | None) -> MonitoringReport:
@@ -78,8 +82,8 @@ def run_monitor(options: MonitorOptions, store: MetadataStore | None) -> Monitor
             no reference was given to a new monitor.
     """
     state = _check_state(None if store is None else load_state(store, options.name), options)
-    reference = _reference(options, state)
     fs, files = list_files(options.logs)
+    reference = _reference(options, state, lambda: _served_version(fs, files))
     listed = {file.path for file in files}
     state.files = {path: size for path, size in state.files.items() if path in listed}
     reading = _Pass(options, state, reference)
@@ -235,22 +239,44 @@ def _check_state(state: MonitorState | None, options: MonitorOptions) -> Monitor
     return state
 
 
-def _reference(options: MonitorOptions, state: MonitorState) -> Reference:
-    """Return the reference: the state's, unless `--reference` names other data."""
+def _reference(
+    options: MonitorOptions, state: MonitorState, served: Callable[[], tuple[str, int] | None]
+) -> Reference:
+    """Return the reference: `--reference`, else the state's, else the served version's."""
     if options.reference is None:
-        if state.reference is None:
+        if state.reference is not None:
+            return Reference.from_json(state.reference)
+        version = served() if options.find_reference is not None else None
+        if options.find_reference is None or version is None:
             raise InvalidParameterError(
                 "The '--reference' option of shipyard monitor is needed the first time a "
-                f"monitor runs ({options.name!r} has no recorded reference). Give the data "
-                "the model was trained on, e.g. --reference data/train.parquet."
+                f"monitor runs ({options.name!r} has no recorded reference, and its logs "
+                "name no model version). Give the data the model was trained on, e.g. "
+                "--reference data/train.parquet."
             )
-        return Reference.from_json(state.reference)
+        statistics, source = options.find_reference(*version)
+        reference = build_reference(statistics, source=source, schema=options.schema)
+        state.reference, state.reference_key = reference.to_json(), source
+        return reference
     key = _reference_key(options.reference, options.schema)
     if state.reference is not None and state.reference_key == key:
         return Reference.from_json(state.reference)
     reference = compute_reference(options.reference, options.schema, options.timestamp)
     state.reference, state.reference_key = reference.to_json(), key
     return reference
+
+
+def _served_version(fs: AbstractFileSystem, files: list[LogFile]) -> tuple[str, int] | None:
+    """Return the model and version of the first readable log file, if it names them."""
+    for file in files:
+        try:
+            for batch in read_batches(fs, file, ["model", "version"]):
+                if {"model", "version"} <= set(batch.schema.names) and batch.num_rows:
+                    model, version = batch.column("model")[0], batch.column("version")[0]
+                    return str(model.as_py()), int(version.as_py())
+        except UnreadableFile:
+            continue
+    return None
 
 
 def compute_reference(source: str, schema: DataSchema | None, timestamp: str) -> Reference:
