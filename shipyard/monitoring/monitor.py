@@ -120,10 +120,13 @@ class _Pass:
                 reason = "changed since it was read; not read again"
                 self.report.skipped.append(SkippedFile(display_path(file.path), reason))
             return
+        baselines = set(self.reference.baselines)
         try:
             counted = self._count_file(fs, file)
         except UnreadableFile as exc:
             self.report.skipped.append(SkippedFile(display_path(exc.path), exc.reason))
+            for name in set(self.reference.baselines) - baselines:  # none from a bad file
+                del self.reference.baselines[name], self.reference.columns[name]
             return
         self.state.files[file.path] = file.size_bytes
         self.report.files_read += 1

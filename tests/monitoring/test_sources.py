@@ -41,13 +41,16 @@ def test_malformed_files_are_reported_and_skipped_never_fatal(
     (logs / "truncated.parquet").write_bytes(
         (logs / "20260101T000000000000Z-4242-000001.parquet").read_bytes()[:-100]
     )
-    pq.write_table(pa.table({"x": [1.0]}), logs / "no_time.parquet")
+    no_time = {"x": [1.0], "class_ids": pa.array([["7"]], pa.list_(pa.string()))}
+    pq.write_table(pa.table(no_time), logs / "0_no_time.parquet")  # read first
     (logs / "garbage.csv").write_text("timestamp,x\nnot a time,1\n")
     report = run_monitor(MonitorOptions(logs=str(logs), name="m", reference=str(reference)), store)
     assert report.files_read == 1 and report.windows[0].rows == 3000
     reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
-    assert set(reasons) == {"truncated.parquet", "no_time.parquet", "garbage.csv"}
-    assert "no timestamp column 'timestamp'" in reasons["no_time.parquet"]
+    assert set(reasons) == {"truncated.parquet", "0_no_time.parquet", "garbage.csv"}
+    assert "no timestamp column 'timestamp'" in reasons["0_no_time.parquet"]
+    # the outputs' baseline is the good file, not the skipped one read before it
+    assert report.reference.baselines["class_ids"].endswith("-4242-000001.parquet")
     assert "ArrowInvalid" in reasons["truncated.parquet"]
 
 
