@@ -17,7 +17,8 @@ resident memory from `wait4`):
 (a) the floor: Polars reading both halves and computing every column's histogram (numeric:
     20 equal-width bins; categorical: value counts);
 (b) `shipyard monitor current/ --reference reference.parquet --window 1d --json`, end to
-    end (a new store each time: the reference is computed in the run);
+    end: a new monitor (`--name`) in an existing store, so the reference is computed in
+    the run;
 (c) `shipyard monitor hourly/ --reference reference.parquet --window 1h`: the 24 windows in
     one command, the reference computed in it; and (c') 23 of them read by a second run of
     a monitor whose first run (one file) recorded the reference;
@@ -197,25 +198,28 @@ def main() -> None:
     floor, ours, hourly, rerun = [], [], [], []
     report: dict[str, Any] = {}
     hourly_report: dict[str, Any] = {}
+    store = work / "store.db"  # one store, as a monitoring host has; a new monitor each run
+    warm = ["--reference", reference, "--window", "1d", "--name", "warm-up"]
+    timed(monitor(str(DATA / "current"), *warm, store=store), work)
     for index in range(repeats):
         both = [reference, str(DATA / "current.parquet")]
         floor.append(timed([sys.executable, "-c", _FLOOR, *both], work))
-        extra = ["--reference", reference, "--window", "1d"]
-        run = timed(monitor(str(DATA / "current"), *extra, store=work / f"a{index}.db"), work)
+        extra = ["--reference", reference, "--window", "1d", "--name", f"b{index}"]
+        run = timed(monitor(str(DATA / "current"), *extra, store=store), work)
         ours.append(run)
         report = json.loads(run[3])
-        hours = str(DATA / "hourly")
-        run = timed(monitor(hours, "--reference", reference, store=work / f"b{index}.db"), work)
+        extra = ["--reference", reference, "--name", f"c{index}"]
+        run = timed(monitor(str(DATA / "hourly"), *extra, store=store), work)
         hourly.append(run)
         hourly_report = json.loads(run[3])
         later = work / f"later{index}"
         later.mkdir()
         shutil.copy(DATA / "hourly" / "hour-00.parquet", later)
-        store = work / f"c{index}.db"
-        timed(monitor(str(later), "--reference", reference, store=store), work)
+        extra = ["--name", f"d{index}"]
+        timed(monitor(str(later), "--reference", reference, *extra, store=store), work)
         for hour in range(1, 24):
             shutil.copy(DATA / "hourly" / f"hour-{hour:02d}.parquet", later)
-        rerun.append(timed(monitor(str(later), store=store), work))
+        rerun.append(timed(monitor(str(later), *extra, store=store), work))
     validate = timed(
         [sys.executable, "-m", "shipyard", "validate", str(DATA / "current.parquet"),
          "--schema", str(DATA / "schema.yaml"), "--baseline", reference, "--json"],

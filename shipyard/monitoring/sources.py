@@ -2,8 +2,8 @@
 
 Hidden names are never read: the server writes each log file under a hidden temporary name
 (`.NAME.parquet.tmp`) and renames it when complete, so a listed file is a whole file.
-Parquet files are read a row group at a time, CSV files a block at a time, and only the
-columns needed, so memory stays bounded by the largest batch whatever the logs' size.
+Parquet files are read in batches of `BATCH_ROWS` rows, CSV files in 8 MB blocks, and only
+the columns needed, so memory stays bounded by a batch whatever the logs' size.
 A file that cannot be read is reported (`UnreadableFile`) and skipped by the caller.
 """
 
