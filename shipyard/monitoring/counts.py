@@ -135,7 +135,7 @@ def event_times_us(batch: pa.RecordBatch, column: str, path: str) -> np.ndarray:
             raise UnreadableFile(path, f"column {column!r} holds no timestamps ({exc})") from exc
     if not pa.types.is_timestamp(times.type):
         raise UnreadableFile(path, f"column {column!r} is {times.type}, not a timestamp")
-    micros = pc.cast(times, pa.timestamp("us", tz=times.type.tz)).cast(pa.int64())
+    micros = pc.cast(times, pa.timestamp("us", tz=times.type.tz), safe=False).cast(pa.int64())
     return np.asarray(micros.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
