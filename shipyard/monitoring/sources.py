@@ -10,6 +10,7 @@ A file that cannot be read is reported (`UnreadableFile`) and skipped by the cal
 from __future__ import annotations
 
 import contextlib
+import itertools
 import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -55,12 +56,16 @@ def list_files(logs: str) -> tuple[AbstractFileSystem, list[LogFile]]:
     from fsspec.core import url_to_fs
 
     fs, root = url_to_fs(logs)
+    root = root.rstrip("/") or root
     if any(char in root for char in "*?["):
         found = fs.glob(root, detail=True)
+        base = _glob_base(root)
     elif fs.isdir(root):
         found = fs.find(root, detail=True)
+        base = root
     elif fs.exists(root):
         found = {root: fs.info(root)}
+        base = posixpath.dirname(root)
     else:
         raise DataError(
             f"The logs {logs!r} do not exist. Give the server's --request-log-dir (or a "
@@ -69,15 +74,22 @@ def list_files(logs: str) -> tuple[AbstractFileSystem, list[LogFile]]:
     files = [
         LogFile(path, int(info.get("size") or 0))
         for path, info in sorted(found.items())
-        if info.get("type", "file") == "file" and _readable_name(path)
+        if info.get("type", "file") == "file" and _readable_name(path, base)
     ]
     return fs, files
 
 
-def _readable_name(path: str) -> bool:
-    """Whether a path names a data file that is not hidden (nor in a hidden directory)."""
-    parts = path.replace("\\", "/").split("/")
-    return path.endswith(SUFFIXES) and not any(part.startswith(".") for part in parts[-4:])
+def _glob_base(pattern: str) -> str:
+    """Return the directories of a glob before its first wildcard."""
+    parts = pattern.split("/")
+    return "/".join(itertools.takewhile(lambda part: not set(part) & set("*?["), parts))
+
+
+def _readable_name(path: str, base: str) -> bool:
+    """Whether a path names a data file, hidden neither itself nor below `base`."""
+    below = path[len(base) :] if path.startswith(base) else posixpath.basename(path)
+    parts = [part for part in below.replace("\\", "/").split("/") if part]
+    return path.endswith(SUFFIXES) and not any(part.startswith(".") for part in parts)
 
 
 def read_columns(fs: AbstractFileSystem, file: LogFile) -> list[str]:

@@ -29,6 +29,16 @@ def test_hidden_temporary_files_are_never_listed(logs: Path) -> None:
     ]
 
 
+def test_logs_below_a_hidden_directory_are_read(tmp_path: Path) -> None:
+    logs = tmp_path / ".cache" / "logs"
+    write_log(logs / "m" / "1", 0, 10, seed=1)
+    (logs / "m" / ".staging").mkdir()
+    (logs / "m" / ".staging" / "x.parquet").write_bytes(b"PAR1")
+    for given in (logs, logs / "m" / "1" / "*.parquet", logs / "m" / "**"):
+        _, files = list_files(str(given))
+        assert [f.path.rsplit("/", 2)[-2] for f in files] == ["1"], given
+
+
 def test_missing_logs_are_a_data_error_naming_them(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="nowhere"):
         list_files(str(tmp_path / "nowhere"))
