@@ -84,8 +84,9 @@ PSI_FLOOR = 0.0001
 class Distributions:
     """Two distributions over the same labelled bins, each summing to 1.
 
-    `sizes` are how many values each was counted from (numeric features), for the
-    population stability index's sampling noise.
+    Numeric features also carry each bin's `(low, high)` span, the reference's standard
+    deviation (`scale`) and how many values each side was counted from (`sizes`), for the
+    Wasserstein distance and the sampling noise taken off it.
     """
 
     labels: list[str]
@@ -93,6 +94,8 @@ class Distributions:
     q: list[float]
     categorical: bool
     sizes: tuple[float, float] | None = None
+    spans: list[tuple[float, float]] | None = None
+    scale: float | None = None
 
 
 @dataclass(frozen=True)
@@ -184,12 +187,51 @@ def population_stability_index(
     return max(total - (bins - 1) * (1 / sizes[0] + 1 / sizes[1]), 0.0)
 
 
+def wasserstein_distance(
+    p: Sequence[float],
+    q: Sequence[float],
+    spans: Sequence[tuple[float, float]],
+    scale: float,
+    sizes: tuple[float, float] | None = None,
+) -> float:
+    """Return the Wasserstein distance of two distributions over bins, in units of `scale`.
+
+    `W1 = integral |F_p(x) - F_q(x)| dx`, each bin's values spread evenly over its
+    `(low, high)` span, over the bins of finite width only: the open outer bins and point
+    masses add nothing, so how far values lie beyond the reference's extreme deciles is not
+    counted, only how many lie there (which moves the distribution functions inside). With
+    `sizes`, less its sampling noise: `|F_n(x) - F_m(x)|` averages
+    `sqrt(2 / pi) sqrt(F (1 - F) (1 / n + 1 / m))` for two samples of one distribution.
+
+    Example:
+        >>> wasserstein_distance([0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [(0, 1), (1, 2), (2, 3)], 1.0)
+        1.0
+    """
+    total = noise = 0.0
+    before_p = before_q = 0.0
+    for share_p, share_q, (low, high) in zip(p, q, spans, strict=True):
+        after_p, after_q = before_p + share_p, before_q + share_q
+        width = high - low
+        if 0 < width < math.inf:
+            total += width * (abs(before_p - before_q) + abs(after_p - after_q)) / 2
+            noise += width * (_spread(before_p) + _spread(after_p)) / 2
+        before_p, before_q = after_p, after_q
+    if sizes is not None and min(sizes) > 0:
+        total = max(total - noise * math.sqrt(2 / math.pi * (1 / sizes[0] + 1 / sizes[1])), 0.0)
+    return total / scale
+
+
+def _spread(share: float) -> float:
+    share = min(max(share, 0.0), 1.0)
+    return math.sqrt(share * (1 - share))
+
+
 def default_comparator(*, categorical: bool) -> ComparatorName:
     """Return the comparator a feature gets when its schema names none.
 
     The one place this choice is made: validation's skew and drift and `shipyard monitor`.
     """
-    return "linf" if categorical else "psi"
+    return "linf" if categorical else "wasserstein"
 
 
 def histogram_atoms(
@@ -278,12 +320,19 @@ def compare_histograms(
         ... )
         (['< 1', '>= 1'], [0.75, 0.25], [0.25, 0.75])
     """
+    bins, p, q = _compared_bins(reference, other, zero_shares, integers=integers)
+    kept = [i for i in range(len(bins)) if p[i] > 0 or q[i] > 0]
+    return [bins[i].label for i in kept], [p[i] for i in kept], [q[i] for i in kept]
+
+
+def _compared_bins(
+    reference: Histogram, other: Histogram, zero_shares: tuple[float, float], *, integers: bool
+) -> tuple[list[_Bin], list[float], list[float]]:
+    """Every bin of the reference's edges, and both histograms' shares of each."""
     mine = histogram_atoms(reference, zero_shares[0], integers=integers)
     theirs = histogram_atoms(other, zero_shares[1], integers=integers)
     bins = _bins(reference.edges[1:-1] or reference.edges, {a.low for a in mine if a.point})
-    p, q = _shares(mine, bins), _shares(theirs, bins)
-    kept = [i for i in range(len(bins)) if p[i] > 0 or q[i] > 0]
-    return [bins[i].label for i in kept], [p[i] for i in kept], [q[i] for i in kept]
+    return bins, _shares(mine, bins), _shares(theirs, bins)
 
 
 def distributions(first: FeatureStatistics, second: FeatureStatistics) -> Distributions | None:
@@ -303,13 +352,21 @@ def distributions(first: FeatureStatistics, second: FeatureStatistics) -> Distri
             reference, other = one.histogram, two.histogram
         else:
             return None
-        labels, p, q = compare_histograms(
+        bins, p, q = _compared_bins(
             reference,
             other,
             (_zero_share(first), _zero_share(second)),
             integers=first.type in ("int", "date") and second.type in ("int", "date"),
         )
-        return Distributions(labels, p, q, False, (_finite(first), _finite(second)))
+        return Distributions(
+            [cell.label for cell in bins],
+            p,
+            q,
+            False,
+            (_finite(first), _finite(second)),
+            [(cell.low, cell.high) for cell in bins],
+            one.std,
+        )
     return None
 
 
@@ -340,6 +397,19 @@ class Binning:
         on_point = (found > 0) & is_point[below] & (values == edges[below])
         index = np.where(on_point, after[below] - 1, index)
         return np.bincount(index, minlength=len(self.labels))
+
+    @property
+    def spans(self) -> list[tuple[float, float]]:
+        """Each bin's `(low, high)`, in the order of the shares; equal for a point mass."""
+        spans = []
+        low = -math.inf
+        for edge, point in zip(self.boundaries, self.points, strict=True):
+            spans.append((low, edge))
+            if point:
+                spans.append((edge, edge))
+            low = edge
+        spans.append((low, math.inf))
+        return spans
 
     def to_json(self) -> dict[str, Any]:
         """Return the binning as plain JSON."""
@@ -388,25 +458,32 @@ def reference_binning(feature: FeatureStatistics) -> Binning | None:
 
 def distance(found: Distributions, comparator: ComparatorName) -> float:
     """Return the distance of two distributions by the named comparator."""
-    return measure(found.p, found.q, comparator, found.sizes)
+    return measure(found, comparator)
 
 
-def measure(
-    p: Sequence[float],
-    q: Sequence[float],
-    comparator: ComparatorName,
-    sizes: tuple[float, float] | None = None,
-) -> float:
-    """Return the distance of `q` from the reference `p` (shares of the same bins).
+def applicable(found: Distributions, comparator: ComparatorName) -> ComparatorName:
+    """Return the comparator that measures `found`: `wasserstein` needs the bins' spans and
+    a positive finite scale; without them (a categorical feature, a constant reference) the
+    population stability index measures instead."""
+    scale = found.scale
+    if comparator == "wasserstein" and not (found.spans and scale and 0 < scale < math.inf):
+        return "psi"
+    return comparator
 
-    `sizes`, how many values each side was counted from, take the population stability
-    index's sampling noise off it.
-    """
-    if comparator == "linf":
+
+def measure(found: Distributions, comparator: ComparatorName) -> float:
+    """Return the distance of `found.q` from the reference `found.p` by a comparator (the
+    `applicable` one)."""
+    p, q = found.p, found.q
+    name = applicable(found, comparator)
+    if name == "linf":
         return linf_distance(p, q)
-    if comparator == "psi":
-        return population_stability_index(p, q, sizes)
-    return jensen_shannon_divergence(p, q)
+    if name == "jensen_shannon":
+        return jensen_shannon_divergence(p, q)
+    if name == "wasserstein":
+        assert found.spans is not None and found.scale is not None
+        return wasserstein_distance(p, q, found.spans, found.scale, found.sizes)
+    return population_stability_index(p, q, found.sizes)
 
 
 def comparator_title(comparator: ComparatorName) -> str:
@@ -415,6 +492,7 @@ def comparator_title(comparator: ComparatorName) -> str:
         "linf": "L-infinity distance",
         "jensen_shannon": "Jensen-Shannon divergence",
         "psi": "population stability index",
+        "wasserstein": "Wasserstein distance (in standard deviations)",
     }[comparator]
 
 
@@ -447,7 +525,9 @@ def distribution_anomalies(
         found = distributions(before[feature.name], after[feature.name])
         if found is None or not found.labels:
             continue
-        name = comparator.comparator or default_comparator(categorical=found.categorical)
+        name = applicable(
+            found, comparator.comparator or default_comparator(categorical=found.categorical)
+        )
         measured = distance(found, name)
         if measured <= comparator.threshold:
             continue

@@ -23,9 +23,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from shipyard.components.drift import comparator_title, measure
+from shipyard.components.drift import Distributions, applicable, comparator_title, measure
 
 if TYPE_CHECKING:
+    from shipyard.artifacts.schema import ComparatorName
     from shipyard.monitoring.counts import ColumnCounts, WindowCounts
     from shipyard.monitoring.reference import ColumnReference, Reference
 
@@ -61,7 +62,7 @@ class ColumnFigures:
     role: str
     values: int
     drift: float | None
-    comparator: str
+    comparator: ComparatorName
     threshold: float | None
     missing_share: float
     invalid: int
@@ -160,15 +161,25 @@ def _column_figures(
     total = counts.values
     shares = [n / total for n in counts.bins] if total else [0.0] * len(counts.bins)
     drift = None
+    comparator = column.comparator
     if total >= min_rows and column.threshold is not None:
-        sizes = (float(column.count), float(total))
-        drift = measure(column.reference_shares, shares, column.comparator, sizes)
+        found = Distributions(
+            list(column.labels),
+            list(column.reference_shares),
+            shares,
+            column.categorical,
+            (float(column.count), float(total)),
+            None if column.binning is None else column.binning.spans,
+            column.scale,
+        )
+        comparator = applicable(found, column.comparator)
+        drift = measure(found, comparator)
     return ColumnFigures(
         column.name,
         column.role,
         total,
         drift,
-        column.comparator,
+        comparator,
         column.threshold,
         counts.missing / rows if rows else 0.0,
         counts.invalid,
@@ -196,7 +207,7 @@ def _findings(
                     kind,
                     figures.drift,
                     figures.threshold,
-                    f"{name!r} drifted: {comparator_title(column.comparator)} "
+                    f"{name!r} drifted: {comparator_title(figures.comparator)} "
                     f"{figures.drift:.3f} exceeds {figures.threshold:g}"
                     f"{_largest_change(column, figures)}.",
                 )

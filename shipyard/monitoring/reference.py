@@ -41,6 +41,7 @@ class ColumnReference:
         complete: Whether `values` lists every value the reference holds.
         missing_share: The reference's share of missing values.
         count: How many values the reference's shares were counted from.
+        scale: A numeric column's standard deviation in the reference.
         low: The smallest value allowed (the schema's range, else the reference's min).
         high: The largest value allowed.
         comparator: The drift comparator.
@@ -58,6 +59,7 @@ class ColumnReference:
     complete: bool = True
     missing_share: float = 0.0
     count: int = 0
+    scale: float | None = None
     low: float | None = None
     high: float | None = None
     comparator: ComparatorName = "psi"
@@ -211,6 +213,7 @@ def column_reference(
         return f"no distribution to compare ({feature.type})"
     name = (comparator and comparator.comparator) or default_comparator(categorical=False)
     common["count"] = feature.count - feature.numeric.nan - feature.numeric.infinite
+    common["scale"] = feature.numeric.std
     low, high = feature.numeric.min, feature.numeric.max
     from_schema = own is not None and own.range is not None
     if own is not None and own.range is not None:

@@ -76,7 +76,7 @@ def test_an_alert_fires_once_until_it_resolves_then_resolves_once(
     assert alert["startsAt"] == "2026-01-01T00:00:00Z"
     assert alert["endsAt"] == "0001-01-01T00:00:00Z"
     assert alert["labels"]["model"] == "taxi/3" and alert["labels"]["severity"] == "warning"
-    assert "population stability index" in alert["annotations"]["summary"]
+    assert "Wasserstein distance (in standard deviations)" in alert["annotations"]["summary"]
 
     write_log(logs, 1, seed=2, shift=0.5)  # still drifted: no second firing alert
     second = run_monitor(_options(logs, None, url), store)

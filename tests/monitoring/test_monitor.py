@@ -48,7 +48,7 @@ def test_a_shifted_window_is_flagged_and_unshifted_ones_are_not(
     assert kinds(first) == set()
     assert kinds(shifted) == {"drift x"}
     assert kinds(recolored) == {"drift color"}
-    assert shifted.columns["x"].comparator == "psi" and shifted.columns["x"].drift > 0.2
+    assert shifted.columns["x"].comparator == "wasserstein" and shifted.columns["x"].drift > 0.2
     assert first.columns["x"].drift < 0.02 and first.columns["y"].drift < 0.02
     assert recolored.columns["color"].comparator == "linf"
     assert recolored.columns["color"].drift == pytest.approx(0.2, abs=0.03)

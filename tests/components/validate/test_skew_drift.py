@@ -132,12 +132,15 @@ def test_categorical_skew_is_linf_of_value_shares(stats) -> None:
     assert "'red' 60.0% -> 30.0%" in anomaly.description
 
 
-def test_numeric_skew_is_psi_over_the_reference_bins(stats) -> None:
+def test_numeric_skew_without_a_standard_deviation_is_psi_over_the_reference_bins(
+    stats,
+) -> None:
     train = stats.dataset(stats.histogram("size", [0.0, 1.0, 2.0], [3.0, 1.0]))
     eval_ = stats.dataset(stats.histogram("size", [0.0, 2.0, 4.0], [2.0, 2.0]))
     report = validate_statistics({"train": train, "eval": eval_}, schema(SIZE))
     [anomaly] = report.anomalies
     # no quantile histograms: the equal-width ones, cut at train's inner edge 1
+    # the fixture's statistics have no standard deviation: no Wasserstein distance, PSI
     # P = [.75, .25], Q = [.25, .75]: PSI = (.25 - .75) ln(1/3) + (.75 - .25) ln 3 = ln 3,
     # less the sampling noise of 4 values each over 2 bins: (2 - 1) (1/4 + 1/4)
     assert anomaly.value == pytest.approx(log(3) - 0.5)

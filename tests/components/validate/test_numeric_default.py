@@ -1,7 +1,8 @@
-"""The default comparator of numbers, the population stability index, and its bins.
+"""The default comparator of numbers, the Wasserstein distance in standard deviations, the
+population stability index it falls back to, and the reference's bins.
 
 The same cases as `test_numeric_distance` (two samples of one distribution stay far below
-the default threshold 0.1, clear changes far above), plus the case that made PSI the
+the default threshold 0.1, clear changes far above), plus the case that made them the
 default: a shift of half a standard deviation, which Jensen-Shannon misses.
 """
 
@@ -21,6 +22,7 @@ from shipyard.components.drift import (
     distributions,
     population_stability_index,
     reference_binning,
+    wasserstein_distance,
 )
 from shipyard.components.statistics import compute_dataset_statistics
 from shipyard.components.validate import validate_statistics
@@ -36,6 +38,28 @@ def psi(before: list[float] | list[int], after: list[float] | list[int]) -> floa
     return distance(found, "psi")
 
 
+def wasserstein(before: list[float] | list[int], after: list[float] | list[int]) -> float:
+    found = distributions(feature(before), feature(after))
+    assert found is not None
+    return distance(found, "wasserstein")
+
+
+def test_wasserstein_by_hand_over_finite_bins_only() -> None:
+    spans = [(-math.inf, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 3.0), (3.0, math.inf)]
+    # F_p - F_q: 0 at 0, .5 at 1 (linear inside [0, 1)); .5 -> .5 + (.5 - .5) over [1, 3)
+    p, q = [0.0, 0.5, 0.0, 0.5, 0.0], [0.0, 0.0, 0.0, 0.5, 0.5]
+    assert wasserstein_distance(p, q, spans, 2.0) == pytest.approx((0.25 + 1.0) / 2)
+    # the open outer bins count nothing however far beyond the values lie
+    far = [0.5, 0.0, 0.0, 0.0, 0.5]
+    assert wasserstein_distance(far, far[::-1], spans, 1.0) == 0.0
+    # its sampling noise is taken off: sqrt(2/pi) sqrt(F (1 - F) (1/n + 1/m)) integrated;
+    # sqrt(F (1 - F)) goes 0 -> .5 over [0, 1) and .5 -> 0 over [1, 3): .25 + 2 * .25
+    noise = math.sqrt(2 / math.pi * 2 / 100) * 0.75 / 2.0
+    assert wasserstein_distance(p, q, spans, 2.0, (100, 100)) == pytest.approx(
+        (0.25 + 1.0) / 2 - noise
+    )
+
+
 def test_psi_by_hand_with_empty_bins_floored_and_sampling_noise_off() -> None:
     # (.25 - .75) ln(.25 / .75) + (.75 - .25) ln(.75 / .25) = ln 3
     assert population_stability_index([0.75, 0.25], [0.25, 0.75]) == pytest.approx(math.log(3))
@@ -49,8 +73,30 @@ def test_psi_by_hand_with_empty_bins_floored_and_sampling_noise_off() -> None:
     assert population_stability_index([0.5, 0.5], [0.45, 0.55], (100, 100)) == 0.0
 
 
-def test_numbers_default_to_psi_and_categories_to_linf() -> None:
-    assert default_comparator(categorical=False) == "psi"
+def test_same_distributions_measure_near_zero_wasserstein() -> None:
+    values = exponential(0)
+    assert wasserstein(values[:4000], values[4000:]) < SAME
+    outlier = [((i * 7919) % 1000 / 1000) ** 4 * 30 for i in range(4000)]
+    assert wasserstein(outlier[0::2], [*outlier[1::2], 6000.0]) < SAME  # one far outlier
+    for seed in range(4, 10):  # 274 vs 70 rows of one sample, as penguins' splits
+        small = exponential(seed, size=344)
+        assert wasserstein(small[:274], small[274:]) < SAME
+
+
+def test_a_count_column_shifted_by_half_an_sd_is_drift() -> None:
+    rng = np.random.default_rng(5)
+    before = rng.poisson(10, 50_000).astype(np.float64)
+    after = rng.poisson(10, 50_000) + 0.5 * math.sqrt(10)
+    assert wasserstein(list(before), list(after)) > 0.3
+    assert wasserstein(list(before), list(rng.poisson(10, 50_000).astype(float))) < 0.01
+
+
+def test_a_constant_reference_falls_back_to_psi() -> None:
+    assert wasserstein([5.0] * 100, [float(i % 10) for i in range(100)]) > 1.0
+
+
+def test_numbers_default_to_wasserstein_and_categories_to_linf() -> None:
+    assert default_comparator(categorical=False) == "wasserstein"
     assert default_comparator(categorical=True) == "linf"
 
 
@@ -66,12 +112,13 @@ def test_same_distributions_stay_far_below_the_threshold() -> None:
     assert psi(counts[:4000], counts[4000:]) < SAME
 
 
-def test_half_a_standard_deviation_is_drift_by_psi_not_by_jensen_shannon() -> None:
+def test_half_a_standard_deviation_is_drift_by_wasserstein_and_psi_not_jensen_shannon() -> None:
     rng = np.random.default_rng(1)
     before, after = rng.normal(0, 1, 50_000), rng.normal(0, 1, 50_000)
     found = distributions(feature(list(before)), feature(list(after + 0.5)))
     assert found is not None and found.sizes == (50_000, 50_000)
     assert distance(found, "jensen_shannon") < 0.1 < 0.2 < distance(found, "psi")
+    assert distance(found, "wasserstein") == pytest.approx(0.5, abs=0.15)
     same = distributions(feature(list(before)), feature(list(after)))
     assert same is not None and distance(same, "psi") < 0.01
 
@@ -97,7 +144,7 @@ def test_validate_flags_a_half_sd_shift_with_the_schemas_default() -> None:
     )
     [anomaly] = report.anomalies
     assert (anomaly.feature, anomaly.kind) == ("x", "drift") and anomaly.value > 0.2
-    assert "population stability index" in anomaly.description
+    assert "Wasserstein distance (in standard deviations)" in anomaly.description
 
 
 def test_raw_values_counted_into_the_reference_bins_give_its_shares() -> None:
