@@ -384,19 +384,27 @@ class Binning:
     shares: tuple[float, ...]
 
     def count(self, values: np.ndarray) -> np.ndarray:
-        """Return how many of `values` (finite floats) fall in each bin."""
+        """Return how many of `values` (finite floats) fall in each bin.
+
+        The values are sorted and the edges looked up in them: sorting is several times
+        faster than looking each value up among the edges.
+        """
         import numpy as np
 
         edges = np.asarray(self.boundaries, dtype=np.float64)
         is_point = np.asarray(self.points, dtype=bool)
-        passed = np.cumsum(is_point)  # point masses up to and including each boundary
-        after = np.arange(len(edges)) + 1 + passed  # the interval bin after each boundary
-        found = np.searchsorted(edges, values, side="right")
-        below = np.maximum(found - 1, 0)
-        index = np.where(found == 0, 0, after[below])
-        on_point = (found > 0) & is_point[below] & (values == edges[below])
-        index = np.where(on_point, after[below] - 1, index)
-        return np.bincount(index, minlength=len(self.labels))
+        after = np.arange(len(edges)) + 1 + np.cumsum(is_point)  # the bin after each edge
+        ordered = np.sort(values)
+        below = np.searchsorted(ordered, edges, side="left")  # values < each edge
+        upto = np.searchsorted(ordered, edges, side="right")  # values <= each edge
+        counts = np.zeros(len(self.labels), dtype=np.int64)
+        counts[0] = below[0]
+        ends = np.append(below[1:], len(ordered))  # each edge's interval: up to the next edge
+        counts[after] = ends - below
+        equal = np.where(is_point, upto - below, 0)  # a point mass's values: its own bin
+        counts[after] -= equal
+        counts[after - 1] += equal * is_point
+        return counts
 
     @property
     def spans(self) -> list[tuple[float, float]]:

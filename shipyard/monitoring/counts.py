@@ -136,7 +136,10 @@ def event_times_us(batch: pa.RecordBatch, column: str, path: str) -> np.ndarray:
     if not pa.types.is_timestamp(times.type):
         raise UnreadableFile(path, f"column {column!r} is {times.type}, not a timestamp")
     micros = pc.cast(times, pa.timestamp("us", tz=times.type.tz), safe=False).cast(pa.int64())
-    return np.asarray(micros.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if micros.null_count == 0:
+        return np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.int64)
+    found = np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.float64)  # NaN: null
+    return np.where(np.isnan(found), -1, found).astype(np.int64)
 
 
 def count_rows(
