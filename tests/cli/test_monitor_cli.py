@@ -25,7 +25,8 @@ def test_monitor_exits_1_while_an_alert_fires_and_0_once_it_resolved(tmp_path: P
 
     usage = shipyard(tmp_path, "monitor", "logs", *store)
     assert usage.returncode == 2
-    assert "'--reference' option of shipyard monitor is needed" in usage.stderr
+    assert "No push of model 'taxi' version 3 is recorded" in usage.stderr
+    assert "Give the training data with --reference DATA." in usage.stderr
 
     bad = shipyard(tmp_path, "monitor", "logs", "--window", "1week", *store)
     assert bad.returncode == 2 and "such as 90s, 15m, 1h or 1d" in bad.stderr
@@ -44,7 +45,7 @@ def test_monitor_exits_1_while_an_alert_fires_and_0_once_it_resolved(tmp_path: P
     assert report["alerts"]["alerting"] is True
     assert "FIRING drift x since 2026-01-01T00:00:00Z" in fired.stderr
     page = (tmp_path / "report.html").read_text()
-    assert "<svg" in page and "1 alert firing." in page and "x (psi)" in page
+    assert "<svg" in page and "1 alert firing." in page and "x (wasserstein)" in page
 
     write_log(logs / "taxi" / "3", 1, seed=2)
     resolved = shipyard(tmp_path, "monitor", "logs", *store)

@@ -26,7 +26,7 @@ def test_the_servers_request_log_is_monitored_against_the_training_data(
 ) -> None:
     add_version(tmp_path / "models" / "penguins", 2, trained["penguins"])
     logs = tmp_path / "logs"
-    rows = penguin_rows(every=2)
+    rows = penguin_rows(every=5)
     log = RequestLogOptions(logs, sample=1.0, flush_s=3600)
     models = [ModelConfig("penguins", tmp_path / "models" / "penguins")]
     with RunningServer(models, request_log=log, batching=BatchingOptions()) as server:
