@@ -7,6 +7,8 @@ logs). Malformed log files are listed and skipped, never fatal.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -171,7 +173,6 @@ def _monitor(
             "The '--webhook' option of shipyard monitor must be an http:// or https:// URL. "
             f"Got {webhook!r} instead."
         )
-    project = Project.open(store=store)
     options = MonitorOptions(
         logs=logs,
         name=name or _default_name(logs),
@@ -183,10 +184,10 @@ def _monitor(
         min_rows=min_rows,
         dataset_share=dataset_share,
         webhook=webhook,
-        find_reference=lambda model, version: served_statistics(project, model, version),
     )
-    with project:
-        return run_monitor(options, project.store)
+    with Project.open(store=store) as project:
+        lineage = functools.partial(served_statistics, project)
+        return run_monitor(dataclasses.replace(options, find_reference=lineage), project.store)
 
 
 def _default_name(logs: str) -> str:
