@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shipyard.monitoring.arrays import from_numpy, int_scalar, strings, to_numpy, valid_mask
 from shipyard.monitoring.sources import UnreadableFile
 
 if TYPE_CHECKING:
@@ -121,7 +122,6 @@ def event_times_us(batch: pa.RecordBatch, column: str, path: str) -> np.ndarray:
     Raises:
         UnreadableFile: The column is absent or not a timestamp.
     """
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -136,10 +136,7 @@ def event_times_us(batch: pa.RecordBatch, column: str, path: str) -> np.ndarray:
     if not pa.types.is_timestamp(times.type):
         raise UnreadableFile(path, f"column {column!r} is {times.type}, not a timestamp")
     micros = pc.cast(times, pa.timestamp("us", tz=times.type.tz), safe=False).cast(pa.int64())
-    if micros.null_count == 0:
-        return np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.int64)
-    found = np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.float64)  # NaN: null
-    return np.where(np.isnan(found), -1, found).astype(np.int64)
+    return to_numpy(micros, "int64", null=-1)
 
 
 def count_rows(
@@ -163,7 +160,7 @@ def count_rows(
         if len(part) == 0:
             continue
         start = int(ordered[part[0]])
-        rows = batch.take(order[part]) if len(cuts) else batch
+        rows = batch.take(from_numpy(order[part])) if len(cuts) else batch
         windows[start] = _count_window(rows, reference, start, columns)
     return windows
 
@@ -178,11 +175,16 @@ def _count_window(
     if "request_id" in names:
         window.requests = int(pc.count_distinct(rows.column("request_id")).as_py())
     if "model" in names and "version" in names:
-        labels = pc.binary_join_element_wise(
-            rows.column("model"), pc.cast(rows.column("version"), "string"), "/"
-        )
-        for item in pc.value_counts(labels).to_pylist():
-            window.versions[str(item["values"])] = int(item["counts"])
+        models = pc.unique(rows.column("model")).to_pylist()
+        if len(models) == 1:  # a log file holds one version's requests
+            for item in pc.value_counts(rows.column("version")).to_pylist():
+                window.versions[f"{models[0]}/{item['values']}"] = int(item["counts"])
+        else:
+            for model, version in zip(
+                rows.column("model").to_pylist(), rows.column("version").to_pylist(), strict=True
+            ):
+                label = f"{model}/{version}"
+                window.versions[label] = window.versions.get(label, 0) + 1
     for name in columns:
         window.columns[name] = count_column(rows.column(name), reference.columns[name])
     return window
@@ -198,8 +200,8 @@ def count_column(array: pa.Array, column: ColumnReference) -> ColumnCounts:
     missing = array.null_count
     if column.categorical:
         text = pc.cast(array, pa.string()) if array.type != pa.string() else array
-        index = pc.index_in(text, value_set=pa.array(column.values, pa.string()))
-        known = index.drop_null().to_numpy(zero_copy_only=False)
+        index = pc.index_in(text, value_set=strings(column.values))
+        known = to_numpy(index.drop_null(), "int32", null=0)
         bins = np.bincount(known, minlength=len(column.values) + 1)
         unseen_mask = pc.and_(pc.is_valid(text), pc.is_null(index))
         unseen_values = pc.filter(text, unseen_mask)
@@ -210,7 +212,7 @@ def count_column(array: pa.Array, column: ColumnReference) -> ColumnCounts:
         }
         counts = ColumnCounts([int(x) for x in bins], missing=missing, unseen=unseen)
         if column.domain is not None:
-            outside = pc.is_null(pc.index_in(text, value_set=pa.array(column.domain, pa.string())))
+            outside = pc.is_null(pc.index_in(text, value_set=strings(column.domain)))
             outside_values = pc.filter(text, pc.and_(pc.is_valid(text), outside))
             counts.out_of_range = len(outside_values)
             for item in pc.value_counts(outside_values).to_pylist():
@@ -247,11 +249,17 @@ def scalar_values(array: pa.Array) -> pa.Array:
         return array
     if pa.types.is_fixed_size_list(array.type) and array.type.list_size == 1:
         return array.flatten()
-    import pyarrow.compute as pc
 
     if pa.types.is_floating(array.type.value_type):
-        return pc.list_element(array, 0) if _widths(array) == 1 else _row_max(array)
-    return pc.list_element(array, 0)
+        return _first(array) if _widths(array) == 1 else _row_max(array)
+    return _first(array)
+
+
+def _first(array: pa.Array) -> pa.Array:
+    """Each row's first item (null for an empty or missing list)."""
+    import pyarrow.compute as pc
+
+    return pc.list_element(array, int_scalar(0))
 
 
 def _widths(array: pa.Array) -> int:
@@ -265,12 +273,14 @@ def _widths(array: pa.Array) -> int:
 
 def _row_max(array: pa.Array) -> pa.Array:
     """Each row's largest value: a classifier's confidence in the class it predicted."""
+    import numpy as np
     import pyarrow as pa
 
     width = _widths(array)
     if pa.types.is_fixed_size_list(array.type) and array.null_count == 0:
-        flat = array.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
-        return pa.array(flat.max(axis=1))
+        flat = to_numpy(array.flatten().cast(pa.float64()), "float64", null=np.nan)
+        flat = flat.reshape(-1, width)
+        return from_numpy(flat.max(axis=1))
     maxima = [max(row) if row else None for row in array.to_pylist()]
     return pa.array(maxima, pa.float64())
 
@@ -285,12 +295,13 @@ def _floats(array: pa.Array) -> np.ndarray:
         array = pc.cast(array, pa.int8())
     if pa.types.is_temporal(array.type):
         micros = pc.cast(pc.cast(array, pa.timestamp("us")), pa.int64())
-        return np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.float64) / 1e6
+        seconds = to_numpy(micros, "int64", null=0) / 1e6
+        return np.where(valid_mask(micros), seconds, np.nan)
     try:
         numbers = pc.cast(array, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return np.asarray([_float(value) for value in array.to_pylist()], dtype=np.float64)
-    return np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return to_numpy(numbers, "float64", null=np.nan)
 
 
 def _float(value: Any) -> float:

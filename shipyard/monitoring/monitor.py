@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from shipyard.errors import InvalidParameterError
 from shipyard.monitoring.alerts import AlertBook, post_webhook, webhook_body
+from shipyard.monitoring.arrays import from_numpy
 from shipyard.monitoring.counts import WindowCounts, count_rows, event_times_us, scalar_values
 from shipyard.monitoring.findings import measure_window
 from shipyard.monitoring.reference import Reference, build_reference, column_reference
@@ -148,7 +149,6 @@ class _Pass:
         self, fs: AbstractFileSystem, file: LogFile
     ) -> tuple[dict[int, WindowCounts], set[str], int | None]:
         """Count a whole file into its own windows; raise `UnreadableFile` if it cannot be."""
-        import pyarrow as pa
 
         options, state, report = self.options, self.state, self.report
         columns = set(read_columns(fs, file))
@@ -169,7 +169,7 @@ class _Pass:
                 keep &= ~too_late
             if not keep.any():
                 continue
-            kept = batch if keep.all() else batch.filter(pa.array(keep))
+            kept = batch if keep.all() else batch.filter(from_numpy(keep))
             times = times[keep]
             starts = times - times % self.window_us
             found = count_rows(kept, self.reference, starts=starts, columns=monitored)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.cli.command import shipyard
+from tests.cli.imported import imported_modules, loaded
 from tests.monitoring.logs import write_log, write_reference
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ def test_monitor_exits_1_while_an_alert_fires_and_0_once_it_resolved(tmp_path: P
     assert "<svg" in page and "1 alert firing." in page and "x (wasserstein)" in page
 
     write_log(logs / "taxi" / "3", 1, seed=2)
-    resolved = shipyard(tmp_path, "monitor", "logs", *store)
+    resolved, modules = imported_modules(tmp_path, "monitor", "logs", *store, scratch=tmp_path)
+    assert loaded(modules, "pandas", "torch", "ray") == []  # PyArrow alone would load pandas
     assert resolved.returncode == 0, resolved.stderr
     assert "Read 1 new log files (3,000 rows; 1 read before)" in resolved.stdout
     assert "RESOLVED drift x" in resolved.stderr and "No alert firing." in resolved.stdout
