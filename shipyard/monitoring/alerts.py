@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shipyard.monitoring.findings import Finding, WindowFigures
 
-logger = logging.getLogger("shipyard.monitoring")
 NEVER = "0001-01-01T00:00:00Z"
 """Alertmanager's `endsAt` of an alert still firing."""
 WEBHOOK_TIMEOUT_S = 10.0
@@ -125,6 +121,9 @@ def webhook_body(monitor: str, alerts: list[dict[str, Any]]) -> dict[str, Any]:
 
 def post_webhook(url: str, body: dict[str, Any]) -> str | None:
     """POST `body` as JSON to `url`; return None when delivered, else why not."""
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(  # noqa: S310 - the user's own URL, http(s) checked
         url,
         data=json.dumps(body).encode("utf-8"),
