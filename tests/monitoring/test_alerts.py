@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from shipyard.monitoring.report import MonitoringReport
     from shipyard.store import MetadataStore
 
 
@@ -54,19 +55,36 @@ def _options(logs: Path, reference: Path | None, webhook: str) -> MonitorOptions
     )
 
 
+class _Monitor:
+    """A monitor of `logs` posting to the receiver; its first run gives the reference."""
+
+    def __init__(self, logs: Path, reference: Path, store: MetadataStore, url: str) -> None:
+        self.logs, self.reference, self.store, self.url = logs, reference, store, url
+        self.runs = 0
+
+    def run(self) -> MonitoringReport:
+        reference = self.reference if self.runs == 0 else None
+        self.runs += 1
+        return run_monitor(_options(self.logs, reference, self.url), self.store)
+
+
+@pytest.fixture
+def monitor(
+    logs: Path, reference: Path, store: MetadataStore, receiver: tuple[str, type[_Receiver]]
+) -> _Monitor:
+    return _Monitor(logs, reference, store, receiver[0])
+
+
 def _alerts(body: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [(a["status"], a["labels"]["kind"], a["labels"]["column"]) for a in body["alerts"]]
 
 
 def test_an_alert_fires_once_until_it_resolves_then_resolves_once(
-    logs: Path,
-    reference: Path,
-    store: MetadataStore,
-    receiver: tuple[str, type[_Receiver]],
+    logs: Path, monitor: _Monitor, receiver: tuple[str, type[_Receiver]]
 ) -> None:
-    url, handler = receiver
+    handler = receiver[1]
     write_log(logs, 0, seed=1, shift=0.5)
-    first = run_monitor(_options(logs, reference, url), store)
+    first = monitor.run()
     assert first.alerting and first.webhook_error is None
     (body,) = handler.bodies
     assert body["version"] == "4" and body["status"] == "firing"
@@ -79,36 +97,31 @@ def test_an_alert_fires_once_until_it_resolves_then_resolves_once(
     assert "Wasserstein distance (in standard deviations)" in alert["annotations"]["summary"]
 
     write_log(logs, 1, seed=2, shift=0.5)  # still drifted: no second firing alert
-    second = run_monitor(_options(logs, None, url), store)
+    second = monitor.run()
     assert second.alerting and second.notifications == [] and len(handler.bodies) == 1
 
     write_log(logs, 2, seed=3)  # back to normal: resolved, once
-    third = run_monitor(_options(logs, None, url), store)
+    third = monitor.run()
     assert not third.alerting
     assert _alerts(handler.bodies[-1]) == [("resolved", "drift", "x")]
     assert handler.bodies[-1]["status"] == "resolved"
     assert handler.bodies[-1]["alerts"][0]["endsAt"] == "2026-01-01T03:00:00Z"
     assert handler.bodies[-1]["alerts"][0]["fingerprint"] == alert["fingerprint"]
-    run_monitor(_options(logs, None, url), store)
+    monitor.run()
     assert len(handler.bodies) == 2
 
 
 def test_a_notification_the_receiver_refused_is_posted_by_the_next_run(
-    logs: Path,
-    reference: Path,
-    store: MetadataStore,
-    receiver: tuple[str, type[_Receiver]],
+    logs: Path, monitor: _Monitor, receiver: tuple[str, type[_Receiver]]
 ) -> None:
     url, handler = receiver
     handler.status = 503
     write_log(logs, 0, seed=1, shift=0.5)
-    first = run_monitor(_options(logs, reference, url), store)
-    assert first.webhook_error == f"{url} answered HTTP 503"
+    assert monitor.run().webhook_error == f"{url} answered HTTP 503"
     handler.status = 200
-    second = run_monitor(_options(logs, None, url), store)  # no new file
-    assert second.webhook_error is None
+    assert monitor.run().webhook_error is None  # no new file, the pending notification
     assert [_alerts(body) for body in handler.bodies] == [[("firing", "drift", "x")]] * 2
-    run_monitor(_options(logs, None, url), store)
+    monitor.run()
     assert len(handler.bodies) == 2
 
 
