@@ -36,7 +36,7 @@ _REASONS = ("task_reason", "positive_class_reason")
 """Why the model has its task and positive class: copied from its signature."""
 
 
-@component(preload=("onnxruntime",))
+@component
 def evaluate(
     examples: Examples,
     model: Model,
