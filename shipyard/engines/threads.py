@@ -110,11 +110,13 @@ class ThreadEngine:
         )
 
     def terminate(self) -> None:
-        """Kill the warm worker if it runs a task; threads cannot be stopped: they finish."""
+        """End the warm worker now: its task, if any, comes back interrupted, and later tasks
+        run on threads. Threads cannot be stopped: they finish on their own."""
         with self._lock:
-            warm = self._warm
+            warm, self._warm = self._warm, None
         if warm is not None:
             warm.terminate()
+            warm.close()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -149,3 +149,19 @@ def test_closing_does_not_wait_for_the_imports_of_a_worker_never_used(
     started = time.monotonic()
     engine.close()
     assert time.monotonic() - started < 5
+
+
+def test_terminate_ends_the_worker_even_in_the_middle_of_its_imports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHIPYARD_TEST_IMPORT_S", "60")
+    engine = ThreadEngine()
+    engine.preload([SLOW_MODULE])
+    assert engine._warm is not None
+    [worker] = engine._warm._workers
+    time.sleep(0.5)
+    started = time.monotonic()
+    engine.terminate()  # after a second Ctrl-C: nothing of the run may linger
+    assert worker.process.wait(timeout=5) is not None
+    assert time.monotonic() - started < 5
+    engine.close()
