@@ -139,29 +139,27 @@ def test_without_processes_the_nodes_run_on_threads(
     assert "Resource temporarily unavailable" in caplog.text
 
 
-def test_closing_does_not_wait_for_the_imports_of_a_worker_never_used(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("SHIPYARD_TEST_IMPORT_S", "60")
-    engine = ThreadEngine()
-    engine.preload([SLOW_MODULE])
-    time.sleep(0.5)  # the worker is importing
-    started = time.monotonic()
-    engine.close()
-    assert time.monotonic() - started < 5
-
-
-def test_terminate_ends_the_worker_even_in_the_middle_of_its_imports(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def importing(monkeypatch: pytest.MonkeyPatch) -> tuple[ThreadEngine, subprocess.Popen[bytes]]:
+    """A threads engine whose warm worker is in the middle of a 60-s import."""
     monkeypatch.setenv("SHIPYARD_TEST_IMPORT_S", "60")
     engine = ThreadEngine()
     engine.preload([SLOW_MODULE])
     assert engine._warm is not None
     [worker] = engine._warm._workers
     time.sleep(0.5)
+    return engine, worker.process
+
+
+@pytest.mark.parametrize("end", ["close", "terminate"])
+def test_the_worker_ends_at_once_even_in_the_middle_of_its_imports(
+    importing: tuple[ThreadEngine, subprocess.Popen[bytes]], end: str
+) -> None:
+    """close: the run is over and the worker was never used; terminate: a second Ctrl-C, after
+    which nothing of the run may linger (in a notebook, the process lives on)."""
+    engine, process = importing
     started = time.monotonic()
-    engine.terminate()  # after a second Ctrl-C: nothing of the run may linger
-    assert worker.process.wait(timeout=5) is not None
+    getattr(engine, end)()
+    assert process.wait(timeout=5) is not None
     assert time.monotonic() - started < 5
     engine.close()
