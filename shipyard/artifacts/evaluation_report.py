@@ -24,7 +24,7 @@ from shipyard.artifacts.evaluation_charts import charts
 if TYPE_CHECKING:
     from shipyard.artifacts.evaluation import BlessingDecision, EvaluationResult
 
-_STYLE = """
+STYLE = """
 .sy-eval { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 13px;
   color: #1f2937; max-width: 100%; }
 .sy-eval h1 { font-size: 20px; margin: 0 0 8px; overflow-wrap: anywhere; }
@@ -49,6 +49,7 @@ _STYLE = """
 .sy-eval p.ok, .sy-eval p.fail { font-size: 15px; font-weight: 600; }
 .sy-eval p.ok { color: #166534; } .sy-eval p.fail { color: #b91c1c; }
 """
+"""The reports' stylesheet, for the `sy-eval` class: this one and the monitoring report."""
 
 
 def render_report(
@@ -83,7 +84,7 @@ def render_fragment(
     overall = result.overall
     drawn = charts(overall)
     parts = [
-        f"<div class='sy-eval'><style>{_STYLE}</style>",
+        f"<div class='sy-eval'><style>{STYLE}</style>",
         f"<h1>{html.escape(title)}</h1>" if title else "",
         _about(result),
     ]
@@ -103,7 +104,7 @@ def render_fragment(
 
 def render_blessing(decision: BlessingDecision) -> str:
     """Return a blessing decision as an HTML fragment: the verdict and a table of checks."""
-    return f"<div class='sy-eval'><style>{_STYLE}</style>{_blessing(decision)}</div>"
+    return f"<div class='sy-eval'><style>{STYLE}</style>{_blessing(decision)}</div>"
 
 
 def _about(result: EvaluationResult) -> str:

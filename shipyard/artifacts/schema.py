@@ -47,9 +47,12 @@ if TYPE_CHECKING:
     from shipyard.artifacts.anomalies import AnomalyKind, Severity
     from shipyard.artifacts.statistics import FeatureType
 
-ComparatorName = Literal["linf", "jensen_shannon"]
+ComparatorName = Literal["linf", "jensen_shannon", "psi", "wasserstein"]
 """`linf`: the largest difference in any value's (or bin's) share, in [0, 1].
-`jensen_shannon`: the Jensen-Shannon divergence in bits, in [0, 1]."""
+`jensen_shannon`: the Jensen-Shannon divergence in bits, in [0, 1].
+`psi`: the population stability index over the reference's decile bins, from 0 up.
+`wasserstein`: the Wasserstein distance over the reference's inner decile bins, in units
+of the reference's standard deviation, from 0 up."""
 
 CheckSwitch = Literal["off"]
 
@@ -66,7 +69,7 @@ class Comparator:
     Attributes:
         threshold: The largest distance that is not an anomaly.
         comparator: The distance; None picks by type: `linf` for strings and bools,
-            `jensen_shannon` for numbers.
+            `wasserstein` for numbers (`shipyard.components.drift.default_comparator`).
     """
 
     threshold: float

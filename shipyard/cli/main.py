@@ -55,6 +55,11 @@ COMMANDS = (
         "Serve models over HTTP until interrupted (TF Serving /v1 and KServe /v2 APIs).",
     ),
     LazyCommand(
+        "monitor",
+        "shipyard.cli.monitor:monitor_command",
+        "Monitor served requests: drift, missing and bad values per window; alert on change.",
+    ),
+    LazyCommand(
         "predict",
         "shipyard.cli.predict:predict_command",
         "Predict every row of a file with a model directory, or with a model on a server.",

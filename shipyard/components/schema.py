@@ -52,10 +52,11 @@ FORMAT_HELP = """\
 Per feature: type; presence: required | optional | {min_fraction: F};
   domain: [allowed strings]; range: {min: A, max: B}; value_count: {min: A, max: B} (lists);
   not_in: [ENVIRONMENT, ...] (e.g. the label: not_in: [SERVING]);
-  skew, drift: off | {comparator: linf | jensen_shannon, threshold: T};
+  skew, drift: off | {comparator: linf | jensen_shannon | psi | wasserstein, threshold: T};
   severity: {ANOMALY_KIND: error | warning}.
 The top-level skew and drift apply to every feature that sets none (but timestamps and
-dates): L-infinity distance for strings and bools, Jensen-Shannon divergence for numbers.
+dates): L-infinity distance for strings and bools, the Wasserstein distance in standard
+deviations for numbers.
 What they find is a warning; what a feature's own skew or drift finds is an error. So are
 out_of_range anomalies warnings until `severity: {out_of_range: error}` says otherwise."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from math import log2
+from math import log, log2
 
 import pytest
 
@@ -132,18 +132,20 @@ def test_categorical_skew_is_linf_of_value_shares(stats) -> None:
     assert "'red' 60.0% -> 30.0%" in anomaly.description
 
 
-def test_numeric_skew_is_js_over_the_reference_bins(stats) -> None:
+def test_numeric_skew_without_a_standard_deviation_is_psi_over_the_reference_bins(
+    stats,
+) -> None:
     train = stats.dataset(stats.histogram("size", [0.0, 1.0, 2.0], [3.0, 1.0]))
     eval_ = stats.dataset(stats.histogram("size", [0.0, 2.0, 4.0], [2.0, 2.0]))
     report = validate_statistics({"train": train, "eval": eval_}, schema(SIZE))
     [anomaly] = report.anomalies
     # no quantile histograms: the equal-width ones, cut at train's inner edge 1
-    # P = [.75, .25], Q = [.25, .75], M = [.5, .5]
-    expected = 0.5 * (0.75 * log2(0.75 / 0.5) + 0.25 * log2(0.25 / 0.5)) * 2
-    assert expected == pytest.approx(0.18872, abs=1e-5)
-    assert anomaly.value == pytest.approx(expected)
+    # the fixture's statistics have no standard deviation: no Wasserstein distance, PSI
+    # P = [.75, .25], Q = [.25, .75]: PSI = (.25 - .75) ln(1/3) + (.75 - .25) ln 3 = ln 3,
+    # less the sampling noise of 4 values each over 2 bins: (2 - 1) (1/4 + 1/4)
+    assert anomaly.value == pytest.approx(log(3) - 0.5)
     assert anomaly.examples == ("< 1",)
-    assert "Jensen-Shannon divergence 0.189 exceeds 0.1" in anomaly.description
+    assert "population stability index 0.599 exceeds 0.1" in anomaly.description
     assert "(largest change: the bin < 1 75.0% -> 25.0%)" in anomaly.description
 
 
@@ -235,7 +237,8 @@ def test_defaults_skip_timestamps_but_their_own_comparator_applies(stats) -> Non
     assert validate_statistics(moved, as_time, baseline={"train": day(0.0)}).anomalies == ()
     own = schema("  day:\n    type: timestamp\n    drift: {threshold: 0.5}\n")
     [anomaly] = validate_statistics(moved, own, baseline={"train": day(0.0)}).anomalies
-    assert anomaly.value == pytest.approx(1.0)  # disjoint supports
+    # disjoint supports: each side's empty bin floored at 0.0001; 10 values each, 2 bins
+    assert anomaly.value == pytest.approx(2 * (1 - 1e-4) * log(1e4) - (1 / 10 + 1 / 10))
 
 
 def test_the_schema_can_make_default_skew_an_error(stats) -> None:

@@ -1,0 +1,262 @@
+"""`shipyard monitor LOGS --reference DATA`: drift and data quality of served requests.
+
+Exit codes, for scripts and cron: 0 when no alert is firing, 1 when one is (fired by this
+run or still firing), 2 when the command cannot run (a bad flag, no reference, missing
+logs). Malformed log files are listed and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from shipyard.cli.options import JsonOption, StoreOption
+
+if TYPE_CHECKING:
+    from shipyard.monitoring.report import MonitoringReport
+
+EXIT_ALERT = 1
+EXIT_USAGE = 2
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def monitor_command(
+    logs: Annotated[
+        str,
+        typer.Argument(
+            metavar="LOGS",
+            help="The request logs: the server's --request-log-dir (or one model's directory "
+            "in it), or a file, glob or fsspec URL of Parquet or CSV files with a timestamp.",
+        ),
+    ],
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            "--reference",
+            metavar="DATA",
+            help="The data to compare with, e.g. the training data. Default: the recorded "
+            "reference, else the training statistics of the served version, found in the store.",
+        ),
+    ] = None,
+    schema: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            "-s",
+            metavar="FILE",
+            help="A schema YAML: its drift comparators, ranges, domains and presence apply.",
+        ),
+    ] = None,
+    window: Annotated[
+        str,
+        typer.Option("--window", metavar="DURATION", help="The windows' length: 90s, 15m, 1h, 1d."),
+    ] = "1h",
+    lateness: Annotated[
+        str,
+        typer.Option(
+            "--lateness",
+            metavar="DURATION",
+            help="How long after its end a window still takes late records.",
+        ),
+    ] = "0s",
+    timestamp: Annotated[
+        str, typer.Option("--timestamp", metavar="COLUMN", help="The column of event times.")
+    ] = "timestamp",
+    min_rows: Annotated[
+        int,
+        typer.Option("--min-rows", min=1, help="The fewest values a window needs to be measured."),
+    ] = 1000,
+    dataset_share: Annotated[
+        float,
+        typer.Option(
+            "--dataset-share",
+            min=0.0,
+            max=1.0,
+            help="The share of drifted features that is dataset drift.",
+        ),
+    ] = 0.5,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            metavar="URL",
+            help="POST firing and resolved alerts here, as Alertmanager's webhook does.",
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", metavar="FILE", help="Also write an HTML report to this file."),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="NAME",
+            help="The monitor's name, under which its state is kept. Default: LOGS.",
+        ),
+    ] = None,
+    store: StoreOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Monitor served requests: drift, missing and bad values per window; alert on change.
+
+    Reads only the log files no earlier run of this monitor read (its state is kept in the
+    store), counts them into event-time windows, and compares each window with the
+    reference. Exit codes: 0 no alert firing, 1 an alert is firing, 2 the command could not
+    run.
+    """
+    from shipyard.cli.output import print_error, print_json
+    from shipyard.errors import ShipyardError
+
+    try:
+        report = _monitor(
+            logs, reference, schema, window, lateness, timestamp, min_rows,
+            dataset_share, webhook, name, store,
+        )  # fmt: skip
+    except ShipyardError as error:
+        print_error(error)
+        raise typer.Exit(EXIT_USAGE) from None
+    if json_output:
+        print_json(report.to_json())
+    else:
+        _print_report(report)
+    _log_alerts(report)
+    if html is not None:
+        _write_html(report, html, json_output=json_output)
+    if report.alerting:
+        raise typer.Exit(EXIT_ALERT)
+
+
+def parse_duration(text: str, flag: str) -> int:
+    """Return a duration like `90s`, `15m`, `1h` or `1d` in seconds.
+
+    Raises:
+        InvalidParameterError: `text` is not such a duration.
+    """
+    from shipyard.errors import InvalidParameterError
+
+    found = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
+    if found is None or (int(found.group(1)) == 0 and flag == "--window"):
+        raise InvalidParameterError(
+            f"The {flag!r} option of shipyard monitor must be a duration such as 90s, 15m, "
+            f"1h or 1d{' (not 0)' if flag == '--window' else ''}. Got {text!r} instead."
+        )
+    return int(found.group(1)) * _UNITS[found.group(2)]
+
+
+def _monitor(
+    logs: str,
+    reference: str | None,
+    schema: Path | None,
+    window: str,
+    lateness: str,
+    timestamp: str,
+    min_rows: int,
+    dataset_share: float,
+    webhook: str | None,
+    name: str | None,
+    store: str | None,
+) -> MonitoringReport:
+    from shipyard.artifacts.schema import read_schema_file
+    from shipyard.errors import InvalidParameterError
+    from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+    from shipyard.runners import Project
+    from shipyard.runners.served_statistics import served_statistics
+
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        raise InvalidParameterError(
+            "The '--webhook' option of shipyard monitor must be an http:// or https:// URL. "
+            f"Got {webhook!r} instead."
+        )
+    options = MonitorOptions(
+        logs=logs,
+        name=name or _default_name(logs),
+        reference=reference,
+        schema=None if schema is None else read_schema_file(schema),
+        window_s=parse_duration(window, "--window"),
+        lateness_s=parse_duration(lateness, "--lateness"),
+        timestamp=timestamp,
+        min_rows=min_rows,
+        dataset_share=dataset_share,
+        webhook=webhook,
+    )
+    with Project.open(store=store) as project:
+        lineage = functools.partial(served_statistics, project)
+        return run_monitor(dataclasses.replace(options, find_reference=lineage), project.store)
+
+
+def _default_name(logs: str) -> str:
+    """A local path's absolute form; a URL as written."""
+    if "://" in logs:
+        return logs
+    return str(Path(logs).absolute())
+
+
+def _log_alerts(report: MonitoringReport) -> None:
+    from shipyard.monitoring.alerts import log_line
+
+    for alert in report.notifications:
+        typer.echo(log_line(alert), err=True)
+    if report.webhook_error is not None:
+        typer.echo(
+            f"Could not post {len(report.notifications)} alert notifications: "
+            f"{report.webhook_error}. The next run posts them again.",
+            err=True,
+        )
+
+
+def _write_html(report: MonitoringReport, path: Path, *, json_output: bool) -> None:
+    from shipyard.cli.output import print_error
+    from shipyard.errors import InvalidParameterError
+    from shipyard.monitoring.report_html import render_report
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_report(report), encoding="utf-8")
+    except OSError as exc:
+        print_error(
+            InvalidParameterError(
+                "The '--html' option of shipyard monitor must be a file path that can be "
+                f"written. Got {str(path)!r} instead ({exc.strerror or exc})."
+            )
+        )
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo(f"Wrote the HTML report to {path}", err=json_output)
+
+
+def _print_report(report: MonitoringReport) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from shipyard.cli.output import console
+    from shipyard.monitoring.report import firing_line, iso_time
+
+    out = console()
+    out.print(
+        f"Read {report.files_read} new log files ({report.rows_read:,} rows; "
+        f"{report.files_known} read before), {report.late_rows:,} late rows dropped.",
+        markup=False,
+    )
+    for skipped in report.skipped:
+        out.print(f"[yellow]Skipped[/] {skipped.path}: {skipped.reason}", markup=True)
+    if report.new_columns:
+        out.print(f"Columns not in the reference: {', '.join(report.new_columns)}", markup=False)
+    table = Table(title="Windows", title_justify="left")
+    for column in ("window start", "rows", "drifted", "findings"):
+        table.add_column(column, overflow="fold")
+    for window in report.windows:
+        share = "-" if window.drifted_share is None else f"{window.drifted_share:.0%}"
+        found = "; ".join(f"{f.kind} {f.column}" for f in window.findings) or "none"
+        label = iso_time(window.start_us) + ("" if window.complete else " (open)")
+        style = "bold red" if window.findings else ""
+        table.add_row(label, f"{window.rows:,}", share, Text(found, style=style))
+    out.print(table)
+    if report.alerting:
+        out.print(f"[bold red]{firing_line(len(report.firing))}[/]")
+    else:
+        out.print("[green]No alert firing.[/]")

@@ -1,0 +1,312 @@
+"""Counting a batch of logged rows into event-time windows, column by column.
+
+A window's figures are counts that add up (`WindowCounts.merge`): each column's values per
+reference bin, missing, invalid (NaN, infinities, words in a numeric column), out of range
+and unseen values. So a window is filled from any number of files and batches, its counts
+kept in the monitor's state between runs, and nothing is held of the rows themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shipyard.monitoring.arrays import from_numpy, int_scalar, strings, to_numpy, valid_mask
+from shipyard.monitoring.sources import UnreadableFile
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from shipyard.monitoring.reference import ColumnReference, Reference
+
+MAX_UNSEEN = 20
+"""How many distinct unseen values a window names (all are counted)."""
+
+
+@dataclass
+class ColumnCounts:
+    """One column's counts in one window.
+
+    `unseen` counts the values the reference never held and those outside the schema's
+    domain, by value (the `MAX_UNSEEN` most frequent); `out_of_range` the values outside
+    the schema's domain, or outside the range (the schema's, else the reference's).
+    """
+
+    bins: list[int]
+    missing: int = 0
+    invalid: int = 0
+    out_of_range: int = 0
+    unseen: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def values(self) -> int:
+        """How many values fell in the bins (neither missing nor invalid)."""
+        return sum(self.bins)
+
+    def merge(self, other: ColumnCounts) -> None:
+        """Add another window's (or batch's) counts of the same column."""
+        self.bins = [a + b for a, b in zip(self.bins, other.bins, strict=True)]
+        self.missing += other.missing
+        self.invalid += other.invalid
+        self.out_of_range += other.out_of_range
+        for value, count in other.unseen.items():
+            self.unseen[value] = self.unseen.get(value, 0) + count
+        if len(self.unseen) > MAX_UNSEEN:
+            kept = sorted(self.unseen.items(), key=lambda item: (-item[1], item[0]))
+            self.unseen = dict(kept[:MAX_UNSEEN])
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the counts as plain JSON."""
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ColumnCounts:
+        """Read what `to_json` wrote."""
+        return cls(
+            [int(x) for x in data["bins"]],
+            int(data["missing"]),
+            int(data["invalid"]),
+            int(data["out_of_range"]),
+            {str(k): int(v) for k, v in data["unseen"].items()},
+        )
+
+
+@dataclass
+class WindowCounts:
+    """Everything counted in one window `[start_us, start_us + window)`."""
+
+    start_us: int
+    rows: int = 0
+    requests: int = 0
+    versions: dict[str, int] = field(default_factory=dict)
+    columns: dict[str, ColumnCounts] = field(default_factory=dict)
+
+    def merge(self, other: WindowCounts) -> None:
+        """Add the counts of another part of the same window."""
+        self.rows += other.rows
+        self.requests += other.requests
+        for version, rows in other.versions.items():
+            self.versions[version] = self.versions.get(version, 0) + rows
+        for name, counts in other.columns.items():
+            if name in self.columns:
+                self.columns[name].merge(counts)
+            else:
+                self.columns[name] = counts
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the window's counts as plain JSON."""
+        return {
+            "start_us": self.start_us,
+            "rows": self.rows,
+            "requests": self.requests,
+            "versions": dict(self.versions),
+            "columns": {name: counts.to_json() for name, counts in self.columns.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WindowCounts:
+        """Read what `to_json` wrote."""
+        return cls(
+            int(data["start_us"]),
+            int(data["rows"]),
+            int(data["requests"]),
+            {str(k): int(v) for k, v in data["versions"].items()},
+            {name: ColumnCounts.from_json(c) for name, c in data["columns"].items()},
+        )
+
+
+def event_times_us(batch: pa.RecordBatch, column: str, path: str) -> np.ndarray:
+    """Return a batch's event times in microseconds since the epoch (-1 where missing).
+
+    Raises:
+        UnreadableFile: The column is absent or not a timestamp.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column not in batch.schema.names:
+        raise UnreadableFile(path, f"no timestamp column {column!r} (see --timestamp)")
+    times = batch.column(column)
+    if pa.types.is_string(times.type) or pa.types.is_large_string(times.type):
+        try:
+            times = pc.cast(times, pa.timestamp("us", tz="UTC"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise UnreadableFile(path, f"column {column!r} holds no timestamps ({exc})") from exc
+    if not pa.types.is_timestamp(times.type):
+        raise UnreadableFile(path, f"column {column!r} is {times.type}, not a timestamp")
+    micros = pc.cast(times, pa.timestamp("us", tz=times.type.tz), safe=False).cast(pa.int64())
+    return to_numpy(micros, "int64", null=-1)
+
+
+def count_rows(
+    batch: pa.RecordBatch, reference: Reference, *, starts: np.ndarray, columns: list[str]
+) -> dict[int, WindowCounts]:
+    """Count a batch's rows into the windows given by `starts` (each row's window start).
+
+    Args:
+        batch: The rows.
+        reference: The columns' references.
+        starts: Each row's window start in microseconds.
+        columns: The monitored columns the batch's file has.
+    """
+    import numpy as np
+
+    windows: dict[int, WindowCounts] = {}
+    order = np.argsort(starts, kind="stable")
+    ordered = starts[order]
+    cuts = np.flatnonzero(np.diff(ordered)) + 1
+    for part in np.split(np.arange(len(order)), cuts):
+        if len(part) == 0:
+            continue
+        start = int(ordered[part[0]])
+        rows = batch.take(from_numpy(order[part])) if len(cuts) else batch
+        windows[start] = _count_window(rows, reference, start, columns)
+    return windows
+
+
+def _count_window(
+    rows: pa.RecordBatch, reference: Reference, start: int, columns: list[str]
+) -> WindowCounts:
+    import pyarrow.compute as pc
+
+    window = WindowCounts(start, rows=rows.num_rows)
+    names = rows.schema.names
+    if "request_id" in names:
+        window.requests = int(pc.count_distinct(rows.column("request_id")).as_py())
+    if "model" in names and "version" in names:
+        models = pc.unique(rows.column("model")).to_pylist()
+        if len(models) == 1:  # a log file holds one version's requests
+            for item in pc.value_counts(rows.column("version")).to_pylist():
+                window.versions[f"{models[0]}/{item['values']}"] = int(item["counts"])
+        else:
+            for model, version in zip(
+                rows.column("model").to_pylist(), rows.column("version").to_pylist(), strict=True
+            ):
+                label = f"{model}/{version}"
+                window.versions[label] = window.versions.get(label, 0) + 1
+    for name in columns:
+        window.columns[name] = count_column(rows.column(name), reference.columns[name])
+    return window
+
+
+def count_column(array: pa.Array, column: ColumnReference) -> ColumnCounts:
+    """Count one column's values of one window against its reference."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = scalar_values(array)
+    missing = array.null_count
+    if column.categorical:
+        text = pc.cast(array, pa.string()) if array.type != pa.string() else array
+        index = pc.index_in(text, value_set=strings(column.values))
+        known = to_numpy(index.drop_null(), "int32", null=0)
+        bins = np.bincount(known, minlength=len(column.values) + 1)
+        unseen_mask = pc.and_(pc.is_valid(text), pc.is_null(index))
+        unseen_values = pc.filter(text, unseen_mask)
+        bins[-1] = len(unseen_values)
+        unseen = {
+            str(item["values"]): int(item["counts"])
+            for item in pc.value_counts(unseen_values).to_pylist()
+        }
+        counts = ColumnCounts([int(x) for x in bins], missing=missing, unseen=unseen)
+        if column.domain is not None:
+            outside = pc.is_null(pc.index_in(text, value_set=strings(column.domain)))
+            outside_values = pc.filter(text, pc.and_(pc.is_valid(text), outside))
+            counts.out_of_range = len(outside_values)
+            for item in pc.value_counts(outside_values).to_pylist():
+                counts.unseen[str(item["values"])] = int(item["counts"])
+        if len(counts.unseen) > MAX_UNSEEN:
+            counts.merge(ColumnCounts([0] * len(bins)))  # keeps the most frequent
+        return counts
+    values = _floats(array)
+    finite = np.isfinite(values)
+    invalid = int(len(values) - missing - finite.sum())
+    kept = values[finite]
+    assert column.binning is not None
+    bins = column.binning.count(kept)
+    outside = 0
+    if column.low is not None:
+        outside += int((kept < column.low).sum())
+    if column.high is not None:
+        outside += int((kept > column.high).sum())
+    return ColumnCounts(
+        [int(x) for x in bins],
+        missing=missing,
+        invalid=invalid,
+        out_of_range=outside,
+    )
+
+
+def scalar_values(array: pa.Array) -> pa.Array:
+    """Return one value per row: a list's only item, or its largest (`probabilities`)."""
+    import pyarrow as pa
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not (pa.types.is_fixed_size_list(array.type) or pa.types.is_list(array.type)):
+        return array
+    if pa.types.is_fixed_size_list(array.type) and array.type.list_size == 1:
+        return array.flatten()
+
+    if pa.types.is_floating(array.type.value_type):
+        return _first(array) if _widths(array) == 1 else _row_max(array)
+    return _first(array)
+
+
+def _first(array: pa.Array) -> pa.Array:
+    """Each row's first item (null for an empty or missing list)."""
+    import pyarrow.compute as pc
+
+    return pc.list_element(array, int_scalar(0))
+
+
+def _widths(array: pa.Array) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_fixed_size_list(array.type):
+        return int(array.type.list_size)
+    return int(pc.max(pc.list_value_length(array)).as_py() or 0)
+
+
+def _row_max(array: pa.Array) -> pa.Array:
+    """Each row's largest value: a classifier's confidence in the class it predicted."""
+    import numpy as np
+    import pyarrow as pa
+
+    width = _widths(array)
+    if pa.types.is_fixed_size_list(array.type) and array.null_count == 0:
+        flat = to_numpy(array.flatten().cast(pa.float64()), "float64", null=np.nan)
+        flat = flat.reshape(-1, width)
+        return from_numpy(flat.max(axis=1))
+    maxima = [max(row) if row else None for row in array.to_pylist()]
+    return pa.array(maxima, pa.float64())
+
+
+def _floats(array: pa.Array) -> np.ndarray:
+    """Return a column as floats: NaN where missing or a word; times in seconds."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_boolean(array.type):
+        array = pc.cast(array, pa.int8())
+    if pa.types.is_temporal(array.type):
+        micros = pc.cast(pc.cast(array, pa.timestamp("us")), pa.int64())
+        seconds = to_numpy(micros, "int64", null=0) / 1e6
+        return np.where(valid_mask(micros), seconds, np.nan)
+    try:
+        numbers = pc.cast(array, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return np.asarray([_float(value) for value in array.to_pylist()], dtype=np.float64)
+    return to_numpy(numbers, "float64", null=np.nan)
+
+
+def _float(value: Any) -> float:
+    """A value as a float; NaN if it is missing or a word (counted as invalid)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")

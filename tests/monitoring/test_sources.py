@@ -1,0 +1,87 @@
+"""Reading logs: hidden files never, malformed files reported and skipped, CSV too."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from shipyard.errors import DataError
+from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+from shipyard.monitoring.sources import list_files
+from tests.monitoring.logs import write_log
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from shipyard.store import MetadataStore
+
+
+def test_hidden_temporary_files_are_never_listed(logs: Path) -> None:
+    write_log(logs, 0, 10, seed=1)
+    (logs / ".20260101T010000000000Z-4242-000002.parquet.tmp").write_bytes(b"PAR1 half")
+    (logs / ".hidden.parquet").write_bytes(b"PAR1 half")
+    _, files = list_files(str(logs))
+    assert [f.path.rsplit("/", 1)[-1] for f in files] == [
+        "20260101T000000000000Z-4242-000001.parquet"
+    ]
+
+
+def test_logs_below_a_hidden_directory_are_read(tmp_path: Path) -> None:
+    logs = tmp_path / ".cache" / "logs"
+    write_log(logs / "m" / "1", 0, 10, seed=1)
+    (logs / "m" / ".staging").mkdir()
+    (logs / "m" / ".staging" / "x.parquet").write_bytes(b"PAR1")
+    for given in (logs, logs / "m" / "1" / "*.parquet", logs / "m" / "**"):
+        _, files = list_files(str(given))
+        assert [f.path.rsplit("/", 2)[-2] for f in files] == ["1"], given
+
+
+def test_missing_logs_are_a_data_error_naming_them(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="nowhere"):
+        list_files(str(tmp_path / "nowhere"))
+
+
+def test_malformed_files_are_reported_and_skipped_never_fatal(
+    logs: Path, reference: Path, store: MetadataStore
+) -> None:
+    write_log(logs, 0, seed=1)
+    (logs / "truncated.parquet").write_bytes(
+        (logs / "20260101T000000000000Z-4242-000001.parquet").read_bytes()[:-100]
+    )
+    no_time = {"x": [1.0], "class_ids": pa.array([["7"]], pa.list_(pa.string()))}
+    pq.write_table(pa.table(no_time), logs / "0_no_time.parquet")  # read first
+    (logs / "garbage.csv").write_text("timestamp,x\nnot a time,1\n")
+    report = run_monitor(MonitorOptions(logs=str(logs), name="m", reference=str(reference)), store)
+    assert report.files_read == 1 and report.windows[0].rows == 3000
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
+    assert set(reasons) == {"truncated.parquet", "0_no_time.parquet", "garbage.csv"}
+    assert "no timestamp column 'timestamp'" in reasons["0_no_time.parquet"]
+    # the outputs' baseline is the good file, not the skipped one read before it
+    assert report.reference.baselines["class_ids"].endswith("-4242-000001.parquet")
+    assert "ArrowInvalid" in reasons["truncated.parquet"]
+
+
+def test_csv_with_another_timestamp_column(
+    tmp_path: Path, reference: Path, store: MetadataStore
+) -> None:
+    lines = ["when,x,y,color"] + [
+        f"2026-01-01T0{i % 2}:30:00Z,{i % 7 / 7},{-i % 5 / 5},{'red' if i % 3 else ''}"
+        for i in range(40)
+    ]
+    (tmp_path / "served.csv").write_text("\n".join(lines) + "\n")
+    report = run_monitor(
+        MonitorOptions(
+            logs=str(tmp_path / "served.csv"),
+            name="csv",
+            reference=str(reference),
+            timestamp="when",
+            min_rows=10,
+        ),
+        store,
+    )
+    assert [w.rows for w in report.windows] == [20, 20]
+    color = report.windows[0].columns["color"]
+    assert color.missing_share == pytest.approx(7 / 20)  # empty CSV fields are missing
