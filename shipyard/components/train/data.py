@@ -285,25 +285,22 @@ def to_tensors(problem: Problem, table: pa.Table, *, split: str) -> Split:
 def column_numpy(column: pa.ChunkedArray) -> np.ndarray:
     """The column's values as numpy: `to_numpy(zero_copy_only=False)`'s result.
 
-    A numeric column without nulls is read from its Arrow buffers: pyarrow's own conversion
-    imports pandas on first use (0.2-0.3 s of CPU), which the training's worker process
-    would otherwise pay on the run's critical path (docs/benchmarks/cold11.md).
+    A numeric column without nulls is read from its Arrow buffers
+    (`shipyard.artifacts.arrays`): pyarrow's own conversion imports pandas on first use
+    (0.2-0.3 s of CPU), which the training's worker process would otherwise pay on the
+    run's critical path (docs/benchmarks/cold11.md).
     """
     import numpy as np
     import pyarrow as pa
+
+    from shipyard.artifacts.arrays import to_numpy
 
     kind = column.type
     if column.null_count or not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
         return np.asarray(column.to_numpy(zero_copy_only=False))
     letter = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
-    dtype = np.dtype(f"{letter}{kind.bit_width // 8}")
-    parts = [
-        np.frombuffer(
-            chunk.buffers()[1], dtype=dtype, count=len(chunk), offset=chunk.offset * dtype.itemsize
-        )
-        for chunk in column.chunks
-        if len(chunk)
-    ]
+    dtype = f"{letter}{kind.bit_width // 8}"
+    parts = [to_numpy(chunk, dtype, null=0) for chunk in column.chunks]
     if not parts:
         return np.empty(0, dtype=dtype)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
