@@ -272,7 +272,9 @@ class ProcessEngine:
         env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "shipyard.engines.worker", str(child.fileno())],
+                # -P: the working directory is not put first on its path (it may hold a
+                # `numbers.py` or a `random.py`); the worker adds the runner's own entries
+                [sys.executable, "-P", "-m", "shipyard.engines.worker", str(child.fileno())],
                 pass_fds=[child.fileno()],
                 env=env,
                 start_new_session=True,  # Ctrl-C reaches the runner only; it decides

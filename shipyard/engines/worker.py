@@ -10,6 +10,7 @@ message is one JSON object (`send_bytes`), never pickle:
   {...}}`, `{"op": "log", "id": N, "entry": {...}}`, `{"op": "result", "id": N, "result":
   RESULT_JSON}`.
 
+The runner's `sys.path` entries that this interpreter lacks are added after its own.
 After `ready` the worker imports the `preload` modules (a module that fails to import is
 left to the task that needs it to report), then runs tasks; `run` messages wait meanwhile.
 The worker ignores Ctrl-C (its parent decides what a stop means) and exits when its parent
@@ -60,7 +61,10 @@ def serve(connection: Connection) -> NoReturn:
                 _exit(0)
 
     first = json.loads(connection.recv_bytes())
-    sys.path[:] = first["sys_path"]
+    # The runner's entries after this interpreter's own: a directory that a pipeline file or
+    # a notebook put first on the runner's path (`import_file`) must not shadow the standard
+    # library or the installed packages here, which the runner had imported before.
+    sys.path.extend(entry for entry in first["sys_path"] if entry not in sys.path)
     engine: str = first.get("engine", "processes")
     from shipyard.engines.spec import TaskSpec
     from shipyard.engines.task import execute_task

@@ -97,7 +97,11 @@ def where(inp: Metrics, out: Out[Metrics], *, fail: bool = False) -> None:
     """Records where it ran: its process, its engine, whether its slow module came first."""
     out.save({"v": inp.load()["v"]})
     out.properties.update(
-        pid=os.getpid(), engine=current_task().engine, preloaded=SLOW_MODULE in sys.modules
+        pid=os.getpid(),
+        engine=current_task().engine,
+        preloaded=SLOW_MODULE in sys.modules,
+        numpy="numpy" in sys.modules,
+        helper=getattr(sys.modules.get("helper_module_for_worker"), "VALUE", None),
     )
     if fail:
         raise ValueError("failed where it ran")

@@ -163,3 +163,29 @@ def test_the_worker_ends_at_once_even_in_the_middle_of_its_imports(
     assert process.wait(timeout=5) is not None
     assert time.monotonic() - started < 5
     engine.close()
+
+
+def test_a_pipeline_directory_does_not_shadow_the_standard_library_in_the_worker(
+    workspace: Workspace,
+) -> None:
+    """A runner whose path starts with a folder holding `numbers.py` (a pipeline file of
+    that name, `import_file` put its folder first): numpy, in the worker, needs the real one."""
+    shadow = workspace.root / "shadow"
+    shadow.mkdir()
+    (shadow / "numbers.py").write_text("raise ImportError('the wrong numbers')\n")
+    (shadow / "helper_module_for_worker.py").write_text("VALUE = 41\n")
+    sys.path.insert(0, str(shadow))
+    try:
+        engine = Recording()
+        engine.preload(["numpy", "helper_module_for_worker"])
+        try:
+            result = workspace.run(slow_pipeline(), engine=engine)
+        finally:
+            engine.close()
+    finally:
+        sys.path.remove(str(shadow))
+    assert result.ok, result.failed
+    ran = result["where"].outputs["out"].properties
+    assert ran["pid"] != os.getpid()
+    assert ran["numpy"] is True  # the standard library's numbers, not the folder's
+    assert ran["helper"] == 41  # the folder is still on the path, after the installed ones
