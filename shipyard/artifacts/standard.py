@@ -60,6 +60,11 @@ class Examples(Artifact):
                 f"{self.uri}: no split {split!r}; "
                 f"the splits are {', '.join(self.splits) or 'none'}."
             )
+        parts = list(directory.glob("*.parquet"))
+        if len(parts) == 1 and not parts[0].name.startswith(("_", ".")):
+            # as a file: `read_table` of a directory imports `pyarrow.dataset`, which imports
+            # pandas (0.2-0.3 s of CPU in the training's worker, docs/benchmarks/cold11.md)
+            return pq.ParquetFile(parts[0]).read(columns=columns)
         return pq.read_table(directory, columns=columns)
 
     def save(self, value: dict[str, pa.Table]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import marshal
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -51,6 +52,8 @@ REQUIRED: Any = inspect.Parameter.empty
 
 DependsOn = Callable[[Mapping[str, Any]], Any]
 """Returns, from a node's parameters, a JSON value of the external state its result reads."""
+
+_MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,11 @@ class Component(Generic[P]):
         depends_on: DependsOn | None = None,
         writes: tuple[str, ...] = (),
         resources: Resources | None = None,
+        preload: tuple[str, ...] = (),
     ) -> None:
         self.fn = fn
         self.resources = resources
+        self.preload = tuple(preload)
         self.name = name or fn.__name__
         self.version = version
         self.cache = cache
@@ -131,6 +136,13 @@ class Component(Generic[P]):
             raise DefinitionError(
                 f"Invalid component {self.name!r} ({self.location}): writes= names "
                 f"{', '.join(map(repr, wrong))}, which must be Path parameters."
+            )
+        if isinstance(preload, str) or not all(
+            isinstance(m, str) and _MODULE_NAME.match(m) for m in preload
+        ):
+            raise DefinitionError(
+                f"Invalid component {self.name!r} ({self.location}): preload= takes a tuple of "
+                f"module names such as ('torch', 'onnxruntime'); got {preload!r}."
             )
         update_wrapper(self, fn)
 
@@ -195,6 +207,7 @@ def component(
     depends_on: DependsOn | None = None,
     writes: tuple[str, ...] = (),
     resources: Resources | None = None,
+    preload: tuple[str, ...] = (),
 ) -> Callable[[Callable[P, None]], Component[P]]: ...
 
 
@@ -208,6 +221,7 @@ def component(
     depends_on: DependsOn | None = None,
     writes: tuple[str, ...] = (),
     resources: Resources | None = None,
+    preload: tuple[str, ...] = (),
 ) -> Component[P] | Callable[[Callable[P, None]], Component[P]]:
     """Declare a component from a typed function.
 
@@ -226,6 +240,10 @@ def component(
             reads, their content is not part of the cache key.
         resources: What one execution needs (CPUs, GPUs, memory), for engines that place
             nodes (Ray) and compiled pipelines (Kubeflow); `Node.with_options` overrides it.
+        preload: Modules the function imports that take long to import (`torch`). When
+            a node upstream of it executes, the default `threads` engine starts a worker
+            process that imports them meanwhile, and runs the node there
+            (docs/engines.md, "Warm worker"). Never part of the cache key.
 
     Raises:
         DefinitionError: The signature breaks a rule; every problem is listed.
@@ -245,6 +263,7 @@ def component(
             depends_on=depends_on,
             writes=writes,
             resources=resources,
+            preload=preload,
         )
 
     return decorate if fn is None else decorate(fn)

@@ -32,7 +32,7 @@ from shipyard.engines.result import TaskResult
 from shipyard.errors import PlatformError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from shipyard.engines.spec import TaskSpec
 
@@ -69,18 +69,37 @@ class ProcessEngine:
     Args:
         max_workers: Worker processes, so tasks run at once (default: the number of CPUs,
             at least 2).
+        preload: Modules each worker imports as it starts, before its first task. Given,
+            the workers start at once instead of on demand, so their imports overlap what
+            the caller does meanwhile (the `threads` engine's warm worker).
+
+    Raises:
+        OSError: With `preload`: a worker process cannot be started.
     """
 
     name: ClassVar[str] = "processes"
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(self, max_workers: int | None = None, *, preload: Sequence[str] = ()) -> None:
         self._max_workers = max_workers or max(2, os.cpu_count() or 1)
+        self._preload = list(preload)
         self._ids = itertools.count(1)
         self._queue: deque[_Job] = deque()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = socket.socketpair()
         self._closing = False
+        if self._preload:
+            try:
+                while len(self._workers) < self._max_workers:
+                    self._workers.append(self._spawn())
+            except OSError:
+                self._wake_r.close()
+                self._wake_w.close()
+                for worker in self._workers:
+                    worker.process.kill()
+                    worker.process.wait()
+                    worker.connection.close()
+                raise
         self._dispatcher = threading.Thread(
             target=self._dispatch, name="shipyard-processes", daemon=True
         )
@@ -160,7 +179,11 @@ class ProcessEngine:
             queued = len(self._queue)
         busy = sum(w.job is not None for w in self._workers)
         while len(self._workers) < min(self._max_workers, busy + queued):
-            self._workers.append(self._spawn())
+            try:
+                self._workers.append(self._spawn())
+            except OSError as exc:  # no process can start: fail what waits, not the engine
+                self._fail_queued(exc)
+                return
         for worker in self._workers:
             if worker.job is not None or not worker.ready:
                 continue
@@ -173,6 +196,18 @@ class ProcessEngine:
             worker.job = job
             job.started = time.perf_counter()
             self._send(worker, {"op": "run", "id": job.id, "task": job.task.to_json()})
+
+    def _fail_queued(self, exc: OSError) -> None:
+        """Fail every queued task: a worker process cannot be started."""
+        with self._lock:
+            jobs, self._queue = list(self._queue), deque()
+        for job in jobs:
+            if job.future.set_running_or_notify_cancel():
+                error = PlatformError(
+                    f"Cannot start a worker process for node {job.task.node!r}: {exc}.",
+                    hint="Check the process limits (ulimit -u) and the free memory.",
+                )
+                job.future.set_result(TaskResult(job.task.node, 0.0, error=error))
 
     def _relay_stops(self) -> None:
         for worker in self._workers:
@@ -235,16 +270,26 @@ class ProcessEngine:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
-        process = subprocess.Popen(
-            [sys.executable, "-m", "shipyard.engines.worker", str(child.fileno())],
-            pass_fds=[child.fileno()],
-            env=env,
-            start_new_session=True,  # Ctrl-C reaches the runner only; it decides
-        )
-        child.close()
+        try:
+            process = subprocess.Popen(
+                # -P: the working directory is not put first on its path (it may hold a
+                # `numbers.py` or a `random.py`); the worker adds the runner's own entries
+                [sys.executable, "-P", "-m", "shipyard.engines.worker", str(child.fileno())],
+                pass_fds=[child.fileno()],
+                env=env,
+                start_new_session=True,  # Ctrl-C reaches the runner only; it decides
+            )
+        except OSError:
+            parent.close()
+            raise
+        finally:
+            child.close()
         connection = Connection(parent.detach())
         worker = _Worker(process, connection)
-        self._send(worker, {"op": "init", "sys_path": sys.path})
+        self._send(
+            worker,
+            {"op": "init", "sys_path": sys.path, "engine": self.name, "preload": self._preload},
+        )
         return worker
 
     def _send(self, worker: _Worker, message: dict[str, Any]) -> None:

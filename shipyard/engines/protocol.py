@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from concurrent.futures import Future
 
     from shipyard.dsl.context import LogEntry, Progress
@@ -61,4 +61,23 @@ class Engine(Protocol):
 
     def close(self) -> None:
         """Wait for running tasks and release workers."""
+        ...
+
+
+@runtime_checkable
+class Preloader(Protocol):
+    """An engine that can import tasks' slow modules ahead of the tasks (optional for engines).
+
+    The runner calls `preload` when a run will likely execute nodes whose component declares
+    `@component(preload=...)` (`TaskSpec.preload`), before their upstream nodes run; it may
+    call it again later in the run. The `threads` engine starts its warm worker process at
+    the first call and ignores the others (docs/engines.md).
+    """
+
+    def preload(self, modules: Sequence[str]) -> None:
+        """Start importing `modules` where the tasks that declare them will run.
+
+        Never raises for a module or a process that cannot be loaded or started: the tasks
+        then run as they would have without it.
+        """
         ...

@@ -199,6 +199,9 @@ class TaskSpec:
         checkpoint_dir: Where the component may keep checkpoints that outlive a failure
             (`shipyard.dsl.context.TaskContext.checkpoint_dir`).
         resources: What the execution needs, for engines that place tasks (Ray).
+        preload: Modules the component imports that take long to import
+            (`@component(preload=...)`): an engine may import them ahead, where the task
+            will run (the `threads` engine's warm worker).
     """
 
     node: str
@@ -211,6 +214,7 @@ class TaskSpec:
     scratch_dir: str
     checkpoint_dir: str | None = None
     resources: Resources | None = None
+    preload: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """The task as JSON; `from_json` reads it back (without `component.local`)."""
@@ -226,6 +230,7 @@ class TaskSpec:
                 "scratch_dir": self.scratch_dir,
                 "checkpoint_dir": self.checkpoint_dir,
                 "resources": None if self.resources is None else self.resources.to_dict(),
+                "preload": list(self.preload),
             },
             allow_nan=False,
         )
@@ -252,6 +257,7 @@ class TaskSpec:
                 resources=None
                 if data.get("resources") is None
                 else Resources.from_dict(data["resources"]),
+                preload=tuple(data.get("preload") or ()),
             )
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise DefinitionError(

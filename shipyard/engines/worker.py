@@ -3,19 +3,26 @@
 Started as `python -m shipyard.engines.worker FD`, where FD is its end of a socket pair. Every
 message is one JSON object (`send_bytes`), never pickle:
 
-- parent to worker: `{"op": "init", "sys_path": [...]}` once, then
+- parent to worker: `{"op": "init", "sys_path": [...], "engine": NAME, "preload": [...]}`
+  once, then
   `{"op": "run", "id": N, "task": TASK_JSON}`, `{"op": "stop", "id": N}`, `{"op": "exit"}`;
 - worker to parent: `{"op": "ready", "pid": PID}`, `{"op": "progress", "id": N, "progress":
   {...}}`, `{"op": "log", "id": N, "entry": {...}}`, `{"op": "result", "id": N, "result":
   RESULT_JSON}`.
 
+The runner's `sys.path` entries that this interpreter lacks are added after its own.
+After `ready` the worker imports the `preload` modules (a module that fails to import is
+left to the task that needs it to report), then runs tasks; `run` messages wait meanwhile.
 The worker ignores Ctrl-C (its parent decides what a stop means) and exits when its parent
-goes away: the socket closes.
+goes away (the socket closes) or says `exit`, at once, even in the middle of the imports:
+its parent sends `exit` only when no task of it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import json
 import os
 import queue
@@ -24,15 +31,15 @@ import sys
 import threading
 from dataclasses import asdict
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from shipyard.dsl.context import LogEntry, Progress
 
 
-def serve(connection: Connection) -> None:
-    """Run tasks from `connection` until told to exit or the parent goes away."""
-    tasks: queue.Queue[dict[str, Any] | None] = queue.Queue()
+def serve(connection: Connection) -> NoReturn:
+    """Run tasks from `connection` until told to exit or the parent goes away; never returns."""
+    tasks: queue.Queue[dict[str, Any]] = queue.Queue()
     stops: set[int] = set()
     send_lock = threading.Lock()
 
@@ -50,18 +57,25 @@ def serve(connection: Connection) -> None:
                 stops.add(message["id"])
             elif message["op"] == "run":
                 tasks.put(message)
-            else:
-                tasks.put(None)
-                return
+            else:  # exit: no task runs, and the preload imports need not finish
+                _exit(0)
 
     first = json.loads(connection.recv_bytes())
-    sys.path[:] = first["sys_path"]
+    # The runner's entries after this interpreter's own: a directory that a pipeline file or
+    # a notebook put first on the runner's path (`import_file`) must not shadow the standard
+    # library or the installed packages here, which the runner had imported before.
+    sys.path.extend(entry for entry in first["sys_path"] if entry not in sys.path)
+    engine: str = first.get("engine", "processes")
     from shipyard.engines.spec import TaskSpec
     from shipyard.engines.task import execute_task
 
     threading.Thread(target=listen, name="shipyard-worker-listen", daemon=True).start()
     send({"op": "ready", "pid": os.getpid()})
-    while (message := tasks.get()) is not None:
+    for module in first.get("preload", ()):
+        with contextlib.suppress(Exception):  # the task that imports it reports the error
+            importlib.import_module(module)
+    while True:
+        message = tasks.get()
         task_id: int = message["id"]
 
         def report(progress: Progress, task_id: int = task_id) -> None:
@@ -72,15 +86,20 @@ def serve(connection: Connection) -> None:
 
         result = execute_task(
             TaskSpec.from_json(message["task"]),
-            engine="processes",
+            engine=engine,
             on_progress=report,
             stop_requested=functools.partial(stops.__contains__, task_id),
             on_log=log,
         )
         send({"op": "result", "id": task_id, "result": result.to_json()})
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)  # no interpreter teardown: torch and friends take seconds to unload
+
+
+def _exit(status: int) -> NoReturn:
+    """End the worker without the interpreter's teardown: torch takes seconds to unload."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def main() -> None:

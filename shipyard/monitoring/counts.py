@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shipyard.monitoring.arrays import from_numpy, int_scalar, strings, to_numpy, valid_mask
+from shipyard.artifacts.arrays import from_numpy, int_scalar, strings, to_numpy, valid_mask
 from shipyard.monitoring.sources import UnreadableFile
 
 if TYPE_CHECKING:

@@ -20,9 +20,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from shipyard.artifacts.arrays import from_numpy
 from shipyard.errors import InvalidParameterError
 from shipyard.monitoring.alerts import AlertBook, post_webhook, webhook_body
-from shipyard.monitoring.arrays import from_numpy
 from shipyard.monitoring.counts import WindowCounts, count_rows, event_times_us, scalar_values
 from shipyard.monitoring.findings import measure_window
 from shipyard.monitoring.reference import Reference, build_reference, column_reference

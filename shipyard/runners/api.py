@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from shipyard.dsl import Node, Pipeline, load_pipeline
 from shipyard.engines import Engine, open_engine
 from shipyard.runners.local import LocalRunner
+from shipyard.runners.preloads import preload_first_run
 from shipyard.runners.project import Project
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ def run(
     )
     owned = isinstance(engine, str)
     with Project.open(store=store, artifact_root=artifact_root) as project:
+        if project.is_new:  # before the store opens: its import overlaps the slow ones
+            preload_first_run(resolved, runner_engine)
         try:
             runner = LocalRunner(
                 store=project.store, storage=project.storage, engine=runner_engine, hooks=all_hooks

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import Artifact, artifact_type
-from shipyard.engines import ArtifactRef, ComponentRef, TaskResult, TaskSpec
+from shipyard.engines import ArtifactRef, ComponentRef, Preloader, TaskResult, TaskSpec
 from shipyard.errors import ArtifactDeletedError, StoreError
 from shipyard.runners.cache import cache_key
 from shipyard.runners.claims import CLAIM_POLL_S, Claims
 from shipyard.runners.faults import error_text
 from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest
+from shipyard.runners.preloads import slow_imports
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState
 from shipyard.store import NewArtifact
@@ -86,6 +87,13 @@ class RunExecution:
         self.running: dict[Future[TaskResult], RunningNode] = {}
         self.claims = Claims(self.store, self.storage, run_id)
         self.prepared: dict[str, tuple[dict[str, Artifact], str]] = {}
+        self.driven: set[str] = set()
+        # nodes whose components declare slow imports, until the engine was asked to preload
+        self.preloading = (
+            [n for n in pipeline.nodes if n.component.preload]
+            if isinstance(runner.engine, Preloader)
+            else []
+        )
 
     def drive(self, nodes: Sequence[Node] | None = None) -> None:
         """Run `nodes` (default: the whole pipeline) once their upstream nodes are done.
@@ -94,6 +102,7 @@ class RunExecution:
         fills those from the store for a run whose nodes execute one per process).
         """
         pending = list(self.pipeline.nodes if nodes is None else nodes)
+        self.driven.update(node.name for node in pending)
         while (pending or self.running) and not self.stop.is_set():
             pending = self._start_ready(pending)
             poll_s = CLAIM_POLL_S if self.claims.waiting else None
@@ -264,7 +273,9 @@ class RunExecution:
             scratch_dir=str(self.storage.scratch_dir),
             checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
             resources=node.resources,
+            preload=node.component.preload,
         )
+        self._preload_below(node)
         future = self.runner.engine.submit(
             task,
             on_progress=functools.partial(self._progress, self.nodes[node.name]),
@@ -274,6 +285,26 @@ class RunExecution:
         self.running[future] = RunningNode(node, record.id, started, checkpoint_key)
         self._set_state(node, "running")
         return True
+
+    def _preload_below(self, node: Node) -> None:
+        """`node` executes: the engine imports, meanwhile, what the slow nodes below it need.
+
+        Only a node that executes (not one from the cache) starts it, so a cached rerun
+        never does; once a run, for the nodes below it that this execution drives.
+        """
+        if not self.preloading:
+            return
+        below = self.pipeline.downstream([node.name]) - {node.name}
+        waiting = [
+            n
+            for n in self.preloading
+            if n.name in below and n.name in self.driven and self.nodes[n.name].state == "pending"
+        ]
+        if not waiting:
+            return
+        self.preloading = []
+        assert isinstance(self.runner.engine, Preloader)
+        self.runner.engine.preload(slow_imports(waiting))
 
     def _finish(self, running: RunningNode, result: TaskResult) -> None:
         """Register a finished task's published outputs, or record why it failed.

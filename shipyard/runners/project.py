@@ -58,6 +58,12 @@ class Project:
         return cls(settings)
 
     @property
+    def is_new(self) -> bool:
+        """Whether the store does not exist yet: a SQLite file that no run has made."""
+        database = _sqlite_file(self.settings.store_url)
+        return self._store is None and database is not None and not database.exists()
+
+    @property
     def store(self) -> MetadataStore:
         if self._store is None:
             from shipyard.store import open_store

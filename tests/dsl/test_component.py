@@ -97,3 +97,15 @@ def test_writes_must_name_path_parameters() -> None:
 
     with pytest.raises(DefinitionError, match="writes= names 'target', 'nope', which must be Path"):
         component(writes=("target", "nope"))(writer)
+
+
+def test_preload_takes_module_names_and_leaves_the_fingerprint_alone() -> None:
+    def body(out: Out[Metrics]) -> None: ...
+
+    slow = component(preload=("torch", "onnx.compose"))(body)
+    assert slow.preload == ("torch", "onnx.compose")
+    assert slow.fingerprint == component(body).fingerprint
+    with pytest.raises(DefinitionError, match=r"preload= takes a tuple of module names.*'torch'"):
+        component(preload="torch")(body)  # type: ignore[arg-type]
+    with pytest.raises(DefinitionError, match=r"got \('torch', 'not a module'\)"):
+        component(preload=("torch", "not a module"))(body)

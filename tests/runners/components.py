@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections import Counter
 from collections.abc import Mapping
@@ -10,6 +12,7 @@ from typing import Any
 
 from shipyard import Out, component
 from shipyard.artifacts import Artifact, Metrics
+from shipyard.dsl.context import current_task
 from shipyard.errors import RunStopped
 
 CALLS: Counter[str] = Counter()
@@ -84,3 +87,21 @@ def export_to(out: Out[Metrics], *, target: Path, value: float = 1.0) -> None:
     Path(target).mkdir(parents=True, exist_ok=True)
     (Path(target) / f"{CALLS['export_to']}.txt").write_text(str(value))
     out.save({"v": value})
+
+
+SLOW_MODULE = "tests.runners.slow_import"
+
+
+@component(preload=(SLOW_MODULE,))
+def where(inp: Metrics, out: Out[Metrics], *, fail: bool = False) -> None:
+    """Records where it ran: its process, its engine, whether its slow module came first."""
+    out.save({"v": inp.load()["v"]})
+    out.properties.update(
+        pid=os.getpid(),
+        engine=current_task().engine,
+        preloaded=SLOW_MODULE in sys.modules,
+        numpy="numpy" in sys.modules,
+        helper=getattr(sys.modules.get("helper_module_for_worker"), "VALUE", None),
+    )
+    if fail:
+        raise ValueError("failed where it ran")

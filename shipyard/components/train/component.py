@@ -39,7 +39,23 @@ TRAIN_SPLIT = "train"
 EVAL_SPLIT = "eval"
 
 
-@component
+# What a training imports that takes long (PyTorch about 2 s of CPU): under the default
+# engine they are imported in a worker process while the nodes upstream run, and the node
+# runs there (docs/engines.md, "The warm worker").
+_SLOW_IMPORTS = (
+    "torch",
+    "safetensors.torch",
+    "onnx",
+    "onnxruntime",
+    "pyarrow.parquet",
+    "shipyard.components.train.estimators",
+    "shipyard.components.train.loop",
+    "shipyard.components.train.network_onnx",
+    "shipyard.components.transform.fitted",
+)
+
+
+@component(preload=_SLOW_IMPORTS)
 def train(
     transformed: Examples,
     transform_graph: TransformGraph,

@@ -219,13 +219,13 @@ def _choose_task(inferred: LabelTask, task: TaskChoice, label: str) -> LabelTask
 def _numbers(table: pa.Table, name: str) -> np.ndarray:
     import numpy as np
 
-    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return np.asarray(column_numpy(table.column(name)), dtype=np.float64)
 
 
 def _ids(table: pa.Table, name: str) -> np.ndarray:
     import numpy as np
 
-    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(column_numpy(table.column(name)), dtype=np.int64)
 
 
 def _classes(fitted: FittedTransform, train: pa.Table, target: str) -> list[str]:
@@ -252,7 +252,7 @@ def to_tensors(problem: Problem, table: pa.Table, *, split: str) -> Split:
             raise DataError(
                 f"the {split} split lacks the feature {feature.name!r}.", column=feature.name
             )
-        values = table.column(feature.name).to_numpy(zero_copy_only=False)
+        values = column_numpy(table.column(feature.name))
         if feature.kind == "float":
             array = np.asarray(values, dtype=np.float32)
             bad = np.flatnonzero(~np.isfinite(array))
@@ -268,10 +268,10 @@ def to_tensors(problem: Problem, table: pa.Table, *, split: str) -> Split:
         else:
             columns.append(np.asarray(values, dtype=np.int64))
     if problem.task == "regression":
-        label = np.asarray(table.column(problem.label).to_numpy(zero_copy_only=False), np.float32)
+        label = np.asarray(column_numpy(table.column(problem.label)), np.float32)
         keep = np.isfinite(label)
     else:
-        label = _class_ids(problem, table.column(problem.label).to_numpy(zero_copy_only=False))
+        label = _class_ids(problem, column_numpy(table.column(problem.label)))
         keep = (label >= 0) & (label < len(problem.classes))
     if not keep.all():
         columns = [c[keep] for c in columns]
@@ -280,6 +280,30 @@ def to_tensors(problem: Problem, table: pa.Table, *, split: str) -> Split:
         tuple(torch.from_numpy(np.array(c).reshape(-1, 1)) for c in columns),
         torch.from_numpy(np.array(label)),
     )
+
+
+def column_numpy(column: pa.ChunkedArray) -> np.ndarray:
+    """The column's values as numpy: `to_numpy(zero_copy_only=False)`'s result.
+
+    A numeric column without nulls is read from its Arrow buffers
+    (`shipyard.artifacts.arrays`): pyarrow's own conversion imports pandas on first use
+    (0.2-0.3 s of CPU), which the training's worker process would otherwise pay on the
+    run's critical path (docs/benchmarks/cold11.md).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from shipyard.artifacts.arrays import to_numpy
+
+    kind = column.type
+    if column.null_count or not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        return np.asarray(column.to_numpy(zero_copy_only=False))
+    letter = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+    dtype = f"{letter}{kind.bit_width // 8}"
+    parts = [to_numpy(chunk, dtype, null=0) for chunk in column.chunks]
+    if not parts:
+        return np.empty(0, dtype=dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _class_ids(problem: Problem, values: np.ndarray) -> np.ndarray:
