@@ -15,24 +15,32 @@ _SITECUSTOMIZE = """
 import atexit, json, os, sys
 
 def _record_imports():
-    with open(os.environ["SHIPYARD_TEST_IMPORTS"], "w") as out:
+    with open(f"{os.environ['SHIPYARD_TEST_IMPORTS']}.{os.getpid()}", "w") as out:
         json.dump(sorted(sys.modules), out)
 
+def _exit(status, _exit=os._exit):  # workers end with os._exit, skipping atexit
+    _record_imports()
+    _exit(status)
+
 atexit.register(_record_imports)
+os._exit = _exit
 """
 
 
 def imported_modules(
     cwd: Path, *args: str, scratch: Path
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    """Run `shipyard ARGS` in `cwd` and return its outcome and the modules it had imported
-    when it exited (a `sitecustomize.py` written under `scratch` records them)."""
+    """Run `shipyard ARGS` in `cwd` and return its outcome and the modules that it, or any
+    Python process it started (the warm worker), had imported when it exited (a
+    `sitecustomize.py` written under `scratch` records each process's)."""
     site = scratch / "imports-site"
     site.mkdir(parents=True, exist_ok=True)
     (site / "sitecustomize.py").write_text(_SITECUSTOMIZE)
     record = scratch / "imports.json"
     done = shipyard(cwd, *args, env={"SHIPYARD_TEST_IMPORTS": str(record)}, site=site)
-    return done, set(json.loads(record.read_text()))
+    records = list(scratch.glob(f"{record.name}.*"))
+    assert records, f"no process recorded its imports under {scratch}"
+    return done, set().union(*(json.loads(path.read_text()) for path in records))
 
 
 def loaded(modules: set[str], *packages: str) -> list[str]:
