@@ -160,7 +160,15 @@ def serve(models: Collection[ModelConfig], options: ServerOptions) -> None:
         app: InferenceFront | str = build_app(models, options)
     else:
         app = "shipyard.serving.app:create_app"
-    with tempfile.TemporaryDirectory(prefix="shipyard-metrics-") as metrics_dir:
+    # The workers' shared metrics files; one process keeps its metrics in memory and needs
+    # none. (uvicorn ends a process stopped by SIGTERM by raising the signal again once it
+    # has shut down, which skips this cleanup: a directory made for nothing would be left.)
+    metrics = (
+        tempfile.TemporaryDirectory(prefix="shipyard-metrics-")
+        if options.workers > 1
+        else contextlib.nullcontext("")
+    )
+    with metrics as metrics_dir:
         if options.workers > 1:
             os.environ[SETTINGS_VARIABLE] = dump_settings(models, options)
             os.environ[MULTIPROCESS_DIR] = metrics_dir
