@@ -26,6 +26,7 @@ LIMIT = "#9ca3af"
 _STYLE = """
 .sy-eval tr.firing td { background: #fecaca; } .sy-eval tr.resolved td { color: #166534; }
 .sy-eval .charts svg { flex: 0 1 320px; }
+.sy-eval th, .sy-eval td.short { white-space: nowrap; }
 """
 
 
@@ -75,10 +76,10 @@ def _alerts(report: MonitoringReport) -> str:
     head = "<tr><th class='name'>state</th><th class='name'>kind</th><th class='name'>column"
     head += "</th><th>since</th><th>until</th><th class='name'>summary</th></tr>"
     cells = [
-        f"<tr class='{css}'><td class='name'>{css}</td><td class='name'>"
+        f"<tr class='{css}'><td class='name short'>{css}</td><td class='name short'>"
         f"{html.escape(a['labels']['kind'])}</td><td class='name'>"
-        f"{html.escape(a['labels']['column'])}</td><td>{a['startsAt']}</td>"
-        f"<td>{'' if css == 'firing' else a['endsAt']}</td>"
+        f"{html.escape(a['labels']['column'])}</td><td class='short'>{a['startsAt']}</td>"
+        f"<td class='short'>{'' if css == 'firing' else a['endsAt']}</td>"
         f"<td class='name'>{html.escape(a['annotations']['summary'])}</td></tr>"
         for a, css in rows
     ]
@@ -150,7 +151,7 @@ def _windows(report: MonitoringReport) -> str:
         share = "\N{EN DASH}" if window.drifted_share is None else f"{window.drifted_share:.0%}"
         state = "" if window.complete else " (open)"
         cells.append(
-            f"<tr><td class='name'>{iso_time(window.start_us)}{state}</td>"
+            f"<tr><td class='name short'>{iso_time(window.start_us)}{state}</td>"
             f"<td>{window.rows:,}</td><td>{window.requests:,}</td><td>{share}</td>"
             f"<td class='name'>{found}</td></tr>"
         )
