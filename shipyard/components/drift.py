@@ -581,20 +581,34 @@ def _describe(
     check: Check,
     change: str,
 ) -> str:
-    index = max(range(len(found.labels)), key=lambda i: abs(found.p[i] - found.q[i]))
-    label = found.labels[index]
-    shown = repr(label) if found.categorical else f"the bin {label}"
     what = comparator_title(comparator)
+    moved = largest_change(found.labels, found.p, found.q, categorical=found.categorical)
     return (
-        f"{feature!r} {change}: {what} {measured:.3f} exceeds {threshold:g} "
-        f"(largest change: {shown} {found.p[index]:.1%} -> {found.q[index]:.1%}). If the "
-        f"change is expected, raise the threshold of its {check} in the schema."
+        f"{feature!r} {change}: {what} {measured:.3f} exceeds {threshold:g} ({moved}). If "
+        f"the change is expected, raise the threshold of its {check} in the schema."
     )
 
 
+def largest_change(
+    labels: Sequence[str], p: Sequence[float], q: Sequence[float], *, categorical: bool
+) -> str:
+    """Name the bin or value whose share moved most, with its share before and after.
+
+    Example:
+        >>> largest_change(["a", "b", "c"], [0.4, 0.3, 0.3], [0.1, 0.4, 0.5], categorical=True)
+        "largest change: 'a' 40.0% -> 10.0%"
+    """
+    index = _largest_index(p, q)
+    shown = repr(labels[index]) if categorical else f"the bin {labels[index]}"
+    return f"largest change: {shown} {p[index]:.1%} -> {q[index]:.1%}"
+
+
 def _largest_change(found: Distributions) -> str:
-    index = max(range(len(found.labels)), key=lambda i: abs(found.p[i] - found.q[i]))
-    return found.labels[index]
+    return found.labels[_largest_index(found.p, found.q)]
+
+
+def _largest_index(p: Sequence[float], q: Sequence[float]) -> int:
+    return max(range(len(p)), key=lambda i: abs(p[i] - q[i]))
 
 
 def _value_shares(feature: FeatureStatistics) -> dict[str, float]:

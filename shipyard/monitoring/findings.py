@@ -23,7 +23,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from shipyard.components.drift import Distributions, applicable, comparator_title, measure
+from shipyard.components.drift import (
+    Distributions,
+    applicable,
+    comparator_title,
+    largest_change,
+    measure,
+)
 
 if TYPE_CHECKING:
     from shipyard.artifacts.schema import ComparatorName
@@ -280,7 +286,5 @@ def _largest_change(column: ColumnReference, figures: ColumnFigures) -> str:
     before = column.reference_shares
     if not before:
         return ""
-    index = max(range(len(before)), key=lambda i: abs(before[i] - figures.shares[i]))
-    label = column.labels[index]
-    shown = repr(label) if column.categorical else f"the bin {label}"
-    return f" (largest change: {shown} {before[index]:.1%} -> {figures.shares[index]:.1%})"
+    moved = largest_change(column.labels, before, figures.shares, categorical=column.categorical)
+    return f" ({moved})"
