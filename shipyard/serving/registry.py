@@ -133,6 +133,14 @@ class ModelRegistry:
                     served.config = config
         return ignored
 
+    def config(self, name: str) -> ModelConfig:
+        """The config `name` is served with now.
+
+        Raises:
+            NotFoundError: No model is called `name`.
+        """
+        return self._served(name).config
+
     def sync(self) -> None:
         """Bring every model in step with its base path (see the module docstring)."""
         with self._sync_lock:
