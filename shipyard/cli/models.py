@@ -7,25 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipyard.cli.options import JsonOption, StoreOption
+from shipyard.cli.options import JsonOption, ModelConfigOption, ModelsDirOption, StoreOption
 
 if TYPE_CHECKING:
     from shipyard.promotion.listing import ModelListing
 
 
 def models_command(
-    models_dir: Annotated[
-        Path, typer.Option("--models-dir", help="The model repository push writes to.")
-    ] = Path("models"),
-    model_config: Annotated[
-        Path | None,
-        typer.Option(
-            "--model-config",
-            metavar="FILE",
-            help="The model config holding the labels. Default: MODELS_DIR/models.yaml.",
-            show_default=False,
-        ),
-    ] = None,
+    models_dir: ModelsDirOption = Path("models"),
+    model_config: ModelConfigOption = None,
     server: Annotated[
         str | None,
         typer.Option(

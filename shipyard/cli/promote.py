@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipyard.cli.options import JsonOption, StoreOption
+from shipyard.cli.options import JsonOption, ModelConfigOption, ModelsDirOption, StoreOption
 
 if TYPE_CHECKING:
     from shipyard.promotion.records import PromotionRecord
@@ -29,18 +29,8 @@ def promote_command(
     server: Annotated[
         str, typer.Option("--server", help="The server's URL, e.g. http://127.0.0.1:8501.")
     ],
-    models_dir: Annotated[
-        Path, typer.Option("--models-dir", help="The model repository push writes to.")
-    ] = Path("models"),
-    model_config: Annotated[
-        Path | None,
-        typer.Option(
-            "--model-config",
-            metavar="FILE",
-            help="The model config holding the labels. Default: MODELS_DIR/models.yaml.",
-            show_default=False,
-        ),
-    ] = None,
+    models_dir: ModelsDirOption = Path("models"),
+    model_config: ModelConfigOption = None,
     min_requests: Annotated[
         int, typer.Option("--min-requests", help="Requests the canary must take first.")
     ] = 100,

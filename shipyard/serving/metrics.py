@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -120,36 +120,42 @@ class Metrics:
         `count()` counts a request the version answered; `observe(rows)` a model run;
         `add(rows)` both, for a request that ran alone.
         """
-        tally = self._children.get((model, version))
-        if tally is None:
-            label = str(version)
-            tally = self._flusher.track(
-                Tally(
-                    self.version_requests.labels(model, label),
-                    self.batch_size.labels(model, label),
-                    immediate=self._immediate,
-                )
-            )
-            self._children[(model, version)] = tally
-        return tally
+        return self._version_tally(
+            self._children, self.version_requests, self.batch_size, model=model, version=version
+        )
 
     def observe_outcome(self, model: str, version: int, seconds: float, *, failed: bool) -> None:
         """Count one inference request a version answered in `seconds`, failed or not."""
-        tally = self._outcomes.get((model, version))
-        if tally is None:
-            label = str(version)
-            tally = self._flusher.track(
-                Tally(
-                    self.version_errors.labels(model, label),
-                    self.version_latency.labels(model, label),
-                    immediate=self._immediate,
-                )
-            )
-            self._outcomes[(model, version)] = tally
+        tally = self._version_tally(
+            self._outcomes, self.version_errors, self.version_latency, model=model, version=version
+        )
         if failed:
             tally.add(seconds)
         else:
             tally.observe(seconds)
+
+    def _version_tally(
+        self,
+        tallies: dict[tuple[str, int], Tally],
+        counter: Any,
+        histogram: Any,
+        *,
+        model: str,
+        version: int,
+    ) -> Tally:
+        """The tally of a version's `counter` and `histogram` children, made once."""
+        tally = tallies.get((model, version))
+        if tally is None:
+            label = str(version)
+            tally = self._flusher.track(
+                Tally(
+                    counter.labels(model, label),
+                    histogram.labels(model, label),
+                    immediate=self._immediate,
+                )
+            )
+            tallies[(model, version)] = tally
+        return tally
 
     def request_series(self, endpoint: str, model: str, code: int) -> Tally:
         """The tally of the request counter and latency histogram of these labels, made once.
