@@ -283,6 +283,14 @@ def train_command(
         err.print(
             f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}", soft_wrap=True
         )
+        if summary["label"] is not None:
+            share = "" if summary["label"] == "stable" else f" ({summary['canary_percent']:g} %)"
+            err.print(
+                f"Version {summary['version']} is {summary['label']}{share} in "
+                f"{push_to.expanduser().resolve() / 'models.yaml'}; serve it with --model-config.",
+                soft_wrap=True,
+                markup=False,
+            )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 
