@@ -63,8 +63,9 @@ def infra_validate(
         infra_blessing: Receives the outcome (`infra_blessing.json`; `blessed` in its
             properties), which `push` checks.
         examples: Where the request rows come from when there is no `request_log`.
-        request_log: A server's request log (`--request-log-dir`), a directory or glob of
-            its Parquet files: the newest rows are replayed.
+        request_log: The model's request log, `DIR/MODEL` of a server's
+            `--request-log-dir DIR` (or a glob of its Parquet files): its newest rows are
+            replayed.
         split: The split of `examples` to take rows from.
         requests: How many requests to send.
         rows_per_request: Rows in each request.
