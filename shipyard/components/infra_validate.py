@@ -282,9 +282,7 @@ def _free_port() -> int:
 
 def _child_environment() -> dict[str, str]:
     """This environment, with the `shipyard` package this process runs first on the path."""
-    import shipyard
-
-    checkout = str(Path(shipyard.__file__).resolve().parent.parent)
+    checkout = str(Path(__file__).resolve().parents[2])  # holds the `shipyard` package
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [checkout, env.get("PYTHONPATH")]))
     return env
@@ -332,9 +330,8 @@ def _summarize(latencies_ms: list[float]) -> dict[str, float]:
     if not latencies_ms:
         return {}
     ordered = sorted(latencies_ms)
-    at = lambda share: ordered[min(len(ordered) - 1, int(share * len(ordered)))]  # noqa: E731
-    return {
-        "median": round(at(0.5), 3),
-        "p95": round(at(0.95), 3),
-        "max": round(ordered[-1], 3),
-    }
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    return {"median": round(at(0.5), 3), "p95": round(at(0.95), 3), "max": round(ordered[-1], 3)}

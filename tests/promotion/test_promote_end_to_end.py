@@ -24,14 +24,14 @@ from tests.serving.conftest import penguin_rows, require_feature
 from tests.serving.server import RunningServer
 
 
-def _candidate(source: Path, work: Path, tag: str, *, needs_sex: bool = False) -> Model:
+def _candidate(source: Path, work: Path, tag: str, *, needs_island: bool = False) -> Model:
     """A copy of a trained model with its own bytes (the card says which), as train makes."""
     model = Model(work / f"model-{tag}")
     shutil.copytree(source, model.path)
     card = model.path / Model.CARD_FILENAME
     card.write_text(json.dumps({**json.loads(card.read_text()), "candidate": tag}))
-    if needs_sex:
-        require_feature(model.path, "sex")
+    if needs_island:
+        require_feature(model.path, "island")
     return model
 
 
@@ -74,7 +74,7 @@ def canaried(
     trained: dict[str, Path], tmp_path: Path, request: pytest.FixtureRequest
 ) -> Callable[[bool], Canaried]:
     """Start a server with v1 stable, then push v2 as a 50% canary while it runs; v2
-    requires the feature 'sex' when `erring` (requests without it fail on v2 only)."""
+    requires the feature 'island' when `erring` (requests without it fail on v2 only)."""
 
     def start(erring: bool) -> Canaried:
         base = tmp_path / "models"
@@ -84,7 +84,7 @@ def canaried(
         models = read_model_config(config).models
         server = RunningServer(models, poll_s=0.05, model_config=config).__enter__()
         request.addfinalizer(lambda: server.__exit__(None, None, None))
-        second = _candidate(trained["penguins"], tmp_path, "2", needs_sex=erring)
+        second = _candidate(trained["penguins"], tmp_path, "2", needs_island=erring)
         pushed = _push(second, tmp_path, base, canary_percent=50).load()
         assert (pushed.version, pushed.label, pushed.canary_percent) == (2, "canary", 50)
         _wait_for(_serving(server, 1, 2), "the server to load the canary")
@@ -126,8 +126,8 @@ def test_a_canary_that_errors_is_rolled_back_and_marked_rejected(
 ) -> None:
     server, base, store = canaried(True)
     url = f"http://127.0.0.1:{server.port}"
-    rows = [{k: v for k, v in row.items() if k != "sex"} for row in penguin_rows()]
-    statuses = _send(server, rows, 200)  # the canary requires 'sex': it answers 400
+    rows = [{k: v for k, v in row.items() if k != "island"} for row in penguin_rows()]
+    statuses = _send(server, rows, 200)  # the canary requires 'island': it answers 400
     assert set(statuses) == {200, 400}
     code, output = _cli(
         "promote", "penguins", "--server", url, "--models-dir", str(base),
