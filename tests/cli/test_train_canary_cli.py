@@ -11,7 +11,7 @@ import yaml
 from tests.cli.command import shipyard
 
 PENGUINS = Path(__file__).resolve().parents[2] / "examples" / "penguins" / "data" / "penguins.csv"
-FAST = ["--hidden-units", "16,8", "--epochs", "5"]
+FAST = ["--hidden-units", "16,8", "--epochs", "30", "--learning-rate", "0.01", "--batch-size", "32"]
 
 pytestmark = pytest.mark.slow
 
