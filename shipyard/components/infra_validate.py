@@ -10,9 +10,10 @@ when the server started within `startup_timeout_s`, every request was answered 2
 well-formed prediction per row (every output of the signature), and each answer came
 within `max_latency_ms`. The server is then stopped (SIGTERM, as `shipyard serve` expects).
 
-A server process costs its start-up (importing ONNX Runtime, Starlette and uvicorn, about
-a second or two) on top of the requests, which is why `tabular_pipeline` runs this step
-only when asked (`infra_validation=True`, `shipyard train --infra-validate`).
+A server process costs its start-up (importing ONNX Runtime, Starlette and uvicorn, and
+loading the model: 0.8 s of the step's 1.1 s, docs/benchmarks/promote13.md), which is why
+`tabular_pipeline` runs this step only when asked (`infra_validation=True`,
+`shipyard train --infra-validate`).
 """
 
 from __future__ import annotations

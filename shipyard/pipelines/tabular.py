@@ -79,7 +79,7 @@ def tabular_pipeline(
         push_to: The model repository: models go to `push_to/MODEL_NAME/VERSION/`.
         infra_validation: Serve the model in a `shipyard serve` process on the eval rows
             before pushing it (`infra_validate`); push refuses it if it serves badly. Off
-            by default: the server's start-up costs a second or two per run.
+            by default: it adds about a second per run (the server's start-up).
         canary_percent: Push the model as a canary with this share of the unlabeled
             requests, in the model config `push_to/models.yaml` (see `push`).
         description: The pipeline's description.
