@@ -32,7 +32,8 @@ def models_command(
     directory = models_dir.expanduser().resolve()
     config = None if model_config is None else model_config.expanduser().resolve()
     with Project.open(store=store) as project:
-        listings = list_models(directory, model_config=config, store=project.store, server=server)
+        known = None if project.is_new else project.store  # listing never creates a store
+        listings = list_models(directory, model_config=config, store=known, server=server)
     if json_output:
         from shipyard.cli.output import print_json
 

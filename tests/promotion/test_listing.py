@@ -97,3 +97,20 @@ def test_versions_show_blessings_labels_decisions_and_rejections(workspace: Work
     assert table.exit_code == 0, table.output
     assert "canary 20%" in table.output and "rejected" in table.output
     assert "rolled back version 2: too many errors" in table.output
+
+
+def test_without_a_store_versions_and_labels_are_listed_and_no_store_is_made(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "models" / "m" / "1").mkdir(parents=True)
+    (tmp_path / "models" / "models.yaml").write_text(
+        "models: [{name: m, base_path: m, labels: {stable: 1}}]\n"
+    )
+    store = tmp_path / "none" / "store.db"
+    result = CliRunner().invoke(
+        app,
+        ["models", "--models-dir", str(tmp_path / "models"), "--store", f"sqlite:///{store}"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "stable" in result.output
+    assert not store.exists()
