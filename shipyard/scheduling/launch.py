@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from shipyard.runners.hooks import RunHook
-
     from shipyard.scheduling.store import SchedulerStore
     from shipyard.store.firings import FiringRecord
 

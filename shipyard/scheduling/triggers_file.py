@@ -196,7 +196,7 @@ class _Reader:
         if not isinstance(raw, dict):
             self.problem(where, f"must be a mapping of its fields. Got {_shown(raw)} instead")
             return None
-        fields = _Fields(self, where, raw)
+        fields = _Fields(self, f"trigger {trigger!r}", raw, prefix=f"{kind}.")
         build: dict[str, Callable[[_Fields, str], Condition | None]] = {
             "schedule": _schedule,
             "new_data": _new_data,
@@ -288,19 +288,25 @@ class _Reader:
 class _Fields:
     """The fields of one mapping (a condition, a pipeline's limits), read with checks."""
 
-    def __init__(self, reader: _Reader, where: str, raw: dict[str, Any]) -> None:
-        self.reader, self.where, self.raw = reader, where, raw
+    def __init__(
+        self, reader: _Reader, where: str, raw: dict[str, Any], *, prefix: str = ""
+    ) -> None:
+        self.reader, self.where, self.raw, self.prefix = reader, where, raw, prefix
+
+    def at(self, key: str) -> str:
+        """Where a field is, for messages: "trigger 'nightly', field 'schedule.cron'"."""
+        return f"{self.where}, field {self.prefix + key!r}"
 
     def allow(self, *known: str) -> None:
         for key in self.raw:
             if key not in known:
                 self.reader.problem(
-                    f"{self.where}.{key}",
+                    self.at(str(key)),
                     f"is not a known field; the known ones are {', '.join(known)}",
                 )
 
     def bad(self, key: str, expected: str, got: object) -> None:
-        self.reader.problem(f"{self.where}.{key}", f"{expected}. Got {_shown(got)} instead")
+        self.reader.problem(self.at(key), f"{expected}. Got {_shown(got)} instead")
 
     def text(self, key: str, *, required: bool = False) -> str | None:
         value = self.raw.get(key)
@@ -342,13 +348,14 @@ def _schedule(fields: _Fields, trigger: str) -> Condition | None:
     if catch_up not in ("skip", "once"):
         fields.bad("catch_up", "must be 'skip' or 'once'", catch_up)
         catch_up = "skip"
+    valid = cron is not None
     for key, value, check in (("cron", cron, check_cron), ("timezone", timezone, check_timezone)):
         problem = None if value is None else check(value)
         if problem is not None:
             fields.bad(key, problem, value)
-            return None
+            valid = False
     grace_s = fields.duration("grace", 300)
-    if cron is None:
+    if not valid or cron is None:
         return None
     return ScheduleCondition(cron, timezone, catch_up, grace_s)
 
@@ -358,7 +365,7 @@ def _new_data(fields: _Fields, trigger: str) -> Condition | None:
     spans, files = fields.text("spans"), fields.text("files")
     if (spans is None) == (files is None):
         fields.reader.problem(
-            fields.where,
+            fields.where + f", field {fields.prefix.rstrip('.')!r}",
             "must have one of 'spans' (a pattern with {SPAN}) or 'files' (a glob). Got "
             f"{'both' if spans and files else 'neither'} instead",
         )
