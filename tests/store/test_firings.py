@@ -38,7 +38,11 @@ def test_a_key_fires_once_whoever_fires_it_and_the_second_is_told_which(
     assert isinstance(store, FiringLog)
     first = store.fire(firing("k1"), limits=ONE, now=NOW, record_blocked=True)
     assert first.outcome == "fired" and first.firing is not None
-    assert (first.firing.state, first.firing.fired_at, first.firing.run_id) == ("pending", NOW, None)
+    assert (first.firing.state, first.firing.fired_at, first.firing.run_id) == (
+        "pending",
+        NOW,
+        None,
+    )
     other = open_scheduler_store(f"sqlite:///{tmp_path / 'store.db'}")  # another scheduler
     try:
         again = other.fire(firing("k1"), limits=ONE, now=NOW, record_blocked=True)
