@@ -117,6 +117,7 @@ def show_command(
     if trigger:
         out.print(
             f"Started by trigger {trigger['name']!r} ({trigger['kind']}): {trigger['reason']}",
+            soft_wrap=True,
             markup=False,
         )
     if run["parameters"]:

@@ -295,5 +295,5 @@ def test_a_trigger_fired_by_hand_goes_through_the_scheduler_holding_it(
     assert launcher.started[-1].id == asked.firing.id
     from shipyard.errors import NotFoundError
 
-    with pytest.raises(NotFoundError, match="No trigger 'nope' in the triggers file .* hourly"):
+    with pytest.raises(NotFoundError, match=r"No trigger .nope. in the triggers file .* hourly"):
         fire_by_hand(config, "nope", store, now=clock.now(), artifact_root=None)
