@@ -139,3 +139,15 @@ def test_durations_are_read_in_seconds(text: object, seconds: int) -> None:
 @pytest.mark.parametrize("text", ["1 week", "-5s", True, 1.5, None])
 def test_what_is_not_a_duration_is_refused(text: object) -> None:
     assert parse_duration(text) is None
+
+
+def test_the_docs_triggers_file_is_valid() -> None:
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    config = load_triggers(docs / "examples" / "continuous" / "triggers.yaml")
+    kinds = {name: trigger.kind for name, trigger in config.triggers.items()}
+    assert kinds == {
+        "nightly": "schedule", "new-span": "new_data", "drift": "monitor", "by-hand": "manual",
+    }  # fmt: skip
+    assert (docs / "continuous.md").read_text().count("docs/examples/continuous/triggers.yaml")
