@@ -1,12 +1,14 @@
 """Run a recorded firing's pipeline: in this process (`run_firing`), or in a child process.
 
 The scheduler starts every run in a process of its own (`SubprocessLauncher`), running
-`python -m shipyard.scheduling.launch FIRING --store URL`: a pipeline that crashes, leaks or
-is killed never takes the scheduler with it, and each run imports the pipeline file afresh.
-The child marks the firing running (a claim: only one process ever runs a firing), runs the
-pipeline through `shipyard.run` with the trigger recorded on the run, links the run to the
-firing as soon as the run is registered, and records how the firing ended. A child that
-dies without recording it is recorded by the scheduler (`Scheduler`), from its exit code.
+`python -m shipyard.scheduling.launch FIRING`: a pipeline that crashes, leaks or is killed
+never takes the scheduler with it, and each run imports the pipeline file afresh. The
+store's URL goes to the child in `SHIPYARD_STORE`, never on its command line (which any
+user can read, with a PostgreSQL password). The child marks the firing running (a claim:
+only one process ever runs a firing), runs the pipeline through `shipyard.run` with the
+trigger recorded on the run, links the run to the firing as soon as the run is registered,
+and records how the firing ended. A child that dies without recording it is recorded by
+the scheduler (`Scheduler`), from its exit code.
 """
 
 from __future__ import annotations
@@ -27,7 +29,18 @@ if TYPE_CHECKING:
     from shipyard.scheduling.store import SchedulerStore
     from shipyard.store.firings import FiringRecord
 
-__all__ = ["Handle", "Launcher", "SubprocessLauncher", "main", "run_firing", "run_spec"]
+STORE_VARIABLE = "SHIPYARD_STORE"
+"""The variable the child reads its store's URL from, as every command does."""
+
+__all__ = [
+    "STORE_VARIABLE",
+    "Handle",
+    "Launcher",
+    "SubprocessLauncher",
+    "main",
+    "run_firing",
+    "run_spec",
+]
 
 
 class Handle(Protocol):
@@ -66,13 +79,13 @@ class SubprocessLauncher:
 
     def start(self, firing: FiringRecord) -> Handle:
         """Start `python -m shipyard.scheduling.launch` for the firing."""
-        command = [
-            sys.executable, "-m", "shipyard.scheduling.launch", str(firing.id),
-            "--store", self.store_url,
-        ]  # fmt: skip
+        command = [sys.executable, "-m", "shipyard.scheduling.launch", str(firing.id)]
+        env = {**os.environ, STORE_VARIABLE: self.store_url}
         # A session of its own: a Ctrl-C at the scheduler's terminal reaches the scheduler
         # only, which stops its runs itself (and a run's engine processes with it).
-        process = subprocess.Popen(command, cwd=run_spec(firing)["cwd"], start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=run_spec(firing)["cwd"], env=env, start_new_session=True
+        )
         return _ProcessHandle(process)
 
 
@@ -169,7 +182,7 @@ class _LinkRun:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one firing (`python -m shipyard.scheduling.launch FIRING --store URL`).
+    """Run one firing (`python -m shipyard.scheduling.launch FIRING`).
 
     Returns:
         The exit code: 0 complete, 1 failed, 130 interrupted.
@@ -179,12 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m shipyard.scheduling.launch")
     parser.add_argument("firing", type=int, help="The id of a pending firing.")
-    parser.add_argument("--store", required=True, help="The store's URL.")
     args = parser.parse_args(argv)
+    url = os.environ.get(STORE_VARIABLE)
+    if not url:
+        parser.error(f"{STORE_VARIABLE} must hold the store's URL")
     try:
-        store = open_scheduler_store(args.store)
+        store = open_scheduler_store(url)
         try:
-            firing = run_firing(store, args.store, args.firing)
+            firing = run_firing(store, url, args.firing)
         finally:
             store.close()
     except KeyboardInterrupt:

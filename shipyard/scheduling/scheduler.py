@@ -60,6 +60,8 @@ LEASE_S: Final = 30.0
 """How long a trigger's lease lasts unless renewed; renewed when a third of it is left."""
 MAX_ATTEMPTS: Final = 3
 """How many times a firing's run is started, counting those interrupted or killed."""
+MAX_BACKOFF_S: Final = 60.0
+"""The longest pause after steps that failed in a row."""
 STOP_WAIT_S: Final = STOP_GRACE_S + 20.0
 """How long a stopping scheduler waits for its runs to record themselves interrupted."""
 
@@ -124,11 +126,22 @@ class Scheduler:
 
     # Driving ------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
-        """Step until `stop` is set, then stop the runs and let go of the leases."""
+        """Step until `stop` is set, then stop the runs and let go of the leases.
+
+        A step that fails (the store unreachable, a bug) is logged and tried again, less
+        often after each failure in a row (up to once a minute): the scheduler never dies of
+        it, and a step done again fires nothing twice.
+        """
+        failures = 0
         try:
             while not stop.is_set():
-                self.step()
-                stop.wait(self.poll_s)
+                try:
+                    self.step()
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    logger.exception("A step of the scheduler failed (%s in a row)", failures)
+                stop.wait(min(self.poll_s * 2 ** min(failures, 10), MAX_BACKOFF_S))
         finally:
             self.close()
 
@@ -177,7 +190,10 @@ class Scheduler:
             self._reap()
             time.sleep(0.05)
         for name in list(self.leases):
-            self.store.release_lease(name, holder=self.holder)
+            try:
+                self.store.release_lease(name, holder=self.holder)
+            except ShipyardError as exc:  # it lapses in `lease_s`
+                logger.warning("Could not let go of trigger %r: %s", name, exc)
         self.leases.clear()
 
     # Leases -------------------------------------------------------------------------------

@@ -297,3 +297,36 @@ def test_a_trigger_fired_by_hand_goes_through_the_scheduler_holding_it(
 
     with pytest.raises(NotFoundError, match=r"No trigger .nope. in the triggers file .* hourly"):
         fire_by_hand(config, "nope", store, now=clock.now(), artifact_root=None)
+
+
+def test_a_failing_step_is_logged_and_the_scheduler_goes_on_then_lets_go(
+    project: Path,
+    store: SchedulerStore,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import threading
+
+    from shipyard.errors import StoreError
+
+    write_triggers(project, HOURLY)
+    looping = scheduler(project, store, clock)
+    looping.poll_s = 0.001
+    stop, steps = threading.Event(), []
+    real_step = looping.step
+
+    def step(**options: bool) -> None:
+        steps.append(options)
+        if len(steps) == 1:
+            raise StoreError("database is locked")
+        real_step(**options)
+        stop.set()
+
+    monkeypatch.setattr(looping, "step", step)
+    looping.run(stop)
+    assert len(steps) == 2
+    assert "A step of the scheduler failed (1 in a row)" in caplog.text
+    assert "database is locked" in caplog.text
+    lease = store.get_lease("hourly")
+    assert lease is not None and lease.holder is None and lease.cursor == clock.now()

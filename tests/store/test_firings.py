@@ -13,7 +13,6 @@ from shipyard.store.firings import FiringLog, NewFiring, PipelineLimits
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from shipyard.scheduling.store import SchedulerStore
 
@@ -22,8 +21,9 @@ ONE = PipelineLimits(max_concurrent=1)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SchedulerStore]:
-    opened = open_scheduler_store(f"sqlite:///{tmp_path / 'store.db'}")
+def store(store_url: str) -> Iterator[SchedulerStore]:
+    """A fresh store on SQLite, and on PostgreSQL where the suite has one."""
+    opened = open_scheduler_store(store_url)
     yield opened
     opened.close()
 
@@ -33,7 +33,7 @@ def firing(key: str, *, trigger: str = "nightly", pipeline: str = "/p/taxi.py") 
 
 
 def test_a_key_fires_once_whoever_fires_it_and_the_second_is_told_which(
-    store: SchedulerStore, tmp_path: Path
+    store: SchedulerStore, store_url: str
 ) -> None:
     assert isinstance(store, FiringLog)
     first = store.fire(firing("k1"), limits=ONE, now=NOW, record_blocked=True)
@@ -43,7 +43,7 @@ def test_a_key_fires_once_whoever_fires_it_and_the_second_is_told_which(
         NOW,
         None,
     )
-    other = open_scheduler_store(f"sqlite:///{tmp_path / 'store.db'}")  # another scheduler
+    other = open_scheduler_store(store_url)  # another scheduler
     try:
         again = other.fire(firing("k1"), limits=ONE, now=NOW, record_blocked=True)
     finally:
