@@ -92,6 +92,11 @@ def schedule_command(
             if any(firing.state != "complete" for firing in firings):
                 raise typer.Exit(1)
             return
+        typer.echo(
+            f"Scheduling the {len(config.triggers)} triggers of {config.path} on the store "
+            f"{project.store.url}; Ctrl-C or SIGTERM stops.",
+            err=True,
+        )
         stop = threading.Event()
         with _stop_on_signals(stop):
             scheduler.run(stop)
