@@ -149,7 +149,9 @@ def trigger_command(
         else:
             os.chdir(run_spec(firing)["cwd"])
             with exit_on_interrupt():
-                firing = run_firing(log, project.settings.store_url, firing.id, progress=None)
+                firing = run_firing(
+                    log, project.settings.store_url, firing.id, progress=None, by_scheduler=False
+                )
             out.print(f"Trigger {name!r}: {_state_line(firing)}", markup=False)
     if json_output:
         print_json(firing_json(firing))

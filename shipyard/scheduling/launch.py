@@ -117,7 +117,12 @@ def run_spec(firing: FiringRecord) -> dict[str, Any]:
 
 
 def run_firing(
-    store: SchedulerStore, store_url: str, firing_id: int, *, progress: bool | None = False
+    store: SchedulerStore,
+    store_url: str,
+    firing_id: int,
+    *,
+    progress: bool | None = False,
+    by_scheduler: bool = True,
 ) -> FiringRecord:
     """Run a pending firing's pipeline here and record how it ended.
 
@@ -126,6 +131,9 @@ def run_firing(
         store_url: Its URL, for the run.
         firing_id: A pending firing.
         progress: Show the run's live display.
+        by_scheduler: Whether a scheduler started this process, and resumes the run if
+            the process is interrupted or dies (False for `shipyard trigger`: the person
+            who stopped it decides).
 
     Returns:
         The firing as it ended; unchanged when it was not pending (another process runs it).
@@ -138,7 +146,10 @@ def run_firing(
     from shipyard.runners.liveness import process_started
 
     pid = os.getpid()
-    launcher = {"host": socket.gethostname(), "pid": pid, "pid_started": process_started(pid)}
+    launcher = {
+        "host": socket.gethostname(), "pid": pid, "pid_started": process_started(pid),
+        "by_scheduler": by_scheduler,
+    }  # fmt: skip
     firing = store.start_firing(firing_id, launcher=launcher)
     if firing is None:
         return store.get_firing(firing_id)

@@ -10,7 +10,7 @@ idempotent, and only the scheduler holding a trigger's lease evaluates it, so a 
 fires twice, whichever scheduler crashes when. A pending firing whose run never started is
 started by the next scheduler to hold its trigger; a running one whose process died, or one
 interrupted when a scheduler stopped, runs again (resuming from the cache) up to
-`MAX_ATTEMPTS` times.
+`MAX_ATTEMPTS` times, if a scheduler had started it (not `shipyard trigger`).
 """
 
 from __future__ import annotations
@@ -334,14 +334,16 @@ class Scheduler:
             if found.id in self._given_up:
                 continue
             firing = found
+            launcher = found.properties.get("launcher") or {}
             if found.state == "running":
                 if not _launcher_dead(found):
                     continue
                 self._abandon_run(found)
-                pid = found.properties.get("launcher", {}).get("pid")
                 firing = self.store.finish_firing(
-                    found.id, "interrupted", error=f"its process (pid {pid}) died"
+                    found.id, "interrupted", error=f"its process (pid {launcher.get('pid')}) died"
                 )
+            if not launcher.get("by_scheduler", False):
+                continue  # `shipyard trigger` ran it: whoever stopped it decides
             if firing.attempts + 1 >= MAX_ATTEMPTS:
                 self._given_up.add(firing.id)
                 logger.warning(

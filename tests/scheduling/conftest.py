@@ -102,7 +102,7 @@ class RecordingLauncher:
         self.handles: dict[int, HeldHandle] = {}
 
     def start(self, firing: FiringRecord) -> HeldHandle:
-        launcher = {"host": socket.gethostname(), "pid": os.getpid()}
+        launcher = {"host": socket.gethostname(), "pid": os.getpid(), "by_scheduler": True}
         running = self.store.start_firing(firing.id, launcher=launcher)
         assert running is not None
         self.started.append(running)

@@ -163,7 +163,7 @@ def test_two_schedulers_on_one_store_never_both_fire_a_trigger(
 def test_a_run_whose_process_died_is_recorded_and_run_again(
     project: Path, store: SchedulerStore, clock: FakeClock
 ) -> None:
-    write_triggers(project, HOURLY)
+    write_triggers(project, HOURLY + "limits:\n  pipeline.py: {max_concurrent: 2}\n")
     launcher = RecordingLauncher(store)
     first = scheduler(project, store, clock, launcher)
     first.step()
@@ -187,14 +187,22 @@ def test_a_run_whose_process_died_is_recorded_and_run_again(
     dead.wait()
     store.finish_firing(ten.id, "interrupted")
     store.retry_firing(ten.id)  # as if it were never started: pending again
-    started = store.start_firing(ten.id, launcher={"host": _host(), "pid": dead.pid})
+    started = store.start_firing(
+        ten.id, launcher={"host": _host(), "pid": dead.pid, "by_scheduler": True}
+    )
     assert started is not None
-    clock.move(seconds=31)
+    clock.move(seconds=31)  # the first scheduler's lease lapses
+    by_hand = fire_by_hand(first.config, "hourly", store, now=clock.now(), artifact_root=None)
+    assert by_hand.route == "direct"
+    store.start_firing(by_hand.firing.id, launcher={"host": _host(), "pid": dead.pid})
     second = scheduler(project, store, clock, launcher)
     second.step()
     resumed = store.get_firing(ten.id)
     assert resumed.state == "running" and resumed.attempts == 2
     assert launcher.started[-1].id == ten.id
+    # `shipyard trigger` ran the other itself: it is recorded, not run again
+    stopped = store.get_firing(by_hand.firing.id)
+    assert (stopped.state, stopped.error) == ("interrupted", f"its process (pid {dead.pid}) died")
 
 
 def _host() -> str:
