@@ -56,8 +56,9 @@ if TYPE_CHECKING:
 
 __all__ = ["LEASE_S", "MAX_ATTEMPTS", "STOP_WAIT_S", "Scheduler"]
 
-LEASE_S: Final = 30.0
-"""How long a trigger's lease lasts unless renewed; renewed when a third of it is left."""
+LEASE_S: Final = 60.0
+"""How long a trigger's lease lasts unless renewed; renewed between evaluations once a third
+of it has passed, so one evaluation (a monitor reading its new logs) must take less."""
 MAX_ATTEMPTS: Final = 3
 """How many times a firing's run is started, counting those interrupted or killed."""
 MAX_BACKOFF_S: Final = 60.0
@@ -167,6 +168,8 @@ class Scheduler:
         for name, trigger in self.config.triggers.items():
             if name in self.leases and (evaluate_all or self._due(trigger, now)):
                 self._evaluate(trigger, now)
+                now = self.clock.now()
+                self._hold(now)  # an evaluation may take a while (a monitor reading logs)
         self._admit(now)
         self._recover()
         self._launch()

@@ -75,7 +75,7 @@ def test_a_cron_time_fires_once_even_when_the_scheduler_dies_after_recording_it(
             first.step()
     [_, pending] = firings(store, "hourly")
     assert pending.state == "pending" and len(launcher.started) == 1
-    clock.move(seconds=31)  # its lease lapses (same process: its pid looks alive)
+    clock.move(seconds=61)  # its lease lapses (same process: its pid looks alive)
     second = scheduler(project, store, clock, launcher)
     second.step()
     assert len(firings(store, "hourly")) == 2  # 10:00 evaluated again: a duplicate
@@ -191,7 +191,7 @@ def test_a_run_whose_process_died_is_recorded_and_run_again(
         ten.id, launcher={"host": _host(), "pid": dead.pid, "by_scheduler": True}
     )
     assert started is not None
-    clock.move(seconds=31)  # the first scheduler's lease lapses
+    clock.move(seconds=61)  # the first scheduler's lease lapses
     by_hand = fire_by_hand(first.config, "hourly", store, now=clock.now(), artifact_root=None)
     assert by_hand.route == "direct"
     store.start_firing(by_hand.firing.id, launcher={"host": _host(), "pid": dead.pid})
