@@ -26,6 +26,7 @@ trigger and the field of each.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -183,6 +184,15 @@ class _Reader:
                 f"{where}, field 'params'",
                 f"must map the pipeline function's arguments to values. Got {_shown(params)} "
                 "instead",
+            )
+            params = {}
+        try:
+            json.dumps(params, allow_nan=False)
+        except (TypeError, ValueError):
+            self.problem(
+                f"{where}, field 'params'",
+                "must hold plain JSON values (quote dates and times: '2026-01-01'). Got "
+                f"{_shown(params)} instead",
             )
             params = {}
         return RunTarget(path, pipeline, {str(k): v for k, v in params.items()})

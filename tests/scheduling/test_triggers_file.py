@@ -85,6 +85,7 @@ triggers:
     schedule: {cron: "0 25 * * *", timezone: Mars/Olympus, catch_up: twice}
   two:
     file: pipeline.py
+    params: {since: 2026-01-01}
     manual: true
     schedule: {cron: "* * * * *"}
   gone:
@@ -98,7 +99,7 @@ triggers:
     with pytest.raises(ConfigError) as raised:
         load_triggers(path)
     message = str(raised.value)
-    assert message.startswith(f"11 problems in the triggers file {path}:")
+    assert message.startswith(f"12 problems in the triggers file {path}:")
     for expected in (
         "trigger 'nightly', field 'schedule.cron': must be a valid cron expression (Bad hour)."
         " Got '0 25 * * *' instead",
@@ -108,6 +109,8 @@ triggers:
         "manual. Got schedule, manual instead",
         f"trigger 'gone', field 'file': no such pipeline file {project / 'missing.py'}",
         "trigger 'gone', field 'new_data.colour': is not a known field",
+        "trigger 'two', field 'params': must hold plain JSON values (quote dates and times: "
+        "'2026-01-01'). Got {'since': datetime.date(2026, 1, 1)} instead",
         "trigger 'gone', field 'new_data.every': must be a duration such as 90s, 15m, 1h or 1d"
         " (not 0). Got '0s' instead",
         "trigger 'bad name!': a trigger's name must be letters",
