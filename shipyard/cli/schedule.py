@@ -58,10 +58,18 @@ def schedule_command(
         bool,
         typer.Option("--print-cron", help="Print a crontab line that runs it --once a minute."),
     ] = False,
+    status: Annotated[
+        bool,
+        typer.Option(
+            "--status",
+            help="Show each trigger: the scheduler holding it, its next time, its last firing.",
+        ),
+    ] = False,
     store: StoreOption = None,
     artifact_root: ArtifactRootOption = None,
     json_output: Annotated[
-        bool, typer.Option("--json", help="With --once: print the firings as JSON on stdout.")
+        bool,
+        typer.Option("--json", help="With --once or --status: print JSON on stdout."),
     ] = False,
 ) -> None:
     """Run the triggers of a triggers file: schedules, new data, monitor alerts.
@@ -80,6 +88,9 @@ def schedule_command(
         store_url = None if store is None else _absolute_sqlite(store)
         text = (systemd_unit if print_systemd_unit else cron_line)(config.path, store_url)
         typer.echo(text, nl=False)
+        return
+    if status:
+        _print_status(config, store, artifact_root, json_output=json_output)
         return
     _log_to_stderr()
     with _project(config, store, artifact_root) as project, exit_on_interrupt():
@@ -157,6 +168,41 @@ def trigger_command(
         print_json(firing_json(firing))
     if firing.state in ("skipped", "failed", "interrupted"):
         raise typer.Exit(1)
+
+
+def _print_status(
+    config: TriggersConfig, store: str | None, artifact_root: str | None, *, json_output: bool
+) -> None:
+    from rich.table import Table
+
+    from shipyard.cli.output import console, print_json
+    from shipyard.runners import Project
+    from shipyard.scheduling.clock import SystemClock
+    from shipyard.scheduling.status import trigger_status
+    from shipyard.scheduling.store import scheduler_store
+
+    url = None if store is None else _absolute_sqlite(store)
+    with Project.open(store=url, artifact_root=artifact_root, cwd=config.directory,
+                      create=False) as project:  # fmt: skip
+        statuses = trigger_status(config, scheduler_store(project.store), SystemClock().now())
+    if json_output:
+        print_json(statuses)
+        return
+    table = Table(title=f"Triggers of {config.path}", title_justify="left")
+    for column in ("trigger", "kind", "held by", "next time", "last firing"):
+        table.add_column(column, overflow="fold")
+    for entry in statuses:
+        last = entry["last_firing"]
+        fired = "never" if last is None else (
+            f"{last['fired_at'][:16].replace('T', ' ')} {last['state']}"
+            + (f", run {last['run_id']}" if last["run_id"] else "")
+            + (f"\n{last['error'].strip().splitlines()[-1]}" if last["error"] else "")
+        )  # fmt: skip
+        table.add_row(
+            entry["trigger"], entry["kind"], entry["held_by"] or "no scheduler",
+            (entry["next_time"] or "")[:16].replace("T", " "), fired,
+        )  # fmt: skip
+    console().print(table)
 
 
 def _state_line(firing: FiringRecord) -> str:

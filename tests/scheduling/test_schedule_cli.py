@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -95,6 +96,10 @@ def test_trigger_goes_through_the_running_scheduler_which_stops_cleanly_on_sigte
             firing = json.loads(asked.stdout)
             assert firing["kind"] == "manual" and firing["run_id"] is not None
             _wait_for(log, f"firing {firing['id']}: run {firing['run_id']} complete", scheduler)
+            status = shipyard(project, "schedule", "triggers.yaml", "--status", "--json")
+            [entry] = json.loads(status.stdout)
+            assert entry["held_by"] == f"pid {scheduler.pid} on {socket.gethostname()}"
+            assert entry["last_firing"]["run_id"] == firing["run_id"]
         finally:
             scheduler.send_signal(signal.SIGTERM)
             code = scheduler.wait(timeout=60)
