@@ -27,7 +27,12 @@ def test_every_kind_of_trigger_is_read_with_paths_relative_to_the_file(project: 
         """
 limits:
   pipeline.py: {max_concurrent: 2, cooldown: 30m}
+  pipeline.py#crashing: {max_concurrent: 3}
 triggers:
+  crash:
+    file: pipeline.py
+    pipeline: crashing
+    manual: true
   nightly:
     file: pipeline.py
     pipeline: blobs
@@ -49,7 +54,7 @@ triggers:
     )
     config = load_triggers(path)
     triggers = config.triggers
-    assert list(triggers) == ["nightly", "new-span", "new-files", "drift", "by-hand"]
+    assert list(triggers) == ["crash", "nightly", "new-span", "new-files", "drift", "by-hand"]
     nightly = triggers["nightly"]
     assert nightly.kind == "schedule"
     assert nightly.target.file == project / "pipeline.py"
@@ -66,9 +71,11 @@ triggers:
     assert (drift.logs, drift.reference) == (str(project / "logs"), str(project / "ref.parquet"))
     assert (drift.window_s, drift.alerts, drift.name) == (900, ("drift",), "trigger:drift")
     assert triggers["by-hand"].condition == ManualCondition()
-    # limits are per pipeline file: the trigger naming a pipeline of the file shares them
+    # a pipeline of the file has the file's limits, unless FILE#NAME gives its own
     assert config.limits_of(nightly.target) == PipelineLimits(2, 1800.0)
     assert config.limits_of(triggers["by-hand"].target) == PipelineLimits(2, 1800.0)
+    assert config.limits_of(triggers["crash"].target) == PipelineLimits(3, 0.0)
+    assert nightly.target.identity == f"{project / 'pipeline.py'}#blobs"
 
 
 def test_every_problem_is_reported_at_once_naming_the_file_trigger_and_field(
