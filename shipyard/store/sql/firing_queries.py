@@ -2,7 +2,8 @@
 
 A firing's limits are checked and the firing inserted in one write transaction. On SQLite
 every write transaction holds the database's write lock (`BEGIN IMMEDIATE`); on PostgreSQL a
-transaction-scoped advisory lock on the pipeline serialises the firings of that pipeline.
+transaction-scoped advisory lock on the pipeline serialises the firings of that pipeline,
+one on the trigger the claims of its lease, and a row lock the changes of one firing.
 The unique (trigger, key) constraint makes a second firing with one key a duplicate, found
 before inserting (a lookup under the same lock).
 """
@@ -55,6 +56,9 @@ _SELECT_FIRINGS: Final = select(*_FIRING_COLUMNS).select_from(
     firings.outerjoin(contexts, firings.c.run_id == contexts.c.id)
 )
 _FIRING: Final = _SELECT_FIRINGS.where(firings.c.id == bindparam("firing_id"))
+# Writes read the firing they change with its row locked (PostgreSQL; SQLite's writes hold
+# the database's write lock already), so two launchers never both start a firing.
+_FIRING_TO_CHANGE: Final = _FIRING.with_for_update(of=firings)
 _BY_KEY: Final = _SELECT_FIRINGS.where(
     firings.c.trigger == bindparam("trigger"), firings.c.key == bindparam("key")
 )
@@ -134,7 +138,7 @@ class FiringQueries:
     def admit_firing(self, firing_id: int, *, limits: PipelineLimits, now: datetime) -> FireResult:
         """Turn a requested firing pending, or skipped if its pipeline is at a limit."""
         with self._write() as conn:
-            firing = self._firing(conn, firing_id)
+            firing = self._firing(conn, firing_id, lock=True)
             if firing.state != "requested":
                 self._wrong_state(firing, "admit", "requested")
             _lock_pipeline(conn, firing.pipeline)
@@ -149,7 +153,7 @@ class FiringQueries:
     def start_firing(self, firing_id: int, *, launcher: JSON) -> FiringRecord | None:
         """Mark a pending firing running, recording who runs it; None if it is not pending."""
         with self._write() as conn:
-            firing = self._firing(conn, firing_id)
+            firing = self._firing(conn, firing_id, lock=True)
             if firing.state != "pending":
                 return None
             properties = {**firing.properties, "launcher": dict(launcher)}
@@ -163,7 +167,7 @@ class FiringQueries:
     def link_firing(self, firing_id: int, run_id: str) -> None:
         """Record the run a firing started (lineage)."""
         with self._write() as conn:
-            self._firing(conn, firing_id)
+            self._firing(conn, firing_id, lock=True)
             run_pk, _ = self._run_context(conn, run_id)
             conn.execute(update(firings).where(firings.c.id == firing_id).values(run_id=run_pk))
 
@@ -177,7 +181,7 @@ class FiringQueries:
                 f"'interrupted' or 'skipped'. Got {state!r} instead."
             )
         with self._write() as conn:
-            firing = self._firing(conn, firing_id)
+            firing = self._firing(conn, firing_id, lock=True)
             if firing.state not in ACTIVE_STATES:
                 self._wrong_state(firing, "finish", "pending or running")
             conn.execute(
@@ -190,7 +194,7 @@ class FiringQueries:
     def retry_firing(self, firing_id: int) -> FiringRecord:
         """Make an interrupted firing pending again, counting one more attempt."""
         with self._write() as conn:
-            firing = self._firing(conn, firing_id)
+            firing = self._firing(conn, firing_id, lock=True)
             if firing.state != "interrupted":
                 self._wrong_state(firing, "retry", "interrupted")
             conn.execute(
@@ -241,6 +245,7 @@ class FiringQueries:
         """Hold (or renew) a trigger's lease until `expires_at`; None if another holds it."""
         values = {"holder": holder, "properties": dict(properties), "expires_at": expires_at}
         with self._write() as conn:
+            _advisory_lock(conn, "shipyard.lease:" + trigger)  # claimers of one trigger queue
             row = conn.execute(_LEASE, {"trigger": trigger}).one_or_none()
             if row is None:
                 conn.execute(insert(trigger_leases).values(trigger=trigger, seen={}, **values))
@@ -319,8 +324,9 @@ class FiringQueries:
         firing_id: int = conn.execute(_INSERT, row).scalar_one()
         return firing_id
 
-    def _firing(self, conn: Connection, firing_id: int) -> FiringRecord:
-        row = conn.execute(_FIRING, {"firing_id": firing_id}).one_or_none()
+    def _firing(self, conn: Connection, firing_id: int, *, lock: bool = False) -> FiringRecord:
+        query = _FIRING_TO_CHANGE if lock else _FIRING
+        row = conn.execute(query, {"firing_id": firing_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"No trigger firing with id {firing_id} in {self._url}.")
         return FiringRecord(**row._mapping)
@@ -353,8 +359,13 @@ def _blocked(conn: Connection, pipeline: str, limits: PipelineLimits, now: datet
 
 def _lock_pipeline(conn: Connection, pipeline: str) -> None:
     """On PostgreSQL, serialise this transaction with every other firing of `pipeline`."""
+    _advisory_lock(conn, "shipyard.firing:" + pipeline)
+
+
+def _advisory_lock(conn: Connection, name: str) -> None:
+    """On PostgreSQL, take a transaction-scoped advisory lock named `name`."""
     if conn.dialect.name == "postgresql":
-        digest = hashlib.sha256(b"shipyard.firing:" + pipeline.encode("utf-8")).digest()
+        digest = hashlib.sha256(name.encode("utf-8")).digest()
         lock_id = int.from_bytes(digest[:8], "big", signed=True)
         conn.execute(select(func.pg_advisory_xact_lock(lock_id)))
 
