@@ -176,3 +176,31 @@ def test_a_lease_is_held_by_one_scheduler_until_it_lapses_or_its_holder_is_dead(
     released = store.get_lease("t")
     assert released is not None and released.holder is None and released.cursor == NOW
     assert store.get_lease("never") is None
+
+
+def test_launchers_and_schedulers_racing_for_one_firing_or_lease_have_one_winner(
+    store: SchedulerStore, store_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    new = store.fire(firing("k1"), limits=ONE, now=NOW, record_blocked=True).firing
+    assert new is not None
+    others = [open_scheduler_store(store_url) for _ in range(6)]
+    try:
+        with ThreadPoolExecutor(len(others)) as pool:
+            started = list(pool.map(
+                lambda pair: pair[1].start_firing(new.id, launcher={"pid": pair[0]}),
+                enumerate(others),
+            ))  # fmt: skip
+            until = NOW + timedelta(seconds=60)
+            leases = list(pool.map(
+                lambda pair: pair[1].claim_lease(
+                    "t", holder=f"s{pair[0]}", properties={}, expires_at=until, now=NOW
+                ),
+                enumerate(others),
+            ))  # fmt: skip
+    finally:
+        for other in others:
+            other.close()
+    assert len([s for s in started if s is not None]) == 1
+    assert len([lease for lease in leases if lease is not None]) == 1
