@@ -35,6 +35,14 @@ def test_a_daily_time_follows_its_time_zone_across_the_change_to_summer_time() -
     assert skipped.latest.astimezone(UTC) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
 
 
+def test_a_daily_time_that_happens_twice_when_clocks_go_back_runs_once() -> None:
+    # 2026-10-25: Paris goes back from 03:00 CEST to 02:00 CET; 02:30 happens twice
+    cursor = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+    due = due_times("30 2 * * *", "Europe/Paris", cursor, cursor + timedelta(days=1))
+    assert due is not None and due.count == 1
+    assert due.latest.astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
 def test_a_schedule_fires_a_time_within_its_grace_and_keys_it_by_the_time() -> None:
     condition = ScheduleCondition("0 2 * * *", "Europe/Paris", grace_s=60)
     cursor = datetime(2026, 3, 2, 0, 59, tzinfo=UTC)
