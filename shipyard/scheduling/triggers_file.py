@@ -89,7 +89,8 @@ def load_triggers(path: str | Path) -> TriggersConfig:
     file = Path(path).absolute()
     if not file.is_file():
         raise NotFoundError(
-            f"No triggers file {file}.", hint="Give the path of a triggers YAML file."
+            f"No triggers file {file}.",
+            hint="Give it: shipyard schedule FILE, or shipyard trigger NAME --triggers FILE.",
         )
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
