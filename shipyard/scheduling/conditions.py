@@ -114,7 +114,7 @@ def evaluate_new_data(condition: NewDataCondition, seen: JSON) -> Evaluation:
         return _new_span(condition, condition.spans, seen)
     assert condition.files is not None
     listing = _list_files(condition.files)
-    known: dict[str, int] | None = seen.get("files")
+    known: dict[str, str] | None = seen.get("files")
     if known is None and not condition.include_existing:
         return Evaluation(seen={"files": listing})
     new = sorted(path for path, size in listing.items() if (known or {}).get(path) != size)
@@ -197,21 +197,32 @@ def _new_span(condition: NewDataCondition, pattern: str, seen: JSON) -> Evaluati
     return Evaluation(Candidate(key, f"new {label} of {pattern}"), seen={"span": latest})
 
 
-def _list_files(pattern: str) -> dict[str, int]:
-    """Files matching a glob or fsspec URL glob, with their sizes; names starting with "."
-    or "_" (files being written) are left out."""
+def _list_files(pattern: str) -> dict[str, str]:
+    """Files matching a glob or fsspec URL glob, each with its size and modification time
+    ("1234@1767225600.5", the size alone where the filesystem has no time); names starting
+    with "." or "_" (files being written) are left out."""
     from fsspec.core import url_to_fs
 
     fs, path = url_to_fs(pattern)
     found: dict[str, Any] = fs.glob(path, detail=True)
-    listing = {}
+    listing: dict[str, str] = {}
     for name, info in found.items():
         base = name.rstrip("/").rsplit("/", 1)[-1]
         if info.get("type") == "file" and not base.startswith((".", "_")):
-            listing[fs.unstrip_protocol(name) if "://" in pattern else name] = int(
-                info.get("size") or 0
-            )
+            path = fs.unstrip_protocol(name) if "://" in pattern else name
+            listing[path] = _version(info)
     return listing
+
+
+def _version(info: dict[str, Any]) -> str:
+    """A file's size and modification time, as fsspec's filesystems name them."""
+    size = int(info.get("size") or 0)
+    for key in ("mtime", "LastModified", "updated", "last_modified"):
+        if info.get(key) is not None:
+            modified = info[key]
+            stamp = modified.timestamp() if hasattr(modified, "timestamp") else modified
+            return f"{size}@{stamp}"
+    return str(size)
 
 
 def _times(count: int) -> str:

@@ -65,7 +65,7 @@ class NewDataCondition:
 
     Attributes:
         spans: A span pattern (`data/span-{SPAN}/*.csv`, see ingest's spans).
-        files: A glob or fsspec URL glob; a file whose size changed counts as new.
+        files: A glob or fsspec URL glob; a file rewritten (size or time) counts as new.
         every_s: How often to look.
         include_existing: Whether the data there when the trigger first looks fires it.
     """

@@ -85,3 +85,21 @@ def test_a_monitor_alert_fires_once_until_another_alert_starts(
     assert recolored.candidate is not None
     assert recolored.candidate.key != shifted.candidate.key
     assert "color" in recolored.candidate.reason
+
+
+def test_a_file_rewritten_with_the_same_size_is_new_data_again(tmp_path: Path) -> None:
+    import os
+
+    from shipyard.scheduling.conditions import evaluate_new_data
+    from shipyard.scheduling.triggers import NewDataCondition
+
+    (tmp_path / "a.csv").write_text("a\n1\n")
+    condition = NewDataCondition(files=str(tmp_path / "*.csv"), include_existing=True)
+    first = evaluate_new_data(condition, {})
+    assert first.candidate is not None and first.seen is not None
+    assert evaluate_new_data(condition, first.seen).candidate is None
+    (tmp_path / "a.csv").write_text("a\n2\n")  # same size, written again
+    later = os.stat(tmp_path / "a.csv").st_mtime + 60
+    os.utime(tmp_path / "a.csv", (later, later))
+    again = evaluate_new_data(condition, first.seen)
+    assert again.candidate is not None and again.candidate.key != first.candidate.key
