@@ -77,13 +77,15 @@ def evaluate_schedule(
 ) -> Evaluation:
     """Fire for the latest scheduled time after `cursor`, unless `catch_up` skips it.
 
-    A trigger seen for the first time (no cursor) starts its schedule now.
+    A trigger seen for the first time (no cursor) starts its schedule now. The cursor moves
+    only when a time was due (most evaluations write nothing): the times after it up to now
+    are the same whether it moved or not.
     """
     if cursor is None:
         return Evaluation(cursor=now)
     due = due_times(condition.cron, condition.timezone, cursor, now)
     if due is None:
-        return Evaluation(cursor=now)
+        return Evaluation()
     when = f"{due.latest:%Y-%m-%d %H:%M %Z} ({condition.cron!r} in {condition.timezone})"
     missed = due.count - 1
     late = (now - due.latest).total_seconds() > condition.grace_s

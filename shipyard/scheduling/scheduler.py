@@ -21,6 +21,7 @@ import secrets
 import signal
 import socket
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -201,35 +202,41 @@ class Scheduler:
 
     # Leases -------------------------------------------------------------------------------
     def _hold(self, now: datetime) -> None:
+        """Renew the leases held, all in one transaction, once a third of their time has
+        passed; claim the others when no live scheduler holds them (a read, mostly)."""
+        expires_at = now + timedelta(seconds=self.lease_s)
         renew_before = timedelta(seconds=self.lease_s * 2 / 3)
+        due = [
+            name
+            for name, lease in self.leases.items()
+            if lease.expires_at is None or lease.expires_at - now <= renew_before
+        ]
+        if due:
+            renewed = self.store.renew_leases(due, holder=self.holder, expires_at=expires_at)
+            for name in due:
+                if name in renewed:
+                    self.leases[name] = replace(self.leases[name], expires_at=expires_at)
+                else:
+                    logger.warning("Lost the lease of trigger %r to another scheduler", name)
+                    self.leases.pop(name, None)
         for name in self.config.triggers:
-            held = self.leases.get(name)
-            if held is not None and held.expires_at and held.expires_at - now > renew_before:
+            if name in self.leases or now < self._next_claim.get(name, now):
                 continue
-            if held is None and now < self._next_claim.get(name, now):
+            self._next_claim[name] = now + timedelta(seconds=self.lease_s / 3)
+            current = self.store.get_lease(name)
+            if current is not None and holder_alive(current, now):
                 continue
-            take_from = None
-            if held is None:
-                current = self.store.get_lease(name)
-                if current is not None and current.holder and not holder_alive(current, now):
-                    take_from = current.holder
             lease = self.store.claim_lease(
                 name,
                 holder=self.holder,
                 properties=self.identity,
-                expires_at=now + timedelta(seconds=self.lease_s),
+                expires_at=expires_at,
                 now=now,
-                take_from=take_from,
+                take_from=None if current is None else current.holder,
             )
             if lease is not None:
-                if held is None:
-                    logger.info("Holding trigger %r", name)
+                logger.info("Holding trigger %r", name)
                 self.leases[name] = lease
-            else:
-                if held is not None:
-                    logger.warning("Lost the lease of trigger %r to another scheduler", name)
-                    self.leases.pop(name, None)
-                self._next_claim[name] = now + timedelta(seconds=self.lease_s / 3)
 
     # Evaluating ---------------------------------------------------------------------------
     def _due(self, trigger: Trigger, now: datetime) -> bool:
@@ -401,8 +408,6 @@ class Scheduler:
 def _with_seen(
     lease: TriggerLease, seen: dict[str, object] | None, cursor: datetime | None = None
 ) -> TriggerLease:
-    from dataclasses import replace
-
     return replace(
         lease,
         seen=lease.seen if seen is None else dict(seen),

@@ -244,6 +244,13 @@ class FiringLog(Protocol):
         """
         ...
 
+    def renew_leases(
+        self, triggers: Sequence[str], *, holder: str, expires_at: datetime
+    ) -> set[str]:
+        """Extend, in one transaction, the leases of `triggers` that `holder` still holds;
+        return their names (a lease another scheduler took is left as it is)."""
+        ...
+
     def update_lease(
         self,
         trigger: str,

@@ -25,6 +25,8 @@ START = datetime(2026, 3, 2, 8, 0, 30, tzinfo=UTC)
 
 PIPELINE = """\
 import os
+import time
+from pathlib import Path
 
 from shipyard import Out, Pipeline, component
 from shipyard.artifacts import Artifact
@@ -45,6 +47,13 @@ def fail(out: Out[Artifact]) -> None:
     raise RuntimeError("the data is bad")
 
 
+@component
+def sleep(out: Out[Artifact]) -> None:
+    Path("started").write_text(str(os.getpid()))
+    while Path("block").exists():
+        time.sleep(0.05)
+
+
 def blobs(size_bytes: int = 10) -> Pipeline:
     return Pipeline("blobs", nodes=[blob(size_bytes=size_bytes)])
 
@@ -55,6 +64,10 @@ def crashing() -> Pipeline:
 
 def failing() -> Pipeline:
     return Pipeline("failing", nodes=[fail()])
+
+
+def sleeping() -> Pipeline:
+    return Pipeline("sleeping", nodes=[sleep()])
 """
 
 

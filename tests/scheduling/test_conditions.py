@@ -46,7 +46,8 @@ def test_a_daily_time_that_happens_twice_when_clocks_go_back_runs_once() -> None
 def test_a_schedule_fires_a_time_within_its_grace_and_keys_it_by_the_time() -> None:
     condition = ScheduleCondition("0 2 * * *", "Europe/Paris", grace_s=60)
     cursor = datetime(2026, 3, 2, 0, 59, tzinfo=UTC)
-    assert evaluate_schedule(condition, cursor, cursor).candidate is None
+    nothing = evaluate_schedule(condition, cursor, cursor + timedelta(seconds=30))
+    assert (nothing.candidate, nothing.cursor) == (None, None)  # nothing due: nothing written
     on_time = evaluate_schedule(condition, cursor, cursor + timedelta(minutes=1, seconds=30))
     assert on_time.candidate is not None
     assert on_time.candidate.key == "schedule:2026-03-02T01:00:00+00:00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -30,6 +31,14 @@ triggers:
   crash:
     file: pipeline.py
     pipeline: crashing
+    new_data: {files: "in/*.csv", include_existing: true}
+"""
+
+SLOW = """
+triggers:
+  slow:
+    file: pipeline.py
+    pipeline: sleeping
     new_data: {files: "in/*.csv", include_existing: true}
 """
 
@@ -109,6 +118,42 @@ def test_trigger_goes_through_the_running_scheduler_which_stops_cleanly_on_sigte
     direct = shipyard(project, "trigger", "by-hand")
     assert direct.returncode == 0, direct.stderr
     assert "Trigger 'by-hand': firing 2 (complete), run " in direct.stderr
+
+
+def test_a_scheduler_killed_with_its_run_resumes_the_firing_once(project: Path) -> None:
+    write_triggers(project, SLOW)
+    (project / "in").mkdir()
+    (project / "in" / "a.csv").write_text("a\n1\n")
+    (project / "block").write_text("")
+    log = project / "schedule.log"
+    with log.open("w") as output:
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "shipyard", "schedule", "triggers.yaml"],
+            cwd=project,
+            env=child_environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for _ in range(600):
+                if (project / "started").exists() and (project / "started").read_text():
+                    break
+                assert scheduler.poll() is None, log.read_text()
+                time.sleep(0.1)
+            run_pid = int((project / "started").read_text())
+        finally:
+            scheduler.kill()  # SIGKILL: nothing is recorded, nothing let go
+            scheduler.wait(timeout=30)
+    os.killpg(run_pid, signal.SIGKILL)  # the run's process (its session) dies too
+    (project / "block").unlink()
+    resumed = shipyard(project, "schedule", "triggers.yaml", "--once", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    [again] = json.loads(resumed.stdout)  # the first firing, run again: not a second one
+    assert (again["id"], again["state"], again["attempts"]) == (1, "complete", 1)
+    assert "Resuming firing 1 of trigger 'slow'" in resumed.stderr
+    runs = json.loads(shipyard(project, "runs", "--json", "--pipeline", "sleeping").stdout)
+    assert [run["state"] for run in runs] == ["complete", "abandoned"]
+    assert runs[0]["id"] == again["run_id"]
 
 
 def _wait_for(log: Path, text: str, process: subprocess.Popen[bytes]) -> None:

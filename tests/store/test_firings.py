@@ -172,6 +172,11 @@ def test_a_lease_is_held_by_one_scheduler_until_it_lapses_or_its_holder_is_dead(
     late = NOW + timedelta(minutes=5)
     lapsed = store.claim_lease("t", holder="c", properties={}, expires_at=late, now=late)
     assert lapsed is not None and lapsed.holder == "c"
+    later = late + timedelta(minutes=1)
+    assert store.renew_leases(["t", "never"], holder="c", expires_at=later) == {"t"}
+    assert store.renew_leases(["t"], holder="a", expires_at=later) == set()
+    renewed = store.get_lease("t")
+    assert renewed is not None and renewed.expires_at == later
     store.release_lease("t", holder="c")
     released = store.get_lease("t")
     assert released is not None and released.holder is None and released.cursor == NOW

@@ -265,6 +265,18 @@ class FiringQueries:
                 )
             return TriggerLease(**conn.execute(_LEASE, {"trigger": trigger}).one()._mapping)
 
+    def renew_leases(
+        self, triggers: Sequence[str], *, holder: str, expires_at: datetime
+    ) -> set[str]:
+        """Extend the leases of `triggers` that `holder` still holds; return their names."""
+        if not triggers:
+            return set()
+        names = list(triggers)
+        mine = (trigger_leases.c.trigger.in_(names), trigger_leases.c.holder == holder)
+        with self._write() as conn:
+            conn.execute(update(trigger_leases).where(*mine).values(expires_at=expires_at))
+            return set(conn.scalars(select(trigger_leases.c.trigger).where(*mine)))
+
     def update_lease(
         self,
         trigger: str,
