@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-__all__ = ["DueTimes", "check_cron", "check_timezone", "due_times"]
+__all__ = ["DueTimes", "check_cron", "check_timezone", "due_times", "next_time"]
 
 MAX_COUNTED: Final = 1000
 """Missed times are counted up to this many (a per-minute schedule down for days)."""
@@ -75,3 +75,14 @@ def due_times(expression: str, timezone: str, cursor: datetime, now: datetime) -
             break
         count += 1
     return DueTimes(latest, max(count, 1))
+
+
+def next_time(expression: str, timezone: str, after: datetime) -> datetime:
+    """Return the schedule's first time after `after`, in its time zone."""
+    from zoneinfo import ZoneInfo
+
+    from cronsim import CronSim
+
+    start = after.astimezone(ZoneInfo(timezone)).replace(microsecond=0)
+    found: datetime = next(CronSim(expression, start))
+    return found

@@ -34,6 +34,7 @@ from shipyard.scheduling.conditions import (
     evaluate_new_data,
     evaluate_schedule,
 )
+from shipyard.scheduling.cron import next_time
 from shipyard.scheduling.firing import holder_alive, new_firing
 from shipyard.scheduling.triggers import (
     ManualCondition,
@@ -62,6 +63,8 @@ LEASE_S: Final = 60.0
 of it has passed, so one evaluation (a monitor reading its new logs) must take less."""
 MAX_ATTEMPTS: Final = 3
 """How many times a firing's run is started, counting those interrupted or killed."""
+ONCE_POLL_S: Final = 0.1
+"""How often `run_once` looks whether its runs ended."""
 MAX_BACKOFF_S: Final = 60.0
 """The longest pause after steps that failed in a row."""
 STOP_WAIT_S: Final = STOP_GRACE_S + 20.0
@@ -155,7 +158,7 @@ class Scheduler:
         try:
             self.step(evaluate_all=True)
             while self.handles:
-                self.clock.sleep(self.poll_s)
+                self.clock.sleep(min(self.poll_s, ONCE_POLL_S))
                 self._hold(self.clock.now())
                 self._reap()
             return [self.store.get_firing(firing_id) for firing_id in self.started]
@@ -168,9 +171,11 @@ class Scheduler:
         self._hold(now)
         for name, trigger in self.config.triggers.items():
             if name in self.leases and (evaluate_all or self._due(trigger, now)):
+                started = time.monotonic()
                 self._evaluate(trigger, now)
-                now = self.clock.now()
-                self._hold(now)  # an evaluation may take a while (a monitor reading logs)
+                if time.monotonic() - started > self.lease_s / 6:  # a monitor reading logs
+                    now = self.clock.now()
+                    self._hold(now)
         self._admit(now)
         self._recover()
         self._launch()
@@ -241,8 +246,8 @@ class Scheduler:
     # Evaluating ---------------------------------------------------------------------------
     def _due(self, trigger: Trigger, now: datetime) -> bool:
         condition = trigger.condition
-        if isinstance(condition, ScheduleCondition):
-            return True
+        if isinstance(condition, ScheduleCondition):  # nothing is due before its next time
+            return now >= self._next_look.get(trigger.name, now)
         if isinstance(condition, ManualCondition):
             return False
         if now < self._next_look.get(trigger.name, now):
@@ -254,6 +259,9 @@ class Scheduler:
         lease = self.leases[trigger.name]
         try:
             evaluation = self._condition(trigger, lease, now)
+            if isinstance(trigger.condition, ScheduleCondition):
+                condition = trigger.condition
+                self._next_look[trigger.name] = next_time(condition.cron, condition.timezone, now)
         except ShipyardError as exc:
             logger.warning("Trigger %r: cannot evaluate its condition: %s", trigger.name, exc)
             return

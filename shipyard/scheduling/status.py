@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from shipyard.scheduling.cron import next_time
 from shipyard.scheduling.firing import firing_json, holder_alive
 from shipyard.scheduling.triggers import ScheduleCondition
 
@@ -54,10 +55,4 @@ def trigger_status(
 def _next_time(condition: object, now: datetime) -> str | None:
     if not isinstance(condition, ScheduleCondition):
         return None
-    from zoneinfo import ZoneInfo
-
-    from cronsim import CronSim
-
-    start = now.astimezone(ZoneInfo(condition.timezone)).replace(microsecond=0)
-    after: datetime = next(CronSim(condition.cron, start))
-    return after.isoformat()
+    return next_time(condition.cron, condition.timezone, now).isoformat()
