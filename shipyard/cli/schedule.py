@@ -150,9 +150,15 @@ def trigger_command(
         out = console(stderr=True)
         if fired.route == "scheduler":
             firing = wait_for_start(log, firing.id, timeout_s=TRIGGER_WAIT_S)
+            waiting = (
+                ""
+                if firing.state != "requested"
+                else f"; not admitted in {TRIGGER_WAIT_S:.0f} s, it runs when a scheduler "
+                "holding the trigger admits it"
+            )
             out.print(
                 f"Trigger {name!r} fired through the running scheduler ({fired.scheduler}): "
-                f"{_state_line(firing)}",
+                f"{_state_line(firing)}{waiting}",
                 markup=False,
             )
         elif firing.state == "skipped":
