@@ -392,6 +392,8 @@ class Scheduler:
                 continue
             del self.handles[firing_id]
             firing = self.store.get_firing(firing_id)
+            if firing.state == "running" and not _launcher_dead(firing):
+                continue  # another process claimed it first; ours found it taken and ended
             if firing.state in ACTIVE_STATES:  # its process ended without recording it
                 self._abandon_run(firing)
                 stopped = firing_id in self._stopping or code in (

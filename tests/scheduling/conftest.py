@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import socket
+import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -107,15 +107,24 @@ class HeldHandle:
 
 
 class RecordingLauncher:
-    """Marks each firing running as a child would, and leaves it running: the test ends it."""
+    """Marks each firing running as a child would, and leaves it running: the test ends it.
 
-    def __init__(self, store: SchedulerStore) -> None:
+    The "child" that claims each firing is a process that has ended (its pid is dead), as a
+    real child is once its handle says it exited; `pid` gives another (this process: alive).
+    """
+
+    def __init__(self, store: SchedulerStore, *, pid: int | None = None) -> None:
         self.store = store
         self.started: list[FiringRecord] = []
         self.handles: dict[int, HeldHandle] = {}
+        if pid is None:
+            ended = subprocess.Popen(["true"])
+            ended.wait()
+            pid = ended.pid
+        self.pid = pid
 
     def start(self, firing: FiringRecord) -> HeldHandle:
-        launcher = {"host": socket.gethostname(), "pid": os.getpid(), "by_scheduler": True}
+        launcher = {"host": socket.gethostname(), "pid": self.pid, "by_scheduler": True}
         running = self.store.start_firing(firing.id, launcher=launcher)
         assert running is not None
         self.started.append(running)

@@ -3,6 +3,7 @@ schedulers on one store, runs whose process died, and firing by hand."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -338,3 +339,19 @@ def test_a_failing_step_is_logged_and_the_scheduler_goes_on_then_lets_go(
     assert "database is locked" in caplog.text
     lease = store.get_lease("hourly")
     assert lease is not None and lease.holder is None and lease.cursor == clock.now()
+
+
+def test_a_run_process_that_found_its_firing_taken_leaves_it_to_the_one_running_it(
+    project: Path, store: SchedulerStore, clock: FakeClock
+) -> None:
+    write_triggers(project, HOURLY)
+    launcher = RecordingLauncher(store, pid=os.getpid())  # claimed by a live process
+    first = scheduler(project, store, clock, launcher)
+    first.step()
+    clock.move(hours=1)
+    first.step()
+    [fired] = firings(store, "hourly")
+    # the handle's process ended at once: it found the firing claimed by another
+    launcher.end(fired.id, state="", code=1)
+    first.step()
+    assert store.get_firing(fired.id).state == "running"
