@@ -16,6 +16,7 @@ from shipyard.artifacts.evaluation_report import STYLE
 from shipyard.monitoring.report import firing_line, iso_time
 
 if TYPE_CHECKING:
+    from shipyard.monitoring.findings import WindowFigures
     from shipyard.monitoring.report import MonitoringReport
 
 WIDTH = 320
@@ -61,11 +62,17 @@ def _verdict(report: MonitoringReport) -> str:
     reference = html.escape(report.reference.source)
     read = (
         f"{report.files_read} new files, {report.rows_read:,} rows read; reference "
-        f"{reference} ({report.reference.rows:,} rows); windows of {report.window_s} s."
+        f"{reference} ({report.reference.rows:,} rows); windows of {report.window_s} s"
+        f"{_slide(report)}."
     )
     if report.alerting:
         return f"<p class='fail'>{firing_line(len(report.firing))}</p><p>{read}</p>"
     return f"<p class='ok'>No alert firing.</p><p>{read}</p>"
+
+
+def _slide(report: MonitoringReport) -> str:
+    slide = report.slide_s or report.window_s
+    return "" if slide == report.window_s else f", one every {slide} s"
 
 
 def _alerts(report: MonitoringReport) -> str:
@@ -140,11 +147,16 @@ def _chart(
     return plot.render_svg(canvas)
 
 
+def _p99(window: WindowFigures) -> str:
+    p99 = window.measures.get("latency", {}).get("p99_ms")
+    return "\N{EN DASH}" if p99 is None else f"{p99:.1f} ms"
+
+
 def _windows(report: MonitoringReport) -> str:
     if not report.windows:
         return "<p>No new rows.</p>"
     head = "<tr><th class='name'>start</th><th>rows</th><th>requests</th><th>drifted</th>"
-    head += "<th class='name'>findings</th></tr>"
+    head += "<th>p99 latency</th><th class='name'>findings</th></tr>"
     cells = []
     for window in report.windows:
         found = "<br>".join(html.escape(f.message) for f in window.findings) or "none"
@@ -153,6 +165,6 @@ def _windows(report: MonitoringReport) -> str:
         cells.append(
             f"<tr><td class='name short'>{iso_time(window.start_us)}{state}</td>"
             f"<td>{window.rows:,}</td><td>{window.requests:,}</td><td>{share}</td>"
-            f"<td class='name'>{found}</td></tr>"
+            f"<td>{_p99(window)}</td><td class='name'>{found}</td></tr>"
         )
     return f"<table>{head}{''.join(cells)}</table>"
