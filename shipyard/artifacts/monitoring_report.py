@@ -62,12 +62,20 @@ class MonitoringReport(Artifact):
         )
 
     def save(self, value: dict[str, Any]) -> None:
-        """Write `{"summary": ..., "figures": [FigureRow...], "state": ...}`."""
+        """Write `{"summary": {...}, "figures": [FigureRow, ...], "state": {...}}`."""
         self.write(summary=value["summary"], figures=value["figures"], state=value["state"])
 
     def load(self) -> dict[str, Any]:
-        """Return the run's JSON report."""
-        return self.summary()
+        """Return what `save` took: the summary, the figures as `FigureRow`s, the state."""
+        table = self.figures()
+        columns = [table.column(name).to_pylist() for name in ("column", "measure", "value")]
+        starts, ends = (_micros(table.column(name)) for name in ("window_start", "window_end"))
+        complete = table.column("complete").to_pylist()
+        return {
+            "summary": self.summary(),
+            "figures": list(zip(starts, ends, complete, *columns, strict=True)),
+            "state": self.state(),
+        }
 
     def summary(self) -> dict[str, Any]:
         """Return the run's JSON report (`shipyard monitor --json`)."""
@@ -102,6 +110,12 @@ class MonitoringReport(Artifact):
             ],
             "files": self.files(),
         }
+
+
+def _micros(times: pa.ChunkedArray) -> list[int]:
+    import pyarrow as pa
+
+    return [int(value) for value in times.cast(pa.int64()).to_pylist()]
 
 
 def figures_table(rows: Iterable[FigureRow]) -> pa.Table:

@@ -12,7 +12,9 @@ counts. The newest such artifact holds the state the next run starts from.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import socket
 from typing import TYPE_CHECKING
 
@@ -98,6 +100,19 @@ def monitor_run(store: MetadataStore, storage: ArtifactStorage, name: str) -> It
     store.finish_run(run.id, "complete" if keeper.recorded else "failed")
 
 
+def directory_name(pipeline: str) -> str:
+    """The folder of a monitor's artifacts: its pipeline's name as one path segment.
+
+    A monitor is named by its logs' path or URL (`monitor:/srv/requests`), whose slashes
+    and colons would nest folders; they become `_`, and a digest of the name keeps two
+    names apart that differ only there (`monitor__srv_requests-1a2b3c4d`).
+    """
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", pipeline)
+    if safe == pipeline:
+        return pipeline
+    return f"{safe[:80]}-{hashlib.sha256(pipeline.encode('utf-8')).hexdigest()[:8]}"
+
+
 class MonitorRun:
     """The `StateKeeper` of one claimed run: the newest report's state in, this run's out."""
 
@@ -147,7 +162,8 @@ class MonitorRun:
 
     def record(self, report: MonitoringReport, state: MonitorState) -> None:
         """Publish the run's report artifact and register it: the run counts from now."""
-        uri = self.storage.uri_for(self.run.pipeline, self.run.id, NODE, OUTPUT)
+        folder = directory_name(self.run.pipeline)
+        uri = self.storage.uri_for(folder, self.run.id, NODE, OUTPUT)
         staging = self.storage.new_staging(self.run.id)
         report.store_run = self.run.id
         artifact = ReportArtifact(staging, uri=uri)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow.compute as pc
@@ -19,7 +20,6 @@ from tests.monitoring.runs import open_project
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 
 @pytest.fixture
@@ -45,6 +45,12 @@ def test_each_run_records_its_report_artifact_as_the_monitor_s_output(
     record = project.store.get_artifact(report.artifact)
     assert record.type_name == "MonitoringReport" and record.state == "live"
     assert record.name == f"monitor:taxi/{report.store_run}/monitor/report"
+    folder = Path(record.uri).relative_to(project.storage.root).parts
+    assert folder[0].startswith("monitor_taxi-") and folder[1:] == (
+        report.store_run,
+        "monitor",
+        "report",
+    )
     assert record.properties["windows"] == 2 and record.properties["alerts_firing"] == 0
     run = project.store.get_run(report.store_run)
     assert run.pipeline == "monitor:taxi" and run.state == "complete"
