@@ -44,6 +44,9 @@ def test_the_servers_request_log_is_monitored_against_the_training_data(
     # one window, or two if the test ran across midnight (UTC)
     assert sum(w.rows for w in report.windows) == len(rows) + 50
     assert sum(w.requests for w in report.windows) in (2, 3)
+    latency = [w.measures["latency"] for w in report.windows]
+    assert sum(m["requests"] for m in latency) == sum(w.requests for w in report.windows)
+    assert all(m["p99_ms"] is not None and m["p99_ms"] > 0 for m in latency)
     window = max(report.windows, key=lambda w: w.rows)
     assert set(window.versions) == {"penguins/2"}
     outputs = {n for n, c in window.columns.items() if c.role == "output"}
