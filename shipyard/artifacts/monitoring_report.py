@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from shipyard.artifacts.arrays import from_numpy, strings
 from shipyard.artifacts.artifact import Artifact
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ def _micros(times: pa.ChunkedArray) -> list[int]:
 
 def figures_table(rows: Iterable[FigureRow]) -> pa.Table:
     """Return figures as the Parquet table of `windows.parquet`."""
+    import numpy as np
     import pyarrow as pa
 
     starts, ends, complete, columns, measures, values = [], [], [], [], [], []
@@ -131,13 +133,15 @@ def figures_table(rows: Iterable[FigureRow]) -> pa.Table:
         measures.append(measure)
         values.append(value)
     moment = pa.timestamp("us", tz="UTC")
-    return pa.table(
+    numbers = np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+    known = np.asarray([v is not None for v in values], dtype=bool)
+    return pa.table(  # through buffers: PyArrow's own conversions import pandas
         {
-            "window_start": pa.array(starts, pa.int64()).cast(moment),
-            "window_end": pa.array(ends, pa.int64()).cast(moment),
-            "complete": pa.array(complete, pa.bool_()),
-            "column": pa.array(columns, pa.string()),
-            "measure": pa.array(measures, pa.string()),
-            "value": pa.array(values, pa.float64()),
+            "window_start": from_numpy(np.asarray(starts, dtype=np.int64)).cast(moment),
+            "window_end": from_numpy(np.asarray(ends, dtype=np.int64)).cast(moment),
+            "complete": from_numpy(np.asarray(complete, dtype=bool)),
+            "column": strings(columns),
+            "measure": strings(measures),
+            "value": from_numpy(numbers, valid=known),
         }
     )

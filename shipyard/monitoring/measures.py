@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from shipyard.artifacts.arrays import to_numpy
+from shipyard.artifacts.arrays import from_numpy, to_numpy
 from shipyard.monitoring.findings import Finding
 
 if TYPE_CHECKING:
@@ -75,15 +75,18 @@ class LatencyMeasure:
         """Count each request's latency once (its rows share it) into log-spaced bins."""
         import numpy as np
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         if "latency_ms" not in rows.schema.names:
             return None  # a log written before latency was logged
-        values = to_numpy(rows.column("latency_ms").cast(pa.float64()), "float64", null=np.nan)
-        if "request_id" in rows.schema.names and len(values) > 1:
-            ids = np.asarray(rows.column("request_id").to_numpy(zero_copy_only=False))
-            first = np.ones(len(ids), dtype=bool)
-            first[1:] = ids[1:] != ids[:-1]  # a request's rows are logged together
-            values = values[first]
+        latency = rows.column("latency_ms").cast(pa.float64())
+        if "request_id" in rows.schema.names and len(latency) > 1:
+            ids = rows.column("request_id")
+            changed = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
+            yes = from_numpy(np.ones(1, dtype=bool))
+            first = pa.concat_arrays([yes, pc.fill_null(changed, yes[0])])
+            latency = pc.filter(latency, first)  # a request's rows are logged together
+        values = to_numpy(latency, "float64", null=np.nan)
         values = values[np.isfinite(values) & (values >= 0)]
         if not len(values):
             return None
@@ -127,5 +130,5 @@ def _quantile(bins: list[tuple[int, int]], total: int, quantile: float) -> float
     for index, count in bins:
         seen += count
         if seen >= rank:
-            return LATENCY_FLOOR_MS * LATENCY_RATIO ** (index + 0.5)
-    return LATENCY_FLOOR_MS * LATENCY_RATIO ** (bins[-1][0] + 0.5)
+            return float(LATENCY_FLOOR_MS * LATENCY_RATIO ** (index + 0.5))
+    return float(LATENCY_FLOOR_MS * LATENCY_RATIO ** (bins[-1][0] + 0.5))

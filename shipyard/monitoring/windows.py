@@ -50,7 +50,8 @@ class Windowing:
 
     def pane_starts(self, times_us: np.ndarray) -> np.ndarray:
         """Return the start of each time's pane."""
-        return times_us - times_us % self.pane_us
+        starts: np.ndarray = times_us - times_us % self.pane_us
+        return starts
 
     def windows_of(self, pane: int) -> range:
         """Return the starts of the windows that hold a pane, oldest first."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from shipyard.monitoring.monitor import MonitorOptions
     from shipyard.monitoring.report import MonitoringReport
     from shipyard.store import ExecutionRecord, MetadataStore, RunRecord
+    from shipyard.store.records import FailureState
 
 NODE = "monitor"
 OUTPUT = "report"
@@ -90,10 +91,11 @@ def monitor_run(store: MetadataStore, storage: ArtifactStorage, name: str) -> It
     try:
         yield keeper
     except BaseException as exc:
-        interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
-        state = "interrupted" if interrupted else "failed"
-        store.fail_execution(claim.execution.id, repr(exc), state=state)
-        store.finish_run(run.id, state)
+        ended: FailureState = (
+            "interrupted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed"
+        )
+        store.fail_execution(claim.execution.id, repr(exc), state=ended)
+        store.finish_run(run.id, ended)
         raise
     if not keeper.recorded:
         store.fail_execution(claim.execution.id, "ended without a report", state="failed")
