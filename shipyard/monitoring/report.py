@@ -165,5 +165,6 @@ def history_entry(window: WindowFigures) -> dict[str, Any]:
         "drifted_share": window.drifted_share,
         "drift": {name: c.drift for name, c in window.columns.items()},
         "missing": {name: c.missing_share for name, c in window.columns.items()},
+        "measures": window.measures,
         "findings": [f.to_json() for f in window.findings],
     }

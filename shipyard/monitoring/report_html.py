@@ -2,8 +2,9 @@
 
 The alerts firing and this run's notifications as a table; then, per column, its drift over
 the windows (the finished windows the state remembers, then this run's open ones) against
-its threshold, drawn with `shipyard.artifacts.plot` as the other reports are; then the
-windows with their rows, drifted share and findings.
+its threshold, and the requests' p99 latency, drawn with `shipyard.artifacts.plot` as the
+other reports are; then the windows with their rows, drifted share, p99 latency and
+findings.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def _series(report: MonitoringReport) -> list[dict[str, Any]]:
                 {
                     "start_us": window.start_us,
                     "drift": {n: c.drift for n, c in window.columns.items()},
+                    "measures": window.measures,
                 }
             )
     return sorted(series, key=lambda entry: entry["start_us"])
@@ -119,6 +121,13 @@ def _charts(report: MonitoringReport) -> list[str]:
         ]
         if points:
             charts.append(_chart(name, column.comparator, column.threshold, points))
+    latency = [
+        (entry["start_us"] / 3.6e9, p99)
+        for entry in series
+        if (p99 := entry.get("measures", {}).get("latency", {}).get("p99_ms")) is not None
+    ]
+    if latency:
+        charts.append(_chart("p99 latency", "ms", None, latency))
     return charts or ["<p>No window had enough rows to measure drift.</p>"]
 
 
