@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import FrameType
 
+    from shipyard.monitoring.monitor import MonitorOptions
+    from shipyard.monitoring.report import MonitoringReport
     from shipyard.runners import Project
     from shipyard.scheduling.scheduler import Scheduler
     from shipyard.scheduling.store import SchedulerStore
@@ -228,7 +230,6 @@ def _project(config: TriggersConfig, store: str | None, artifact_root: str | Non
 
 
 def _scheduler(config: TriggersConfig, project: Project) -> Scheduler:
-    from shipyard.runners.served_statistics import served_statistics
     from shipyard.scheduling.launch import SubprocessLauncher
     from shipyard.scheduling.scheduler import Scheduler
     from shipyard.scheduling.store import scheduler_store
@@ -240,8 +241,19 @@ def _scheduler(config: TriggersConfig, project: Project) -> Scheduler:
         store,
         launcher=SubprocessLauncher(url),
         artifact_root=project.settings.artifact_root,
-        find_reference=functools.partial(served_statistics, project),
+        monitor=functools.partial(_monitor, project),
     )
+
+
+def _monitor(project: Project, options: MonitorOptions) -> MonitoringReport:
+    """Run a monitor trigger's monitor as `shipyard monitor` runs it, in the project's store."""
+    from dataclasses import replace
+
+    from shipyard.runners.monitor_runs import monitor
+    from shipyard.runners.served_statistics import served_statistics
+
+    lineage = functools.partial(served_statistics, project)
+    return monitor(project.store, project.storage, replace(options, find_reference=lineage))
 
 
 def _absolute_sqlite(url: str) -> str:
