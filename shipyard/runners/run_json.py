@@ -17,15 +17,17 @@ flat fields plus its parameters, headline metrics, blessing and pushed models.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from shipyard.runners.execution import artifact_from_record
-from shipyard.runners.outcome import RunOutcome, outcome_of
+from shipyard.runners.outcome import METRIC_SOURCES, OUTCOME_TYPES, RunOutcome, outcome_of
 from shipyard.runners.queries import artifact_summary, execution_summary, run_summary
+from shipyard.store import RunQuery
 
 if TYPE_CHECKING:
     from shipyard.runners.project import Project
-    from shipyard.store import RunRecord
+    from shipyard.store import RunOutput, RunRecord
 
 RUN_JSON_KEYS = (
     "id",
@@ -81,9 +83,30 @@ def list_runs(
     project: Project, *, pipeline: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
     """The newest runs, each with its parameters, headline metrics, blessing and models."""
+    return find_runs(project, RunQuery(pipeline=pipeline, limit=limit))[0]
+
+
+def find_runs(project: Project, query: RunQuery) -> tuple[list[dict[str, Any]], int]:
+    """The runs `query` selects as `list_runs` gives them, and how many match in all.
+
+    The store filters, sorts and pages (metrics sort by the sources `runners.outcome`
+    names); the outcomes of the page's runs are read in one query.
+
+    Raises:
+        InvalidParameterError: The query is not valid (see `MetadataStore.find_runs`).
+    """
+    store = project.store
+    page = store.find_runs(replace(query, metric_sources=METRIC_SOURCES))
+    outputs: dict[str, list[RunOutput]] = {run.id: [] for run in page.runs}
+    for output in store.outputs_of_runs(outputs, type_names=OUTCOME_TYPES):
+        outputs[output.run_id].append(output)
     listed = []
-    for run in project.store.list_runs(pipeline=pipeline, limit=limit):
-        outcome = run_outcome_from_store(project, run)
+    for run in page.runs:
+        planned = {name: index for index, name in enumerate(run.properties.get("nodes", []))}
+        ordered = sorted(outputs[run.id], key=lambda o: planned.get(o.node, len(planned)))
+        outcome = outcome_of(
+            (o.node, o.port, artifact_from_record(o.artifact, project.storage)) for o in ordered
+        )
         listed.append(
             {
                 **run_summary(run),
@@ -97,7 +120,7 @@ def list_runs(
                 ],
             }
         )
-    return listed
+    return listed, page.total
 
 
 def run_outcome_from_store(project: Project, run: RunRecord) -> RunOutcome:

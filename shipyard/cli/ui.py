@@ -1,0 +1,45 @@
+"""`shipyard ui`: the web UI over the metadata store, until interrupted.
+
+It finds the store as `shipyard runs` does (or `--store`) and opens it read-only, binds to
+127.0.0.1 unless told otherwise, and needs the "serve" extra (Starlette and uvicorn).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shipyard.cli.options import StoreOption
+
+
+def ui_command(
+    store: StoreOption = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", help="Address to listen on; 0.0.0.0 shows the store to your network."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8080,
+) -> None:
+    """Serve the web UI: runs, each run's graph and nodes, artifacts and their reports."""
+    import uvicorn
+
+    from shipyard.cli.output import console
+    from shipyard.ui import create_app
+    from shipyard.ui.read_only import open_read_only
+
+    project = open_read_only(store)
+    app = create_app(project)
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    console().print(
+        f"Shipyard UI on http://{shown}:{port}/ (store {project.settings.store_url}, "
+        "read-only); Ctrl-C stops it.",
+        markup=False,
+        soft_wrap=True,
+    )
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        project.close()
