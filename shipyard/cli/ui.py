@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli.options import StoreOption
+from shipyard.cli.options import ArtifactRootOption, StoreOption
 
 
 def ui_command(
@@ -22,6 +22,7 @@ def ui_command(
         ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8080,
+    artifact_root: ArtifactRootOption = None,
 ) -> None:
     """Serve the web UI: runs, each run's graph and nodes, artifacts and their reports."""
     import uvicorn
@@ -30,7 +31,7 @@ def ui_command(
     from shipyard.ui import create_app
     from shipyard.ui.read_only import open_read_only
 
-    project = open_read_only(store)
+    project = open_read_only(store, artifact_root)
     app = create_app(project)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     console().print(

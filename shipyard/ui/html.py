@@ -22,8 +22,8 @@ def escape(value: object) -> str:
 
 
 def link(href: str, text: object, **attributes: str) -> str:
-    """An `<a>` element; `href` and `text` are escaped."""
-    extra = "".join(f' {name}="{escape(value)}"' for name, value in attributes.items())
+    """An `<a>` element; `href`, `text` and the attributes (`class_` for class) are escaped."""
+    extra = "".join(f' {name.rstrip("_")}="{escape(value)}"' for name, value in attributes.items())
     return f'<a href="{escape(href)}"{extra}>{escape(text)}</a>'
 
 

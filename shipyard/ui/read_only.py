@@ -15,16 +15,17 @@ _SQLITE = "sqlite:///"
 _READ_ONLY_POSTGRES = "options=" + quote("-c default_transaction_read_only=on")
 
 
-def open_read_only(store: str | None = None) -> Project:
+def open_read_only(store: str | None = None, artifact_root: str | None = None) -> Project:
     """Find the project's store as `shipyard runs` does and open it read-only.
 
     Args:
         store: The store URL given by a flag (or SHIPYARD_STORE); None to find it.
+        artifact_root: The artifact root given by a flag; None for the project's.
 
     Raises:
         NotFoundError: There is no store to open.
     """
-    found = Project.open(store=store, create=False)
+    found = Project.open(store=store, artifact_root=artifact_root, create=False)
     settings = found.settings
     return Project.open(
         store=read_only_url(settings.store_url),

@@ -124,9 +124,23 @@ def _sort_key(query: RunQuery, dialect: str) -> ColumnElement[Any]:
     if query.order_by == "duration_s":
         started, ended = run_context.c.started_at, run_context.c.ended_at
         if dialect == "sqlite":
-            return (func.julianday(ended) - func.julianday(started)) * 86400.0
+            return _sqlite_seconds_between(started, ended)
         return func.extract("epoch", ended - started)
     return run_context.c.started_at
+
+
+def _sqlite_seconds_between(
+    started: ColumnElement[Any], ended: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """Seconds from `started` to `ended`, to the microsecond: SQLite keeps times as text
+    (`2026-01-05 12:03:07.123456`) and its julianday() keeps milliseconds only, so whole
+    seconds and the fraction are taken apart."""
+    whole = func.round(
+        (func.julianday(func.substr(ended, 1, 19)) - func.julianday(func.substr(started, 1, 19)))
+        * 86400.0
+    )
+    fraction = cast(func.substr(ended, 20), Float) - cast(func.substr(started, 20), Float)
+    return whole + fraction
 
 
 def _metric_of_run(name: str, sources: dict[str, str | None]) -> ColumnElement[Any]:
