@@ -12,6 +12,8 @@ import typer
 
 from shipyard.cli.options import ArtifactRootOption, StoreOption
 
+GRACEFUL_SHUTDOWN_S = 2
+
 
 def ui_command(
     store: StoreOption = None,
@@ -41,6 +43,14 @@ def ui_command(
         soft_wrap=True,
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        # Pages following a live run keep their event stream open: Ctrl-C closes them.
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
     finally:
         project.close()

@@ -68,7 +68,9 @@ class RunQueries:
 
 def _is_last_page(query: RunQuery, runs: list[RunRecord]) -> bool:
     """Whether the page holds the last match, so the count is known without a query."""
-    return query.limit is None or 0 < len(runs) < query.limit or (not runs and not query.offset)
+    if query.limit is None:
+        return True
+    return 0 < len(runs) < query.limit or (not runs and not query.offset and query.limit > 0)
 
 
 def _check(query: RunQuery) -> None:
