@@ -156,7 +156,9 @@ def browser(profile: Path, *, width: int = 1280, height: int = 900) -> Iterator[
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        pass_fds=(commands_read, answers_write),
+        # Python's own descriptors are not inheritable, so none leaks; closing the others
+        # would close 3 and 4 too, made after the close list was taken.
+        close_fds=False,
         preexec_fn=wire_pipes,  # noqa: PLW1509 - only dup2, before exec
     )
     os.close(commands_read)

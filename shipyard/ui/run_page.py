@@ -154,12 +154,12 @@ def _ports(title: str, ports: dict[str, dict[str, Any]]) -> str:
     if not ports:
         return f"<p class=muted>No {title.lower()}.</p>"
     rows = "".join(
-        f"<tr><th scope=row>{escape(port)}</th>"
+        f'<tr data-port="{escape(port)}"><th scope=row>{escape(port)}</th>'
         f"<td>{link(_artifact_url(a), _artifact_label(a))}</td>"
         f"<td class=muted>{escape(a['name'])}</td></tr>"
         for port, a in ports.items()
     )
-    return f"<table class=kv><caption>{title}</caption>{rows}</table>"
+    return f'<table class="kv {title.lower()}"><caption>{title}</caption>{rows}</table>'
 
 
 def _artifact_url(artifact: dict[str, Any]) -> str:

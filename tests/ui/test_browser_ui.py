@@ -75,7 +75,7 @@ def test_click_through_runs_run_node_and_artifact(
 
         page.click('svg.graph a[data-node="evaluate"]')
         assert page.evaluate("document.getElementById('node-evaluate').open") is True
-        page.click_and_wait('#node-evaluate a[href^="/artifacts/"]')
+        page.click_and_wait('#node-evaluate table.outputs tr[data-port="evaluation"] a')
         assert "ModelEvaluation" in page.evaluate("document.querySelector('h1').textContent")
         assert page.evaluate("document.querySelector('iframe.report').src").endswith(
             "/files/report.html"
