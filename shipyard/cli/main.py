@@ -82,7 +82,7 @@ COMMANDS = (
     LazyCommand(
         "ui",
         "shipyard.cli.ui:ui_command",
-        "Serve the web UI over the metadata store: runs, graphs, artifacts and reports.",
+        "Serve the read-only web UI over the store: runs, their graphs, artifacts and reports.",
     ),
     LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
     LazyCommand("artifacts", "shipyard.cli.artifacts:app", "Inspect artifacts."),

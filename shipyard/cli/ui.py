@@ -26,7 +26,7 @@ def ui_command(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8080,
     artifact_root: ArtifactRootOption = None,
 ) -> None:
-    """Serve the web UI: runs, each run's graph and nodes, artifacts and their reports."""
+    """Serve the read-only web UI over the store: runs, their graphs, artifacts and reports."""
     import uvicorn
 
     from shipyard.cli.output import console

@@ -137,18 +137,16 @@ def _table(query: RunQuery, runs: list[dict[str, Any]], columns: list[str]) -> s
         else:
             head += f"<th scope=col>{escape(column[2:])}</th>"
     head += "<th scope=col>Model</th>"
-    rows = "".join(_row(run, columns, first=index == 0) for index, run in enumerate(runs))
+    rows = "".join(_row(run, columns) for run in runs)
     return (
         f'<div class=table-wrap><table class=runs data-live="{escape(query_string(query))}">'
         f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
 
-def _row(run: dict[str, Any], columns: list[str], *, first: bool) -> str:
-    # Element Timing marks when the first row is painted (benchmarks/ui.py reads it).
-    timing = {"elementtiming": "first-run"} if first else {}
+def _row(run: dict[str, Any], columns: list[str]) -> str:
     cells = [
-        f"<th scope=row>{link('/runs/' + run['id'], run['id'], class_='run-id', **timing)}</th>",
+        f"<th scope=row>{link('/runs/' + run['id'], run['id'], class_='run-id')}</th>",
         f"<td>{escape(run['pipeline'])}</td>",
         f"<td data-cell=state>{state_badge(run['state'])}</td>",
         f"<td>{timestamp(run['started_at'])}</td>",
