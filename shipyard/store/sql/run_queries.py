@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from contextlib import AbstractContextManager
 
-    from sqlalchemy import ColumnElement, Select
+    from sqlalchemy import ColumnElement, Select, Subquery
     from sqlalchemy.engine import Connection
 
     from shipyard.store.records import RunQuery
@@ -109,7 +109,12 @@ def _select_page(query: RunQuery, dialect: str) -> tuple[Select[Any], Select[Any
             )
         )
     count = select(func.count()).select_from(matching.subquery())
-    key = _sort_key(query, dialect)
+    if query.metric is not None:
+        metric = _metric_values(query.metric, query.metric_sources, dialect)
+        matching = matching.outerjoin(metric, metric.c.run_pk == run_context.c.id)
+        key: ColumnElement[Any] = metric.c.value
+    else:
+        key = _sort_key(query, dialect)
     ordered = key.desc() if query.descending else key.asc()
     newest = run_context.c.started_at.desc() if query.descending else run_context.c.started_at
     page = (
@@ -121,8 +126,6 @@ def _select_page(query: RunQuery, dialect: str) -> tuple[Select[Any], Select[Any
 
 
 def _sort_key(query: RunQuery, dialect: str) -> ColumnElement[Any]:
-    if query.metric is not None:
-        return _metric_of_run(query.metric, query.metric_sources)
     if query.order_by == "duration_s":
         started, ended = run_context.c.started_at, run_context.c.ended_at
         if dialect == "sqlite":
@@ -145,8 +148,14 @@ def _sqlite_seconds_between(
     return whole + fraction
 
 
-def _metric_of_run(name: str, sources: dict[str, str | None]) -> ColumnElement[Any]:
-    """The value of metric `name` in the run's first output artifact of a source type."""
+def _metric_values(name: str, sources: dict[str, str | None], dialect: str) -> Subquery:
+    """Each run's value of metric `name` (`run_pk`, `value`): from its first output artifact
+    (by execution, then event) of a source type that has the metric.
+
+    One grouped pass over the metric artifacts, joined to the runs, is several times faster
+    than a lookup per run: SQLite takes the columns of the row holding the group's `min()`;
+    PostgreSQL numbers each run's rows and keeps the first.
+    """
     properties = artifacts.c.properties
     paths = {
         type_name: (key, name) if key is not None else (name,) for type_name, key in sources.items()
@@ -157,25 +166,28 @@ def _metric_of_run(name: str, sources: dict[str, str | None]) -> ColumnElement[A
             for type_name, path in paths.items()
         ),
         else_=literal(None, Float),
-    )
-    return (
-        select(value)
+    ).label("value")
+    rows = (
+        select(executions.c.run_id.label("run_pk"), value)
         .select_from(
-            executions.join(
+            artifacts.join(
                 events,
-                and_(events.c.execution_id == executions.c.id, events.c.kind == "output"),
-            ).join(artifacts, artifacts.c.id == events.c.artifact_id)
+                and_(events.c.artifact_id == artifacts.c.id, events.c.kind == "output"),
+            ).join(executions, executions.c.id == events.c.execution_id)
         )
-        .where(
-            executions.c.run_id == run_context.c.id,
-            artifacts.c.type_name.in_(list(paths)),
-            value.is_not(None),
-        )
-        .order_by(executions.c.id, events.c.id)
-        .limit(1)
-        .correlate(run_context)
-        .scalar_subquery()
+        .where(artifacts.c.type_name.in_(list(paths)), value.is_not(None))
     )
+    if dialect == "sqlite":
+        order = executions.c.id * _EVENTS_PER_EXECUTION_ID + events.c.id
+        return rows.add_columns(func.min(order)).group_by(executions.c.run_id).subquery("metric")
+    rank = func.row_number().over(
+        partition_by=executions.c.run_id, order_by=(executions.c.id, events.c.id)
+    )
+    ranked = rows.add_columns(rank.label("rank")).subquery("ranked")
+    return select(ranked.c.run_pk, ranked.c.value).where(ranked.c.rank == 1).subquery("metric")
+
+
+_EVENTS_PER_EXECUTION_ID = 1 << 32  # (execution id, event id) as one sortable integer
 
 
 _OUTPUTS_OF_RUNS = (
