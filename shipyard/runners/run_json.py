@@ -17,13 +17,15 @@ flat fields plus its parameters, headline metrics, blessing and pushed models.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from shipyard.runners.execution import artifact_from_record
 from shipyard.runners.outcome import METRIC_SOURCES, OUTCOME_TYPES, RunOutcome, outcome_of
 from shipyard.runners.queries import artifact_summary, execution_summary, run_summary
 from shipyard.store import RunQuery
+from shipyard.store.records import RUN_ORDERS
 
 if TYPE_CHECKING:
     from shipyard.runners.project import Project
@@ -43,6 +45,10 @@ RUN_JSON_KEYS = (
     "outcome",
 )
 """The keys of a run's JSON, in order."""
+
+SORT_CHOICES: Final = "started_at, duration_s or metrics.NAME, with a leading '-' for largest first"
+"""What a run listing's sort may be (`shipyard runs --sort`, the API's `sort`)."""
+_METRIC: Final = re.compile(r"metrics\.[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}")
 
 
 def describe_run(project: Project, run_id: str) -> dict[str, Any]:
@@ -84,6 +90,15 @@ def list_runs(
 ) -> list[dict[str, Any]]:
     """The newest runs, each with its parameters, headline metrics, blessing and models."""
     return find_runs(project, RunQuery(pipeline=pipeline, limit=limit))[0]
+
+
+def parse_sort(text: str) -> tuple[str, bool] | None:
+    """Read a listing's sort, `-metrics.accuracy`, as `("metrics.accuracy", True)`
+    (largest first); None when it is none of `SORT_CHOICES`."""
+    order_by = text.removeprefix("-")
+    if order_by not in RUN_ORDERS and not _METRIC.fullmatch(order_by):
+        return None
+    return order_by, text.startswith("-")
 
 
 def find_runs(project: Project, query: RunQuery) -> tuple[list[dict[str, Any]], int]:

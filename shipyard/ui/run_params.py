@@ -8,11 +8,11 @@ the default `-started_at`), `offset` and `limit`. A value that cannot be used ra
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Final, get_args
 
+from shipyard.runners.run_json import SORT_CHOICES, parse_sort
 from shipyard.store import RunQuery
-from shipyard.store.records import RUN_ORDERS, RunState
+from shipyard.store.records import RunState
 from shipyard.ui.problems import BadParameter
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ DEFAULT_SORT: Final = "-started_at"
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 500
 MAX_SEARCH_CHARS: Final = 200
-_METRIC: Final = re.compile(r"metrics\.[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}")
 KNOWN: Final = ("pipeline", "state", "q", "sort", "offset", "limit")
 
 
@@ -46,19 +45,15 @@ def parse_run_query(params: Mapping[str, str]) -> RunQuery:
     if search is not None and len(search) > MAX_SEARCH_CHARS:
         raise BadParameter("q", f"must be at most {MAX_SEARCH_CHARS} characters long.")
     sort = params.get("sort") or DEFAULT_SORT
-    order_by = sort.removeprefix("-")
-    if order_by not in RUN_ORDERS and not _METRIC.fullmatch(order_by):
-        raise BadParameter(
-            "sort",
-            "must be started_at, duration_s or metrics.NAME, with a leading '-' for largest "
-            f"first. Got {sort!r}.",
-        )
+    order = parse_sort(sort)
+    if order is None:
+        raise BadParameter("sort", f"must be {SORT_CHOICES}. Got {sort!r}.")
     return RunQuery(
         pipeline=params.get("pipeline") or None,
         states=states,
         search=search,
-        order_by=order_by,
-        descending=sort.startswith("-"),
+        order_by=order[0],
+        descending=order[1],
         offset=_integer(params, "offset", 0, minimum=0),
         limit=_integer(params, "limit", DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT),
     )

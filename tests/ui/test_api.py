@@ -137,3 +137,22 @@ def test_pages_show_runs_a_failed_run_and_an_artifact_report(penguins: Penguins)
 def test_the_ui_cannot_write_to_the_store(penguins: Penguins) -> None:
     with pytest.raises(StoreError, match="readonly"):
         penguins.project.store.create_run("penguins")
+
+
+@pytest.mark.slow
+def test_the_cli_lists_the_same_runs_with_the_same_filters(penguins: Penguins) -> None:
+    from tests.cli.command import shipyard
+
+    common = ["--store", penguins.store, "--json"]
+    listed = shipyard(
+        penguins.folder, "runs", "--sort", "-metrics.accuracy", "--state", "complete",
+        "--limit", "1", "--offset", "1", *common,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    api = get(f"{penguins.url}/api/runs?sort=-metrics.accuracy&state=complete&limit=1&offset=1")
+    assert json.loads(listed.stdout) == api.json()
+    assert [r["id"] for r in api.json()] == [penguins.first]
+    wrong = shipyard(penguins.folder, "runs", "--sort", "size", *common)
+    assert wrong.returncode == 1 and "--sort must be started_at, duration_s" in wrong.stderr
+    wrong = shipyard(penguins.folder, "runs", "--state", "done", *common)
+    assert wrong.returncode == 1 and "--state must be one of running" in wrong.stderr
