@@ -41,6 +41,7 @@ def create_app(project: Project) -> Starlette:
         Route("/runs", pages.runs_page),
         Route("/runs/{run_id}", pages.run_page),
         Route("/artifacts/{artifact_id}", pages.artifact_page),
+        Route("/artifacts/{artifact_id}/lineage", pages.lineage_page),
         Route("/artifacts/{artifact_id}/files/{name}", pages.artifact_file),
         Route("/api/openapi.json", _openapi),
         Route("/api/runs", api.list_runs_api),

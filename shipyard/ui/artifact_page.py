@@ -31,7 +31,9 @@ def render_artifact_page(artifact: dict[str, Any], reports: list[str]) -> str:
         "State": state_badge(artifact["state"]),
         "Fingerprint": f"<code>{escape(artifact['fingerprint'])}</code>",
         "Created": timestamp(artifact["created_at"]),
-        "Lineage": link(f"/api/artifacts/{artifact['id']}/lineage", "as JSON"),
+        "Lineage": link(f"/artifacts/{artifact['id']}/lineage", "upstream and downstream")
+        + " · "
+        + link(f"/api/artifacts/{artifact['id']}/lineage", "as JSON"),
     }
     rows = "".join(f"<tr><th scope=row>{k}</th><td>{v}</td></tr>" for k, v in facts.items())
     producer = artifact["producer"]

@@ -19,6 +19,7 @@ _BOX_W: Final = 180
 _BOX_H: Final = 40
 _GAP_X: Final = 24
 _GAP_Y: Final = 34
+_MAX_PER_ROW: Final = 5
 _NAME_CHARS: Final = 22
 _LABEL_CHARS: Final = 26
 
@@ -62,9 +63,17 @@ def graph_svg(nodes: dict[str, dict[str, Any]]) -> str:
     names = list(nodes)
     edges = edges_of(nodes)
     layer = layers_of(names, edges)
-    rows: dict[int, list[str]] = {}
+    layers: dict[int, list[str]] = {}
     for name in names:
-        rows.setdefault(layer[name], []).append(name)
+        layers.setdefault(layer[name], []).append(name)
+    # A wide layer (nodes whose inputs are not recorded yet) wraps, so boxes stay readable.
+    rows = dict(
+        enumerate(
+            layers[depth][start : start + _MAX_PER_ROW]
+            for depth in sorted(layers)
+            for start in range(0, len(layers[depth]), _MAX_PER_ROW)
+        )
+    )
     widest = max((len(r) for r in rows.values()), default=1)
     width = widest * (_BOX_W + _GAP_X) + _GAP_X
     height = len(rows) * (_BOX_H + _GAP_Y) + _GAP_Y
@@ -129,7 +138,8 @@ def timeline_svg(run: dict[str, Any], *, now: datetime | None = None) -> str:
         x = left + (right - left) * begin / total
         w = max(2.0, (right - left) * length / total)
         label = name if len(name) <= _LABEL_CHARS else name[: _LABEL_CHARS - 1] + "…"
-        took = "cached" if node["state"] == "cached" else duration(node["duration_s"])
+        shown = node["state"] in ("cached", "skipped")
+        took = node["state"] if shown else duration(node["duration_s"])
         parts.append(
             f'<g data-node="{escape(name)}" data-state="{escape(node["state"])}">'
             f"<title>{escape(name)}: {escape(node['state'])}, {escape(took)}</title>"

@@ -8,10 +8,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from shipyard.errors import NotFoundError
-from shipyard.runners.queries import show_artifact
+from shipyard.runners.queries import lineage, show_artifact
 from shipyard.runners.run_json import describe_run, find_runs
 from shipyard.ui.api import integer_path, project_of
 from shipyard.ui.artifact_page import render_artifact_page, report_names
+from shipyard.ui.lineage_page import render_lineage_page
 from shipyard.ui.run_page import render_run_page
 from shipyard.ui.run_params import parse_run_query
 from shipyard.ui.runs_page import COLUMNS_COOKIE, chosen_columns, render_runs_page
@@ -58,3 +59,10 @@ async def artifact_file(request: Request) -> Response:
     if name not in await run_in_threadpool(report_names, directory):
         raise NotFoundError(f"Artifact {artifact_id} has no report {name!r}.")
     return FileResponse(directory / name, media_type="text/html")
+
+
+async def lineage_page(request: Request) -> Response:
+    """An artifact's lineage, upstream and downstream."""
+    artifact_id = integer_path(request, "artifact_id")
+    found = await run_in_threadpool(lineage, project_of(request), artifact_id)
+    return HTMLResponse(render_lineage_page(found))

@@ -130,6 +130,8 @@ def test_pages_show_runs_a_failed_run_and_an_artifact_report(penguins: Penguins)
     served = get(penguins.url + report)
     assert served.status == 200 and served.headers["content-type"].startswith("text/html")
     assert get(f"{penguins.url}/artifacts/{evaluation}/files/..%2Fstore.db").status == 404
+    lineage_page = get(f"{penguins.url}/artifacts/{evaluation}/lineage").text
+    assert f'href="/runs/{penguins.first}#node-train"' in lineage_page  # upstream, linked
     missing = get(f"{penguins.url}/runs/no-such-run")
     assert missing.status == 404 and "No run" in missing.text
 

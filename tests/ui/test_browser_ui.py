@@ -82,6 +82,13 @@ def test_click_through_runs_run_node_and_artifact(
         )
         _check_layout(page, shots, f"artifact-{width}")
 
+        page.click_and_wait('a[href$="/lineage"]:not([href^="/api/"])')
+        producers = page.evaluate(
+            "[...document.querySelectorAll('ul.tree a[href*=\"#node-\"]')].map(a => a.textContent)"
+        )
+        assert {"evaluate", "train", "transform", "ingest"} <= set(producers)
+        _check_layout(page, shots, f"lineage-{width}")
+
         page.goto(f"{penguins.url}/runs/{penguins.failed}")
         assert page.evaluate("document.querySelector('[role=alert]').textContent").startswith(
             "Stopped at "
