@@ -25,7 +25,6 @@ from shipyard.runners.execution import artifact_from_record
 from shipyard.runners.outcome import METRIC_SOURCES, OUTCOME_TYPES, RunOutcome, outcome_of
 from shipyard.runners.queries import artifact_summary, execution_summary, run_summary
 from shipyard.store import RunQuery
-from shipyard.store.records import RUN_ORDERS
 
 if TYPE_CHECKING:
     from shipyard.runners.project import Project
@@ -48,7 +47,9 @@ RUN_JSON_KEYS = (
 
 SORT_CHOICES: Final = "started_at, duration_s or metrics.NAME, with a leading '-' for largest first"
 """What a run listing's sort may be (`shipyard runs --sort`, the API's `sort`)."""
-_METRIC: Final = re.compile(r"metrics\.[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99}")
+SORT_PATTERN: Final = r"^-?(started_at|duration_s|metrics\.[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99})$"
+"""`SORT_CHOICES` as a regular expression (the API's OpenAPI document declares it)."""
+_SORT: Final = re.compile(SORT_PATTERN)
 
 
 def describe_run(project: Project, run_id: str) -> dict[str, Any]:
@@ -95,10 +96,9 @@ def list_runs(
 def parse_sort(text: str) -> tuple[str, bool] | None:
     """Read a listing's sort, `-metrics.accuracy`, as `("metrics.accuracy", True)`
     (largest first); None when it is none of `SORT_CHOICES`."""
-    order_by = text.removeprefix("-")
-    if order_by not in RUN_ORDERS and not _METRIC.fullmatch(order_by):
+    if not _SORT.fullmatch(text):
         return None
-    return order_by, text.startswith("-")
+    return text.removeprefix("-"), text.startswith("-")
 
 
 def find_runs(project: Project, query: RunQuery) -> tuple[list[dict[str, Any]], int]:

@@ -34,6 +34,8 @@ EVENT_POLL_S: Final = 1.0
 """How often a live run's record is read again for its event stream."""
 KEEPALIVE_S: Final = 15.0
 MAX_LINEAGE_DEPTH: Final = 50
+MAX_ID: Final = 2**63 - 1
+"""The largest id a store holds (a signed 64-bit integer)."""
 
 
 def json_response(value: Any, **headers: str) -> Response:
@@ -55,9 +57,12 @@ def integer_path(request: Request, name: str) -> int:
     """
     text = request.path_params[name]
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise BadParameter(name, f"must be an integer. Got {text!r}.") from None
+    if not 1 <= value <= MAX_ID:
+        raise BadParameter(name, f"must be an integer from 1 to {MAX_ID}. Got {value}.")
+    return value
 
 
 async def list_runs_api(request: Request) -> Response:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard._version import __version__
-from shipyard.runners.run_json import RUN_JSON_KEYS
+from shipyard.runners.run_json import RUN_JSON_KEYS, SORT_PATTERN
+from shipyard.ui.api import MAX_ID
 from shipyard.ui.run_params import DEFAULT_LIMIT, MAX_LIMIT, RUN_STATES
 
 _OBJECT: dict[str, Any] = {"type": "object"}
+_STATE = "(" + "|".join(RUN_STATES) + ")"
+_STATES_PATTERN = f"^$|^{_STATE}(,{_STATE})*$"  # empty: any state (as the runs page's form sends)
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
 
 
@@ -27,7 +30,9 @@ def _ok(schema: dict[str, Any], text: str, media: str = "application/json") -> d
 
 
 _RUN_ID = _parameter("run_id", "path", {"type": "string"}, "A run id, or a unique prefix.")
-_ARTIFACT_ID = _parameter("artifact_id", "path", {"type": "integer"}, "An artifact id.")
+_ARTIFACT_ID = _parameter(
+    "artifact_id", "path", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "An artifact id."
+)
 _LISTED_RUN = {
     "type": "object",
     "required": [
@@ -66,7 +71,7 @@ def openapi_document() -> dict[str, Any]:
         _parameter(
             "state",
             "query",
-            {"type": "string"},
+            {"type": "string", "pattern": _STATES_PATTERN},
             f"Only runs in these states, comma-separated: {', '.join(RUN_STATES)}.",
         ),
         _parameter(
@@ -78,7 +83,7 @@ def openapi_document() -> dict[str, Any]:
         _parameter(
             "sort",
             "query",
-            {"type": "string", "default": "-started_at"},
+            {"type": "string", "default": "-started_at", "pattern": "^$|" + SORT_PATTERN},
             "started_at, duration_s or metrics.NAME; a leading '-' sorts largest first. Runs "
             "without the value come last.",
         ),

@@ -44,6 +44,9 @@ def parse_run_query(params: Mapping[str, str]) -> RunQuery:
     search = params.get("q") or None
     if search is not None and len(search) > MAX_SEARCH_CHARS:
         raise BadParameter("q", f"must be at most {MAX_SEARCH_CHARS} characters long.")
+    for name in ("pipeline", "q"):
+        if "\x00" in params.get(name, ""):
+            raise BadParameter(name, "must not contain NUL characters.")
     sort = params.get("sort") or DEFAULT_SORT
     order = parse_sort(sort)
     if order is None:
