@@ -3,11 +3,12 @@ on the penguins store: no request gets a server error, every answer matches the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+
+from tests.fuzzing import call_and_validate_each
 
 if TYPE_CHECKING:
     from tests.ui.conftest import Penguins
@@ -25,17 +26,4 @@ def test_no_request_gets_a_server_error(
     assert len(operations) == 5
     if mode is schemathesis.GenerationMode.NEGATIVE:  # a run id is any text: nothing to negate
         operations = [op for op in operations if "{run_id}" not in op.path]
-    for operation in operations:
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check(case: Any) -> None:
-            case.call_and_validate()
-
-        check()
+    call_and_validate_each(operations, mode, examples=EXAMPLES)
