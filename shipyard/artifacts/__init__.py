@@ -12,8 +12,10 @@ from shipyard.artifacts.evaluation import (
     ModelBlessing,
     ModelEvaluation,
 )
+from shipyard.artifacts.infra_blessing import InfraBlessing, InfraValidation
 from shipyard.artifacts.model import Model
 from shipyard.artifacts.model_run import ModelRun
+from shipyard.artifacts.monitoring_report import MonitoringReport
 from shipyard.artifacts.pushed_model import PushDecision, PushedModel
 from shipyard.artifacts.schema import (
     Comparator,
@@ -51,12 +53,15 @@ __all__ = [
     "FeatureSchema",
     "FeatureStatistics",
     "Histogram",
+    "InfraBlessing",
+    "InfraValidation",
     "ListStatistics",
     "Metrics",
     "Model",
     "ModelBlessing",
     "ModelEvaluation",
     "ModelRun",
+    "MonitoringReport",
     "NumericRange",
     "NumericStatistics",
     "PushDecision",

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
+import time
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -150,6 +151,8 @@ class Inference:
             QueueFullError: Batching is on and the version's queue is full.
         """
         model = self._registry.enter(name, version=version, label=label, split=True)
+        start = time.perf_counter()
+        error: BaseException | None = None
         try:
             batches = model.batches
             inline = self._inline.parses_inline(body_bytes)
@@ -170,18 +173,27 @@ class Inference:
             if self._inline.runs_inline(model, call.rows):
                 return self._run(model, call, logged)
             return await run_in_threadpool(self._run, model, call, logged)
+        except BaseException as exc:
+            error = exc
+            raise
         finally:
             model.leave()
+            if self._metrics is not None and not isinstance(error, asyncio.CancelledError):
+                self._metrics.observe_outcome(
+                    model.name, model.version, time.perf_counter() - start, failed=error is not None
+                )
 
     def _run_alone(self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]) -> bytes:
         call, logged = self._prepare(model, prepare)
         return self._run(model, call, logged)
 
-    def _run(self, model: LoadedModel, call: Call, logged: bool) -> bytes:
-        outputs = model.run(call.feed, None if logged else call.outputs)
+    def _run(self, model: LoadedModel, call: Call, logged: int | None) -> bytes:
+        outputs = model.run(call.feed, None if logged is not None else call.outputs)
         return self._answer(model, call, logged, outputs, batched=False)
 
-    def _batched(self, batches: BatchQueue, call: Call, logged: bool) -> asyncio.Future[Outputs]:
+    def _batched(
+        self, batches: BatchQueue, call: Call, logged: int | None
+    ) -> asyncio.Future[Outputs]:
         """Queue the call on its version's batches; the future gets its rows of the outputs.
 
         Raises:
@@ -193,29 +205,39 @@ class Inference:
         if handoff is None:
             handoff = self._handoffs[loop] = _Handoff(loop)
         done = functools.partial(handoff.put, future)
-        batches.submit(call.feed, None if logged else call.outputs, call.rows, None, done)
+        batches.submit(
+            call.feed, None if logged is not None else call.outputs, call.rows, None, done
+        )
         return future
 
     def _prepare(
         self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]
-    ) -> tuple[Call, bool]:
-        call = prepare(model)
-        return call, self._log is not None and self._log.sampled()
+    ) -> tuple[Call, int | None]:
+        """Parse the call; the second item is its log start time when it is logged."""
+        started = None if self._log is None else self._log.start_request()
+        return prepare(model), started
 
     def _answer(
-        self, model: LoadedModel, call: Call, logged: bool, outputs: Outputs, *, batched: bool
+        self,
+        model: LoadedModel,
+        call: Call,
+        logged: int | None,
+        outputs: Outputs,
+        *,
+        batched: bool,
     ) -> bytes:
         """Log the request if sampled, write its answer and count it.
 
         `batched`: the batch thread counted the run's rows; count the request only.
         """
-        if logged and self._log is not None:
+        if logged is not None and self._log is not None:
             self._log.add(
                 model=model.name,
                 version=model.version,
                 request_id=call.request_id or uuid.uuid4().hex,
                 feed=call.feed,
                 outputs=outputs,
+                started_ns=logged,
             )
         if call.outputs is not None:
             outputs = {name: outputs[name] for name in call.outputs}

@@ -47,6 +47,7 @@ _LISTED_RUN = {
         "metrics",
         "blessed",
         "models",
+        "trigger",
     ],
     "properties": {
         "id": {"type": "string"},
@@ -60,6 +61,7 @@ _LISTED_RUN = {
         "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
         "blessed": {"type": ["boolean", "null"]},
         "models": {"type": "array", "items": _OBJECT},
+        "trigger": {"type": ["object", "null"]},
     },
 }
 

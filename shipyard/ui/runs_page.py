@@ -130,6 +130,7 @@ def _table(query: RunQuery, runs: list[dict[str, Any]], columns: list[str]) -> s
         "<th scope=col>Run</th><th scope=col>Pipeline</th><th scope=col>State</th>"
         + _sort_header(query, "started_at", "Started")
         + _sort_header(query, "duration_s", "Duration")
+        + "<th scope=col>Trigger</th>"
     )
     for column in columns:
         if column.startswith("m:"):
@@ -151,6 +152,7 @@ def _row(run: dict[str, Any], columns: list[str]) -> str:
         f"<td data-cell=state>{state_badge(run['state'])}</td>",
         f"<td>{timestamp(run['started_at'])}</td>",
         f"<td data-cell=duration class=num>{duration(run['duration_s'])}</td>",
+        f"<td>{_trigger(run.get('trigger'))}</td>",
     ]
     for column in columns:
         name = column[2:]
@@ -173,3 +175,11 @@ def _model(run: dict[str, Any]) -> str:
     if pushed:
         return escape(pushed)
     return "<span class=bad>not blessed</span>" if run["blessed"] is False else ""
+
+
+def _trigger(trigger: dict[str, Any] | None) -> str:
+    """The trigger that started the run (`shipyard schedule`), its reason on hover."""
+    if not trigger:
+        return ""
+    reason = escape(trigger.get("reason", ""))
+    return f'<span title="{reason}">{escape(trigger["name"])} ({escape(trigger["kind"])})</span>'

@@ -22,11 +22,14 @@ from shipyard.artifacts import (
     Examples,
     FeatureSchema,
     FeatureStatistics,
+    InfraBlessing,
+    InfraValidation,
     Metrics,
     Model,
     ModelBlessing,
     ModelEvaluation,
     ModelRun,
+    MonitoringReport,
     PushDecision,
     PushedModel,
     Schema,
@@ -58,6 +61,16 @@ SAMPLES: dict[type[Artifact], Any] = {
         checks=(BlessingCheck("accuracy", "min", 0.5, 0.6, False, "accuracy 0.5 < 0.6"),),
     ),
     PushedModel: PushDecision(pushed=True, name="taxi", version=3, path="/models/taxi/3"),
+    InfraBlessing: InfraValidation(
+        blessed=False,
+        requests=20,
+        rows=20,
+        source="eval split",
+        max_latency_ms=1000.0,
+        latencies_ms={"median": 0.7, "p95": 1.2, "max": 1.5},
+        startup_s=0.8,
+        problems=("request 3: answered 400: instances[0]['sex'] is required",),
+    ),
     TransformGraph: ({"nodes": [], "outputs": {}, "label": None}, b"onnx bytes"),
     Model: ExportedModel(
         onnx=b"onnx bytes",
@@ -71,6 +84,14 @@ SAMPLES: dict[type[Artifact], Any] = {
         schema_yaml="features: {}\n",
     ),
     ModelRun: [{"epoch": 1, "train_loss": 0.9}, {"epoch": 2, "train_loss": 0.7}],
+    MonitoringReport: {
+        "summary": {"monitor": "taxi", "windows": [], "alerts": {"firing": []}},
+        "figures": [
+            (0, 3_600_000_000, True, "x", "drift", 0.25),
+            (0, 3_600_000_000, True, "*", "rows", None),
+        ],
+        "state": {"version": 2, "files": {"a.parquet": 10}},
+    },
 }
 
 
