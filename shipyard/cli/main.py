@@ -60,6 +60,11 @@ COMMANDS = (
         "Monitor served requests: drift, missing and bad values per window; alert on change.",
     ),
     LazyCommand(
+        "feedback",
+        "shipyard.cli.feedback:feedback_command",
+        "Store labels that arrived later, keyed by request id, beside the request log.",
+    ),
+    LazyCommand(
         "predict",
         "shipyard.cli.predict:predict_command",
         "Predict every row of a file with a model directory, or with a model on a server.",

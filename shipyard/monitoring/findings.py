@@ -37,7 +37,14 @@ if TYPE_CHECKING:
     from shipyard.monitoring.reference import ColumnReference, Reference
 
 FindingKind = Literal[
-    "drift", "prediction_drift", "missing", "out_of_range", "unseen", "invalid", "dataset_drift"
+    "drift",
+    "prediction_drift",
+    "missing",
+    "out_of_range",
+    "unseen",
+    "invalid",
+    "dataset_drift",
+    "decay",  # shipyard.monitoring.decay: a live metric fell behind evaluation
 ]
 MISSING_MARGIN = 0.1
 """Without a schema: how much more often than in the reference a column may be missing."""

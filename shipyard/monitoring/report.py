@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from shipyard.monitoring.decay import DecayReport
     from shipyard.monitoring.findings import WindowFigures
     from shipyard.monitoring.reference import Reference
 
@@ -60,6 +61,7 @@ class MonitoringReport:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     webhook_error: str | None = None
     store_run: str | None = None
+    decay: DecayReport | None = None
 
     @property
     def alerting(self) -> bool:
@@ -108,6 +110,7 @@ class MonitoringReport:
                 "webhook_error": self.webhook_error,
             },
             "store_run": self.store_run,
+            "decay": None if self.decay is None else self.decay.to_json(),
         }
 
 

@@ -40,6 +40,8 @@ class MonitorState:
     reference: dict[str, Any] | None = None
     reference_key: str | None = None
     late_rows: int = 0
+    decay_alerts: dict[str, Any] = field(default_factory=dict)
+    """Each served version's decay `AlertBook` (`decay.walk_decay`)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the state as plain JSON, as the store records it."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import ClientDisconnect
 
 from shipyard.serving import kserve_api, tf_serving_api
+from shipyard.serving.inference import checked_request_id
 from shipyard.serving.messages import encode_json, error_status, receive_body
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from shipyard.serving.inference import Call, Inference
-    from shipyard.serving.loaded_model import LoadedModel
     from shipyard.serving.metrics import Metrics
 
 logger = logging.getLogger("shipyard.serving")
@@ -45,6 +45,7 @@ _V1 = re.compile(
 )
 _V2 = re.compile(r"/v2/models/(?P<name>[^/]+)(?:/versions/(?P<version>[0-9]+))?/infer")
 _JSON_HEADERS = (b"content-type", b"application/json")
+_REQUEST_ID = b"x-request-id"
 
 
 class InferenceFront:
@@ -101,9 +102,7 @@ class InferenceFront:
             label, method = match["label"], match["method"]
             selector = "/versions/{version}" if version else "/labels/{label}" if label else ""
             endpoint = f"/v1/models/{{name}}{selector}:{method}"
-            prepare: Callable[[bytes, LoadedModel], Call] = functools.partial(
-                tf_serving_api.prepare_call, method
-            )
+            prepare: Callable[..., Call] = functools.partial(tf_serving_api.prepare_call, method)
         else:
             endpoint = (
                 "/v2/models/{name}/versions/{version}/infer"
@@ -113,16 +112,13 @@ class InferenceFront:
             prepare = kserve_api.prepare_call
         code = 500  # unless an answer is sent
         try:
-            code, answer = await self._respond(
+            code, answer, request_id = await self._respond(
                 scope, receive=receive, name=name, version=version, label=label, prepare=prepare
             )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": code,
-                    "headers": [(b"content-length", str(len(answer)).encode()), _JSON_HEADERS],
-                }
-            )
+            headers = [(b"content-length", str(len(answer)).encode()), _JSON_HEADERS]
+            if request_id is not None:
+                headers.append((_REQUEST_ID, request_id.encode()))
+            await send({"type": "http.response.start", "status": code, "headers": headers})
             await send({"type": "http.response.body", "body": answer})
         except ClientDisconnect:
             return  # nobody to answer; counted as a 500, as the middleware counts it
@@ -139,21 +135,24 @@ class InferenceFront:
         name: str,
         version: str | None,
         label: str | None,
-        prepare: Callable[[bytes, LoadedModel], Call],
-    ) -> tuple[int, bytes]:
-        """The status and JSON body answering the request; errors become their answers.
+        prepare: Callable[..., Call],
+    ) -> tuple[int, bytes, str | None]:
+        """The status, JSON body and request id (None for an error) answering the request;
+        errors become their answers.
 
         Raises:
             ClientDisconnect: The client went away while sending the body.
         """
         try:
-            body = await receive_body(receive, _content_length(scope), self._max_body_bytes)
-            return 200, await self._inference.respond(
+            length, sent = _headers(scope)
+            request_id = None if sent is None else checked_request_id(sent)
+            body = await receive_body(receive, length, self._max_body_bytes)
+            answer, request_id = await self._inference.respond(
                 name,
                 version=None if version is None else int(version),
                 label=label,
                 body_bytes=len(body),
-                prepare=functools.partial(prepare, body),
+                prepare=functools.partial(prepare, body, request_id=request_id),
             )
         except ClientDisconnect:
             raise
@@ -161,11 +160,16 @@ class InferenceFront:
             code, message = error_status(exc, f"POST {scope['path']}")
             if code == 500:
                 logger.error("Exception on POST %s", scope["path"], exc_info=exc)
-            return code, encode_json({"error": message})
+            return code, encode_json({"error": message}), None
+        return 200, answer, request_id
 
 
-def _content_length(scope: Scope) -> str | None:
+def _headers(scope: Scope) -> tuple[str | None, str | None]:
+    """The request's Content-Length and X-Request-Id, in one pass over its headers."""
+    length = request_id = None
     for key, value in scope["headers"]:
         if key == b"content-length":
-            return str(value.decode("latin-1"))
-    return None
+            length = value.decode("latin-1")
+        elif key == _REQUEST_ID:
+            request_id = value.decode("latin-1")
+    return length, request_id
