@@ -154,9 +154,12 @@ def measure_decay(
     found = [table for table in logged if table is not None and table.num_rows]
     if not found:
         return report
-    joined = pa.concat_tables(found, promote_options="permissive").join(
-        labels, keys=["request_id", "row"], join_type="inner"
-    )
+    logged_rows = pa.concat_tables(found, promote_options="permissive")
+    keys = logged_rows.select(["request_id", "row"])
+    keys = keys.append_column("index", pa.array(range(keys.num_rows), pa.int64()))
+    # Arrow joins no list columns (probabilities): join the keys, then take the rows.
+    pairs = keys.join(labels, keys=["request_id", "row"], join_type="inner")
+    joined = logged_rows.take(pairs.column("index")).append_column("label", pairs.column("label"))
     report.matched = joined.group_by(["request_id", "row"]).aggregate([]).num_rows
     versions = pc.binary_join_element_wise(
         joined.column("model"), pc.cast(joined.column("version"), pa.string()), "/"

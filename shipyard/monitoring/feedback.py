@@ -101,18 +101,16 @@ def read_label_file(
             "(.jsonl, .ndjson).",
             path=path,
         )
-    table = _read_table(path, (id_column, label_column))
+    table = _read_columns(path, (id_column, label_column))
     for column in (id_column, label_column):
-        if column not in table.schema.names:
+        if column not in table:
             raise DataError(
                 f"The label file has no column {column!r}; its columns are "
-                f"{', '.join(table.schema.names)}. Name the column with "
+                f"{', '.join(table)}. Name the column with "
                 f"--{'id' if column == id_column else 'label'}-column.",
                 path=path,
             )
-    ids = table.column(id_column).to_pylist()
-    labels = table.column(label_column).to_pylist()
-    given_rows = table.column(row_column).to_pylist() if row_column in table.schema.names else None
+    ids, labels, given_rows = table[id_column], table[label_column], table.get(row_column)
     rows = []
     for index in range(len(ids)):
         try:
@@ -221,30 +219,53 @@ def _subdirectories(fs: AbstractFileSystem, root: str) -> Iterable[str]:
             yield info["name"]
 
 
-def _read_table(path: str, text_columns: tuple[str, ...]) -> pa.Table:
+def _read_columns(path: str, text_columns: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Read a label file's columns as lists of values (ids and labels as text in CSV)."""
     import pyarrow as pa
 
     try:
         if path.endswith(".parquet"):
             import pyarrow.parquet as pq
 
-            return pq.read_table(path)
+            return pq.read_table(path).to_pydict()  # type: ignore[no-any-return]
         if path.endswith((".jsonl", ".ndjson")):
-            from pyarrow import json
-
-            return json.read_json(path)
+            return _read_json_lines(path)
         from pyarrow import csv
 
         types = {column: pa.string() for column in text_columns}
         with pa.input_stream(path, compression="detect") as stream:
-            return csv.read_csv(
+            table = csv.read_csv(
                 stream,
                 convert_options=csv.ConvertOptions(column_types=types, strings_can_be_null=True),
             )
+        return table.to_pydict()  # type: ignore[no-any-return]
     except FileNotFoundError:
         raise DataError("The label file does not exist.", path=path) from None
     except (OSError, pa.ArrowInvalid) as exc:
         raise DataError(f"The label file cannot be read: {exc}", path=path) from exc
+
+
+def _read_json_lines(path: str) -> dict[str, list[Any]]:
+    """Read JSON Lines with the standard library: a label may be a name on one line and a
+    number on the next, which Arrow's reader refuses."""
+    import json
+
+    columns: dict[str, list[Any]] = {}
+    with open(path, encoding="utf-8") as handle:
+        lines = [line for line in handle if line.strip()]
+    for index, line in enumerate(lines):
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise DataError(f"The line is not JSON: {exc}.", path=path, row=index + 1) from None
+        if not isinstance(record, dict):
+            raise DataError("Each line must be a JSON object.", path=path, row=index + 1)
+        for key, value in record.items():
+            columns.setdefault(key, [None] * index).append(value)
+        for values in columns.values():
+            if len(values) == index:
+                values.append(None)
+    return columns
 
 
 def _request_id(value: Any, where: str) -> str:
