@@ -116,8 +116,8 @@ class InferenceFront:
                 scope, receive=receive, name=name, version=version, label=label, prepare=prepare
             )
             headers = [(b"content-length", str(len(answer)).encode()), _JSON_HEADERS]
-            if request_id is not None:
-                headers.append((_REQUEST_ID, request_id.encode()))
+            if request_id is not None:  # first, where Starlette puts a response's own headers
+                headers.insert(0, (_REQUEST_ID, request_id.encode()))
             await send({"type": "http.response.start", "status": code, "headers": headers})
             await send({"type": "http.response.body", "body": answer})
         except ClientDisconnect:
