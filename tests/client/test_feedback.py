@@ -3,19 +3,19 @@ that keeps a request log."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from shipyard.client import Client, ServingError
 from shipyard.serving.config import ModelConfig, RequestLogOptions
-from tests.client.models import regressor
+from tests.client.models import classifier, regressor
 from tests.serving.server import RunningServer
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def test_request_ids_are_exposed_and_labels_sent_for_them(
@@ -62,3 +62,26 @@ def test_request_ids_are_exposed_and_labels_sent_for_them(
     )
     logged = pq.read_table(sorted((logs / "double" / "1").glob("*.parquet"))).to_pydict()
     assert logged["request_id"] == [drawn, "mine", "mine", "k"]
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "client" / "feedback.py"
+
+
+def test_the_docs_feedback_example_is_the_tested_file_and_runs(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    docs = (EXAMPLE.parents[2] / "monitoring.md").read_text()
+    section = docs.split("## Feedback and decay", 1)[1]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert snippet in EXAMPLE.read_text()
+    models = [ModelConfig("penguins", classifier(tmp_path_factory).parent)]
+    log = RequestLogOptions(tmp_path / "logs", sample=1.0, flush_s=3600)
+    with RunningServer(models, request_log=log) as server:
+        env = {**os.environ, "SHIPYARD_SERVER": f"http://127.0.0.1:{server.port}"}
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLE)], env=env, capture_output=True, text=True, check=True
+        )
+    lines = result.stdout.splitlines()
+    assert "class_labels" in lines[0] and "'stored': 1" in lines[1]
+    (stored,) = (tmp_path / "logs" / "penguins" / "feedback").iterdir()
+    assert pq.read_table(stored).column("label").to_pylist() == ["Gentoo"]
