@@ -165,8 +165,8 @@ def feedback_files(logs: str) -> list[str]:
     """Return the label files of the request logs at `logs`, oldest first.
 
     `logs` is the server's `--request-log-dir` (labels in `logs/*/feedback/`), one model's
-    directory (`logs/feedback/`) or one version's (`logs/../feedback/`), local or an fsspec
-    URL. A glob or a single file has none.
+    directory (`logs/feedback/`) or one version's, named by its number (`logs/../feedback/`),
+    local or an fsspec URL. A glob or a single file has none.
     """
     from fsspec.core import url_to_fs
 
@@ -176,9 +176,10 @@ def feedback_files(logs: str) -> list[str]:
         return []
     candidates = [
         posixpath.join(root, FEEDBACK_DIRECTORY),
-        posixpath.join(posixpath.dirname(root), FEEDBACK_DIRECTORY),
         *(posixpath.join(d, FEEDBACK_DIRECTORY) for d in _subdirectories(fs, root)),
     ]
+    if posixpath.basename(root).isdigit():  # a version's directory: its model's labels
+        candidates.append(posixpath.join(posixpath.dirname(root), FEEDBACK_DIRECTORY))
     found: set[str] = set()
     for directory in candidates:
         if fs.isdir(directory):
