@@ -15,6 +15,7 @@ from shipyard.errors import NotFoundError
 from shipyard.monitoring.decay import DecayOptions, measure_decay
 from shipyard.monitoring.feedback import feedback_files, labels_from_json, write_labels
 from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+from shipyard.monitoring.report_html import render_report
 from shipyard.monitoring.sources import list_files
 from tests.monitoring.logs import HOUR_US, T0, write_log
 
@@ -194,3 +195,6 @@ def test_the_monitor_fires_decay_once_and_resolves_it(
     resolved = [n for n in third.notifications if n["labels"]["kind"] == "decay"]
     assert {n["status"] for n in resolved} == {"resolved"} and len(resolved) == 3
     assert not [a for a in third.firing if a["labels"]["kind"] == "decay"]
+    page = render_report(third)  # every window's live metrics, drawn against evaluation
+    assert "Live metrics over time" in page and "taxi/3: accuracy" in page
+    assert "0.7073 (410 labels)" in page and "(400 labels)" in page
