@@ -3,13 +3,14 @@
 An inference request (`POST /v1/models/NAME[/versions/V | /labels/L]:predict|classify|regress`
 or `POST /v2/models/NAME[/versions/V]/infer` on a served model) is matched by one regular
 expression and answered here: the body is read from the ASGI `receive`, `Inference.respond`
-answers it, and two ASGI messages send the JSON, with the request counted and timed as the
-metrics middleware does. It skips what Starlette spends on such a request, some 40 of
-Shipyard's 200 us of CPU: the router trying routes in turn, `Request` and `Response` objects,
-three middleware layers and their closures. Everything else, including an inference path
-on a model not served, an unknown method or a mounted app (`root_path`), goes to the
-Starlette app, which answers exactly as before; the answers, status codes, errors and
-metric labels of the inference routes are the same on both (tests/serving check both).
+answers it, and two ASGI messages send the JSON (with the request's `X-Request-Id`), with
+the request counted and timed as the metrics middleware does. It skips what Starlette
+spends on such a request, some 40 of Shipyard's 200 us of CPU: the router trying routes in
+turn, `Request` and `Response` objects, three middleware layers and their closures.
+Everything else, including an inference path on a model not served, an unknown method or a
+mounted app (`root_path`), goes to the Starlette app, which answers exactly as before; the
+answers, status codes, errors and metric labels of the inference routes are the same on
+both (tests/serving check both).
 """
 
 from __future__ import annotations
@@ -115,9 +116,12 @@ class InferenceFront:
             code, answer, request_id = await self._respond(
                 scope, receive=receive, name=name, version=version, label=label, prepare=prepare
             )
-            headers = [(b"content-length", str(len(answer)).encode()), _JSON_HEADERS]
-            if request_id is not None:  # first, where Starlette puts a response's own headers
-                headers.insert(0, (_REQUEST_ID, request_id.encode()))
+            length = (b"content-length", str(len(answer)).encode())
+            headers = (  # the id first, where Starlette puts a response's own headers
+                [length, _JSON_HEADERS]
+                if request_id is None
+                else [(_REQUEST_ID, request_id.encode()), length, _JSON_HEADERS]
+            )
             await send({"type": "http.response.start", "status": code, "headers": headers})
             await send({"type": "http.response.body", "body": answer})
         except ClientDisconnect:
