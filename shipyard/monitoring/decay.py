@@ -24,6 +24,7 @@ and counted as unmatched; a class name the model does not know is counted, not s
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -142,6 +143,7 @@ def measure_decay(
         window_us: The windows' length.
         timestamp: The logs' event-time column.
     """
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -169,13 +171,15 @@ def measure_decay(
         rows = joined.filter(pc.equal(joined.column("served"), version))
         baseline = _baseline(version, options, report)
         starts = rows.column("window_us").to_numpy()
-        for start in sorted(set(starts.tolist())):
-            window = rows.filter(pa.array(starts == start))
+        order = np.argsort(starts, kind="stable")  # each window's rows: one slice
+        rows, starts = rows.take(pa.array(order)), starts[order]
+        bounds = [*np.flatnonzero(np.r_[True, starts[1:] != starts[:-1]]).tolist(), len(starts)]
+        for begin, end in itertools.pairwise(bounds):
             report.windows.append(
                 _measure(
-                    window,
+                    rows.slice(begin, end - begin),
                     version=version,
-                    start_us=int(start),
+                    start_us=int(starts[begin]),
                     baseline=baseline,
                     options=options,
                     window_us=window_us,
