@@ -71,7 +71,7 @@ def feedback_command(
             "The '--request-log-dir' option of shipyard feedback must be the server's request "
             f"log directory. Got {str(request_log_dir)!r}, which is not a directory."
         )
-    name = model or _only_model(request_log_dir)
+    name = _model(request_log_dir, model)
     table = read_label_file(
         labels, id_column=id_column, label_column=label_column, row_column=row_column
     )
@@ -82,19 +82,27 @@ def feedback_command(
         typer.echo(f"Stored {stored.count:,} labels of {name!r} in {stored.path}")
 
 
-def _only_model(log_dir: Path) -> str:
-    """The one model whose requests `log_dir` holds.
+def _model(log_dir: Path, model: str | None) -> str:
+    """`model`, if `log_dir` holds its requests; without it, the one model it holds.
 
     Raises:
-        InvalidParameterError: The directory is missing, or holds no model or several.
+        InvalidParameterError: No requests of `model` are logged there, or `model` is None
+            and the directory holds no model or several.
     """
     from shipyard.errors import InvalidParameterError
 
     models = sorted(p.name for p in log_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if len(models) == 1:
+    if model is None and len(models) == 1:
         return models[0]
+    if model is not None and model in models:
+        return model
     found = f"it holds the models {', '.join(models)}" if models else "it holds no model's requests"
+    if model is None:
+        raise InvalidParameterError(
+            f"The '--model' option of shipyard feedback is needed: {found} ({log_dir}). "
+            "Give the served model's name, e.g. --model taxi."
+        )
     raise InvalidParameterError(
-        f"The '--model' option of shipyard feedback is needed: {found} ({log_dir}). "
-        "Give the served model's name, e.g. --model taxi."
+        f"The '--model' option of shipyard feedback must name a model whose requests are "
+        f"logged in {log_dir}: {found}. Got {model!r} instead."
     )
