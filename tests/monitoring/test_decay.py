@@ -18,6 +18,7 @@ from shipyard.monitoring.monitor import MonitorOptions, run_monitor
 from shipyard.monitoring.report_html import render_report
 from shipyard.monitoring.sources import list_files
 from tests.monitoring.logs import HOUR_US, T0, write_log
+from tests.monitoring.test_alerts import receiver  # noqa: F401
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -198,3 +199,36 @@ def test_the_monitor_fires_decay_once_and_resolves_it(
     page = render_report(third)  # every window's live metrics, drawn against evaluation
     assert "Live metrics over time" in page and "taxi/3: accuracy" in page
     assert "0.7073 (410 labels)" in page and "(400 labels)" in page
+
+
+def test_decay_alerts_are_posted_with_the_monitors_own(
+    tmp_path: Path,
+    reference: Path,
+    store: MetadataStore,
+    receiver: tuple[str, Any],  # noqa: F811
+) -> None:
+    url, handler = receiver
+    logs = tmp_path / "logs"
+    bad = _classified(logs, 0, 400, seed=1)
+    _store(logs, _labels(bad, seed=1, wrong=0.3))
+    options = MonitorOptions(
+        logs=str(logs),
+        name="taxi",
+        reference=str(reference),
+        min_rows=100,
+        webhook=url,
+        decay=DecayOptions(min_labels=100, find_evaluation=_evaluation),
+    )
+    report = run_monitor(options, store)
+    assert report.webhook_error is None
+    (body,) = handler.bodies
+    posted = sorted(
+        (a["status"], a["labels"]["kind"], a["labels"]["column"]) for a in body["alerts"]
+    )
+    assert posted == [
+        ("firing", "decay", "taxi/3:accuracy"),
+        ("firing", "decay", "taxi/3:auc"),
+        ("firing", "decay", "taxi/3:log_loss"),
+    ]
+    run_monitor(options, store)  # delivered: nothing pending, nothing new
+    assert len(handler.bodies) == 1
