@@ -91,6 +91,8 @@ class DecayReport:
     unknown_labels: dict[str, int] = field(default_factory=dict)
     baselines: dict[str, str] = field(default_factory=dict)
     windows: list[DecayWindow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Windows whose logged outputs the metrics refused, and why."""
 
     @property
     def unmatched(self) -> int:
@@ -110,6 +112,7 @@ class DecayReport:
             },
             "baselines": dict(self.baselines),
             "windows": [window.to_json() for window in self.windows],
+            "problems": list(self.problems),
         }
 
 
@@ -147,6 +150,9 @@ def measure_decay(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from shipyard.errors import ShipyardError
+    from shipyard.monitoring.report import iso_time
+
     labels, read = read_labels(fs, label_paths)
     report = DecayReport(label_files=len(label_paths), labels_read=read, labels=labels.num_rows)
     if not labels.num_rows:
@@ -175,8 +181,8 @@ def measure_decay(
         rows, starts = rows.take(pa.array(order)), starts[order]
         bounds = [*np.flatnonzero(np.r_[True, starts[1:] != starts[:-1]]).tolist(), len(starts)]
         for begin, end in itertools.pairwise(bounds):
-            report.windows.append(
-                _measure(
+            try:
+                window = _measure(
                     rows.slice(begin, end - begin),
                     version=version,
                     start_us=int(starts[begin]),
@@ -185,7 +191,10 @@ def measure_decay(
                     window_us=window_us,
                     report=report,
                 )
-            )
+            except ShipyardError as exc:  # outputs the metrics refuse: say so, measure on
+                report.problems.append(f"{version}, window {iso_time(int(starts[begin]))}: {exc}")
+                continue
+            report.windows.append(window)
     return report
 
 

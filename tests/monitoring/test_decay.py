@@ -232,3 +232,14 @@ def test_decay_alerts_are_posted_with_the_monitors_own(
     ]
     run_monitor(options, store)  # delivered: nothing pending, nothing new
     assert len(handler.bodies) == 1
+
+
+def test_outputs_the_metrics_refuse_are_reported_not_fatal(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_log(logs / "taxi" / "3", 0, 10, seed=1)  # probabilities that do not sum to 1
+    _store(logs, [{"request_id": "r1-0", "label": "yes"}])
+    report = _measure(logs, min_labels=1)
+    assert report.windows == [] and report.matched == 1
+    (problem,) = report.problems
+    assert problem.startswith("taxi/3, window 2026-01-01T00:00:00Z: ") and "sum to 1" in problem
+    assert report.to_json()["problems"] == [problem]
