@@ -14,8 +14,8 @@ Example:
     >>> with Client("http://127.0.0.1:8501") as client:
     ...     client.predict("penguins", [{"island": "Biscoe", "sex": "male"}])
     [{'class_ids': 1, 'probabilities': [...], 'class_labels': 'Gentoo'}]
-    ...     request_id = client.last_request_id
-    ...     client.feedback("penguins", [{"request_id": request_id, "label": "Adelie"}])
+    >>> labels = [{"request_id": client.last_request_id, "label": "Adelie"}]  # known later
+    >>> client.feedback("penguins", labels)
     {'stored': 1, 'file': '...'}
 """
 
