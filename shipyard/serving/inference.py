@@ -22,8 +22,9 @@ ones go to a thread, so that the loop never stalls for long:
 
 Request ids. Every answer carries its request's id in the `X-Request-Id` header, the id the
 request log writes: the client's own `X-Request-Id` when it sent a sane one
-(`checked_request_id`), else KServe's body `id`, else one drawn by `new_request_id` (a
-random prefix per process and a counter: unique without a `uuid4` per request).
+(`checked_request_id`), else KServe's body `id` (or a new UUID, as before), else one drawn
+by `new_request_id` (a random prefix per process and a counter: unique without a `uuid4`
+per request).
 """
 
 from __future__ import annotations

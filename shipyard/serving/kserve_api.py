@@ -10,13 +10,14 @@
 Each input is one value per row: shape `[N]` or `[N, 1]`, data flat or nested. Not ready
 answers 400, as the protocol asks (a 4xx), with `{"error": ...}`. The binary tensor
 extension is not supported. An infer answer carries the request's id in `X-Request-Id`: the
-client's `X-Request-Id` header, else the body's `id`, else one the server draws; the answer's
-`id` echoes the body's `id` as the protocol says (the request's id when the body has none).
+client's `X-Request-Id` header, else the body's `id`, else a new UUID; the answer's `id`
+echoes the body's `id` as the protocol says (the request's id when the body has none).
 """
 
 from __future__ import annotations
 
 import functools
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
@@ -25,12 +26,7 @@ from starlette.routing import Route
 from shipyard._version import __version__
 from shipyard.errors import DataError
 from shipyard.serving.feed import Problems, feed_from_columns
-from shipyard.serving.inference import (
-    REQUEST_ID_HEADER,
-    Call,
-    checked_request_id,
-    new_request_id,
-)
+from shipyard.serving.inference import REQUEST_ID_HEADER, Call, checked_request_id
 from shipyard.serving.messages import error_response, json_response, parse_object, read_body
 
 if TYPE_CHECKING:
@@ -148,7 +144,7 @@ def prepare_call(body: bytes, model: LoadedModel, *, request_id: str | None) -> 
     """Parse an infer request and prepare its call on `model`.
 
     `request_id` is the client's `X-Request-Id` (checked), which wins over the body's `id`;
-    without either, one is drawn.
+    without either, the request's id is a new UUID, as KServe's servers make.
     """
     payload = parse_object(body, keys=_INFER_KEYS)
     given = payload.get("id")
@@ -160,7 +156,7 @@ def prepare_call(body: bytes, model: LoadedModel, *, request_id: str | None) -> 
         _columns(model, payload["inputs"]),
         where=lambda input_name, i: f"input {input_name!r}, element {i}",
     )
-    request_id = request_id or given or new_request_id()
+    request_id = request_id or given or str(uuid.uuid4())  # KServe's ids, as before
     answer = functools.partial(_answer, model.name, str(model.version), given or request_id)
     return Call(feed, wanted, answer, request_id)
 
