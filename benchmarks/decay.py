@@ -152,10 +152,12 @@ def run_polars(logs: Path) -> tuple[float, list[int]]:
 
 def peak_rss_mb(side: str, logs: Path) -> float:
     """Run one side in a fresh process; return its peak RSS in MB."""
+    # VmHWM, not ru_maxrss: Linux carries a parent's maxrss over fork and exec into a child.
     code = (
-        "import resource, sys; sys.path.insert(0, sys.argv[1]); import decay; from pathlib "
-        "import Path; getattr(decay, 'run_' + sys.argv[2])(Path(sys.argv[3])); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "import sys; sys.path.insert(0, sys.argv[1]); import decay; from pathlib import Path; "
+        "getattr(decay, 'run_' + sys.argv[2])(Path(sys.argv[3])); "
+        "print([line.split()[1] for line in open('/proc/self/status') "
+        "if line.startswith('VmHWM')][0])"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(Path(__file__).parent), side, str(logs)],
