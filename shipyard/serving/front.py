@@ -156,7 +156,7 @@ class InferenceFront:
                 version=None if version is None else int(version),
                 label=label,
                 body_bytes=len(body),
-                prepare=functools.partial(prepare, body, request_id=request_id),
+                prepare=functools.partial(prepare, body, request_id),
             )
         except ClientDisconnect:
             raise

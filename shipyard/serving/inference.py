@@ -64,28 +64,24 @@ MAX_REQUEST_ID_CHARS = 128
 
 
 class _RequestIds:
-    """Draws request ids: this process's random prefix, then a counter, in 32 hex digits."""
+    """This process's random prefix and counter; a forked child draws its own."""
 
     def __init__(self) -> None:
         self.reseed()
         os.register_at_fork(after_in_child=self.reseed)
 
     def reseed(self) -> None:
-        """Draw a new prefix (a forked process must not repeat its parent's ids)."""
+        """Draw a new prefix and restart the counter."""
         self.prefix = os.urandom(8).hex()
         self.counter = itertools.count(1)
-
-    def draw(self) -> str:
-        """Return a new id."""
-        return f"{self.prefix}{next(self.counter):016x}"
 
 
 _IDS = _RequestIds()
 
 
 def new_request_id() -> str:
-    """Return a request id unique to this server: 32 hex digits."""
-    return _IDS.draw()
+    """Return a request id unique to this server: 32 hex digits, a prefix and a counter."""
+    return f"{_IDS.prefix}{next(_IDS.counter):016x}"
 
 
 def checked_request_id(value: str) -> str:
@@ -154,7 +150,7 @@ class Inference:
 
     Example:
         >>> inference = Inference(registry)
-        >>> prepare = functools.partial(prepare_call, "predict", body, request_id=None)
+        >>> prepare = functools.partial(prepare_call, "predict", body, None)
         >>> body, request_id = await inference.respond(
         ...     "penguins", body_bytes=len(body), prepare=prepare
         ... )

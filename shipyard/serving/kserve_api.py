@@ -131,7 +131,7 @@ class KServeAPI:
         sent = request.headers.get(REQUEST_ID_HEADER)
         request_id = None if sent is None else checked_request_id(sent)
         body = await read_body(request, self._max_body_bytes)
-        prepare = functools.partial(prepare_call, body, request_id=request_id)
+        prepare = functools.partial(prepare_call, body, request_id)
         answer, request_id = await self._inference.respond(
             name, version=version, body_bytes=len(body), prepare=prepare
         )
@@ -140,7 +140,7 @@ class KServeAPI:
         )
 
 
-def prepare_call(body: bytes, model: LoadedModel, *, request_id: str | None) -> Call:
+def prepare_call(body: bytes, request_id: str | None, model: LoadedModel) -> Call:
     """Parse an infer request and prepare its call on `model`.
 
     `request_id` is the client's `X-Request-Id` (checked), which wins over the body's `id`;

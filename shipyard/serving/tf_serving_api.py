@@ -135,7 +135,7 @@ class TFServingAPI:
         sent = request.headers.get(REQUEST_ID_HEADER)
         request_id = None if sent is None else checked_request_id(sent)
         body = await read_body(request, self._max_body_bytes)
-        prepare = functools.partial(prepare_call, method, body, request_id=request_id)
+        prepare = functools.partial(prepare_call, method, body, request_id)
         answer, request_id = await self._inference.respond(
             name, version=version, label=label, body_bytes=len(body), prepare=prepare
         )
@@ -173,7 +173,7 @@ class TFServingAPI:
         return json_response(stored.to_json())
 
 
-def prepare_call(method: str, body: bytes, model: LoadedModel, *, request_id: str | None) -> Call:
+def prepare_call(method: str, body: bytes, request_id: str | None, model: LoadedModel) -> Call:
     """Parse the body of a `:method` request and prepare its call on `model`.
 
     `request_id` is the client's (checked); None draws one.
