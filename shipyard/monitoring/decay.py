@@ -33,7 +33,7 @@ from shipyard.monitoring.findings import Finding
 from shipyard.monitoring.sources import UnreadableFile, display_path, read_batches, read_columns
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     import numpy as np
     import pyarrow as pa
@@ -51,6 +51,8 @@ have a standard error of 0.018, so a 0.05 drop is 2.8 of them."""
 CLASSIFICATION_METRICS: tuple[str, ...] = ("accuracy", "auc", "log_loss")
 REGRESSION_METRICS: tuple[str, ...] = ("rmse", "mae")
 _OUTPUTS = ("class_ids", "class_labels", "probabilities", "predictions")
+GROUP_ROWS = 1 << 20
+"""Log rows whose request ids are looked up in the labels at once (see `_labelled_tables`)."""
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,11 @@ def measure_decay(
     if not labels.num_rows:
         return report
     ids = pc.unique(labels.column("request_id"))
-    logged = [_labelled_rows(fs, file, ids, timestamp, window_us) for file in log_files]
-    found = [table for table in logged if table is not None and table.num_rows]
+    found = [
+        table
+        for table in _labelled_tables(fs, log_files, ids, timestamp, window_us)
+        if table.num_rows
+    ]
     if not found:
         return report
     logged_rows = pa.concat_tables(found, promote_options="permissive")
@@ -198,38 +203,83 @@ def measure_decay(
     return report
 
 
-def _labelled_rows(
-    fs: AbstractFileSystem, file: LogFile, ids: pa.Array, timestamp: str, window_us: int
-) -> pa.Table | None:
-    """The file's rows whose request id has a label, with their row index in the request
-    and their window's start (rows without a time are left out)."""
+def _labelled_tables(
+    fs: AbstractFileSystem,
+    files: Sequence[LogFile],
+    ids: pa.Array,
+    timestamp: str,
+    window_us: int,
+) -> Iterator[pa.Table]:
+    """Each log file's rows whose request id has a label, with their row index in the
+    request and their window's start (rows without a time are left out).
+
+    Files are read in groups of about `GROUP_ROWS` rows, whose ids are looked up in the
+    labels at once: Arrow builds the labels' hash table on every lookup.
+    """
+    pending: list[tuple[LogFile, list[pa.RecordBatch]]] = []
+    rows = 0
+    for file in files:
+        batches = _request_batches(fs, file, timestamp)
+        if batches:
+            pending.append((file, batches))
+            rows += sum(batch.num_rows for batch in batches)
+        if rows >= GROUP_ROWS:
+            yield from _select(pending, ids, timestamp, window_us)
+            pending, rows = [], 0
+    yield from _select(pending, ids, timestamp, window_us)
+
+
+def _request_batches(
+    fs: AbstractFileSystem, file: LogFile, timestamp: str
+) -> list[pa.RecordBatch] | None:
+    """A request log's columns that decay needs; None for an unreadable file (the monitor
+    reports it) or one without request ids."""
+    try:
+        columns = set(read_columns(fs, file))
+        if not {"request_id", "model", "version", timestamp} <= columns:
+            return None
+        wanted = [timestamp, "model", "version", "request_id"]
+        wanted += [c for c in _OUTPUTS if c in columns]
+        return list(read_batches(fs, file, wanted))
+    except UnreadableFile:
+        return None
+
+
+def _select(
+    pending: list[tuple[LogFile, list[pa.RecordBatch]]],
+    ids: pa.Array,
+    timestamp: str,
+    window_us: int,
+) -> Iterator[pa.Table]:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from shipyard.monitoring.counts import event_times_us
 
-    try:
-        columns = set(read_columns(fs, file))
-        if not {"request_id", "model", "version"} <= columns:
-            return None
-        wanted = [timestamp, "model", "version", "request_id"]
-        wanted += [c for c in _OUTPUTS if c in columns]
+    if not pending:
+        return
+    logged = [batch.column("request_id").cast(pa.string()) for _, bs in pending for batch in bs]
+    mask = pc.is_in(pa.chunked_array(logged, pa.string()), value_set=ids).combine_chunks()
+    offset = 0
+    for file, batches in pending:
         kept, times = [], []
-        for batch in read_batches(fs, file, wanted):
-            labelled = batch.filter(pc.is_in(batch.column("request_id"), value_set=ids))
+        for batch in batches:
+            labelled = batch.filter(mask.slice(offset, batch.num_rows))
+            offset += batch.num_rows
             if labelled.num_rows:
+                try:
+                    times.append(event_times_us(labelled, timestamp, display_path(file.path)))
+                except UnreadableFile:
+                    break  # not a timestamp column: the monitor reports the file
                 kept.append(labelled)
-                times.append(event_times_us(labelled, timestamp, display_path(file.path)))
-    except UnreadableFile:
-        return None  # the monitor reports it
-    if not kept:
-        return None
-    table = pa.Table.from_batches(kept)
-    table = table.append_column("row", pa.array(_rank_in_request(table), pa.int64()))
-    micros = np.concatenate(times)
-    table = table.append_column("window_us", pa.array(micros - micros % window_us, pa.int64()))
-    return table.filter(pa.array(micros >= 0))
+        if not kept or len(times) != len(kept):
+            continue
+        table = pa.Table.from_batches(kept)
+        table = table.append_column("row", pa.array(_rank_in_request(table), pa.int64()))
+        micros = np.concatenate(times)
+        table = table.append_column("window_us", pa.array(micros - micros % window_us, pa.int64()))
+        yield table.filter(pa.array(micros >= 0))
 
 
 def _rank_in_request(table: pa.Table) -> np.ndarray:

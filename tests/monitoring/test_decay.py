@@ -12,6 +12,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from shipyard.artifacts import EvaluationResult
 from shipyard.errors import NotFoundError
+from shipyard.monitoring import decay
 from shipyard.monitoring.decay import DecayOptions, measure_decay
 from shipyard.monitoring.feedback import feedback_files, labels_from_json, write_labels
 from shipyard.monitoring.monitor import MonitorOptions, run_monitor
@@ -243,3 +244,15 @@ def test_outputs_the_metrics_refuse_are_reported_not_fatal(tmp_path: Path) -> No
     (problem,) = report.problems
     assert problem.startswith("taxi/3, window 2026-01-01T00:00:00Z: ") and "sum to 1" in problem
     assert report.to_json()["problems"] == [problem]
+
+
+def test_files_looked_up_in_groups_join_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = tmp_path / "logs"
+    good = _classified(logs, 0, 600, seed=1)
+    bad = _classified(logs, 1, 600, seed=2)
+    _store(logs, _labels(good, seed=1, wrong=0.1) + _labels(bad, seed=2, wrong=0.3))
+    together = _measure(logs).to_json()
+    monkeypatch.setattr(decay, "GROUP_ROWS", 1)  # one file per lookup
+    assert _measure(logs).to_json() == together
