@@ -12,6 +12,7 @@ from shipyard.artifacts.evaluation import (
     ModelBlessing,
     ModelEvaluation,
 )
+from shipyard.artifacts.infra_blessing import InfraBlessing, InfraValidation
 from shipyard.artifacts.model import Model
 from shipyard.artifacts.model_run import ModelRun
 from shipyard.artifacts.pushed_model import PushDecision, PushedModel
@@ -51,6 +52,8 @@ __all__ = [
     "FeatureSchema",
     "FeatureStatistics",
     "Histogram",
+    "InfraBlessing",
+    "InfraValidation",
     "ListStatistics",
     "Metrics",
     "Model",

@@ -1,6 +1,7 @@
 """The `PushedModel` artifact: where the pusher wrote a model, or why it did not.
 
-Stored as `pushed.json`: `{"pushed": true, "name", "version", "path"}` for a pushed model,
+Stored as `pushed.json`: `{"pushed": true, "name", "version", "path"}` for a pushed model
+(with `label`, `canary_percent` and `model_config` when the push wrote a model config),
 `{"pushed": false, "reason"}` otherwise. The same facts are recorded in `properties`.
 """
 
@@ -24,6 +25,10 @@ class PushDecision:
         version: The version written, 1, 2, ... (None when not pushed).
         path: The absolute directory `BASE/NAME/VERSION` (None when not pushed).
         reason: Why the model was not pushed (None when pushed).
+        label: The label the push gave the version in the model config (`stable` or
+            `canary`), None when it wrote no config.
+        canary_percent: The canary's share of unlabeled requests, for a canary.
+        model_config: The model config file the push wrote, if any.
     """
 
     pushed: bool
@@ -31,15 +36,24 @@ class PushDecision:
     version: int | None = None
     path: str | None = None
     reason: str | None = None
+    label: str | None = None
+    canary_percent: float | None = None
+    model_config: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict: the keys that apply to a pushed or unpushed model."""
         if self.pushed:
+            released = {
+                "label": self.label,
+                "canary_percent": self.canary_percent,
+                "model_config": self.model_config,
+            }
             return {
                 "pushed": True,
                 "name": self.name,
                 "version": self.version,
                 "path": self.path,
+                **{key: value for key, value in released.items() if value is not None},
             }
         return {"pushed": False, "reason": self.reason}
 
@@ -57,6 +71,9 @@ class PushDecision:
                 version=data.get("version"),
                 path=data.get("path"),
                 reason=data.get("reason"),
+                label=data.get("label"),
+                canary_percent=data.get("canary_percent"),
+                model_config=data.get("model_config"),
             )
         except (KeyError, TypeError) as exc:
             raise DataError(f"malformed pushed model: {exc}") from exc

@@ -65,6 +65,26 @@ COMMANDS = (
         "Store labels that arrived later, keyed by request id, beside the request log.",
     ),
     LazyCommand(
+        "promote",
+        "shipyard.cli.promote:promote_command",
+        "Promote a canary to stable if its live figures match stable's, else roll it back.",
+    ),
+    LazyCommand(
+        "models",
+        "shipyard.cli.models:models_command",
+        "List each model's versions: blessing, infra validation, labels, decisions, serving.",
+    ),
+    LazyCommand(
+        "schedule",
+        "shipyard.cli.schedule:schedule_command",
+        "Run the triggers of a triggers file: schedules, new data, monitor alerts.",
+    ),
+    LazyCommand(
+        "trigger",
+        "shipyard.cli.schedule:trigger_command",
+        "Fire a trigger now: through the running scheduler if one holds it, else run it here.",
+    ),
+    LazyCommand(
         "predict",
         "shipyard.cli.predict:predict_command",
         "Predict every row of a file with a model directory, or with a model on a server.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,6 +24,18 @@ ArtifactRootOption = Annotated[
         envvar="SHIPYARD_ARTIFACT_ROOT",
         help="Directory or fsspec URL artifacts are published under. "
         "Default: artifacts/ in the project's .shipyard/",
+        show_default=False,
+    ),
+]
+ModelsDirOption = Annotated[
+    Path, typer.Option("--models-dir", help="The model repository push writes to.")
+]
+ModelConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model-config",
+        metavar="FILE",
+        help="The model config holding the labels. Default: MODELS_DIR/models.yaml.",
         show_default=False,
     ),
 ]

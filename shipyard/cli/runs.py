@@ -77,7 +77,7 @@ def list_command(
     for run in runs:
         table.add_row(
             run["id"],
-            run["pipeline"],
+            run["pipeline"] + _trigger_line(run["trigger"]),
             _state(run["state"]),
             run["started_at"][:16].replace("T", " ")
             + ("" if run["duration_s"] is None else f"\n{run['duration_s']:.2f} s"),
@@ -113,6 +113,13 @@ def show_command(
     out = console()
     duration = "" if run["duration_s"] is None else f" in {run['duration_s']:.2f} s"
     out.print(f"Run [bold]{run['id']}[/] of {run['pipeline']}: {_state(run['state'])}{duration}")
+    trigger = run["properties"].get("trigger")
+    if trigger:
+        out.print(
+            f"Started by trigger {trigger['name']!r} ({trigger['kind']}): {trigger['reason']}",
+            soft_wrap=True,
+            markup=False,
+        )
     if run["parameters"]:
         out.print(
             "Parameters: "
@@ -216,6 +223,13 @@ def _print_comparison(out: Console, comparison: dict[str, Any]) -> None:
 
 def _state(state: str) -> str:
     return f"[{STATE_STYLES.get(state, '')}]{state}[/]"
+
+
+def _trigger_line(trigger: dict[str, Any] | None) -> str:
+    """The trigger that started a run, under its pipeline in the table (shipyard schedule)."""
+    from rich.markup import escape
+
+    return "" if not trigger else f"\nby {escape(trigger['name'])}"
 
 
 def _short(value: Any) -> str:

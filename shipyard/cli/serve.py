@@ -240,6 +240,7 @@ def serve_command(
             workers=workers,
             access_log=access_log,
             inline_run_micros=inline_run_micros,
+            model_config=None if model_config is None else model_config.expanduser().resolve(),
         ),
     )
 

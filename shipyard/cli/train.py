@@ -160,6 +160,25 @@ def train_command(
     push_to: Annotated[
         Path, typer.Option("--push-to", help="Model repository: BASE/NAME/VERSION/.")
     ] = Path("models"),
+    canary: Annotated[
+        float | None,
+        typer.Option(
+            "--canary",
+            metavar="PERCENT",
+            help="Push as a canary taking PERCENT % of the unlabeled requests, beside the "
+            "stable version, in the model config PUSH_TO/models.yaml (serve it with "
+            "--model-config; promote it with shipyard promote).",
+            show_default=False,
+        ),
+    ] = None,
+    infra_validate: Annotated[
+        bool,
+        typer.Option(
+            "--infra-validate",
+            help="Before pushing, serve the model in a shipyard serve process and send it "
+            "eval rows; push only if every answer is well-formed and fast enough.",
+        ),
+    ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Execute every node.")] = False,
     store: StoreOption = None,
     artifact_root: ArtifactRootOption = None,
@@ -225,6 +244,8 @@ def train_command(
         ),
         model_name=name,
         push_to=push_to.expanduser().resolve(),
+        canary_percent=canary,
+        infra_validation=infra_validate,
         thresholds=thresholds,
         max_regression=regression,
         allow_degenerate=allow_degenerate,
@@ -262,6 +283,14 @@ def train_command(
         err.print(
             f"Training curves: tensorboard --logdir {summary['tensorboard_dir']}", soft_wrap=True
         )
+        if summary["label"] is not None:
+            share = "" if summary["label"] == "stable" else f" ({summary['canary_percent']:g} %)"
+            err.print(
+                f"Version {summary['version']} is {summary['label']}{share} in "
+                f"{push_to.expanduser().resolve() / 'models.yaml'}; serve it with --model-config.",
+                soft_wrap=True,
+                markup=False,
+            )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 
@@ -282,6 +311,9 @@ def train_summary(result: Run, name: str, outcome: RunOutcome) -> dict[str, Any]
         "blessed": None,
         "pushed": False,
         "pushed_path": None,
+        "label": None,
+        "canary_percent": None,
+        "infra_blessed": None,
         "baseline_id": None,
         "blessing_checks": [],
         "blessing_notes": [],
@@ -316,6 +348,11 @@ def train_summary(result: Run, name: str, outcome: RunOutcome) -> dict[str, Any]
         pushed_path=pushed.path,
         version=pushed.version,
     )
+    release = result["push"].outputs["pushed"].properties
+    summary.update(label=release.get("label"), canary_percent=release.get("canary_percent"))
+    if "infra_validate" in result.nodes:
+        infra = result["infra_validate"].outputs["infra_blessing"].properties
+        summary["infra_blessed"] = infra.get("blessed")
     signature = model.signature() if isinstance(model, Model) else {}
     summary.update({key: signature.get(key) for key in TASK_FIELDS})
     return summary

@@ -1,5 +1,5 @@
 """Standard components: ingest, statistics, schema, validation, transform, train, evaluate,
-push.
+infra validation, push.
 
 Each is an ordinary `@component`, written exactly as a user's would be: nothing here is
 built in that a user could not write. A component is a pure function of its inputs and
@@ -16,9 +16,11 @@ from typing import Any
 # The subpackages `evaluate` and `ingest` would shadow the components of the same names once
 # imported, so the components are bound eagerly (importing them loads no data library).
 from shipyard.components.evaluate.component import evaluate as evaluate
-from shipyard.components.ingest import ingest as ingest
 
-# So would the module `push` (it imports only the standard library and shipyard).
+# So would the modules `push` and `infra_validate` (they import only the standard library
+# and shipyard).
+from shipyard.components.infra_validate import infra_validate as infra_validate
+from shipyard.components.ingest import ingest as ingest
 from shipyard.components.push import push as push
 
 # Likewise for the subpackages `train` and `transform` and their components (importing
@@ -37,6 +39,7 @@ _EXPORTS = {
     "train": "shipyard.components.train",
     "evaluate": "shipyard.components.evaluate",
     "push": "shipyard.components.push",
+    "infra_validate": "shipyard.components.infra_validate",
 }
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "evaluate",
     "import_schema",
     "infer_schema",
+    "infra_validate",
     "ingest",
     "load_dataset",
     "push",

@@ -9,18 +9,28 @@ Pushers to one `BASE/NAME` take turns: each holds an exclusive `flock` on the di
 itself (no lock file; the kernel releases it if the pusher dies) while it compares the model
 with the latest version and copies it. So identical models pushed at once, by concurrent runs or
 threads, make one version, and each pusher names it.
+
+The push gate: a model is copied only when its blessing (from `evaluate`) is blessed and,
+when an infra blessing (from `infra_validate`) is given, that one too.
+
+Canary: with `canary_percent`, the new version is labelled `canary` in the serving model
+config (`BASE/models.yaml` by default) with that share of the unlabeled requests, beside
+the `stable` version; `shipyard promote` later promotes or rolls it back
+(`shipyard.serving.labels` owns those edits). A plain push to a model that config lists
+labels the new version `stable`, so a config that pins versions keeps serving the newest.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from shipyard.artifacts import Model, ModelBlessing, PushDecision, PushedModel
+from shipyard.artifacts import InfraBlessing, Model, ModelBlessing, PushDecision, PushedModel
 from shipyard.dsl import Out, component
 from shipyard.dsl.parameters import invalid_parameter
 from shipyard.errors import DataError
@@ -31,16 +41,22 @@ if TYPE_CHECKING:
 
 _WHO = "push"
 _ATTEMPTS = 100
+MODEL_CONFIG = "models.yaml"
+"""The serving model config a canary push writes, under the push base by default."""
+logger = logging.getLogger("shipyard.components.push")
 
 
-@component(writes=("base",))
+@component(writes=("base", "model_config"))
 def push(
     model: Model,
     blessing: ModelBlessing,
     pushed: Out[PushedModel],
+    infra_blessing: InfraBlessing | None = None,
     *,
     name: str,
     base: Path = Path("models"),
+    canary_percent: float | None = None,
+    model_config: Path | None = None,
 ) -> None:
     """Copy the model to `BASE/NAME/VERSION/` if its blessing says it is blessed.
 
@@ -48,12 +64,22 @@ def push(
         model: The exported model.
         blessing: The decision of `evaluate` on this model.
         pushed: Receives where the model was written (`pushed.json`): `pushed`, `name`,
-            `version` and `path`; or `pushed: false` and the `reason` when not blessed.
+            `version` and `path` (and `label`, `canary_percent`, `model_config` when a
+            model config was written); or `pushed: false` and the `reason` when not blessed.
+        infra_blessing: The decision of `infra_validate` on this model, if it ran: a model
+            that did not serve well is not pushed.
         name: The model's name: a directory name under `base` (no path separator, no `..`,
             not starting with a dot).
         base: The directory models are pushed under. A relative path (the default
             `models` included) is resolved against the directory of the pipeline file
             that declared the node, like every path parameter.
+        canary_percent: Label the new version `canary` in the model config, with this
+            share (0 to 100, not 0) of the unlabeled requests; the `stable` label stays
+            on the current stable version (the newest older version when none is
+            labelled). Without a version to compare with, the first push becomes stable.
+        model_config: The serving model config to write (`shipyard serve --model-config`;
+            YAML or JSON). Default: `base/models.yaml`. Written with a canary, and on a
+            plain push when it lists the model (the new version becomes stable).
 
     An unblessed model is not copied and nothing is written under `base`. A model identical
     to the latest version (every file the same) is not copied again: `pushed` names that
@@ -62,8 +88,9 @@ def push(
 
     Raises:
         InvalidParameterError: `name` is empty, has a path separator or `..`, or starts
-            with a dot.
-        DataError: The blessing is of another model.
+            with a dot; `canary_percent` is not in (0, 100].
+        DataError: A blessing is of another model.
+        ConfigError: The model config exists but is invalid, or is not YAML or JSON.
 
     Example:
         >>> pushed = push(
@@ -74,10 +101,13 @@ def push(
         ... )
     """
     _check_name(name)
-    decision = blessing.load()
-    _check_blessing_is_of(model, blessing)
-    if not decision.blessed:
-        pushed.save(PushDecision(pushed=False, reason=decision.summary()))
+    if canary_percent is not None and (
+        isinstance(canary_percent, bool) or not 0 < canary_percent <= 100
+    ):
+        raise invalid_parameter(_WHO, "canary_percent", "a number in (0, 100]", canary_percent)
+    refusal = _refusal(model, blessing, infra_blessing)
+    if refusal is not None:
+        pushed.save(PushDecision(pushed=False, reason=refusal))
         return
     directory = Path(base).expanduser().resolve() / name
     with _pushers_take_turns(directory):
@@ -85,15 +115,68 @@ def push(
         if latest is not None and fingerprint_path(latest) == fingerprint_path(model.path):
             # The same model again (a rerun whose evaluation changed only in its baseline,
             # or an identical run pushing at the same time).
-            pushed.save(
-                PushDecision(pushed=True, name=name, version=int(latest.name), path=str(latest))
+            version, target = int(latest.name), latest
+        else:
+            version, target = _copy(model.path, directory)
+    config = Path(model_config) if model_config is not None else directory.parent / MODEL_CONFIG
+    released = _release(config.expanduser().resolve(), name, directory, version, canary_percent)
+    pushed.save(PushDecision(pushed=True, name=name, version=version, path=str(target), **released))
+
+
+def _refusal(
+    model: Model, blessing: ModelBlessing, infra_blessing: InfraBlessing | None
+) -> str | None:
+    """Why the gate refuses the model (a blessing or infra blessing not blessed), or None."""
+    decision = blessing.load()
+    _check_blessing_is_of(model, blessing)
+    if not decision.blessed:
+        return decision.summary()
+    if infra_blessing is not None:
+        _check_blessing_is_of(model, infra_blessing)
+        infra = infra_blessing.load()
+        if not infra.blessed:
+            return infra.summary()
+    return None
+
+
+def _release(
+    config: Path, name: str, directory: Path, version: int, canary_percent: float | None
+) -> dict[str, Any]:
+    """Label the pushed version in the model config; return what to record of it.
+
+    A version the config labels already (the same model pushed again) keeps its label:
+    a rerun never promotes a canary that `shipyard promote` has not judged.
+    """
+    from shipyard.serving.labels import Release, find_model, make_stable, start_canary
+
+    listed = find_model(config, name)
+    current = Release() if listed is None else Release.of(listed)
+    if version in (current.stable, current.canary):
+        release = current
+    elif canary_percent is not None:
+        release = start_canary(
+            config, name=name, base_path=directory, version=version, percent=canary_percent
+        )
+        if release.canary is None:
+            logger.warning(
+                "%s version %d is stable in %s: there is no other version to canary it against.",
+                name,
+                version,
+                config,
             )
-            return
-        version, target = _copy(model.path, directory)
-    pushed.save(PushDecision(pushed=True, name=name, version=version, path=str(target)))
+    elif listed is not None:
+        release = make_stable(config, name=name, base_path=directory, version=version)
+    else:
+        return {}
+    is_canary = release.canary == version
+    return {
+        "label": "canary" if is_canary else "stable",
+        "canary_percent": release.percent if is_canary else None,
+        "model_config": str(config),
+    }
 
 
-def _check_blessing_is_of(model: Model, blessing: ModelBlessing) -> None:
+def _check_blessing_is_of(model: Model, blessing: ModelBlessing | InfraBlessing) -> None:
     """Refuse a blessing made for another model.
 
     A blessing of a model with the same content (the same fingerprint: a training that ran

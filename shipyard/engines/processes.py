@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from shipyard.engines.spec import TaskSpec
 
 _POLL_S = 0.1  # how often stop requests are looked at
+_WORKER_FILE = Path(__file__).with_name("worker.py")
 
 
 @dataclass
@@ -273,8 +274,10 @@ class ProcessEngine:
         try:
             process = subprocess.Popen(
                 # -P: the working directory is not put first on its path (it may hold a
-                # `numbers.py` or a `random.py`); the worker adds the runner's own entries
-                [sys.executable, "-P", "-m", "shipyard.engines.worker", str(child.fileno())],
+                # `numbers.py` or a `random.py`); the worker adds the runner's own entries.
+                # Run as a file, not `-m shipyard.engines.worker`, which would import this
+                # package (60 ms) before the worker's slow `preload` imports can start.
+                [sys.executable, "-P", str(_WORKER_FILE), str(child.fileno())],
                 pass_fds=[child.fileno()],
                 env=env,
                 start_new_session=True,  # Ctrl-C reaches the runner only; it decides

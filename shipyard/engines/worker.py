@@ -1,7 +1,8 @@
 """The worker process of `ProcessEngine`: runs the tasks its parent sends, one at a time.
 
-Started as `python -m shipyard.engines.worker FD`, where FD is its end of a socket pair. Every
-message is one JSON object (`send_bytes`), never pickle:
+Started as `python -P .../shipyard/engines/worker.py FD`, where FD is its end of a socket
+pair: as a file, so that no package of Shipyard's is imported before the `preload` modules.
+Every message is one JSON object (`send_bytes`), never pickle:
 
 - parent to worker: `{"op": "init", "sys_path": [...], "engine": NAME, "preload": [...]}`
   once, then
@@ -66,14 +67,14 @@ def serve(connection: Connection) -> NoReturn:
     # library or the installed packages here, which the runner had imported before.
     sys.path.extend(entry for entry in first["sys_path"] if entry not in sys.path)
     engine: str = first.get("engine", "processes")
-    from shipyard.engines.spec import TaskSpec
-    from shipyard.engines.task import execute_task
-
     threading.Thread(target=listen, name="shipyard-worker-listen", daemon=True).start()
     send({"op": "ready", "pid": os.getpid()})
     for module in first.get("preload", ()):
         with contextlib.suppress(Exception):  # the task that imports it reports the error
             importlib.import_module(module)
+    from shipyard.engines.spec import TaskSpec  # after the preload: they wait for nothing
+    from shipyard.engines.task import execute_task
+
     while True:
         message = tasks.get()
         task_id: int = message["id"]

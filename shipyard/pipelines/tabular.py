@@ -36,6 +36,8 @@ def tabular_pipeline(
     on_anomaly: Literal["fail", "warn"] = "fail",
     model_name: str | None = None,
     push_to: str | Path = "models",
+    infra_validation: bool = False,
+    canary_percent: float | None = None,
     description: str = "",
 ) -> Pipeline:
     """Build the standard pipeline for a table of examples with a label.
@@ -43,7 +45,7 @@ def tabular_pipeline(
     ingest → compute_statistics → schema (pinned with `import_schema` when `schema` is
     given, else inferred with `infer_schema`) → validate_examples → transform (fitted on
     train) → train → evaluate (on the raw eval split, against the latest model this pipeline
-    blessed) → push (to `push_to/MODEL_NAME/VERSION/` when blessed).
+    blessed) → [infra_validate] → push (to `push_to/MODEL_NAME/VERSION/` when blessed).
 
     Relative paths (`source`, `schema`, `push_to`) resolve against the directory of the file
     that calls this function, like every path parameter of a node.
@@ -75,12 +77,17 @@ def tabular_pipeline(
             them and goes on.
         model_name: The name pushed under (default: the pipeline's name).
         push_to: The model repository: models go to `push_to/MODEL_NAME/VERSION/`.
+        infra_validation: Serve the model in a `shipyard serve` process on the eval rows
+            before pushing it (`infra_validate`); push refuses it if it serves badly. Off
+            by default: it adds about a second per run (the server's start-up).
+        canary_percent: Push the model as a canary with this share of the unlabeled
+            requests, in the model config `push_to/models.yaml` (see `push`).
         description: The pipeline's description.
 
     Returns:
         The checked pipeline; its nodes are named `ingest`, `compute_statistics`,
         `import_schema` or `infer_schema`, `validate_examples`, `transform`, `train`,
-        `evaluate` and `push`.
+        `evaluate`, `infra_validate` (with `infra_validation`) and `push`.
 
     Raises:
         DefinitionError: An option is unknown to its component, or of the wrong type.
@@ -98,6 +105,7 @@ def tabular_pipeline(
         evaluate,
         import_schema,
         infer_schema,
+        infra_validate,
         ingest,
         push,
         train,
@@ -147,10 +155,17 @@ def tabular_pipeline(
         max_regression=None if max_regression is None else dict(max_regression),
         allow_degenerate=allow_degenerate,
     )
+    served = (
+        infra_validate(model=trained.outputs.model, examples=raw.outputs.examples)
+        if infra_validation
+        else None
+    )
     pushed = push(
         model=trained.outputs.model,
         blessing=checked.outputs.blessing,
+        infra_blessing=None if served is None else served.outputs.infra_blessing,
         name=model_name or name,
         base=str(push_to),
+        canary_percent=canary_percent,
     )
     return Pipeline(name, nodes=[pushed], description=description)

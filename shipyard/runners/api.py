@@ -35,6 +35,7 @@ def run(
     engine_options: Mapping[str, object] | None = None,
     progress: bool | None = None,
     hooks: Sequence[RunHook] = (),
+    properties: Mapping[str, Any] | None = None,
 ) -> Run:
     """Run a pipeline and return its `Run`; a failed node does not raise, check `run.ok`.
 
@@ -58,6 +59,7 @@ def run(
             engine's `address` (`{"address": "ray://head:10001"}`).
         progress: Show the live display (default: when attached to a terminal or notebook).
         hooks: More receivers of run events.
+        properties: More facts recorded on the run (the trigger that started it).
 
     Example:
         >>> result = shipyard.run("examples/penguins/pipeline.py")
@@ -82,7 +84,7 @@ def run(
             runner = LocalRunner(
                 store=project.store, storage=project.storage, engine=runner_engine, hooks=all_hooks
             )
-            return runner.run(resolved, cache=cache, rerun=rerun)
+            return runner.run(resolved, cache=cache, rerun=rerun, properties=properties)
         except KeyboardInterrupt:
             # closing waits for a node left running on a thread, which ends on its own; other
             # engines stopped theirs

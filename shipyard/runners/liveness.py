@@ -3,7 +3,8 @@
 A run records its host, its pid and, where the system tells it (Linux `/proc`), when that
 process started. A pid alone is not enough: after a crash the system may give the same pid to
 an unrelated process, and the dead run would show `running` forever. With the start time, a
-pid that now belongs to a younger process counts as dead.
+pid that now belongs to a younger process counts as dead. A zombie (a process that ended and
+that nobody reaped: its parent died too, in a container whose init reaps nothing) is dead.
 """
 
 from __future__ import annotations
@@ -53,10 +54,21 @@ def process_alive(pid: int, started: int | None = None) -> bool:
         return False
     except PermissionError:  # alive, another user's
         pass
+    if _zombie(pid):
+        return False
     if started is None:
         return True
     now = process_started(pid)
     return now is None or now == started
+
+
+def _zombie(pid: int) -> bool:
+    """Whether process `pid` has ended and waits to be reaped (state Z in /proc)."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :].split()[:1] == ["Z"]
 
 
 def run_is_dead(run: RunRecord) -> bool:

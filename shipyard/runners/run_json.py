@@ -12,7 +12,8 @@
 
 Nodes are in pipeline order; a node that never started (the run was interrupted) has state
 "pending" and no execution. The listing of runs (`shipyard runs --json`) gives each run's
-flat fields plus its parameters, headline metrics, blessing and pushed models.
+flat fields plus its parameters, headline metrics, blessing and pushed models, and the
+trigger that started it (`shipyard schedule`: its name, kind, reason and firing), or None.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def describe_run(project: Project, run_id: str) -> dict[str, Any]:
 def list_runs(
     project: Project, *, pipeline: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
-    """The newest runs, each with its parameters, headline metrics, blessing and models."""
+    """The newest runs, each with its parameters, headline metrics, blessing, models and
+    the trigger that started it."""
     listed = []
     for run in project.store.list_runs(pipeline=pipeline, limit=limit):
         outcome = run_outcome_from_store(project, run)
@@ -95,6 +97,7 @@ def list_runs(
                     for m in outcome.models
                     if m.pushed
                 ],
+                "trigger": run.properties.get("trigger"),
             }
         )
     return listed

@@ -17,11 +17,12 @@ Modules, from the disk up:
     config.py          what to serve: model configs (YAML, JSON, TF Serving text proto), canaries,
                        batching, options
     text_proto.py      the small subset of protobuf text format TF Serving configs use
+    labels.py          stable and canary labels written to a model config (push, promote)
     repository.py      version directories under a base path; version policies
     feed.py            JSON values -> ONNX Runtime feeds, with errors naming feature and row
     loaded_model.py    one version: an ONNX Runtime session, warm-up, in-flight requests
     registry.py        the versions served per model; sync with the disk; routing, canaries
-    reload.py          the thread that polls base paths and syncs the registry
+    reload.py          the thread that polls base paths (and the config file), syncs the registry
     batching.py        TF Serving's batching: a queue per version, shared batch threads
     request_log.py     a sample of requests and predictions, buffered, written to Parquet
     metrics.py         Prometheus metrics and the middleware that counts requests

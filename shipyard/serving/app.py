@@ -82,7 +82,7 @@ def build_app(models: Collection[ModelConfig], options: ServerOptions) -> Infere
         request_log = RequestLog(
             options.request_log, on_rows=lambda outcome, rows: counter.labels(outcome).inc(rows)
         )
-    reloader = Reloader(registry, poll_s=options.poll_s)
+    reloader = Reloader(registry, poll_s=options.poll_s, config_file=options.model_config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -173,6 +173,8 @@ class ServerOptions:
         inline_run_micros: Requests whose model run is estimated at up to this many
             microseconds run on the event loop, the others on a worker thread; 0 sends
             every request to a thread (see `shipyard.serving.inference`).
+        model_config: The model config file the models came from, if any: the reloader
+            reads it again when it changes (labels, canaries, version policies).
     """
 
     host: str = "127.0.0.1"
@@ -185,6 +187,7 @@ class ServerOptions:
     workers: int = 1
     access_log: bool = False
     inline_run_micros: int = 1000
+    model_config: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,79 @@ def parse_model_config(data: Any, *, source: str, relative_to: Path) -> ModelCon
         listing = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"{len(problems)} problem(s) in the model config {source}:\n{listing}")
     return ModelConfigFile(tuple(models), batching)
+
+
+def model_config_data(config: ModelConfigFile, *, relative_to: Path) -> dict[str, Any]:
+    """Return a model config as the mapping `parse_model_config` reads back.
+
+    A base path under `relative_to` (the file's directory) is written relative to it, so
+    the file and its models can move together.
+    """
+
+    def policy(value: VersionPolicy) -> Any:
+        if value.kind == "specific":
+            return {"specific": sorted(value.versions)}
+        return value.kind if value.num_versions == 1 else {"latest": value.num_versions}
+
+    def base(path: Path) -> str:
+        try:
+            return path.relative_to(relative_to).as_posix()
+        except ValueError:
+            return str(path)
+
+    models: list[dict[str, Any]] = []
+    for model in config.models:
+        entry: dict[str, Any] = {"name": model.name, "base_path": base(model.base_path)}
+        if model.version_policy != VersionPolicy():
+            entry["version_policy"] = policy(model.version_policy)
+        if model.labels:
+            entry["labels"] = dict(model.labels)
+        if model.canary is not None:
+            percent = model.canary.percent
+            entry["canary"] = {
+                "version": model.canary.version,
+                "percent": int(percent) if percent.is_integer() else percent,
+            }
+        models.append(entry)
+    data: dict[str, Any] = {"models": models}
+    if config.batching is not None:
+        data["batching"] = dataclasses.asdict(config.batching)
+    return data
+
+
+def write_model_config(path: Path, config: ModelConfigFile) -> None:
+    """Write a YAML or JSON model config file atomically (a temporary file, then a rename).
+
+    A server reading the file meanwhile sees the old file or the new one, never a part.
+
+    Raises:
+        ConfigError: `path` is not a `.yaml`, `.yml` or `.json` file (TF Serving's text
+            format is read, never written), or cannot be written.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise ConfigError(
+            f"Cannot write the model config {path}: Shipyard writes YAML or JSON model "
+            "configs (.yaml, .yml, .json), not TF Serving's text format. Convert it first."
+        )
+    data = model_config_data(config, relative_to=path.parent.resolve())
+    if suffix == ".json":
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with staging.open("w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(staging, path)
+    except OSError as exc:
+        staging.unlink(missing_ok=True)
+        raise ConfigError(f"Cannot write the model config {path}: {exc.strerror}.") from exc
 
 
 def batching_problems(options: BatchingOptions) -> list[str]:
@@ -475,6 +551,7 @@ def load_settings(text: str) -> tuple[tuple[ModelConfig, ...], ServerOptions]:
             "request_log": None
             if log is None
             else RequestLogOptions(**log | {"directory": Path(log["directory"])}),
+            "model_config": None if raw["model_config"] is None else Path(raw["model_config"]),
         }
     )
     return models, options

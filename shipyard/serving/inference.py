@@ -34,6 +34,7 @@ import functools
 import itertools
 import os
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -200,6 +201,8 @@ class Inference:
             QueueFullError: Batching is on and the version's queue is full.
         """
         model = self._registry.enter(name, version=version, label=label, split=True)
+        start = time.perf_counter()
+        error: BaseException | None = None
         try:
             batches = model.batches
             inline = self._inline.parses_inline(body_bytes)
@@ -219,8 +222,15 @@ class Inference:
             if self._inline.runs_inline(model, call.rows):
                 return self._run(model, call, logged)
             return await run_in_threadpool(self._run, model, call, logged)
+        except BaseException as exc:
+            error = exc
+            raise
         finally:
             model.leave()
+            if self._metrics is not None and not isinstance(error, asyncio.CancelledError):
+                self._metrics.observe_outcome(
+                    model.name, model.version, time.perf_counter() - start, failed=error is not None
+                )
 
     def _run_alone(
         self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]

@@ -3,6 +3,8 @@
     shipyard_requests_total{endpoint, model, code}          HTTP requests answered
     shipyard_request_duration_seconds{endpoint, model}      their latency (histogram)
     shipyard_model_version_requests_total{model, version}   inference requests per version
+    shipyard_model_version_errors_total{model, version}     of those, the ones that failed
+    shipyard_model_version_request_duration_seconds{model, version}  their latency
     shipyard_batch_size{model, version}                     rows per model run (histogram)
     shipyard_model_version_loaded{model, version}           1 while served, 0 once unloaded
     shipyard_request_log_rows_total{outcome}                request-log rows written/dropped
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -74,6 +76,19 @@ class Metrics:
             ["model", "version"],
             registry=registry,
         )
+        self.version_errors = Counter(
+            "shipyard_model_version_errors",
+            "Inference requests a version refused or failed (4xx, 5xx), for canary checks.",
+            ["model", "version"],
+            registry=registry,
+        )
+        self.version_latency = Histogram(
+            "shipyard_model_version_request_duration_seconds",
+            "Time a version took to answer an inference request, from choosing the version.",
+            ["model", "version"],
+            buckets=_LATENCY_BUCKETS_S,
+            registry=registry,
+        )
         self.batch_size = Histogram(
             "shipyard_batch_size",
             "Rows per model run: a request's rows, or a batch's with batching on.",
@@ -96,6 +111,7 @@ class Metrics:
         )
         self._versions: dict[str, set[int]] = {}
         self._children: dict[tuple[str, int], Tally] = {}
+        self._outcomes: dict[tuple[str, int], Tally] = {}
         self._requests: dict[tuple[str, str, int], Tally] = {}
 
     def version_series(self, model: str, version: int) -> Tally:
@@ -104,17 +120,41 @@ class Metrics:
         `count()` counts a request the version answered; `observe(rows)` a model run;
         `add(rows)` both, for a request that ran alone.
         """
-        tally = self._children.get((model, version))
+        return self._version_tally(
+            self._children, self.version_requests, self.batch_size, model=model, version=version
+        )
+
+    def observe_outcome(self, model: str, version: int, seconds: float, *, failed: bool) -> None:
+        """Count one inference request a version answered in `seconds`, failed or not."""
+        tally = self._version_tally(
+            self._outcomes, self.version_errors, self.version_latency, model=model, version=version
+        )
+        if failed:
+            tally.add(seconds)
+        else:
+            tally.observe(seconds)
+
+    def _version_tally(
+        self,
+        tallies: dict[tuple[str, int], Tally],
+        counter: Any,
+        histogram: Any,
+        *,
+        model: str,
+        version: int,
+    ) -> Tally:
+        """The tally of a version's `counter` and `histogram` children, made once."""
+        tally = tallies.get((model, version))
         if tally is None:
             label = str(version)
             tally = self._flusher.track(
                 Tally(
-                    self.version_requests.labels(model, label),
-                    self.batch_size.labels(model, label),
+                    counter.labels(model, label),
+                    histogram.labels(model, label),
                     immediate=self._immediate,
                 )
             )
-            self._children[(model, version)] = tally
+            tallies[(model, version)] = tally
         return tally
 
     def request_series(self, endpoint: str, model: str, code: int) -> Tally:
@@ -145,9 +185,10 @@ class Metrics:
         known = self._versions.setdefault(model, set())
         for version in known - set(versions):
             self.loaded.labels(model, str(version)).set(0)
-            tally = self._children.pop((model, version), None)
-            if tally is not None:
-                self._flusher.forget(tally)
+            for tallies in (self._children, self._outcomes):
+                tally = tallies.pop((model, version), None)
+                if tally is not None:
+                    self._flusher.forget(tally)
         for version in versions:
             self.loaded.labels(model, str(version)).set(1)
         known |= set(versions)

@@ -114,6 +114,33 @@ class ModelRegistry:
         """The served model names, sorted."""
         return sorted(self._models)
 
+    def reconfigure(self, models: Iterable[ModelConfig]) -> list[str]:
+        """Take new configs (labels, canary, policy, base path) for the models served.
+
+        The next `sync` loads and retires versions by the new policies. Models are added
+        or removed only by a restart (the metrics and the OpenAPI document list them).
+
+        Returns:
+            The names in `models` that are not served, which were ignored.
+        """
+        ignored = []
+        with self._lock:
+            for config in models:
+                served = self._models.get(config.name)
+                if served is None:
+                    ignored.append(config.name)
+                else:
+                    served.config = config
+        return ignored
+
+    def config(self, name: str) -> ModelConfig:
+        """The config `name` is served with now.
+
+        Raises:
+            NotFoundError: No model is called `name`.
+        """
+        return self._served(name).config
+
     def sync(self) -> None:
         """Bring every model in step with its base path (see the module docstring)."""
         with self._sync_lock:

@@ -2,7 +2,10 @@
 
 A new version is loaded and warmed up before it takes traffic, and a replaced one keeps its
 session until its in-flight requests finish (see `ModelRegistry.sync`), so no request is
-lost during a switch.
+lost during a switch. When the models came from a config file, the file is read again
+whenever its size or modification time changes, so new labels, canaries and version
+policies (`push` with a canary, `shipyard promote`) apply without a restart; a file that
+is invalid meanwhile is logged and the models keep their previous config.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from shipyard.errors import ConfigError
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shipyard.serving.registry import ModelRegistry
 
 logger = logging.getLogger("shipyard.serving")
@@ -26,10 +33,21 @@ class Reloader:
         >>> reloader.stop()
     """
 
-    def __init__(self, registry: ModelRegistry, *, poll_s: float) -> None:
-        """Prepare to sync `registry` every `poll_s` seconds; 0 or less never polls."""
+    def __init__(
+        self, registry: ModelRegistry, *, poll_s: float, config_file: Path | None = None
+    ) -> None:
+        """Prepare to sync `registry` every `poll_s` seconds; 0 or less never polls.
+
+        Args:
+            registry: The models to keep in step.
+            poll_s: Seconds between scans.
+            config_file: The model config file the models came from, read again when it
+                changes.
+        """
         self._registry = registry
         self._poll_s = poll_s
+        self._config_file = config_file
+        self._config_seen = self._stamp()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -50,8 +68,42 @@ class Reloader:
     def _run(self) -> None:
         while not self._stopping.wait(self._poll_s):
             try:
+                self.reread_config()
                 self._registry.sync()
             except Exception:  # keep polling: the next scan may succeed
                 logger.exception(
                     "Syncing the model repository failed; retrying in %ss.", self._poll_s
                 )
+
+    def reread_config(self) -> bool:
+        """Read the config file again if it changed; return whether new configs applied."""
+        stamp = self._stamp()
+        if self._config_file is None or stamp == self._config_seen:
+            return False
+        from shipyard.serving.config import read_model_config
+
+        self._config_seen = stamp
+        try:
+            models = read_model_config(self._config_file).models
+        except ConfigError as error:
+            logger.error("Keeping the previous model config: %s", error)
+            return False
+        ignored = self._registry.reconfigure(models)
+        if ignored:
+            logger.warning(
+                "The model config %s lists models not served here (%s); restart the server "
+                "to serve them.",
+                self._config_file,
+                ", ".join(ignored),
+            )
+        logger.info("Read the model config %s again.", self._config_file)
+        return True
+
+    def _stamp(self) -> tuple[int, int] | None:
+        if self._config_file is None:
+            return None
+        try:
+            stat = self._config_file.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size

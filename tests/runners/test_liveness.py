@@ -32,3 +32,23 @@ def test_a_pid_now_held_by_another_process_counts_as_dead() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc states")
+def test_a_process_that_ended_but_was_never_reaped_is_dead() -> None:
+    import time
+    from pathlib import Path
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    started = process_started(child.pid)
+    child.kill()  # not waited for: a zombie until reaped, as one whose parent died too
+    try:
+        stat = Path(f"/proc/{child.pid}/stat")
+        for _ in range(100):
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.02)
+        assert not process_alive(child.pid, started)
+        assert not process_alive(child.pid)
+    finally:
+        child.wait()

@@ -78,6 +78,7 @@ def test_listing_gives_parameters_and_headline_metrics(workspace: Workspace) -> 
     assert [r["parameters"]["value"] for r in listed] == [3.0, 1.0]
     assert [r["metrics"] for r in listed] == [{"v": 3.0}, {"v": 1.0}]  # the first node's
     assert [(r["blessed"], r["models"]) for r in listed] == [(None, [])] * 2
+    assert [r["trigger"] for r in listed] == [None, None]  # started by hand, not a trigger
 
 
 def test_compare_shows_what_changed_and_which_outputs_are_the_same(

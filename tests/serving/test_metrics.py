@@ -103,3 +103,21 @@ def test_version_series_are_looked_up_once_and_dropped_with_their_version() -> N
     )
     metrics.set_versions("penguins", [2])
     assert metrics.version_series("penguins", 1) is not first
+
+
+def test_each_versions_errors_and_latency_are_counted_until_it_unloads() -> None:
+    metrics = Metrics(["penguins"])
+    metrics.set_versions("penguins", [1, 2])
+    metrics.observe_outcome("penguins", 2, 0.004, failed=True)
+    metrics.observe_outcome("penguins", 2, 0.002, failed=False)
+    metrics.observe_outcome("penguins", 1, 0.001, failed=False)
+    value = metrics.registry.get_sample_value
+    two = {"model": "penguins", "version": "2"}
+    assert value("shipyard_model_version_errors_total", two) == 1
+    assert value("shipyard_model_version_request_duration_seconds_count", two) == 2
+    assert value("shipyard_model_version_request_duration_seconds_sum", two) == 0.006
+    one = {"model": "penguins", "version": "1"}
+    assert value("shipyard_model_version_errors_total", one) == 0
+    metrics.set_versions("penguins", [1])
+    metrics.observe_outcome("penguins", 2, 0.5, failed=True)  # a request in flight at unload
+    assert value("shipyard_model_version_errors_total", two) == 2

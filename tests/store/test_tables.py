@@ -54,4 +54,7 @@ def test_json_columns_are_jsonb_on_postgresql_and_json_on_sqlite(store_url: str)
         ("contexts", "properties"): expected,
         ("executions", "parameters"): expected,
         ("artifacts", "properties"): expected,
+        ("firings", "properties"): expected,
+        ("trigger_leases", "properties"): expected,
+        ("trigger_leases", "seen"): expected,
     }

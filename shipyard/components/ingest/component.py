@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -13,6 +14,8 @@ from shipyard.dsl import Out, component
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+logger = logging.getLogger("shipyard.components.ingest")
 
 
 def source_state(params: Mapping[str, Any]) -> Any:
@@ -32,6 +35,7 @@ def source_state(params: Mapping[str, Any]) -> Any:
             span=params.get("span"),
             span_range=params.get("span_range"),
             version=params.get("version"),
+            last_n_spans=params.get("last_n_spans"),
         )
         sources = plan_sources(spec)
     except Exception as exc:
@@ -57,6 +61,7 @@ def ingest(
     span: int | None = None,
     span_range: list[int] | None = None,
     version: int | None = None,
+    last_n_spans: int | None = None,
     column_types: dict[str, str] | None = None,
     delimiter: str | None = None,
     header: bool = True,
@@ -72,7 +77,9 @@ def ingest(
     JSON lines and Arrow IPC files, globs and directories of them, or a SQL query; streams
     them in batches (memory stays bounded), and writes one Parquet file per split.
     Records in `examples.properties`: `rows` per split, `source`, `format`, `files`,
-    `columns` (name and type of each), `split` (how), and `span`/`version` for patterns.
+    `columns` (name and type of each), `split` (how), and `span`/`version` for patterns
+    (`spans`/`versions` list every span read, and `span_note` says when `last_n_spans`
+    found fewer spans than it asked for).
 
     Args:
         examples: The output.
@@ -91,6 +98,8 @@ def ingest(
         span: Read this span instead of the latest.
         span_range: Read spans `[first, last]` (inclusive), each at its latest version.
         version: Read this version of the span(s) instead of the latest.
+        last_n_spans: Read the newest N spans, each at its latest version: a rolling
+            window for retraining. When fewer exist, ingest reads those and logs it.
         column_types: Override inferred types: `{"zip": "string", "fare": "float64"}`.
         delimiter: CSV field separator; default: detected from the header line.
         header: Whether the CSV's first line names the columns.
@@ -124,8 +133,10 @@ def ingest(
         null_values=null_values,
         newlines_in_values=newlines_in_values,
     )
-    spec = SourceSpec(source, query, database, format, span, span_range, version)
+    spec = SourceSpec(source, query, database, format, span, span_range, version, last_n_spans)
     splitter = plan_splitter(spec, splits=splits, split_key=split_key, split_column=split_column)
     plan = Plan(plan_sources(spec), splitter)
     examples.properties.update(plan.describe())
+    if "span_note" in examples.properties:
+        logger.warning("%s", examples.properties["span_note"])
     write_examples(examples, plan.sources, plan.splitter, options)

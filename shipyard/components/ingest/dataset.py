@@ -34,7 +34,7 @@ _READ_OPTIONS = (
     "null_values",
     "newlines_in_values",
 )
-_SOURCE_OPTIONS = ("query", "span", "span_range", "version")
+_SOURCE_OPTIONS = ("query", "span", "span_range", "version", "last_n_spans")
 _DATABASE_SUFFIXES = (".duckdb", ".ddb", ".db", ".sqlite", ".sqlite3")
 _NAME = "load_dataset"
 
@@ -49,7 +49,8 @@ def load_dataset(source: str | Path, *, format: str = "auto", **options: Any) ->
         format: "auto" (by extension), "csv", "parquet", "jsonl" or "arrow".
         **options: Any of ingest's reading parameters: `query`, `column_types`,
             `delimiter`, `header`, `column_names`, `quote_char`, `encoding`,
-            `null_values`, `newlines_in_values`, `span`, `span_range`, `version`; and
+            `null_values`, `newlines_in_values`, `span`, `span_range`, `version`,
+            `last_n_spans`; and
             `max_rows` to stop after that many rows.
 
     Returns:
@@ -97,6 +98,7 @@ def load_dataset(source: str | Path, *, format: str = "auto", **options: Any) ->
             span=options.get("span"),
             span_range=options.get("span_range"),
             version=options.get("version"),
+            last_n_spans=options.get("last_n_spans"),
         )
     )
     (resolved,) = plan_sources(spec).values()

@@ -33,6 +33,7 @@ class SourceSpec:
     span: int | None = None
     span_range: list[int] | None = None
     version: int | None = None
+    last_n_spans: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class Plan:
         if versions:
             properties["version"] = versions[-1]
             properties["versions"] = versions
+        last_n = {s.note for s in files if s.note is not None}
+        if last_n:
+            properties["span_note"] = "; ".join(sorted(last_n))
         return properties
 
 
@@ -89,9 +93,17 @@ def plan_sources(spec: SourceSpec) -> dict[str | None, Source]:
             "query='SELECT * FROM trips').",
         )
     span_range = _span_range(spec.span, spec.span_range)
+    _check_last_n_spans(spec.last_n_spans, spec.span, span_range)
     if spec.version is not None and spec.version < 0:
         raise invalid(COMPONENT, "version", "an int >= 0, or None for the latest", spec.version)
     if spec.query is not None:
+        if spec.last_n_spans is not None:
+            raise invalid(
+                COMPONENT,
+                "last_n_spans",
+                "None with a query (spans select files)",
+                spec.last_n_spans,
+            )
         if spec.span is not None or span_range is not None or spec.version is not None:
             raise invalid(COMPONENT, "span", "None with a query (spans select files)", spec.span)
         database = None if spec.database is None else str(spec.database)
@@ -107,6 +119,14 @@ def plan_sources(spec: SourceSpec) -> dict[str | None, Source]:
     sources: dict[str | None, Source] = {}
     for name, pattern in patterns.items():
         text = str(pattern)
+        if not has_span(text) and spec.last_n_spans is not None:
+            raise invalid(
+                COMPONENT,
+                "last_n_spans",
+                "None unless the source is a pattern with {SPAN}",
+                spec.last_n_spans,
+                hint="Write the source as e.g. 'data/span-{SPAN}/v{VERSION}/*.csv'.",
+            )
         if not has_span(text) and (
             spec.span is not None or span_range is not None or spec.version is not None
         ):
@@ -118,7 +138,12 @@ def plan_sources(spec: SourceSpec) -> dict[str | None, Source]:
                 hint="Write the source as e.g. 'data/span-{SPAN}/v{VERSION}/*.csv'.",
             )
         sources[name] = resolve_files(
-            text, format=spec.format, span=spec.span, span_range=span_range, version=spec.version
+            text,
+            format=spec.format,
+            span=spec.span,
+            span_range=span_range,
+            version=spec.version,
+            last_n_spans=spec.last_n_spans,
         )
     return sources
 
@@ -210,6 +235,22 @@ def _span_range(span: int | None, span_range: list[int] | None) -> tuple[int, in
             span_range,
         )
     return span_range[0], span_range[1]
+
+
+def _check_last_n_spans(
+    last_n_spans: int | None, span: int | None, span_range: tuple[int, int] | None
+) -> None:
+    if last_n_spans is None:
+        return
+    if isinstance(last_n_spans, bool) or not isinstance(last_n_spans, int) or last_n_spans < 1:
+        raise invalid(COMPONENT, "last_n_spans", "an int >= 1, or None", last_n_spans)
+    if span is not None or span_range is not None:
+        raise invalid(
+            COMPONENT,
+            "last_n_spans",
+            "None when 'span' or 'span_range' is given (each picks the spans)",
+            last_n_spans,
+        )
 
 
 def _describe_sources(sources: dict[str | None, Source]) -> str | dict[str, str]:

@@ -41,6 +41,7 @@ class FileSource:
         format: One of `FORMATS`.
         spans: The spans read, when the pattern has `{SPAN}`.
         versions: The versions read, when the pattern has `{VERSION}`.
+        note: Why fewer spans were read than `last_n_spans` asked for, if so.
     """
 
     pattern: str
@@ -48,6 +49,7 @@ class FileSource:
     format: str
     spans: tuple[int, ...] = field(default=())
     versions: tuple[int, ...] = field(default=())
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ def resolve_files(
     span: int | None = None,
     span_range: tuple[int, int] | None = None,
     version: int | None = None,
+    last_n_spans: int | None = None,
 ) -> FileSource:
     """Expand a file, directory, glob or span pattern into the files to read.
 
@@ -83,12 +86,17 @@ def resolve_files(
         )
     spans: tuple[int, ...] = ()
     versions: tuple[int, ...] = ()
+    note = None
     if has_span(text):
-        selection = select_spans(text, span=span, span_range=span_range, version=version)
+        selection = select_spans(
+            text, span=span, span_range=span_range, version=version, last_n_spans=last_n_spans
+        )
         files, spans, versions = list(selection.files), selection.spans, selection.versions
+        note = selection.note
     else:
         files = _expand(Path(text))
-    return FileSource(text, tuple(files), _common_format(files, format, text), spans, versions)
+    kind = _common_format(files, format, text)
+    return FileSource(text, tuple(files), kind, spans, versions, note)
 
 
 def detect_format(path: Path) -> str | None:

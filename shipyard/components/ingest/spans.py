@@ -4,6 +4,10 @@ A pattern names a family of inputs. `{SPAN}` stands for a number that grows as n
 arrives (a day, a week, an export), `{VERSION}` for a number that grows when one span is
 re-exported. By default ingest reads the latest span at its latest version, so a new span
 on disk changes what the next run reads, and the cache key (see `sources.listing`).
+`last_n_spans=N` reads a rolling window: the newest N spans, each at its latest version.
+When fewer than N spans exist, it reads those there are and says so (`SpanSelection.note`,
+logged by ingest): a rolling window starts small, and refusing its first runs would stop
+a continuous pipeline until N spans have arrived.
 """
 
 from __future__ import annotations
@@ -22,11 +26,19 @@ _TOKEN = re.compile(r"\{SPAN\}|\{VERSION\}|\*\*|\*|\?")
 
 @dataclass(frozen=True)
 class SpanSelection:
-    """The files of the selected spans, each at its selected version."""
+    """The files of the selected spans, each at its selected version.
+
+    Attributes:
+        files: The files to read, sorted by span and path.
+        spans: The spans read.
+        versions: The version read of each span (empty without `{VERSION}`).
+        note: Why fewer spans were read than asked for, if so.
+    """
 
     files: tuple[Path, ...]
     spans: tuple[int, ...]
     versions: tuple[int, ...]
+    note: str | None = None
 
 
 def has_span(pattern: str) -> bool:
@@ -40,6 +52,7 @@ def select_spans(
     span: int | None = None,
     span_range: tuple[int, int] | None = None,
     version: int | None = None,
+    last_n_spans: int | None = None,
 ) -> SpanSelection:
     """Find the spans and versions on disk and pick the files to read.
 
@@ -48,6 +61,7 @@ def select_spans(
         span: Read this span (default: the latest).
         span_range: Read every span from `first` to `last` inclusive that exists.
         version: Read this version of each span (default: each span's latest).
+        last_n_spans: Read the newest `last_n_spans` spans (those there are, when fewer).
 
     Returns:
         The files, sorted by span and path, and the spans and versions read.
@@ -79,8 +93,16 @@ def select_spans(
                 path=pattern,
             )
         chosen = [span]
+    elif last_n_spans is not None:
+        chosen = available[-last_n_spans:]
     else:
         chosen = [available[-1]]
+    note = None
+    if last_n_spans is not None and len(chosen) < last_n_spans:
+        note = (
+            f"last_n_spans={last_n_spans} asked for {last_n_spans} spans; only "
+            f"{len(chosen)} exist ({_numbers(chosen)}), so ingest read those."
+        )
     files: list[Path] = []
     versions: list[int] = []
     for number in chosen:
@@ -98,7 +120,7 @@ def select_spans(
         if picked >= 0:
             versions.append(picked)
         files.extend(sorted(by_version[picked]))
-    return SpanSelection(tuple(files), tuple(chosen), tuple(versions))
+    return SpanSelection(tuple(files), tuple(chosen), tuple(versions), note)
 
 
 def _scan(pattern: str) -> dict[int, dict[int, list[Path]]]:

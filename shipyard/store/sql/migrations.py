@@ -19,6 +19,9 @@ create the new table, copy the rows, drop the old one, rename the new one, creat
 indexes, check the foreign keys, all in the migration's transaction. Executions that older
 releases recorded `failed` with a reason "interrupted by ..." become `interrupted`, and so do
 the failed runs a Ctrl-C or SIGTERM stopped.
+
+Version 3 adds the tables of `shipyard schedule`, `firings` and `trigger_leases`; it creates
+them as `tables.py` declares them, and nothing else changes.
 """
 
 from __future__ import annotations
@@ -248,6 +251,13 @@ def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
         raw.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
 
 
+# Version 3 ---------------------------------------------------------------------------------
+def _add_trigger_tables(conn: Connection) -> None:
+    """Create the tables of trigger firings and trigger leases (`shipyard schedule`)."""
+    for new in (tables.firings, tables.trigger_leases):
+        new.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -255,6 +265,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _create_initial_schema,
     ),
     Migration(2, "runs and executions can be interrupted", _add_interrupted_state),
+    Migration(3, "trigger firings and trigger leases", _add_trigger_tables),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

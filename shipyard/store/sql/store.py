@@ -1,9 +1,9 @@
 """`SqlStore`: the `MetadataStore` on SQLite or PostgreSQL through SQLAlchemy Core.
 
 This module holds runs, executions and their state transitions; the artifact and lineage
-methods are in `artifact_queries`. The queries live in `statements`, connecting (URLs,
-drivers, SQLite settings) in `connection`, and the engines that stores on one database
-share in `pool`.
+methods are in `artifact_queries`, the trigger firings and leases in `firing_queries`. The
+queries live in `statements`, connecting (URLs, drivers, SQLite settings) in `connection`,
+and the engines that stores on one database share in `pool`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from shipyard.store.sql.connection import (
     suggest_connection_fix,
     translate_errors,
 )
+from shipyard.store.sql.firing_queries import FiringQueries
 from shipyard.store.sql.identity import StoreFile
 from shipyard.store.sql.pool import acquire
 from shipyard.store.sql.retention import require_live, take_gc_lock
@@ -54,7 +55,7 @@ __all__ = ["SqlStore"]
 _RUN_ID_ATTEMPTS: Final = 20
 
 
-class SqlStore(ArtifactQueries):
+class SqlStore(ArtifactQueries, FiringQueries):
     """The metadata store in a SQLite file or a PostgreSQL database.
 
     Opening a store creates the SQLite file (and its directories) if needed and migrates the

@@ -7,6 +7,9 @@
 - `events` links an artifact to an execution as an `input` or `output` under a port name.
 - `associations` (context - execution) and `attributions` (context - artifact) say which
   context an execution ran in and which run context produced an artifact.
+- `firings` holds one row per firing of a trigger (`shipyard schedule`), unique by trigger
+  and idempotency key, with the run context it started in `run_id`; `trigger_leases` one row
+  per trigger: the scheduler evaluating it, its schedule's cursor and what it has seen.
 
 This module describes the current schema; `migrations.py` brings a database to it.
 """
@@ -42,7 +45,9 @@ __all__ = [
     "contexts",
     "events",
     "executions",
+    "firings",
     "metadata",
+    "trigger_leases",
 ]
 
 
@@ -104,6 +109,10 @@ EXECUTION_STATES = (
 )  # fmt: skip
 ARTIFACT_STATES = ("live", "deleted")
 EVENT_KINDS = ("input", "output")
+FIRING_STATES = (
+    "requested", "pending", "running", "complete", "failed", "interrupted", "skipped"
+)  # fmt: skip
+FIRING_KINDS = ("schedule", "new_data", "monitor", "manual")
 
 metadata = MetaData(
     naming_convention={
@@ -192,4 +201,38 @@ attributions = Table(
     metadata,
     Column("context_id", Integer, ForeignKey("contexts.id"), primary_key=True),
     Column("artifact_id", Integer, ForeignKey("artifacts.id"), primary_key=True),
+)
+
+firings = Table(
+    "firings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("trigger", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("pipeline", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("fired_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("run_id", Integer, ForeignKey("contexts.id"), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("properties", JsonDocument, nullable=False),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("trigger", "key"),
+    _one_of("state", FIRING_STATES),
+    _one_of("kind", FIRING_KINDS),
+    Index(None, "state"),
+    Index(None, "run_id"),
+)
+
+trigger_leases = Table(
+    "trigger_leases",
+    metadata,
+    Column("trigger", String(255), primary_key=True),
+    Column("holder", String(255), nullable=True),
+    Column("properties", JsonDocument, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("cursor", UtcDateTime, nullable=True),
+    Column("seen", JsonDocument, nullable=False),
 )

@@ -11,7 +11,7 @@ from shipyard import Pipeline
 from shipyard.artifacts import Examples
 from shipyard.components.ingest import ingest
 from shipyard.components.ingest.component import source_state
-from shipyard.errors import DataError
+from shipyard.errors import DataError, InvalidParameterError
 
 if TYPE_CHECKING:
     from .conftest import Workspace
@@ -164,3 +164,53 @@ def test_relative_source_resolves_against_the_pipeline_file(project: Workspace) 
     properties = result["ingest"].outputs["examples"].properties
     assert properties["source"] == str(folder / "data" / "part-{SPAN}.csv")
     assert properties["span"] == 1
+
+
+def test_last_n_spans_reads_the_newest_spans_at_their_latest_versions(
+    spans: Path, examples: Examples
+) -> None:
+    ingest.fn(examples, source=spans / PATTERN, last_n_spans=2)
+    assert sorted({(r["span"], r["version"]) for r in read_all(examples)}) == [(2, 2), (10, 1)]
+    assert len(read_all(examples)) == 5 + 8
+    assert examples.properties["spans"] == [2, 10]
+    assert examples.properties["versions"] == [1, 2]
+    assert "span_note" not in examples.properties
+
+
+def test_last_n_spans_reads_the_spans_there_are_and_says_so(
+    spans: Path, examples: Examples, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="shipyard.components.ingest"):
+        ingest.fn(examples, source=spans / PATTERN, last_n_spans=5)
+    assert examples.properties["spans"] == [1, 2, 10]
+    note = "last_n_spans=5 asked for 5 spans; only 3 exist (1, 2, 10), so ingest read those."
+    assert examples.properties["span_note"] == note
+    assert note in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("params", "pattern"),
+    [
+        ({"last_n_spans": 0}, "'last_n_spans' parameter of ingest must be an int >= 1"),
+        ({"last_n_spans": 2, "span": 1}, "None when 'span' or 'span_range' is given"),
+        ({"last_n_spans": 2, "span_range": [1, 2]}, "None when 'span' or 'span_range'"),
+    ],
+)
+def test_last_n_spans_refuses_bad_values_and_other_span_choices(
+    spans: Path, examples: Examples, params: dict[str, object], pattern: str
+) -> None:
+    with pytest.raises(InvalidParameterError, match=pattern):
+        ingest.fn(examples, source=spans / PATTERN, **params)
+
+
+def test_last_n_spans_needs_a_span_pattern(tmp_path: Path, examples: Examples) -> None:
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    with pytest.raises(InvalidParameterError, match="None unless the source is a pattern"):
+        ingest.fn(examples, source=tmp_path / "a.csv", last_n_spans=2)
+
+
+def test_a_new_span_moves_the_rolling_window_and_the_cache_key(spans: Path) -> None:
+    params = {"source": str(spans / PATTERN), "last_n_spans": 2}
+    assert source_state(params)["None"]["spans"] == [2, 10]
+    add_span(spans, 11, 1, 1)
+    assert source_state(params)["None"]["spans"] == [10, 11]

@@ -9,6 +9,8 @@ import pytest
 from shipyard import Pipeline
 from shipyard.artifacts import (
     BlessingDecision,
+    InfraBlessing,
+    InfraValidation,
     Model,
     ModelBlessing,
     PushDecision,
@@ -25,6 +27,7 @@ from shipyard.components import (
 )
 from shipyard.components.push import next_version
 from shipyard.errors import DataError, InvalidParameterError
+from shipyard.serving.config import read_model_config
 from tests.conftest import Workspace
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -182,3 +185,80 @@ def test_a_blessing_of_another_model_is_refused_unless_the_content_is_the_same(
     pushed = PushedModel(tmp_path / "pushed")
     push.fn(model, blessing, pushed, name="m", base=tmp_path / "models")
     assert pushed.load().version == 1
+
+
+def _infra(root: Path, *, blessed: bool) -> InfraBlessing:
+    infra = InfraBlessing(root / f"infra-{blessed}")
+    problems = () if blessed else ("request 3: answered 400: instances[0]['sex'] is required",)
+    infra.save(InfraValidation(blessed, 20, 20, "eval split", 1000.0, {}, 1.2, problems))
+    return infra
+
+
+def test_a_model_that_failed_infra_validation_is_not_pushed(tmp_path: Path) -> None:
+    model, blessing = _model_and_blessing(tmp_path, blessed=True)
+    pushed = PushedModel(tmp_path / "pushed")
+    push.fn(model, blessing, pushed, _infra(tmp_path, blessed=False), name="m", base=tmp_path)
+    decision = pushed.load()
+    assert not decision.pushed
+    assert decision.reason == (
+        "Not infra blessed: request 3: answered 400: instances[0]['sex'] is required"
+    )
+    assert not (tmp_path / "m").exists()
+    good = PushedModel(tmp_path / "good")
+    push.fn(model, blessing, good, _infra(tmp_path, blessed=True), name="m", base=tmp_path)
+    assert good.load().version == 1
+
+
+def test_a_canary_push_writes_the_model_config(tmp_path: Path) -> None:
+    model, blessing = _model_and_blessing(tmp_path, blessed=True)
+    base = tmp_path / "models"
+    first = PushedModel(tmp_path / "first")
+    push.fn(model, blessing, first, name="m", base=base)
+    assert first.load().label is None and not (base / "models.yaml").exists()
+    (model.path / Model.ONNX_FILENAME).write_bytes(b"onnx 2")
+    second = PushedModel(tmp_path / "second")
+    push.fn(model, blessing, second, name="m", base=base, canary_percent=10)
+    config = base / "models.yaml"
+    assert second.load() == PushDecision(
+        pushed=True,
+        name="m",
+        version=2,
+        path=str(base.resolve() / "m" / "2"),
+        label="canary",
+        canary_percent=10,
+        model_config=str(config.resolve()),
+    )
+    assert second.properties["label"] == "canary"
+    (entry,) = read_model_config(config).models
+    assert entry.labels == {"stable": 1, "canary": 2}
+    # A plain push to a model the config lists becomes stable, so the config serves it.
+    (model.path / Model.ONNX_FILENAME).write_bytes(b"onnx 3")
+    third = PushedModel(tmp_path / "third")
+    push.fn(model, blessing, third, name="m", base=base)
+    assert third.load().label == "stable"
+    (entry,) = read_model_config(config).models
+    assert entry.labels == {"stable": 3} and entry.canary is None
+
+
+@pytest.mark.parametrize("percent", [0, -5, 100.5, True])
+def test_canary_shares_out_of_range_are_refused(tmp_path: Path, percent: float) -> None:
+    model, blessing = _model_and_blessing(tmp_path, blessed=True)
+    with pytest.raises(InvalidParameterError, match=r"'canary_percent' parameter of push"):
+        push.fn(
+            model, blessing, PushedModel(tmp_path / "p"), name="m", base=tmp_path,
+            canary_percent=percent,
+        )  # fmt: skip
+    assert not (tmp_path / "m").exists()
+
+
+def test_the_same_model_pushed_again_keeps_its_canary_label(tmp_path: Path) -> None:
+    model, blessing = _model_and_blessing(tmp_path, blessed=True)
+    base = tmp_path / "models"
+    push.fn(model, blessing, PushedModel(tmp_path / "1"), name="m", base=base)
+    (model.path / Model.ONNX_FILENAME).write_bytes(b"onnx 2")
+    push.fn(model, blessing, PushedModel(tmp_path / "2"), name="m", base=base, canary_percent=5)
+    again = PushedModel(tmp_path / "again")
+    push.fn(model, blessing, again, name="m", base=base)  # e.g. a new baseline, same model
+    assert (again.load().version, again.load().label) == (2, "canary")
+    (entry,) = read_model_config(base / "models.yaml").models
+    assert entry.labels == {"stable": 1, "canary": 2}
