@@ -228,6 +228,7 @@ def _project(config: TriggersConfig, store: str | None, artifact_root: str | Non
 
 
 def _scheduler(config: TriggersConfig, project: Project) -> Scheduler:
+    from shipyard.runners.served_evaluation import served_evaluation
     from shipyard.runners.served_statistics import served_statistics
     from shipyard.scheduling.launch import SubprocessLauncher
     from shipyard.scheduling.scheduler import Scheduler
@@ -241,6 +242,7 @@ def _scheduler(config: TriggersConfig, project: Project) -> Scheduler:
         launcher=SubprocessLauncher(url),
         artifact_root=project.settings.artifact_root,
         find_reference=functools.partial(served_statistics, project),
+        find_evaluation=functools.partial(served_evaluation, project),
     )
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from shipyard.artifacts import DatasetStatistics
+    from shipyard.artifacts import DatasetStatistics, EvaluationResult
     from shipyard.scheduling.triggers import MonitorCondition, NewDataCondition, ScheduleCondition
     from shipyard.store import MetadataStore
     from shipyard.store.records import JSON
@@ -135,13 +135,18 @@ def evaluate_monitor(
     seen: JSON,
     store: MetadataStore,
     find_reference: Callable[[str, int], tuple[DatasetStatistics, str]] | None,
+    find_evaluation: Callable[[str, int], tuple[EvaluationResult, str]] | None = None,
 ) -> Evaluation:
     """Run the monitor once; fire for alerts of `condition.alerts` firing and not yet fired for.
+
+    Labels stored beside the logs are joined as `shipyard monitor` joins them; their decay
+    is measured against the served version's evaluation (`find_evaluation`).
 
     An alert is one (kind, column) firing since a time: once a firing answered it, it fires
     nothing more until it resolves and fires again.
     """
     from shipyard.artifacts.schema import read_schema_file
+    from shipyard.monitoring.decay import DecayOptions
     from shipyard.monitoring.monitor import MonitorOptions, run_monitor
 
     options = MonitorOptions(
@@ -156,6 +161,7 @@ def evaluate_monitor(
         dataset_share=condition.dataset_share,
         webhook=condition.webhook,
         find_reference=find_reference,
+        decay=DecayOptions(find_evaluation=find_evaluation),
     )
     report = run_monitor(options, store)
     firing = {

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from shipyard.artifacts import DatasetStatistics
+    from shipyard.artifacts import DatasetStatistics, EvaluationResult
     from shipyard.scheduling.clock import Clock
     from shipyard.scheduling.launch import Handle, Launcher
     from shipyard.scheduling.store import SchedulerStore
@@ -86,6 +86,8 @@ class Scheduler:
         lease_s: How long a lease lasts unless renewed.
         find_reference: How monitor triggers without a reference find the served version's
             training statistics.
+        find_evaluation: How monitor triggers find the served version's evaluation, which
+            live metrics are compared with (decay).
 
     Example:
         >>> scheduler = Scheduler(load_triggers("triggers.yaml"), store, launcher=launcher)
@@ -103,6 +105,7 @@ class Scheduler:
         poll_s: float = 1.0,
         lease_s: float = LEASE_S,
         find_reference: Callable[[str, int], tuple[DatasetStatistics, str]] | None = None,
+        find_evaluation: Callable[[str, int], tuple[EvaluationResult, str]] | None = None,
     ) -> None:
         from shipyard.runners.liveness import process_started
 
@@ -111,6 +114,7 @@ class Scheduler:
         self.clock = clock or SystemClock()
         self.poll_s, self.lease_s = poll_s, lease_s
         self.find_reference = find_reference
+        self.find_evaluation = find_evaluation
         host, pid = socket.gethostname(), os.getpid()
         self.holder = f"{host}:{pid}:{secrets.token_hex(4)}"
         self.identity = {
@@ -311,7 +315,9 @@ class Scheduler:
         if isinstance(condition, NewDataCondition):
             return evaluate_new_data(condition, lease.seen)
         if isinstance(condition, MonitorCondition):
-            return evaluate_monitor(condition, lease.seen, self.store, self.find_reference)
+            return evaluate_monitor(
+                condition, lease.seen, self.store, self.find_reference, self.find_evaluation
+            )
         return Evaluation()
 
     def _log_fire(

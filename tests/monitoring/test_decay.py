@@ -256,3 +256,21 @@ def test_files_looked_up_in_groups_join_alike(
     together = _measure(logs).to_json()
     monkeypatch.setattr(decay, "GROUP_ROWS", 1)  # one file per lookup
     assert _measure(logs).to_json() == together
+
+
+def test_a_decay_alert_fires_a_monitor_trigger(
+    tmp_path: Path, reference: Path, store: MetadataStore
+) -> None:
+    from shipyard.scheduling.conditions import evaluate_monitor
+    from shipyard.scheduling.triggers import MonitorCondition
+
+    logs = tmp_path / "logs"
+    bad = _classified(logs, 0, 600, seed=1)
+    _store(logs, _labels(bad, seed=1, wrong=0.3))
+    condition = MonitorCondition(
+        logs=str(logs / "taxi" / "3"), name="trigger", reference=str(reference), alerts=("decay",)
+    )
+    fired = evaluate_monitor(condition, {}, store, None, _evaluation)
+    assert fired.candidate is not None
+    assert fired.candidate.reason.startswith("3 monitor alerts firing on ")
+    assert "taxi/3 decayed: live accuracy 0.7 is 0.2 below" in fired.candidate.reason
