@@ -15,6 +15,7 @@ from shipyard.artifacts.evaluation import (
 from shipyard.artifacts.infra_blessing import InfraBlessing, InfraValidation
 from shipyard.artifacts.model import Model
 from shipyard.artifacts.model_run import ModelRun
+from shipyard.artifacts.monitoring_report import MonitoringReport
 from shipyard.artifacts.pushed_model import PushDecision, PushedModel
 from shipyard.artifacts.schema import (
     Comparator,
@@ -60,6 +61,7 @@ __all__ = [
     "ModelBlessing",
     "ModelEvaluation",
     "ModelRun",
+    "MonitoringReport",
     "NumericRange",
     "NumericStatistics",
     "PushDecision",

@@ -48,17 +48,19 @@ def valid_mask(array: pa.Array) -> np.ndarray:
     return bits[array.offset : array.offset + len(array)].astype(bool)
 
 
-def from_numpy(values: np.ndarray) -> pa.Array:
-    """Return a NumPy array of numbers or booleans as an Arrow array without nulls."""
+def from_numpy(values: np.ndarray, *, valid: np.ndarray | None = None) -> pa.Array:
+    """Return a NumPy array of numbers or booleans as an Arrow array, null where `valid`
+    (if given) is False."""
     import numpy as np
     import pyarrow as pa
 
+    mask = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
     if values.dtype == np.bool_:
         bits = np.packbits(values, bitorder="little")
-        return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+        return pa.Array.from_buffers(pa.bool_(), len(values), [mask, pa.py_buffer(bits)])
     contiguous = np.ascontiguousarray(values)
     kind = pa.from_numpy_dtype(contiguous.dtype)
-    return pa.Array.from_buffers(kind, len(contiguous), [None, pa.py_buffer(contiguous)])
+    return pa.Array.from_buffers(kind, len(contiguous), [mask, pa.py_buffer(contiguous)])
 
 
 def strings(values: tuple[str, ...] | list[str]) -> pa.Array:

@@ -57,6 +57,14 @@ def monitor_command(
         str,
         typer.Option("--window", metavar="DURATION", help="The windows' length: 90s, 15m, 1h, 1d."),
     ] = "1h",
+    slide: Annotated[
+        str | None,
+        typer.Option(
+            "--slide",
+            metavar="DURATION",
+            help="Start a window this often (sliding windows); default: --window (tumbling).",
+        ),
+    ] = None,
     lateness: Annotated[
         str,
         typer.Option(
@@ -81,6 +89,15 @@ def monitor_command(
             help="The share of drifted features that is dataset drift.",
         ),
     ] = 0.5,
+    latency_p99_ms: Annotated[
+        float | None,
+        typer.Option(
+            "--latency-p99-ms",
+            min=0.0,
+            metavar="MS",
+            help="Alert when a window's p99 request latency exceeds this many milliseconds.",
+        ),
+    ] = None,
     webhook: Annotated[
         str | None,
         typer.Option(
@@ -92,6 +109,14 @@ def monitor_command(
     html: Annotated[
         Path | None,
         typer.Option("--html", metavar="FILE", help="Also write an HTML report to this file."),
+    ] = None,
+    prometheus: Annotated[
+        Path | None,
+        typer.Option(
+            "--prometheus",
+            metavar="FILE",
+            help="Write the latest window's figures as Prometheus gauges (textfile collector).",
+        ),
     ] = None,
     min_labels: Annotated[
         int,
@@ -136,8 +161,8 @@ def monitor_command(
     try:
         decay = _decay_options(min_labels, decay_tolerance or [])
         report = _monitor(
-            logs, reference, schema, window, lateness, timestamp, min_rows,
-            dataset_share, webhook, name, store, decay,
+            logs, reference, schema, window, slide, lateness, timestamp, min_rows,
+            dataset_share, latency_p99_ms, webhook, name, store, decay,
         )  # fmt: skip
     except ShipyardError as error:
         print_error(error)
@@ -148,7 +173,9 @@ def monitor_command(
         _print_report(report)
     _log_alerts(report)
     if html is not None:
-        _write_html(report, html, json_output=json_output)
+        _write_file(report, html, "--html", json_output=json_output)
+    if prometheus is not None:
+        _write_file(report, prometheus, "--prometheus", json_output=json_output)
     if report.alerting:
         raise typer.Exit(EXIT_ALERT)
 
@@ -162,10 +189,11 @@ def parse_duration(text: str, flag: str) -> int:
     from shipyard.errors import InvalidParameterError
 
     found = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
-    if found is None or (int(found.group(1)) == 0 and flag == "--window"):
+    positive = flag in ("--window", "--slide")
+    if found is None or (int(found.group(1)) == 0 and positive):
         raise InvalidParameterError(
             f"The {flag!r} option of shipyard monitor must be a duration such as 90s, 15m, "
-            f"1h or 1d{' (not 0)' if flag == '--window' else ''}. Got {text!r} instead."
+            f"1h or 1d{' (not 0)' if positive else ''}. Got {text!r} instead."
         )
     return int(found.group(1)) * _UNITS[found.group(2)]
 
@@ -175,10 +203,12 @@ def _monitor(
     reference: str | None,
     schema: Path | None,
     window: str,
+    slide: str | None,
     lateness: str,
     timestamp: str,
     min_rows: int,
     dataset_share: float,
+    latency_p99_ms: float | None,
     webhook: str | None,
     name: str | None,
     store: str | None,
@@ -186,8 +216,10 @@ def _monitor(
 ) -> MonitoringReport:
     from shipyard.artifacts.schema import read_schema_file
     from shipyard.errors import InvalidParameterError
-    from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+    from shipyard.monitoring.measures import LatencyMeasure
+    from shipyard.monitoring.monitor import MonitorOptions
     from shipyard.runners import Project
+    from shipyard.runners.monitor_runs import monitor
     from shipyard.runners.served_evaluation import served_evaluation
     from shipyard.runners.served_statistics import served_statistics
 
@@ -196,24 +228,33 @@ def _monitor(
             "The '--webhook' option of shipyard monitor must be an http:// or https:// URL. "
             f"Got {webhook!r} instead."
         )
+    window_s = parse_duration(window, "--window")
+    slide_s = None if slide is None else parse_duration(slide, "--slide")
+    if slide_s is not None and slide_s > window_s:
+        raise InvalidParameterError(
+            f"The '--slide' option of shipyard monitor must be at most --window ({window}), "
+            f"or windows would leave rows out. Got {slide!r} instead."
+        )
     options = MonitorOptions(
         logs=logs,
         name=name or _default_name(logs),
         reference=reference,
         schema=None if schema is None else read_schema_file(schema),
-        window_s=parse_duration(window, "--window"),
+        window_s=window_s,
+        slide_s=slide_s,
         lateness_s=parse_duration(lateness, "--lateness"),
         timestamp=timestamp,
         min_rows=min_rows,
         dataset_share=dataset_share,
         webhook=webhook,
+        measures=(LatencyMeasure(p99_threshold_ms=latency_p99_ms),),
     )
     with Project.open(store=store) as project:
         lineage = functools.partial(served_statistics, project)
         evaluation = functools.partial(served_evaluation, project)
         decay = dataclasses.replace(decay, find_evaluation=evaluation)
         options = dataclasses.replace(options, find_reference=lineage, decay=decay)
-        return run_monitor(options, project.store)
+        return monitor(project.store, project.storage, options)
 
 
 def _decay_options(min_labels: int, tolerances: list[str]) -> DecayOptions:
@@ -263,26 +304,35 @@ def _log_alerts(report: MonitoringReport) -> None:
         )
 
 
-def _write_html(report: MonitoringReport, path: Path, *, json_output: bool) -> None:
+def _write_file(report: MonitoringReport, path: Path, flag: str, *, json_output: bool) -> None:
+    """Write the HTML report (`--html`) or the Prometheus gauges (`--prometheus`)."""
     from shipyard.cli.output import print_error
     from shipyard.errors import InvalidParameterError
+    from shipyard.monitoring.prometheus import write_gauges
     from shipyard.monitoring.report_html import render_report
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_report(report), encoding="utf-8")
+        if flag == "--html":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_report(report), encoding="utf-8")
+            done = f"Wrote the HTML report to {path}"
+        elif write_gauges(report, path):
+            done = f"Wrote the latest window's gauges to {path}"
+        else:
+            done = f"No window measured: left {path} as it was"
     except OSError as exc:
         print_error(
             InvalidParameterError(
-                "The '--html' option of shipyard monitor must be a file path that can be "
+                f"The {flag!r} option of shipyard monitor must be a file path that can be "
                 f"written. Got {str(path)!r} instead ({exc.strerror or exc})."
             )
         )
         raise typer.Exit(EXIT_USAGE) from None
-    typer.echo(f"Wrote the HTML report to {path}", err=json_output)
+    typer.echo(done, err=json_output)
 
 
 def _print_report(report: MonitoringReport) -> None:
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -296,21 +346,29 @@ def _print_report(report: MonitoringReport) -> None:
         markup=False,
     )
     for skipped in report.skipped:
-        out.print(f"[yellow]Skipped[/] {skipped.path}: {skipped.reason}", markup=True)
+        if skipped.new:
+            out.print(f"[yellow]Skipped[/] {escape(skipped.path)}: {escape(skipped.reason)}")
+    known = sum(not skipped.new for skipped in report.skipped)
+    if known:
+        out.print(f"{known} files skipped as before (--json lists them).", markup=False)
     if report.new_columns:
         out.print(f"Columns not in the reference: {', '.join(report.new_columns)}", markup=False)
     table = Table(title="Windows", title_justify="left")
-    for column in ("window start", "rows", "drifted", "findings"):
+    for column in ("window start", "rows", "drifted", "p99 ms", "findings"):
         table.add_column(column, overflow="fold")
     for window in report.windows:
         share = "-" if window.drifted_share is None else f"{window.drifted_share:.0%}"
         found = "; ".join(f"{f.kind} {f.column}" for f in window.findings) or "none"
         label = iso_time(window.start_us) + ("" if window.complete else " (open)")
         style = "bold red" if window.findings else ""
-        table.add_row(label, f"{window.rows:,}", share, Text(found, style=style))
+        p99 = window.measures.get("latency", {}).get("p99_ms")
+        latency = "-" if p99 is None else f"{p99:.1f}"
+        table.add_row(label, f"{window.rows:,}", share, latency, Text(found, style=style))
     out.print(table)
     if report.decay is not None:
         _print_decay(report)
+    if report.artifact is not None:
+        out.print(f"Recorded as artifact #{report.artifact} (run {report.store_run}).")
     if report.alerting:
         out.print(f"[bold red]{firing_line(len(report.firing))}[/]")
     else:

@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts.arrays import from_numpy, int_scalar, strings, to_numpy, valid_mask
+from shipyard.monitoring.measures import merge_counts
 from shipyard.monitoring.sources import UnreadableFile
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     import pyarrow as pa
 
+    from shipyard.monitoring.measures import Counts, Measure
     from shipyard.monitoring.reference import ColumnReference, Reference
 
 MAX_UNSEEN = 20
@@ -74,16 +78,20 @@ class ColumnCounts:
 
 @dataclass
 class WindowCounts:
-    """Everything counted in one window `[start_us, start_us + window)`."""
+    """Everything counted in one window (or pane) `[start_us, start_us + length)`.
+
+    `measures` holds each `Measure`'s counts by its name.
+    """
 
     start_us: int
     rows: int = 0
     requests: int = 0
     versions: dict[str, int] = field(default_factory=dict)
     columns: dict[str, ColumnCounts] = field(default_factory=dict)
+    measures: dict[str, Counts] = field(default_factory=dict)
 
     def merge(self, other: WindowCounts) -> None:
-        """Add the counts of another part of the same window."""
+        """Add the counts of another part of the same window (or of one of its panes)."""
         self.rows += other.rows
         self.requests += other.requests
         for version, rows in other.versions.items():
@@ -92,7 +100,17 @@ class WindowCounts:
             if name in self.columns:
                 self.columns[name].merge(counts)
             else:
-                self.columns[name] = counts
+                self.columns[name] = ColumnCounts.from_json(counts.to_json())
+        for name, found in other.measures.items():
+            self.measures[name] = merge_counts(self.measures.get(name, {}), found)
+
+    @classmethod
+    def merged(cls, start_us: int, parts: Sequence[WindowCounts]) -> WindowCounts:
+        """Return the counts of a window made of `parts` (its panes), which stay as they are."""
+        window = cls(start_us)
+        for part in parts:
+            window.merge(part)
+        return window
 
     def to_json(self) -> dict[str, Any]:
         """Return the window's counts as plain JSON."""
@@ -102,6 +120,7 @@ class WindowCounts:
             "requests": self.requests,
             "versions": dict(self.versions),
             "columns": {name: counts.to_json() for name, counts in self.columns.items()},
+            "measures": self.measures,
         }
 
     @classmethod
@@ -113,6 +132,7 @@ class WindowCounts:
             int(data["requests"]),
             {str(k): int(v) for k, v in data["versions"].items()},
             {name: ColumnCounts.from_json(c) for name, c in data["columns"].items()},
+            {name: dict(found) for name, found in data.get("measures", {}).items()},
         )
 
 
@@ -140,15 +160,21 @@ def event_times_us(batch: pa.RecordBatch, column: str, path: str) -> np.ndarray:
 
 
 def count_rows(
-    batch: pa.RecordBatch, reference: Reference, *, starts: np.ndarray, columns: list[str]
+    batch: pa.RecordBatch,
+    reference: Reference,
+    *,
+    starts: np.ndarray,
+    columns: list[str],
+    measures: Sequence[Measure] = (),
 ) -> dict[int, WindowCounts]:
-    """Count a batch's rows into the windows given by `starts` (each row's window start).
+    """Count a batch's rows into the panes given by `starts` (each row's pane start).
 
     Args:
         batch: The rows.
         reference: The columns' references.
-        starts: Each row's window start in microseconds.
+        starts: Each row's pane start in microseconds.
         columns: The monitored columns the batch's file has.
+        measures: The per-window measures, each counting the rows too.
     """
     import numpy as np
 
@@ -161,12 +187,16 @@ def count_rows(
             continue
         start = int(ordered[part[0]])
         rows = batch.take(from_numpy(order[part])) if len(cuts) else batch
-        windows[start] = _count_window(rows, reference, start, columns)
+        windows[start] = _count_window(rows, reference, start, columns, measures)
     return windows
 
 
 def _count_window(
-    rows: pa.RecordBatch, reference: Reference, start: int, columns: list[str]
+    rows: pa.RecordBatch,
+    reference: Reference,
+    start: int,
+    columns: list[str],
+    measures: Sequence[Measure],
 ) -> WindowCounts:
     import pyarrow.compute as pc
 
@@ -187,6 +217,10 @@ def _count_window(
                 window.versions[label] = window.versions.get(label, 0) + 1
     for name in columns:
         window.columns[name] = count_column(rows.column(name), reference.columns[name])
+    for measure in measures:
+        found = measure.count(rows)
+        if found:
+            window.measures[measure.name] = found
     return window
 
 

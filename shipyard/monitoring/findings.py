@@ -11,7 +11,8 @@ A window is compared with the reference column by column (`measure_window`):
 - **unseen**: without a schema domain, more than 1% of a categorical column's values are
   values the reference never held, when the reference listed all of its values;
 - **invalid**: NaN, infinities or words in a numeric column the schema declares;
-- **dataset_drift**: at least `dataset_share` of the measured features drifted.
+- **dataset_drift**: at least `dataset_share` of the measured features drifted;
+- and what each per-window `Measure` finds (`latency`: the p99 over its threshold).
 
 Values outside the reference's own range are counted and shown, but are findings only
 against a schema's range: a reference is a sample, a schema a contract.
@@ -32,8 +33,11 @@ from shipyard.components.drift import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from shipyard.artifacts.schema import ComparatorName
     from shipyard.monitoring.counts import ColumnCounts, WindowCounts
+    from shipyard.monitoring.measures import Figures, Measure
     from shipyard.monitoring.reference import ColumnReference, Reference
 
 FindingKind = Literal[
@@ -44,6 +48,7 @@ FindingKind = Literal[
     "unseen",
     "invalid",
     "dataset_drift",
+    "latency",
     "decay",  # shipyard.monitoring.decay: a live metric fell behind evaluation
 ]
 MISSING_MARGIN = 0.1
@@ -97,6 +102,8 @@ class WindowFigures:
     columns: dict[str, ColumnFigures]
     drifted_share: float | None
     findings: list[Finding]
+    measures: dict[str, Figures] = dataclasses.field(default_factory=dict)
+    """Each `Measure`'s figures by its name (`latency`: `p50_ms`, `p95_ms`, `p99_ms`...)."""
 
     @property
     def dataset_drift(self) -> bool:
@@ -117,6 +124,7 @@ class WindowFigures:
             "drifted_share": self.drifted_share,
             "dataset_drift": self.dataset_drift,
             "columns": {name: dataclasses.asdict(c) for name, c in self.columns.items()},
+            "measures": self.measures,
             "findings": [f.to_json() for f in self.findings],
         }
 
@@ -130,6 +138,7 @@ def measure_window(
     min_rows: int,
     dataset_share: float,
     schema_given: bool,
+    measures: Sequence[Measure] = (),
 ) -> WindowFigures:
     """Compare one window's counts with the reference; return its figures and findings."""
     columns: dict[str, ColumnFigures] = {}
@@ -155,6 +164,10 @@ def measure_window(
                 f"{dataset_share:.0%} is dataset drift).",
             )
         )
+    figures_of: dict[str, Figures] = {}
+    for provider in measures:
+        figures_of[provider.name], found = provider.measure(counts.measures.get(provider.name))
+        findings.extend(found)
     return WindowFigures(
         counts.start_us,
         counts.start_us + window_us,
@@ -165,6 +178,7 @@ def measure_window(
         columns,
         share,
         findings,
+        figures_of,
     )
 
 

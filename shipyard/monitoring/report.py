@@ -1,7 +1,9 @@
 """The monitoring report: one run's figures as JSON, the one shape `--json` prints.
 
-`MonitoringReport.to_json` is the only serialisation of a report; the HTML report
-(`report_html`) and the CLI's table read the same object.
+`MonitoringReport.to_json` is the only serialisation of a report: `--json` prints it and the
+`MonitoringReport` artifact stores it (`report.json`, with `figure_rows` in its Parquet
+table); the HTML report (`report_html`), the Prometheus gauges (`prometheus`) and the CLI's
+table read the same object.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from shipyard.artifacts.monitoring_report import FigureRow
     from shipyard.monitoring.decay import DecayReport
     from shipyard.monitoring.findings import WindowFigures
     from shipyard.monitoring.reference import Reference
@@ -31,10 +36,11 @@ def firing_line(count: int) -> str:
 
 @dataclass(frozen=True)
 class SkippedFile:
-    """A log file that was not read, and why."""
+    """A log file that was not read, and why; `new` unless an earlier run reported it."""
 
     path: str
     reason: str
+    new: bool = True
 
 
 @dataclass
@@ -46,6 +52,7 @@ class MonitoringReport:
     reference: Reference
     window_s: int
     lateness_s: int
+    slide_s: int | None = None
     files_read: int = 0
     files_known: int = 0
     rows_read: int = 0
@@ -61,6 +68,8 @@ class MonitoringReport:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     webhook_error: str | None = None
     store_run: str | None = None
+    artifact: int | None = None
+    """The id of the `MonitoringReport` artifact recording this run (None inside it)."""
     decay: DecayReport | None = None
 
     @property
@@ -89,12 +98,15 @@ class MonitoringReport:
                 "not_monitored": dict(self.reference.skipped),
             },
             "window_s": self.window_s,
+            "slide_s": self.slide_s or self.window_s,
             "lateness_s": self.lateness_s,
             "watermark": None if self.watermark_us is None else iso_time(self.watermark_us),
             "files": {
                 "read": self.files_read,
                 "already_read": self.files_known,
-                "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+                "skipped": [
+                    {"path": s.path, "reason": s.reason, "new": s.new} for s in self.skipped
+                ],
             },
             "rows": {
                 "read": self.rows_read,
@@ -110,8 +122,42 @@ class MonitoringReport:
                 "webhook_error": self.webhook_error,
             },
             "store_run": self.store_run,
+            "artifact": self.artifact,
             "decay": None if self.decay is None else self.decay.to_json(),
         }
+
+    def figure_rows(self) -> Iterator[FigureRow]:
+        """Yield every figure of this run's windows, one per window x column x measure.
+
+        The window's own figures have the column `*`: rows, requests, drifted_share,
+        dataset_drift, and each measure's (`latency.p99_ms`...); each column has values,
+        drift, threshold, missing_share, invalid and out_of_range; each finding is
+        a figure `finding.KIND` of its column, valued as the finding.
+        """
+        for window in self.windows:
+            at = (window.start_us, window.end_us, window.complete)
+            own: dict[str, float | None] = {
+                "rows": window.rows,
+                "requests": window.requests,
+                "drifted_share": window.drifted_share,
+                "dataset_drift": float(window.dataset_drift),
+            }
+            for measure, figures in window.measures.items():
+                own |= {f"{measure}.{name}": value for name, value in figures.items()}
+            for name, value in own.items():
+                yield (*at, "*", name, value)
+            for column in window.columns.values():
+                for name, value in (
+                    ("values", column.values),
+                    ("drift", column.drift),
+                    ("threshold", column.threshold),
+                    ("missing_share", column.missing_share),
+                    ("invalid", column.invalid),
+                    ("out_of_range", column.out_of_range),
+                ):
+                    yield (*at, column.column, name, None if value is None else float(value))
+            for finding in window.findings:
+                yield (*at, finding.column, f"finding.{finding.kind}", float(finding.value))
 
 
 def history_entry(window: WindowFigures) -> dict[str, Any]:
@@ -122,5 +168,6 @@ def history_entry(window: WindowFigures) -> dict[str, Any]:
         "drifted_share": window.drifted_share,
         "drift": {name: c.drift for name, c in window.columns.items()},
         "missing": {name: c.missing_share for name, c in window.columns.items()},
+        "measures": window.measures,
         "findings": [f.to_json() for f in window.findings],
     }

@@ -2,8 +2,9 @@
 
 The alerts firing and this run's notifications as a table; then, per column, its drift over
 the windows (the finished windows the state remembers, then this run's open ones) against
-its threshold, drawn with `shipyard.artifacts.plot` as the other reports are; then the
-windows with their rows, drifted share and findings.
+its threshold, and the requests' p99 latency, drawn with `shipyard.artifacts.plot` as the
+other reports are; then the windows with their rows, drifted share, p99 latency and
+findings.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from shipyard.monitoring.decay_html import decay_section
 from shipyard.monitoring.report import firing_line, iso_time
 
 if TYPE_CHECKING:
+    from shipyard.monitoring.findings import WindowFigures
     from shipyard.monitoring.report import MonitoringReport
 
 WIDTH = 320
@@ -64,11 +66,17 @@ def _verdict(report: MonitoringReport) -> str:
     reference = html.escape(report.reference.source)
     read = (
         f"{report.files_read} new files, {report.rows_read:,} rows read; reference "
-        f"{reference} ({report.reference.rows:,} rows); windows of {report.window_s} s."
+        f"{reference} ({report.reference.rows:,} rows); windows of {report.window_s} s"
+        f"{_slide(report)}."
     )
     if report.alerting:
         return f"<p class='fail'>{firing_line(len(report.firing))}</p><p>{read}</p>"
     return f"<p class='ok'>No alert firing.</p><p>{read}</p>"
+
+
+def _slide(report: MonitoringReport) -> str:
+    slide = report.slide_s or report.window_s
+    return "" if slide == report.window_s else f", one every {slide} s"
 
 
 def _alerts(report: MonitoringReport) -> str:
@@ -99,6 +107,7 @@ def _series(report: MonitoringReport) -> list[dict[str, Any]]:
                 {
                     "start_us": window.start_us,
                     "drift": {n: c.drift for n, c in window.columns.items()},
+                    "measures": window.measures,
                 }
             )
     return sorted(series, key=lambda entry: entry["start_us"])
@@ -115,6 +124,13 @@ def _charts(report: MonitoringReport) -> list[str]:
         ]
         if points:
             charts.append(_chart(name, column.comparator, column.threshold, points))
+    latency = [
+        (entry["start_us"] / 3.6e9, p99)
+        for entry in series
+        if (p99 := entry.get("measures", {}).get("latency", {}).get("p99_ms")) is not None
+    ]
+    if latency:
+        charts.append(_chart("p99 latency", "ms", None, latency))
     return charts or ["<p>No window had enough rows to measure drift.</p>"]
 
 
@@ -143,11 +159,16 @@ def _chart(
     return plot.render_svg(canvas)
 
 
+def _p99(window: WindowFigures) -> str:
+    p99 = window.measures.get("latency", {}).get("p99_ms")
+    return "\N{EN DASH}" if p99 is None else f"{p99:.1f} ms"
+
+
 def _windows(report: MonitoringReport) -> str:
     if not report.windows:
         return "<p>No new rows.</p>"
     head = "<tr><th class='name'>start</th><th>rows</th><th>requests</th><th>drifted</th>"
-    head += "<th class='name'>findings</th></tr>"
+    head += "<th>p99 latency</th><th class='name'>findings</th></tr>"
     cells = []
     for window in report.windows:
         found = "<br>".join(html.escape(f.message) for f in window.findings) or "none"
@@ -156,6 +177,6 @@ def _windows(report: MonitoringReport) -> str:
         cells.append(
             f"<tr><td class='name short'>{iso_time(window.start_us)}{state}</td>"
             f"<td>{window.rows:,}</td><td>{window.requests:,}</td><td>{share}</td>"
-            f"<td class='name'>{found}</td></tr>"
+            f"<td>{_p99(window)}</td><td class='name'>{found}</td></tr>"
         )
     return f"<table>{head}{''.join(cells)}</table>"

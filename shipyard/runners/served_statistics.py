@@ -14,9 +14,9 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from shipyard.errors import NotFoundError
+from shipyard.monitoring.versions import FoundReference
 
 if TYPE_CHECKING:
-    from shipyard.artifacts import DatasetStatistics
     from shipyard.runners.project import Project
     from shipyard.store.records import ArtifactRecord
 
@@ -24,8 +24,9 @@ MAX_ARTIFACTS = 200
 """How many artifacts upstream of the push are searched."""
 
 
-def served_statistics(project: Project, model: str, version: int) -> tuple[DatasetStatistics, str]:
-    """Return the statistics the served `model` version was trained from, and what they are.
+def served_statistics(project: Project, model: str, version: int) -> FoundReference:
+    """Return the statistics the served `model` version was trained from, what they are, and
+    their artifact id as the key that versions trained from the same statistics share.
 
     Raises:
         NotFoundError: No push of that version is recorded, or nothing upstream of it is
@@ -52,7 +53,7 @@ def served_statistics(project: Project, model: str, version: int) -> tuple[Datas
     assert isinstance(artifact, Statistics)
     split = "train" if "train" in artifact.splits else artifact.splits[0]
     source = f"statistics #{found.id} ({found.name}, split {split!r}) of {model} v{version}"
-    return artifact.read(split), source
+    return FoundReference(artifact.read(split), source, key=str(found.id))
 
 
 def find_push(project: Project, model: str, version: int, wanted: str, fix: str) -> ArtifactRecord:

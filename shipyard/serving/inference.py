@@ -238,11 +238,13 @@ class Inference:
         call, logged = self._prepare(model, prepare)
         return self._run(model, call, logged)
 
-    def _run(self, model: LoadedModel, call: Call, logged: bool) -> tuple[bytes, str]:
-        outputs = model.run(call.feed, None if logged else call.outputs)
+    def _run(self, model: LoadedModel, call: Call, logged: int | None) -> tuple[bytes, str]:
+        outputs = model.run(call.feed, None if logged is not None else call.outputs)
         return self._answer(model, call, logged, outputs, batched=False)
 
-    def _batched(self, batches: BatchQueue, call: Call, logged: bool) -> asyncio.Future[Outputs]:
+    def _batched(
+        self, batches: BatchQueue, call: Call, logged: int | None
+    ) -> asyncio.Future[Outputs]:
         """Queue the call on its version's batches; the future gets its rows of the outputs.
 
         Raises:
@@ -254,29 +256,39 @@ class Inference:
         if handoff is None:
             handoff = self._handoffs[loop] = _Handoff(loop)
         done = functools.partial(handoff.put, future)
-        batches.submit(call.feed, None if logged else call.outputs, call.rows, None, done)
+        batches.submit(
+            call.feed, None if logged is not None else call.outputs, call.rows, None, done
+        )
         return future
 
     def _prepare(
         self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]
-    ) -> tuple[Call, bool]:
-        call = prepare(model)
-        return call, self._log is not None and self._log.sampled()
+    ) -> tuple[Call, int | None]:
+        """Parse the call; the second item is its log start time when it is logged."""
+        started = None if self._log is None else self._log.start_request()
+        return prepare(model), started
 
     def _answer(
-        self, model: LoadedModel, call: Call, logged: bool, outputs: Outputs, *, batched: bool
+        self,
+        model: LoadedModel,
+        call: Call,
+        logged: int | None,
+        outputs: Outputs,
+        *,
+        batched: bool,
     ) -> tuple[bytes, str]:
         """Log the request if sampled, write its answer and count it.
 
         `batched`: the batch thread counted the run's rows; count the request only.
         """
-        if logged and self._log is not None:
+        if logged is not None and self._log is not None:
             self._log.add(
                 model=model.name,
                 version=model.version,
                 request_id=call.request_id,
                 feed=call.feed,
                 outputs=outputs,
+                started_ns=logged,
             )
         if call.outputs is not None:
             outputs = {name: outputs[name] for name in call.outputs}

@@ -9,10 +9,12 @@ Each write makes one file per version, per worker process:
 
 written under a hidden temporary name, then renamed, so readers never see a partial file.
 Columns: `timestamp` (UTC, microseconds, when the request was answered), `model`, `version`,
-`request_id`, one column per input feature as the model got it (missing values are null),
-and one per output (`class_ids`, `probabilities` as a list, `class_labels`; or
-`predictions`). A feature or output named like one of the first four columns is written as
-`input.NAME` or `output.NAME`.
+`request_id`, `latency_ms` (float32: the server's time on the request, from the start of
+parsing its body to its outputs; null when not measured), one column per input feature as
+the model got it (missing values are null), and one per output (`class_ids`,
+`probabilities` as a list, `class_labels`; or `predictions`). A feature or output named like
+one of the first five columns is written as `input.NAME` or `output.NAME`. Logs written
+before `latency_ms` existed lack the column; readers take it as missing.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from shipyard.serving.feed import Feed
 
 logger = logging.getLogger("shipyard.serving")
-RESERVED = ("timestamp", "model", "version", "request_id")
+RESERVED = ("timestamp", "model", "version", "request_id", "latency_ms")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class _Entry:
     feed: Feed
     outputs: dict[str, np.ndarray]
     rows: int
+    latency_ms: float | None
 
 
 class RequestLog:
@@ -92,6 +95,11 @@ class RequestLog:
         """Draw whether the next request is logged."""
         return self._draw() < self.options.sample
 
+    def start_request(self) -> int | None:
+        """Draw whether the request starting now is logged; if so, return its start time
+        (`time.perf_counter_ns`), which `add` takes as `started_ns` to log its latency."""
+        return time.perf_counter_ns() if self.sampled() else None
+
     def add(
         self,
         *,
@@ -100,10 +108,17 @@ class RequestLog:
         request_id: str,
         feed: Feed,
         outputs: dict[str, np.ndarray],
+        started_ns: int | None = None,
     ) -> None:
-        """Buffer one request's rows, or drop them (counted) when the buffer is full."""
+        """Buffer one request's rows, or drop them (counted) when the buffer is full.
+
+        `started_ns`: the request's `start_request` time; its latency is logged up to now.
+        """
         rows = len(next(iter(feed.values())))
-        entry = _Entry(time.time_ns() // 1000, model, version, request_id, feed, outputs, rows)
+        latency_ms = None if started_ns is None else (time.perf_counter_ns() - started_ns) / 1e6
+        entry = _Entry(
+            time.time_ns() // 1000, model, version, request_id, feed, outputs, rows, latency_ms
+        )
         limit = self.options.max_buffered_rows
         with self._lock:
             fits = self._rows + rows <= limit
@@ -188,6 +203,14 @@ def _table(model: str, version: int, entries: list[_Entry]) -> Any:
         "request_id": pa.array(
             np.repeat(np.array([entry.request_id for entry in entries], dtype=object), counts),
             pa.string(),
+        ),
+        "latency_ms": pa.array(
+            np.repeat(
+                [np.nan if entry.latency_ms is None else entry.latency_ms for entry in entries],
+                counts,
+            ).astype(np.float32),
+            pa.float32(),
+            from_pandas=True,  # NaN: not measured, null
         ),
     }
     for prefix, parts in (

@@ -32,9 +32,14 @@ def test_monitor_exits_1_while_an_alert_fires_and_0_once_it_resolved(tmp_path: P
     bad = shipyard(tmp_path, "monitor", "logs", "--window", "1week", *store)
     assert bad.returncode == 2 and "such as 90s, 15m, 1h or 1d" in bad.stderr
 
+    slide = shipyard(tmp_path, "monitor", "logs", "--window", "1h", "--slide", "2h", *store)
+    assert slide.returncode == 2 and "'--slide' option" in slide.stderr
+    assert "at most --window" in slide.stderr
+
     fired = shipyard(
         tmp_path, "monitor", "logs", "--reference", "train.parquet", "--json",
-        "--html", "report.html", *store,
+        "--html", "report.html", "--prometheus", "gauges/monitor.prom",
+        "--latency-p99-ms", "250", *store,
     )  # fmt: skip
     assert fired.returncode == 1, fired.stderr
     report = json.loads(fired.stdout)
@@ -43,6 +48,15 @@ def test_monitor_exits_1_while_an_alert_fires_and_0_once_it_resolved(tmp_path: P
     (window,) = report["windows"]
     assert window["start"] == "2026-01-01T00:00:00Z" and window["complete"] is False
     assert [f["column"] for f in window["findings"]] == ["x"]
+    assert window["measures"]["latency"]["requests"] == 0  # a log written without latency
+    gauges = (tmp_path / "gauges" / "monitor.prom").read_text()
+    assert "# TYPE shipyard_monitor_feature_drift gauge" in gauges
+    shown = shipyard(tmp_path, "artifacts", "show", str(report["artifact"]), "--json", *store)
+    assert shown.returncode == 0, shown.stderr
+    artifact = json.loads(shown.stdout)
+    assert artifact["type"] == "MonitoringReport" and artifact["producer"]["node"] == "monitor"
+    lineage = shipyard(tmp_path, "lineage", str(report["artifact"]), *store)
+    assert lineage.returncode == 0 and "monitor" in lineage.stdout, lineage.stderr
     assert report["alerts"]["alerting"] is True
     assert "FIRING drift x since 2026-01-01T00:00:00Z" in fired.stderr
     page = (tmp_path / "report.html").read_text()

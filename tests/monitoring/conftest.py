@@ -1,4 +1,4 @@
-"""Fixtures of the monitoring tests: a reference, a log directory and a store."""
+"""Fixtures of the monitoring tests: a reference, a log directory and a project's store."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from shipyard.store import open_store
 from tests.monitoring.logs import write_reference
+from tests.monitoring.runs import open_project
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from shipyard.store import MetadataStore
+    from shipyard.runners import Project
 
 
 @pytest.fixture
@@ -27,7 +27,6 @@ def logs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[MetadataStore]:
-    opened = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
+def project(tmp_path: Path) -> Iterator[Project]:
+    with open_project(tmp_path) as opened:
+        yield opened

@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 
-from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+from shipyard.monitoring.monitor import MonitorOptions
 from tests.monitoring.logs import write_log
+from tests.monitoring.runs import monitored
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
     from shipyard.monitoring.report import MonitoringReport
-    from shipyard.store import MetadataStore
+    from shipyard.runners import Project
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -58,21 +59,21 @@ def _options(logs: Path, reference: Path | None, webhook: str) -> MonitorOptions
 class _Monitor:
     """A monitor of `logs` posting to the receiver; its first run gives the reference."""
 
-    def __init__(self, logs: Path, reference: Path, store: MetadataStore, url: str) -> None:
-        self.logs, self.reference, self.store, self.url = logs, reference, store, url
+    def __init__(self, logs: Path, reference: Path, project: Project, url: str) -> None:
+        self.logs, self.reference, self.project, self.url = logs, reference, project, url
         self.runs = 0
 
     def run(self) -> MonitoringReport:
         reference = self.reference if self.runs == 0 else None
         self.runs += 1
-        return run_monitor(_options(self.logs, reference, self.url), self.store)
+        return monitored(_options(self.logs, reference, self.url), self.project)
 
 
 @pytest.fixture
 def monitor(
-    logs: Path, reference: Path, store: MetadataStore, receiver: tuple[str, type[_Receiver]]
+    logs: Path, reference: Path, project: Project, receiver: tuple[str, type[_Receiver]]
 ) -> _Monitor:
-    return _Monitor(logs, reference, store, receiver[0])
+    return _Monitor(logs, reference, project, receiver[0])
 
 
 def _alerts(body: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -126,9 +127,9 @@ def test_a_notification_the_receiver_refused_is_posted_by_the_next_run(
 
 
 def test_an_unreachable_webhook_is_reported_not_fatal(
-    logs: Path, reference: Path, store: MetadataStore
+    logs: Path, reference: Path, project: Project
 ) -> None:
     write_log(logs, 0, seed=1, shift=0.5)
-    report = run_monitor(_options(logs, reference, "http://127.0.0.1:9/alerts"), store)
+    report = monitored(_options(logs, reference, "http://127.0.0.1:9/alerts"), project)
     assert report.alerting
     assert report.webhook_error is not None and "could not reach" in report.webhook_error

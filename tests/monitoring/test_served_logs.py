@@ -6,15 +6,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+from shipyard.monitoring.monitor import MonitorOptions
 from shipyard.serving.config import BatchingOptions, ModelConfig, RequestLogOptions
+from tests.monitoring.runs import monitored
 from tests.serving.conftest import PENGUINS, add_version, penguin_rows, trained  # noqa: F401
 from tests.serving.server import RunningServer
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from shipyard.store import MetadataStore
+    from shipyard.runners import Project
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 def test_the_servers_request_log_is_monitored_against_the_training_data(
     trained: dict[str, Path],  # noqa: F811
     tmp_path: Path,
-    store: MetadataStore,
+    project: Project,
 ) -> None:
     add_version(tmp_path / "models" / "penguins", 2, trained["penguins"])
     logs = tmp_path / "logs"
@@ -36,13 +37,16 @@ def test_the_servers_request_log_is_monitored_against_the_training_data(
     options = MonitorOptions(
         logs=str(logs), name="penguins", reference=str(PENGUINS), window_s=86400, min_rows=50
     )
-    report = run_monitor(options, store)
+    report = monitored(options, project)
     assert report.skipped == [] and report.files_read >= 1
     assert report.new_columns == []  # timestamp, model, version, request_id, outputs
     assert report.absent_columns == ["species"]  # the label is not served
     # one window, or two if the test ran across midnight (UTC)
     assert sum(w.rows for w in report.windows) == len(rows) + 50
     assert sum(w.requests for w in report.windows) in (2, 3)
+    latency = [w.measures["latency"] for w in report.windows]
+    assert sum(m["requests"] for m in latency) == sum(w.requests for w in report.windows)
+    assert all(m["p99_ms"] is not None and m["p99_ms"] > 0 for m in latency)
     window = max(report.windows, key=lambda w: w.rows)
     assert set(window.versions) == {"penguins/2"}
     outputs = {n for n, c in window.columns.items() if c.role == "output"}

@@ -9,14 +9,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from shipyard.errors import DataError
-from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+from shipyard.monitoring.monitor import MonitorOptions
 from shipyard.monitoring.sources import list_files
 from tests.monitoring.logs import write_log
+from tests.monitoring.runs import monitored
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from shipyard.store import MetadataStore
+    from shipyard.runners import Project
 
 
 def test_hidden_temporary_files_are_never_listed(logs: Path) -> None:
@@ -45,7 +46,7 @@ def test_missing_logs_are_a_data_error_naming_them(tmp_path: Path) -> None:
 
 
 def test_malformed_files_are_reported_and_skipped_never_fatal(
-    logs: Path, reference: Path, store: MetadataStore
+    logs: Path, reference: Path, project: Project
 ) -> None:
     write_log(logs, 0, seed=1)
     (logs / "truncated.parquet").write_bytes(
@@ -54,7 +55,7 @@ def test_malformed_files_are_reported_and_skipped_never_fatal(
     no_time = {"x": [1.0], "class_ids": pa.array([["7"]], pa.list_(pa.string()))}
     pq.write_table(pa.table(no_time), logs / "0_no_time.parquet")  # read first
     (logs / "garbage.csv").write_text("timestamp,x\nnot a time,1\n")
-    report = run_monitor(MonitorOptions(logs=str(logs), name="m", reference=str(reference)), store)
+    report = monitored(MonitorOptions(logs=str(logs), name="m", reference=str(reference)), project)
     assert report.files_read == 1 and report.windows[0].rows == 3000
     reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
     assert set(reasons) == {"truncated.parquet", "0_no_time.parquet", "garbage.csv"}
@@ -62,17 +63,36 @@ def test_malformed_files_are_reported_and_skipped_never_fatal(
     # the outputs' baseline is the good file, not the skipped one read before it
     assert report.reference.baselines["class_ids"].endswith("-4242-000001.parquet")
     assert "ArrowInvalid" in reasons["truncated.parquet"]
+    assert all(s.new for s in report.skipped)
+
+
+def test_a_malformed_file_is_reported_once_and_read_once_it_is_mended(
+    logs: Path, reference: Path, project: Project
+) -> None:
+    good = write_log(logs, 0, seed=1)
+    broken = logs / "late.parquet"
+    broken.write_bytes(b"PAR1 not quite")
+    options = MonitorOptions(logs=str(logs), name="m", reference=str(reference))
+    first = monitored(options, project)
+    assert [(s.path, s.new) for s in first.skipped] == [("taxi/3/late.parquet", True)]
+    again = monitored(options, project)
+    assert [(s.path, s.new) for s in again.skipped] == [("taxi/3/late.parquet", False)]
+    listed = again.to_json()["files"]["skipped"]
+    assert listed[0]["new"] is False and "ArrowInvalid" in listed[0]["reason"]
+    broken.write_bytes(good.read_bytes())  # rewritten whole: another size, read
+    mended = monitored(options, project)
+    assert mended.skipped == [] and mended.files_read == 1 and mended.rows_read == 3000
 
 
 def test_csv_with_another_timestamp_column(
-    tmp_path: Path, reference: Path, store: MetadataStore
+    tmp_path: Path, reference: Path, project: Project
 ) -> None:
     lines = ["when,x,y,color"] + [
         f"2026-01-01T0{i % 2}:30:00Z,{i % 7 / 7},{-i % 5 / 5},{'red' if i % 3 else ''}"
         for i in range(40)
     ]
     (tmp_path / "served.csv").write_text("\n".join(lines) + "\n")
-    report = run_monitor(
+    report = monitored(
         MonitorOptions(
             logs=str(tmp_path / "served.csv"),
             name="csv",
@@ -80,7 +100,7 @@ def test_csv_with_another_timestamp_column(
             timestamp="when",
             min_rows=10,
         ),
-        store,
+        project,
     )
     assert [w.rows for w in report.windows] == [20, 20]
     color = report.windows[0].columns["color"]

@@ -17,18 +17,19 @@ import pytest
 
 from shipyard.artifacts.schema import read_schema_file
 from shipyard.components.ingest import load_dataset
-from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+from shipyard.monitoring.monitor import MonitorOptions
 from tests.monitoring.logs import T0
+from tests.monitoring.runs import monitored
 
 if TYPE_CHECKING:
-    from shipyard.store import MetadataStore
+    from shipyard.runners import Project
 
 TAXI = Path(__file__).resolve().parents[2] / "examples" / "taxi"
 
 
 @pytest.mark.parametrize("with_schema", [False, True])
 def test_span_2_is_flagged_where_it_was_changed_and_nowhere_else(
-    tmp_path: Path, store: MetadataStore, with_schema: bool
+    tmp_path: Path, project: Project, with_schema: bool
 ) -> None:
     for span in (1, 2):
         table = load_dataset(TAXI / "data" / f"span-{span}" / "taxi.csv")
@@ -41,7 +42,7 @@ def test_span_2_is_flagged_where_it_was_changed_and_nowhere_else(
         schema=read_schema_file(TAXI / "schema.yaml") if with_schema else None,
         min_rows=100,
     )
-    (window,) = run_monitor(options, store).windows
+    (window,) = monitored(options, project).windows
     found = {(f.column, f.kind) for f in window.findings}
     if with_schema:  # the schema's own drift check, domain and presence
         assert found == {("distance", "drift"), ("company", "out_of_range"), ("local", "missing")}

@@ -10,11 +10,13 @@ import pytest
 from shipyard.artifacts import Statistics
 from shipyard.components.statistics import compute_dataset_statistics
 from shipyard.errors import NotFoundError
-from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+from shipyard.monitoring.monitor import MonitorOptions
 from shipyard.runners import Project
+from shipyard.runners.monitor_runs import monitor
 from shipyard.runners.served_statistics import served_statistics
 from shipyard.store.records import NewArtifact
 from tests.monitoring.logs import features, write_log
+from tests.monitoring.runs import open_project
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -25,10 +27,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Project]:
-    opened = Project.open(
-        store=f"sqlite:///{tmp_path / 'store.db'}", artifact_root=str(tmp_path / "artifacts")
-    )
-    with opened:
+    with open_project(tmp_path) as opened:
         yield opened
 
 
@@ -80,9 +79,10 @@ def _pipeline(project: Project, version: int) -> None:
 
 def test_the_statistics_of_the_served_versions_raw_examples_are_found(project: Project) -> None:
     _pipeline(project, 3)
-    found, source = served_statistics(project, "taxi", 3)
-    assert found.num_rows == 5000  # the train split
-    assert "compute_statistics/statistics, split 'train') of taxi v3" in source
+    found = served_statistics(project, "taxi", 3)
+    assert found.statistics.num_rows == 5000  # the train split
+    assert "compute_statistics/statistics, split 'train') of taxi v3" in found.source
+    assert found.source.startswith(f"statistics #{found.key} ")
     with pytest.raises(NotFoundError, match=r"No push of model 'taxi' version 4 .* --reference"):
         served_statistics(project, "taxi", 4)
 
@@ -98,7 +98,7 @@ def test_monitor_without_a_reference_uses_the_served_versions_statistics(
         name="taxi",
         find_reference=lambda model, version: served_statistics(project, model, version),
     )
-    report = run_monitor(options, project.store)
+    report = monitor(project.store, project.storage, options)
     assert report.reference.source.startswith("statistics #")
     assert report.reference.rows == 5000
     assert {f.column for f in report.windows[0].findings} == {"x"}

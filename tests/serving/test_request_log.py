@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ def test_every_sampled_request_is_written_on_shutdown(
     assert set(penguins["version"]) == {2}
     assert len(set(penguins["request_id"])) == 3 and "request-42" in penguins["request_id"]
     assert penguins["timestamp"][0].tzinfo is not None
+    assert all(ms is not None and 0 < ms < 60_000 for ms in penguins["latency_ms"])
     # Features as the model got them, missing values null; every output, even for classify.
     assert penguins["island"][: len(rows)] == [row["island"] for row in rows]
     assert penguins["sex"][: len(rows)] == [row["sex"] for row in rows]  # None where NA
@@ -92,7 +94,8 @@ def test_sampling_a_full_buffer_and_reserved_names(tmp_path: Path) -> None:
         "x": np.array([[1.5], [np.nan]], dtype=np.float32),
     }
     outputs = {"version": np.array([7, 8]), "p": np.array([[0.25, 0.75], [1.0, 0.0]])}
-    log.add(model="m", version=1, request_id="r1", feed=feed, outputs=outputs)
+    started = time.perf_counter_ns() - 2_000_000  # 2 ms ago
+    log.add(model="m", version=1, request_id="r1", feed=feed, outputs=outputs, started_ns=started)
     log.add(model="m", version=1, request_id="r2", feed=feed, outputs=outputs)  # 4 rows > 3
     log.close()
     assert counted == {"dropped": 2, "written": 2}
@@ -100,3 +103,16 @@ def test_sampling_a_full_buffer_and_reserved_names(tmp_path: Path) -> None:
     assert table["input.model"] == ["a", None] and table["output.version"] == [7, 8]
     assert table["model"] == ["m", "m"] and table["request_id"] == ["r1", "r1"]
     assert table["x"] == [1.5, None] and table["p"] == [[0.25, 0.75], [1.0, 0.0]]
+    assert table["latency_ms"][0] == table["latency_ms"][1] >= 2.0  # one request, one latency
+
+
+def test_a_request_without_a_start_time_logs_no_latency(tmp_path: Path) -> None:
+    log = RequestLog(RequestLogOptions(tmp_path, sample=1.0))
+    assert log.start_request() is not None
+    feed = {"x": np.array([[1.0]], dtype=np.float32)}
+    log.add(model="m", version=1, request_id="r1", feed=feed, outputs={"y": np.array([2.0])})
+    log.close()
+    table = pq.read_table(next((tmp_path / "m" / "1").glob("*.parquet")))
+    assert table.schema.field("latency_ms").type == "float" and table["latency_ms"].to_pylist() == [
+        None
+    ]

@@ -29,6 +29,7 @@ from shipyard.artifacts import (
     ModelBlessing,
     ModelEvaluation,
     ModelRun,
+    MonitoringReport,
     PushDecision,
     PushedModel,
     Schema,
@@ -83,6 +84,14 @@ SAMPLES: dict[type[Artifact], Any] = {
         schema_yaml="features: {}\n",
     ),
     ModelRun: [{"epoch": 1, "train_loss": 0.9}, {"epoch": 2, "train_loss": 0.7}],
+    MonitoringReport: {
+        "summary": {"monitor": "taxi", "windows": [], "alerts": {"firing": []}},
+        "figures": [
+            (0, 3_600_000_000, True, "x", "drift", 0.25),
+            (0, 3_600_000_000, True, "*", "rows", None),
+        ],
+        "state": {"version": 2, "files": {"a.parquet": 10}},
+    },
 }
 
 
