@@ -15,16 +15,17 @@ from shipyard.errors import NotFoundError
 from shipyard.monitoring import decay
 from shipyard.monitoring.decay import DecayOptions, measure_decay
 from shipyard.monitoring.feedback import feedback_files, labels_from_json, write_labels
-from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+from shipyard.monitoring.monitor import MonitorOptions
 from shipyard.monitoring.report_html import render_report
 from shipyard.monitoring.sources import list_files
 from tests.monitoring.logs import HOUR_US, T0, write_log
+from tests.monitoring.runs import monitored
 from tests.monitoring.test_alerts import receiver  # noqa: F401
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from shipyard.store import MetadataStore
+    from shipyard.runners import Project
 
 NAMES = ["no", "yes"]
 EVALUATED = {"accuracy": 0.9, "auc": 0.8, "log_loss": 0.4}
@@ -165,7 +166,7 @@ def test_regression_decay_is_relative_rmse(tmp_path: Path) -> None:
 
 
 def test_the_monitor_fires_decay_once_and_resolves_it(
-    tmp_path: Path, reference: Path, store: MetadataStore
+    tmp_path: Path, reference: Path, project: Project
 ) -> None:
     logs = tmp_path / "logs"
     options = MonitorOptions(
@@ -177,7 +178,7 @@ def test_the_monitor_fires_decay_once_and_resolves_it(
     )
     bad = _classified(logs, 0, 400, seed=1)
     _store(logs, _labels(bad, seed=1, wrong=0.3))
-    first = run_monitor(options, store)
+    first = monitored(options, project)
     decay = [n for n in first.notifications if n["labels"]["kind"] == "decay"]
     assert {n["labels"]["column"] for n in decay} == {"taxi/3:accuracy", "taxi/3:auc"} | {
         "taxi/3:log_loss"
@@ -187,13 +188,13 @@ def test_the_monitor_fires_decay_once_and_resolves_it(
 
     more = _classified(logs, 0, 10, seed=5)  # a rerun: still decayed, nothing new fires
     _store(logs, _labels(more, seed=5, wrong=0.0))
-    second = run_monitor(options, store)
+    second = monitored(options, project)
     assert not [n for n in second.notifications if n["labels"]["kind"] == "decay"]
     assert len([a for a in second.firing if a["labels"]["kind"] == "decay"]) == 3
 
     good = _classified(logs, 1, 400, seed=2)  # the next window's labels: healthy again
     _store(logs, _labels(good, seed=2, wrong=0.05))
-    third = run_monitor(options, store)
+    third = monitored(options, project)
     resolved = [n for n in third.notifications if n["labels"]["kind"] == "decay"]
     assert {n["status"] for n in resolved} == {"resolved"} and len(resolved) == 3
     assert not [a for a in third.firing if a["labels"]["kind"] == "decay"]
@@ -205,7 +206,7 @@ def test_the_monitor_fires_decay_once_and_resolves_it(
 def test_decay_alerts_are_posted_with_the_monitors_own(
     tmp_path: Path,
     reference: Path,
-    store: MetadataStore,
+    project: Project,
     receiver: tuple[str, Any],  # noqa: F811
 ) -> None:
     url, handler = receiver
@@ -220,7 +221,7 @@ def test_decay_alerts_are_posted_with_the_monitors_own(
         webhook=url,
         decay=DecayOptions(min_labels=100, find_evaluation=_evaluation),
     )
-    report = run_monitor(options, store)
+    report = monitored(options, project)
     assert report.webhook_error is None
     (body,) = handler.bodies
     posted = sorted(
@@ -231,7 +232,7 @@ def test_decay_alerts_are_posted_with_the_monitors_own(
         ("firing", "decay", "taxi/3:auc"),
         ("firing", "decay", "taxi/3:log_loss"),
     ]
-    run_monitor(options, store)  # delivered: nothing pending, nothing new
+    monitored(options, project)  # delivered: nothing pending, nothing new
     assert len(handler.bodies) == 1
 
 
@@ -256,21 +257,3 @@ def test_files_looked_up_in_groups_join_alike(
     together = _measure(logs).to_json()
     monkeypatch.setattr(decay, "GROUP_ROWS", 1)  # one file per lookup
     assert _measure(logs).to_json() == together
-
-
-def test_a_decay_alert_fires_a_monitor_trigger(
-    tmp_path: Path, reference: Path, store: MetadataStore
-) -> None:
-    from shipyard.scheduling.conditions import evaluate_monitor
-    from shipyard.scheduling.triggers import MonitorCondition
-
-    logs = tmp_path / "logs"
-    bad = _classified(logs, 0, 600, seed=1)
-    _store(logs, _labels(bad, seed=1, wrong=0.3))
-    condition = MonitorCondition(
-        logs=str(logs / "taxi" / "3"), name="trigger", reference=str(reference), alerts=("decay",)
-    )
-    fired = evaluate_monitor(condition, {}, store, None, _evaluation)
-    assert fired.candidate is not None
-    assert fired.candidate.reason.startswith("3 monitor alerts firing on ")
-    assert "taxi/3 decayed: live accuracy 0.7 is 0.2 below" in fired.candidate.reason
