@@ -4,7 +4,7 @@
 runs, lineage and the CLI. The extras add the rest, so a serving host carries no training
 stack:
 
-    serve     ONNX Runtime and the HTTP server: `shipyard serve`, `shipyard predict`
+    serve     ONNX Runtime and the HTTP server: `shipyard serve`, `shipyard predict`, `shipyard ui`
     data      Polars, DuckDB and Pillow: ingest of SQL, statistics, schema, validation, charts
     train     PyTorch, LightGBM, ONNX and safetensors (and `data`, `serve`): transform, train,
               evaluate, push

@@ -78,6 +78,15 @@ _MEASURE = """
 """.replace("%s", _RESULT_ID)
 
 
+def layout_script() -> str:
+    """The measuring script as JavaScript (for a page driven over the DevTools protocol): it
+    writes its findings as JSON into the element whose id is `LAYOUT_RESULT_ID`."""
+    return _MEASURE.split("<script>", 1)[1].rsplit("</script>", 1)[0]
+
+
+LAYOUT_RESULT_ID = _RESULT_ID
+
+
 @dataclass(frozen=True)
 class Layout:
     """What Chromium measured on a page.
@@ -125,20 +134,21 @@ def chromium() -> str:
     pytest.skip(message)
 
 
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+)
+"""Chromium's flags for the tests: headless, no sandbox (containers), nothing fetched."""
+
+
 def _run(arguments: list[str], profile: Path) -> str:
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        *arguments,
-    ]
+    command = [chromium(), *FLAGS, f"--user-data-dir={profile}", *arguments]
     done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout

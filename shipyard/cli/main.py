@@ -104,6 +104,11 @@ COMMANDS = (
         "shipyard.cli.compile:image_command",
         "Build the container image a compiled pipeline runs, from the packaged Dockerfile.",
     ),
+    LazyCommand(
+        "ui",
+        "shipyard.cli.ui:ui_command",
+        "Serve the read-only web UI over the store: runs, their graphs, artifacts and reports.",
+    ),
     LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
     LazyCommand("artifacts", "shipyard.cli.artifacts:app", "Inspect artifacts."),
 )

@@ -12,7 +12,7 @@ a failure's traceback, how long it had run), and running the pipeline again resu
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
@@ -42,25 +42,60 @@ def list_command(
     ctx: typer.Context,
     pipeline: Annotated[str | None, typer.Option("--pipeline", help="Only this pipeline.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs.")] = 20,
+    state: Annotated[
+        list[str] | None,
+        typer.Option("--state", help="Only runs in this state (repeat for several)."),
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", help="Only runs whose id, pipeline or parameters hold this."),
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="started_at, duration_s or metrics.NAME; a leading '-' sorts largest first.",
+        ),
+    ] = "-started_at",
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many runs.")] = 0,
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """List the newest runs: state, duration, parameters, headline metrics and model.
 
-    A run of this host whose process died (kill -9, a crash) shows as abandoned.
+    A run of this host whose process died (kill -9, a crash) shows as abandoned. The filters
+    and the sort are those of the UI's `/api/runs`, which returns the same JSON.
     """
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
 
     from shipyard.cli.output import console, print_json
+    from shipyard.errors import InvalidParameterError
     from shipyard.runners import Project
     from shipyard.runners.liveness import abandon_dead_runs
-    from shipyard.runners.run_json import list_runs
+    from shipyard.runners.run_json import SORT_CHOICES, find_runs, parse_sort
+    from shipyard.store import RunQuery
+    from shipyard.store.records import RunState
 
+    order = parse_sort(sort)
+    if order is None:
+        raise InvalidParameterError(f"--sort must be {SORT_CHOICES}. Got {sort!r}.")
+    states = get_args(RunState)
+    if unknown := [s for s in state or () if s not in states]:
+        raise InvalidParameterError(f"--state must be one of {', '.join(states)}. Got {unknown}.")
+    query = RunQuery(
+        pipeline=pipeline,
+        states=tuple(state or ()),
+        search=search,
+        order_by=order[0],
+        descending=order[1],
+        offset=offset,
+        limit=limit,
+    )
     with Project.open(store=store, create=False) as project:
         abandon_dead_runs(project.store, project.storage, pipeline=pipeline)
-        runs = list_runs(project, pipeline=pipeline, limit=limit)
+        runs, _ = find_runs(project, query)
     if json_output:
         print_json(runs)
         return

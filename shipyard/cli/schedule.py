@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import FrameType
 
+    from shipyard.monitoring.monitor import MonitorOptions
+    from shipyard.monitoring.report import MonitoringReport
     from shipyard.runners import Project
     from shipyard.scheduling.scheduler import Scheduler
     from shipyard.scheduling.store import SchedulerStore
@@ -228,8 +230,6 @@ def _project(config: TriggersConfig, store: str | None, artifact_root: str | Non
 
 
 def _scheduler(config: TriggersConfig, project: Project) -> Scheduler:
-    from shipyard.runners.served_evaluation import served_evaluation
-    from shipyard.runners.served_statistics import served_statistics
     from shipyard.scheduling.launch import SubprocessLauncher
     from shipyard.scheduling.scheduler import Scheduler
     from shipyard.scheduling.store import scheduler_store
@@ -241,9 +241,24 @@ def _scheduler(config: TriggersConfig, project: Project) -> Scheduler:
         store,
         launcher=SubprocessLauncher(url),
         artifact_root=project.settings.artifact_root,
-        find_reference=functools.partial(served_statistics, project),
-        find_evaluation=functools.partial(served_evaluation, project),
+        monitor=functools.partial(_monitor, project),
     )
+
+
+def _monitor(project: Project, options: MonitorOptions) -> MonitoringReport:
+    """Run a monitor trigger's monitor as `shipyard monitor` runs it, in the project's store:
+    with the labels stored beside its logs, decay against the served version's evaluation."""
+    from dataclasses import replace
+
+    from shipyard.monitoring.decay import DecayOptions
+    from shipyard.runners.monitor_runs import monitor
+    from shipyard.runners.served_evaluation import served_evaluation
+    from shipyard.runners.served_statistics import served_statistics
+
+    lineage = functools.partial(served_statistics, project)
+    decay = DecayOptions(find_evaluation=functools.partial(served_evaluation, project))
+    options = replace(options, find_reference=lineage, decay=decay)
+    return monitor(project.store, project.storage, options)
 
 
 def _absolute_sqlite(url: str) -> str:

@@ -29,6 +29,15 @@ HEADLINE_METRICS = ("accuracy", "auc", "pr_auc", "f1_macro", "log_loss", "rmse",
 MAX_OTHER_METRICS = 6
 """How many metrics of an artifact without any headline metric are shown."""
 
+OUTCOME_TYPES = tuple(t.type_name for t in (PushedModel, ModelBlessing, ModelEvaluation, Metrics))
+"""The artifact types an outcome reads; a run listing reads no others."""
+
+METRIC_SOURCES: dict[str, str | None] = {
+    ModelEvaluation.type_name: "metrics",
+    Metrics.type_name: None,
+}
+"""Where each type holding metrics keeps them in its properties (None: the properties)."""
+
 
 @dataclass(frozen=True)
 class PushedModelSummary:
@@ -201,8 +210,9 @@ def _blessing(node: str, artifact: ModelBlessing) -> BlessingSummary:
 def _headline(artifact: ModelEvaluation | Metrics) -> dict[str, float]:
     """The headline metrics recorded in the artifact's properties (no file is read)."""
     recorded = artifact.properties
-    if isinstance(artifact, ModelEvaluation):
-        recorded = recorded.get("metrics") or {}
+    kind = ModelEvaluation if isinstance(artifact, ModelEvaluation) else Metrics
+    if (source := METRIC_SOURCES[kind.type_name]) is not None:
+        recorded = recorded.get(source) or {}
     numbers = {
         str(key): float(value)
         for key, value in recorded.items()

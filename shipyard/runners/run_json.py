@@ -18,15 +18,18 @@ trigger that started it (`shipyard schedule`: its name, kind, reason and firing)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Final
 
 from shipyard.runners.execution import artifact_from_record
-from shipyard.runners.outcome import RunOutcome, outcome_of
+from shipyard.runners.outcome import METRIC_SOURCES, OUTCOME_TYPES, RunOutcome, outcome_of
 from shipyard.runners.queries import artifact_summary, execution_summary, run_summary
+from shipyard.store import RunQuery
 
 if TYPE_CHECKING:
     from shipyard.runners.project import Project
-    from shipyard.store import RunRecord
+    from shipyard.store import RunOutput, RunRecord
 
 RUN_JSON_KEYS = (
     "id",
@@ -42,6 +45,12 @@ RUN_JSON_KEYS = (
     "outcome",
 )
 """The keys of a run's JSON, in order."""
+
+SORT_CHOICES: Final = "started_at, duration_s or metrics.NAME, with a leading '-' for largest first"
+"""What a run listing's sort may be (`shipyard runs --sort`, the API's `sort`)."""
+SORT_PATTERN: Final = r"^-?(started_at|duration_s|metrics\.[A-Za-z0-9_][A-Za-z0-9_.:-]{0,99})$"
+"""`SORT_CHOICES` as a regular expression (the API's OpenAPI document declares it)."""
+_SORT: Final = re.compile(SORT_PATTERN)
 
 
 def describe_run(project: Project, run_id: str) -> dict[str, Any]:
@@ -83,9 +92,38 @@ def list_runs(
 ) -> list[dict[str, Any]]:
     """The newest runs, each with its parameters, headline metrics, blessing, models and
     the trigger that started it."""
+    return find_runs(project, RunQuery(pipeline=pipeline, limit=limit))[0]
+
+
+def parse_sort(text: str) -> tuple[str, bool] | None:
+    """Read a listing's sort, `-metrics.accuracy`, as `("metrics.accuracy", True)`
+    (largest first); None when it is none of `SORT_CHOICES`."""
+    if not _SORT.fullmatch(text):
+        return None
+    return text.removeprefix("-"), text.startswith("-")
+
+
+def find_runs(project: Project, query: RunQuery) -> tuple[list[dict[str, Any]], int]:
+    """The runs `query` selects as `list_runs` gives them, and how many match in all.
+
+    The store filters, sorts and pages (metrics sort by the sources `runners.outcome`
+    names); the outcomes of the page's runs are read in one query.
+
+    Raises:
+        InvalidParameterError: The query is not valid (see `MetadataStore.find_runs`).
+    """
+    store = project.store
+    page = store.find_runs(replace(query, metric_sources=METRIC_SOURCES))
+    outputs: dict[str, list[RunOutput]] = {run.id: [] for run in page.runs}
+    for output in store.outputs_of_runs(outputs, type_names=OUTCOME_TYPES):
+        outputs[output.run_id].append(output)
     listed = []
-    for run in project.store.list_runs(pipeline=pipeline, limit=limit):
-        outcome = run_outcome_from_store(project, run)
+    for run in page.runs:
+        planned = {name: index for index, name in enumerate(run.properties.get("nodes", []))}
+        ordered = sorted(outputs[run.id], key=lambda o: planned.get(o.node, len(planned)))
+        outcome = outcome_of(
+            (o.node, o.port, artifact_from_record(o.artifact, project.storage)) for o in ordered
+        )
         listed.append(
             {
                 **run_summary(run),
@@ -100,7 +138,7 @@ def list_runs(
                 "trigger": run.properties.get("trigger"),
             }
         )
-    return listed
+    return listed, page.total
 
 
 def run_outcome_from_store(project: Project, run: RunRecord) -> RunOutcome:

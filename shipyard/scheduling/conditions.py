@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from shipyard.artifacts import DatasetStatistics, EvaluationResult
+    from shipyard.monitoring.monitor import MonitorOptions
+    from shipyard.monitoring.report import MonitoringReport
     from shipyard.scheduling.triggers import MonitorCondition, NewDataCondition, ScheduleCondition
-    from shipyard.store import MetadataStore
     from shipyard.store.records import JSON
 
 __all__ = [
@@ -133,21 +133,18 @@ def evaluate_new_data(condition: NewDataCondition, seen: JSON) -> Evaluation:
 def evaluate_monitor(
     condition: MonitorCondition,
     seen: JSON,
-    store: MetadataStore,
-    find_reference: Callable[[str, int], tuple[DatasetStatistics, str]] | None,
-    find_evaluation: Callable[[str, int], tuple[EvaluationResult, str]] | None = None,
+    monitor: Callable[[MonitorOptions], MonitoringReport],
 ) -> Evaluation:
     """Run the monitor once; fire for alerts of `condition.alerts` firing and not yet fired for.
 
-    Labels stored beside the logs are joined as `shipyard monitor` joins them; their decay
-    is measured against the served version's evaluation (`find_evaluation`).
+    `monitor` runs it and records its report (`shipyard.runners.monitor_runs.monitor`, bound
+    to the scheduler's store, with the served statistics' lookup).
 
     An alert is one (kind, column) firing since a time: once a firing answered it, it fires
     nothing more until it resolves and fires again.
     """
     from shipyard.artifacts.schema import read_schema_file
-    from shipyard.monitoring.decay import DecayOptions
-    from shipyard.monitoring.monitor import MonitorOptions, run_monitor
+    from shipyard.monitoring.monitor import MonitorOptions
 
     options = MonitorOptions(
         logs=condition.logs,
@@ -160,10 +157,8 @@ def evaluate_monitor(
         min_rows=condition.min_rows,
         dataset_share=condition.dataset_share,
         webhook=condition.webhook,
-        find_reference=find_reference,
-        decay=DecayOptions(find_evaluation=find_evaluation),
     )
-    report = run_monitor(options, store)
+    report = monitor(options)
     firing = {
         f"{alert['fingerprint']}@{alert['startsAt']}": alert
         for alert in report.firing

@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
-from shipyard.errors import ShipyardError
+from shipyard.errors import PlatformError, ShipyardError
 from shipyard.runners.interrupts import STOP_GRACE_S
 from shipyard.scheduling.clock import SystemClock
 from shipyard.scheduling.conditions import (
@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from shipyard.artifacts import DatasetStatistics, EvaluationResult
+    from shipyard.monitoring.monitor import MonitorOptions
+    from shipyard.monitoring.report import MonitoringReport
     from shipyard.scheduling.clock import Clock
     from shipyard.scheduling.launch import Handle, Launcher
     from shipyard.scheduling.store import SchedulerStore
@@ -84,10 +85,10 @@ class Scheduler:
         clock: The time (tests move a clock by hand).
         poll_s: The pause between two steps of `run`.
         lease_s: How long a lease lasts unless renewed.
-        find_reference: How monitor triggers without a reference find the served version's
-            training statistics.
-        find_evaluation: How monitor triggers find the served version's evaluation, which
-            live metrics are compared with (decay).
+        monitor: Runs a monitor trigger's monitor once and records its report (in
+            `shipyard schedule`: `shipyard.runners.monitor_runs.monitor` on the store, finding
+            the served version's training statistics where no reference is given); needed
+            by monitor triggers only.
 
     Example:
         >>> scheduler = Scheduler(load_triggers("triggers.yaml"), store, launcher=launcher)
@@ -104,8 +105,7 @@ class Scheduler:
         clock: Clock | None = None,
         poll_s: float = 1.0,
         lease_s: float = LEASE_S,
-        find_reference: Callable[[str, int], tuple[DatasetStatistics, str]] | None = None,
-        find_evaluation: Callable[[str, int], tuple[EvaluationResult, str]] | None = None,
+        monitor: Callable[[MonitorOptions], MonitoringReport] | None = None,
     ) -> None:
         from shipyard.runners.liveness import process_started
 
@@ -113,8 +113,7 @@ class Scheduler:
         self.artifact_root = artifact_root
         self.clock = clock or SystemClock()
         self.poll_s, self.lease_s = poll_s, lease_s
-        self.find_reference = find_reference
-        self.find_evaluation = find_evaluation
+        self.monitor = monitor
         host, pid = socket.gethostname(), os.getpid()
         self.holder = f"{host}:{pid}:{secrets.token_hex(4)}"
         self.identity = {
@@ -315,9 +314,12 @@ class Scheduler:
         if isinstance(condition, NewDataCondition):
             return evaluate_new_data(condition, lease.seen)
         if isinstance(condition, MonitorCondition):
-            return evaluate_monitor(
-                condition, lease.seen, self.store, self.find_reference, self.find_evaluation
-            )
+            if self.monitor is None:
+                raise PlatformError(
+                    f"The scheduler was built without a monitor runner (`monitor=`), so it "
+                    f"cannot evaluate the monitor trigger {trigger.name!r}."
+                )
+            return evaluate_monitor(condition, lease.seen, self.monitor)
         return Evaluation()
 
     def _log_fire(

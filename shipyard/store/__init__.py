@@ -11,6 +11,9 @@ from shipyard.store.records import (
     Event,
     ExecutionRecord,
     NewArtifact,
+    RunOutput,
+    RunPage,
+    RunQuery,
     RunRecord,
 )
 
@@ -21,6 +24,9 @@ __all__ = [
     "ExecutionRecord",
     "MetadataStore",
     "NewArtifact",
+    "RunOutput",
+    "RunPage",
+    "RunQuery",
     "RunRecord",
     "open_store",
 ]

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
         ExecutionState,
         FailureState,
         NewArtifact,
+        RunOutput,
+        RunPage,
+        RunQuery,
         RunRecord,
         RunState,
     )
@@ -96,6 +99,28 @@ class MetadataStore(Protocol):
 
         Raises:
             InvalidParameterError: `limit` is negative.
+        """
+        ...
+
+    def find_runs(self, query: RunQuery) -> RunPage:
+        """Return the runs `query` selects, in its order, and how many match in all.
+
+        Filtering, sorting and paging happen in the store, so a listing of thousands of runs
+        reads one page of them.
+
+        Raises:
+            InvalidParameterError: The query has a negative offset or limit, an unknown
+                state or order, or sorts by a metric without `metric_sources`.
+        """
+        ...
+
+    def outputs_of_runs(
+        self, run_ids: Iterable[str], *, type_names: Iterable[str]
+    ) -> list[RunOutput]:
+        """Return the output artifacts of these runs' executions, cached ones included,
+        whose type is one of `type_names`, in the order the executions were registered.
+
+        Unknown run ids have no outputs.
         """
         ...
 

@@ -112,3 +112,61 @@ class Claim:
 
 def _duration_s(started_at: datetime, ended_at: datetime | None) -> float | None:
     return None if ended_at is None else (ended_at - started_at).total_seconds()
+
+
+RUN_ORDERS = ("started_at", "duration_s")
+"""What runs sort by besides a metric (`RunQuery.order_by`, or `metrics.NAME`)."""
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """Which runs `MetadataStore.find_runs` returns, in which order, and which page of them.
+
+    Attributes:
+        pipeline: Only runs of this pipeline.
+        states: Only runs in one of these states; empty for all.
+        search: Only runs whose id, pipeline or properties (parameters included) contain this
+            text, ignoring case.
+        order_by: "started_at", "duration_s" (a running run counts as not ended: last), or
+            "metrics.NAME": the metric NAME of the run's first output artifact (in
+            registration order, cached outputs included) of a type named in
+            `metric_sources` that has it; runs without it come last.
+        descending: Largest first (newest, longest, highest).
+        offset: How many matching runs to skip.
+        limit: At most this many runs; None for all.
+        metric_sources: Artifact type name -> the property holding its metrics (None: the
+            properties themselves), for `order_by="metrics.NAME"`.
+    """
+
+    pipeline: str | None = None
+    states: tuple[str, ...] = ()
+    search: str | None = None
+    order_by: str = "started_at"
+    descending: bool = True
+    offset: int = 0
+    limit: int | None = None
+    metric_sources: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def metric(self) -> str | None:
+        """The metric sorted by, or None."""
+        prefix = "metrics."
+        return self.order_by[len(prefix) :] if self.order_by.startswith(prefix) else None
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of runs and how many runs match the query in all."""
+
+    runs: list[RunRecord]
+    total: int
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """An output artifact of a run: the node and port that output it, in a run listing."""
+
+    run_id: str
+    node: str
+    port: str
+    artifact: ArtifactRecord

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from shipyard.io.storage import ArtifactStorage
+from shipyard.runners.monitor_runs import monitor
 from shipyard.scheduling.conditions import evaluate_monitor, evaluate_schedule
 from shipyard.scheduling.cron import due_times
 from shipyard.scheduling.triggers import MonitorCondition, ScheduleCondition
@@ -71,18 +74,20 @@ def test_a_monitor_alert_fires_once_until_another_alert_starts(
     condition = MonitorCondition(
         logs=str(logs), name="trigger:drift", reference=str(reference), alerts=("drift",)
     )
-    quiet = evaluate_monitor(condition, {}, store, None)
+    storage = ArtifactStorage(str(tmp_path / "artifacts"), scratch_dir=tmp_path / "scratch")
+    run = functools.partial(monitor, store, storage)
+    quiet = evaluate_monitor(condition, {}, run)
     assert quiet.candidate is None
     write_log(logs, 1, seed=11, shift=0.5)
-    shifted = evaluate_monitor(condition, {}, store, None)
+    shifted = evaluate_monitor(condition, {}, run)
     assert shifted.candidate is not None and shifted.seen is not None
     assert shifted.candidate.key.startswith("alerts:")
     assert shifted.candidate.reason.startswith(f"1 monitor alert firing on {logs}: ")
     assert "x" in shifted.candidate.reason
-    again = evaluate_monitor(condition, shifted.seen, store, None)
+    again = evaluate_monitor(condition, shifted.seen, run)
     assert again.candidate is None  # still firing, already fired for
     write_log(logs, 2, seed=12, shift=0.5, colors=[0.1, 0.1, 0.8])
-    recolored = evaluate_monitor(condition, shifted.seen, store, None)
+    recolored = evaluate_monitor(condition, shifted.seen, run)
     assert recolored.candidate is not None
     assert recolored.candidate.key != shifted.candidate.key
     assert "color" in recolored.candidate.reason

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from tests.fuzzing import call_and_validate_each
 from tests.serving.server import RunningServer
 
 EXAMPLES = 12
@@ -48,17 +46,6 @@ def test_no_request_gets_a_server_error(
     if mode is schemathesis.GenerationMode.NEGATIVE:  # only what takes input can be negated
         operations = [op for op in operations if "{" in op.path or op.method == "post"]
 
-    for operation in operations:
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check(case: Any) -> None:
-            case.call_and_validate(excluded_checks=[positive_data_acceptance])
-
-        check()
+    call_and_validate_each(
+        operations, mode, examples=EXAMPLES, excluded_checks=[positive_data_acceptance]
+    )

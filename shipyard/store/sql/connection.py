@@ -148,11 +148,14 @@ def _failed(exc: SQLAlchemyError, masked: str, hint: str) -> StoreError:
 
 
 def make_sqlite_directory(url: URL, masked: str) -> None:
-    """Create the directory of a SQLite store's file if it is missing.
+    """Create the directory of a SQLite store's file if it is missing (not for a `file:` URI,
+    whose path is the URI's, not a directory to make: `ui.read_only` opens one).
 
     Raises:
         StoreError: The directory cannot be created.
     """
+    if url.query.get("uri"):
+        return
     try:
         Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

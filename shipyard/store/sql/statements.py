@@ -33,6 +33,7 @@ __all__ = [
     "ABANDON_EXECUTIONS",
     "ABANDON_RUN",
     "ARTIFACT",
+    "ARTIFACT_COLUMNS",
     "CACHED",
     "DELETE_ARTIFACTS",
     "EVENTS_OF_ARTIFACT",
@@ -175,7 +176,7 @@ HOLDERS: Final = _SELECT_EXECUTIONS.where(
 )
 
 # Artifacts and events ---------------------------------------------------------------------
-_ARTIFACT_COLUMNS: Final = (
+ARTIFACT_COLUMNS: Final = (
     artifacts.c.id,
     artifacts.c.type_name,
     artifacts.c.uri,
@@ -185,9 +186,9 @@ _ARTIFACT_COLUMNS: Final = (
     artifacts.c.properties,
     artifacts.c.created_at,
 )
-ARTIFACT: Final = select(*_ARTIFACT_COLUMNS).where(artifacts.c.id == bindparam("artifact_id"))
+ARTIFACT: Final = select(*ARTIFACT_COLUMNS).where(artifacts.c.id == bindparam("artifact_id"))
 OUTPUTS: Final = (
-    select(events.c.name, *_ARTIFACT_COLUMNS)
+    select(events.c.name, *ARTIFACT_COLUMNS)
     .join(artifacts, events.c.artifact_id == artifacts.c.id)
     .where(events.c.execution_id == bindparam("execution_id"), events.c.kind == "output")
 )
@@ -231,7 +232,7 @@ def select_artifacts(
     *, run_id: str | None, pipeline: str | None, type_name: str | None, state: str | None
 ) -> Select[Any]:
     """Return the query for artifacts, oldest first, filtered by run, pipeline, type, state."""
-    query = select(*_ARTIFACT_COLUMNS).order_by(artifacts.c.id)
+    query = select(*ARTIFACT_COLUMNS).order_by(artifacts.c.id)
     if state is not None:
         query = query.where(artifacts.c.state == state)
     if type_name is not None:

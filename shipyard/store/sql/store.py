@@ -1,9 +1,10 @@
 """`SqlStore`: the `MetadataStore` on SQLite or PostgreSQL through SQLAlchemy Core.
 
 This module holds runs, executions and their state transitions; the artifact and lineage
-methods are in `artifact_queries`, the trigger firings and leases in `firing_queries`. The
-queries live in `statements`, connecting (URLs, drivers, SQLite settings) in `connection`,
-and the engines that stores on one database share in `pool`.
+methods are in `artifact_queries`, run listings by a query in `run_queries`, the trigger
+firings and leases in `firing_queries`. The queries live in `statements`, connecting (URLs,
+drivers, SQLite settings) in `connection`, and the engines that stores on one database share
+in `pool`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shipyard.store.sql.firing_queries import FiringQueries
 from shipyard.store.sql.identity import StoreFile
 from shipyard.store.sql.pool import acquire
 from shipyard.store.sql.retention import require_live, take_gc_lock
+from shipyard.store.sql.run_queries import RunQueries
 from shipyard.store.sql.tables import EXECUTION_STATES, RUN_STATES
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ __all__ = ["SqlStore"]
 _RUN_ID_ATTEMPTS: Final = 20
 
 
-class SqlStore(ArtifactQueries, FiringQueries):
+class SqlStore(RunQueries, ArtifactQueries, FiringQueries):
     """The metadata store in a SQLite file or a PostgreSQL database.
 
     Opening a store creates the SQLite file (and its directories) if needed and migrates the

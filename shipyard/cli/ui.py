@@ -1,0 +1,56 @@
+"""`shipyard ui`: the web UI over the metadata store, until interrupted.
+
+It finds the store as `shipyard runs` does (or `--store`) and opens it read-only, binds to
+127.0.0.1 unless told otherwise, and needs the "serve" extra (Starlette and uvicorn).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shipyard.cli.options import ArtifactRootOption, StoreOption
+
+GRACEFUL_SHUTDOWN_S = 2
+
+
+def ui_command(
+    store: StoreOption = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", help="Address to listen on; 0.0.0.0 shows the store to your network."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8080,
+    artifact_root: ArtifactRootOption = None,
+) -> None:
+    """Serve the read-only web UI over the store: runs, their graphs, artifacts and reports."""
+    import uvicorn
+
+    from shipyard.cli.output import console
+    from shipyard.ui import create_app
+    from shipyard.ui.read_only import open_read_only
+
+    project = open_read_only(store, artifact_root)
+    app = create_app(project)
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    console().print(
+        f"Shipyard UI on http://{shown}:{port}/ (store {project.settings.store_url}, "
+        "read-only); Ctrl-C stops it.",
+        markup=False,
+        soft_wrap=True,
+    )
+    try:
+        # Pages following a live run keep their event stream open: Ctrl-C closes them.
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+    finally:
+        project.close()

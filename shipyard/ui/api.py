@@ -1,0 +1,128 @@
+"""The JSON API under `/api/`: the dicts the CLI prints with `--json`, one serialisation.
+
+- `GET /api/runs`: `shipyard runs --json` (`run_json.find_runs`), filtered, sorted and
+  paginated by the query parameters of `run_params`; `X-Total-Count` says how many match.
+- `GET /api/runs/{run_id}`: `shipyard runs show --json` (`run_json.describe_run`).
+- `GET /api/runs/{run_id}/events`: server-sent events, one `run` event with the run's JSON
+  whenever it changes, until the run has ended.
+- `GET /api/artifacts/{artifact_id}`: `shipyard artifacts show --json` (`queries.show_artifact`).
+- `GET /api/artifacts/{artifact_id}/lineage`: `shipyard lineage --json` (`queries.lineage`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from shipyard.runners.queries import DEFAULT_LINEAGE_DEPTH, lineage, show_artifact
+from shipyard.runners.run_json import describe_run, find_runs
+from shipyard.ui.problems import BadParameter
+from shipyard.ui.run_params import parse_run_query
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from starlette.requests import Request
+
+    from shipyard.runners import Project
+
+EVENT_POLL_S: Final = 1.0
+"""How often a live run's record is read again for its event stream."""
+KEEPALIVE_S: Final = 15.0
+MAX_LINEAGE_DEPTH: Final = 50
+MAX_ID: Final = 2**63 - 1
+"""The largest id a store holds (a signed 64-bit integer)."""
+
+
+def json_response(value: Any, **headers: str) -> Response:
+    """A JSON answer of `value`, exactly as the CLI's `--json` writes it (key order kept)."""
+    return Response(json.dumps(value), media_type="application/json", headers=headers or None)
+
+
+def project_of(request: Request) -> Project:
+    """The project the app serves."""
+    project: Project = request.app.state.project
+    return project
+
+
+def integer_path(request: Request, name: str) -> int:
+    """A path parameter that must be an integer.
+
+    Raises:
+        BadParameter: It is not.
+    """
+    text = request.path_params[name]
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadParameter(name, f"must be an integer. Got {text!r}.") from None
+    if not 1 <= value <= MAX_ID:
+        raise BadParameter(name, f"must be an integer from 1 to {MAX_ID}. Got {value}.")
+    return value
+
+
+async def list_runs_api(request: Request) -> Response:
+    """One page of runs; `X-Total-Count` is the number of runs matching the filters."""
+    query = parse_run_query(request.query_params)
+    runs, total = await run_in_threadpool(find_runs, project_of(request), query)
+    return json_response(runs, **{"X-Total-Count": str(total)})
+
+
+async def run_api(request: Request) -> Response:
+    """One run with its nodes and outcome."""
+    run_id = request.path_params["run_id"]
+    return json_response(await run_in_threadpool(describe_run, project_of(request), run_id))
+
+
+async def run_events_api(request: Request) -> Response:
+    """The run's JSON as server-sent events, whenever it changes, until the run has ended."""
+    project = project_of(request)
+    first = await run_in_threadpool(describe_run, project, request.path_params["run_id"])
+    return StreamingResponse(
+        _run_events(project, first),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _run_events(project: Project, run: dict[str, Any]) -> AsyncIterator[str]:
+    sent = None
+    quiet_s = 0.0
+    while True:
+        text = json.dumps(run)
+        if text != sent:
+            yield f"event: run\ndata: {text}\n\n"
+            sent, quiet_s = text, 0.0
+        elif quiet_s >= KEEPALIVE_S:
+            yield ": still running\n\n"
+            quiet_s = 0.0
+        if run["state"] != "running":
+            return
+        await anyio.sleep(EVENT_POLL_S)
+        quiet_s += EVENT_POLL_S
+        run = await run_in_threadpool(describe_run, project, run["id"])
+
+
+async def artifact_api(request: Request) -> Response:
+    """One artifact, its producer and consumers, and a preview of its content."""
+    artifact_id = integer_path(request, "artifact_id")
+    return json_response(await run_in_threadpool(show_artifact, project_of(request), artifact_id))
+
+
+async def lineage_api(request: Request) -> Response:
+    """The upstream and downstream graph of an artifact."""
+    artifact_id = integer_path(request, "artifact_id")
+    for name in request.query_params:
+        if name != "depth":
+            raise BadParameter(name, "is not known; the lineage takes depth.")
+    text = request.query_params.get("depth", str(DEFAULT_LINEAGE_DEPTH))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LINEAGE_DEPTH:
+        raise BadParameter(
+            "depth", f"must be an integer >= 1 and <= {MAX_LINEAGE_DEPTH}. Got {text!r}."
+        )
+    found = await run_in_threadpool(lineage, project_of(request), artifact_id, depth=int(text))
+    return json_response(found)

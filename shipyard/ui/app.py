@@ -1,0 +1,97 @@
+"""The Starlette app of `shipyard ui`: pages, the JSON API, its OpenAPI document, assets.
+
+Expected errors never become a 500: a parameter that cannot be used is a 400 naming it, and
+a run or artifact that does not exist a 404 (`application/problem+json` under `/api/`, an
+HTML page elsewhere).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from shipyard.errors import InvalidParameterError, NotFoundError
+from shipyard.ui import api, pages
+from shipyard.ui.html import escape, page
+from shipyard.ui.openapi import openapi_document
+from shipyard.ui.problems import BadParameter, problem
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from shipyard.runners import Project
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(project: Project) -> Starlette:
+    """Return the UI's app over `project` (open its store read-only: `ui.read_only`).
+
+    Example:
+        >>> app = create_app(open_read_only())
+        >>> uvicorn.run(app, host="127.0.0.1", port=8080)
+    """
+    routes = [
+        Route("/", pages.home_page),
+        Route("/runs", pages.runs_page),
+        Route("/runs/{run_id}", pages.run_page),
+        Route("/artifacts/{artifact_id}", pages.artifact_page),
+        Route("/artifacts/{artifact_id}/lineage", pages.lineage_page),
+        Route("/artifacts/{artifact_id}/files/{name}", pages.artifact_file),
+        Route("/api/openapi.json", _openapi),
+        Route("/api/runs", api.list_runs_api),
+        Route("/api/runs/{run_id}", api.run_api),
+        Route("/api/runs/{run_id}/events", api.run_events_api),
+        Route("/api/artifacts/{artifact_id}", api.artifact_api),
+        Route("/api/artifacts/{artifact_id}/lineage", api.lineage_api),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            BadParameter: _bad_parameter,
+            InvalidParameterError: _invalid,
+            NotFoundError: _not_found,
+            404: _no_route,
+        },
+    )
+    app.state.project = project
+    return app
+
+
+async def _openapi(request: Request) -> Response:
+    return api.json_response(openapi_document())
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def _bad_parameter(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadParameter)
+    return _error(request, 400, str(exc), parameter=exc.name)
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    return _error(request, 400, str(exc))
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _error(request, 404, str(exc))
+
+
+async def _no_route(request: Request, exc: Exception) -> Response:
+    return _error(request, 404, f"Nothing at {request.url.path}.")
+
+
+def _error(request: Request, status: int, detail: str, *, parameter: str | None = None) -> Response:
+    if _wants_json(request):
+        return problem(status, detail, parameter=parameter)
+    title = "Not found" if status == 404 else "Bad request"
+    body = f"<h1>{title}</h1><p class=alert role=alert>{escape(detail)}</p>"
+    return HTMLResponse(page(title, body, script=False), status_code=status)

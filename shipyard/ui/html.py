@@ -1,0 +1,88 @@
+"""The page shell every UI page shares, and the small formatters its tables use.
+
+Pages are HTML strings built here and in the page modules: every value from the store goes
+through `escape` (or `link`), so a run id or parameter can never inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any, Final
+
+from shipyard._version import __version__
+
+STATIC_VERSION: Final = __version__
+"""Appended to asset URLs, so a new release is never served a stale cached file."""
+
+
+def escape(value: object) -> str:
+    """The value as HTML text."""
+    return html.escape(str(value), quote=True)
+
+
+def link(href: str, text: object, **attributes: str) -> str:
+    """An `<a>` element; `href`, `text` and the attributes (`class_` for class) are escaped."""
+    extra = "".join(f' {name.rstrip("_")}="{escape(value)}"' for name, value in attributes.items())
+    return f'<a href="{escape(href)}"{extra}>{escape(text)}</a>'
+
+
+def state_badge(state: str | None) -> str:
+    """A run's or node's state as a coloured label (the word is always shown)."""
+    name = state or "pending"
+    return f'<span class="state" data-state="{escape(name)}">{escape(name)}</span>'
+
+
+def duration(seconds: float | None) -> str:
+    """`0.42 s`, `3 min 05 s`, `1 h 02 min`; empty when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def timestamp(iso: str | None) -> str:
+    """An ISO time as `2026-01-05 12:03:07` (UTC), in a `<time>` element."""
+    if not iso:
+        return ""
+    return f'<time datetime="{escape(iso)}">{escape(iso[:19].replace("T", " "))}</time>'
+
+
+def value_text(value: Any) -> str:
+    """A parameter or property value as short text: strings bare, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def number(value: float | None) -> str:
+    """A metric with four significant digits; empty when missing."""
+    return "" if value is None else f"{value:.4g}"
+
+
+def key_values(values: dict[str, Any], *, caption: str) -> str:
+    """A two-column table of names and values, or a line saying there are none."""
+    if not values:
+        return f"<p class=muted>No {escape(caption.lower())}.</p>"
+    rows = "".join(
+        f"<tr><th scope=row>{escape(k)}</th><td>{escape(value_text(v))}</td></tr>"
+        for k, v in values.items()
+    )
+    return f"<table class=kv><caption>{escape(caption)}</caption>{rows}</table>"
+
+
+def page(title: str, body: str, *, script: bool = True) -> str:
+    """A whole page: the header with the navigation, then `body`."""
+    js = f'<script src="/static/ui.js?v={STATIC_VERSION}" defer></script>' if script else ""
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} · Shipyard</title>"
+        f'<link rel=stylesheet href="/static/ui.css?v={STATIC_VERSION}">{js}</head>'
+        '<body><header><nav aria-label="Main"><a class=brand href="/">Shipyard</a>'
+        '<a href="/runs">Runs</a><a href="/api/openapi.json">API</a></nav></header>'
+        f"<main>{body}</main></body></html>"
+    )

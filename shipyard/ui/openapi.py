@@ -1,0 +1,212 @@
+"""The OpenAPI 3.1 document of the UI's JSON API, served at `/api/openapi.json`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipyard._version import __version__
+from shipyard.runners.run_json import RUN_JSON_KEYS, SORT_PATTERN
+from shipyard.ui.api import MAX_ID
+from shipyard.ui.run_params import DEFAULT_LIMIT, MAX_LIMIT, RUN_STATES
+
+_OBJECT: dict[str, Any] = {"type": "object"}
+_STATE = "(" + "|".join(RUN_STATES) + ")"
+_STATES_PATTERN = f"^$|^{_STATE}(,{_STATE})*$"  # empty: any state (as the runs page's form sends)
+_PROBLEM = {"$ref": "#/components/responses/Problem"}
+
+
+def _parameter(name: str, where: str, schema: dict[str, Any], text: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "description": text,
+    }
+
+
+def _ok(schema: dict[str, Any], text: str, media: str = "application/json") -> dict[str, Any]:
+    return {"description": text, "content": {media: {"schema": schema}}}
+
+
+_RUN_ID = _parameter("run_id", "path", {"type": "string"}, "A run id, or a unique prefix.")
+_ARTIFACT_ID = _parameter(
+    "artifact_id", "path", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "An artifact id."
+)
+_LISTED_RUN = {
+    "type": "object",
+    "required": [
+        "id",
+        "pipeline",
+        "state",
+        "started_at",
+        "ended_at",
+        "duration_s",
+        "properties",
+        "parameters",
+        "metrics",
+        "blessed",
+        "models",
+        "trigger",
+    ],
+    "properties": {
+        "id": {"type": "string"},
+        "pipeline": {"type": "string"},
+        "state": {"enum": list(RUN_STATES)},
+        "started_at": {"type": "string", "format": "date-time"},
+        "ended_at": {"type": ["string", "null"], "format": "date-time"},
+        "duration_s": {"type": ["number", "null"]},
+        "properties": _OBJECT,
+        "parameters": _OBJECT,
+        "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+        "blessed": {"type": ["boolean", "null"]},
+        "models": {"type": "array", "items": _OBJECT},
+        "trigger": {"type": ["object", "null"]},
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI 3.1 document."""
+    listing = [
+        _parameter("pipeline", "query", {"type": "string"}, "Only runs of this pipeline."),
+        _parameter(
+            "state",
+            "query",
+            {"type": "string", "pattern": _STATES_PATTERN},
+            f"Only runs in these states, comma-separated: {', '.join(RUN_STATES)}.",
+        ),
+        _parameter(
+            "q",
+            "query",
+            {"type": "string", "maxLength": 200},
+            "Only runs whose id, pipeline or parameters contain this text (any case).",
+        ),
+        _parameter(
+            "sort",
+            "query",
+            {"type": "string", "default": "-started_at", "pattern": "^$|" + SORT_PATTERN},
+            "started_at, duration_s or metrics.NAME; a leading '-' sorts largest first. Runs "
+            "without the value come last.",
+        ),
+        _parameter(
+            "offset",
+            "query",
+            {"type": "integer", "minimum": 0, "default": 0},
+            "How many matching runs to skip.",
+        ),
+        _parameter(
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            "How many runs to return.",
+        ),
+    ]
+    run = {
+        "type": "object",
+        "required": list(RUN_JSON_KEYS),
+        "properties": {
+            key: _OBJECT if key in ("parameters", "properties", "nodes", "outcome") else {}
+            for key in RUN_JSON_KEYS
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Shipyard UI API",
+            "version": __version__,
+            "description": "What the CLI prints with --json, over HTTP; read-only. Errors are "
+            "RFC 9457 problem documents naming the parameter at fault.",
+        },
+        "paths": {
+            "/api/runs": {
+                "get": {
+                    "summary": "List runs (shipyard runs --json), filtered, sorted and paginated.",
+                    "operationId": "listRuns",
+                    "parameters": listing,
+                    "responses": {
+                        "200": {
+                            **_ok({"type": "array", "items": _LISTED_RUN}, "One page of runs."),
+                            "headers": {
+                                "X-Total-Count": {
+                                    "description": "How many runs match the filters.",
+                                    "schema": {"type": "integer"},
+                                }
+                            },
+                        },
+                        "400": _PROBLEM,
+                    },
+                }
+            },
+            "/api/runs/{run_id}": {
+                "get": {
+                    "summary": "One run (shipyard runs show --json).",
+                    "operationId": "getRun",
+                    "parameters": [_RUN_ID],
+                    "responses": {"200": _ok(run, "The run."), "404": _PROBLEM},
+                }
+            },
+            "/api/runs/{run_id}/events": {
+                "get": {
+                    "summary": "The run's JSON as server-sent events ('run') until it has ended.",
+                    "operationId": "followRun",
+                    "parameters": [_RUN_ID],
+                    "responses": {
+                        "200": _ok({"type": "string"}, "An event stream.", "text/event-stream"),
+                        "404": _PROBLEM,
+                    },
+                }
+            },
+            "/api/artifacts/{artifact_id}": {
+                "get": {
+                    "summary": "One artifact (shipyard artifacts show --json).",
+                    "operationId": "getArtifact",
+                    "parameters": [_ARTIFACT_ID],
+                    "responses": {
+                        "200": _ok(_OBJECT, "The artifact."),
+                        "400": _PROBLEM,
+                        "404": _PROBLEM,
+                    },
+                }
+            },
+            "/api/artifacts/{artifact_id}/lineage": {
+                "get": {
+                    "summary": "An artifact's lineage (shipyard lineage --json).",
+                    "operationId": "getLineage",
+                    "parameters": [
+                        _ARTIFACT_ID,
+                        _parameter(
+                            "depth",
+                            "query",
+                            {"type": "integer", "minimum": 1, "maximum": 50},
+                            "How many steps up and down.",
+                        ),
+                    ],
+                    "responses": {
+                        "200": _ok(_OBJECT, "The lineage."),
+                        "400": _PROBLEM,
+                        "404": _PROBLEM,
+                    },
+                }
+            },
+        },
+        "components": {
+            "responses": {
+                "Problem": _ok(
+                    {
+                        "type": "object",
+                        "required": ["type", "title", "status", "detail"],
+                        "properties": {
+                            "type": {"type": "string"},
+                            "title": {"type": "string"},
+                            "status": {"type": "integer"},
+                            "detail": {"type": "string"},
+                            "parameter": {"type": "string"},
+                        },
+                    },
+                    "An RFC 9457 problem.",
+                    "application/problem+json",
+                )
+            }
+        },
+    }

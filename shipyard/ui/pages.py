@@ -1,0 +1,68 @@
+"""The HTML routes: each page is built from the same dict its `/api/` twin returns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from shipyard.errors import NotFoundError
+from shipyard.runners.queries import lineage, show_artifact
+from shipyard.runners.run_json import describe_run, find_runs
+from shipyard.ui.api import integer_path, project_of
+from shipyard.ui.artifact_page import render_artifact_page, report_names
+from shipyard.ui.lineage_page import render_lineage_page
+from shipyard.ui.run_page import render_run_page
+from shipyard.ui.run_params import parse_run_query
+from shipyard.ui.runs_page import COLUMNS_COOKIE, chosen_columns, render_runs_page
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+
+async def home_page(request: Request) -> Response:
+    """The runs page is the home page."""
+    return RedirectResponse("/runs", status_code=302)
+
+
+async def runs_page(request: Request) -> Response:
+    """The runs table: filtered, sorted and paginated by the query, with the kept columns."""
+    query = parse_run_query(request.query_params)
+    runs, total = await run_in_threadpool(find_runs, project_of(request), query)
+    chosen = chosen_columns(request.cookies.get(COLUMNS_COOKIE))
+    return HTMLResponse(render_runs_page(query, runs, total, chosen))
+
+
+async def run_page(request: Request) -> Response:
+    """One run: graph, timeline, outcome and nodes."""
+    run = await run_in_threadpool(describe_run, project_of(request), request.path_params["run_id"])
+    return HTMLResponse(render_run_page(run))
+
+
+async def artifact_page(request: Request) -> Response:
+    """One artifact with its reports."""
+    project = project_of(request)
+    artifact_id = integer_path(request, "artifact_id")
+    artifact = await run_in_threadpool(show_artifact, project, artifact_id)
+    reports = await run_in_threadpool(report_names, project.storage.local_path(artifact["uri"]))
+    return HTMLResponse(render_artifact_page(artifact, reports))
+
+
+async def artifact_file(request: Request) -> Response:
+    """One of an artifact's HTML reports, by name (only those `report_names` lists)."""
+    project = project_of(request)
+    artifact_id = integer_path(request, "artifact_id")
+    record = await run_in_threadpool(project.store.get_artifact, artifact_id)
+    directory = project.storage.local_path(record.uri)
+    name = request.path_params["name"]
+    if name not in await run_in_threadpool(report_names, directory):
+        raise NotFoundError(f"Artifact {artifact_id} has no report {name!r}.")
+    return FileResponse(directory / name, media_type="text/html")
+
+
+async def lineage_page(request: Request) -> Response:
+    """An artifact's lineage, upstream and downstream."""
+    artifact_id = integer_path(request, "artifact_id")
+    found = await run_in_threadpool(lineage, project_of(request), artifact_id)
+    return HTMLResponse(render_lineage_page(found))

@@ -1,0 +1,37 @@
+"""Errors of the UI's API as RFC 9457 `application/problem+json`, built in this module only."""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+from starlette.responses import Response
+
+PROBLEM_TYPE: Final = "application/problem+json"
+_TITLES: Final = {400: "Bad request", 404: "Not found", 500: "Internal error"}
+
+
+class BadParameter(ValueError):
+    """A query or path parameter that cannot be used: answered with a 400 naming it.
+
+    Args:
+        name: The parameter, as the URL spells it.
+        message: What is wrong and what is allowed.
+    """
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"The '{name}' parameter {message}")
+        self.name = name
+
+
+def problem(status: int, detail: str, *, parameter: str | None = None) -> Response:
+    """Return the problem document for `status` with `detail` (and the parameter at fault)."""
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if parameter is not None:
+        body["parameter"] = parameter
+    return Response(json.dumps(body), status_code=status, media_type=PROBLEM_TYPE)

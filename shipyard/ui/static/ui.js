@@ -1,0 +1,76 @@
+// Shipyard UI: column choice (kept in a cookie), live runs and live run pages. No library.
+"use strict";
+(() => {
+  const COOKIE = "shipyard-columns";
+
+  // Columns: a ticked box adds a parameter or metric column; the choice is kept for a year.
+  for (const box of document.querySelectorAll("input[data-column]")) {
+    box.addEventListener("change", () => {
+      const chosen = [...document.querySelectorAll("input[data-column]:checked")]
+        .map((b) => b.dataset.column);
+      document.cookie = `${COOKIE}=${encodeURIComponent(chosen.join(","))}; path=/; ` +
+        "max-age=31536000; SameSite=Lax";
+      location.reload();
+    });
+  }
+
+  const seconds = (s) => {
+    if (s === null || s === undefined) return "";
+    if (s < 60) return `${s.toFixed(2)} s`;
+    const m = Math.floor(Math.round(s) / 60), r = Math.round(s) % 60;
+    return m < 60 ? `${m} min ${String(r).padStart(2, "0")} s`
+      : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+  };
+  const setState = (scope, state) => {
+    for (const el of scope.querySelectorAll("[data-cell=state] .state")) {
+      el.dataset.state = state; el.textContent = state;
+    }
+  };
+
+  // Runs page: while a row is running, read the same page from the API every 2 s.
+  const table = document.querySelector("table.runs");
+  const poll = async () => {
+    if (!table.querySelector("tr[data-state=running]")) return;
+    try {
+      const answer = await fetch(`/api/runs?${table.dataset.live}`);
+      if (answer.ok) {
+        for (const run of await answer.json()) {
+          const row = table.querySelector(`tr[data-run="${CSS.escape(run.id)}"]`);
+          if (!row) continue;
+          row.dataset.state = run.state;
+          setState(row, run.state);
+          row.querySelector("[data-cell=duration]").textContent = seconds(run.duration_s);
+          for (const [name, value] of Object.entries(run.metrics)) {
+            const cell = row.querySelector(`[data-cell="m:${CSS.escape(name)}"]`);
+            if (cell) cell.textContent = Number(value.toPrecision(4)).toString();
+          }
+        }
+      }
+    } finally { setTimeout(poll, 2000); }
+  };
+  if (table) setTimeout(poll, 2000);
+
+  // Run page: follow a running run's node states; reload once it has ended.
+  const run = document.querySelector(".run[data-events]");
+  if (run && window.EventSource) {
+    const events = new EventSource(run.dataset.events);
+    events.addEventListener("run", (message) => {
+      const data = JSON.parse(message.data);
+      for (const [name, node] of Object.entries(data.nodes)) {
+        for (const el of document.querySelectorAll(`[data-node="${CSS.escape(name)}"]`)) {
+          if (el.tagName.toLowerCase() === "details") setState(el, node.state);
+          else el.dataset.state = node.state;
+        }
+      }
+      if (data.state !== "running") { events.close(); location.reload(); }
+    });
+  }
+
+  // A link to a node opens its details.
+  const openNode = () => {
+    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target && target.tagName.toLowerCase() === "details") target.open = true;
+  };
+  window.addEventListener("hashchange", openNode);
+  openNode();
+})();

@@ -1,0 +1,97 @@
+"""The UI in headless Chromium, clicked through as a user would: runs -> run -> node ->
+artifact, with the column choice kept; screenshots are saved and every page's layout checked
+(nothing wider than the window, no chart without marks, no label over another)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser import LAYOUT_RESULT_ID, Layout, layout_script
+from tests.cdp import Page, browser
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.ui.conftest import Penguins
+
+pytestmark = pytest.mark.slow
+
+
+def _check_layout(page: Page, shots: Path, name: str) -> Layout:
+    page.screenshot(shots / f"{name}.png")
+    page.evaluate(layout_script())
+    found = json.loads(page.evaluate(f"document.getElementById('{LAYOUT_RESULT_ID}').textContent"))
+    page.evaluate(f"document.getElementById('{LAYOUT_RESULT_ID}').remove()")
+    layout = Layout(**found)
+    assert layout.problems() == [], name
+    empty = page.evaluate(
+        "[...document.querySelectorAll('svg.graph, svg.timeline')]"
+        ".filter((s) => !s.querySelector('rect')).length"
+    )
+    assert empty == 0, f"{name}: a chart without marks"
+    return layout
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_click_through_runs_run_node_and_artifact(
+    penguins: Penguins, tmp_path: Path, width: int
+) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with browser(tmp_path / "profile", width=width, height=900) as page:
+        page.goto(f"{penguins.url}/runs")
+        rows = page.evaluate(
+            "[...document.querySelectorAll('tr[data-run]')].map(r => r.dataset.run)"
+        )
+        assert rows == [penguins.failed, penguins.cached, penguins.first]
+        _check_layout(page, shots, f"runs-{width}")
+
+        # Pick the accuracy column only: the choice outlives the page (a cookie).
+        page.evaluate("document.querySelector('details.picker').open = true")
+        for column in page.evaluate(
+            "[...document.querySelectorAll('input[data-column]:checked')]"
+            ".map(b => b.dataset.column)"
+        ):
+            if column != "m:accuracy":
+                page.click_and_wait(f'input[data-column="{column}"]')
+                page.evaluate("document.querySelector('details.picker').open = true")
+        page.goto(f"{penguins.url}/runs?sort=-metrics.accuracy")
+        headers = page.evaluate(
+            "[...document.querySelectorAll('table.runs thead th')].map(h => h.textContent)"
+        )
+        assert headers[-2:] == ["accuracy ↓", "Model"] and "source" not in headers
+
+        page.click_and_wait(f'a.run-id[href="/runs/{penguins.first}"]')
+        assert page.evaluate("location.pathname") == f"/runs/{penguins.first}"
+        states = page.evaluate(
+            "Object.fromEntries([...document.querySelectorAll('svg.graph a[data-node]')]"
+            ".map(a => [a.dataset.node, a.dataset.state]))"
+        )
+        assert states["train"] == "complete" and states["push"] == "complete"
+        _check_layout(page, shots, f"run-{width}")
+
+        page.click('svg.graph a[data-node="evaluate"]')
+        assert page.evaluate("document.getElementById('node-evaluate').open") is True
+        page.click_and_wait('#node-evaluate table.outputs tr[data-port="evaluation"] a')
+        assert "ModelEvaluation" in page.evaluate("document.querySelector('h1').textContent")
+        assert page.evaluate("document.querySelector('iframe.report').src").endswith(
+            "/files/report.html"
+        )
+        _check_layout(page, shots, f"artifact-{width}")
+
+        page.click_and_wait('a[href$="/lineage"]:not([href^="/api/"])')
+        producers = page.evaluate(
+            "[...document.querySelectorAll('ul.tree a[href*=\"#node-\"]')].map(a => a.textContent)"
+        )
+        assert {"evaluate", "train", "transform", "ingest"} <= set(producers)
+        _check_layout(page, shots, f"lineage-{width}")
+
+        page.goto(f"{penguins.url}/runs/{penguins.failed}")
+        assert page.evaluate("document.querySelector('[role=alert]').textContent").startswith(
+            "Stopped at "
+        )
+        _check_layout(page, shots, f"failed-run-{width}")
+    assert all(shot.stat().st_size > 5000 for shot in shots.iterdir())
