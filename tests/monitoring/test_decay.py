@@ -3,6 +3,8 @@ and version, compared with the evaluation, and alerted through the monitor."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -257,3 +259,33 @@ def test_files_looked_up_in_groups_join_alike(
     together = _measure(logs).to_json()
     monkeypatch.setattr(decay, "GROUP_ROWS", 1)  # one file per lookup
     assert _measure(logs).to_json() == together
+
+
+def test_a_decay_alert_fires_a_monitor_trigger(
+    tmp_path: Path, reference: Path, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipyard.cli import schedule
+    from shipyard.runners import monitor_runs
+    from shipyard.scheduling.conditions import evaluate_monitor
+    from shipyard.scheduling.triggers import MonitorCondition
+
+    logs = tmp_path / "logs"
+    bad = _classified(logs, 0, 600, seed=1)
+    _store(logs, _labels(bad, seed=1, wrong=0.3))
+    condition = MonitorCondition(
+        logs=str(logs / "taxi" / "3"), name="trigger", reference=str(reference), alerts=("decay",)
+    )
+    ran: list[MonitorOptions] = []
+
+    def run(store: Any, storage: Any, options: MonitorOptions) -> Any:
+        # shipyard schedule's runner asks for decay; the evaluation is this test's
+        ran.append(options)
+        assert options.decay is not None and options.decay.find_evaluation is not None
+        decay = DecayOptions(find_evaluation=_evaluation)
+        return monitored(dataclasses.replace(options, decay=decay), project)
+
+    monkeypatch.setattr(monitor_runs, "monitor", run)
+    fired = evaluate_monitor(condition, {}, functools.partial(schedule._monitor, project))
+    assert len(ran) == 1 and fired.candidate is not None
+    assert fired.candidate.reason.startswith("3 monitor alerts firing on ")
+    assert "taxi/3 decayed: live accuracy 0.7 is 0.2 below" in fired.candidate.reason
