@@ -23,7 +23,8 @@ from shipyard.artifacts.arrays import from_numpy
 from shipyard.errors import InvalidParameterError
 from shipyard.monitoring.alerts import AlertBook, post_webhook, webhook_body
 from shipyard.monitoring.counts import WindowCounts, count_rows, event_times_us
-from shipyard.monitoring.decay import DecayOptions, firing_decay, measure_decay, walk_decay
+from shipyard.monitoring.decay import DecayOptions, measure_decay
+from shipyard.monitoring.decay_alerts import firing_decay, walk_decay
 from shipyard.monitoring.feedback import feedback_files
 from shipyard.monitoring.findings import measure_window
 from shipyard.monitoring.measures import LatencyMeasure
