@@ -5,11 +5,18 @@ wherever Python does. Each thread keeps one keep-alive connection to the server,
 `Client` may be shared between threads. Every failure raises `ServingError`: the server's
 answer (HTTP status and its `error` message) or why there was none (refused, timed out).
 
+Every inference answer names its request id (the server's `X-Request-Id` header, the id its
+request log writes): `last_request_id` is this thread's latest, and `feedback` sends the
+labels found later for those ids (see docs/monitoring.md, "Feedback and decay").
+
 Example:
     >>> from shipyard.client import Client
     >>> with Client("http://127.0.0.1:8501") as client:
     ...     client.predict("penguins", [{"island": "Biscoe", "sex": "male"}])
     [{'class_ids': 1, 'probabilities': [...], 'class_labels': 'Gentoo'}]
+    >>> labels = [{"request_id": client.last_request_id, "label": "Adelie"}]  # known later
+    >>> client.feedback("penguins", labels)
+    {'stored': 1, 'file': '...'}
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ _HEADERS = {
     "Accept": "application/json",
     "User-Agent": f"shipyard-client/{__version__}",
 }
+_REQUEST_ID = "X-Request-Id"
 
 
 class Client:
@@ -78,6 +86,12 @@ class Client:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[http.client.HTTPConnection] = []
+
+    @property
+    def last_request_id(self) -> str | None:
+        """The request id (`X-Request-Id`) of this thread's latest inference answer; None
+        after an error answer, or before any."""
+        return getattr(self._local, "request_id", None)
 
     # --- the server ---------------------------------------------------------------------
 
@@ -131,6 +145,7 @@ class Client:
         columns: Mapping[str, Sequence[Any]] | None = None,
         version: int | None = None,
         label: str | None = None,
+        request_id: str | None = None,
     ) -> Any:
         """Run the model on rows (`instances`) or on columns (`columns`): exactly one.
 
@@ -141,6 +156,8 @@ class Client:
             columns: Columns, `{"island": ["Biscoe", ...], ...}`, one value per row.
             version: A version number; default: the newest available.
             label: A version label, such as `stable` (not with `version`).
+            request_id: The request's id (`X-Request-Id`, at most 128 visible ASCII
+                characters); default: one the server draws. Either way, `last_request_id`.
 
         Returns:
             For rows, `predictions`: one `{output: value}` per row, or one bare value per
@@ -158,10 +175,13 @@ class Client:
             )
         path = _v1_path(model, version, label) + ":predict"
         if instances is not None:
-            return self._call("POST", path, {"instances": list(instances)})["predictions"]
-        assert columns is not None
-        body = {"inputs": {name: list(values) for name, values in columns.items()}}
-        return self._call("POST", path, body)["outputs"]
+            body: dict[str, Any] = {"instances": list(instances)}
+            key = "predictions"
+        else:
+            assert columns is not None
+            body = {"inputs": {name: list(values) for name, values in columns.items()}}
+            key = "outputs"
+        return self._call("POST", path, body, request_id=request_id, inference=True)[key]
 
     def classify(
         self,
@@ -171,6 +191,7 @@ class Client:
         context: Mapping[str, Any] | None = None,
         version: int | None = None,
         label: str | None = None,
+        request_id: str | None = None,
     ) -> list[list[tuple[str, float]]]:
         """Score every class for each example: `[[(label, score), ...], ...]`.
 
@@ -180,12 +201,19 @@ class Client:
             context: Features shared by every example (none may repeat in an example).
             version: A version number; default: the newest available.
             label: A version label (not with `version`).
+            request_id: The request's id, as for `predict`.
 
         Raises:
             ServingError: 400 for bad examples, or for a regression model.
         """
         results = self._examples(
-            "classify", model, examples, context=context, version=version, label=label
+            "classify",
+            model,
+            examples,
+            context=context,
+            version=version,
+            label=label,
+            request_id=request_id,
         )
         return [[(str(name), float(score)) for name, score in row] for row in results]
 
@@ -197,6 +225,7 @@ class Client:
         context: Mapping[str, Any] | None = None,
         version: int | None = None,
         label: str | None = None,
+        request_id: str | None = None,
     ) -> list[float]:
         """Predict one number per example with a regression model.
 
@@ -206,12 +235,19 @@ class Client:
             context: Features shared by every example (none may repeat in an example).
             version: A version number; default: the newest available.
             label: A version label (not with `version`).
+            request_id: The request's id, as for `predict`.
 
         Raises:
             ServingError: 400 for bad examples, or for a classification model.
         """
         results = self._examples(
-            "regress", model, examples, context=context, version=version, label=label
+            "regress",
+            model,
+            examples,
+            context=context,
+            version=version,
+            label=label,
+            request_id=request_id,
         )
         return [float(value) for value in results]
 
@@ -235,7 +271,8 @@ class Client:
                 are, `[{"name", "shape", "datatype", "data"}, ...]`.
             version: A version number; default: the newest available.
             outputs: The outputs to return; default: all.
-            request_id: The request's `id`, echoed back; default: one the server makes.
+            request_id: The request's `id`, echoed back, also sent as `X-Request-Id`;
+                default: one the server draws. Either way, `last_request_id`.
 
         Returns:
             The answer: `{"model_name", "model_version", "id", "outputs": [{"name",
@@ -255,7 +292,29 @@ class Client:
         if request_id is not None:
             body["id"] = request_id
         selector = "" if version is None else f"/versions/{int(version)}"
-        return dict(self._call("POST", f"/v2/models/{_quote(model)}{selector}/infer", body))
+        path = f"/v2/models/{_quote(model)}{selector}/infer"
+        return dict(self._call("POST", path, body, request_id=request_id, inference=True))
+
+    # --- feedback -----------------------------------------------------------------------
+
+    def feedback(self, model: str, labels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """Send the true labels of earlier requests, for decay detection (`shipyard monitor`).
+
+        Args:
+            model: The served model's name.
+            labels: `[{"request_id": ..., "label": ..., "row": 0}, ...]`: the id an answer
+                carried (`last_request_id`), the true label (a class name or a number), and
+                for a request of several rows the row's index in it (default 0).
+
+        Returns:
+            `{"stored": N, "file": ...}`: the labels stored, and the file that holds them.
+
+        Raises:
+            ServingError: 400 naming the bad label; 404 when the server keeps no request
+                log (`--request-log-dir`) or serves no such model.
+        """
+        body = {"feedback": [dict(item) for item in labels]}
+        return dict(self._call("POST", f"/v1/models/{_quote(model)}/feedback", body))
 
     # --- connections --------------------------------------------------------------------
 
@@ -290,22 +349,38 @@ class Client:
         context: Mapping[str, Any] | None,
         version: int | None,
         label: str | None,
+        request_id: str | None,
     ) -> list[Any]:
         body: dict[str, Any] = {"examples": [dict(example) for example in examples]}
         if context is not None:
             body["context"] = dict(context)
-        answer = self._call("POST", f"{_v1_path(model, version, label)}:{method}", body)
+        path = f"{_v1_path(model, version, label)}:{method}"
+        answer = self._call("POST", path, body, request_id=request_id, inference=True)
         return list(answer["results"])
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        request_id: str | None = None,
+        inference: bool = False,
+    ) -> Any:
         """Send one request; return the decoded JSON of a 2xx answer.
+
+        An inference request (`inference`) sends `request_id` as `X-Request-Id` and notes the
+        answer's as `last_request_id` (None for an error answer).
 
         Raises:
             ServingError: An error status, an answer that is not JSON, or no answer.
         """
         url = self.url + path
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        status, payload = self._send(method, self._prefix + path, data, url)
+        headers = _HEADERS if request_id is None else {**_HEADERS, _REQUEST_ID: request_id}
+        status, payload, answered_id = self._send(method, self._prefix + path, data, url, headers)
+        if inference:
+            self._local.request_id = answered_id
         try:
             answer = json.loads(payload) if payload else None
         except ValueError:  # JSONDecodeError, UnicodeDecodeError
@@ -327,14 +402,21 @@ class Client:
             )
         return answer
 
-    def _send(self, method: str, path: str, data: bytes | None, url: str) -> tuple[int, bytes]:
-        """Send over this thread's connection; retry once on a connection gone stale."""
+    def _send(
+        self, method: str, path: str, data: bytes | None, url: str, headers: dict[str, str]
+    ) -> tuple[int, bytes, str | None]:
+        """Send over this thread's connection; retry once on a connection gone stale.
+
+        Returns:
+            The status, the body and the answer's `X-Request-Id` (None without one).
+        """
         for attempt in range(2):
             connection, reused = self._connection()
             try:
-                connection.request(method, path, body=data, headers=_HEADERS)
+                connection.request(method, path, body=data, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()
+                answered_id = response.getheader(_REQUEST_ID)
             except _STALE as exc:
                 self._drop(connection)
                 if reused and attempt == 0:
@@ -362,7 +444,7 @@ class Client:
                 raise ServingError(f"Cannot reach {self.url}: {exc}.", url=url) from exc
             if response.will_close:
                 self._drop(connection)
-            return response.status, payload
+            return response.status, payload, answered_id
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _connection(self) -> tuple[http.client.HTTPConnection, bool]:

@@ -60,6 +60,11 @@ COMMANDS = (
         "Monitor served requests: drift, missing and bad values per window; alert on change.",
     ),
     LazyCommand(
+        "feedback",
+        "shipyard.cli.feedback:feedback_command",
+        "Store labels that arrived later, keyed by request id, beside the request log.",
+    ),
+    LazyCommand(
         "promote",
         "shipyard.cli.promote:promote_command",
         "Promote a canary to stable if its live figures match stable's, else roll it back.",

@@ -18,6 +18,7 @@ import typer
 from shipyard.cli.options import JsonOption, StoreOption
 
 if TYPE_CHECKING:
+    from shipyard.monitoring.decay import DecayOptions
     from shipyard.monitoring.report import MonitoringReport
 
 EXIT_ALERT = 1
@@ -117,6 +118,24 @@ def monitor_command(
             help="Write the latest window's figures as Prometheus gauges (textfile collector).",
         ),
     ] = None,
+    min_labels: Annotated[
+        int,
+        typer.Option(
+            "--min-labels",
+            min=1,
+            help="Decay: the fewest labelled predictions a window needs to be compared with "
+            "the evaluation.",
+        ),
+    ] = 500,
+    decay_tolerance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--decay-tolerance",
+            metavar="METRIC=VALUE",
+            help="Decay: how far a live metric may fall behind evaluation, e.g. accuracy=0.03 "
+            "(absolute for accuracy and auc; relative for log_loss, rmse, mae). Repeatable.",
+        ),
+    ] = None,
     name: Annotated[
         str | None,
         typer.Option(
@@ -132,16 +151,18 @@ def monitor_command(
 
     Reads only the log files no earlier run of this monitor read (its state is kept in the
     store), counts them into event-time windows, and compares each window with the
-    reference. Exit codes: 0 no alert firing, 1 an alert is firing, 2 the command could not
-    run.
+    reference. Where labels were stored beside the logs (`shipyard feedback`), each window's
+    live metrics are compared with the served version's evaluation (decay). Exit codes: 0
+    no alert firing, 1 an alert is firing, 2 the command could not run.
     """
     from shipyard.cli.output import print_error, print_json
     from shipyard.errors import ShipyardError
 
     try:
+        decay = _decay_options(min_labels, decay_tolerance or [])
         report = _monitor(
             logs, reference, schema, window, slide, lateness, timestamp, min_rows,
-            dataset_share, latency_p99_ms, webhook, name, store,
+            dataset_share, latency_p99_ms, webhook, name, store, decay,
         )  # fmt: skip
     except ShipyardError as error:
         print_error(error)
@@ -191,6 +212,7 @@ def _monitor(
     webhook: str | None,
     name: str | None,
     store: str | None,
+    decay: DecayOptions,
 ) -> MonitoringReport:
     from shipyard.artifacts.schema import read_schema_file
     from shipyard.errors import InvalidParameterError
@@ -198,6 +220,7 @@ def _monitor(
     from shipyard.monitoring.monitor import MonitorOptions
     from shipyard.runners import Project
     from shipyard.runners.monitor_runs import monitor
+    from shipyard.runners.served_evaluation import served_evaluation
     from shipyard.runners.served_statistics import served_statistics
 
     if webhook is not None and not webhook.startswith(("http://", "https://")):
@@ -228,8 +251,37 @@ def _monitor(
     )
     with Project.open(store=store) as project:
         lineage = functools.partial(served_statistics, project)
-        options = dataclasses.replace(options, find_reference=lineage)
+        evaluation = functools.partial(served_evaluation, project)
+        decay = dataclasses.replace(decay, find_evaluation=evaluation)
+        options = dataclasses.replace(options, find_reference=lineage, decay=decay)
         return monitor(project.store, project.storage, options)
+
+
+def _decay_options(min_labels: int, tolerances: list[str]) -> DecayOptions:
+    """The decay options, with `--decay-tolerance METRIC=VALUE` over the defaults.
+
+    Raises:
+        InvalidParameterError: A tolerance is not `METRIC=VALUE` with a known metric and
+            a number >= 0.
+    """
+    from shipyard.errors import InvalidParameterError
+    from shipyard.monitoring.decay import DEFAULT_TOLERANCES, DecayOptions
+
+    chosen = dict(DEFAULT_TOLERANCES)
+    for text in tolerances:
+        metric, _, value = text.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if metric.strip() not in chosen or not number >= 0:
+            raise InvalidParameterError(
+                "The '--decay-tolerance' option of shipyard monitor must be METRIC=VALUE with "
+                f"METRIC one of {', '.join(DEFAULT_TOLERANCES)} and VALUE a number >= 0. "
+                f"Got {text!r} instead."
+            )
+        chosen[metric.strip()] = number
+    return DecayOptions(min_labels=min_labels, tolerances=chosen)
 
 
 def _default_name(logs: str) -> str:
@@ -313,9 +365,47 @@ def _print_report(report: MonitoringReport) -> None:
         latency = "-" if p99 is None else f"{p99:.1f}"
         table.add_row(label, f"{window.rows:,}", share, latency, Text(found, style=style))
     out.print(table)
+    if report.decay is not None:
+        _print_decay(report)
     if report.artifact is not None:
         out.print(f"Recorded as artifact #{report.artifact} (run {report.store_run}).")
     if report.alerting:
         out.print(f"[bold red]{firing_line(len(report.firing))}[/]")
     else:
         out.print("[green]No alert firing.[/]")
+
+
+def _print_decay(report: MonitoringReport) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from shipyard.artifacts.evaluation import format_metric
+    from shipyard.cli.output import console
+    from shipyard.monitoring.report import iso_time
+
+    decay = report.decay
+    assert decay is not None
+    out = console()
+    out.print(
+        f"Labels: {decay.labels:,} ({decay.matched:,} matched to logged predictions, "
+        f"{decay.unmatched:,} not or not yet).",
+        markup=False,
+    )
+    table = Table(title="Live metrics (evaluation)", title_justify="left")
+    for column in ("window start", "version", "labelled", "metrics", "findings"):
+        table.add_column(column, overflow="fold")
+    for window in decay.windows:
+        metrics = "; ".join(
+            f"{name} {format_metric(value)} ({format_metric(window.evaluation.get(name))})"
+            for name, value in window.metrics.items()
+        )
+        found = "; ".join(f.column for f in window.findings) or "none"
+        style = "bold red" if window.findings else ""
+        table.add_row(
+            iso_time(window.start_us),
+            window.version,
+            f"{window.labelled:,}",
+            metrics,
+            Text(found, style=style),
+        )
+    out.print(table)

@@ -246,14 +246,19 @@ def _scheduler(config: TriggersConfig, project: Project) -> Scheduler:
 
 
 def _monitor(project: Project, options: MonitorOptions) -> MonitoringReport:
-    """Run a monitor trigger's monitor as `shipyard monitor` runs it, in the project's store."""
+    """Run a monitor trigger's monitor as `shipyard monitor` runs it, in the project's store:
+    with the labels stored beside its logs, decay against the served version's evaluation."""
     from dataclasses import replace
 
+    from shipyard.monitoring.decay import DecayOptions
     from shipyard.runners.monitor_runs import monitor
+    from shipyard.runners.served_evaluation import served_evaluation
     from shipyard.runners.served_statistics import served_statistics
 
     lineage = functools.partial(served_statistics, project)
-    return monitor(project.store, project.storage, replace(options, find_reference=lineage))
+    decay = DecayOptions(find_evaluation=functools.partial(served_evaluation, project))
+    options = replace(options, find_reference=lineage, decay=decay)
+    return monitor(project.store, project.storage, options)
 
 
 def _absolute_sqlite(url: str) -> str:

@@ -49,6 +49,7 @@ FindingKind = Literal[
     "invalid",
     "dataset_drift",
     "latency",
+    "decay",  # shipyard.monitoring.decay: a live metric fell behind evaluation
 ]
 MISSING_MARGIN = 0.1
 """Without a schema: how much more often than in the reference a column may be missing."""

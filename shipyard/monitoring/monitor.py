@@ -23,6 +23,9 @@ from shipyard.artifacts.arrays import from_numpy
 from shipyard.errors import InvalidParameterError
 from shipyard.monitoring.alerts import AlertBook, post_webhook, webhook_body
 from shipyard.monitoring.counts import WindowCounts, count_rows, event_times_us
+from shipyard.monitoring.decay import DecayOptions, measure_decay
+from shipyard.monitoring.decay_alerts import firing_decay, walk_decay
+from shipyard.monitoring.feedback import feedback_files
 from shipyard.monitoring.findings import measure_window
 from shipyard.monitoring.measures import LatencyMeasure
 from shipyard.monitoring.reference import Reference, build_reference
@@ -78,6 +81,8 @@ class MonitorOptions:
     measures: tuple[Measure, ...] = (LatencyMeasure(),)
     find_reference: Callable[[str, int], FoundReference] | None = None
     """Without `reference`: find the training statistics of a model version (lineage)."""
+    decay: DecayOptions | None = None
+    """Measure decay when labels are stored beside the logs (`decay`); None: never."""
 
     @property
     def windowing(self) -> Windowing:
@@ -110,6 +115,7 @@ def run_monitor(options: MonitorOptions, keeper: StateKeeper | None) -> Monitori
         reading.read(fs, file)
     reading.finish()
     report = reading.report
+    _measure_decay(fs, files, options, state, report)
     _notify(report, state, options)
     if keeper is not None:
         keeper.record(report, state)
@@ -277,6 +283,30 @@ class _Pass:
         report.watermark_us = watermark
         report.history = list(state.history)
         report.firing = list(book.firing.values())
+
+
+def _measure_decay(
+    fs: AbstractFileSystem,
+    files: list[LogFile],
+    options: MonitorOptions,
+    state: MonitorState,
+    report: MonitoringReport,
+) -> None:
+    """Join the labels beside the logs, if any, to every log file; alert on decay."""
+    decay = options.decay
+    labels = [] if decay is None else feedback_files(options.logs)
+    if decay is None or not labels:
+        return
+    window_us = options.window_s * 1_000_000
+    found = measure_decay(
+        fs, files, labels, decay, window_us=window_us, timestamp=options.timestamp
+    )
+    notes = walk_decay(found, state.decay_alerts, monitor=options.name, min_labels=decay.min_labels)
+    report.decay = found
+    report.notifications.extend(notes)
+    report.firing.extend(firing_decay(state.decay_alerts))
+    if options.webhook is not None:
+        state.alerts["pending"].extend(notes)
 
 
 def _check_state(state: MonitorState | None, options: MonitorOptions) -> MonitorState:

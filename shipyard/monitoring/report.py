@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from shipyard.artifacts.monitoring_report import FigureRow
+    from shipyard.monitoring.decay import DecayReport
     from shipyard.monitoring.findings import WindowFigures
     from shipyard.monitoring.reference import Reference
 
@@ -69,6 +70,7 @@ class MonitoringReport:
     store_run: str | None = None
     artifact: int | None = None
     """The id of the `MonitoringReport` artifact recording this run (None inside it)."""
+    decay: DecayReport | None = None
 
     @property
     def alerting(self) -> bool:
@@ -121,6 +123,7 @@ class MonitoringReport:
             },
             "store_run": self.store_run,
             "artifact": self.artifact,
+            "decay": None if self.decay is None else self.decay.to_json(),
         }
 
     def figure_rows(self) -> Iterator[FigureRow]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import plot
 from shipyard.artifacts.evaluation_report import STYLE
+from shipyard.monitoring.decay_html import decay_section
 from shipyard.monitoring.report import firing_line, iso_time
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ def render_report(report: MonitoringReport, *, title: str | None = None) -> str:
             _alerts(report),
             "<h2>Drift over time</h2><div class='charts'>",
             *_charts(report),
-            "</div><h2>Windows of this run</h2>",
+            "</div>",
+            decay_section(report.decay),
+            "<h2>Windows of this run</h2>",
             _windows(report),
             "</div>",
         ]

@@ -1,7 +1,8 @@
 """Where the logs are: listing the files of a directory, glob or fsspec URL, and reading them.
 
 Hidden names are never read: the server writes each log file under a hidden temporary name
-(`.NAME.parquet.tmp`) and renames it when complete, so a listed file is a whole file.
+(`.NAME.parquet.tmp`) and renames it when complete, so a listed file is a whole file. Files
+in a `feedback` directory below the logs are labels (`feedback`), not requests.
 Parquet files are read in batches of `BATCH_ROWS` rows, CSV files in 8 MB blocks, and only
 the columns needed, so memory stays bounded by a batch whatever the logs' size.
 A file that cannot be read is reported (`UnreadableFile`) and skipped by the caller.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import DataError
+from shipyard.monitoring.feedback import FEEDBACK_DIRECTORY
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -89,7 +91,11 @@ def _readable_name(path: str, base: str) -> bool:
     """Whether a path names a data file, hidden neither itself nor below `base`."""
     below = path[len(base) :] if path.startswith(base) else posixpath.basename(path)
     parts = [part for part in below.replace("\\", "/").split("/") if part]
-    return path.endswith(SUFFIXES) and not any(part.startswith(".") for part in parts)
+    return (
+        path.endswith(SUFFIXES)
+        and not any(part.startswith(".") for part in parts)
+        and FEEDBACK_DIRECTORY not in parts[:-1]
+    )
 
 
 def read_columns(fs: AbstractFileSystem, file: LogFile) -> list[str]:

@@ -48,6 +48,8 @@ class MonitorState:
     reference_key: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     late_rows: int = 0
+    decay_alerts: dict[str, Any] = field(default_factory=dict)
+    """Each served version's decay `AlertBook` (`decay_alerts.walk_decay`)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the state as plain JSON."""

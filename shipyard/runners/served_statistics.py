@@ -35,6 +35,34 @@ def served_statistics(project: Project, model: str, version: int) -> FoundRefere
     from shipyard.artifacts import Statistics
     from shipyard.runners.execution import artifact_from_record
 
+    push = find_push(
+        project,
+        model,
+        version,
+        "its training statistics",
+        "the training data with --reference DATA",
+    )
+    found = _nearest_statistics(project, push)
+    if found is None:
+        raise NotFoundError(
+            f"Nothing upstream of the push of {model!r} version {version} (artifact "
+            f"#{push.id}) is statistics. Give the training data with --reference DATA."
+        )
+    project.storage.localize(found.uri)
+    artifact = artifact_from_record(found, project.storage)
+    assert isinstance(artifact, Statistics)
+    split = "train" if "train" in artifact.splits else artifact.splits[0]
+    source = f"statistics #{found.id} ({found.name}, split {split!r}) of {model} v{version}"
+    return FoundReference(artifact.read(split), source, key=str(found.id))
+
+
+def find_push(project: Project, model: str, version: int, wanted: str, fix: str) -> ArtifactRecord:
+    """Return the newest live push of `model` version `version`.
+
+    Raises:
+        NotFoundError: None is recorded; the message says that `wanted` cannot be found
+            through lineage, and to give `fix` instead.
+    """
     store = project.store
     pushes = [
         record
@@ -46,21 +74,9 @@ def served_statistics(project: Project, model: str, version: int) -> FoundRefere
     if not pushes:
         raise NotFoundError(
             f"No push of model {model!r} version {version} is recorded in the store at "
-            f"{store.url}, so its training statistics cannot be found through lineage. "
-            "Give the training data with --reference DATA."
+            f"{store.url}, so {wanted} cannot be found through lineage. Give {fix}."
         )
-    found = _nearest_statistics(project, pushes[-1])
-    if found is None:
-        raise NotFoundError(
-            f"Nothing upstream of the push of {model!r} version {version} (artifact "
-            f"#{pushes[-1].id}) is statistics. Give the training data with --reference DATA."
-        )
-    project.storage.localize(found.uri)
-    artifact = artifact_from_record(found, project.storage)
-    assert isinstance(artifact, Statistics)
-    split = "train" if "train" in artifact.splits else artifact.splits[0]
-    source = f"statistics #{found.id} ({found.name}, split {split!r}) of {model} v{version}"
-    return FoundReference(artifact.read(split), source, key=str(found.id))
+    return pushes[-1]
 
 
 def _nearest_statistics(project: Project, start: ArtifactRecord) -> ArtifactRecord | None:

@@ -113,9 +113,10 @@ def build_app(models: Collection[ModelConfig], options: ServerOptions) -> Infere
     inline = InlinePolicy(max_run_s=options.inline_run_micros / 1e6)
     inference = Inference(registry, metrics=metrics, request_log=request_log, inline=inline)
     limit = options.max_body_bytes
+    log_dir = None if options.request_log is None else options.request_log.directory
     app = Starlette(
         routes=[
-            *TFServingAPI(registry, inference, max_body_bytes=limit).routes(),
+            *TFServingAPI(registry, inference, max_body_bytes=limit, log_dir=log_dir).routes(),
             *KServeAPI(registry, inference, max_body_bytes=limit).routes(),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),

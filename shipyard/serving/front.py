@@ -3,13 +3,14 @@
 An inference request (`POST /v1/models/NAME[/versions/V | /labels/L]:predict|classify|regress`
 or `POST /v2/models/NAME[/versions/V]/infer` on a served model) is matched by one regular
 expression and answered here: the body is read from the ASGI `receive`, `Inference.respond`
-answers it, and two ASGI messages send the JSON, with the request counted and timed as the
-metrics middleware does. It skips what Starlette spends on such a request, some 40 of
-Shipyard's 200 us of CPU: the router trying routes in turn, `Request` and `Response` objects,
-three middleware layers and their closures. Everything else, including an inference path
-on a model not served, an unknown method or a mounted app (`root_path`), goes to the
-Starlette app, which answers exactly as before; the answers, status codes, errors and
-metric labels of the inference routes are the same on both (tests/serving check both).
+answers it, and two ASGI messages send the JSON (with the request's `X-Request-Id`), with
+the request counted and timed as the metrics middleware does. It skips what Starlette
+spends on such a request, some 40 of Shipyard's 200 us of CPU: the router trying routes in
+turn, `Request` and `Response` objects, three middleware layers and their closures.
+Everything else, including an inference path on a model not served, an unknown method or a
+mounted app (`root_path`), goes to the Starlette app, which answers exactly as before; the
+answers, status codes, errors and metric labels of the inference routes are the same on
+both (tests/serving check both).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import ClientDisconnect
 
 from shipyard.serving import kserve_api, tf_serving_api
+from shipyard.serving.inference import checked_request_id
 from shipyard.serving.messages import encode_json, error_status, receive_body
 
 if TYPE_CHECKING:
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from shipyard.serving.inference import Call, Inference
-    from shipyard.serving.loaded_model import LoadedModel
     from shipyard.serving.metrics import Metrics
 
 logger = logging.getLogger("shipyard.serving")
@@ -45,6 +46,7 @@ _V1 = re.compile(
 )
 _V2 = re.compile(r"/v2/models/(?P<name>[^/]+)(?:/versions/(?P<version>[0-9]+))?/infer")
 _JSON_HEADERS = (b"content-type", b"application/json")
+_REQUEST_ID = b"x-request-id"
 
 
 class InferenceFront:
@@ -101,9 +103,7 @@ class InferenceFront:
             label, method = match["label"], match["method"]
             selector = "/versions/{version}" if version else "/labels/{label}" if label else ""
             endpoint = f"/v1/models/{{name}}{selector}:{method}"
-            prepare: Callable[[bytes, LoadedModel], Call] = functools.partial(
-                tf_serving_api.prepare_call, method
-            )
+            prepare: Callable[..., Call] = functools.partial(tf_serving_api.prepare_call, method)
         else:
             endpoint = (
                 "/v2/models/{name}/versions/{version}/infer"
@@ -113,16 +113,16 @@ class InferenceFront:
             prepare = kserve_api.prepare_call
         code = 500  # unless an answer is sent
         try:
-            code, answer = await self._respond(
+            code, answer, request_id = await self._respond(
                 scope, receive=receive, name=name, version=version, label=label, prepare=prepare
             )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": code,
-                    "headers": [(b"content-length", str(len(answer)).encode()), _JSON_HEADERS],
-                }
+            length = (b"content-length", str(len(answer)).encode())
+            headers = (  # the id first, where Starlette puts a response's own headers
+                [length, _JSON_HEADERS]
+                if request_id is None
+                else [(_REQUEST_ID, request_id.encode()), length, _JSON_HEADERS]
             )
+            await send({"type": "http.response.start", "status": code, "headers": headers})
             await send({"type": "http.response.body", "body": answer})
         except ClientDisconnect:
             return  # nobody to answer; counted as a 500, as the middleware counts it
@@ -139,21 +139,24 @@ class InferenceFront:
         name: str,
         version: str | None,
         label: str | None,
-        prepare: Callable[[bytes, LoadedModel], Call],
-    ) -> tuple[int, bytes]:
-        """The status and JSON body answering the request; errors become their answers.
+        prepare: Callable[..., Call],
+    ) -> tuple[int, bytes, str | None]:
+        """The status, JSON body and request id (None for an error) answering the request;
+        errors become their answers.
 
         Raises:
             ClientDisconnect: The client went away while sending the body.
         """
         try:
-            body = await receive_body(receive, _content_length(scope), self._max_body_bytes)
-            return 200, await self._inference.respond(
+            length, sent = _headers(scope)
+            request_id = None if sent is None else checked_request_id(sent)
+            body = await receive_body(receive, length, self._max_body_bytes)
+            answer, request_id = await self._inference.respond(
                 name,
                 version=None if version is None else int(version),
                 label=label,
                 body_bytes=len(body),
-                prepare=functools.partial(prepare, body),
+                prepare=functools.partial(prepare, body, request_id),
             )
         except ClientDisconnect:
             raise
@@ -161,11 +164,16 @@ class InferenceFront:
             code, message = error_status(exc, f"POST {scope['path']}")
             if code == 500:
                 logger.error("Exception on POST %s", scope["path"], exc_info=exc)
-            return code, encode_json({"error": message})
+            return code, encode_json({"error": message}), None
+        return 200, answer, request_id
 
 
-def _content_length(scope: Scope) -> str | None:
+def _headers(scope: Scope) -> tuple[str | None, str | None]:
+    """The request's Content-Length and X-Request-Id, in one pass over its headers."""
+    length = request_id = None
     for key, value in scope["headers"]:
         if key == b"content-length":
-            return str(value.decode("latin-1"))
-    return None
+            length = value.decode("latin-1")
+        elif key == _REQUEST_ID:
+            request_id = value.decode("latin-1")
+    return length, request_id

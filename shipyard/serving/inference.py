@@ -19,21 +19,29 @@ ones go to a thread, so that the loop never stalls for long:
   of the outputs; each request then writes its own answer on the loop (or, for a body too
   large for the loop, on a worker thread), so the batch thread holds the GIL for the run
   and the split alone, and the next batch starts sooner.
+
+Request ids. Every answer carries its request's id in the `X-Request-Id` header, the id the
+request log writes: the client's own `X-Request-Id` when it sent a sane one
+(`checked_request_id`), else KServe's body `id` (or a new UUID, as before), else one drawn
+by `new_request_id` (a random prefix per process and a counter: unique without a `uuid4`
+per request).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+import os
 import threading
 import time
-import uuid
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 
+from shipyard.errors import DataError
 from shipyard.serving.messages import encode_json
 
 if TYPE_CHECKING:
@@ -52,6 +60,46 @@ if TYPE_CHECKING:
 
 DEFAULT_INLINE_RUN_S = 0.001
 DEFAULT_INLINE_BODY_BYTES = 32 * 2**10
+REQUEST_ID_HEADER = "X-Request-Id"
+MAX_REQUEST_ID_CHARS = 128
+
+
+class _RequestIds:
+    """This process's random prefix and counter; a forked child draws its own."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        """Draw a new prefix and restart the counter."""
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count(1)
+
+
+_IDS = _RequestIds()
+
+
+def new_request_id() -> str:
+    """Return a request id unique to this server: 32 hex digits, a prefix and a counter."""
+    return f"{_IDS.prefix}{next(_IDS.counter):016x}"
+
+
+def checked_request_id(value: str) -> str:
+    """Return a client's `X-Request-Id` if it is 1 to 128 visible ASCII characters.
+
+    Raises:
+        DataError: It is empty, too long, or holds spaces, controls or non-ASCII characters.
+    """
+    if 0 < len(value) <= MAX_REQUEST_ID_CHARS and value.isascii() and value.isprintable():
+        if " " not in value:
+            return value
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    raise DataError(
+        f"The {REQUEST_ID_HEADER} header must be 1 to {MAX_REQUEST_ID_CHARS} visible ASCII "
+        f"characters (no spaces). Got {shown!r} ({len(value)} characters) instead. Send "
+        "another id, or none: the server then draws one and answers it in the header."
+    )
 
 
 @dataclass(frozen=True)
@@ -84,13 +132,13 @@ class Call:
         feed: The model's inputs, one `[N, 1]` (or `[N]`) array per input.
         outputs: The outputs the answer needs, in order; None for all.
         answer: Builds the JSON content from those outputs.
-        request_id: The request's id (KServe's `id`); None draws one for the request log.
+        request_id: The request's id, answered in `X-Request-Id` and written to the log.
     """
 
     feed: Feed
     outputs: list[str] | None
     answer: Callable[[Outputs], Any]
-    request_id: str | None = None
+    request_id: str
 
     @functools.cached_property
     def rows(self) -> int:
@@ -103,8 +151,10 @@ class Inference:
 
     Example:
         >>> inference = Inference(registry)
-        >>> prepare = functools.partial(predict, payload=payload)
-        >>> await inference.respond("penguins", body_bytes=len(body), prepare=prepare)
+        >>> prepare = functools.partial(prepare_call, "predict", body, None)
+        >>> body, request_id = await inference.respond(
+        ...     "penguins", body_bytes=len(body), prepare=prepare
+        ... )
     """
 
     def __init__(
@@ -131,7 +181,7 @@ class Inference:
         label: str | None = None,
         body_bytes: int,
         prepare: Callable[[LoadedModel], Call],
-    ) -> bytes:
+    ) -> tuple[bytes, str]:
         """Answer one request on `name` (its default version, `version` or `label`'s).
 
         Args:
@@ -143,7 +193,7 @@ class Inference:
             prepare: Parses the body into a call on the version that serves it.
 
         Returns:
-            The JSON body of the answer (status 200).
+            The JSON body of the answer (status 200) and the request's id.
 
         Raises:
             NotFoundError: No such model, version or label.
@@ -158,8 +208,7 @@ class Inference:
             inline = self._inline.parses_inline(body_bytes)
             if not inline:
                 if batches is None:
-                    body = await run_in_threadpool(self._run_alone, model, prepare)
-                    return body
+                    return await run_in_threadpool(self._run_alone, model, prepare)
                 call, logged = await run_in_threadpool(self._prepare, model, prepare)
             else:
                 call, logged = self._prepare(model, prepare)
@@ -183,11 +232,13 @@ class Inference:
                     model.name, model.version, time.perf_counter() - start, failed=error is not None
                 )
 
-    def _run_alone(self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]) -> bytes:
+    def _run_alone(
+        self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]
+    ) -> tuple[bytes, str]:
         call, logged = self._prepare(model, prepare)
         return self._run(model, call, logged)
 
-    def _run(self, model: LoadedModel, call: Call, logged: int | None) -> bytes:
+    def _run(self, model: LoadedModel, call: Call, logged: int | None) -> tuple[bytes, str]:
         outputs = model.run(call.feed, None if logged is not None else call.outputs)
         return self._answer(model, call, logged, outputs, batched=False)
 
@@ -225,7 +276,7 @@ class Inference:
         outputs: Outputs,
         *,
         batched: bool,
-    ) -> bytes:
+    ) -> tuple[bytes, str]:
         """Log the request if sampled, write its answer and count it.
 
         `batched`: the batch thread counted the run's rows; count the request only.
@@ -234,7 +285,7 @@ class Inference:
             self._log.add(
                 model=model.name,
                 version=model.version,
-                request_id=call.request_id or uuid.uuid4().hex,
+                request_id=call.request_id,
                 feed=call.feed,
                 outputs=outputs,
                 started_ns=logged,
@@ -248,7 +299,7 @@ class Inference:
                 tally.count()
             else:
                 tally.add(call.rows)
-        return body
+        return body, call.request_id
 
 
 class _Handoff:

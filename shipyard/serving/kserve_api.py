@@ -9,7 +9,9 @@
 
 Each input is one value per row: shape `[N]` or `[N, 1]`, data flat or nested. Not ready
 answers 400, as the protocol asks (a 4xx), with `{"error": ...}`. The binary tensor
-extension is not supported.
+extension is not supported. An infer answer carries the request's id in `X-Request-Id`: the
+client's `X-Request-Id` header, else the body's `id`, else a new UUID; the answer's `id`
+echoes the body's `id` as the protocol says (the request's id when the body has none).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from starlette.routing import Route
 from shipyard._version import __version__
 from shipyard.errors import DataError
 from shipyard.serving.feed import Problems, feed_from_columns
-from shipyard.serving.inference import Call
+from shipyard.serving.inference import REQUEST_ID_HEADER, Call, checked_request_id
 from shipyard.serving.messages import error_response, json_response, parse_object, read_body
 
 if TYPE_CHECKING:
@@ -126,28 +128,36 @@ class KServeAPI:
     async def infer(self, request: Request) -> Response:
         """Run the model on V2 tensors (see `Inference.respond`)."""
         name, version = _model_spec(request)
+        sent = request.headers.get(REQUEST_ID_HEADER)
+        request_id = None if sent is None else checked_request_id(sent)
         body = await read_body(request, self._max_body_bytes)
-        prepare = functools.partial(prepare_call, body)
-        answer = await self._inference.respond(
+        prepare = functools.partial(prepare_call, body, request_id)
+        answer, request_id = await self._inference.respond(
             name, version=version, body_bytes=len(body), prepare=prepare
         )
-        return Response(answer, media_type="application/json")
+        return Response(
+            answer, media_type="application/json", headers={REQUEST_ID_HEADER: request_id}
+        )
 
 
-def prepare_call(body: bytes, model: LoadedModel) -> Call:
-    """Parse an infer request and prepare its call on `model`."""
+def prepare_call(body: bytes, request_id: str | None, model: LoadedModel) -> Call:
+    """Parse an infer request and prepare its call on `model`.
+
+    `request_id` is the client's `X-Request-Id` (checked), which wins over the body's `id`;
+    without either, the request's id is a new UUID, as KServe's servers make.
+    """
     payload = parse_object(body, keys=_INFER_KEYS)
-    request_id = payload.get("id")
-    if request_id is not None and not isinstance(request_id, str):
-        raise DataError(f"'id' must be a string, got {request_id!r}.")
+    given = payload.get("id")
+    if given is not None and not isinstance(given, str):
+        raise DataError(f"'id' must be a string, got {given!r}.")
     wanted = _requested_outputs(model, payload.get("outputs"))
     feed = feed_from_columns(
         model.signature,
         _columns(model, payload["inputs"]),
         where=lambda input_name, i: f"input {input_name!r}, element {i}",
     )
-    request_id = request_id or str(uuid.uuid4())
-    answer = functools.partial(_answer, model.name, str(model.version), request_id)
+    request_id = request_id or given or str(uuid.uuid4())  # KServe's ids, as before
+    answer = functools.partial(_answer, model.name, str(model.version), given or request_id)
     return Call(feed, wanted, answer, request_id)
 
 

@@ -2,8 +2,10 @@
 
 It describes both protocols with request and response schemas: the TF Serving REST API for
 the latest version, a version and a label, KServe V2 for the latest version and a version,
-and `/metrics`. Model names are an enum of the served models. A model's own inputs are not
-in it (they change with versions): its metadata endpoints give them.
+`/metrics`, and Shipyard's own `POST /v1/models/{name}/feedback`. Every inference answer has
+the `X-Request-Id` header, which a client may send. Model names are an enum of the served
+models. A model's own inputs are not in it (they change with versions): its metadata
+endpoints give them.
 """
 
 from __future__ import annotations
@@ -246,11 +248,64 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["model_name", "model_version", "id", "outputs"],
     },
 }
+_SCHEMAS["FeedbackRequest"] = {
+    "type": "object",
+    "properties": {
+        "feedback": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "request_id": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 128,
+                        "description": "The X-Request-Id of the answer the label is for.",
+                    },
+                    "label": {
+                        "type": ["string", "number", "boolean"],
+                        "description": "The true label: a class name, or a number.",
+                    },
+                    "row": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "default": 0,
+                        "description": "The row's index in its request.",
+                    },
+                },
+                "required": ["request_id", "label"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["feedback"],
+    "additionalProperties": False,
+}
+_SCHEMAS["FeedbackResponse"] = {
+    "type": "object",
+    "properties": {"stored": {"type": "integer"}, "file": _STRING},
+    "required": ["stored", "file"],
+}
+_REQUEST_ID: dict[str, Any] = {
+    "name": "X-Request-Id",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$"},
+    "description": "The request's id (visible ASCII); default: one the server draws. The "
+    "answer carries it, and the request log writes it; labels are sent for it later.",
+}
 _ERRORS = {
     "400": "Bad input: the message names the value and what was expected.",
     "404": "No such model, version, label or route, or the version is not loaded.",
     "413": "The body is over --max-body-bytes.",
     "503": "Batching is on and the version's queue is full (load shedding): retry later.",
+}
+_FEEDBACK_ERRORS = {
+    "400": "Bad labels: the message names the item and field (feedback[3].label).",
+    "404": "No such model, or the server keeps no request log (--request-log-dir).",
+    "413": _ERRORS["413"],
+    "503": "The labels could not be written: retry later.",
 }
 
 
@@ -280,8 +335,22 @@ def openapi_document(model_names: list[str]) -> dict[str, Any]:
             ("regress", "ExamplesRequest", "RegressResponse"),
         ):
             paths[f"{base}:{method}"] = {
-                "post": _post(f"TF Serving: {method}.", request, response, where)
+                "post": _post(f"TF Serving: {method}.", request, response, where, inference=True)
             }
+    paths["/v1/models/{name}/feedback"] = {
+        "post": {
+            **_post(
+                "Shipyard: store the true labels of earlier requests, for decay detection.",
+                "FeedbackRequest",
+                "FeedbackResponse",
+                [params["name"]],
+            ),
+            "responses": {
+                "200": _answer("Stored.", "FeedbackResponse"),
+                **{code: _answer(text, "Error") for code, text in _FEEDBACK_ERRORS.items()},
+            },
+        }
+    }
     paths["/v2"] = {"get": _get("KServe V2: server metadata.", "ServerMetadata", [])}
     paths["/v2/health/live"] = {"get": _get("KServe V2: liveness.", None, [])}
     paths["/v2/health/ready"] = {"get": _get("KServe V2: every model has a version.", None, [])}
@@ -291,7 +360,9 @@ def openapi_document(model_names: list[str]) -> dict[str, Any]:
         paths[base] = {"get": _get("KServe V2: model metadata.", "ModelMetadataV2", where)}
         paths[base + "/ready"] = {"get": _get("KServe V2: model readiness.", "ModelReady", where)}
         paths[base + "/infer"] = {
-            "post": _post("KServe V2: inference.", "InferRequest", "InferResponse", where)
+            "post": _post(
+                "KServe V2: inference.", "InferRequest", "InferResponse", where, inference=True
+            )
         }
     paths["/metrics"] = {
         "get": {
@@ -339,14 +410,24 @@ def _get(summary: str, schema: str | None, params: list[dict[str, Any]]) -> dict
 
 
 def _post(
-    summary: str, request: str, response: str, params: list[dict[str, Any]]
+    summary: str,
+    request: str,
+    response: str,
+    params: list[dict[str, Any]],
+    *,
+    inference: bool = False,
 ) -> dict[str, Any]:
+    """A POST operation; an inference one takes and answers `X-Request-Id`."""
+    ok = _answer("OK.", response)
+    if inference:
+        header = {"description": "The request's id.", "schema": _STRING}
+        ok["headers"] = {"X-Request-Id": header}
     return {
         "summary": summary,
-        "parameters": params,
+        "parameters": [*params, _REQUEST_ID] if inference else params,
         "requestBody": {
             "required": True,
             "content": {JSON: {"schema": {"$ref": _REF + request}}},
         },
-        "responses": {"200": _answer("OK.", response), **_errors(("400", "404", "413", "503"))},
+        "responses": {"200": ok, **_errors(("400", "404", "413", "503"))},
     }

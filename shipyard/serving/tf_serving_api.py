@@ -9,7 +9,11 @@
 
 Bodies follow TF Serving's implementation. Note that the classify and regress responses are
 keyed `results`, as the server writes them, although TF Serving's REST page shows `result`
-in one place. The only signature is `serving_default`.
+in one place. The only signature is `serving_default`. Every answer of the three methods
+carries the request's id in `X-Request-Id` (see `shipyard.serving.inference`).
+
+    POST .../models/NAME/feedback        {"feedback": [{"request_id", "label", "row"?}]}
+                                         -> {"stored": N, "file": ...} (Shipyard's own)
 """
 
 from __future__ import annotations
@@ -17,16 +21,25 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shipyard.errors import DataError
+from shipyard.errors import DataError, NotFoundError
+from shipyard.monitoring.feedback import labels_from_json, write_labels
 from shipyard.serving.feed import feed_from_columns, feed_from_rows
-from shipyard.serving.inference import Call
+from shipyard.serving.inference import (
+    REQUEST_ID_HEADER,
+    Call,
+    checked_request_id,
+    new_request_id,
+)
 from shipyard.serving.messages import json_response, parse_object, read_body
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     from starlette.requests import Request
 
@@ -40,6 +53,7 @@ METHODS = ("predict", "classify", "regress")
 _DT = {"float": "DT_FLOAT", "string": "DT_STRING", "int64": "DT_INT64"}
 _PREDICT_KEYS = {"signature_name": False, "instances": False, "inputs": False}
 _EXAMPLE_KEYS = {"signature_name": False, "examples": True, "context": False}
+_FEEDBACK_KEYS = {"feedback": True}
 
 
 class TFServingAPI:
@@ -51,15 +65,24 @@ class TFServingAPI:
     """
 
     def __init__(
-        self, registry: ModelRegistry, inference: Inference, *, max_body_bytes: int
+        self,
+        registry: ModelRegistry,
+        inference: Inference,
+        *,
+        max_body_bytes: int,
+        log_dir: Path | None = None,
     ) -> None:
+        """Serve `registry`; labels posted to `.../feedback` go beside the request log in
+        `log_dir` (None: the server keeps no request log, and takes no labels)."""
         self._registry = registry
         self._inference = inference
         self._max_body_bytes = max_body_bytes
+        self._log_dir = log_dir
 
     def routes(self) -> list[Route]:
-        """Status, metadata and the three methods, for latest, a version or a label."""
-        routes = []
+        """Status, metadata and the three methods, for latest, a version or a label; and
+        the model's feedback."""
+        routes = [Route("/v1/models/{name}/feedback", self.feedback, methods=["POST"])]
         for selector in ("", "/versions/{version:int}", "/labels/{label}"):
             path = "/v1/models/{name}" + selector
             routes += [  # inference first: routes are tried in turn, and it is the hot one
@@ -109,22 +132,59 @@ class TFServingAPI:
             raise HTTPException(
                 404, f"Unknown method ':{method}'; use :predict, :classify or :regress."
             )
+        sent = request.headers.get(REQUEST_ID_HEADER)
+        request_id = None if sent is None else checked_request_id(sent)
         body = await read_body(request, self._max_body_bytes)
-        prepare = functools.partial(prepare_call, method, body)
-        answer = await self._inference.respond(
+        prepare = functools.partial(prepare_call, method, body, request_id)
+        answer, request_id = await self._inference.respond(
             name, version=version, label=label, body_bytes=len(body), prepare=prepare
         )
-        return Response(answer, media_type="application/json")
+        return Response(
+            answer, media_type="application/json", headers={REQUEST_ID_HEADER: request_id}
+        )
+
+    async def feedback(self, request: Request) -> Response:
+        """Store the labels of earlier requests beside the request log (Shipyard's own).
+
+        Raises:
+            NotFoundError: The model is not served, or the server keeps no request log.
+            DataError: A bad body; the message names the item and field.
+            HTTPException: 503 when the labels could not be written.
+        """
+        name = request.path_params["name"]
+        if name not in self._registry.names:
+            raise NotFoundError(
+                f"The model {name!r} is not served here (served: "
+                f"{', '.join(self._registry.names)})."
+            )
+        if self._log_dir is None:
+            raise NotFoundError(
+                "This server keeps no request log, so it takes no feedback: labels are "
+                "joined to logged predictions. Start it with --request-log-dir DIR."
+            )
+        body = await read_body(request, self._max_body_bytes)
+        labels = labels_from_json(parse_object(body, keys=_FEEDBACK_KEYS))
+        try:
+            stored = await run_in_threadpool(write_labels, self._log_dir, name, labels)
+        except OSError as exc:
+            raise HTTPException(
+                503, f"Could not store {labels.num_rows} labels of {name!r}: {exc}. Retry later."
+            ) from exc
+        return json_response(stored.to_json())
 
 
-def prepare_call(method: str, body: bytes, model: LoadedModel) -> Call:
-    """Parse the body of a `:method` request and prepare its call on `model`."""
+def prepare_call(method: str, body: bytes, request_id: str | None, model: LoadedModel) -> Call:
+    """Parse the body of a `:method` request and prepare its call on `model`.
+
+    `request_id` is the client's (checked); None draws one.
+    """
     payload = parse_object(body, keys=_PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS)
     _check_signature_name(payload)
-    return {"predict": predict, "classify": classify, "regress": regress}[method](model, payload)
+    prepare = {"predict": predict, "classify": classify, "regress": regress}[method]
+    return prepare(model, payload, request_id or new_request_id())
 
 
-def predict(model: LoadedModel, payload: dict[str, Any]) -> Call:
+def predict(model: LoadedModel, payload: dict[str, Any], request_id: str) -> Call:
     """Prepare a predict request, answered in the format it came in: rows or columns.
 
     Raises:
@@ -137,11 +197,12 @@ def predict(model: LoadedModel, payload: dict[str, Any]) -> Call:
         )
     signature = model.signature
     if "instances" in payload:
-        return Call(feed_from_rows(signature, payload["instances"]), None, _predictions)
-    return Call(feed_from_columns(signature, payload["inputs"]), None, _outputs)
+        feed = feed_from_rows(signature, payload["instances"])
+        return Call(feed, None, _predictions, request_id)
+    return Call(feed_from_columns(signature, payload["inputs"]), None, _outputs, request_id)
 
 
-def classify(model: LoadedModel, payload: dict[str, Any]) -> Call:
+def classify(model: LoadedModel, payload: dict[str, Any], request_id: str) -> Call:
     """Prepare a classify request: `[[label, score], ...]` per example, from `probabilities`.
 
     Raises:
@@ -155,10 +216,10 @@ def classify(model: LoadedModel, payload: dict[str, Any]) -> Call:
             f"use :regress or :predict."
         )
     feed = feed_from_rows(signature, _examples(payload), key="examples")
-    return Call(feed, ["probabilities"], functools.partial(_classes, vocabulary))
+    return Call(feed, ["probabilities"], functools.partial(_classes, vocabulary), request_id)
 
 
-def regress(model: LoadedModel, payload: dict[str, Any]) -> Call:
+def regress(model: LoadedModel, payload: dict[str, Any], request_id: str) -> Call:
     """Prepare a regress request: one value per example, from the `predictions` output.
 
     Raises:
@@ -170,7 +231,7 @@ def regress(model: LoadedModel, payload: dict[str, Any]) -> Call:
             f"The model {model.name!r} is a {signature.task} model; use :classify or :predict."
         )
     feed = feed_from_rows(signature, _examples(payload), key="examples")
-    return Call(feed, ["predictions"], _values)
+    return Call(feed, ["predictions"], _values, request_id)
 
 
 def _predictions(outputs: dict[str, np.ndarray]) -> dict[str, Any]:

@@ -51,22 +51,23 @@ class Recorder:
 
     def prepare(self, model: LoadedModel) -> Call:
         self.parsed_on = threading.get_ident()
-        call = predict(model, {"instances": self.rows})
+        call = predict(model, {"instances": self.rows}, "request-1")
 
         def answer(outputs: dict[str, Any]) -> Any:
             self.answered_on = threading.get_ident()
             return call.answer(outputs)
 
-        return Call(call.feed, call.outputs, answer)
+        return Call(call.feed, call.outputs, answer, call.request_id)
 
 
 def _respond(inference: Inference, recorder: Recorder, body_bytes: int = 200) -> tuple[Any, int]:
     """Answer one request on a fresh event loop; return the content and the loop's thread."""
 
     async def main() -> Any:
-        answer = await inference.respond(
+        answer, request_id = await inference.respond(
             "penguins", body_bytes=body_bytes, prepare=recorder.prepare
         )
+        assert request_id == "request-1"
         return json.loads(answer)
 
     return asyncio.run(main()), threading.get_ident()

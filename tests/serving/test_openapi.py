@@ -42,7 +42,7 @@ def test_no_request_gets_a_server_error(
 ) -> None:
     schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{api_server.port}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 25
+    assert len(operations) == 26
     if mode is schemathesis.GenerationMode.NEGATIVE:  # only what takes input can be negated
         operations = [op for op in operations if "{" in op.path or op.method == "post"]
 
