@@ -7,17 +7,21 @@
   whenever it changes, until the run has ended.
 - `GET /api/artifacts/{artifact_id}`: `shipyard artifacts show --json` (`queries.show_artifact`).
 - `GET /api/artifacts/{artifact_id}/lineage`: `shipyard lineage --json` (`queries.lineage`).
+- `GET /api/models`: `shipyard models --json` (`promotion.listing.list_models`), with the
+  server `shipyard ui --server` names.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from shipyard.promotion.listing import list_models
 from shipyard.runners.queries import DEFAULT_LINEAGE_DEPTH, lineage, show_artifact
 from shipyard.runners.run_json import describe_run, find_runs
 from shipyard.ui.problems import BadParameter
@@ -25,6 +29,7 @@ from shipyard.ui.run_params import parse_run_query
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
     from starlette.requests import Request
 
@@ -47,6 +52,38 @@ def project_of(request: Request) -> Project:
     """The project the app serves."""
     project: Project = request.app.state.project
     return project
+
+
+@dataclass(frozen=True)
+class ModelSources:
+    """Where the models page finds models: as `shipyard models` takes them.
+
+    Attributes:
+        models_dir: The model repository push writes to.
+        model_config: The model config holding the labels (None: `models_dir/models.yaml`).
+        server: A running `shipyard serve`, for what it serves and its figures.
+    """
+
+    models_dir: Path
+    model_config: Path | None = None
+    server: str | None = None
+
+
+def models_json(request: Request) -> dict[str, Any]:
+    """`shipyard models --json` for the app's model sources (blocking: run it in a thread)."""
+    sources: ModelSources = request.app.state.models
+    store = project_of(request).store
+    listings = list_models(
+        sources.models_dir, model_config=sources.model_config, store=store, server=sources.server
+    )
+    return {"models": [listing.to_json() for listing in listings]}
+
+
+async def models_api(request: Request) -> Response:
+    """Every model's versions, labels, blessings, decisions and served figures."""
+    for name in request.query_params:
+        raise BadParameter(name, "is not known; the models listing takes no parameter.")
+    return json_response(await run_in_threadpool(models_json, request))
 
 
 def integer_path(request: Request, name: str) -> int:

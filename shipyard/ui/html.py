@@ -83,6 +83,7 @@ def page(title: str, body: str, *, script: bool = True) -> str:
         f"<title>{escape(title)} · Shipyard</title>"
         f'<link rel=stylesheet href="/static/ui.css?v={STATIC_VERSION}">{js}</head>'
         '<body><header><nav aria-label="Main"><a class=brand href="/">Shipyard</a>'
-        '<a href="/runs">Runs</a><a href="/api/openapi.json">API</a></nav></header>'
+        '<a href="/runs">Runs</a><a href="/models">Models</a><a href="/api/openapi.json">API</a>'
+        "</nav></header>"
         f"<main>{body}</main></body></html>"
     )

@@ -66,6 +66,27 @@ _LISTED_RUN = {
 }
 
 
+_MODELS = {
+    "type": "object",
+    "required": ["models"],
+    "properties": {
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "base_path", "canary_percent", "versions", "decisions"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "versions": {"type": "array", "items": _OBJECT},
+                    "decisions": {"type": "array", "items": _OBJECT},
+                    "server_error": {"type": ["string", "null"]},
+                },
+            },
+        }
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """The API's OpenAPI 3.1 document."""
     listing = [
@@ -187,6 +208,15 @@ def openapi_document() -> dict[str, Any]:
                         "400": _PROBLEM,
                         "404": _PROBLEM,
                     },
+                }
+            },
+            "/api/models": {
+                "get": {
+                    "summary": "Every model's versions, labels, blessings, promotion decisions "
+                    "and, with shipyard ui --server, served state and figures (shipyard models "
+                    "--json).",
+                    "operationId": "listModels",
+                    "responses": {"200": _ok(_MODELS, "The models."), "400": _PROBLEM},
                 }
             },
         },

@@ -1,0 +1,104 @@
+"""The models page and `/api/models` over a real socket: `shipyard models --json` for the
+penguins project's pushed model, with what a server (a stand-in on 127.0.0.1) serves."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+from typer.testing import CliRunner
+
+from shipyard.cli.main import app as cli
+from shipyard.ui import create_app
+from shipyard.ui.api import ModelSources
+from tests.ui.server import get, serving
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from tests.ui.conftest import Penguins
+
+METRICS = """# TYPE shipyard_model_version_requests counter
+shipyard_model_version_requests_total{model="penguins",version="1"} 40.0
+# TYPE shipyard_model_version_errors counter
+shipyard_model_version_errors_total{model="penguins",version="1"} 2.0
+# TYPE shipyard_model_version_request_duration_seconds histogram
+shipyard_model_version_request_duration_seconds_sum{model="penguins",version="1"} 0.5
+shipyard_model_version_request_duration_seconds_count{model="penguins",version="1"} 40.0
+# TYPE shipyard_model_version_loaded gauge
+shipyard_model_version_loaded{model="penguins",version="1"} 1.0
+"""
+
+
+async def _status(request: Request) -> Response:
+    status = {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK"}}
+    return JSONResponse({"model_version_status": [status]})
+
+
+async def _metrics(request: Request) -> Response:
+    return PlainTextResponse(METRICS)
+
+
+STAND_IN = Starlette(routes=[Route("/v1/models/{name}", _status), Route("/metrics", _metrics)])
+"""What `shipyard serve` answers to `status` and `/metrics`, for one version of penguins."""
+
+
+def _cli_json(penguins: Penguins, *extra: str) -> object:
+    models = str(penguins.folder / "models")
+    result = CliRunner().invoke(
+        cli, ["models", "--models-dir", models, "--store", penguins.store, "--json", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_the_models_api_and_page_show_versions_labels_and_what_a_server_serves(
+    penguins: Penguins, tmp_path: Path
+) -> None:
+    config = tmp_path / "models.yaml"
+    base = penguins.folder / "models" / "penguins"
+    config.write_text(f"models: [{{name: penguins, base_path: '{base}', labels: {{stable: 1}}}}]")
+    with serving(STAND_IN) as server:
+        sources = ModelSources(penguins.folder / "models", model_config=config, server=server)
+        with serving(create_app(penguins.project, models=sources)) as url:
+            answer = get(f"{url}/api/models")
+            html = get(f"{url}/models").text
+            unknown = get(f"{url}/api/models?server=http://elsewhere")
+        expected = _cli_json(penguins, "--server", server, "--model-config", str(config))
+    assert answer.status == 200 and answer.json() == expected
+    (model,) = answer.json()["models"]
+    (version,) = model["versions"]
+    assert (model["name"], version["version"], version["blessed"]) == ("penguins", 1, True)
+    assert version["pushed_by"] == penguins.cached and version["labels"] == ["stable"]  # newest
+    assert version["state"] == "AVAILABLE"
+    assert version["figures"]["requests"] == 42 and version["figures"]["mean_latency_ms"] == 12.5
+    assert unknown.status == 400 and unknown.json()["parameter"] == "server"
+    assert 'data-models="/api/models"' in html  # the script refreshes the figures
+    assert f'href="/runs/{penguins.cached}"' in html and "AVAILABLE" in html
+    assert "<td class=num data-cell=requests>42</td>" in html and "12.5 ms" in html
+    assert "<span class=label>stable</span>" in html
+
+
+def test_without_a_server_the_page_says_how_to_name_one_and_a_dead_one_is_reported(
+    penguins: Penguins,
+) -> None:
+    with serving(
+        create_app(penguins.project, models=ModelSources(penguins.folder / "models"))
+    ) as url:
+        plain = get(f"{url}/api/models").json()
+        html = get(f"{url}/models").text
+    assert plain == _cli_json(penguins)
+    assert plain["models"][0]["versions"][0]["figures"] is None
+    assert "--server URL" in html and "data-models" not in html
+    dead = ModelSources(penguins.folder / "models", server="http://127.0.0.1:9")
+    with serving(create_app(penguins.project, models=dead)) as url:
+        (model,) = get(f"{url}/api/models").json()["models"]
+        html = get(f"{url}/models").text
+    assert "Cannot" in model["server_error"] and "127.0.0.1:9" in model["server_error"]
+    assert "role=alert" in html
