@@ -50,6 +50,7 @@ def create_app(project: Project, *, models: ModelSources | None = None) -> Starl
         Route("/artifacts/{artifact_id}/lineage", pages.lineage_page),
         Route("/artifacts/{artifact_id}/files/{name}", pages.artifact_file),
         Route("/models", pages.models_page),
+        Route("/compare", pages.compare_page),
         Route("/api/openapi.json", _openapi),
         Route("/api/runs", api.list_runs_api),
         Route("/api/runs/{run_id}", api.run_api),
@@ -57,6 +58,7 @@ def create_app(project: Project, *, models: ModelSources | None = None) -> Starl
         Route("/api/artifacts/{artifact_id}", api.artifact_api),
         Route("/api/artifacts/{artifact_id}/lineage", api.lineage_api),
         Route("/api/models", api.models_api),
+        Route("/api/compare", api.compare_api),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

@@ -58,6 +58,13 @@ def value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def verdict(value: bool | None, *, unknown: str = "") -> str:
+    """A blessing as a coloured yes or no; `unknown` (escaped) when it is None."""
+    if value is None:
+        return f"<span class=muted>{escape(unknown)}</span>" if unknown else ""
+    return "<span class=good>yes</span>" if value else "<span class=bad>no</span>"
+
+
 def number(value: float | None) -> str:
     """A metric with four significant digits; empty when missing."""
     return "" if value is None else f"{value:.4g}"

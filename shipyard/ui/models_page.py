@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.ui.html import escape, link, page, timestamp
+from shipyard.ui.html import escape, link, page, timestamp, verdict
 
 REFRESH_S = 2
 """How often the page reads `/api/models` again while a server is named."""
@@ -75,7 +75,8 @@ def _version(model: str, version: dict[str, Any]) -> str:
     return (
         f'<tr data-version="{version["version"]}">'
         f"<th scope=row>{version['version']}</th><td>{labels}</td>"
-        f"<td>{_verdict(version['blessed'])}</td><td>{_verdict(version['infra_blessed'])}</td>"
+        f"<td>{verdict(version['blessed'], unknown='unknown')}</td>"
+        f"<td>{verdict(version['infra_blessed'], unknown='unknown')}</td>"
         f"<td>{link(f'/runs/{run}', run) if run else ''}</td>"
         f"<td data-cell=state>{escape(version['state'] or '')}</td>"
         f"<td class=num data-cell=requests>{figures.get('requests', '')}</td>"
@@ -84,12 +85,6 @@ def _version(model: str, version: dict[str, Any]) -> str:
         f"<td class=num data-cell=latency>{'' if latency is None else f'{latency:g} ms'}</td>"
         "</tr>"
     )
-
-
-def _verdict(value: bool | None) -> str:
-    if value is None:
-        return "<span class=muted>unknown</span>"
-    return "<span class=good>yes</span>" if value else "<span class=bad>no</span>"
 
 
 def _decisions(decisions: list[dict[str, Any]]) -> str:

@@ -6,13 +6,14 @@ from typing import Any
 
 from shipyard._version import __version__
 from shipyard.runners.run_json import RUN_JSON_KEYS, SORT_PATTERN
-from shipyard.ui.api import MAX_ID
+from shipyard.ui.api import MAX_COMPARED, MAX_ID
 from shipyard.ui.run_params import DEFAULT_LIMIT, MAX_LIMIT, RUN_STATES
 
 _OBJECT: dict[str, Any] = {"type": "object"}
 _STATE = "(" + "|".join(RUN_STATES) + ")"
 _STATES_PATTERN = f"^$|^{_STATE}(,{_STATE})*$"  # empty: any state (as the runs page's form sends)
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
+_COMPARED_PATTERN = rf"^[^,\s]+(,[^,\s]+){{1,{MAX_COMPARED - 1}}}$"  # 2 to MAX_COMPARED ids
 
 
 def _parameter(name: str, where: str, schema: dict[str, Any], text: str) -> dict[str, Any]:
@@ -205,6 +206,33 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _ok(_OBJECT, "The lineage."),
+                        "400": _PROBLEM,
+                        "404": _PROBLEM,
+                    },
+                }
+            },
+            "/api/compare": {
+                "get": {
+                    "summary": "Runs side by side (shipyard runs compare --json).",
+                    "operationId": "compareRuns",
+                    "parameters": [
+                        {
+                            **_parameter(
+                                "runs",
+                                "query",
+                                {
+                                    "type": "string",
+                                    "maxLength": 1000,
+                                    "pattern": _COMPARED_PATTERN,
+                                },
+                                f"Two to {MAX_COMPARED} run ids (or unique prefixes), "
+                                "comma-separated.",
+                            ),
+                            "required": True,
+                        }
+                    ],
+                    "responses": {
+                        "200": _ok(_OBJECT, "The comparison."),
                         "400": _PROBLEM,
                         "404": _PROBLEM,
                     },
