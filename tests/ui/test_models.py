@@ -1,52 +1,23 @@
 """The models page and `/api/models` over a real socket: `shipyard models --json` for the
-penguins project's pushed model, with what a server (a stand-in on 127.0.0.1) serves."""
+penguins project's pushed model, with what a server (`stand_in_server`) serves."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
 from typer.testing import CliRunner
 
 from shipyard.cli.main import app as cli
 from shipyard.ui import create_app
 from shipyard.ui.api import ModelSources
 from tests.ui.server import get, serving
+from tests.ui.stand_in_server import stand_in_server
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from starlette.requests import Request
-    from starlette.responses import Response
-
     from tests.ui.conftest import Penguins
-
-METRICS = """# TYPE shipyard_model_version_requests counter
-shipyard_model_version_requests_total{model="penguins",version="1"} 40.0
-# TYPE shipyard_model_version_errors counter
-shipyard_model_version_errors_total{model="penguins",version="1"} 2.0
-# TYPE shipyard_model_version_request_duration_seconds histogram
-shipyard_model_version_request_duration_seconds_sum{model="penguins",version="1"} 0.5
-shipyard_model_version_request_duration_seconds_count{model="penguins",version="1"} 40.0
-# TYPE shipyard_model_version_loaded gauge
-shipyard_model_version_loaded{model="penguins",version="1"} 1.0
-"""
-
-
-async def _status(request: Request) -> Response:
-    status = {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK"}}
-    return JSONResponse({"model_version_status": [status]})
-
-
-async def _metrics(request: Request) -> Response:
-    return PlainTextResponse(METRICS)
-
-
-STAND_IN = Starlette(routes=[Route("/v1/models/{name}", _status), Route("/metrics", _metrics)])
-"""What `shipyard serve` answers to `status` and `/metrics`, for one version of penguins."""
 
 
 def _cli_json(penguins: Penguins, *extra: str) -> object:
@@ -64,7 +35,7 @@ def test_the_models_api_and_page_show_versions_labels_and_what_a_server_serves(
     config = tmp_path / "models.yaml"
     base = penguins.folder / "models" / "penguins"
     config.write_text(f"models: [{{name: penguins, base_path: '{base}', labels: {{stable: 1}}}}]")
-    with serving(STAND_IN) as server:
+    with serving(stand_in_server()) as server:
         sources = ModelSources(penguins.folder / "models", model_config=config, server=server)
         with serving(create_app(penguins.project, models=sources)) as url:
             answer = get(f"{url}/api/models")
