@@ -63,6 +63,7 @@ def fill(url: str, runs: int, *, big_nodes: int = 500, seed: int = 0) -> str:
         [],
         [],
     )  # type: ignore[var-annotated]
+    metric_rows: list[dict[str, Any]] = []  # what the runner records when each run ends
     next_execution = next_artifact = 1
 
     def add_run(run_pk: int, name: str, nodes: list[str], began: datetime) -> None:
@@ -97,6 +98,11 @@ def fill(url: str, runs: int, *, big_nodes: int = 500, seed: int = 0) -> str:
                 if evaluation
                 else {"rows": rng.randint(100, 10_000)}
             )
+            if evaluation:
+                metric_rows.extend(
+                    {"run_id": run_pk, "name": m, "value": v}
+                    for m, v in properties["metrics"].items()
+                )
             artifact_rows.append({
                 "id": next_artifact, "type_name": "ModelEvaluation" if evaluation else "Examples",
                 "uri": f"/nonexistent/bench/{name}/{node}/out", "name": f"bench/{name}/{node}/out",
@@ -130,6 +136,7 @@ def fill(url: str, runs: int, *, big_nodes: int = 500, seed: int = 0) -> str:
             (tables.contexts, context_rows), (tables.executions, execution_rows),
             (tables.artifacts, artifact_rows), (tables.events, event_rows),
             (tables.associations, association_rows), (tables.attributions, attribution_rows),
+            (tables.run_metrics, metric_rows),
         ):  # fmt: skip
             conn.execute(table.insert(), rows)
     engine.dispose()

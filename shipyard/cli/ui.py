@@ -6,11 +6,17 @@ It finds the store as `shipyard runs` does (or `--store`) and opens it read-only
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shipyard.cli.options import ArtifactRootOption, StoreOption
+from shipyard.cli.options import (
+    ArtifactRootOption,
+    ModelConfigOption,
+    ModelsDirOption,
+    StoreOption,
+)
 
 GRACEFUL_SHUTDOWN_S = 2
 
@@ -25,16 +31,30 @@ def ui_command(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8080,
     artifact_root: ArtifactRootOption = None,
+    models_dir: ModelsDirOption = Path("models"),
+    model_config: ModelConfigOption = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="A running `shipyard serve`'s URL: the models page shows what it serves and "
+            "each version's request rate.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Serve the read-only web UI over the store: runs, their graphs, artifacts and reports."""
+    """Serve the read-only web UI over the store: runs, their graphs, artifacts and models."""
     import uvicorn
 
     from shipyard.cli.output import console
     from shipyard.ui import create_app
+    from shipyard.ui.api import ModelSources
     from shipyard.ui.read_only import open_read_only
 
     project = open_read_only(store, artifact_root)
-    app = create_app(project)
+    config = None if model_config is None else model_config.expanduser().resolve()
+    models = ModelSources(models_dir.expanduser().resolve(), config, server)
+    app = create_app(project, models=models)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     console().print(
         f"Shipyard UI on http://{shown}:{port}/ (store {project.settings.store_url}, "

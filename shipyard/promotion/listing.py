@@ -8,7 +8,8 @@ Gathered from four places, each optional but the first:
 - the store: for each version, the push that wrote it and, through its inputs, the
   blessing of `evaluate` and the infra blessing of `infra_validate`; and the promotion
   decisions (`shipyard.promotion.records`): a rolled-back version is `rejected`;
-- a server: the state of each version it knows (`AVAILABLE`, `LOADING`, `END`).
+- a server: the state of each version it knows (`AVAILABLE`, `LOADING`, `END`), and each
+  version's figures from its `/metrics` (requests so far, errors, latency; `figures.py`).
 
 `ModelListing.to_json` is the one shape of `shipyard models --json`.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import ServingError
+from shipyard.promotion.figures import VersionFigures, read_metrics, version_figures
 from shipyard.promotion.records import PromotionRecord, list_decisions
 from shipyard.serving.config import read_model_config
 from shipyard.serving.labels import Release
@@ -44,6 +46,8 @@ class VersionListing:
         pushed_by: The run that pushed it (None: not found in the store).
         rejected: Whether a promotion decision rolled it back.
         state: Its state on the server (None without a server, or unknown there).
+        figures: What it answered on the server since it loaded (None without a server, or
+            when the server reports nothing for it).
     """
 
     version: int
@@ -54,6 +58,7 @@ class VersionListing:
     pushed_by: str | None = None
     rejected: bool = False
     state: str | None = None
+    figures: VersionFigures | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the version as plain JSON."""
@@ -66,6 +71,7 @@ class VersionListing:
             "pushed_by": self.pushed_by,
             "rejected": self.rejected,
             "state": self.state,
+            "figures": None if self.figures is None else self.figures.to_json(),
         }
 
 
@@ -128,10 +134,27 @@ def list_models(
         bases = {p.name: p for p in sorted(models_dir.iterdir()) if scan_versions(p)}
     bases |= {name: config.base_path for name, config in configs.items()}
     pushes = _pushes(store) if store is not None else {}
+    served = _Served.read(server) if server is not None else None
     return [
-        _listing(name, bases[name], configs.get(name), pushes=pushes, store=store, server=server)
+        _listing(name, bases[name], configs.get(name), pushes=pushes, store=store, served=served)
         for name in sorted(bases)
     ]
+
+
+@dataclass(frozen=True)
+class _Served:
+    """What one server said: its URL, and its `/metrics` text or why it could not be read."""
+
+    url: str
+    metrics: str | None
+    error: str | None
+
+    @classmethod
+    def read(cls, server: str) -> _Served:
+        try:
+            return cls(server, read_metrics(server), None)
+        except ServingError as error:
+            return cls(server, None, error.message)
 
 
 def _listing(
@@ -141,14 +164,18 @@ def _listing(
     *,
     pushes: dict[tuple[str, int], dict[str, Any]],
     store: MetadataStore | None,
-    server: str | None,
+    served: _Served | None,
 ) -> ModelListing:
     decisions = tuple(list_decisions(store, name)) if store is not None else ()
     rejected = {d.canary for d in decisions if d.action == "roll_back"}
     states: dict[int, str] = {}
+    figures: dict[int, VersionFigures] = {}
     server_error = None
-    if server is not None:
-        states, server_error = _served_states(server, name)
+    if served is not None:
+        states, server_error = _served_states(served.url, name)
+        if served.metrics is not None:
+            figures = version_figures(served.metrics, name)
+        server_error = server_error or served.error
     labels = dict(config.labels) if config is not None else {}
     versions = []
     for version, path in sorted(scan_versions(base).items(), reverse=True):
@@ -163,6 +190,7 @@ def _listing(
                 pushed_by=push.get("run_id"),
                 rejected=version in rejected,
                 state=states.get(version),
+                figures=figures.get(version),
             )
         )
     release = Release.of(config) if config is not None else Release()

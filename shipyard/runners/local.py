@@ -24,6 +24,7 @@ from shipyard.io.fingerprints import FINGERPRINTS_FILENAME, FingerprintCache
 from shipyard.runners.execution import RunExecution
 from shipyard.runners.interrupts import StopRequest, stop_signals
 from shipyard.runners.liveness import abandon_dead_runs, process_started
+from shipyard.runners.outcome import end_run
 from shipyard.runners.results import DONE_STATES, Run
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class LocalRunner:
         except BaseException as exc:
             execution.interrupt()
             stopped = isinstance(exc, KeyboardInterrupt)  # a second Ctrl-C, or one outside a node
-            self.store.finish_run(record.id, "interrupted" if stopped else "failed")
+            end_run(self.store, record.id, "interrupted" if stopped else "failed")
             if stopped:
                 self._emit("on_run_end", run=self._result(execution, "interrupted", started))
             raise
@@ -130,7 +131,7 @@ class LocalRunner:
         done = all(n.state in DONE_STATES for n in execution.nodes.values())
         interrupted = stop.is_set() and not done  # a Ctrl-C after the last node changes nothing
         state: RunState = "complete" if done else "interrupted" if interrupted else "failed"
-        final = self.store.finish_run(record.id, state)
+        final = end_run(self.store, record.id, state)
         result = self._result(execution, final.state, started)
         self._emit("on_run_end", run=result)
         if interrupted:

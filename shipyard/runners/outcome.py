@@ -10,18 +10,20 @@ JSON (`shipyard run --json`, `shipyard runs show --json`) carries it as `outcome
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shipyard.artifacts import Metrics, ModelBlessing, ModelEvaluation, PushedModel
 from shipyard.errors import DataError, NotFoundError
+from shipyard.store.run_metrics import first_metrics
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from shipyard.artifacts import Artifact
     from shipyard.runners.results import Run
+    from shipyard.store import MetadataStore, RunRecord
+    from shipyard.store.records import RunState
 
 HEADLINE_METRICS = ("accuracy", "auc", "pr_auc", "f1_macro", "log_loss", "rmse", "mae", "r2")
 """The metrics of an evaluation shown at the end of a run and in run listings, in order."""
@@ -207,17 +209,23 @@ def _blessing(node: str, artifact: ModelBlessing) -> BlessingSummary:
     )
 
 
+def end_run(store: MetadataStore, run_id: str, state: RunState) -> RunRecord:
+    """Finish run `run_id` in `state`, recording its metrics for listings to sort by: each
+    metric's value in the first output artifact (cached ones included) holding it."""
+    outputs = store.outputs_of_runs([run_id], type_names=METRIC_SOURCES)
+    recorded = (_recorded_metrics(o.artifact.type_name, o.artifact.properties) for o in outputs)
+    return store.finish_run(run_id, state, metrics=first_metrics(recorded))
+
+
+def _recorded_metrics(type_name: str, properties: dict[str, Any]) -> object:
+    source = METRIC_SOURCES[type_name]
+    return properties if source is None else properties.get(source)
+
+
 def _headline(artifact: ModelEvaluation | Metrics) -> dict[str, float]:
     """The headline metrics recorded in the artifact's properties (no file is read)."""
-    recorded = artifact.properties
     kind = ModelEvaluation if isinstance(artifact, ModelEvaluation) else Metrics
-    if (source := METRIC_SOURCES[kind.type_name]) is not None:
-        recorded = recorded.get(source) or {}
-    numbers = {
-        str(key): float(value)
-        for key, value in recorded.items()
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    }
+    numbers = first_metrics([_recorded_metrics(kind.type_name, artifact.properties)])
     headline = {key: numbers[key] for key in HEADLINE_METRICS if key in numbers}
     return headline or dict(list(numbers.items())[:MAX_OTHER_METRICS])
 

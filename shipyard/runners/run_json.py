@@ -19,11 +19,10 @@ trigger that started it (`shipyard schedule`: its name, kind, reason and firing)
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from shipyard.runners.execution import artifact_from_record
-from shipyard.runners.outcome import METRIC_SOURCES, OUTCOME_TYPES, RunOutcome, outcome_of
+from shipyard.runners.outcome import OUTCOME_TYPES, RunOutcome, outcome_of
 from shipyard.runners.queries import artifact_summary, execution_summary, run_summary
 from shipyard.store import RunQuery
 
@@ -106,14 +105,14 @@ def parse_sort(text: str) -> tuple[str, bool] | None:
 def find_runs(project: Project, query: RunQuery) -> tuple[list[dict[str, Any]], int]:
     """The runs `query` selects as `list_runs` gives them, and how many match in all.
 
-    The store filters, sorts and pages (metrics sort by the sources `runners.outcome`
-    names); the outcomes of the page's runs are read in one query.
+    The store filters, sorts and pages (by the metrics `runners.outcome.end_run` records);
+    the outcomes of the page's runs are read in one query.
 
     Raises:
         InvalidParameterError: The query is not valid (see `MetadataStore.find_runs`).
     """
     store = project.store
-    page = store.find_runs(replace(query, metric_sources=METRIC_SOURCES))
+    page = store.find_runs(query)
     outputs: dict[str, list[RunOutput]] = {run.id: [] for run in page.runs}
     for output in store.outputs_of_runs(outputs, type_names=OUTCOME_TYPES):
         outputs[output.run_id].append(output)

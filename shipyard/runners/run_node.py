@@ -21,6 +21,7 @@ from shipyard.errors import InvalidParameterError, NotFoundError
 from shipyard.runners.execution import RunExecution, artifact_from_record
 from shipyard.runners.interrupts import StopRequest, stop_signals
 from shipyard.runners.local import LocalRunner, _user
+from shipyard.runners.outcome import end_run
 from shipyard.runners.results import DONE_STATES
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ def finish_if_done(store: MetadataStore, pipeline: Pipeline, run_id: str) -> str
     )
     if store.get_run(run_id).state != "running":
         return None
-    return store.finish_run(run_id, final).state
+    return end_run(store, run_id, final).state
 
 
 def finish_run(pipeline: Pipeline, *, run_id: str, store: MetadataStore) -> RunState:

@@ -62,19 +62,24 @@ class MetadataStore(Protocol):
         """
         ...
 
-    def finish_run(self, run_id: str, state: RunState) -> RunRecord:
-        """Set a run's final state and end time.
+    def finish_run(
+        self, run_id: str, state: RunState, *, metrics: Mapping[str, float] | None = None
+    ) -> RunRecord:
+        """Set a run's final state and end time, and record its metrics.
 
         Args:
             run_id: The run's full id.
             state: A final state: "complete", "failed", "interrupted" (a Ctrl-C or SIGTERM
                 stopped it; running it again resumes) or "abandoned".
+            metrics: The run's metrics (`shipyard.store.run_metrics.first_metrics`), which
+                `find_runs` sorts by; they replace any recorded before.
 
         Returns:
             The finished run.
 
         Raises:
-            InvalidParameterError: `state` is "running" or not a run state.
+            InvalidParameterError: `state` is "running" or not a run state, or a metric is
+                not a finite number or its name is longer than 255 characters.
             NotFoundError: There is no run `run_id`.
         """
         ...
@@ -110,7 +115,7 @@ class MetadataStore(Protocol):
 
         Raises:
             InvalidParameterError: The query has a negative offset or limit, an unknown
-                state or order, or sorts by a metric without `metric_sources`.
+                state or order.
         """
         ...
 

@@ -128,14 +128,11 @@ class RunQuery:
         search: Only runs whose id, pipeline or properties (parameters included) contain this
             text, ignoring case.
         order_by: "started_at", "duration_s" (a running run counts as not ended: last), or
-            "metrics.NAME": the metric NAME of the run's first output artifact (in
-            registration order, cached outputs included) of a type named in
-            `metric_sources` that has it; runs without it come last.
+            "metrics.NAME": the metric NAME recorded when the run ended
+            (`MetadataStore.finish_run`); runs without it (running ones too) come last.
         descending: Largest first (newest, longest, highest).
         offset: How many matching runs to skip.
         limit: At most this many runs; None for all.
-        metric_sources: Artifact type name -> the property holding its metrics (None: the
-            properties themselves), for `order_by="metrics.NAME"`.
     """
 
     pipeline: str | None = None
@@ -145,7 +142,6 @@ class RunQuery:
     descending: bool = True
     offset: int = 0
     limit: int | None = None
-    metric_sources: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def metric(self) -> str | None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from shipyard.errors import InvalidParameterError, NotFoundError, StoreError
 from shipyard.store.protocol import MetadataStore
-from shipyard.store.records import Event
+from shipyard.store.records import Event, RunQuery
 from shipyard.testing._expectations import (
     expect,
     expect_equal,
@@ -163,6 +163,22 @@ def check_list_runs(store: MetadataStore) -> None:
     everything = [run.id for run in store.list_runs() if run.id in created]
     expect_equal(everything, newest_first, "the order of these runs in list_runs()")
     expect_equal(store.list_runs(pipeline=unique_name("unknown")), [], "list_runs(unknown)")
+
+
+def check_runs_sort_by_recorded_metrics(store: MetadataStore) -> None:
+    """find_runs sorts by the metrics finish_run recorded; runs without one come last."""
+    pipeline = unique_name("pipeline")
+    low, high, none = (store.create_run(pipeline).id for _ in range(3))
+    store.finish_run(low, "complete", metrics={"accuracy": 0.5, "auc": 0.9})
+    store.finish_run(high, "complete", metrics={"accuracy": 0.8})
+    store.finish_run(none, "complete")
+    for descending, expected in ((True, [high, low, none]), (False, [low, high, none])):
+        query = RunQuery(pipeline=pipeline, order_by="metrics.accuracy", descending=descending)
+        expect_equal(
+            [r.id for r in store.find_runs(query).runs],
+            expected,
+            f"find_runs(order_by='metrics.accuracy', descending={descending})",
+        )
 
 
 def check_execution_lifecycle(store: MetadataStore) -> None:
@@ -341,6 +357,7 @@ CHECKS: tuple[Callable[[MetadataStore], None], ...] = (
     check_run_ids_are_unique,
     check_run_prefix_lookup,
     check_list_runs,
+    check_runs_sort_by_recorded_metrics,
     check_execution_lifecycle,
     check_stopped_execution,
     check_abandon_run,

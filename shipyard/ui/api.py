@@ -7,17 +7,23 @@
   whenever it changes, until the run has ended.
 - `GET /api/artifacts/{artifact_id}`: `shipyard artifacts show --json` (`queries.show_artifact`).
 - `GET /api/artifacts/{artifact_id}/lineage`: `shipyard lineage --json` (`queries.lineage`).
+- `GET /api/compare?runs=A,B`: `shipyard runs compare A B --json` (`comparison.compare_runs`).
+- `GET /api/models`: `shipyard models --json` (`promotion.listing.list_models`), with the
+  server `shipyard ui --server` names.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from shipyard.promotion.listing import list_models
+from shipyard.runners.comparison import compare_runs
 from shipyard.runners.queries import DEFAULT_LINEAGE_DEPTH, lineage, show_artifact
 from shipyard.runners.run_json import describe_run, find_runs
 from shipyard.ui.problems import BadParameter
@@ -25,6 +31,7 @@ from shipyard.ui.run_params import parse_run_query
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
     from starlette.requests import Request
 
@@ -34,6 +41,8 @@ EVENT_POLL_S: Final = 1.0
 """How often a live run's record is read again for its event stream."""
 KEEPALIVE_S: Final = 15.0
 MAX_LINEAGE_DEPTH: Final = 50
+MAX_COMPARED: Final = 10
+"""The most runs one comparison takes."""
 MAX_ID: Final = 2**63 - 1
 """The largest id a store holds (a signed 64-bit integer)."""
 
@@ -47,6 +56,60 @@ def project_of(request: Request) -> Project:
     """The project the app serves."""
     project: Project = request.app.state.project
     return project
+
+
+def compared_run_ids(request: Request) -> list[str]:
+    """The run ids of `?runs=A,B` (or `?runs=A&runs=B`, as the runs page's form sends them).
+
+    Raises:
+        BadParameter: Another parameter is given, or more than `MAX_COMPARED` runs.
+    """
+    for name in request.query_params:
+        if name != "runs":
+            raise BadParameter(name, "is not known; a comparison takes runs.")
+    values = request.query_params.getlist("runs")
+    ids = [run_id.strip() for value in values for run_id in value.split(",") if run_id.strip()]
+    if len(ids) > MAX_COMPARED:
+        raise BadParameter("runs", f"must name at most {MAX_COMPARED} runs. Got {len(ids)}.")
+    return ids
+
+
+async def compare_api(request: Request) -> Response:
+    """Runs side by side: parameters, metrics, blessings, models and nodes."""
+    ids = compared_run_ids(request)
+    return json_response(await run_in_threadpool(compare_runs, project_of(request), ids))
+
+
+@dataclass(frozen=True)
+class ModelSources:
+    """Where the models page finds models: as `shipyard models` takes them.
+
+    Attributes:
+        models_dir: The model repository push writes to.
+        model_config: The model config holding the labels (None: `models_dir/models.yaml`).
+        server: A running `shipyard serve`, for what it serves and its figures.
+    """
+
+    models_dir: Path
+    model_config: Path | None = None
+    server: str | None = None
+
+
+def models_json(request: Request) -> dict[str, Any]:
+    """`shipyard models --json` for the app's model sources (blocking: run it in a thread)."""
+    sources: ModelSources = request.app.state.models
+    store = project_of(request).store
+    listings = list_models(
+        sources.models_dir, model_config=sources.model_config, store=store, server=sources.server
+    )
+    return {"models": [listing.to_json() for listing in listings]}
+
+
+async def models_api(request: Request) -> Response:
+    """Every model's versions, labels, blessings, decisions and served figures."""
+    for name in request.query_params:
+        raise BadParameter(name, "is not known; the models listing takes no parameter.")
+    return json_response(await run_in_threadpool(models_json, request))
 
 
 def integer_path(request: Request, name: str) -> int:

@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from shipyard.errors import InvalidParameterError, NotFoundError
 from shipyard.ui import api, pages
+from shipyard.ui.api import ModelSources
 from shipyard.ui.html import escape, page
 from shipyard.ui.openapi import openapi_document
 from shipyard.ui.problems import BadParameter, problem
@@ -29,8 +30,13 @@ if TYPE_CHECKING:
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(project: Project) -> Starlette:
+def create_app(project: Project, *, models: ModelSources | None = None) -> Starlette:
     """Return the UI's app over `project` (open its store read-only: `ui.read_only`).
+
+    Args:
+        project: The project whose store and artifacts the pages show.
+        models: Where the models page looks (default: `models/` of the current directory,
+            no server).
 
     Example:
         >>> app = create_app(open_read_only())
@@ -43,12 +49,16 @@ def create_app(project: Project) -> Starlette:
         Route("/artifacts/{artifact_id}", pages.artifact_page),
         Route("/artifacts/{artifact_id}/lineage", pages.lineage_page),
         Route("/artifacts/{artifact_id}/files/{name}", pages.artifact_file),
+        Route("/models", pages.models_page),
+        Route("/compare", pages.compare_page),
         Route("/api/openapi.json", _openapi),
         Route("/api/runs", api.list_runs_api),
         Route("/api/runs/{run_id}", api.run_api),
         Route("/api/runs/{run_id}/events", api.run_events_api),
         Route("/api/artifacts/{artifact_id}", api.artifact_api),
         Route("/api/artifacts/{artifact_id}/lineage", api.lineage_api),
+        Route("/api/models", api.models_api),
+        Route("/api/compare", api.compare_api),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
@@ -61,6 +71,7 @@ def create_app(project: Project) -> Starlette:
         },
     )
     app.state.project = project
+    app.state.models = models or ModelSources(Path("models").resolve())
     return app
 
 

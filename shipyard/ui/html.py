@@ -58,6 +58,13 @@ def value_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def verdict(value: bool | None, *, unknown: str = "") -> str:
+    """A blessing as a coloured yes or no; `unknown` (escaped) when it is None."""
+    if value is None:
+        return f"<span class=muted>{escape(unknown)}</span>" if unknown else ""
+    return "<span class=good>yes</span>" if value else "<span class=bad>no</span>"
+
+
 def number(value: float | None) -> str:
     """A metric with four significant digits; empty when missing."""
     return "" if value is None else f"{value:.4g}"
@@ -83,6 +90,7 @@ def page(title: str, body: str, *, script: bool = True) -> str:
         f"<title>{escape(title)} · Shipyard</title>"
         f'<link rel=stylesheet href="/static/ui.css?v={STATIC_VERSION}">{js}</head>'
         '<body><header><nav aria-label="Main"><a class=brand href="/">Shipyard</a>'
-        '<a href="/runs">Runs</a><a href="/api/openapi.json">API</a></nav></header>'
+        '<a href="/runs">Runs</a><a href="/models">Models</a><a href="/api/openapi.json">API</a>'
+        "</nav></header>"
         f"<main>{body}</main></body></html>"
     )

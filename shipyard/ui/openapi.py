@@ -6,13 +6,14 @@ from typing import Any
 
 from shipyard._version import __version__
 from shipyard.runners.run_json import RUN_JSON_KEYS, SORT_PATTERN
-from shipyard.ui.api import MAX_ID
+from shipyard.ui.api import MAX_COMPARED, MAX_ID
 from shipyard.ui.run_params import DEFAULT_LIMIT, MAX_LIMIT, RUN_STATES
 
 _OBJECT: dict[str, Any] = {"type": "object"}
 _STATE = "(" + "|".join(RUN_STATES) + ")"
 _STATES_PATTERN = f"^$|^{_STATE}(,{_STATE})*$"  # empty: any state (as the runs page's form sends)
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
+_COMPARED_PATTERN = rf"^[^,\s]+(,[^,\s]+){{1,{MAX_COMPARED - 1}}}$"  # 2 to MAX_COMPARED ids
 
 
 def _parameter(name: str, where: str, schema: dict[str, Any], text: str) -> dict[str, Any]:
@@ -62,6 +63,27 @@ _LISTED_RUN = {
         "blessed": {"type": ["boolean", "null"]},
         "models": {"type": "array", "items": _OBJECT},
         "trigger": {"type": ["object", "null"]},
+    },
+}
+
+
+_MODELS = {
+    "type": "object",
+    "required": ["models"],
+    "properties": {
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "base_path", "canary_percent", "versions", "decisions"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "versions": {"type": "array", "items": _OBJECT},
+                    "decisions": {"type": "array", "items": _OBJECT},
+                    "server_error": {"type": ["string", "null"]},
+                },
+            },
+        }
     },
 }
 
@@ -187,6 +209,42 @@ def openapi_document() -> dict[str, Any]:
                         "400": _PROBLEM,
                         "404": _PROBLEM,
                     },
+                }
+            },
+            "/api/compare": {
+                "get": {
+                    "summary": "Runs side by side (shipyard runs compare --json).",
+                    "operationId": "compareRuns",
+                    "parameters": [
+                        {
+                            **_parameter(
+                                "runs",
+                                "query",
+                                {
+                                    "type": "string",
+                                    "maxLength": 1000,
+                                    "pattern": _COMPARED_PATTERN,
+                                },
+                                f"Two to {MAX_COMPARED} run ids (or unique prefixes), "
+                                "comma-separated.",
+                            ),
+                            "required": True,
+                        }
+                    ],
+                    "responses": {
+                        "200": _ok(_OBJECT, "The comparison."),
+                        "400": _PROBLEM,
+                        "404": _PROBLEM,
+                    },
+                }
+            },
+            "/api/models": {
+                "get": {
+                    "summary": "Every model's versions, labels, blessings, promotion decisions "
+                    "and, with shipyard ui --server, served state and figures (shipyard models "
+                    "--json).",
+                    "operationId": "listModels",
+                    "responses": {"200": _ok(_MODELS, "The models."), "400": _PROBLEM},
                 }
             },
         },

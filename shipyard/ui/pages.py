@@ -8,11 +8,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from shipyard.errors import NotFoundError
+from shipyard.runners.comparison import compare_runs
 from shipyard.runners.queries import lineage, show_artifact
 from shipyard.runners.run_json import describe_run, find_runs
-from shipyard.ui.api import integer_path, project_of
+from shipyard.ui.api import compared_run_ids, integer_path, models_json, project_of
 from shipyard.ui.artifact_page import render_artifact_page, report_names
+from shipyard.ui.compare_page import render_compare_page
 from shipyard.ui.lineage_page import render_lineage_page
+from shipyard.ui.models_page import render_models_page
 from shipyard.ui.run_page import render_run_page
 from shipyard.ui.run_params import parse_run_query
 from shipyard.ui.runs_page import COLUMNS_COOKIE, chosen_columns, render_runs_page
@@ -66,3 +69,16 @@ async def lineage_page(request: Request) -> Response:
     artifact_id = integer_path(request, "artifact_id")
     found = await run_in_threadpool(lineage, project_of(request), artifact_id)
     return HTMLResponse(render_lineage_page(found))
+
+
+async def models_page(request: Request) -> Response:
+    """Every model's versions, labels, blessings and decisions, and what a server serves."""
+    models = await run_in_threadpool(models_json, request)
+    return HTMLResponse(render_models_page(models, server=request.app.state.models.server))
+
+
+async def compare_page(request: Request) -> Response:
+    """Runs side by side (two or more, from the runs page's selection)."""
+    ids = compared_run_ids(request)
+    compared = await run_in_threadpool(compare_runs, project_of(request), ids)
+    return HTMLResponse(render_compare_page(compared))

@@ -11,9 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
+from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from shipyard.errors import StoreError
 from shipyard.runners import Project
 from shipyard.store import open_store
 from shipyard.store.sql.connection import parse_url
+from shipyard.store.sql.migrations import LATEST_VERSION, schema_version
 
 if TYPE_CHECKING:
     from shipyard.store import MetadataStore
@@ -31,11 +36,16 @@ def open_read_only(store: str | None = None, artifact_root: str | None = None) -
 
     Raises:
         NotFoundError: There is no store to open.
-        StoreError: The store cannot be opened (or needs migrating, which takes a write).
+        StoreError: The store cannot be opened, or it needs migrating, which takes a write
+            (the message says to run `shipyard runs` first).
     """
     settings = Project.open(store=store, artifact_root=artifact_root, create=False).settings
-    opened = open_store(read_only_url(settings.store_url))
     named = parse_url(settings.store_url).render_as_string(hide_password=True)
+    try:
+        opened = open_store(read_only_url(settings.store_url))
+    except StoreError as exc:
+        _refuse_an_older_schema(read_only_url(settings.store_url), named, exc)
+        raise
     return Project(settings, _store=cast("MetadataStore", _Named(opened, named)))
 
 
@@ -47,6 +57,24 @@ def read_only_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgresql+", "postgres://")) and "options=" not in url:
         return url + ("&" if "?" in url else "?") + _READ_ONLY_POSTGRES
     return url
+
+
+def _refuse_an_older_schema(url: str, named: str, failure: StoreError) -> None:
+    """Raise a clear error when opening failed because the store needs a migration (a write)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            version = schema_version(conn)
+    except SQLAlchemyError:
+        return  # not a schema we can read: the original error says why
+    finally:
+        engine.dispose()
+    if 0 < version < LATEST_VERSION:
+        raise StoreError(
+            f"The store at {named} is at schema version {version}; this Shipyard needs "
+            f"version {LATEST_VERSION}, and `shipyard ui` opens stores read-only.",
+            hint="Run `shipyard runs` once (it upgrades the store), then start the UI again.",
+        ) from failure
 
 
 class _Named:

@@ -50,6 +50,9 @@ def render_runs_page(
         + _pager(query, len(runs), total)
         + _table(query, runs, columns)
         + _pager(query, len(runs), total)
+        + '<form id=compare class=compare method=get action="/compare">'
+        "<button type=submit>Compare selected runs</button> "
+        "<span class=muted>tick two or more runs</span></form>"
     )
     return page("Runs", body)
 
@@ -127,6 +130,7 @@ def _sort_header(query: RunQuery, key: str, title: str) -> str:
 
 def _table(query: RunQuery, runs: list[dict[str, Any]], columns: list[str]) -> str:
     head = (
+        '<th scope=col class=pick aria-label="Select to compare"></th>'
         "<th scope=col>Run</th><th scope=col>Pipeline</th><th scope=col>State</th>"
         + _sort_header(query, "started_at", "Started")
         + _sort_header(query, "duration_s", "Duration")
@@ -146,7 +150,10 @@ def _table(query: RunQuery, runs: list[dict[str, Any]], columns: list[str]) -> s
 
 
 def _row(run: dict[str, Any], columns: list[str]) -> str:
+    run_id = escape(run["id"])
     cells = [
+        f'<td class=pick><input type=checkbox name=runs value="{run_id}" form=compare '
+        f'aria-label="Select run {run_id} to compare"></td>',
         f"<th scope=row>{link('/runs/' + run['id'], run['id'], class_='run-id')}</th>",
         f"<td>{escape(run['pipeline'])}</td>",
         f"<td data-cell=state>{state_badge(run['state'])}</td>",

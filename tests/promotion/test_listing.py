@@ -90,6 +90,7 @@ def test_versions_show_blessings_labels_decisions_and_rejections(workspace: Work
         "pushed_by": second.id,
         "rejected": True,
         "state": None,
+        "figures": None,
     }
     table = CliRunner().invoke(
         app, ["models", "--models-dir", str(base), "--store", workspace.store_url]

@@ -17,6 +17,7 @@ from shipyard.dsl.context import current_task
 from shipyard.errors import InvalidParameterError
 from shipyard.runners import Project
 from shipyard.runners.run_node import finish_run, run_node
+from shipyard.store import RunQuery
 from tests.runners.components import CALLS, double, fail, source
 
 if TYPE_CHECKING:
@@ -68,6 +69,16 @@ def test_the_nodes_of_a_run_one_per_call_complete_the_run(project: Project) -> N
     assert outcome.state == "complete"  # type: ignore[attr-defined]
     assert Metrics(outcome.outputs["out"].uri).load() == {"v": 12.0}  # type: ignore[attr-defined]
     assert project.store.get_run("job-1").state == "complete"
+
+
+def test_the_task_that_ends_a_run_records_its_metrics_for_sorting(project: Project) -> None:
+    for run_id, value in (("job-1", 5.0), ("job-2", 3.0)):
+        first = source(value=value)
+        pipeline = Pipeline("pair", nodes=[first, double(inp=first.outputs.out)])
+        for node in ("source", "double"):
+            execute(project, pipeline, node, run_id)
+    best = project.store.find_runs(RunQuery(order_by="metrics.v"))
+    assert [run.id for run in best.runs] == ["job-1", "job-2"]  # v of the first output: 5, 3
 
 
 def test_a_failed_node_skips_the_nodes_after_it_and_fails_the_run(project: Project) -> None:

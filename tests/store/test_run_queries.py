@@ -1,5 +1,6 @@
-"""Runs listed by a query: filtered, sorted (by start, duration or a metric) and paged in SQL,
-on SQLite and PostgreSQL; and the outputs of a page of runs read in one query."""
+"""Runs listed by a query: filtered, sorted (by start, duration or a metric recorded when the
+run ended) and paged in SQL, on SQLite and PostgreSQL; and the outputs of a page of runs read
+in one query."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from shipyard.store.sql import SqlStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-SOURCES: dict[str, str | None] = {"ModelEvaluation": "metrics", "Metrics": None}
 
 
 @pytest.fixture
@@ -34,9 +33,11 @@ def _run(
     finish: str | None = "complete",
     cached_from: int | None = None,
 ) -> tuple[str, int | None]:
-    """A run with one evaluate node whose evaluation holds `accuracy` (none if None)."""
+    """A run with one evaluate node whose evaluation holds `accuracy` (none if None), which
+    finish_run records (a cached run records the accuracy of the evaluation it reuses)."""
     run = store.create_run(pipeline, properties={"parameters": {"lr": lr, "tag": f"T{lr}"}})
     produced = None
+    metrics = {} if accuracy is None else {"accuracy": accuracy}
     if cached_from is not None:
         store.record_execution(
             run.id, node="evaluate", component="evaluate", parameters={}, cache_key="k",
@@ -59,26 +60,46 @@ def _run(
         )  # fmt: skip
         produced = outputs["evaluation"].id
     if finish is not None:
-        store.finish_run(run.id, finish)  # type: ignore[arg-type]
+        store.finish_run(run.id, finish, metrics=metrics)  # type: ignore[arg-type]
     return run.id, produced
 
 
-def test_runs_sort_by_a_metric_with_runs_without_it_last_and_cached_outputs_counted(
-    store: SqlStore,
-) -> None:
+def test_runs_sort_by_a_recorded_metric_with_runs_without_it_last(store: SqlStore) -> None:
     low, _ = _run(store, "a", 0.5, lr=0.1)
     high, evaluation = _run(store, "a", 0.9, lr=0.2)
     missing, _ = _run(store, "b", None, lr=0.3)
-    cached, _ = _run(store, "a", None, lr=0.4, cached_from=evaluation)
-    best_first = store.find_runs(
-        RunQuery(order_by="metrics.accuracy", metric_sources=SOURCES, limit=10)
-    )
-    assert [r.id for r in best_first.runs] == [cached, high, low, missing]  # ties: newest first
-    worst_first = store.find_runs(
-        RunQuery(order_by="metrics.accuracy", descending=False, metric_sources=SOURCES)
-    )
-    assert [r.id for r in worst_first.runs][:2] == [low, high]
-    assert worst_first.runs[-1].id == missing and best_first.total == 4
+    cached, _ = _run(store, "a", 0.9, lr=0.4, cached_from=evaluation)
+    running, _ = _run(store, "a", 1.0, lr=0.5, finish=None)  # nothing recorded yet
+    best_first = store.find_runs(RunQuery(order_by="metrics.accuracy", limit=10))
+    assert [r.id for r in best_first.runs] == [cached, high, low, running, missing]  # ties: newest
+    worst_first = store.find_runs(RunQuery(order_by="metrics.accuracy", descending=False))
+    assert [r.id for r in worst_first.runs][:3] == [low, high, cached]
+    assert worst_first.runs[-1].id == running and best_first.total == 5
+    only_a = store.find_runs(RunQuery(pipeline="a", order_by="metrics.accuracy", limit=2))
+    assert [r.id for r in only_a.runs] == [cached, high] and only_a.total == 4
+
+
+def test_finishing_a_run_again_replaces_its_metrics(store: SqlStore) -> None:
+    first, _ = _run(store, "a", 0.5, lr=0.1)
+    second, _ = _run(store, "a", 0.7, lr=0.2)
+    store.finish_run(first, "complete", metrics={"accuracy": 0.8, "auc": 0.6})
+    best = store.find_runs(RunQuery(order_by="metrics.accuracy")).runs
+    assert [r.id for r in best] == [first, second]
+    store.finish_run(first, "complete", metrics={})
+    assert [r.id for r in store.find_runs(RunQuery(order_by="metrics.accuracy")).runs] == [
+        second,
+        first,
+    ]
+
+
+def test_metrics_that_are_not_finite_numbers_are_refused_naming_each(store: SqlStore) -> None:
+    run = store.create_run("a")
+    with pytest.raises(InvalidParameterError) as caught:
+        store.finish_run(
+            run.id, "complete", metrics={"ok": 1.0, "loss": float("nan"), "x" * 300: 2.0}
+        )
+    assert "'loss'" in str(caught.value) and "nan" in str(caught.value)
+    assert store.get_run(run.id).state == "running"  # nothing was changed
 
 
 def test_runs_filter_by_pipeline_state_and_text_and_page_with_the_total(store: SqlStore) -> None:

@@ -1,5 +1,6 @@
 """The UI in headless Chromium, clicked through as a user would: runs -> run -> node ->
-artifact, with the column choice kept; screenshots are saved and every page's layout checked
+artifact, with the column choice kept; runs -> two selected -> compare; the models page with
+a live request rate; screenshots are saved and every page's layout checked
 (nothing wider than the window, no chart without marks, no label over another)."""
 
 from __future__ import annotations
@@ -9,8 +10,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from shipyard.ui import create_app
+from shipyard.ui.api import ModelSources
 from tests.browser import LAYOUT_RESULT_ID, Layout, layout_script
 from tests.cdp import Page, browser
+from tests.ui.server import serving
+from tests.ui.stand_in_server import stand_in_server
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,4 +99,44 @@ def test_click_through_runs_run_node_and_artifact(
             "Stopped at "
         )
         _check_layout(page, shots, f"failed-run-{width}")
+    assert all(shot.stat().st_size > 5000 for shot in shots.iterdir())
+
+
+def test_select_two_runs_to_compare_and_see_the_models_with_a_live_request_rate(
+    penguins: Penguins, tmp_path: Path
+) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with browser(tmp_path / "profile", width=1024, height=900) as page:
+        page.goto(f"{penguins.url}/runs")
+        for run in (penguins.first, penguins.failed):
+            page.click(f'input[name=runs][value="{run}"]')
+        page.click_and_wait("form#compare button")
+        assert page.evaluate("location.pathname + location.search") == (
+            f"/compare?runs={penguins.failed}&runs={penguins.first}"
+        )  # in the table's order, newest first
+        assert page.evaluate("document.querySelector('h1').textContent") == "Comparing 2 runs"
+        changed = page.evaluate(
+            "[...document.querySelectorAll('tr.changed th')].map(h => h.textContent)"
+        )
+        assert "source changed" in changed
+        _check_layout(page, shots, "compare")
+
+        with serving(stand_in_server(counting=True)) as server:
+            sources = ModelSources(penguins.folder / "models", server=server)
+            with serving(create_app(penguins.project, models=sources)) as url:
+                page.goto(f"{url}/runs")
+                page.click_and_wait('nav a[href="/models"]')
+                assert page.evaluate("document.querySelector('h2').textContent") == "penguins"
+                page.evaluate(
+                    "new Promise((done) => { const t = setInterval(() => { if (document"
+                    ".querySelector('[data-cell=rate]').textContent) { clearInterval(t);"
+                    " done(); } }, 100); setTimeout(done, 8000); })"
+                )
+                rate = page.evaluate("document.querySelector('[data-cell=rate]').textContent")
+                requests = page.evaluate(
+                    "Number(document.querySelector('[data-cell=requests]').textContent)"
+                )
+                assert float(rate) > 0 and requests > 42  # counted on from the first read
+                _check_layout(page, shots, "models")
     assert all(shot.stat().st_size > 5000 for shot in shots.iterdir())

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import create_engine
 
 from shipyard.errors import NotFoundError, StoreError
 from shipyard.store.sql import SqlStore
+from shipyard.store.sql.migrations import MIGRATIONS, migrate
 from shipyard.ui.read_only import open_read_only, read_only_url
 
 if TYPE_CHECKING:
@@ -45,3 +47,18 @@ def test_the_read_only_urls() -> None:
     assert read_only_url("postgresql://u@h/db?sslmode=require") == (
         "postgresql://u@h/db?sslmode=require&options=-c%20default_transaction_read_only%3Don"
     )
+
+
+def test_a_store_that_needs_a_migration_says_to_run_a_writer_first(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    engine = create_engine(store_url)
+    migrate(engine, MIGRATIONS[:3])  # a store from before run_metrics
+    engine.dispose()
+    with pytest.raises(StoreError, match=r"schema version 3.*needs version 4") as caught:
+        open_read_only(store_url)
+    assert "shipyard runs" in str(caught.value)
+    SqlStore(store_url).close()  # what `shipyard runs` does: opening a writer migrates
+    with open_read_only(store_url) as project:
+        assert project.store.list_runs() == []

@@ -22,6 +22,13 @@ the failed runs a Ctrl-C or SIGTERM stopped.
 
 Version 3 adds the tables of `shipyard schedule`, `firings` and `trigger_leases`; it creates
 them as `tables.py` declares them, and nothing else changes.
+
+Version 4 adds `run_metrics`, each run's metrics, which runners write when a run ends, so
+that run listings sort by a metric through an index instead of reading every evaluation.
+It fills the table for the runs already recorded, the way runners of that release do: for
+each metric name, the value in the run's first output artifact (by execution, then event,
+cached outputs included) of type `ModelEvaluation` (under its `metrics` property) or
+`Metrics` (its properties) that holds a finite number under that name.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import AddConstraint, CreateTable, DropConstraint, DropTable
 
 from shipyard.errors import StoreError
+from shipyard.store.run_metrics import first_metrics
 from shipyard.store.sql import tables
 from shipyard.store.sql.tables import JsonDocument, UtcDateTime, _one_of
 
@@ -258,6 +266,47 @@ def _add_trigger_tables(conn: Connection) -> None:
         new.create(conn)
 
 
+# Version 4 ---------------------------------------------------------------------------------
+_METRIC_SOURCES_V4 = {"ModelEvaluation": "metrics", "Metrics": None}
+_artifacts_v4 = table(
+    "artifacts", column("id"), column("type_name"), column("properties", JsonDocument)
+)
+_events_v4 = table(
+    "events", column("id"), column("artifact_id"), column("execution_id"), column("kind")
+)
+_executions_v4 = table("executions", column("id"), column("run_id"))
+_FILL_BATCH = 5_000
+
+
+def _add_run_metrics(conn: Connection) -> None:
+    """Create `run_metrics` and fill it from the evaluations of the runs already recorded."""
+    tables.run_metrics.create(conn)
+    artifacts, events, executions = _artifacts_v4, _events_v4, _executions_v4
+    outputs = (
+        select(executions.c.run_id, artifacts.c.type_name, artifacts.c.properties)
+        .select_from(
+            executions.join(events, events.c.execution_id == executions.c.id).join(
+                artifacts, artifacts.c.id == events.c.artifact_id
+            )
+        )
+        .where(events.c.kind == "output", artifacts.c.type_name.in_(list(_METRIC_SOURCES_V4)))
+        .order_by(executions.c.run_id, executions.c.id, events.c.id)
+    )
+    found: dict[int, dict[str, float]] = {}
+    for run_pk, type_name, properties in conn.execute(outputs):
+        source = _METRIC_SOURCES_V4[type_name]
+        recorded = properties.get(source) if source is not None else properties
+        for name, value in first_metrics([recorded]).items():
+            found.setdefault(run_pk, {}).setdefault(name, value)
+    rows = [
+        {"run_id": run_pk, "name": name, "value": value}
+        for run_pk, metrics in found.items()
+        for name, value in metrics.items()
+    ]
+    for start in range(0, len(rows), _FILL_BATCH):
+        conn.execute(insert(tables.run_metrics), rows[start : start + _FILL_BATCH])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -266,6 +315,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(2, "runs and executions can be interrupted", _add_interrupted_state),
     Migration(3, "trigger firings and trigger leases", _add_trigger_tables),
+    Migration(4, "each run's metrics, indexed by name and value", _add_run_metrics),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -1,28 +1,29 @@
 """Run listings for `SqlStore`: filtered, sorted and paginated in SQL, and their outputs.
 
 `find_runs` answers a `RunQuery` with one query for the page and one for the count: with
-10,000 runs, sorting by a metric of each run's evaluation takes milliseconds in the database
-and would take seconds in Python. `outputs_of_runs` reads the output artifacts of a page of
-runs (of the types a listing shows) in one query instead of several per execution.
+10,000 runs, sorting by a metric takes milliseconds in the database (each run's metrics are
+a row each in `run_metrics`, written when the run ends) and would take seconds in Python.
+`outputs_of_runs` reads the output artifacts of a page of runs (of the types a listing shows)
+in one query instead of several per execution.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, Text, and_, bindparam, case, cast, func, literal, or_, select
+from sqlalchemy import Float, Text, and_, bindparam, cast, func, or_, select
 
 from shipyard.errors import InvalidParameterError
 from shipyard.store.records import RUN_ORDERS, ArtifactRecord, RunOutput, RunPage, RunRecord
 from shipyard.store.sql import statements as sql
 from shipyard.store.sql.statements import pipeline_context, run_context
-from shipyard.store.sql.tables import RUN_STATES, artifacts, events, executions
+from shipyard.store.sql.tables import RUN_STATES, artifacts, events, executions, run_metrics
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from contextlib import AbstractContextManager
 
-    from sqlalchemy import ColumnElement, Select, Subquery
+    from sqlalchemy import ColumnElement, Select
     from sqlalchemy.engine import Connection
 
     from shipyard.store.records import RunQuery
@@ -88,8 +89,6 @@ def _check(query: RunQuery) -> None:
             "The 'order_by' of a run query must be started_at, duration_s or metrics.NAME. "
             f"Got {query.order_by!r}."
         )
-    if query.metric is not None and not query.metric_sources:
-        problems.append("A run query sorted by a metric needs 'metric_sources'.")
     if problems:
         raise InvalidParameterError(" ".join(problems))
 
@@ -110,9 +109,11 @@ def _select_page(query: RunQuery, dialect: str) -> tuple[Select[Any], Select[Any
         )
     count = select(func.count()).select_from(matching.subquery())
     if query.metric is not None:
-        metric = _metric_values(query.metric, query.metric_sources, dialect)
-        matching = matching.outerjoin(metric, metric.c.run_pk == run_context.c.id)
-        key: ColumnElement[Any] = metric.c.value
+        matching = matching.outerjoin(
+            run_metrics,
+            and_(run_metrics.c.run_id == run_context.c.id, run_metrics.c.name == query.metric),
+        )
+        key: ColumnElement[Any] = run_metrics.c.value
     else:
         key = _sort_key(query, dialect)
     ordered = key.desc() if query.descending else key.asc()
@@ -146,48 +147,6 @@ def _sqlite_seconds_between(
     )
     fraction = cast(func.substr(ended, 20), Float) - cast(func.substr(started, 20), Float)
     return whole + fraction
-
-
-def _metric_values(name: str, sources: dict[str, str | None], dialect: str) -> Subquery:
-    """Each run's value of metric `name` (`run_pk`, `value`): from its first output artifact
-    (by execution, then event) of a source type that has the metric.
-
-    One grouped pass over the metric artifacts, joined to the runs, is several times faster
-    than a lookup per run: SQLite takes the columns of the row holding the group's `min()`;
-    PostgreSQL numbers each run's rows and keeps the first.
-    """
-    properties = artifacts.c.properties
-    paths = {
-        type_name: (key, name) if key is not None else (name,) for type_name, key in sources.items()
-    }
-    value = case(
-        *(
-            (artifacts.c.type_name == type_name, properties[path].as_float())
-            for type_name, path in paths.items()
-        ),
-        else_=literal(None, Float),
-    ).label("value")
-    rows = (
-        select(executions.c.run_id.label("run_pk"), value)
-        .select_from(
-            artifacts.join(
-                events,
-                and_(events.c.artifact_id == artifacts.c.id, events.c.kind == "output"),
-            ).join(executions, executions.c.id == events.c.execution_id)
-        )
-        .where(artifacts.c.type_name.in_(list(paths)), value.is_not(None))
-    )
-    if dialect == "sqlite":
-        order = executions.c.id * _EVENTS_PER_EXECUTION_ID + events.c.id
-        return rows.add_columns(func.min(order)).group_by(executions.c.run_id).subquery("metric")
-    rank = func.row_number().over(
-        partition_by=executions.c.run_id, order_by=(executions.c.id, events.c.id)
-    )
-    ranked = rows.add_columns(rank.label("rank")).subquery("ranked")
-    return select(ranked.c.run_pk, ranked.c.value).where(ranked.c.rank == 1).subquery("metric")
-
-
-_EVENTS_PER_EXECUTION_ID = 1 << 32  # (execution id, event id) as one sortable integer
 
 
 _OUTPUTS_OF_RUNS = (

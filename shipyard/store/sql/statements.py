@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from shipyard.store.sql.tables import (
     artifacts,
@@ -22,12 +22,14 @@ from shipyard.store.sql.tables import (
     contexts,
     events,
     executions,
+    run_metrics,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from sqlalchemy import Select
+    from sqlalchemy.engine import Connection
 
 __all__ = [
     "ABANDON_EXECUTIONS",
@@ -60,6 +62,7 @@ __all__ = [
     "RUN_CONTEXT",
     "USED_ARTIFACTS",
     "chunk",
+    "replace_run_metrics",
     "select_artifacts",
     "select_runs",
 ]
@@ -252,3 +255,13 @@ def chunk(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     """Split ids into slices short enough for one `IN (...)` list."""
     for start in range(0, len(values), _CHUNK_SIZE):
         yield values[start : start + _CHUNK_SIZE]
+
+
+def replace_run_metrics(conn: Connection, run_id: str, metrics: Mapping[str, float]) -> None:
+    """Make `metrics` the metrics recorded for run `run_id` (replacing any it had)."""
+    run_pk = select(contexts.c.id).where(contexts.c.type == "run", contexts.c.name == run_id)
+    conn.execute(delete(run_metrics).where(run_metrics.c.run_id == run_pk.scalar_subquery()))
+    if metrics:
+        pk = conn.scalar(run_pk)
+        rows = [{"run_id": pk, "name": name, "value": value} for name, value in metrics.items()]
+        conn.execute(insert(run_metrics), rows)

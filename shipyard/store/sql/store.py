@@ -23,6 +23,7 @@ from shipyard.store.records import (
     ExecutionRecord,
     RunRecord,
 )
+from shipyard.store.run_metrics import MAX_METRIC_NAME, first_metrics
 from shipyard.store.sql import claims
 from shipyard.store.sql import statements as sql
 from shipyard.store.sql.artifact_queries import ArtifactQueries
@@ -163,18 +164,22 @@ class SqlStore(RunQueries, ArtifactQueries, FiringQueries):
             return RunRecord(run_id, pipeline, "running", now, None, props)
         raise StoreError(f"Found no free run id in {self._url} after {_RUN_ID_ATTEMPTS} tries.")
 
-    def finish_run(self, run_id: str, state: RunState) -> RunRecord:
-        """Set a run's final state and end time."""
+    def finish_run(
+        self, run_id: str, state: RunState, *, metrics: Mapping[str, float] | None = None
+    ) -> RunRecord:
+        """Set a run's final state and end time, and record its metrics (`first_metrics`)."""
         if state == "running" or state not in RUN_STATES:
             raise InvalidParameterError(
                 "The 'state' parameter of finish_run must be 'complete', 'failed', "
                 f"'interrupted' or 'abandoned'. Got {state!r} instead."
             )
+        recorded = _checked_metrics(metrics or {})
         with self._write() as conn:
             params = {"run_id": run_id, "new_state": state, "now": _now()}
             if conn.execute(sql.FINISH_RUN, params).rowcount == 0:
                 self._no_run(run_id)
             row = conn.execute(sql.RUN, {"run_id": run_id}).one()
+            sql.replace_run_metrics(conn, run_id, recorded)
         return RunRecord(**row._mapping)
 
     def get_run(self, run_id: str) -> RunRecord:
@@ -469,6 +474,18 @@ class SqlStore(RunQueries, ArtifactQueries, FiringQueries):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _checked_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
+    """`metrics` as floats, or an error naming each one a store cannot keep."""
+    kept = first_metrics([dict(metrics)])
+    if rejected := [name for name in metrics if name not in kept]:
+        raise InvalidParameterError(
+            "The 'metrics' parameter of finish_run must map names of at most "
+            f"{MAX_METRIC_NAME} characters to finite numbers. Got {rejected!r} "
+            f"({', '.join(repr(metrics[name]) for name in rejected)}) instead."
+        )
+    return kept
 
 
 def _event_rows(ports: Mapping[str, int], kind: str) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@
 - `firings` holds one row per firing of a trigger (`shipyard schedule`), unique by trigger
   and idempotency key, with the run context it started in `run_id`; `trigger_leases` one row
   per trigger: the scheduler evaluating it, its schedule's cursor and what it has seen.
+- `run_metrics` holds each finished run's metrics (name, value), written when the run ends,
+  indexed by (name, value) so that listings sort thousands of runs by a metric at once.
 
 This module describes the current schema; `migrations.py` brings a database to it.
 """
@@ -24,6 +26,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -47,6 +50,7 @@ __all__ = [
     "executions",
     "firings",
     "metadata",
+    "run_metrics",
     "trigger_leases",
 ]
 
@@ -235,4 +239,13 @@ trigger_leases = Table(
     Column("expires_at", UtcDateTime, nullable=True),
     Column("cursor", UtcDateTime, nullable=True),
     Column("seen", JsonDocument, nullable=False),
+)
+
+run_metrics = Table(
+    "run_metrics",
+    metadata,
+    Column("run_id", Integer, ForeignKey("contexts.id"), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("value", Float, nullable=False),
+    Index(None, "name", "value"),
 )

@@ -66,6 +66,40 @@
     });
   }
 
+  // Models page: with a server, read /api/models every 2 s; a version's request rate is the
+  // change in its request count between two reads.
+  const models = document.querySelector(".models[data-models]");
+  let lastRead = null;
+  const readModels = async () => {
+    try {
+      const answer = await fetch(models.dataset.models);
+      if (!answer.ok) return;
+      const now = performance.now() / 1000;
+      for (const model of (await answer.json()).models) {
+        const table = models.querySelector(`table[data-model="${CSS.escape(model.name)}"]`);
+        if (!table) continue;
+        for (const version of model.versions) {
+          const row = table.querySelector(`tr[data-version="${version.version}"]`);
+          if (!row) continue;
+          const figures = version.figures || {};
+          const cell = (name) => row.querySelector(`[data-cell=${name}]`);
+          const before = Number(cell("requests").textContent);
+          cell("state").textContent = version.state || "";
+          cell("requests").textContent = figures.requests ?? "";
+          cell("errors").textContent = figures.errors ?? "";
+          const ms = figures.mean_latency_ms;
+          cell("latency").textContent = ms === null || ms === undefined ? "" : `${ms} ms`;
+          if (lastRead !== null && figures.requests !== undefined) {
+            const rate = Math.max(0, figures.requests - before) / (now - lastRead);
+            cell("rate").textContent = rate.toFixed(1);
+          }
+        }
+      }
+      lastRead = now;
+    } finally { setTimeout(readModels, 2000); }
+  };
+  if (models) readModels();
+
   // A link to a node opens its details.
   const openNode = () => {
     const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
