@@ -107,7 +107,7 @@ COMMANDS = (
     LazyCommand(
         "ui",
         "shipyard.cli.ui:ui_command",
-        "Serve the read-only web UI over the store: runs, their graphs, artifacts and reports.",
+        "Serve the read-only web UI over the store: runs, their graphs, artifacts and models.",
     ),
     LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
     LazyCommand("artifacts", "shipyard.cli.artifacts:app", "Inspect artifacts."),
