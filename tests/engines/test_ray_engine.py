@@ -168,3 +168,30 @@ def test_the_other_engines_never_import_ray() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_channel_hands_a_tasks_messages_on_in_the_order_it_sent_them() -> None:
+    """An async actor may run one caller's calls out of order (CI saw a progress report
+    overtake an earlier one): the channel orders each task's messages by their numbers."""
+    import asyncio
+
+    from shipyard.engines.ray.remote import FINISHED, LOG, PROGRESS, Channel
+
+    async def arrive_shuffled() -> list[tuple[int, str, object]]:
+        channel = Channel()
+        await channel.report(7, 1, {"done": 2})
+        await channel.report(8, 0, {"done": 1})  # another task: its own numbers
+        await channel.finish(7, 3)
+        await channel.log(7, 2, {"message": "m"})
+        first = await channel.take(0.0)
+        await channel.report(7, 0, {"done": 1})
+        return first + await channel.take(0.0)
+
+    messages = asyncio.run(arrive_shuffled())
+    assert messages == [
+        (8, PROGRESS, {"done": 1}),
+        (7, PROGRESS, {"done": 1}),
+        (7, PROGRESS, {"done": 2}),
+        (7, LOG, {"message": "m"}),
+        (7, FINISHED, None),
+    ]
