@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import posixpath
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import DataError
@@ -147,18 +145,13 @@ def label_text(value: Any, where: str) -> str:
 def write_labels(log_dir: Path, model: str, labels: pa.Table) -> StoredLabels:
     """Store labels in `log_dir/model/feedback/` as one new Parquet file, atomically."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    from shipyard.monitoring.log_files import write_log_file
 
     received = pa.array([time.time_ns() // 1000] * labels.num_rows, pa.timestamp("us", tz="UTC"))
     table = labels.append_column("received", received)
-    directory = log_dir / model / FEEDBACK_DIRECTORY
-    directory.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    name = f"{stamp}-{os.getpid()}-{next(_SEQUENCE):06d}.parquet"
-    staging = directory / f".{name}.tmp"
-    pq.write_table(table, staging)
-    os.replace(staging, directory / name)
-    return StoredLabels(table.num_rows, directory / name)
+    path = write_log_file(log_dir / model / FEEDBACK_DIRECTORY, table, _SEQUENCE)
+    return StoredLabels(table.num_rows, path)
 
 
 def feedback_files(logs: str) -> list[str]:

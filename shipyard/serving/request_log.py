@@ -22,12 +22,10 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import os
 import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -170,16 +168,10 @@ class RequestLog:
                 self.flush()
 
     def _write(self, model: str, version: int, entries: list[_Entry]) -> None:
-        import pyarrow.parquet as pq
+        from shipyard.monitoring.log_files import write_log_file
 
         table = _table(model, version, entries)
-        directory = self.options.directory / model / str(version)
-        directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        name = f"{stamp}-{os.getpid()}-{next(self._sequence):06d}.parquet"
-        staging = directory / f".{name}.tmp"
-        pq.write_table(table, staging)
-        os.replace(staging, directory / name)
+        write_log_file(self.options.directory / model / str(version), table, self._sequence)
 
     def _count(self, outcome: str, rows: int) -> None:
         if self._on_rows is not None:
