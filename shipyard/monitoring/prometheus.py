@@ -10,8 +10,9 @@ that measured no window leaves the file as it was.
 from __future__ import annotations
 
 import math
-import os
 from typing import TYPE_CHECKING
+
+from shipyard.io.atomic import write_text_atomically
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,13 +78,7 @@ def write_gauges(report: MonitoringReport, path: Path) -> bool:
     text = render_gauges(report)
     if text is None:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        staging.write_text(text, encoding="utf-8")
-        os.replace(staging, path)
-    finally:
-        staging.unlink(missing_ok=True)
+    write_text_atomically(path, text)
     return True
 
 
