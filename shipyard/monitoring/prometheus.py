@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from shipyard.monitoring.findings import WindowFigures
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
 
 PREFIX = "shipyard_monitor_"
 GAUGES = {
@@ -36,7 +36,7 @@ GAUGES = {
 QUANTILES = (("0.5", "p50_ms"), ("0.95", "p95_ms"), ("0.99", "p99_ms"))
 
 
-def render_gauges(report: MonitoringReport) -> str | None:
+def render_gauges(report: MonitorResult) -> str | None:
     """Return the gauges of the report's newest window; None when it measured none."""
     if not report.windows:
         return None
@@ -68,7 +68,7 @@ def render_gauges(report: MonitoringReport) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def write_gauges(report: MonitoringReport, path: Path) -> bool:
+def write_gauges(report: MonitorResult, path: Path) -> bool:
     """Write the gauges to `path` atomically (a temporary file renamed); False when the run
     measured no window and the file was left as it was.
 
