@@ -9,6 +9,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 
 from shipyard.errors import NotFoundError
 from shipyard.runners.comparison import compare_runs
+from shipyard.runners.node_logs import run_logs
 from shipyard.runners.queries import lineage, show_artifact
 from shipyard.runners.run_json import describe_run, find_runs
 from shipyard.ui.api import compared_run_ids, integer_path, models_json, project_of
@@ -38,9 +39,11 @@ async def runs_page(request: Request) -> Response:
 
 
 async def run_page(request: Request) -> Response:
-    """One run: graph, timeline, outcome and nodes."""
-    run = await run_in_threadpool(describe_run, project_of(request), request.path_params["run_id"])
-    return HTMLResponse(render_run_page(run))
+    """One run: graph, timeline, outcome, and nodes with their logs."""
+    project = project_of(request)
+    run = await run_in_threadpool(describe_run, project, request.path_params["run_id"])
+    logs = await run_in_threadpool(run_logs, project, run["id"])
+    return HTMLResponse(render_run_page(run, logs))
 
 
 async def artifact_page(request: Request) -> Response:
