@@ -26,6 +26,7 @@ _GAP_X: Final = 24
 _GAP_Y: Final = 34
 _MAX_PER_ROW: Final = 5
 _NAME_CHARS: Final = 22
+_DETAIL_CHARS: Final = 27
 _LABEL_CHARS: Final = 26
 
 
@@ -157,8 +158,9 @@ def graph_svg(nodes: dict[str, dict[str, Any]]) -> str:
     return drawing(layout, boxes, f"Pipeline graph of {len(nodes)} nodes")
 
 
-def box(where: Point, href: str, name: str, detail: str, attributes: str) -> str:
-    """A linked box at `where`: its name (cut to fit) over a detail line, both in its title.
+def box(where: Point, href: str, name: str, detail: str, attributes: str, *, more: str = "") -> str:
+    """A linked box at `where`: its name over a detail line, each cut to fit, both whole in
+    its title (a tooltip, and what a screen reader says).
 
     Args:
         where: The box's top-left corner (from `GraphLayout.boxes`).
@@ -166,12 +168,15 @@ def box(where: Point, href: str, name: str, detail: str, attributes: str) -> str
         name: Its first line.
         detail: Its second line.
         attributes: More attributes of its `<a>`, already escaped (`data-state="..."`).
+        more: Said in the title only, after the detail.
     """
     x, y = where
     label = name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "…"
+    title = f"{name}: {detail}{more}"
+    detail = detail if len(detail) <= _DETAIL_CHARS else detail[: _DETAIL_CHARS - 1] + "…"
     return (
         f'<a href="{escape(href)}" {attributes}>'
-        f"<title>{escape(name)}: {escape(detail)}</title>"
+        f"<title>{escape(title)}</title>"
         f'<rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{BOX_H}" rx=6 />'
         f'<text x="{x + 10:.0f}" y="{y + 16:.0f}" class=name>{escape(label)}</text>'
         f'<text x="{x + 10:.0f}" y="{y + 32:.0f}" class=detail>{escape(detail)}</text></a>'

@@ -17,8 +17,9 @@ from shipyard.ui.html import duration, escape
 MAX_LINEAGE_BOXES: Final = 200
 """Beyond this many artifacts and executions the page shows only the nested lists."""
 
-Boxes = dict[str, tuple[str, str, str, str]]
-"""Each box's key (`a:ID`, `e:ID`): its link, name, detail line and `<a>` attributes."""
+Boxes = dict[str, tuple[str, str, str, str, str]]
+"""Each box's key (`a:ID`, `e:ID`): its link, name, detail line, `<a>` attributes and what
+its title adds."""
 
 
 def lineage_svg(found: dict[str, Any]) -> str | None:
@@ -34,7 +35,7 @@ def lineage_svg(found: dict[str, Any]) -> str | None:
     if len(boxes) > MAX_LINEAGE_BOXES:
         return None
     layout = lay_out(list(boxes), list(edges))
-    drawn = [box(layout.boxes[key], *boxes[key]) for key in boxes]
+    drawn = [box(layout.boxes[key], *boxes[key][:4], more=boxes[key][4]) for key in boxes]
     return drawing(layout, drawn, f"Lineage graph of artifact #{focus['id']}: {len(boxes)} boxes")
 
 
@@ -46,6 +47,7 @@ def _add_artifact(boxes: Boxes, artifact: dict[str, Any], *, focus: bool = False
         f"#{artifact['id']} {artifact['type']}",
         "/".join(artifact["name"].split("/")[-2:]),  # NODE/PORT of PIPELINE/RUN/NODE/PORT
         f'data-kind=artifact data-artifact="{escape(artifact["id"])}"{marks}',
+        "",
     )
     return key
 
@@ -56,8 +58,9 @@ def _add_execution(boxes: Boxes, execution: dict[str, Any]) -> str:
     boxes[key] = (
         f"/runs/{execution['run']}#node-{execution['node']}",
         execution["node"],
-        f"{execution['state']}{' · ' + took if took else ''} · {execution['run']}",
+        f"{execution['state']}{' · ' + took if took else ''}",
         f'data-kind=execution data-state="{escape(execution["state"])}"',
+        f" · run {execution['run']}",
     )
     return key
 
