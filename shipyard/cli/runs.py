@@ -290,6 +290,22 @@ def _print_comparison(out: Console, comparison: dict[str, Any]) -> None:
         )
         table.add_row(f"node {node}", *states, *([verdict] if two else []))
     out.print(table)
+    for output, entry in comparison["artifacts"].items():
+        out.print(f"{output} ({entry['type']}): {_artifact_verdict(entry)}", markup=False)
+
+
+def _artifact_verdict(entry: dict[str, Any]) -> str:
+    """One line on how a compared output differs (the UI's compare page shows it all)."""
+    if "error" in entry:
+        return str(entry["error"])
+    if entry["type"] == "Schema":
+        changed = entry["changed"]
+        listed = f": {', '.join(changed)}" if changed else ""
+        return f"{len(changed)} of {len(entry['features'])} features differ{listed}"
+    if entry["type"] == "ModelEvaluation":
+        return f"{len(entry['changed_slices'])} of {len(entry['slices'])} slices differ"
+    rows = {split: figures["rows"] for split, figures in entry["splits"].items()}
+    return "rows " + ", ".join(f"{split} {' / '.join(map(str, n))}" for split, n in rows.items())
 
 
 def _state(state: str) -> str:

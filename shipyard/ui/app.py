@@ -51,6 +51,7 @@ def create_app(project: Project, *, models: ModelSources | None = None) -> Starl
         Route("/artifacts/{artifact_id}/files/{name}", pages.artifact_file),
         Route("/models", pages.models_page),
         Route("/compare", pages.compare_page),
+        Route("/compare/statistics", pages.compared_statistics_page),
         Route("/api/openapi.json", _openapi),
         Route("/api/runs", api.list_runs_api),
         Route("/api/runs/{run_id}", api.run_api),
