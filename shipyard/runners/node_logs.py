@@ -93,7 +93,9 @@ def read_node_log(
             with Path(uri).open("rb") as file:
                 file.seek(offset)
                 data = file.read()
-        else:
+        else:  # an object store answers a range past the end with an error: no new bytes
+            if storage.fs.size(uri) <= offset:
+                return [], offset
             data = storage.fs.cat_file(uri, start=offset)
     except FileNotFoundError:
         return [], offset
