@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pytest
@@ -30,20 +30,28 @@ _MEASURE = """
 (() => {
   const view = document.documentElement.clientWidth;
   const out = {viewport: view, page: document.documentElement.scrollWidth,
-               wide: [], clipped: [], overlapping: [], outside: [], svgs: 0, texts: 0};
+               wide: [], clipped: [], overlapping: [], outside: [], scrolling: [],
+               svgs: 0, texts: 0};
   document.querySelectorAll("details").forEach((d) => { d.open = true; });
   const name = (el) => {
     const cls = el.getAttribute("class");
     const label = (el.getAttribute("aria-label") || el.textContent || "").trim().slice(0, 40);
     return el.tagName.toLowerCase() + (cls ? "." + cls.split(" ")[0] : "") + " " + label;
   };
+  const frames = [];  // elements that scroll sideways: what is inside them is reachable
   for (const el of document.body.querySelectorAll("*")) {
     if (el.closest("svg") && el.tagName.toLowerCase() !== "svg") continue;
     const box = el.getBoundingClientRect();
     if (box.width === 0 && box.height === 0) continue;
-    if (box.right > view + 0.5 || box.left < -0.5) out.wide.push(name(el) + " right=" + box.right);
+    const framed = frames.some((frame) => frame.contains(el));
+    if (!framed && (box.right > view + 0.5 || box.left < -0.5)) {
+      out.wide.push(name(el) + " right=" + box.right);
+    }
     const style = getComputedStyle(el);
-    if (style.overflowX !== "visible" && el.scrollWidth > el.clientWidth + 1) {
+    if (style.overflowX === "auto" || style.overflowX === "scroll") {
+      frames.push(el);
+      if (el.scrollWidth > el.clientWidth + 1) out.scrolling.push(name(el));
+    } else if (style.overflowX !== "visible" && el.scrollWidth > el.clientWidth + 1) {
       out.clipped.push(name(el));
     }
   }
@@ -94,12 +102,15 @@ class Layout:
     Attributes:
         viewport: The window's width in CSS pixels.
         page: The document's scroll width: wider than `viewport` means a horizontal scroll.
-        wide: Elements reaching past the window's right (or left) edge.
-        clipped: Elements whose content is wider than their (non-visible overflow) box.
+        wide: Elements reaching past the window's right (or left) edge (what is inside a
+            frame that scrolls sideways is not measured: it can be scrolled to).
+        clipped: Elements whose content is wider than their (hidden or clipped) box.
         overlapping: Pairs of chart labels drawn over each other.
         outside: Chart labels reaching outside their chart.
         svgs: Charts on the page.
         texts: Chart labels on the page.
+        scrolling: Frames (`overflow-x: auto` or `scroll`) whose content is wider than
+            they are, so they scroll sideways: fine where a page means it, not a problem.
     """
 
     viewport: int
@@ -110,6 +121,7 @@ class Layout:
     outside: list[str]
     svgs: int
     texts: int
+    scrolling: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         """Return every layout problem found, empty for a page that fits and reads well."""

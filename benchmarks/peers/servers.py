@@ -253,15 +253,19 @@ def shared_pins() -> str:
     return "\n".join(lines) + "\n"
 
 
-def peer_venv(name: str) -> Path:
+def peer_venv(name: str, *, venv: Path | None = None, shared: bool = True) -> Path:
     """The bin directory of the peer's venv, made from `requirements-NAME.txt` if needed.
 
-    The packages in `SHARED_PACKAGES` get Shipyard's versions (`shared_pins`).
+    Args:
+        name: The peer; its venv is `VENVS/NAME` unless `venv` says where.
+        venv: Where the venv goes.
+        shared: Whether the packages in `SHARED_PACKAGES` get Shipyard's versions
+            (`shared_pins`): a serving peer's do; a peer that serves no model needs none.
     """
     requirements = PEERS / f"requirements-{name}.txt"
-    venv = VENVS / name
+    venv = venv or VENVS / name
     stamp = venv / ".requirements.txt"
-    wanted = requirements.read_text() + shared_pins()
+    wanted = requirements.read_text() + (shared_pins() if shared else "")
     if stamp.exists() and stamp.read_text() == wanted:
         return venv / "bin"
     print(f"Creating the {name} venv (once): {venv} ...")

@@ -7,7 +7,10 @@ Files:
   figures (rows, requests, the drifted share, latency quantiles) have the column `*`;
 - `report.json`: the run's report, the same JSON `shipyard monitor --json` prints (its shape
   is owned by `shipyard.monitoring.report`);
-- `state.json`: what the monitor's next run starts from (`shipyard.monitoring.state`).
+- `state.json`: what the monitor's next run starts from (`shipyard.monitoring.state`);
+- `report.html`: the report as a page (`shipyard.monitoring.report_html`: the alerts, each
+  column's drift over time, latency, decay), which the UI's artifact page shows; reports
+  recorded before it existed have none.
 
 This module owns the files and the Parquet table's columns; the monitoring layer fills them.
 """
@@ -42,17 +45,26 @@ class MonitoringReport(Artifact):
     FIGURES = "windows.parquet"
     SUMMARY = "report.json"
     STATE = "state.json"
+    PAGE = "report.html"
 
     def write(
-        self, *, summary: dict[str, Any], figures: Iterable[FigureRow], state: dict[str, Any]
+        self,
+        *,
+        summary: dict[str, Any],
+        figures: Iterable[FigureRow],
+        state: dict[str, Any],
+        page: str | None = None,
     ) -> None:
-        """Write the three files and record a few counts of the summary in `properties`."""
+        """Write the files (the page if given) and record a few counts of the summary in
+        `properties`."""
         import pyarrow.parquet as pq
 
         self.path.mkdir(parents=True, exist_ok=True)
         pq.write_table(figures_table(figures), self.path / self.FIGURES)
         for name, value in ((self.SUMMARY, summary), (self.STATE, state)):
             (self.path / name).write_text(json.dumps(value, indent=1), encoding="utf-8")
+        if page is not None:
+            (self.path / self.PAGE).write_text(page, encoding="utf-8")
         alerts = summary.get("alerts", {})
         self.properties.update(
             monitor=summary.get("monitor"),

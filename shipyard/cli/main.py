@@ -109,7 +109,11 @@ COMMANDS = (
         "shipyard.cli.ui:ui_command",
         "Serve the read-only web UI over the store: runs, their graphs, artifacts and models.",
     ),
-    LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
+    LazyCommand(
+        "runs",
+        "shipyard.cli.runs:app",
+        "List runs, show one run, compare runs, or print their logs.",
+    ),
     LazyCommand("artifacts", "shipyard.cli.artifacts:app", "Inspect artifacts."),
 )
 """Every command, by name: its function (or Typer app) and the summary `--help` lists."""

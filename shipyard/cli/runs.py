@@ -1,4 +1,5 @@
-"""`shipyard runs`: list runs; `runs show RUN`: one run; `runs compare RUN RUN`: side by side.
+"""`shipyard runs`: list runs; `runs show RUN`: one run; `runs compare RUN RUN`: side by side;
+`runs logs RUN [--node N]`: what its nodes logged.
 
 These commands find the store as git finds its repository (the nearest `.shipyard/` at or
 above the working directory, or `SHIPYARD_HOME`, or `--store`) and never create one. They only
@@ -16,12 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 
-from shipyard.cli.options import JsonOption, StoreOption
+from shipyard.cli.options import ArtifactRootOption, JsonOption, StoreOption
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-app = typer.Typer(help="List runs, show one run, or compare runs.", rich_markup_mode=None)
+app = typer.Typer(
+    help="List runs, show one run, compare runs, or print their logs.", rich_markup_mode=None
+)
 
 STATE_STYLES = {
     "complete": "green",
@@ -209,6 +212,39 @@ def compare_command(
     _print_comparison(console(), comparison)
 
 
+@app.command("logs")
+def logs_command(
+    run_id: Annotated[str, typer.Argument(help="A run id, or a prefix matching one run.")],
+    node: Annotated[
+        str | None, typer.Option("--node", help="Only this node's log.", show_default=False)
+    ] = None,
+    store: StoreOption = None,
+    artifact_root: ArtifactRootOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Print what each node of a run logged (kept beside its outputs), node by node."""
+    from shipyard.cli.output import console, print_json
+    from shipyard.runners import Project
+    from shipyard.runners.node_logs import log_line, run_logs
+
+    with Project.open(store=store, artifact_root=artifact_root, create=False) as project:
+        logs = run_logs(project, run_id, node)
+    if json_output:
+        print_json(logs)
+        return
+    out = console()
+    for name, entry in logs["nodes"].items():
+        if node is None and not entry["entries"]:
+            continue
+        out.print(f"[bold]{name}[/] ({_state(entry['state'])})")
+        for record in entry["entries"]:
+            out.print(log_line(record), markup=False, soft_wrap=True)
+        if not entry["entries"]:
+            out.print("no log records", style="dim")
+    if node is None and not any(e["entries"] for e in logs["nodes"].values()):
+        out.print(f"No node of run {logs['run']} logged anything.")
+
+
 def _print_comparison(out: Console, comparison: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -254,6 +290,22 @@ def _print_comparison(out: Console, comparison: dict[str, Any]) -> None:
         )
         table.add_row(f"node {node}", *states, *([verdict] if two else []))
     out.print(table)
+    for output, entry in comparison["artifacts"].items():
+        out.print(f"{output} ({entry['type']}): {_artifact_verdict(entry)}", markup=False)
+
+
+def _artifact_verdict(entry: dict[str, Any]) -> str:
+    """One line on how a compared output differs (the UI's compare page shows it all)."""
+    if "error" in entry:
+        return str(entry["error"])
+    if entry["type"] == "Schema":
+        changed = entry["changed"]
+        listed = f": {', '.join(changed)}" if changed else ""
+        return f"{len(changed)} of {len(entry['features'])} features differ{listed}"
+    if entry["type"] == "ModelEvaluation":
+        return f"{len(entry['changed_slices'])} of {len(entry['slices'])} slices differ"
+    rows = {split: figures["rows"] for split, figures in entry["splits"].items()}
+    return "rows " + ", ".join(f"{split} {' / '.join(map(str, n))}" for split, n in rows.items())
 
 
 def _state(state: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import InvalidParameterError
+from shipyard.runners.artifact_comparison import compare_artifacts
 from shipyard.runners.run_json import describe_run
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ def compare_runs(project: Project, run_ids: Sequence[str]) -> dict[str, Any]:
         `metrics` (`{node: {metric: [...]}}`), with `changed_parameters`; `blessed` and
         `models` per run; `nodes`: per node its `states` and whether its `outputs` were
         the same content in every run ("same"), differed ("changed") or are missing in a
-        run ("missing").
+        run ("missing"); `artifacts`: the schemas and evaluations diffed and the
+        statistics compared, per output every run has (`artifact_comparison`).
 
     Raises:
         InvalidParameterError: Fewer than two runs, or the same run twice.
@@ -87,6 +89,7 @@ def compare_runs(project: Project, run_ids: Sequence[str]) -> dict[str, Any]:
             }
             for node in _union(run["nodes"] for run in runs)
         },
+        "artifacts": compare_artifacts(project, runs),
     }
 
 

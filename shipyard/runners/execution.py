@@ -25,6 +25,7 @@ from shipyard.runners.cache import cache_key
 from shipyard.runners.claims import CLAIM_POLL_S, Claims
 from shipyard.runners.faults import error_text
 from shipyard.runners.interrupts import POLL_S, STOP_GRACE_S, StopRequest
+from shipyard.runners.node_logs import NodeLogWriter
 from shipyard.runners.preloads import slow_imports
 from shipyard.runners.resolve import resolve_latest
 from shipyard.runners.results import DONE_STATES, NodeRun, NodeState
@@ -86,6 +87,7 @@ class RunExecution:
         self.nodes = {n.name: NodeRun(n.name, n.component.name) for n in pipeline.nodes}
         self.running: dict[Future[TaskResult], RunningNode] = {}
         self.claims = Claims(self.store, self.storage, run_id)
+        self.logs = NodeLogWriter(self.storage, pipeline.name, run_id)
         self.prepared: dict[str, tuple[dict[str, Artifact], str]] = {}
         self.driven: set[str] = set()
         # nodes whose components declare slow imports, until the engine was asked to preload
@@ -355,6 +357,10 @@ class RunExecution:
     def _log(self, node: NodeRun, entry: LogEntry) -> None:
         """Relay a component's log record to the hooks; without one that shows logs, warnings
         and errors go to standard error, as Python's own last-resort handler would."""
+        try:
+            self.logs.append(node.name, entry)
+        except OSError:  # a full disk loses the log, not the component's work
+            logger.exception("keeping a log record of %s failed", node.name)
         listeners = [hook for hook in self.runner.hooks if hasattr(hook, "on_node_log")]
         if not listeners:
             if logging.getLevelName(entry.level) >= logging.WARNING:
@@ -416,6 +422,11 @@ class RunExecution:
     def _set_state(self, node: Node, state: NodeState) -> None:
         outcome = self.nodes[node.name]
         outcome.state = state
+        if state not in ("pending", "waiting", "running"):
+            try:
+                self.logs.finish(node.name)
+            except OSError:
+                logger.exception("keeping the log of %s failed", node.name)
         self.runner._emit("on_node_state", node=outcome)
 
 

@@ -22,6 +22,7 @@ from shipyard.artifacts.monitoring_report import MonitoringReport
 from shipyard.errors import InvalidParameterError, NotFoundError
 from shipyard.io import fingerprint_path
 from shipyard.monitoring.monitor import run_monitor
+from shipyard.monitoring.report_html import render_report
 from shipyard.monitoring.state import MonitorState, pipeline_name
 from shipyard.runners.claims import Claims
 from shipyard.runners.liveness import process_started
@@ -170,7 +171,10 @@ class MonitorRun:
         report.store_run = self.run.id
         artifact = MonitoringReport(staging, uri=uri)
         artifact.write(
-            summary=report.to_json(), figures=report.figure_rows(), state=state.to_json()
+            summary=report.to_json(),
+            figures=report.figure_rows(),
+            state=state.to_json(),
+            page=render_report(report),
         )
         new = NewArtifact(
             type_name=MonitoringReport.type_name,

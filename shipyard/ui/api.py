@@ -58,14 +58,18 @@ def project_of(request: Request) -> Project:
     return project
 
 
-def compared_run_ids(request: Request) -> list[str]:
+def compared_run_ids(request: Request, *, also: tuple[str, ...] = ()) -> list[str]:
     """The run ids of `?runs=A,B` (or `?runs=A&runs=B`, as the runs page's form sends them).
+
+    Args:
+        request: The request.
+        also: The other parameters the route takes.
 
     Raises:
         BadParameter: Another parameter is given, or more than `MAX_COMPARED` runs.
     """
     for name in request.query_params:
-        if name != "runs":
+        if name != "runs" and name not in also:
             raise BadParameter(name, "is not known; a comparison takes runs.")
     values = request.query_params.getlist("runs")
     ids = [run_id.strip() for value in values for run_id in value.split(",") if run_id.strip()]

@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from shipyard.errors import InvalidParameterError, NotFoundError
-from shipyard.ui import api, pages
+from shipyard.ui import api, logs_api, pages
 from shipyard.ui.api import ModelSources
 from shipyard.ui.html import escape, page
 from shipyard.ui.openapi import openapi_document
@@ -51,10 +51,13 @@ def create_app(project: Project, *, models: ModelSources | None = None) -> Starl
         Route("/artifacts/{artifact_id}/files/{name}", pages.artifact_file),
         Route("/models", pages.models_page),
         Route("/compare", pages.compare_page),
+        Route("/compare/statistics", pages.compared_statistics_page),
         Route("/api/openapi.json", _openapi),
         Route("/api/runs", api.list_runs_api),
         Route("/api/runs/{run_id}", api.run_api),
         Route("/api/runs/{run_id}/events", api.run_events_api),
+        Route("/api/runs/{run_id}/logs", logs_api.logs_api),
+        Route("/api/runs/{run_id}/logs/events", logs_api.log_events_api),
         Route("/api/artifacts/{artifact_id}", api.artifact_api),
         Route("/api/artifacts/{artifact_id}/lineage", api.lineage_api),
         Route("/api/models", api.models_api),

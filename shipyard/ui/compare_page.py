@@ -2,13 +2,15 @@
 `/api/compare` returns and `shipyard runs compare --json` prints).
 
 Parameters that differ between the runs are marked; each metric shows its value in every run
-and, after the first run, the difference from the first.
+and, after the first run, the difference from the first; then the outputs every run has
+diffed: schemas, evaluations (metrics and slices) and statistics (`artifact_diffs`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from shipyard.ui.artifact_diffs import render_artifact_diffs
 from shipyard.ui.html import duration, escape, link, number, page, state_badge, value_text, verdict
 
 
@@ -30,6 +32,7 @@ def render_compare_page(compared: dict[str, Any]) -> str:
         + _parameters(compared["parameters"], compared["changed_parameters"], head)
         + _metrics(compared["metrics"], head)
         + _nodes(compared["nodes"], head)
+        + render_artifact_diffs(compared, head, _row)
     )
     return page("Compare runs", f"<div class=compare>{body}</div>")
 

@@ -1,11 +1,13 @@
-"""An artifact's lineage page: where it came from and what was made from it, as nested lists
-built from `runners.queries.lineage` (the dict `/api/artifacts/{id}/lineage` returns)."""
+"""An artifact's lineage page: where it came from and what was made from it, drawn as a graph
+(`lineage_graph`) and written as nested lists, both built from `runners.queries.lineage`
+(the dict `/api/artifacts/{id}/lineage` returns)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from shipyard.ui.html import escape, link, page, state_badge
+from shipyard.ui.lineage_graph import MAX_LINEAGE_BOXES, lineage_svg
 
 
 def render_lineage_page(found: dict[str, Any]) -> str:
@@ -13,8 +15,17 @@ def render_lineage_page(found: dict[str, Any]) -> str:
     artifact = found["artifact"]
     upstream = found["upstream"]
     downstream = found["downstream"]
+    graph = lineage_svg(found)
+    drawn = (
+        f"<div class=graph-wrap>{graph}</div>"
+        if graph is not None
+        else f"<p class=muted>More than {MAX_LINEAGE_BOXES} artifacts and executions: too "
+        "many to draw; they are listed below.</p>"
+    )
     body = (
         f"<h1>Lineage of {_artifact(artifact)}</h1>"
+        "<section aria-labelledby=graph-title><h2 id=graph-title>Graph</h2>"
+        f"{drawn}</section>"
         "<section aria-labelledby=up-title><h2 id=up-title>Upstream: how it was made</h2>"
         + (
             f"<ul class=tree>{_made_by(upstream)}</ul>"

@@ -34,6 +34,36 @@ _RUN_ID = _parameter("run_id", "path", {"type": "string"}, "A run id, or a uniqu
 _ARTIFACT_ID = _parameter(
     "artifact_id", "path", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "An artifact id."
 )
+_NODE = _parameter("node", "query", {"type": "string"}, "Only this node's log.")
+_LOG_ENTRY = {
+    "type": "object",
+    "required": ["time", "level", "logger", "message"],
+    "properties": {
+        "time": {"type": "string", "format": "date-time"},
+        "level": {"type": "string"},
+        "logger": {"type": "string"},
+        "message": {"type": "string"},
+    },
+}
+_RUN_LOGS = {
+    "type": "object",
+    "required": ["run", "pipeline", "nodes"],
+    "properties": {
+        "run": {"type": "string"},
+        "pipeline": {"type": "string"},
+        "nodes": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["state", "entries"],
+                "properties": {
+                    "state": {"type": "string"},
+                    "entries": {"type": "array", "items": _LOG_ENTRY},
+                },
+            },
+        },
+    },
+}
 _LISTED_RUN = {
     "type": "object",
     "required": [
@@ -175,6 +205,31 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [_RUN_ID],
                     "responses": {
                         "200": _ok({"type": "string"}, "An event stream.", "text/event-stream"),
+                        "404": _PROBLEM,
+                    },
+                }
+            },
+            "/api/runs/{run_id}/logs": {
+                "get": {
+                    "summary": "The run's node logs (shipyard runs logs --json).",
+                    "operationId": "getRunLogs",
+                    "parameters": [_RUN_ID, _NODE],
+                    "responses": {
+                        "200": _ok(_RUN_LOGS, "Each node's state and log records."),
+                        "400": _PROBLEM,
+                        "404": _PROBLEM,
+                    },
+                }
+            },
+            "/api/runs/{run_id}/logs/events": {
+                "get": {
+                    "summary": "The run's node logs as server-sent events ('log', then 'end'),"
+                    " live until the run has ended.",
+                    "operationId": "followRunLogs",
+                    "parameters": [_RUN_ID, _NODE],
+                    "responses": {
+                        "200": _ok({"type": "string"}, "An event stream.", "text/event-stream"),
+                        "400": _PROBLEM,
                         "404": _PROBLEM,
                     },
                 }

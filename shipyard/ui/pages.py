@@ -8,7 +8,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from shipyard.errors import NotFoundError
+from shipyard.runners.artifact_comparison import statistics_datasets
 from shipyard.runners.comparison import compare_runs
+from shipyard.runners.node_logs import run_logs
 from shipyard.runners.queries import lineage, show_artifact
 from shipyard.runners.run_json import describe_run, find_runs
 from shipyard.ui.api import compared_run_ids, integer_path, models_json, project_of
@@ -16,6 +18,7 @@ from shipyard.ui.artifact_page import render_artifact_page, report_names
 from shipyard.ui.compare_page import render_compare_page
 from shipyard.ui.lineage_page import render_lineage_page
 from shipyard.ui.models_page import render_models_page
+from shipyard.ui.problems import BadParameter
 from shipyard.ui.run_page import render_run_page
 from shipyard.ui.run_params import parse_run_query
 from shipyard.ui.runs_page import COLUMNS_COOKIE, chosen_columns, render_runs_page
@@ -38,9 +41,11 @@ async def runs_page(request: Request) -> Response:
 
 
 async def run_page(request: Request) -> Response:
-    """One run: graph, timeline, outcome and nodes."""
-    run = await run_in_threadpool(describe_run, project_of(request), request.path_params["run_id"])
-    return HTMLResponse(render_run_page(run))
+    """One run: graph, timeline, outcome, and nodes with their logs."""
+    project = project_of(request)
+    run = await run_in_threadpool(describe_run, project, request.path_params["run_id"])
+    logs = await run_in_threadpool(run_logs, project, run["id"])
+    return HTMLResponse(render_run_page(run, logs))
 
 
 async def artifact_page(request: Request) -> Response:
@@ -82,3 +87,19 @@ async def compare_page(request: Request) -> Response:
     ids = compared_run_ids(request)
     compared = await run_in_threadpool(compare_runs, project_of(request), ids)
     return HTMLResponse(render_compare_page(compared))
+
+
+async def compared_statistics_page(request: Request) -> Response:
+    """The statistics of one output of the compared runs, overlaid run over run (the
+    statistics report, as `shipyard stats` draws datasets side by side)."""
+    ids = compared_run_ids(request, also=("output",))
+    output = request.query_params.get("output", "")
+    if not output:
+        raise BadParameter("output", "must name a statistics output, NODE/PORT.")
+    project = project_of(request)
+    runs = await run_in_threadpool(lambda: [describe_run(project, i) for i in ids])
+    datasets = await run_in_threadpool(statistics_datasets, project, runs, output)
+    from shipyard.artifacts.statistics_report import render_report
+
+    title = f"Statistics of {output}: {', '.join(run['id'] for run in runs)}"
+    return HTMLResponse(await run_in_threadpool(render_report, datasets, title=title))

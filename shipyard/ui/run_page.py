@@ -1,14 +1,16 @@
 """A run's page: its graph, timeline, outcome, and each node's details, from `describe_run`.
 
 While the run is running the page follows it through `/api/runs/{id}/events` (server-sent
-events): `ui.js` updates each node's state and reloads the page once the run ends.
+events): `ui.js` updates each node's state and reloads the page once the run ends; it tails
+each node's log through `/api/runs/{id}/logs/events`.
 """
 
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import Any, Final
 
+from shipyard.runners.node_logs import log_line
 from shipyard.ui.dag import MAX_GRAPH_NODES, graph_svg, timeline_svg
 from shipyard.ui.html import (
     duration,
@@ -23,13 +25,21 @@ from shipyard.ui.html import (
 )
 
 _STOPPED = ("failed", "interrupted")
+MAX_LOG_LINES: Final = 1000
+"""The most log records a node shows on the page (the API and CLI give them all)."""
 
 
-def render_run_page(run: dict[str, Any]) -> str:
-    """The page of one run, given its JSON (`runners.run_json.describe_run`)."""
+def render_run_page(run: dict[str, Any], logs: dict[str, Any]) -> str:
+    """The page of one run, given its JSON (`runners.run_json.describe_run`) and its node
+    logs (`runners.node_logs.run_logs`)."""
     nodes = run["nodes"]
     live = run["state"] == "running"
-    attributes = f' data-events="/api/runs/{escape(run["id"])}/events"' if live else ""
+    attributes = (
+        f' data-events="/api/runs/{escape(run["id"])}/events"'
+        f' data-logs="/api/runs/{escape(run["id"])}/logs/events"'
+        if live
+        else ""
+    )
     big = len(nodes) > MAX_GRAPH_NODES
     graph = (
         f"<p class=muted>{len(nodes)} nodes: too many to draw; their states are listed below.</p>"
@@ -50,7 +60,10 @@ def render_run_page(run: dict[str, Any]) -> str:
         )
         + _outcome(run["outcome"])
         + "<section aria-labelledby=nodes-title><h2 id=nodes-title>Nodes</h2>"
-        + "".join(_node(name, node, run) for name, node in nodes.items())
+        + "".join(
+            _node(name, node, run, logs["nodes"].get(name, {}).get("entries", []))
+            for name, node in nodes.items()
+        )
         + "</section></div>"
     )
     return page(f"Run {run['id']}", body)
@@ -124,7 +137,9 @@ def _outcome(outcome: dict[str, Any]) -> str:
     )
 
 
-def _node(name: str, node: dict[str, Any], run: dict[str, Any]) -> str:
+def _node(
+    name: str, node: dict[str, Any], run: dict[str, Any], entries: list[dict[str, str]]
+) -> str:
     took = duration(node["duration_s"])
     summary = (
         f"<summary><b>{escape(name)}</b> <span data-cell=state>{state_badge(node['state'])}"
@@ -146,7 +161,33 @@ def _node(name: str, node: dict[str, Any], run: dict[str, Any]) -> str:
     opened = " open" if node["state"] in _STOPPED else ""
     return (
         f'<details class=node id="node-{escape(name)}" data-node="{escape(name)}"{opened}>'
-        f"{summary}<div class=facts>{''.join(details)}</div></details>"
+        f"{summary}<div class=facts>{''.join(details)}</div>{_log(name, node, entries)}"
+        "</details>"
+    )
+
+
+def _log(name: str, node: dict[str, Any], entries: list[dict[str, str]]) -> str:
+    """The node's log records, the last `MAX_LOG_LINES` of them (`ui.js` appends live ones)."""
+    shown = entries[-MAX_LOG_LINES:]
+    lines = "".join(
+        f'<span data-level="{escape(e["level"])}">{escape(log_line(e))}\n</span>' for e in shown
+    )
+    if len(entries) > len(shown):
+        note = (
+            f"<p class=muted>The last {len(shown):,} of {len(entries):,} records; all of them: "
+            f"<code>shipyard runs logs RUN --node {escape(name)}</code>.</p>"
+        )
+    elif not entries:
+        note = (
+            "<p class=muted data-log-empty>Reused from the cache: it did not run, so no log.</p>"
+            if node["cached_from"] is not None
+            else "<p class=muted data-log-empty>No log records.</p>"
+        )
+    else:
+        note = ""
+    return (
+        f'<section class=log aria-label="Log of {escape(name)}"><h3>Log</h3>{note}'
+        f'<pre class=log data-log="{escape(name)}" tabindex=0>{lines}</pre></section>'
     )
 
 

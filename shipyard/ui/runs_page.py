@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 COLUMNS_COOKIE: Final = "shipyard-columns"
 DEFAULT_PARAMETER_COLUMNS: Final = 3
-MAX_VALUE_CHARS: Final = 40
+MAX_VALUE_CHARS: Final = 28
+"""A parameter's value is cut to this many characters in a cell (whole in its title)."""
 
 
 def chosen_columns(cookie: str | None) -> list[str] | None:
@@ -144,7 +145,8 @@ def _table(query: RunQuery, runs: list[dict[str, Any]], columns: list[str]) -> s
     head += "<th scope=col>Model</th>"
     rows = "".join(_row(run, columns) for run in runs)
     return (
-        f'<div class=table-wrap><table class=runs data-live="{escape(query_string(query))}">'
+        f'<div class="table-wrap scrolls" tabindex=0 role=region aria-label="Runs">'
+        f'<table class=runs data-live="{escape(query_string(query))}">'
         f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
@@ -168,13 +170,22 @@ def _row(run: dict[str, Any], columns: list[str]) -> str:
             cells.append(f'<td data-cell="{escape(column)}" class=num>{value}</td>')
         elif name in run["parameters"]:
             text = value_text(run["parameters"][name])
-            short = text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
-            cells.append(f'<td title="{escape(text)}">{escape(short)}</td>')
+            cells.append(f'<td title="{escape(text)}">{escape(shorten(text))}</td>')
         else:
             cells.append("<td></td>")
     cells.append(f"<td data-cell=model>{_model(run)}</td>")
     state = escape(run["state"])
     return f'<tr data-run="{escape(run["id"])}" data-state="{state}">{"".join(cells)}</tr>'
+
+
+def shorten(text: str) -> str:
+    """`text` cut to `MAX_VALUE_CHARS`: a path or URL keeps its end (`…/data/taxi.csv`, the
+    part that tells runs apart), anything else its start."""
+    if len(text) <= MAX_VALUE_CHARS:
+        return text
+    if "/" in text:
+        return "…" + text[-(MAX_VALUE_CHARS - 1) :]
+    return text[: MAX_VALUE_CHARS - 1] + "…"
 
 
 def _model(run: dict[str, Any]) -> str:

@@ -139,3 +139,28 @@ def test_a_missing_filesystem_package_names_the_extra(
     with pytest.raises(StorageError, match=r"s3://bucket/x needs a package") as caught:
         storage.exists("s3://bucket/x/p")
     assert 'pip install "shipyard[s3]"' in str(caught.value)
+
+
+def test_a_nodes_log_reaches_s3_when_the_node_ends(
+    s3_environment: dict[str, str], tmp_path: Path
+) -> None:
+    import s3fs
+
+    from shipyard.dsl.context import LogEntry
+    from shipyard.runners.node_logs import NodeLogWriter, log_uri, read_node_log
+
+    s3fs.S3FileSystem.clear_instance_cache()  # not a client another test made elsewhere
+    storage = ArtifactStorage(f"s3://{BUCKET}/logs", scratch_dir=tmp_path / "scratch")
+    writer = NodeLogWriter(storage, "pipe", "run1")
+    writer.append("train", LogEntry(1.5e9, "INFO", "fit", "epoch 1"))
+    writer.append("train", LogEntry(1.5e9 + 1, "WARNING", "fit", "slow"))
+    assert read_node_log(storage, "pipe", "run1", "train") == ([], 0)  # not before it ends
+    writer.finish("train")
+    entries, offset = read_node_log(storage, "pipe", "run1", "train")
+    assert [(e["level"], e["message"]) for e in entries] == [
+        ("INFO", "epoch 1"),
+        ("WARNING", "slow"),
+    ]
+    assert entries[0]["time"] == "2017-07-14T02:40:00.000+00:00"
+    assert offset == len(storage.fs.cat(log_uri(storage, "pipe", "run1", "train")))
+    assert read_node_log(storage, "pipe", "run1", "train", offset=offset) == ([], offset)

@@ -15,6 +15,7 @@ import pytest
 from shipyard import Out, Pipeline, component
 from shipyard.artifacts import Metrics
 from shipyard.errors import ComponentFailed, DefinitionError, PlatformError
+from shipyard.runners.node_logs import run_logs
 from tests.conftest import Workspace
 from tests.environment import child_environment
 from tests.runners.components import add, double, fail, gate, source
@@ -163,6 +164,11 @@ def test_log_records_reach_the_hooks_named_by_node(workspace: Workspace, engine:
     result = workspace.run(pipeline, engine=engine, hooks=[logs])
     assert result.ok
     assert logs.seen == [("w", "WARNING", "careful")]
+    with workspace.project() as project:  # and kept, whatever the engine
+        kept = run_logs(project, result.id, "w")["nodes"]["w"]["entries"]
+    assert [(e["logger"], e["level"], e["message"]) for e in kept] == [
+        ("user.code", "WARNING", "careful")
+    ]
 
 
 def test_without_a_log_hook_warnings_go_to_stderr_named_by_node(

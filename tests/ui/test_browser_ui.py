@@ -40,7 +40,34 @@ def _check_layout(page: Page, shots: Path, name: str) -> Layout:
     return layout
 
 
-@pytest.mark.parametrize("width", [1280, 1024])
+BROKEN_CELLS = """[...document.querySelectorAll('table.runs th, table.runs td')].filter((cell) => {
+  const range = document.createRange(); range.selectNodeContents(cell);
+  const tops = [...range.getClientRects()].filter((b) => b.width > 0).map((b) => b.top);
+  return tops.length && Math.max(...tops) - Math.min(...tops) > 10;
+}).map((cell) => cell.textContent)"""
+"""The runs table's cells whose text takes more than one line."""
+
+
+def _check_runs_table(page: Page, shots: Path, width: int) -> None:
+    """No cell of the runs table wraps; a table wider than the window scrolls in its frame
+    with the run column kept in view."""
+    assert page.evaluate(BROKEN_CELLS) == []
+    frame = "document.querySelector('.table-wrap.scrolls')"
+    scrolls = page.evaluate(f"{frame}.scrollWidth > {frame}.clientWidth")
+    if width <= 1024:  # penguins' default columns take about 1,300 px
+        assert scrolls
+    if scrolls:
+        page.evaluate(f"{frame}.scrollLeft = {frame}.scrollWidth")
+        run_left = page.evaluate(
+            f"document.querySelector('a.run-id').getBoundingClientRect().left"
+            f" - {frame}.getBoundingClientRect().left"
+        )
+        assert 0 <= run_left < 60, run_left  # the run column stuck to the frame's left
+        page.screenshot(shots / f"runs-{width}-scrolled.png")
+        page.evaluate(f"{frame}.scrollLeft = 0")
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
 def test_click_through_runs_run_node_and_artifact(
     penguins: Penguins, tmp_path: Path, width: int
 ) -> None:
@@ -53,6 +80,7 @@ def test_click_through_runs_run_node_and_artifact(
         )
         assert rows == [penguins.failed, penguins.cached, penguins.first]
         _check_layout(page, shots, f"runs-{width}")
+        _check_runs_table(page, shots, width)
 
         # Pick the accuracy column only: the choice outlives the page (a cookie).
         page.evaluate("document.querySelector('details.picker').open = true")
@@ -92,7 +120,14 @@ def test_click_through_runs_run_node_and_artifact(
             "[...document.querySelectorAll('ul.tree a[href*=\"#node-\"]')].map(a => a.textContent)"
         )
         assert {"evaluate", "train", "transform", "ingest"} <= set(producers)
+        drawn = page.evaluate(
+            "[...document.querySelectorAll('svg.graph a[data-kind=execution] title')]"
+            ".map(t => t.textContent.split(':')[0])"
+        )
+        assert {"evaluate", "train", "transform", "ingest"} <= set(drawn)
         _check_layout(page, shots, f"lineage-{width}")
+        page.click_and_wait("svg.graph a[data-kind=artifact]:not([data-focus])")
+        assert page.evaluate("location.pathname").endswith("/lineage")  # another's lineage
 
         page.goto(f"{penguins.url}/runs/{penguins.failed}")
         assert page.evaluate("document.querySelector('[role=alert]').textContent").startswith(

@@ -1,4 +1,5 @@
-// Shipyard UI: column choice (kept in a cookie), live runs and live run pages. No library.
+// Shipyard UI: column choice (kept in a cookie), live runs, live run pages and their node
+// logs. No library.
 "use strict";
 (() => {
   const COOKIE = "shipyard-columns";
@@ -64,6 +65,27 @@
       }
       if (data.state !== "running") { events.close(); location.reload(); }
     });
+    // Each node's log: the first event of a node holds all its records so far (they replace
+    // what the page was rendered with), the next ones the new records.
+    const logs = new EventSource(run.dataset.logs), seen = new Set();
+    logs.addEventListener("log", (message) => {
+      const data = JSON.parse(message.data);
+      const pre = document.querySelector(`pre[data-log="${CSS.escape(data.node)}"]`);
+      if (!pre) return;
+      if (!seen.has(data.node)) { seen.add(data.node); pre.textContent = ""; }
+      const empty = pre.parentElement.querySelector("[data-log-empty]");
+      if (empty) empty.remove();
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      for (const e of data.entries) {
+        const line = document.createElement("span");
+        line.dataset.level = e.level;
+        line.textContent = `${e.time.slice(11, 23)} ${e.level.padEnd(7)} ${e.logger}: ${e.message}\n`;
+        pre.append(line);
+      }
+      while (pre.childElementCount > 1000) pre.firstElementChild.remove();
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    });
+    logs.addEventListener("end", () => logs.close());
   }
 
   // Models page: with a server, read /api/models every 2 s; a version's request rate is the
