@@ -89,6 +89,7 @@ class AuditLog:
         *,
         project: str | None = None,
         since: datetime | None = None,
+        after: int | None = None,
         limit: int | None = None,
     ) -> list[AuditEvent]:
         """Return the entries, oldest first.
@@ -96,6 +97,7 @@ class AuditLog:
         Args:
             project: Only those of this project.
             since: Only those at or after this time.
+            after: Only those after the entry with this id (the next page).
             limit: At most this many, the oldest.
         """
         query = select(*audit_events.c).order_by(audit_events.c.id)
@@ -103,6 +105,8 @@ class AuditLog:
             query = query.where(audit_events.c.project == project)
         if since is not None:
             query = query.where(audit_events.c.at >= since)
+        if after is not None:
+            query = query.where(audit_events.c.id > after)
         if limit is not None:
             query = query.limit(limit)
         with self._database.read() as conn:
