@@ -17,6 +17,7 @@ _TITLES: Final = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     409: "Conflict",
     413: "Content too large",
     429: "Too many requests",
