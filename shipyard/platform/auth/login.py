@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from shipyard.platform.auth.endpoints import Body
     from shipyard.platform.auth.throttle import LoginThrottle
 
-__all__ = ["LOGIN_LIFETIME", "login_route"]
+__all__ = ["LOGIN_LIFETIME", "logged_in", "login_route"]
 
 LOGIN_LIFETIME: Final = timedelta(hours=8)
 _WRONG: Final = "Wrong user name or password (or the user is disabled)."
@@ -59,13 +59,25 @@ def login_route(accounts: Accounts, audit: AuditLog, throttle: LoginThrottle) ->
             audit.record(actor, "login", outcome="denied", target=name, detail={"status": 401})
             return unauthenticated_response(Unauthenticated(_WRONG), token_sent=False)
         throttle.succeeded(keys[0])
-        made = accounts.create_token(
-            user.name,
-            actor=Actor(user.name, actor.request_id, actor.client),
-            name="login",
-            kind="login",
-            expires_in=LOGIN_LIFETIME,
-        )
-        return answer(new_token_document(made), 201)
+        return logged_in(accounts, user.name, actor, "login")
 
     return Route("/api/login", endpoint(login, audit), methods=["POST"])
+
+
+def logged_in(accounts: Accounts, user: str, actor: Actor, how: str) -> Response:
+    """The 201 answering a login: a new `login` token of `user` for `LOGIN_LIFETIME`.
+
+    Args:
+        accounts: Where the token is made.
+        user: Who logged in.
+        actor: The request's actor (its id and client); the token is made by `user`.
+        how: The token's name: `login`, `oidc login`.
+    """
+    made = accounts.create_token(
+        user,
+        actor=Actor(user, actor.request_id, actor.client),
+        name=how,
+        kind="login",
+        expires_in=LOGIN_LIFETIME,
+    )
+    return answer(new_token_document(made), 201)
