@@ -9,11 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
-from shipyard.platform.auth.middleware import PUBLIC_PATHS, AuthMiddleware
-from shipyard.platform.auth.oidc import OIDC_PATHS, OidcSettings, oidc_routes
-from shipyard.platform.auth.routes import auth_routes
+from shipyard.platform.auth.layer import auth_layer, oidc_settings
+from shipyard.platform.auth.oidc import OidcSettings, oidc_routes
 from tests.platform.conftest import HOST
 from tests.platform.http import call
 from tests.platform.oidc_provider import CLIENT_ID, Provider
@@ -24,6 +22,7 @@ if TYPE_CHECKING:
 
     from shipyard.platform.auth.accounts import Accounts
     from shipyard.platform.auth.audit import AuditLog
+    from shipyard.platform.database import Database
     from tests.ui.server import Answer
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
@@ -38,20 +37,13 @@ class Setup:
 
 
 @pytest.fixture
-def setup(accounts: Accounts, audit: AuditLog) -> Iterator[Setup]:
+def setup(database: Database) -> Iterator[Setup]:
     provider = Provider()
     with serving(provider.app()) as issuer:
-        settings = OidcSettings(issuer, CLIENT_ID)
-        app = Starlette(
-            routes=[*auth_routes(accounts, audit), *oidc_routes(settings, accounts, audit)],
-            middleware=[
-                Middleware(
-                    AuthMiddleware, accounts=accounts, audit=audit, public=PUBLIC_PATHS | OIDC_PATHS
-                )
-            ],
-        )
+        auth = auth_layer(database, oidc=oidc_settings(issuer + "/", CLIENT_ID))
+        app = Starlette(routes=auth.routes, middleware=[auth.middleware])
         with serving(app) as url:
-            yield Setup(url, provider, accounts, audit)
+            yield Setup(url, provider, auth.accounts, auth.audit)
 
 
 def _login(setup: Setup) -> Answer:
