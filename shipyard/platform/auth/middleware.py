@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocketClose
 
 from shipyard.errors import DataError
 from shipyard.platform.access import Principal, Unauthenticated
@@ -37,6 +38,7 @@ from shipyard.ui.problems import problem
 if TYPE_CHECKING:
     from collections.abc import Collection
 
+    from starlette.responses import Response
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from shipyard.platform.auth.accounts import Accounts
@@ -89,7 +91,7 @@ class AuthMiddleware:
         try:
             request_id = new_request_id() if sent_id is None else checked_request_id(sent_id)
         except DataError as error:
-            await problem(400, str(error))(scope, receive, send)
+            await _refuse(scope, receive, send, problem(400, str(error)))
             return
         state[REQUEST_ID_STATE] = request_id
         send = _sending_request_id(send, request_id)
@@ -99,7 +101,7 @@ class AuthMiddleware:
         except Unauthenticated as error:
             await record_denial(self._audit, HTTPConnection(scope), error)
             answer = unauthenticated_response(error, token_sent=authorization is not None)
-            await answer(scope, receive, send)
+            await _refuse(scope, receive, send, answer)
             return
         await self.app(scope, receive, send)
 
@@ -109,6 +111,14 @@ class AuthMiddleware:
                 return None
             raise Unauthenticated(_MISSING_CREDENTIALS)
         return await run_in_threadpool(self._accounts.authenticate, bearer_token(authorization))
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, answer: Response) -> None:
+    """Send `answer`; a WebSocket is closed instead, with 1008 (policy violation)."""
+    if scope["type"] == "websocket":
+        await WebSocketClose(code=1008)(scope, receive, send)
+        return
+    await answer(scope, receive, send)
 
 
 def _sending_request_id(send: Send, request_id: str) -> Send:

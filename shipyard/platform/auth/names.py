@@ -7,13 +7,15 @@ from typing import Final
 
 from shipyard.errors import InvalidParameterError
 
-__all__ = ["check_project_name", "check_user_name"]
+__all__ = ["PROJECT_PATTERN", "USER_PATTERN", "check_project_name", "check_user_name"]
 
 # A user name may be an e-mail address (OIDC users are matched by theirs).
-_USER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
+USER_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$"
+_USER: Final = re.compile(USER_PATTERN)
 _USER_RULE: Final = "1 to 128 letters, digits, '.', '_', '@', '+' or '-'"
 # A project name also names its artifact root's directory and may name a database schema.
-_PROJECT: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+PROJECT_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_PROJECT: Final = re.compile(PROJECT_PATTERN)
 _PROJECT_RULE: Final = "1 to 63 lowercase letters, digits, '_' or '-'"
 
 
