@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, update
 from shipyard.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
 from shipyard.platform.auth import passwords
 from shipyard.platform.auth.audit import append
-from shipyard.platform.auth.names import check_user_name
+from shipyard.platform.auth.names import check_user_name, taken_once
 from shipyard.platform.auth.records import User
 from shipyard.store.sql.tables import users
 
@@ -84,7 +84,7 @@ class UserQueries:
         check_user_name(name)
         hashed = None if password is None else passwords.hash_password(password)
         now = datetime.now(UTC)
-        with self._database.write() as conn:
+        with taken_once("user", name), self._database.write() as conn:
             if conn.scalar(select(users.c.id).where(users.c.name == name)) is not None:
                 raise AlreadyExistsError(f"A user named {name!r} exists already.")
             conn.execute(
