@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from shipyard.platform.access import Role
 from shipyard.platform.auth.documents import AUDIT_COLUMNS, AUDIT_FORMATS
+from shipyard.platform.auth.lifetimes import DURATION_PATTERN
 from shipyard.platform.auth.names import PROJECT_PATTERN, USER_PATTERN
 
 __all__ = ["auth_paths"]
@@ -47,7 +48,7 @@ _GRANT: Final = {
     "required": ["project", "user", "role", "granted_at", "granted_by"],
 }
 _ROLE: Final = {"enum": [role.value for role in Role]}
-_EXPIRES: Final = {"type": "string", "pattern": r"^(never|[1-9][0-9]*[mhdw])$"}
+_EXPIRES: Final = {"type": "string", "pattern": f"^never$|{DURATION_PATTERN}"}
 
 
 def _ok(schema: dict[str, Any], text: str, media: str = "application/json") -> dict[str, Any]:
@@ -208,7 +209,17 @@ def auth_paths(*, oidc: bool = False) -> dict[str, Any]:
                 "exportAudit",
                 parameters=[
                     {"name": "project", "in": "query", "schema": {"type": "string"}},
-                    {"name": "since", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "schema": {
+                            "anyOf": [
+                                {"type": "string", "format": "date-time"},
+                                {"type": "string", "pattern": DURATION_PATTERN},
+                            ]
+                        },
+                        "description": "An ISO 8601 time, or a duration back from now (12h).",
+                    },
                     {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                     {
                         "name": "format",
