@@ -20,11 +20,8 @@ def call_and_validate_each(
     excluded_checks: list[Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> None:
-    """Send `examples` generated requests to each operation; fail on any check's failure.
-
-    `headers` go with every request (a bearer token); schemathesis also sends some requests
-    without its `Authorization`, and checks they are refused.
-    """
+    """Send `examples` generated requests to each operation (with `headers`, e.g. a token);
+    fail on any check's failure."""
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
