@@ -171,3 +171,18 @@ def test_a_websocket_without_a_token_is_closed_with_a_policy_violation(
     assert reached == [] and sent[0]["type"] == "websocket.close" and sent[0]["code"] == 1008
     [event] = audit.events()
     assert (event.action, event.outcome) == ("WEBSOCKET /api/jobs/1/logs", "denied")
+
+
+def test_a_session_cookie_reads_but_never_changes_anything(
+    url: str, ana: str, accounts: Accounts, audit: AuditLog
+) -> None:
+    cookie = {"Cookie": f"shipyard_token={ana}"}
+    assert call("GET", f"{url}/api/whoami", headers=cookie).json()["name"] == "ana"
+    accounts.grant("ana", "taxi", Role.EDITOR, actor=HOST)
+    changing = call("POST", f"{url}/api/projects/taxi/edit", headers=cookie)
+    assert changing.status == 401 and "only reads" in changing.json()["detail"]
+    assert call("POST", f"{url}/api/projects/taxi/edit", token=ana, headers=cookie).status == 200
+    forged = call("GET", f"{url}/api/whoami", headers={"Cookie": "shipyard_token=shp_x"})
+    assert forged.status == 401 and "session cookie is not" in forged.json()["detail"]
+    assert 'error="invalid_token"' in forged.headers["www-authenticate"]
+    assert [e.detail["status"] for e in audit.events() if e.outcome == "denied"] == [401, 401]

@@ -113,6 +113,19 @@ def test_a_callback_is_used_once_and_needs_a_login_under_way(setup: Setup) -> No
     assert call("GET", f"{setup.url}/api/oidc/callback?code=x&state=forged").status == 400
 
 
+def test_a_browser_goes_on_to_the_ui_with_its_session_cookie(setup: Setup) -> None:
+    callback = _redirect(_redirect(f"{setup.url}/api/oidc/login"))
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        opener = urllib.request.build_opener(_NoRedirect)
+        opener.open(urllib.request.Request(callback, headers={"Accept": "text/html"}), timeout=10)
+    assert caught.value.code == 303 and caught.value.headers["location"] == "/"
+    cookie = caught.value.headers["set-cookie"]
+    caught.value.close()
+    token = cookie.split(";")[0].removeprefix("shipyard_token=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert setup.accounts.authenticate(token).name == "ana"
+
+
 def test_a_disabled_user_cannot_log_in(setup: Setup) -> None:
     _login(setup)
     setup.accounts.set_disabled("ana", True, actor=HOST)

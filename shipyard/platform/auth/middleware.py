@@ -5,7 +5,8 @@ as live logs). For each HTTP or WebSocket request it
 
 - takes the client's `X-Request-Id` (or draws one), keeps it on `request.state.request_id`
   and sends it back on the answer;
-- reads `Authorization: Bearer TOKEN` and puts the `Principal` on `request.state.principal`,
+- reads `Authorization: Bearer TOKEN` (or, for reading only, the `shipyard_token` cookie a
+  browser session holds: see `bearer`) and puts the `Principal` on `request.state.principal`,
   with the user's roles read now, so a revoked token or grant takes effect at the next request;
 - refuses a bad, unknown, expired or revoked token with a 401, and a request without one with
   a 401 too unless its path is public (the login); both are written to the audit log.
@@ -25,7 +26,7 @@ from starlette.websockets import WebSocketClose
 
 from shipyard.errors import DataError
 from shipyard.platform.access import Principal, Unauthenticated
-from shipyard.platform.auth.bearer import bearer_token
+from shipyard.platform.auth.bearer import SESSION_COOKIE, bearer_token, checked_token
 from shipyard.platform.auth.denials import (
     PRINCIPAL_STATE,
     REQUEST_ID_STATE,
@@ -95,22 +96,48 @@ class AuthMiddleware:
             return
         state[REQUEST_ID_STATE] = request_id
         send = _sending_request_id(send, request_id)
-        authorization = headers.get("authorization")
+        connection = HTTPConnection(scope)
         try:
-            state[PRINCIPAL_STATE] = await self._principal(scope["path"], authorization)
+            token = _token_of(connection)
+            state[PRINCIPAL_STATE] = await self._principal(scope["path"], token)
         except Unauthenticated as error:
-            await record_denial(self._audit, HTTPConnection(scope), error)
-            answer = unauthenticated_response(error, token_sent=authorization is not None)
+            await record_denial(self._audit, connection, error)
+            sent = "authorization" in connection.headers or SESSION_COOKIE in connection.cookies
+            answer = unauthenticated_response(error, token_sent=sent)
             await _refuse(scope, receive, send, answer)
             return
         await self.app(scope, receive, send)
 
-    async def _principal(self, path: str, authorization: str | None) -> Principal | None:
-        if authorization is None:
+    async def _principal(self, path: str, token: str | None) -> Principal | None:
+        if token is None:
             if path in self._public:
                 return None
             raise Unauthenticated(_MISSING_CREDENTIALS)
-        return await run_in_threadpool(self._accounts.authenticate, bearer_token(authorization))
+        return await run_in_threadpool(self._accounts.authenticate, token)
+
+
+def _token_of(connection: HTTPConnection) -> str | None:
+    """The request's token: its bearer token, else a reading request's session cookie.
+
+    Raises:
+        Unauthenticated: The header is malformed, or only a cookie came with a request that
+            changes something (a cross-site request could have sent it).
+    """
+    authorization = connection.headers.get("authorization")
+    if authorization is not None:
+        return bearer_token(authorization)
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        return None
+    if connection.scope.get("method", "GET") not in _READING:
+        raise Unauthenticated(
+            "A session cookie only reads (GET): send the token as 'Authorization: Bearer "
+            "TOKEN' to change anything."
+        )
+    return checked_token(cookie, "session cookie")
+
+
+_READING: Final = frozenset({"GET", "HEAD"})  # a WebSocket's scope has no method: reading
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, answer: Response) -> None:

@@ -4,8 +4,9 @@
 `state`, `nonce` and PKCE challenge (S256). The provider sends it back to
 `GET /api/oidc/callback?code=...&state=...`: the server trades the code (with the PKCE
 verifier) for an ID token at the token endpoint, verifies its signature against the
-provider's JWKS, its issuer, audience (the client id), expiry and nonce, and answers a
-`login` token for the user the identity is (`Accounts.oidc_user`: matched by issuer and
+provider's JWKS, its issuer, audience (the client id), expiry and nonce, and sets a `login`
+token as the session cookie (a browser is then sent on to `/`; other clients get the token
+in the answer) for the user the identity is (`Accounts.oidc_user`: matched by issuer and
 subject, or by verified e-mail, or added with no role in any project).
 
 The endpoints come from the issuer's discovery document
@@ -200,7 +201,10 @@ def oidc_routes(settings: OidcSettings, accounts: Accounts, audit: AuditLog) -> 
         user = accounts.oidc_user(identity, actor=Actor(None, actor.request_id, actor.client))
         if user.disabled:
             raise Unauthenticated(f"The user {user.name!r} is disabled.")
-        return logged_in(accounts, user.name, actor, "oidc login")
+        # A browser (it accepts HTML) goes on to the web UI with its session cookie set.
+        browser = "text/html" in request.headers.get("accept", "")
+        then = "/" if browser else None
+        return logged_in(accounts, user.name, request, "oidc login", session=True, then=then)
 
     return [
         Route("/api/oidc/login", _unreachable(endpoint(login, audit), settings), methods=["GET"]),

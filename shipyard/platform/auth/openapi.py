@@ -83,11 +83,16 @@ def auth_paths(*, oidc: bool = False) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/login": {
             "post": _operation(
-                "Trade a user's name and password for a token that works for 8 hours.",
+                "Trade a user's name and password for a token that works for 8 hours (with "
+                "session: also set as the browser's read-only session cookie).",
                 "login",
                 security=[],
                 requestBody=_body(
-                    {"name": {"type": "string"}, "password": {"type": "string"}},
+                    {
+                        "name": {"type": "string"},
+                        "password": {"type": "string"},
+                        "session": {"type": "boolean"},
+                    },
                     ["name", "password"],
                 ),
                 responses={
