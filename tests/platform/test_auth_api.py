@@ -55,6 +55,9 @@ def test_a_login_for_a_browser_session_sets_a_strict_http_only_cookie(server: Se
     assert "secure" not in attributes  # plain http here; https sets it
     plain = call("POST", f"{server.url}/api/login", body={"name": "runner", "password": PASSWORD})
     assert "set-cookie" not in plain.headers
+    stale = {"Cookie": f"shipyard_token=shp_{'x' * 43}"}  # an expired session's cookie
+    again = call("POST", f"{server.url}/api/login", body=body, headers=stale)
+    assert again.status == 201
 
 
 def test_five_failed_logins_a_minute_make_the_next_wait_even_with_the_password(

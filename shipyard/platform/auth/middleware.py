@@ -98,7 +98,7 @@ class AuthMiddleware:
         send = _sending_request_id(send, request_id)
         connection = HTTPConnection(scope)
         try:
-            token = _token_of(connection)
+            token = _token_of(connection, public=scope["path"] in self._public)
             state[PRINCIPAL_STATE] = await self._principal(scope["path"], token)
         except Unauthenticated as error:
             await record_denial(self._audit, connection, error)
@@ -116,8 +116,10 @@ class AuthMiddleware:
         return await run_in_threadpool(self._accounts.authenticate, token)
 
 
-def _token_of(connection: HTTPConnection) -> str | None:
+def _token_of(connection: HTTPConnection, *, public: bool) -> str | None:
     """The request's token: its bearer token, else a reading request's session cookie.
+
+    A public path (a login) ignores the cookie: an expired session must not stop a new login.
 
     Raises:
         Unauthenticated: The header is malformed, or only a cookie came with a request that
@@ -127,7 +129,7 @@ def _token_of(connection: HTTPConnection) -> str | None:
     if authorization is not None:
         return bearer_token(authorization)
     cookie = connection.cookies.get(SESSION_COOKIE)
-    if cookie is None:
+    if cookie is None or public:
         return None
     if connection.scope.get("method", "GET") not in _READING:
         raise Unauthenticated(
