@@ -9,6 +9,7 @@ stack:
     train     PyTorch, LightGBM, ONNX and safetensors (and `data`, `serve`): transform, train,
               evaluate, push
     postgres  the PostgreSQL driver for the metadata store
+    s3        s3fs: an artifact root on S3 or an S3-compatible store (`s3://bucket/prefix`)
     ray       Ray, Ray Data and Ray Train: the Ray engine, statistics over partitions of
               large data, `train(workers=N)` as a Ray Train TorchTrainer
     kubeflow  the KFP pipeline spec: `shipyard compile --target kubeflow`
@@ -45,6 +46,7 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
         "safetensors": "safetensors",
     },
     "postgres": {"psycopg": "psycopg"},
+    "s3": {"s3fs": "s3fs"},
     "ray": {"ray": "ray"},
     "kubeflow": {"kfp": "kfp-pipeline-spec", "google": "googleapis-common-protos"},
     "server": {"argon2": "argon2-cffi", "jwt": "pyjwt"},
@@ -54,7 +56,7 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
 EXTRA_INCLUDES: dict[str, tuple[str, ...]] = {
     "train": ("data", "serve"),
     "server": ("serve",),
-    "all": ("serve", "data", "train", "postgres", "ray", "kubeflow", "server"),
+    "all": ("serve", "data", "train", "postgres", "s3", "ray", "kubeflow", "server"),
 }
 """Extras that install other extras too."""
 
