@@ -8,7 +8,8 @@ it is made. Clients send it as `Authorization: Bearer shp_...` (RFC 6750).
 
 A browser holds it in the `shipyard_token` cookie instead (HttpOnly, SameSite=Strict), set by
 a login that asks for a session: the cookie is taken for reading only (GET and HEAD, and
-WebSockets), so a page of another site can never make a browser change anything with it.
+WebSockets), so a page of another site can never make a browser change anything with it
+(but log out, at `LOGOUT_PATH`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Final
 from shipyard.platform.access import Unauthenticated
 
 __all__ = [
+    "LOGOUT_PATH",
     "SESSION_COOKIE",
     "TOKEN_PREFIX",
     "bearer_token",
@@ -34,6 +36,8 @@ _TOKEN_BYTES: Final = 32
 _TOKEN_CHARS: Final = len(TOKEN_PREFIX) + 43
 _SCHEME: Final = "bearer"
 SESSION_COOKIE: Final = "shipyard_token"
+LOGOUT_PATH: Final = "/api/logout"
+"""The one path a session cookie may POST to: a forged logout only logs a user out."""
 
 
 def new_token() -> str:

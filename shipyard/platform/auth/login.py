@@ -1,4 +1,5 @@
-"""`POST /api/login`: a user's name and password for a short-lived token, throttled.
+"""`POST /api/login`: a user's name and password for a short-lived token, throttled;
+`POST /api/logout`: the end of it.
 
 A login gets a token of kind `login` that works for `LOGIN_LIFETIME` (8 hours) and is revoked
 like any other. With `"session": true` the answer also sets it as the browser's session
@@ -19,10 +20,11 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from shipyard.platform.access import Unauthenticated
-from shipyard.platform.auth.bearer import SESSION_COOKIE
+from shipyard.platform.auth.bearer import LOGOUT_PATH, SESSION_COOKIE
 from shipyard.platform.auth.denials import actor_of, unauthenticated_response
 from shipyard.platform.auth.documents import new_token_document
 from shipyard.platform.auth.endpoints import answer, endpoint, field
+from shipyard.platform.auth.middleware import principal_of
 from shipyard.platform.auth.records import Actor
 from shipyard.ui.problems import problem
 
@@ -35,9 +37,10 @@ if TYPE_CHECKING:
     from shipyard.platform.auth.endpoints import Body
     from shipyard.platform.auth.throttle import LoginThrottle
 
-__all__ = ["LOGIN_LIFETIME", "logged_in", "login_route"]
+__all__ = ["LOGIN_LIFETIME", "logged_in", "login_route", "logout_route"]
 
 LOGIN_LIFETIME: Final = timedelta(hours=8)
+
 _WRONG: Final = "Wrong user name or password (or the user is disabled)."
 
 
@@ -112,3 +115,18 @@ def logged_in(
             samesite="strict",
         )
     return response
+
+
+def logout_route(accounts: Accounts, audit: AuditLog) -> Route:
+    """The route of `POST /api/logout`: revoke the token the request came with, clear the
+    session cookie."""
+
+    def logout(request: Request, body: Body) -> Response:
+        principal = principal_of(request)
+        if principal.token_id is not None:
+            accounts.revoke_token(principal.token_id, actor=actor_of(request))
+        response = answer({"user": principal.name, "revoked": principal.token_id})
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
+    return Route(LOGOUT_PATH, endpoint(logout, audit), methods=["POST"])

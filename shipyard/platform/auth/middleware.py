@@ -26,7 +26,12 @@ from starlette.websockets import WebSocketClose
 
 from shipyard.errors import DataError
 from shipyard.platform.access import Principal, Unauthenticated
-from shipyard.platform.auth.bearer import SESSION_COOKIE, bearer_token, checked_token
+from shipyard.platform.auth.bearer import (
+    LOGOUT_PATH,
+    SESSION_COOKIE,
+    bearer_token,
+    checked_token,
+)
 from shipyard.platform.auth.denials import (
     PRINCIPAL_STATE,
     REQUEST_ID_STATE,
@@ -131,7 +136,8 @@ def _token_of(connection: HTTPConnection, *, public: bool) -> str | None:
     cookie = connection.cookies.get(SESSION_COOKIE)
     if cookie is None or public:
         return None
-    if connection.scope.get("method", "GET") not in _READING:
+    method = connection.scope.get("method", "GET")
+    if method not in _READING and connection.url.path != LOGOUT_PATH:
         raise Unauthenticated(
             "A session cookie only reads (GET): send the token as 'Authorization: Bearer "
             "TOKEN' to change anything."

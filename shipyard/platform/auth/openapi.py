@@ -104,6 +104,16 @@ def auth_paths(*, oidc: bool = False) -> dict[str, Any]:
                 },
             )
         },
+        "/api/logout": {
+            "post": _operation(
+                "Revoke the token the request came with and clear the session cookie.",
+                "logout",
+                responses={
+                    "200": _ok({"type": "object", "required": ["user", "revoked"]}, "Done."),
+                    **_REFUSED,
+                },
+            )
+        },
         "/api/tokens": {
             "get": _operation(
                 "The caller's tokens (a server administrator: anyone's), never the secrets.",
