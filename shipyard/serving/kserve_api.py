@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from shipyard._version import __version__
 from shipyard.errors import DataError
-from shipyard.serving.feed import Problems, feed_from_columns
+from shipyard.serving.feed import Problems
 from shipyard.serving.inference import REQUEST_ID_HEADER, Call, checked_request_id
 from shipyard.serving.messages import error_response, json_response, parse_object, read_body
 
@@ -151,8 +151,7 @@ def prepare_call(body: bytes, request_id: str | None, model: LoadedModel) -> Cal
     if given is not None and not isinstance(given, str):
         raise DataError(f"'id' must be a string, got {given!r}.")
     wanted = _requested_outputs(model, payload.get("outputs"))
-    feed = feed_from_columns(
-        model.signature,
+    feed = model.feed_plan.columns(
         _columns(model, payload["inputs"]),
         where=lambda input_name, i: f"input {input_name!r}, element {i}",
     )
