@@ -77,12 +77,27 @@ class FeedPlan:
     conversion takes and its shape are worked out here, once, so that a request only
     gathers each input's values and converts them (`rows`, `columns`).
 
+    Attributes:
+        signature: The signature it feeds.
+        names: Its input names.
+        required: The names of the inputs a request may not leave out.
+        takes_integers: Whether an input is int64 (its values must be read exactly).
+
     Example:
         >>> plan = FeedPlan(model.signature)
         >>> feed = plan.rows([{"island": "Biscoe", "bill_length_mm": 39.1}])
     """
 
-    __slots__ = ("_floats", "_inputs", "_names", "_single", "names", "required", "signature")
+    __slots__ = (
+        "_floats",
+        "_inputs",
+        "_names",
+        "_single",
+        "names",
+        "required",
+        "signature",
+        "takes_integers",
+    )
 
     def __init__(self, signature: Signature) -> None:
         import numpy as np
@@ -93,6 +108,7 @@ class FeedPlan:
         self.required = frozenset(spec.name for spec in signature.inputs if not spec.optional)
         self._single = signature.inputs[0].name if len(signature.inputs) == 1 else None
         self._floats = any(spec.dtype == "float" for spec in signature.inputs)
+        self.takes_integers = any(spec.dtype == "int64" for spec in signature.inputs)
         numpy_types = {"float": np.float32, "int64": np.int64, "string": object}
         self._inputs = tuple(
             _Input(

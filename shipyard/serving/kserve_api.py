@@ -146,7 +146,7 @@ def prepare_call(body: bytes, request_id: str | None, model: LoadedModel) -> Cal
     `request_id` is the client's `X-Request-Id` (checked), which wins over the body's `id`;
     without either, the request's id is a new UUID, as KServe's servers make.
     """
-    payload = parse_object(body, keys=_INFER_KEYS)
+    payload = parse_object(body, keys=_INFER_KEYS, exact_integers=model.feed_plan.takes_integers)
     given = payload.get("id")
     if given is not None and not isinstance(given, str):
         raise DataError(f"'id' must be a string, got {given!r}.")

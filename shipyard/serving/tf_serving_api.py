@@ -179,7 +179,8 @@ def prepare_call(method: str, body: bytes, request_id: str | None, model: Loaded
 
     `request_id` is the client's (checked); None draws one.
     """
-    payload = parse_object(body, keys=_PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS)
+    keys = _PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS
+    payload = parse_object(body, keys=keys, exact_integers=model.feed_plan.takes_integers)
     if "signature_name" in payload:
         _check_signature_name(payload)
     return _PREPARE[method](model, payload, request_id or new_request_id())

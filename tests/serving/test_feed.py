@@ -10,6 +10,7 @@ import pytest
 from shipyard.artifacts.exported_model import Signature, TensorSpec, parse_signature
 from shipyard.errors import DataError
 from shipyard.serving.feed import FeedPlan
+from shipyard.serving.messages import decode_json
 
 SIGNATURE = Signature(
     task="multiclass",
@@ -98,3 +99,15 @@ def test_signatures_that_serving_cannot_feed_are_refused() -> None:
     ):
         with pytest.raises(DataError, match=message):
             parse_signature(good | change)
+
+
+def test_a_float_input_reads_a_long_integer_alike_whichever_parser_reads_it() -> None:
+    """Without integer inputs the body is not searched for them (`exact_integers=False`)."""
+    plan = FeedPlan(SIGNATURE)
+    assert plan.takes_integers
+    floats = FeedPlan(Signature("regression", SIGNATURE.inputs[:3], SIGNATURE.outputs))
+    assert not floats.takes_integers
+    body = b'[{"island": "a", "mass": 123456789012345678901234567891}]'
+    exact, fast = decode_json(body), decode_json(body, exact_integers=False)
+    assert exact != fast  # an int, and the float orjson reads
+    assert floats.rows(exact)["mass"].tolist() == floats.rows(fast)["mass"].tolist()
