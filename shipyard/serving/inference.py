@@ -35,7 +35,6 @@ import itertools
 import os
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -192,9 +191,7 @@ class Inference:
         self._inline = inline or InlinePolicy()
         self._inline_body_limit = self._inline.inline_body_limit
         self._versions: dict[LoadedModel, _VersionState] = {}
-        self._handoffs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Handoff] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._handoff: _Handoff | None = None  # the last event loop's
 
     async def respond(
         self,
@@ -292,9 +289,9 @@ class Inference:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outputs] = loop.create_future()
-        handoff = self._handoffs.get(loop)
-        if handoff is None:
-            handoff = self._handoffs[loop] = _Handoff(loop)
+        handoff = self._handoff
+        if handoff is None or handoff.loop is not loop:  # (a server has one loop)
+            handoff = self._handoff = _Handoff(loop)
         done = functools.partial(handoff.put, future)
         batches.submit(
             call.feed, None if logged is not None else call.outputs, call.rows, None, done
@@ -350,7 +347,7 @@ class _Handoff:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self.loop = loop
         self._lock = threading.Lock()
         self._pending: list[tuple[asyncio.Future[Outputs], Outputs | None, Exception | None]] = []
 
@@ -362,7 +359,7 @@ class _Handoff:
             self._pending.append((future, outputs, error))
             if len(self._pending) > 1:
                 return  # a drain is scheduled and has not run yet
-        self._loop.call_soon_threadsafe(self._drain)
+        self.loop.call_soon_threadsafe(self._drain)
 
     def _drain(self) -> None:
         with self._lock:
