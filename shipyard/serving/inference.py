@@ -5,7 +5,7 @@ wanted, and how to answer from them); `Inference.respond` does the rest.
 
 Where the work runs. A hop to the thread pool and back costs about 100 us, more than a
 small request's whole work (parsing, the feed, `session.run` and the answer of one census
-row take some 50 us), so cheap requests run on the event loop itself, and only expensive
+row take some 40 us), so cheap requests run on the event loop itself, and only expensive
 ones go to a thread, so that the loop never stalls for long:
 
 - A body of up to `InlinePolicy.max_body_bytes` is parsed on the loop; a larger one is
