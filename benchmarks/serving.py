@@ -310,7 +310,7 @@ def main() -> None:
     if args.in_process:
         from peers.in_process import compare
 
-        compare(model, rows, args.instances)
+        compare(model, rows, args.instances, args.concurrency)
         if not args.only and not args.with_peers and not args.with_floor:
             return
     flags = batching_flags()

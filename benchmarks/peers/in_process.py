@@ -6,16 +6,20 @@ event loop, taking turns in rounds so that the machine's other jobs weigh on bot
 Each round times `calls` requests of one app with the process's CPU clock; the figure is
 the minimum over the rounds (the least disturbed), in microseconds of CPU per request.
 What this leaves out, the HTTP server, is the same for both apps; what it measures is
-Shipyard's own cost above the minimal handler's. `--profile` counts the Python calls of
-one Shipyard request with cProfile.
+Shipyard's own cost above the minimal handler's. The Python calls of one 1-row request of
+each app are counted with cProfile. Then `concurrency` callers at once send 32-row
+requests to Shipyard with batching (its defaults) and to the minimal app: the CPU of every
+thread of the process per request, and the requests each app answers per second of wall
+time, which the batch thread's run beside the event loop raises where a core is free.
 
-    python benchmarks/serving.py --in-process [--instances 1,32]
+    python benchmarks/serving.py --in-process [--instances 1,32] [--concurrency 1,8,32]
 """
 
 from __future__ import annotations
 
 import cProfile
 import pstats
+import statistics
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -65,18 +69,24 @@ async def call(app: App, path: str, body: bytes) -> tuple[int, bytes]:
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
-def _apps(model: Path) -> dict[str, App]:
+def _apps(model: Path, *, batching: bool = False) -> dict[str, App]:
+    """Shipyard's app as `serve` builds it by default (with batching: `--enable-batching`)
+    and the minimal app."""
     from peers.minimal_app import build_app as build_minimal
     from shipyard.serving.app import build_app
-    from shipyard.serving.config import ModelConfig, ServerOptions
+    from shipyard.serving.config import BatchingOptions, ModelConfig, ServerOptions
 
-    shipyard = build_app([ModelConfig(MODEL_NAME, model)], ServerOptions())
+    options = ServerOptions(batching=BatchingOptions() if batching else None)
+    shipyard = build_app([ModelConfig(MODEL_NAME, model)], options)
     shipyard.state.registry.sync()
     onnx = latest_version(model) / "model.onnx"
-    return {"shipyard": shipyard, "minimal": build_minimal(str(onnx), name=MODEL_NAME, threads=1)}
+    name = "shipyard+batching" if batching else "shipyard"
+    return {name: shipyard, "minimal": build_minimal(str(onnx), name=MODEL_NAME, threads=1)}
 
 
-def compare(model: Path, rows: list[dict[str, object]], sizes: list[int]) -> None:
+def compare(
+    model: Path, rows: list[dict[str, object]], sizes: list[int], concurrency: list[int]
+) -> None:
     """Print each app's CPU microseconds per request, and their ratio, for every size."""
     import uvloop
 
@@ -116,3 +126,44 @@ def compare(model: Path, rows: list[dict[str, object]], sizes: list[int]) -> Non
         uvloop.run(once())
         calls_made = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
         print(f"Python calls in one 1-row request, {name}: {calls_made}")
+    compare_batching(model, rows, [c for c in concurrency if c > 1])
+
+
+def compare_batching(
+    model: Path, rows: list[dict[str, object]], concurrency: list[int], size: int = 32
+) -> None:
+    """Print CPU per request (every thread) and requests/s of concurrent callers."""
+    import asyncio
+
+    import uvloop
+
+    apps = _apps(model, batching=True)
+    path = f"/v1/models/{MODEL_NAME}:predict"
+    bodies = request_bodies("instances", rows, size, seed=0)
+
+    async def caller(app: App, calls: int, first: int) -> None:
+        for i in range(calls):
+            status, text = await call(app, path, bodies[(first + i) % len(bodies)])
+            assert status == 200, text[:200]
+
+    async def measure(callers: int, rounds: int = 7, calls: int = 200) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {name: [] for name in apps}
+        for app in apps.values():  # warm up
+            await asyncio.gather(*(caller(app, 20, k) for k in range(callers)))
+        for _ in range(rounds):
+            for name, app in apps.items():
+                cpu, wall = time.process_time(), time.perf_counter()
+                await asyncio.gather(*(caller(app, calls, k * 7) for k in range(callers)))
+                total = calls * callers
+                found[name].append((time.process_time() - cpu) / total * 1e6)
+                found[name].append(total / (time.perf_counter() - wall))
+        return found
+
+    print(f"\nIn-process ASGI calls, {size} rows, concurrent callers (median of 7 rounds):")
+    print("| callers | app | CPU us/request (all threads) | requests/s (wall) |")
+    print("|---|---|---|---|")
+    for callers in concurrency:
+        found = uvloop.run(measure(callers))
+        for name, figures in found.items():
+            cpu, rate = statistics.median(figures[0::2]), statistics.median(figures[1::2])
+            print(f"| {callers} | {name} | {cpu:.0f} | {rate:,.0f} |")

@@ -133,7 +133,9 @@ class BatchScheduler:
         self.options = options
         self._timeout_s = options.batch_timeout_micros / 1e6
         self._observe = observe
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
+        self._idle = 0  # threads waiting on the condition: only they need a notify
         self._waiting: deque[BatchQueue] = deque()  # queues holding batches
         self._stopping = False
         self._threads = [
@@ -155,7 +157,7 @@ class BatchScheduler:
         """
         limit = self.options.max_batch_size
         now = time.monotonic()
-        with self._condition:
+        with self._lock:
             gap = min(now - queue.last_arrival, 2 * self._timeout_s)  # quick to catch a burst
             queue.gap_s = 0.75 * queue.gap_s + 0.25 * gap
             queue.last_arrival = now
@@ -166,12 +168,14 @@ class BatchScheduler:
                 last.rows += task.rows
                 if last.rows >= limit:
                     last.closed = True
-                    self._condition.notify()
+                    if self._idle:
+                        self._condition.notify()
                 return
             if last is not None:
                 last.closed = True
             if len(batches) >= self.options.max_enqueued_batches:
-                self._condition.notify()
+                if self._idle:
+                    self._condition.notify()
                 raise QueueFullError(
                     f"The model {queue.name!r} (version {queue.version}) has "
                     f"{len(batches)} batches waiting, the most --max-enqueued-batches allows; "
@@ -184,11 +188,12 @@ class BatchScheduler:
             batches.append(batch)
             if len(batches) == 1:
                 self._waiting.append(queue)
-            self._condition.notify()
+            if self._idle:
+                self._condition.notify()
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Run what is queued, then stop the threads (waiting up to `timeout_s` each)."""
-        with self._condition:
+        with self._lock:
             self._stopping = True
             self._condition.notify_all()
         for thread in self._threads:
@@ -196,12 +201,14 @@ class BatchScheduler:
 
     def _work(self) -> None:
         while True:
-            with self._condition:
+            with self._lock:
                 while True:
                     queue, batch, wait_s = self._take(time.monotonic())
                     if batch is not None or (self._stopping and not self._waiting):
                         break
+                    self._idle += 1
                     self._condition.wait(wait_s)
+                    self._idle -= 1
             if queue is None or batch is None:
                 return
             self._run(queue, batch)

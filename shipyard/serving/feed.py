@@ -6,15 +6,20 @@ one-element list (`[39.1]`, the per-row tensor of shape `[1]`); a string may be 
 `{"b64": "..."}`. An optional feature left out is missing in every row; `null` is a
 missing value. Every problem is reported at once (up to ten), each naming the value's
 place: `instances[3]['island']`.
+
+A `FeedPlan` holds what a signature's feeds need, resolved once per served version; a
+request's values then go to NumPy in one call per input when their JSON types are the
+expected ones, and are checked one by one only when they are not (or overflow).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shipyard.errors import DataError
 
@@ -25,10 +30,10 @@ if TYPE_CHECKING:
 
 Feed = dict[str, "np.ndarray"]
 Where = Callable[[str, int], str]
-_DICT = frozenset({dict})
 """Names the place of a value from the input's name and the row: `instances[3]['x']`."""
+_DICT = frozenset({dict})
 MAX_PROBLEMS = 10
-_ALLOWED_TYPES = {
+_ALLOWED_TYPES: dict[str, frozenset[type]] = {
     "float": frozenset({int, float, type(None)}),
     "int64": frozenset({int}),
     "string": frozenset({str}),
@@ -65,38 +70,159 @@ class Problems:
         raise DataError(f"{self.count} problems in the request: {'; '.join(self.messages)}{tail}.")
 
 
-def feed_from_rows(signature: Signature, rows: Any, *, key: str = "instances") -> Feed:
-    """Build a feed from row format: a list of `{feature: value}` objects.
+class FeedPlan:
+    """How one signature's inputs are fed, resolved once per served version.
 
-    A model with a single input also takes a list of bare values.
+    The input names, the required ones, and per input its dtype, the JSON types its fast
+    conversion takes and its shape are worked out here, once, so that a request only
+    gathers each input's values and converts them (`rows`, `columns`).
 
-    Args:
-        signature: The model's signature.
-        rows: The decoded JSON list.
-        key: The request field the rows came from, for messages (`instances`, `examples`).
+    Attributes:
+        signature: The signature it feeds.
+        names: Its input names.
+        required: The names of the inputs a request may not leave out.
+        takes_integers: Whether an input is int64 (its values must be read exactly).
 
-    Raises:
-        DataError: Not a non-empty list; a row is not an object; a required feature is
-            left out; an unknown feature; a value of the wrong type.
+    Example:
+        >>> plan = FeedPlan(model.signature)
+        >>> feed = plan.rows([{"island": "Biscoe", "bill_length_mm": 39.1}])
     """
-    if not isinstance(rows, list) or not rows:
-        raise DataError(f"'{key}' must be a non-empty list of rows, got {_show(rows)}.")
-    if len(signature.inputs) == 1 and not all(_is_row_object(row) for row in rows):
-        only = signature.inputs[0].name
-        return feed_from_columns(signature, {only: rows}, where=lambda _, i: f"{key}[{i}]")
-    problems = Problems()
-    needed = [spec.name for spec in signature.inputs if not spec.optional]
-    required = frozenset(needed)
-    names = signature.input_names
-    if not _rows_are_right(rows, names, required):
-        _check_rows(signature, rows, key, needed, problems)
-        rows = [row if isinstance(row, dict) else {} for row in rows]
-    columns = {spec.name: [row.get(spec.name) for row in rows] for spec in signature.inputs}
-    return _feed(signature, columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
+
+    __slots__ = (
+        "_floats",
+        "_inputs",
+        "_names",
+        "_single",
+        "names",
+        "required",
+        "signature",
+        "takes_integers",
+    )
+
+    def __init__(self, signature: Signature) -> None:
+        import numpy as np
+
+        self.signature = signature
+        self.names = signature.input_names
+        self._names = tuple(spec.name for spec in signature.inputs)  # in feed order
+        self.required = frozenset(spec.name for spec in signature.inputs if not spec.optional)
+        self._single = signature.inputs[0].name if len(signature.inputs) == 1 else None
+        self._floats = any(spec.dtype == "float" for spec in signature.inputs)
+        self.takes_integers = any(spec.dtype == "int64" for spec in signature.inputs)
+        numpy_types = {"float": np.float32, "int64": np.int64, "string": object}
+        self._inputs = tuple(
+            _Input(
+                spec.name,
+                spec,
+                numpy_types[spec.dtype],
+                _ALLOWED_TYPES[spec.dtype],
+                (-1, 1) if len(spec.shape) == 2 else (-1,),
+            )
+            for spec in signature.inputs
+        )
+
+    def rows(self, rows: Any, *, key: str = "instances") -> Feed:
+        """Build a feed from row format: a list of `{feature: value}` objects.
+
+        A model with a single input also takes a list of bare values.
+
+        Args:
+            rows: The decoded JSON list.
+            key: The request field the rows came from, for messages (`instances`,
+                `examples`).
+
+        Raises:
+            DataError: Not a non-empty list; a row is not an object; a required feature is
+                left out; an unknown feature; a value of the wrong type.
+        """
+        if not isinstance(rows, list) or not rows:
+            raise DataError(f"'{key}' must be a non-empty list of rows, got {_show(rows)}.")
+        only = self._single
+        if only is not None and not all(_is_row_object(row) for row in rows):
+            return self.columns({only: rows}, where=lambda _, i: f"{key}[{i}]")
+        problems = None
+        if not _rows_are_right(rows, self.names, self.required):
+            problems = Problems()
+            _check_rows(self.signature, rows, key, self.required, problems)
+            rows = [row if isinstance(row, dict) else {} for row in rows]
+        columns = [[row.get(name) for row in rows] for name in self._names]
+        return self._feed(columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
+
+    def columns(self, columns: Any, *, where: Where | None = None) -> Feed:
+        """Build a feed from columnar format: `{feature: [value per row]}`.
+
+        A model with a single input also takes the bare list of its values.
+
+        Raises:
+            DataError: Not an object of lists; columns of different lengths or none at
+                all; a required feature left out; an unknown feature; a value of the wrong
+                type.
+        """
+        where = where or (lambda name, i: f"inputs[{name!r}][{i}]")
+        if isinstance(columns, list) and self._single is not None:
+            columns = {self._single: columns}
+        if not isinstance(columns, dict) or not columns:
+            raise DataError(
+                f"'inputs' must be a non-empty object mapping features to lists of values, "
+                f"got {_show(columns)}."
+            )
+        problems = Problems()
+        for name in columns.keys() - self.names:
+            problems.add(f"'inputs' has the unknown feature {name!r}{_expected(self.signature)}")
+        for spec in self.signature.inputs:
+            if not spec.optional and spec.name not in columns:
+                problems.add(f"'inputs' lacks the required feature {spec.name!r}")
+        lengths = {}
+        for name, values in columns.items():
+            if not isinstance(values, list):
+                problems.add(
+                    f"inputs[{name!r}] must be a list of one value per row, got {_show(values)}"
+                )
+            else:
+                lengths[name] = len(values)
+        problems.raise_any()
+        if len(set(lengths.values())) > 1:
+            counts = ", ".join(f"{name!r} has {n}" for name, n in sorted(lengths.items()))
+            raise DataError(f"Every input needs one value per row, but {counts} values.")
+        rows = next(iter(lengths.values()))
+        if rows == 0:
+            raise DataError("The inputs hold no rows: send at least one value per input.")
+        full = [columns.get(spec.name) or [None] * rows for spec in self._inputs]
+        return self._feed(full, where, problems)
+
+    def _feed(self, columns: list[list[Any]], where: Where, problems: Problems | None) -> Feed:
+        """Each input's values (in signature order) as an array; raise what is wrong."""
+        import numpy as np
+
+        feed = {}
+        # Floats overflowing float32 raise; entering the state costs more than a column.
+        with np.errstate(over="raise") if self._floats else contextlib.nullcontext():
+            for spec, values in zip(self._inputs, columns, strict=True):
+                if set(map(type, values)) <= spec.allowed:
+                    try:
+                        feed[spec.name] = np.array(values, spec.numpy_type).reshape(spec.shape)
+                        continue
+                    except (TypeError, ValueError, OverflowError, FloatingPointError):
+                        pass  # a value out of range: each value is checked below
+                problems = problems or Problems()
+                feed[spec.name] = _checked_column(spec, values, where, problems)
+        if problems is not None:
+            problems.raise_any()
+        return feed
+
+
+class _Input(NamedTuple):
+    """One input as `FeedPlan` feeds it: its array type, the JSON types it takes fast, shape."""
+
+    name: str
+    spec: TensorSpec
+    numpy_type: Any
+    allowed: frozenset[type]
+    shape: tuple[int, ...]
 
 
 def _check_rows(
-    signature: Signature, rows: list[Any], key: str, needed: list[str], problems: Problems
+    signature: Signature, rows: list[Any], key: str, needed: frozenset[str], problems: Problems
 ) -> None:
     """Record what is wrong with each row: not an object, unknown or missing features."""
     names = signature.input_names
@@ -106,8 +232,9 @@ def _check_rows(
             continue
         for name in row.keys() - names:
             problems.add(f"{key}[{index}] has the unknown feature {name!r}{_expected(signature)}")
-        for name in (name for name in needed if name not in row):
-            problems.add(f"{key}[{index}] lacks the required feature {name!r}")
+        for name in (spec.name for spec in signature.inputs if spec.name in needed):
+            if name not in row:
+                problems.add(f"{key}[{index}] lacks the required feature {name!r}")
 
 
 def _rows_are_right(rows: list[Any], names: frozenset[str], required: frozenset[str]) -> bool:
@@ -123,87 +250,20 @@ def _rows_are_right(rows: list[Any], names: frozenset[str], required: frozenset[
     return not required or all(required <= row.keys() for row in rows)
 
 
-def feed_from_columns(signature: Signature, columns: Any, *, where: Where | None = None) -> Feed:
-    """Build a feed from columnar format: `{feature: [value per row]}`.
-
-    A model with a single input also takes the bare list of its values.
-
-    Raises:
-        DataError: Not an object of lists; columns of different lengths or none at all;
-            a required feature left out; an unknown feature; a value of the wrong type.
-    """
-    where = where or (lambda name, i: f"inputs[{name!r}][{i}]")
-    if isinstance(columns, list) and len(signature.inputs) == 1:
-        columns = {signature.inputs[0].name: columns}
-    if not isinstance(columns, dict) or not columns:
-        raise DataError(
-            f"'inputs' must be a non-empty object mapping features to lists of values, "
-            f"got {_show(columns)}."
-        )
-    problems = Problems()
-    for name in columns.keys() - signature.input_names:
-        problems.add(f"'inputs' has the unknown feature {name!r}{_expected(signature)}")
-    for spec in signature.inputs:
-        if not spec.optional and spec.name not in columns:
-            problems.add(f"'inputs' lacks the required feature {spec.name!r}")
-    lengths = {}
-    for name, values in columns.items():
-        if not isinstance(values, list):
-            problems.add(
-                f"inputs[{name!r}] must be a list of one value per row, got {_show(values)}"
-            )
-        else:
-            lengths[name] = len(values)
-    problems.raise_any()
-    if len(set(lengths.values())) > 1:
-        counts = ", ".join(f"{name!r} has {n}" for name, n in sorted(lengths.items()))
-        raise DataError(f"Every input needs one value per row, but {counts} values.")
-    rows = next(iter(lengths.values()))
-    if rows == 0:
-        raise DataError("The inputs hold no rows: send at least one value per input.")
-    full = {spec.name: columns.get(spec.name, [None] * rows) for spec in signature.inputs}
-    return _feed(signature, full, where, problems)
-
-
-def _feed(
-    signature: Signature, columns: dict[str, list[Any]], where: Where, problems: Problems
-) -> Feed:
+def _checked_column(
+    spec: _Input, values: list[Any], where: Where, problems: Problems
+) -> np.ndarray:
+    """One input's values checked one by one: each problem recorded, naming its place."""
     import numpy as np
 
-    with np.errstate(over="raise"):  # once per request: entering it costs more than a column
-        feed = {
-            spec.name: _column(spec, columns[spec.name], where, problems)
-            for spec in signature.inputs
-        }
-    problems.raise_any()
-    return feed
-
-
-def _column(spec: TensorSpec, values: list[Any], where: Where, problems: Problems) -> np.ndarray:
-    """One input's values as an array; floats overflowing float32 raise (see `_feed`)."""
-    import numpy as np
-
-    kinds = set(map(type, values))
-    allowed = _ALLOWED_TYPES[spec.dtype]
-    if spec.dtype == "string":
-        if kinds <= allowed:
-            array = np.array(values, dtype=object)
-        else:
-            array = np.array(
-                [_string(spec, v, where, i, problems) for i, v in enumerate(values)], dtype=object
-            )
+    tensor = spec.spec
+    if tensor.dtype == "string":
+        converted: list[Any] = [
+            _string(tensor, v, where, i, problems) for i, v in enumerate(values)
+        ]
     else:
-        numpy_type = np.float32 if spec.dtype == "float" else np.int64
-        try:
-            if not kinds <= allowed:
-                raise TypeError
-            array = np.array(values, dtype=numpy_type)
-        except (TypeError, ValueError, OverflowError, FloatingPointError):
-            array = np.array(
-                [_number(spec, v, where, i, problems) for i, v in enumerate(values)],
-                dtype=numpy_type,
-            )
-    return array.reshape((-1, 1) if len(spec.shape) == 2 else (-1,))
+        converted = [_number(tensor, v, where, i, problems) for i, v in enumerate(values)]
+    return np.array(converted, dtype=spec.numpy_type).reshape(spec.shape)
 
 
 def _string(spec: TensorSpec, value: Any, where: Where, index: int, problems: Problems) -> str:

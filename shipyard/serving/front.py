@@ -2,7 +2,8 @@
 
 An inference request (`POST /v1/models/NAME[/versions/V | /labels/L]:predict|classify|regress`
 or `POST /v2/models/NAME[/versions/V]/infer` on a served model) is matched by one regular
-expression and answered here: the body is read from the ASGI `receive`, `Inference.respond`
+expression, once per path (the route, its metric labels and its parser are remembered),
+and answered here: the body is read from the ASGI `receive`, `Inference.respond`
 answers it, and two ASGI messages send the JSON (with the request's `X-Request-Id`), with
 the request counted and timed as the metrics middleware does. It skips what Starlette
 spends on such a request, some 40 of Shipyard's 200 us of CPU: the router trying routes in
@@ -19,7 +20,7 @@ import functools
 import logging
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from starlette.requests import ClientDisconnect
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
     from shipyard.serving.inference import Call, Inference
     from shipyard.serving.metrics import Metrics
+    from shipyard.serving.tally import Tally
 
 logger = logging.getLogger("shipyard.serving")
 # As Starlette matches the routes: `{name}` and `{label}` are `[^/]+` (greedy), `{version:int}`
@@ -77,6 +79,7 @@ class InferenceFront:
         self._names = frozenset(model_names)
         self._metrics = metrics
         self._max_body_bytes = max_body_bytes
+        self._routes: dict[str, _Route] = {}
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -87,40 +90,67 @@ class InferenceFront:
         """Answer an inference request on a served model; pass anything else on."""
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
             path = scope["path"]
-            match = _V1.fullmatch(path) or _V2.fullmatch(path)
-            if match is not None and match["name"] in self._names:
-                if path[2] == "2" or match["method"] in tf_serving_api.METHODS:
-                    await self._answer(scope, receive, send, match)
-                    return
+            route = self._routes.get(path)
+            if route is None:
+                route = self._route(path)
+            if route is not _NOT_INFERENCE:
+                await self._answer(scope, receive, send, route)
+                return
         await self.app(scope, receive, send)
 
-    async def _answer(
-        self, scope: Scope, receive: Receive, send: Send, match: re.Match[str]
-    ) -> None:
+    def _route(self, path: str) -> _Route:
+        """The inference route of `path` (`_NOT_INFERENCE` for any other), remembered for
+        the next requests while fewer than `_MAX_ROUTES` paths are."""
+        match = _V1.fullmatch(path) or _V2.fullmatch(path)
+        route = _NOT_INFERENCE
+        if match is not None and match["name"] in self._names:
+            name, version = match["name"], match["version"]
+            number = None if version is None else int(version)
+            if path[2] == "2":
+                endpoint = (
+                    "/v2/models/{name}/versions/{version}/infer"
+                    if version
+                    else ("/v2/models/{name}/infer")
+                )
+                route = _Route(name, number, None, endpoint, kserve_api.prepare_call, {})
+            elif match["method"] in tf_serving_api.METHODS:
+                label, method = match["label"], match["method"]
+                selector = "/versions/{version}" if version else "/labels/{label}" if label else ""
+                endpoint = f"/v1/models/{{name}}{selector}:{method}"
+                prepare = functools.partial(tf_serving_api.prepare_call, method)
+                route = _Route(name, number, label, endpoint, prepare, {})
+        if len(self._routes) < _MAX_ROUTES:
+            self._routes[path] = route
+        return route
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, route: _Route) -> None:
         start = time.perf_counter()
-        name, version, label = match["name"], match["version"], None
-        if scope["path"][2] == "1":
-            label, method = match["label"], match["method"]
-            selector = "/versions/{version}" if version else "/labels/{label}" if label else ""
-            endpoint = f"/v1/models/{{name}}{selector}:{method}"
-            prepare: Callable[..., Call] = functools.partial(tf_serving_api.prepare_call, method)
-        else:
-            endpoint = (
-                "/v2/models/{name}/versions/{version}/infer"
-                if version
-                else ("/v2/models/{name}/infer")
-            )
-            prepare = kserve_api.prepare_call
         code = 500  # unless an answer is sent
         try:
-            code, answer, request_id = await self._respond(
-                scope, receive=receive, name=name, version=version, label=label, prepare=prepare
-            )
-            length = (b"content-length", str(len(answer)).encode())
+            try:
+                length, sent = _headers(scope)
+                request_id = None if sent is None else checked_request_id(sent)
+                body = await receive_body(receive, length, self._max_body_bytes)
+                answer, request_id = await self._inference.respond(
+                    route.name,
+                    version=route.version,
+                    label=route.label,
+                    body_bytes=len(body),
+                    prepare=functools.partial(route.prepare, body, request_id),
+                )
+                code = 200
+            except ClientDisconnect:
+                raise
+            except Exception as exc:
+                code, message = error_status(exc, f"POST {scope['path']}")
+                if code == 500:
+                    logger.error("Exception on POST %s", scope["path"], exc_info=exc)
+                answer, request_id = encode_json({"error": message}), None
+            length_header = (b"content-length", str(len(answer)).encode())
             headers = (  # the id first, where Starlette puts a response's own headers
-                [length, _JSON_HEADERS]
+                [length_header, _JSON_HEADERS]
                 if request_id is None
-                else [(_REQUEST_ID, request_id.encode()), length, _JSON_HEADERS]
+                else [(_REQUEST_ID, request_id.encode()), length_header, _JSON_HEADERS]
             )
             await send({"type": "http.response.start", "status": code, "headers": headers})
             await send({"type": "http.response.body", "body": answer})
@@ -128,44 +158,29 @@ class InferenceFront:
             return  # nobody to answer; counted as a 500, as the middleware counts it
         finally:
             if self._metrics is not None:
-                tally = self._metrics.request_series(endpoint, name, code)
+                tally = route.tallies.get(code)
+                if tally is None:
+                    tally = route.tallies[code] = self._metrics.request_series(
+                        route.endpoint, route.name, code
+                    )
                 tally.add(time.perf_counter() - start)
 
-    async def _respond(
-        self,
-        scope: Scope,
-        *,
-        receive: Receive,
-        name: str,
-        version: str | None,
-        label: str | None,
-        prepare: Callable[..., Call],
-    ) -> tuple[int, bytes, str | None]:
-        """The status, JSON body and request id (None for an error) answering the request;
-        errors become their answers.
 
-        Raises:
-            ClientDisconnect: The client went away while sending the body.
-        """
-        try:
-            length, sent = _headers(scope)
-            request_id = None if sent is None else checked_request_id(sent)
-            body = await receive_body(receive, length, self._max_body_bytes)
-            answer, request_id = await self._inference.respond(
-                name,
-                version=None if version is None else int(version),
-                label=label,
-                body_bytes=len(body),
-                prepare=functools.partial(prepare, body, request_id),
-            )
-        except ClientDisconnect:
-            raise
-        except Exception as exc:
-            code, message = error_status(exc, f"POST {scope['path']}")
-            if code == 500:
-                logger.error("Exception on POST %s", scope["path"], exc_info=exc)
-            return code, encode_json({"error": message}), None
-        return 200, answer, request_id
+class _Route(NamedTuple):
+    """An inference path's model, version or label, metric labels and body parser."""
+
+    name: str
+    version: int | None
+    label: str | None
+    endpoint: str
+    prepare: Callable[..., Call]
+    tallies: dict[int, Tally]  # its metric series by status code, made on first use
+
+
+_NOT_INFERENCE = _Route("", None, None, "", kserve_api.prepare_call, {})
+"""The route remembered for a path the front passes on (its fields are never read)."""
+_MAX_ROUTES = 1024
+"""Paths remembered: every served model's few, and some others, but not without bound."""
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None]:

@@ -5,7 +5,7 @@ wanted, and how to answer from them); `Inference.respond` does the rest.
 
 Where the work runs. A hop to the thread pool and back costs about 100 us, more than a
 small request's whole work (parsing, the feed, `session.run` and the answer of one census
-row take some 50 us), so cheap requests run on the event loop itself, and only expensive
+row take some 40 us), so cheap requests run on the event loop itself, and only expensive
 ones go to a thread, so that the loop never stalls for long:
 
 - A body of up to `InlinePolicy.max_body_bytes` is parsed on the loop; a larger one is
@@ -35,9 +35,8 @@ import itertools
 import os
 import threading
 import time
-import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from starlette.concurrency import run_in_threadpool
 
@@ -51,12 +50,14 @@ if TYPE_CHECKING:
 
     from shipyard.serving.batching import BatchQueue
     from shipyard.serving.feed import Feed
-    from shipyard.serving.loaded_model import LoadedModel
+    from shipyard.serving.loaded_model import LoadedModel, RunCost
     from shipyard.serving.metrics import Metrics
     from shipyard.serving.registry import ModelRegistry
     from shipyard.serving.request_log import RequestLog
+    from shipyard.serving.tally import VersionTally
 
     Outputs = dict[str, np.ndarray]
+    _Answer = tuple[bytes, str, int]
 
 DEFAULT_INLINE_RUN_S = 0.001
 DEFAULT_INLINE_BODY_BYTES = 32 * 2**10
@@ -117,14 +118,27 @@ class InlinePolicy:
 
     def parses_inline(self, body_bytes: int) -> bool:
         """Whether a body of `body_bytes` is parsed (and its feed built) on the loop."""
-        return self.max_run_s > 0 and body_bytes <= self.max_body_bytes
+        return body_bytes <= self.inline_body_limit
 
-    def runs_inline(self, model: LoadedModel, rows: int) -> bool:
-        """Whether a run of `rows` rows on `model` is cheap enough for the loop."""
-        return model.cost.estimate_s(rows) <= self.max_run_s
+    @property
+    def inline_body_limit(self) -> int:
+        """The largest body parsed on the loop (-1 when none is)."""
+        return self.max_body_bytes if self.max_run_s > 0 else -1
+
+    def max_inline_rows(self, cost: RunCost) -> int:
+        """The most rows a run of this cost may have and still run on the loop (0: none)."""
+        if cost.estimate_s(1) > self.max_run_s:
+            return 0
+        if cost.per_row_s <= 0:
+            return 2**62
+        rows = max(1, int((self.max_run_s - cost.fixed_s) / cost.per_row_s))
+        while rows > 1 and cost.estimate_s(rows) > self.max_run_s:  # rounding, either way
+            rows -= 1
+        while cost.estimate_s(rows + 1) <= self.max_run_s:
+            rows += 1
+        return rows
 
 
-@dataclass(frozen=True)
 class Call:
     """A request's work on one version, prepared from its body.
 
@@ -133,17 +147,23 @@ class Call:
         outputs: The outputs the answer needs, in order; None for all.
         answer: Builds the JSON content from those outputs.
         request_id: The request's id, answered in `X-Request-Id` and written to the log.
+        rows: The number of rows in the feed.
     """
 
-    feed: Feed
-    outputs: list[str] | None
-    answer: Callable[[Outputs], Any]
-    request_id: str
+    __slots__ = ("answer", "feed", "outputs", "request_id", "rows")
 
-    @functools.cached_property
-    def rows(self) -> int:
-        """The number of rows in the feed."""
-        return len(next(iter(self.feed.values())))
+    def __init__(
+        self,
+        feed: Feed,
+        outputs: list[str] | None,
+        answer: Callable[[Outputs], Any],
+        request_id: str,
+    ) -> None:
+        self.feed = feed
+        self.outputs = outputs
+        self.answer = answer
+        self.request_id = request_id
+        self.rows = len(next(iter(feed.values())))
 
 
 class Inference:
@@ -169,9 +189,9 @@ class Inference:
         self._metrics = metrics
         self._log = request_log
         self._inline = inline or InlinePolicy()
-        self._handoffs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Handoff] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._inline_body_limit = self._inline.inline_body_limit
+        self._versions: dict[LoadedModel, _VersionState] = {}
+        self._handoff: _Handoff | None = None  # the last event loop's
 
     async def respond(
         self,
@@ -202,43 +222,60 @@ class Inference:
         """
         model = self._registry.enter(name, version=version, label=label, split=True)
         start = time.perf_counter()
-        error: BaseException | None = None
+        version_state = self._versions.get(model) or self._version(model)
         try:
-            batches = model.batches
-            inline = self._inline.parses_inline(body_bytes)
-            if not inline:
-                if batches is None:
-                    return await run_in_threadpool(self._run_alone, model, prepare)
-                call, logged = await run_in_threadpool(self._prepare, model, prepare)
+            if body_bytes > self._inline_body_limit:
+                answer = await self._threaded(model, prepare)
             else:
-                call, logged = self._prepare(model, prepare)
-            if batches is not None:
-                outputs = await self._batched(batches, call, logged)
-                if inline:  # each waiter writes its own answer, on the loop
-                    return self._answer(model, call, logged, outputs, batched=True)
-                return await run_in_threadpool(
-                    self._answer, model, call, logged, outputs, batched=True
-                )
-            if self._inline.runs_inline(model, call.rows):
-                return self._run(model, call, logged)
-            return await run_in_threadpool(self._run, model, call, logged)
+                logged = None if self._log is None else self._log.start_request()
+                call = prepare(model)
+                batches = model.batches
+                if batches is not None:
+                    outputs = await self._batched(batches, call, logged)
+                    answer = self._answer(model, call, logged, outputs, batched=True)
+                elif call.rows <= version_state.inline_rows:
+                    outputs = model.run(call.feed, None if logged is not None else call.outputs)
+                    answer = self._answer(model, call, logged, outputs, batched=False)
+                else:
+                    answer = await run_in_threadpool(self._run, model, call, logged)
         except BaseException as exc:
-            error = exc
+            tally = version_state.tally
+            if tally is not None and not isinstance(exc, asyncio.CancelledError):
+                tally.request(time.perf_counter() - start, 0, failed=True)
             raise
         finally:
             model.leave()
-            if self._metrics is not None and not isinstance(error, asyncio.CancelledError):
-                self._metrics.observe_outcome(
-                    model.name, model.version, time.perf_counter() - start, failed=error is not None
-                )
+        if version_state.tally is not None:
+            version_state.tally.request(time.perf_counter() - start, answer[2])
+        return answer[0], answer[1]
 
-    def _run_alone(
+    async def _threaded(
         self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]
-    ) -> tuple[bytes, str]:
+    ) -> _Answer:
+        """Answer a request whose body is too large for the loop, on worker threads."""
+        batches = model.batches
+        if batches is None:
+            return await run_in_threadpool(self._run_alone, model, prepare)
+        call, logged = await run_in_threadpool(self._prepare, model, prepare)
+        outputs = await self._batched(batches, call, logged)
+        return await run_in_threadpool(self._answer, model, call, logged, outputs, batched=True)
+
+    def _version(self, model: LoadedModel) -> _VersionState:
+        """What requests on `model` need, worked out on its first request."""
+        if len(self._versions) > 64:  # versions come and go
+            self._versions.clear()
+        tally = None
+        if self._metrics is not None:
+            tally = self._metrics.version_series(model.name, model.version)
+        state = _VersionState(self._inline.max_inline_rows(model.cost), tally)
+        self._versions[model] = state
+        return state
+
+    def _run_alone(self, model: LoadedModel, prepare: Callable[[LoadedModel], Call]) -> _Answer:
         call, logged = self._prepare(model, prepare)
         return self._run(model, call, logged)
 
-    def _run(self, model: LoadedModel, call: Call, logged: int | None) -> tuple[bytes, str]:
+    def _run(self, model: LoadedModel, call: Call, logged: int | None) -> _Answer:
         outputs = model.run(call.feed, None if logged is not None else call.outputs)
         return self._answer(model, call, logged, outputs, batched=False)
 
@@ -252,9 +289,9 @@ class Inference:
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outputs] = loop.create_future()
-        handoff = self._handoffs.get(loop)
-        if handoff is None:
-            handoff = self._handoffs[loop] = _Handoff(loop)
+        handoff = self._handoff
+        if handoff is None or handoff.loop is not loop:  # (a server has one loop)
+            handoff = self._handoff = _Handoff(loop)
         done = functools.partial(handoff.put, future)
         batches.submit(
             call.feed, None if logged is not None else call.outputs, call.rows, None, done
@@ -276,11 +313,9 @@ class Inference:
         outputs: Outputs,
         *,
         batched: bool,
-    ) -> tuple[bytes, str]:
-        """Log the request if sampled, write its answer and count it.
-
-        `batched`: the batch thread counted the run's rows; count the request only.
-        """
+    ) -> _Answer:
+        """Log the request if sampled and write its answer: the JSON, the request's id and
+        the rows it ran alone (0 when `batched`: the batch thread counted the run)."""
         if logged is not None and self._log is not None:
             self._log.add(
                 model=model.name,
@@ -292,14 +327,15 @@ class Inference:
             )
         if call.outputs is not None:
             outputs = {name: outputs[name] for name in call.outputs}
-        body = encode_json(call.answer(outputs))
-        if self._metrics is not None:
-            tally = self._metrics.version_series(model.name, model.version)
-            if batched:
-                tally.count()
-            else:
-                tally.add(call.rows)
-        return body, call.request_id
+        return encode_json(call.answer(outputs)), call.request_id, 0 if batched else call.rows
+
+
+class _VersionState(NamedTuple):
+    """What every request on one version needs: the most rows it runs on the event loop,
+    and its metrics (kept after it unloads: the tally then hands each update over at once)."""
+
+    inline_rows: int
+    tally: VersionTally | None
 
 
 class _Handoff:
@@ -311,7 +347,7 @@ class _Handoff:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self.loop = loop
         self._lock = threading.Lock()
         self._pending: list[tuple[asyncio.Future[Outputs], Outputs | None, Exception | None]] = []
 
@@ -323,7 +359,7 @@ class _Handoff:
             self._pending.append((future, outputs, error))
             if len(self._pending) > 1:
                 return  # a drain is scheduled and has not run yet
-        self._loop.call_soon_threadsafe(self._drain)
+        self.loop.call_soon_threadsafe(self._drain)
 
     def _drain(self) -> None:
         with self._lock:

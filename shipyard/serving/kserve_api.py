@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from shipyard._version import __version__
 from shipyard.errors import DataError
-from shipyard.serving.feed import Problems, feed_from_columns
+from shipyard.serving.feed import Problems
 from shipyard.serving.inference import REQUEST_ID_HEADER, Call, checked_request_id
 from shipyard.serving.messages import error_response, json_response, parse_object, read_body
 
@@ -146,13 +146,12 @@ def prepare_call(body: bytes, request_id: str | None, model: LoadedModel) -> Cal
     `request_id` is the client's `X-Request-Id` (checked), which wins over the body's `id`;
     without either, the request's id is a new UUID, as KServe's servers make.
     """
-    payload = parse_object(body, keys=_INFER_KEYS)
+    payload = parse_object(body, keys=_INFER_KEYS, exact_integers=model.feed_plan.takes_integers)
     given = payload.get("id")
     if given is not None and not isinstance(given, str):
         raise DataError(f"'id' must be a string, got {given!r}.")
     wanted = _requested_outputs(model, payload.get("outputs"))
-    feed = feed_from_columns(
-        model.signature,
+    feed = model.feed_plan.columns(
         _columns(model, payload["inputs"]),
         where=lambda input_name, i: f"input {input_name!r}, element {i}",
     )

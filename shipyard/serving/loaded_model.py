@@ -20,6 +20,7 @@ from shipyard.artifacts.exported_model import (
     ort_errors,
 )
 from shipyard.errors import DataError, InvalidParameterError
+from shipyard.serving.feed import FeedPlan
 from shipyard.serving.repository import model_file
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class LoadedModel:
         version: The version number.
         path: The version directory.
         signature: Inputs, outputs, task and label vocabulary.
+        feed_plan: How requests' values become its inputs, resolved once.
         batches: The queue that batches its requests, when the server batches.
         cost: What a run costs, measured by `warm_up` (zero until then).
     """
@@ -74,6 +76,7 @@ class LoadedModel:
         self.version = version
         self.path = path
         self.signature = signature
+        self.feed_plan = FeedPlan(signature)
         self._session: Any = session
         self._output_names = [spec.name for spec in signature.outputs]
         self._lock = threading.Lock()  # guards the count and the retirement

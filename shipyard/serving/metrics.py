@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from shipyard.serving.tally import FlushOnCollect, Tally
+from shipyard.serving.tally import FlushOnCollect, Tally, VersionTally
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -110,51 +110,28 @@ class Metrics:
             registry=registry,
         )
         self._versions: dict[str, set[int]] = {}
-        self._children: dict[tuple[str, int], Tally] = {}
-        self._outcomes: dict[tuple[str, int], Tally] = {}
+        self._version_tallies: dict[tuple[str, int], VersionTally] = {}
         self._requests: dict[tuple[str, str, int], Tally] = {}
 
-    def version_series(self, model: str, version: int) -> Tally:
-        """The tally of one version's request counter and batch-size histogram, made once.
+    def version_series(self, model: str, version: int) -> VersionTally:
+        """The tally of one version's four series, made once (until the version unloads).
 
-        `count()` counts a request the version answered; `observe(rows)` a model run;
-        `add(rows)` both, for a request that ran alone.
+        `request` counts a request it answered, refused or failed, and `ran` a model run
+        (a batch).
         """
-        return self._version_tally(
-            self._children, self.version_requests, self.batch_size, model=model, version=version
-        )
-
-    def observe_outcome(self, model: str, version: int, seconds: float, *, failed: bool) -> None:
-        """Count one inference request a version answered in `seconds`, failed or not."""
-        tally = self._version_tally(
-            self._outcomes, self.version_errors, self.version_latency, model=model, version=version
-        )
-        if failed:
-            tally.add(seconds)
-        else:
-            tally.observe(seconds)
-
-    def _version_tally(
-        self,
-        tallies: dict[tuple[str, int], Tally],
-        counter: Any,
-        histogram: Any,
-        *,
-        model: str,
-        version: int,
-    ) -> Tally:
-        """The tally of a version's `counter` and `histogram` children, made once."""
-        tally = tallies.get((model, version))
+        tally = self._version_tallies.get((model, version))
         if tally is None:
             label = str(version)
             tally = self._flusher.track(
-                Tally(
-                    counter.labels(model, label),
-                    histogram.labels(model, label),
+                VersionTally(
+                    self.version_requests.labels(model, label),
+                    self.version_errors.labels(model, label),
+                    self.version_latency.labels(model, label),
+                    self.batch_size.labels(model, label),
                     immediate=self._immediate,
                 )
             )
-            tallies[(model, version)] = tally
+            self._version_tallies[(model, version)] = tally
         return tally
 
     def request_series(self, endpoint: str, model: str, code: int) -> Tally:
@@ -178,17 +155,16 @@ class Metrics:
 
     def observe_batch(self, model: str, version: int, rows: int) -> None:
         """Count one model run of `rows` rows (safe from any thread)."""
-        self.version_series(model, version).observe(rows)
+        self.version_series(model, version).ran(rows)
 
     def set_versions(self, model: str, versions: Collection[int]) -> None:
         """Record the versions of `model` loaded now (the registry calls this)."""
         known = self._versions.setdefault(model, set())
         for version in known - set(versions):
             self.loaded.labels(model, str(version)).set(0)
-            for tallies in (self._children, self._outcomes):
-                tally = tallies.pop((model, version), None)
-                if tally is not None:
-                    self._flusher.forget(tally)
+            tally = self._version_tallies.pop((model, version), None)
+            if tally is not None:
+                self._flusher.forget(tally)
         for version in versions:
             self.loaded.labels(model, str(version)).set(1)
         known |= set(versions)

@@ -60,13 +60,24 @@ class _Failure:
 
 
 class _ServedModel:
-    """What the registry knows of one model; `loaded` is replaced, never mutated."""
+    """What the registry knows of one model; `loaded` is replaced, never mutated.
+
+    `newest` is the newest version loaded (None when none is), kept with `loaded`: the
+    version of every request that names neither a version nor a label when there is no
+    canary.
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
         self.loaded: dict[int, LoadedModel] = {}
+        self.newest: LoadedModel | None = None
         self.loading: set[int] = set()
         self.failures: dict[int, _Failure] = {}
+
+    def swap(self, loaded: dict[int, LoadedModel]) -> None:
+        """Serve the versions in `loaded` from now on (under the registry's lock)."""
+        self.loaded = loaded
+        self.newest = loaded[max(loaded)] if loaded else None
 
 
 class ModelRegistry:
@@ -187,7 +198,12 @@ class ModelRegistry:
             NotFoundError: No such model, version or label, or the version is not loaded.
         """
         with self._lock:
-            model = self._resolve(name, version, label, split=split)
+            served = self._models.get(name)
+            model = None
+            if served is not None and version is None and label is None:
+                model = served.newest if served.config.canary is None else None
+            if model is None:
+                model = self._resolve(name, version, label, split=split)
             model.enter()
         return model
 
@@ -238,7 +254,7 @@ class ModelRegistry:
         with self._lock:
             retired = [m for served in self._models.values() for m in served.loaded.values()]
             for served in self._models.values():
-                served.loaded = {}
+                served.swap({})
         for model in retired:
             model.retire()
 
@@ -309,7 +325,7 @@ class ModelRegistry:
                     fresh[version] = model
         table = {v: current.get(v) or fresh[v] for v in sorted(wanted)}
         with self._lock:
-            served.loaded = table
+            served.swap(table)
         for version, model in [*current.items(), *fresh.items()]:
             if version not in table:
                 logger.info("Unloading %s version %d.", config.name, version)

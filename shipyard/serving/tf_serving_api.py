@@ -19,6 +19,7 @@ carries the request's id in `X-Request-Id` (see `shipyard.serving.inference`).
 from __future__ import annotations
 
 import functools
+import operator
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +29,6 @@ from starlette.routing import Route
 
 from shipyard.errors import DataError, NotFoundError
 from shipyard.monitoring.feedback import labels_from_json, write_labels
-from shipyard.serving.feed import feed_from_columns, feed_from_rows
 from shipyard.serving.inference import (
     REQUEST_ID_HEADER,
     Call,
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 SIGNATURE_NAME = "serving_default"
 METHODS = ("predict", "classify", "regress")
 _DT = {"float": "DT_FLOAT", "string": "DT_STRING", "int64": "DT_INT64"}
+_TOLIST = operator.methodcaller("tolist")
 _PREDICT_KEYS = {"signature_name": False, "instances": False, "inputs": False}
 _EXAMPLE_KEYS = {"signature_name": False, "examples": True, "context": False}
 _FEEDBACK_KEYS = {"feedback": True}
@@ -178,10 +179,11 @@ def prepare_call(method: str, body: bytes, request_id: str | None, model: Loaded
 
     `request_id` is the client's (checked); None draws one.
     """
-    payload = parse_object(body, keys=_PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS)
-    _check_signature_name(payload)
-    prepare = {"predict": predict, "classify": classify, "regress": regress}[method]
-    return prepare(model, payload, request_id or new_request_id())
+    keys = _PREDICT_KEYS if method == "predict" else _EXAMPLE_KEYS
+    payload = parse_object(body, keys=keys, exact_integers=model.feed_plan.takes_integers)
+    if "signature_name" in payload:
+        _check_signature_name(payload)
+    return _PREPARE[method](model, payload, request_id or new_request_id())
 
 
 def predict(model: LoadedModel, payload: dict[str, Any], request_id: str) -> Call:
@@ -195,11 +197,9 @@ def predict(model: LoadedModel, payload: dict[str, Any], request_id: str) -> Cal
             "A predict request has either 'instances' (row format) or 'inputs' (columnar "
             "format): exactly one of them."
         )
-    signature = model.signature
     if "instances" in payload:
-        feed = feed_from_rows(signature, payload["instances"])
-        return Call(feed, None, _predictions, request_id)
-    return Call(feed_from_columns(signature, payload["inputs"]), None, _outputs, request_id)
+        return Call(model.feed_plan.rows(payload["instances"]), None, _predictions, request_id)
+    return Call(model.feed_plan.columns(payload["inputs"]), None, _outputs, request_id)
 
 
 def classify(model: LoadedModel, payload: dict[str, Any], request_id: str) -> Call:
@@ -215,7 +215,7 @@ def classify(model: LoadedModel, payload: dict[str, Any], request_id: str) -> Ca
             f"The model {model.name!r} is a {signature.task} model without class scores; "
             f"use :regress or :predict."
         )
-    feed = feed_from_rows(signature, _examples(payload), key="examples")
+    feed = model.feed_plan.rows(_examples(payload), key="examples")
     return Call(feed, ["probabilities"], functools.partial(_classes, vocabulary), request_id)
 
 
@@ -230,18 +230,21 @@ def regress(model: LoadedModel, payload: dict[str, Any], request_id: str) -> Cal
         raise DataError(
             f"The model {model.name!r} is a {signature.task} model; use :classify or :predict."
         )
-    feed = feed_from_rows(signature, _examples(payload), key="examples")
+    feed = model.feed_plan.rows(_examples(payload), key="examples")
     return Call(feed, ["predictions"], _values, request_id)
+
+
+_PREPARE = {"predict": predict, "classify": classify, "regress": regress}
 
 
 def _predictions(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
     """Row format: a list of values (one output) or of `{output: value}` objects."""
-    columns = {name: value.tolist() for name, value in outputs.items()}
+    columns = list(map(_TOLIST, outputs.values()))
     if len(columns) == 1:
-        return {"predictions": next(iter(columns.values()))}
-    names = list(columns)
-    rows = zip(*columns.values(), strict=True)
-    return {"predictions": [dict(zip(names, row, strict=True)) for row in rows]}
+        return {"predictions": columns[0]}
+    # One `{output: value}` per row, built in C: dict(zip(names, row)) for each row.
+    pair_up = functools.partial(zip, tuple(outputs), strict=True)
+    return {"predictions": list(map(dict, map(pair_up, zip(*columns, strict=True))))}
 
 
 def _outputs(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -300,11 +303,11 @@ def _examples(payload: dict[str, Any]) -> list[Any]:
     if not isinstance(context, dict):
         raise DataError(f"'context' must be an object of features, got {type(context).__name__}.")
     if not isinstance(examples, list):
-        return examples  # type: ignore[no-any-return]  # feed_from_rows reports it
+        return examples  # type: ignore[no-any-return]  # the feed plan reports it
     merged = []
     for index, example in enumerate(examples):
         if not isinstance(example, dict):
-            merged.append(example)  # feed_from_rows reports it
+            merged.append(example)  # the feed plan reports it
             continue
         both = sorted(context.keys() & example.keys())
         if both:

@@ -9,7 +9,8 @@ import pytest
 
 from shipyard.artifacts.exported_model import Signature, TensorSpec, parse_signature
 from shipyard.errors import DataError
-from shipyard.serving.feed import feed_from_columns, feed_from_rows
+from shipyard.serving.feed import FeedPlan
+from shipyard.serving.messages import decode_json
 
 SIGNATURE = Signature(
     task="multiclass",
@@ -24,8 +25,7 @@ SIGNATURE = Signature(
 
 
 def test_rows_become_columns_with_missing_values_filled() -> None:
-    feed = feed_from_rows(
-        SIGNATURE,
+    feed = FeedPlan(SIGNATURE).rows(
         [
             {"island": "Biscoe", "mass": 3750, "count": 2},
             {"island": "Dream", "sex": None, "mass": None, "count": 3},
@@ -43,30 +43,40 @@ def test_rows_become_columns_with_missing_values_filled() -> None:
 
 
 def test_columns_and_optional_inputs_left_out() -> None:
-    feed = feed_from_columns(SIGNATURE, {"island": ["Biscoe", "Dream"], "count": [1, 2]})
+    feed = FeedPlan(SIGNATURE).columns({"island": ["Biscoe", "Dream"], "count": [1, 2]})
     assert feed["sex"][:, 0].tolist() == ["", ""]
     assert np.isnan(feed["mass"]).all() and feed["mass"].shape == (2, 1)
 
 
 def test_int64_inputs_take_integers_only() -> None:
     with pytest.raises(DataError, match=r"inputs\['count'\]\[0\] must be an integer, got 1.5"):
-        feed_from_columns(SIGNATURE, {"island": ["a"], "count": [1.5]})
+        FeedPlan(SIGNATURE).columns({"island": ["a"], "count": [1.5]})
     with pytest.raises(DataError, match="out of range for int64"):
-        feed_from_columns(SIGNATURE, {"island": ["a"], "count": [2**63]})
+        FeedPlan(SIGNATURE).columns({"island": ["a"], "count": [2**63]})
     with pytest.raises(DataError, match="has no missing value"):
-        feed_from_columns(SIGNATURE, {"island": ["a"], "count": [None]})
+        FeedPlan(SIGNATURE).columns({"island": ["a"], "count": [None]})
+
+
+def test_floats_past_float32_are_out_of_range_and_infinity_is_kept() -> None:
+    plan = FeedPlan(SIGNATURE)
+    with pytest.raises(DataError, match=r"instances\[1\]\['mass'\] = 1e\+39 is out of range"):
+        plan.rows(
+            [{"island": "a", "count": 1, "mass": 2.5}, {"island": "a", "count": 1, "mass": 1e39}]
+        )
+    feed = plan.rows([{"island": "a", "count": 1, "mass": float("inf")}])
+    assert feed["mass"].tolist() == [[float("inf")]]
 
 
 def test_problems_are_capped_at_ten() -> None:
     rows = [{"island": index, "count": 1} for index in range(25)]
     with pytest.raises(DataError, match=r"^25 problems in the request: .*; and 15 more\.$"):
-        feed_from_rows(SIGNATURE, rows)
+        FeedPlan(SIGNATURE).rows(rows)
 
 
 def test_a_single_input_model_takes_bare_values() -> None:
     single = Signature("regression", (TensorSpec("x", "float", (None,)),), SIGNATURE.outputs)
-    assert feed_from_rows(single, [1, 2.5])["x"].tolist() == [1.0, 2.5]
-    assert feed_from_columns(single, [3])["x"].tolist() == [3.0]
+    assert FeedPlan(single).rows([1, 2.5])["x"].tolist() == [1.0, 2.5]
+    assert FeedPlan(single).columns([3])["x"].tolist() == [3.0]
 
 
 def test_signatures_that_serving_cannot_feed_are_refused() -> None:
@@ -89,3 +99,15 @@ def test_signatures_that_serving_cannot_feed_are_refused() -> None:
     ):
         with pytest.raises(DataError, match=message):
             parse_signature(good | change)
+
+
+def test_a_float_input_reads_a_long_integer_alike_whichever_parser_reads_it() -> None:
+    """Without integer inputs the body is not searched for them (`exact_integers=False`)."""
+    plan = FeedPlan(SIGNATURE)
+    assert plan.takes_integers
+    floats = FeedPlan(Signature("regression", SIGNATURE.inputs[:3], SIGNATURE.outputs))
+    assert not floats.takes_integers
+    body = b'[{"island": "a", "mass": 123456789012345678901234567891}]'
+    exact, fast = decode_json(body), decode_json(body, exact_integers=False)
+    assert exact != fast  # an int, and the float orjson reads
+    assert floats.rows(exact)["mass"].tolist() == floats.rows(fast)["mass"].tolist()

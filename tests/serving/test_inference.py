@@ -167,3 +167,11 @@ def test_the_inline_policy_decides_by_body_size_and_estimated_cost() -> None:
     assert policy.parses_inline(100) and not policy.parses_inline(101)
     assert not InlinePolicy(max_run_s=0).parses_inline(10)
     assert RunCost(fixed_s=0.0005, per_row_s=0.0001).estimate_s(6) == pytest.approx(0.001)
+    assert policy.max_inline_rows(RunCost(fixed_s=0.0001, per_row_s=0.0001)) == 10
+    assert policy.max_inline_rows(RunCost(fixed_s=0.0005, per_row_s=0.0001)) == 6
+    assert policy.max_inline_rows(RunCost(fixed_s=0.002, per_row_s=0.0)) == 0
+    assert policy.max_inline_rows(RunCost(fixed_s=0.0001, per_row_s=0.0)) > 10**9
+    for per_row_s in (3e-7, 7e-6, 1.1e-5):  # the limit is exact, whatever the rounding
+        rows = policy.max_inline_rows(RunCost(fixed_s=0.0002, per_row_s=per_row_s))
+        cost = RunCost(fixed_s=0.0002, per_row_s=per_row_s)
+        assert cost.estimate_s(rows) <= 0.001 < cost.estimate_s(rows + 1)

@@ -87,7 +87,7 @@ def test_version_series_are_looked_up_once_and_dropped_with_their_version() -> N
     metrics.set_versions("penguins", [1, 2])
     first = metrics.version_series("penguins", 1)
     assert metrics.version_series("penguins", 1) is first
-    first.count()
+    first.request(0.001, 0)  # its rows ran in a batch: observe_batch counts them
     metrics.observe_batch("penguins", 1, 3)
     assert (
         metrics.registry.get_sample_value(
@@ -108,16 +108,20 @@ def test_version_series_are_looked_up_once_and_dropped_with_their_version() -> N
 def test_each_versions_errors_and_latency_are_counted_until_it_unloads() -> None:
     metrics = Metrics(["penguins"])
     metrics.set_versions("penguins", [1, 2])
-    metrics.observe_outcome("penguins", 2, 0.004, failed=True)
-    metrics.observe_outcome("penguins", 2, 0.002, failed=False)
-    metrics.observe_outcome("penguins", 1, 0.001, failed=False)
+    held = metrics.version_series("penguins", 2)  # by a request in flight
+    held.request(0.004, 0, failed=True)
+    held.request(0.002, 3)
+    metrics.version_series("penguins", 1).request(0.001, 1)
     value = metrics.registry.get_sample_value
     two = {"model": "penguins", "version": "2"}
     assert value("shipyard_model_version_errors_total", two) == 1
+    assert value("shipyard_model_version_requests_total", two) == 1
     assert value("shipyard_model_version_request_duration_seconds_count", two) == 2
     assert value("shipyard_model_version_request_duration_seconds_sum", two) == 0.006
+    assert value("shipyard_batch_size_sum", two) == 3
     one = {"model": "penguins", "version": "1"}
     assert value("shipyard_model_version_errors_total", one) == 0
     metrics.set_versions("penguins", [1])
-    metrics.observe_outcome("penguins", 2, 0.5, failed=True)  # a request in flight at unload
-    assert value("shipyard_model_version_errors_total", two) == 2
+    held.request(0.5, 0, failed=True)  # the request in flight at unload ends
+    metrics.version_series("penguins", 2).request(0.5, 0, failed=True)  # one looked up after
+    assert value("shipyard_model_version_errors_total", two) == 3
