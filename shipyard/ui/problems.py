@@ -8,7 +8,16 @@ from typing import Final
 from starlette.responses import Response
 
 PROBLEM_TYPE: Final = "application/problem+json"
-_TITLES: Final = {400: "Bad request", 404: "Not found", 500: "Internal error"}
+_TITLES: Final = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    500: "Internal error",
+}
 
 
 class BadParameter(ValueError):

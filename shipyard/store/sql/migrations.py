@@ -29,6 +29,9 @@ It fills the table for the runs already recorded, the way runners of that releas
 each metric name, the value in the run's first output artifact (by execution, then event,
 cached outputs included) of type `ModelEvaluation` (under its `metrics` property) or
 `Metrics` (its properties) that holds a finite number under that name.
+
+Version 6 adds the platform server's job queue, `jobs` and `job_logs`, as `tables.py`
+declares them.
 """
 
 from __future__ import annotations
@@ -307,6 +310,19 @@ def _add_run_metrics(conn: Connection) -> None:
         conn.execute(insert(tables.run_metrics), rows[start : start + _FILL_BATCH])
 
 
+# Version 5 is the auth half's (users, tokens, projects, grants, audit events); reserved here
+# until it is merged.
+def _reserved_for_auth(conn: Connection) -> None:
+    """Nothing yet: the step of the platform server's security half."""
+
+
+# Version 6 ---------------------------------------------------------------------------------
+def _add_job_tables(conn: Connection) -> None:
+    """Create the platform server's job queue and its logs (`shipyard.platform.jobs`)."""
+    for new in (tables.jobs, tables.job_logs):
+        new.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -316,6 +332,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "runs and executions can be interrupted", _add_interrupted_state),
     Migration(3, "trigger firings and trigger leases", _add_trigger_tables),
     Migration(4, "each run's metrics, indexed by name and value", _add_run_metrics),
+    Migration(5, "users, tokens, projects, grants and the audit log", _reserved_for_auth),
+    Migration(6, "the platform server's job queue and job logs", _add_job_tables),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -12,6 +12,9 @@
   per trigger: the scheduler evaluating it, its schedule's cursor and what it has seen.
 - `run_metrics` holds each finished run's metrics (name, value), written when the run ends,
   indexed by (name, value) so that listings sort thousands of runs by a metric at once.
+- `jobs` holds the platform server's job queue (`shipyard.platform.jobs`): one row per job,
+  unique by project and submission id, with its state, message, attempts and the lease of
+  the worker running it; `job_logs` the chunks of output each attempt wrote, in order.
 
 This module describes the current schema; `migrations.py` brings a database to it.
 """
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -35,6 +39,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -49,6 +54,8 @@ __all__ = [
     "events",
     "executions",
     "firings",
+    "job_logs",
+    "jobs",
     "metadata",
     "run_metrics",
     "trigger_leases",
@@ -117,6 +124,8 @@ FIRING_STATES = (
     "requested", "pending", "running", "complete", "failed", "interrupted", "skipped"
 )  # fmt: skip
 FIRING_KINDS = ("schedule", "new_data", "monitor", "manual")
+JOB_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED")
+JOB_KINDS = ("pipeline", "train", "command")
 
 metadata = MetaData(
     naming_convention={
@@ -248,4 +257,43 @@ run_metrics = Table(
     Column("name", String(255), primary_key=True),
     Column("value", Float, nullable=False),
     Index(None, "name", "value"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project", String(255), nullable=False),
+    Column("submission_id", String(255), nullable=False),
+    Column("submitter", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("entrypoint", Text, nullable=False),
+    Column("metadata", JsonDocument, nullable=False),
+    Column("package", String(64), nullable=True),
+    Column("resources", JsonDocument, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("stop_requested", Boolean, nullable=False, server_default=false()),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("lease_owner", String(255), nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("exit_code", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    UniqueConstraint("project", "submission_id"),
+    _one_of("state", JOB_STATES),
+    _one_of("kind", JOB_KINDS),
+    Index(None, "state", "id"),
+    Index(None, "project", "id"),
+)
+
+job_logs = Table(
+    "job_logs",
+    metadata,
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("attempt", Integer, nullable=False),
+    Column("text", Text, nullable=False),
 )
