@@ -3,8 +3,9 @@
 The files are those git would commit: in a git checkout, `git ls-files -co
 --exclude-standard` (tracked files and untracked ones no ignore rule covers); elsewhere, every
 file but those the directory's `.gitignore` names (a simple reader: one pattern a line,
-`#` comments, a trailing `/` for directories, `*`, `?` and `[...]` globs, matched against
-the path and each of its parts; no negation). `.git/` and `.shipyard/` are always left
+`#` comments, a trailing `/` for directories, `*`, `?` and `[...]` globs; a pattern with a
+`/` is matched against the path from the directory, one without against each name; no
+negation). `.git/` and `.shipyard/` are always left
 out. The archive is the same bytes for the same files (sorted, no times or owners), so an
 unchanged directory uploads as the package the server already has.
 """
@@ -106,14 +107,13 @@ def _read_gitignore(path: Path) -> list[str]:
 
 def _ignored(relative: PurePosixPath, patterns: list[str], *, is_dir: bool) -> bool:
     for pattern in patterns:
-        directory_only = pattern.endswith("/")
-        bare = pattern.rstrip("/")
-        if directory_only and not is_dir:
+        if pattern.endswith("/") and not is_dir:
             continue
-        if "/" in bare.lstrip("/"):
+        bare = pattern.rstrip("/")
+        if "/" in bare:  # anchored at the directory: matched against the whole path
             if fnmatch.fnmatchcase(str(relative), bare.lstrip("/")):
                 return True
-        elif fnmatch.fnmatchcase(relative.name, bare.lstrip("/")):
+        elif fnmatch.fnmatchcase(relative.name, bare):
             return True
     return False
 

@@ -5,7 +5,10 @@ job's unpacked working directory, in a process group of its own, with its projec
 and artifact root in its environment (`spaces`). Its output (stdout and stderr together)
 goes to the job's log in chunks, a few times a second. While it runs, the worker renews its
 lease every `heartbeat_s`; the renewal also says whether a stop was requested, and then the
-worker ends the process group (SIGTERM, SIGKILL `kill_grace_s` later). A worker that loses
+worker ends the process group (SIGTERM, SIGKILL `kill_grace_s` later). On Linux the job's
+process is killed when its worker dies, even by SIGKILL (`PR_SET_PDEATHSIG`), so the retry
+of a dead worker's job never runs beside the first attempt (processes the job started
+itself in other process groups are its own to end). A worker that loses
 its lease (it could not reach the database for `lease_s`) ends the process and records
 nothing: the job has gone back to the queue.
 
@@ -159,6 +162,7 @@ class Worker:
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    preexec_fn=_die_with_worker,  # noqa: PLW1509 (only prctl, no locks)
                 )
             except (OSError, ValueError, ShipyardError) as exc:
                 self._finish(job, "FAILED", f"could not start: {exc}", None)
@@ -229,6 +233,7 @@ class _Supervisor:
             return self._watch()
         except BaseException:
             self._kill(signal.SIGKILL)
+            self.process.wait()
             raise
 
     def _watch(self) -> tuple[JobState | None, str, int | None]:
@@ -307,6 +312,16 @@ class _Supervisor:
             os.killpg(self.process.pid, sig)
         except ProcessLookupError:
             pass
+
+
+def _die_with_worker() -> None:
+    """In the job's process, before it runs: on Linux, be killed when the worker dies (even
+    by SIGKILL), so that a job retried elsewhere never runs twice at once."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _exit_text(code: int) -> str:
