@@ -52,6 +52,8 @@ def server_command(
     import uvicorn
 
     from shipyard.cli.output import console
+    from shipyard.platform.auth.accounts import Accounts
+    from shipyard.platform.auth.audit import AuditLog
     from shipyard.platform.jobs.api import JobService
     from shipyard.platform.jobs.packages import PackageStore
     from shipyard.platform.jobs.queue import JobQueue
@@ -63,7 +65,8 @@ def server_command(
     queue = JobQueue(settings.store_url)
     packages = PackageStore(packages_dir(settings.root), max_bytes=max_package_bytes)
     ui = None if ui_project is None else (ui_project, _open_project(settings, ui_project))
-    app = create_server_app(JobService(queue, packages), ui=ui)
+    service = JobService(queue, packages, Accounts(queue.database), AuditLog(queue.database))
+    app = create_server_app(service, ui=ui)
     started = [_start_worker(settings) for _ in range(workers)]
     console().print(
         f"Shipyard server on http://{host}:{port}/ (store {queue.url}, root {settings.root}, "

@@ -12,12 +12,16 @@ import json
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from shipyard.errors import InvalidParameterError, NotFoundError
-from shipyard.platform.access import Action, Forbidden, Hidden, Unauthenticated
-from shipyard.platform.jobs.api import JobService, job_routes, principal_of
+from shipyard.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
+from shipyard.platform.access import Action
+from shipyard.platform.auth.denials import denial_handlers, error_response
+from shipyard.platform.auth.middleware import AuthMiddleware, principal_of
+from shipyard.platform.auth.routes import auth_routes
+from shipyard.platform.jobs.api import job_routes
 from shipyard.platform.jobs.packages import PackageRejected
 from shipyard.platform.jobs.queue import JobConflict
 from shipyard.platform.openapi import server_openapi
@@ -27,20 +31,29 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from shipyard.platform.jobs.api import JobService
     from shipyard.runners import Project
 
 __all__ = ["create_server_app"]
 
 
 def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None) -> Starlette:
-    """Return the server's app over a job service.
+    """Return the server's app: every request authenticated, each change audited.
 
     Args:
-        jobs: The queue and the packages the jobs API works with.
+        jobs: The queue, packages, accounts and audit log the API works with.
         ui: A project's name and its opened store, whose web UI is served at `/` to those who
             may read the project (None: no UI).
+
+    Example:
+        >>> app = create_server_app(JobService(queue, packages, accounts, audit))
+        >>> uvicorn.run(app, host="127.0.0.1", port=8000)
     """
-    routes = [Route("/api/openapi.json", _openapi), *job_routes()]
+    routes = [
+        Route("/api/openapi.json", _openapi),
+        *auth_routes(jobs.accounts, jobs.audit),
+        *job_routes(),
+    ]
     if ui is not None:
         from shipyard.ui.app import create_app
 
@@ -48,15 +61,15 @@ def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None
         routes.append(Mount("/", app=_ReadersOnly(create_app(project), name)))
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(AuthMiddleware, accounts=jobs.accounts, audit=jobs.audit)],
         exception_handlers={
-            BadParameter: _bad_parameter,
+            **denial_handlers(jobs.audit),
+            BadParameter: _expected,
+            InvalidParameterError: _expected,
+            NotFoundError: _expected,
+            AlreadyExistsError: _expected,
             PackageRejected: _rejected,
-            InvalidParameterError: _invalid,
             JobConflict: _conflict,
-            NotFoundError: _not_found,
-            Unauthenticated: _unauthenticated,
-            Forbidden: _forbidden,
-            Hidden: _not_found,
             404: _no_route,
             405: _no_method,
         },
@@ -66,7 +79,7 @@ def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None
 
 
 class _ReadersOnly:
-    """Serves the UI of one project to principals who may read it."""
+    """Serves the UI of one project to principals who may read it (others get a 404)."""
 
     def __init__(self, app: ASGIApp, project: str) -> None:
         self.app = app
@@ -76,11 +89,8 @@ class _ReadersOnly:
         if scope["type"] == "http":
             from starlette.requests import Request
 
-            try:
-                principal_of(Request(scope)).require(Action.READ, self.project)
-            except (Unauthenticated, Hidden) as exc:
-                status = 401 if isinstance(exc, Unauthenticated) else 404
-                await problem(status, str(exc))(scope, receive, send)
+            if not principal_of(Request(scope)).may(Action.READ, self.project):
+                await problem(404, f"Nothing at {scope['path']}.")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -89,9 +99,10 @@ async def _openapi(request: Request) -> Response:
     return Response(json.dumps(server_openapi()), media_type="application/json")
 
 
-async def _bad_parameter(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, BadParameter)
-    return problem(400, str(exc), parameter=exc.name)
+async def _expected(request: Request, exc: Exception) -> Response:
+    answer = error_response(exc)
+    assert answer is not None
+    return answer
 
 
 async def _rejected(request: Request, exc: Exception) -> Response:
@@ -101,24 +112,6 @@ async def _rejected(request: Request, exc: Exception) -> Response:
 
 async def _conflict(request: Request, exc: Exception) -> Response:
     return problem(409, str(exc))
-
-
-async def _invalid(request: Request, exc: Exception) -> Response:
-    return problem(400, str(exc))
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return problem(404, str(exc))
-
-
-async def _unauthenticated(request: Request, exc: Exception) -> Response:
-    answer = problem(401, str(exc))
-    answer.headers["WWW-Authenticate"] = "Bearer"
-    return answer
-
-
-async def _forbidden(request: Request, exc: Exception) -> Response:
-    return problem(403, str(exc))
 
 
 async def _no_route(request: Request, exc: Exception) -> Response:

@@ -3,7 +3,9 @@
 Every handler first asks the request's principal whether it may (`Principal.require`): to
 read a job, `read` in its project (a job of a project the principal may not read is a 404,
 as if it did not exist); to submit, `submit`; to stop, retry or delete one's own job,
-`submit`, and anyone's, `manage_jobs`. Each change is written to the audit log.
+`submit`, and anyone's, `manage_jobs`. Each change is written to the audit log (`job.submit`,
+`job.stop`, `job.retry`, `job.delete`, `package.upload`); the auth middleware and its denial
+handlers answer and record the refusals.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from anyio import to_thread
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from shipyard.platform.access import Action, Unauthenticated
+from shipyard.platform.access import Action
+from shipyard.platform.auth.denials import actor_of
+from shipyard.platform.auth.middleware import principal_of
 from shipyard.platform.jobs.job_json import job_json, log_json
 from shipyard.platform.jobs.packages import PackageRejected
 from shipyard.platform.jobs.records import JOB_STATES
@@ -31,12 +35,13 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.routing import BaseRoute
 
-    from shipyard.platform.access import Principal
+    from shipyard.platform.auth.accounts import Accounts
+    from shipyard.platform.auth.audit import AuditLog
     from shipyard.platform.jobs.packages import PackageStore
     from shipyard.platform.jobs.queue import JobQueue
     from shipyard.platform.jobs.records import JobRecord, JobState
 
-__all__ = ["JobService", "job_routes", "principal_of"]
+__all__ = ["JobService", "job_routes"]
 
 TAIL_POLL_S: Final = 0.25
 _MAX_LIMIT: Final = 1000
@@ -44,10 +49,27 @@ _MAX_LIMIT: Final = 1000
 
 @dataclass(frozen=True)
 class JobService:
-    """What the jobs API works with, kept on `app.state.jobs`."""
+    """What the jobs API works with, kept on `app.state.jobs`.
+
+    Attributes:
+        queue: The job queue.
+        packages: The uploaded working directories.
+        accounts: The projects (a job's project must exist).
+        audit: Where each change is written.
+    """
 
     queue: JobQueue
     packages: PackageStore
+    accounts: Accounts
+    audit: AuditLog
+
+    def record(
+        self, request: Request, action: str, project: str, target: str, **detail: Any
+    ) -> None:
+        """Write a change to the audit log: who, `action` (`job.submit`...), where, on what."""
+        self.audit.record(
+            actor_of(request), action, project=project, target=target, detail=dict(detail)
+        )
 
 
 def job_routes() -> list[BaseRoute]:
@@ -65,18 +87,6 @@ def job_routes() -> list[BaseRoute]:
         Route("/api/jobs/{job_id:int}/stop", stop_job, methods=["POST"]),
         Route("/api/jobs/{job_id:int}/retry", retry_job, methods=["POST"]),
     ]
-
-
-def principal_of(request: Request) -> Principal:
-    """The principal the request was authenticated as.
-
-    Raises:
-        Unauthenticated: The request carries no valid credentials.
-    """
-    principal: Principal | None = getattr(request.state, "principal", None)
-    if principal is None:
-        raise Unauthenticated("This endpoint needs an API token: Authorization: Bearer TOKEN.")
-    return principal
 
 
 def _service(request: Request) -> JobService:
@@ -123,6 +133,12 @@ async def upload_package(request: Request) -> Response:
                 too_large=True,
             )
     sha = await to_thread.run_sync(packages.put, bytes(received))
+    await to_thread.run_sync(
+        functools.partial(
+            _service(request).record, request, "package.upload", project, sha,
+            size_bytes=len(received),
+        )
+    )  # fmt: skip
     return _json({"working_dir": sha, "size_bytes": len(received)}, 201)
 
 
@@ -137,12 +153,19 @@ async def submit_job(request: Request) -> Response:
     new = parse_submission(body, submitter=principal.name)
     principal.require(Action.SUBMIT, new.project)
     service = _service(request)
+    await to_thread.run_sync(service.accounts.get_project, new.project)
     if new.package is not None and not service.packages.has(new.package):
         raise BadParameter(
             "runtime_env.working_dir",
             f"names no uploaded package ({new.package!r}); upload it with POST /api/packages.",
         )
     job, created = await to_thread.run_sync(service.queue.submit, new)
+    if created:
+        record = functools.partial(
+            service.record, request, "job.submit", job.project, str(job.id),
+            entrypoint=job.entrypoint, submission_id=job.submission_id,
+        )  # fmt: skip
+        await to_thread.run_sync(record)
     return _json({"job_id": job.id, "submission_id": job.submission_id}, 201 if created else 200)
 
 
@@ -173,6 +196,7 @@ def stop_job(request: Request) -> Response:
     """Stop a job: a pending one at once, a running one within seconds."""
     job = _changeable_job(request)
     stopped = _service(request).queue.request_stop(job.id, principal_of(request).name)
+    _service(request).record(request, "job.stop", job.project, str(job.id))
     return _json(
         {"stopped": stopped.state == "STOPPED" or stopped.stop_requested, **job_json(stopped)}
     )
@@ -181,13 +205,16 @@ def stop_job(request: Request) -> Response:
 def retry_job(request: Request) -> Response:
     """Queue a job that has ended again."""
     job = _changeable_job(request)
-    return _json(job_json(_service(request).queue.retry(job.id, principal_of(request).name)))
+    retried = _service(request).queue.retry(job.id, principal_of(request).name)
+    _service(request).record(request, "job.retry", job.project, str(job.id))
+    return _json(job_json(retried))
 
 
 def delete_job(request: Request) -> Response:
     """Delete a job that has ended, with its logs."""
     job = _changeable_job(request)
     _service(request).queue.delete(job.id)
+    _service(request).record(request, "job.delete", job.project, str(job.id))
     return _json({"job_id": job.id, "deleted": True})
 
 

@@ -16,7 +16,6 @@ taken back only once it has expired.
 from __future__ import annotations
 
 from bisect import bisect_left
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,13 +23,12 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shipyard.errors import NotFoundError, ShipyardError
+from shipyard.platform.database import Database
 from shipyard.platform.jobs.records import DONE_STATES, JobRecord, LogChunk, kind_of
-from shipyard.store.sql.connection import parse_url, suggest_connection_fix, translate_errors
-from shipyard.store.sql.pool import acquire
 from shipyard.store.sql.tables import job_logs, jobs
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     from sqlalchemy.engine import Connection
 
@@ -70,32 +68,19 @@ class JobQueue:
     """
 
     def __init__(self, url: str) -> None:
-        parsed = parse_url(url)
-        self._url = parsed.render_as_string(hide_password=True)
-        self._hint = suggest_connection_fix(parsed)
-        self._lease = acquire(parsed, self._url)
-        self._engine = self._lease.shared.engine
-        self._writer = self._lease.shared.writer
-        self._postgres = parsed.get_backend_name() == "postgresql"
+        self.database = Database(url)
+        self._postgres = url.startswith(("postgresql", "postgres"))
+        self._read = self.database.read
+        self._write = self.database.write
 
     @property
     def url(self) -> str:
         """The database's URL, with any password masked."""
-        return self._url
+        return self.database.url
 
     def close(self) -> None:
         """Release the queue's connections."""
-        self._lease.release()
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        with translate_errors(self._url, self._hint), self._engine.connect() as conn:
-            yield conn
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with translate_errors(self._url, self._hint), self._writer.begin() as conn:
-            yield conn
+        self.database.close()
 
     # Clients -------------------------------------------------------------------------------
     def submit(self, job: NewJob) -> tuple[JobRecord, bool]:

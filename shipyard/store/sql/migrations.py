@@ -30,6 +30,10 @@ each metric name, the value in the run's first output artifact (by execution, th
 cached outputs included) of type `ModelEvaluation` (under its `metrics` property) or
 `Metrics` (its properties) that holds a finite number under that name.
 
+Version 5 adds the platform server's tables: `users`, `api_tokens`, `projects`, `grants` and
+the append-only `audit_events` (with the triggers that refuse to change or delete its rows),
+as `tables.py` declares them.
+
 Version 6 adds the platform server's job queue, `jobs` and `job_logs`, as `tables.py`
 declares them.
 """
@@ -310,10 +314,12 @@ def _add_run_metrics(conn: Connection) -> None:
         conn.execute(insert(tables.run_metrics), rows[start : start + _FILL_BATCH])
 
 
-# Version 5 is the auth half's (users, tokens, projects, grants, audit events); reserved here
-# until it is merged.
-def _reserved_for_auth(conn: Connection) -> None:
-    """Nothing yet: the step of the platform server's security half."""
+# Version 5 ---------------------------------------------------------------------------------
+def _add_platform_tables(conn: Connection) -> None:
+    """Create the platform server's users, tokens, projects, grants and audit log."""
+    for new in (tables.users, tables.api_tokens, tables.projects, tables.grants):
+        new.create(conn)
+    tables.audit_events.create(conn)  # its append-only triggers come with it (tables.py)
 
 
 # Version 6 ---------------------------------------------------------------------------------
@@ -332,7 +338,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "runs and executions can be interrupted", _add_interrupted_state),
     Migration(3, "trigger firings and trigger leases", _add_trigger_tables),
     Migration(4, "each run's metrics, indexed by name and value", _add_run_metrics),
-    Migration(5, "users, tokens, projects, grants and the audit log", _reserved_for_auth),
+    Migration(
+        5, "platform users, API tokens, projects, grants and audit log", _add_platform_tables
+    ),
     Migration(6, "the platform server's job queue and job logs", _add_job_tables),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -9,37 +9,38 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shipyard.platform.access import Principal, Role
+from shipyard.platform.access import Role
+from shipyard.platform.auth.accounts import Accounts
+from shipyard.platform.auth.audit import AuditLog
 from shipyard.platform.jobs.api import JobService
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.queue import JobQueue
 from shipyard.platform.jobs.spaces import packages_dir
 from shipyard.platform.server import create_server_app
+from tests.platform.conftest import HOST
 from tests.ui.server import Answer, serving
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from starlette.types import ASGIApp, Receive, Scope, Send
-
-USERS = {
-    "root": Principal("root", superuser=True),
-    "vera": Principal("vera", {"demo": Role.VIEWER}),
-    "rune": Principal("rune", {"demo": Role.RUNNER}),
-    "rita": Principal("rita", {"demo": Role.RUNNER}),
-    "eddy": Principal("eddy", {"demo": Role.EDITOR}),
-    "olga": Principal("olga", {"other": Role.ADMIN}),
+ROLES = {
+    "vera": {"demo": Role.VIEWER},
+    "rune": {"demo": Role.RUNNER},
+    "rita": {"demo": Role.RUNNER},
+    "eddy": {"demo": Role.EDITOR},
+    "olga": {"other": Role.ADMIN},
 }
-"""Each test user and their roles: `demo` and `other` are the projects."""
+"""Each test user's roles (and `root`, a server administrator): `demo` and `other` exist."""
 
 
 @dataclass
 class Platform:
-    """A running server: its URL, its queue and root, and each user's token."""
+    """A running server: its URL, queue, audit log and root, and each user's API token."""
 
     url: str
     queue: JobQueue
+    audit: AuditLog
     store_url: str
     root: Path
     tokens: dict[str, str]
@@ -69,30 +70,31 @@ class Platform:
             return Answer(error.code, dict(error.headers), error.read())
 
 
-class _TestAuthentication:
-    """Puts the principal named by the bearer token on the request (the token is the name)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            token = headers.get(b"authorization", b"").decode().removeprefix("Bearer ")
-            if token in USERS:
-                scope.setdefault("state", {})["principal"] = USERS[token]
-        await self.app(scope, receive, send)
+def add_users(accounts: Accounts) -> dict[str, str]:
+    """Add the projects, `root` and the users of `ROLES`; return each one's API token."""
+    for project in ("demo", "other"):
+        accounts.add_project(project, actor=HOST)
+    accounts.add_user("root", actor=HOST, superuser=True)
+    tokens = {"root": accounts.create_token("root", actor=HOST).secret}
+    for name, roles in ROLES.items():
+        accounts.add_user(name, actor=HOST)
+        for project, role in roles.items():
+            accounts.grant(name, project, role, actor=HOST)
+        tokens[name] = accounts.create_token(name, actor=HOST).secret
+    return tokens
 
 
 @contextmanager
 def running_platform(root: Path, *, max_package_bytes: int = 10**6) -> Iterator[Platform]:
-    """Serve the platform server over a fresh SQLite store under `root`."""
+    """Serve the platform server over a fresh SQLite store under `root`, with `ROLES`."""
     store_url = f"sqlite:///{root / 'store.db'}"
     queue = JobQueue(store_url)
-    service = JobService(queue, PackageStore(packages_dir(root), max_bytes=max_package_bytes))
-    app = _TestAuthentication(create_server_app(service))
+    accounts, audit = Accounts(queue.database), AuditLog(queue.database)
+    packages = PackageStore(packages_dir(root), max_bytes=max_package_bytes)
+    app = create_server_app(JobService(queue, packages, accounts, audit))
     try:
-        with serving(app) as url:  # type: ignore[arg-type]
-            yield Platform(url, queue, store_url, root, {name: name for name in USERS})
+        tokens = add_users(accounts)
+        with serving(app) as url:
+            yield Platform(url, queue, audit, store_url, root, tokens)
     finally:
         queue.close()

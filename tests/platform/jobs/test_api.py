@@ -82,7 +82,7 @@ def test_a_bad_submission_is_a_400_naming_the_field(
     platform: Platform, body: object, field: str
 ) -> None:
     answer = platform.call("POST", "/api/jobs/", user="rune", body=body)
-    assert answer.status == 400 and answer.headers["content-type"] == PROBLEM
+    assert answer.status == 400 and answer.headers["content-type"] == PROBLEM, answer.text
     assert answer.json()["parameter"] == field
 
 
@@ -90,7 +90,7 @@ def test_requests_without_a_token_are_401(platform: Platform) -> None:
     for method, path in [("GET", "/api/jobs/"), ("POST", "/api/jobs/"), ("GET", "/api/jobs/1")]:
         answer = platform.call(method, path, body={} if method == "POST" else None)
         assert answer.status == 401, (method, path)
-        assert answer.headers["www-authenticate"] == "Bearer"
+        assert answer.headers["www-authenticate"].startswith("Bearer")
         assert answer.headers["content-type"] == PROBLEM
 
 
@@ -154,7 +154,7 @@ def test_logs_are_kept_and_streamed_live_until_the_job_ends(platform: Platform) 
     script = "import time; print('one', flush=True); time.sleep(0.5); print('two')"
     command = f'{sys.executable} -c "{script}"'
     job = _submit(platform, entrypoint=command)
-    client = JobsClient(platform.url, token="rune")
+    client = JobsClient(platform.url, token=platform.tokens["rune"])
     with worker_thread(platform.queue, platform.store_url, platform.root):
         events = list(client.tail(job))
         wait_for(platform.queue, job, "SUCCEEDED")
@@ -172,3 +172,26 @@ def test_the_openapi_document_describes_every_jobs_route(platform: Platform) -> 
         assert path in document["paths"], path
     assert document["security"] == [{"bearer": []}]
     assert "/api/runs" in document["paths"]  # the UI's read API is the server's too
+
+
+def test_each_change_and_each_refusal_is_in_the_audit_log(platform: Platform) -> None:
+    job = _submit(platform, "rune", submission_id="k")
+    _submit(platform, "rune", submission_id="k")  # the same job: no change
+    platform.call("POST", f"/api/jobs/{job}/stop", user="rune")
+    platform.call("POST", f"/api/jobs/{job}/retry", user="eddy")
+    assert platform.call("POST", f"/api/jobs/{job}/stop", user="vera").status == 403
+    changes = [(e.actor, e.action, e.target) for e in platform.audit.events(project="demo")]
+    assert changes[-3:] == [
+        ("rune", "job.submit", str(job)),
+        ("rune", "job.stop", str(job)),
+        ("eddy", "job.retry", str(job)),
+    ]
+    denied = [e for e in platform.audit.events() if e.outcome == "denied"]
+    assert [(e.actor, e.action) for e in denied] == [("vera", f"POST /api/jobs/{job}/stop")]
+
+
+def test_a_job_needs_an_existing_project(platform: Platform) -> None:
+    answer = platform.call(
+        "POST", "/api/jobs/", user="root", body={"entrypoint": "true", "project": "nope"}
+    )
+    assert answer.status == 404 and "nope" in answer.json()["detail"]
