@@ -118,6 +118,9 @@ def _follow(client: JobsClient, job_id: int, *, json_output: bool) -> None:
             sys.stdout.flush()
         elif event == "end":
             job = data
+    if not job:
+        console(stderr=True).print(f"Job {job_id} was deleted before it ended.", markup=False)
+        raise typer.Exit(1)
     if json_output:
         print_json(job)
     console(stderr=True).print(f"Job {job_id} {job['status']}: {job['message']}", markup=False)

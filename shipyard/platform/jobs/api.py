@@ -20,6 +20,7 @@ from anyio import to_thread
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from shipyard.errors import NotFoundError
 from shipyard.platform.access import Action
 from shipyard.platform.auth.denials import actor_of
 from shipyard.platform.auth.middleware import principal_of
@@ -226,18 +227,30 @@ def job_logs(request: Request) -> Response:
 
 
 async def tail_job_logs(request: Request) -> Response:
-    """The job's log as server-sent events, live: `log` events, then `end` with the job."""
+    """The job's log as server-sent events, live: `log` events, then `end` with the job.
+
+    Each `log` event's id is its chunk's number: a client that lost the stream resumes after
+    the last one it got (`Last-Event-ID`, or `?after=`). A job deleted meanwhile ends the
+    stream with a `deleted` event.
+    """
     job = await to_thread.run_sync(_readable_job, request)
+    resumed = request.headers.get("last-event-id") or request.query_params.get("after", "0")
+    after = _limit(resumed, name="after", low=0, high=2**31)
     queue = _service(request).queue
     return StreamingResponse(
-        _tail(queue, job.id), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        _tail(queue, job.id, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache"},
     )
 
 
-async def _tail(queue: JobQueue, job_id: int) -> AsyncIterator[str]:
-    after = 0
+async def _tail(queue: JobQueue, job_id: int, after: int) -> AsyncIterator[str]:
     while True:
-        job = await to_thread.run_sync(queue.get, job_id)
+        try:  # the job's state first: once it has ended, every chunk it wrote is readable
+            job = await to_thread.run_sync(queue.get, job_id)
+        except NotFoundError:
+            yield f"event: deleted\ndata: {json.dumps({'job_id': job_id})}\n\n"
+            return
         while True:
             read = functools.partial(queue.read_log, job_id, after=after)
             chunks = await to_thread.run_sync(read)

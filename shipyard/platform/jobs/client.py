@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode, urlsplit
 
@@ -101,22 +102,48 @@ class JobsClient:
         answer: dict[str, Any] = self._call("DELETE", f"/api/jobs/{job_id}")
         return answer
 
-    def tail(self, job_id: int) -> Iterator[tuple[str, Any]]:
-        """Yield the job's log as it is written: ("log", text) events, then ("end", job)."""
-        connection, response = self._send("GET", f"/api/jobs/{job_id}/logs/tail", timeout_s=None)
+    def tail(self, job_id: int, *, reconnect_s: float = 60.0) -> Iterator[tuple[str, Any]]:
+        """Yield the job's log as it is written: ("log", text) events, then ("end", job), or
+        ("deleted", {"job_id": ...}) if the job was deleted meanwhile.
+
+        A stream that breaks (the server restarted) is opened again after the last chunk
+        received, for up to `reconnect_s`; nothing is printed twice or lost.
+        """
+        after, broken_since = 0, None
+        while True:
+            try:
+                for event, data, seq in self._events(job_id, after):
+                    broken_since = None
+                    if seq is not None:
+                        after = seq
+                    yield event, data
+                    if event in ("end", "deleted"):
+                        return
+                raise ConnectionResetError("the stream ended before the job")
+            except (OSError, http.client.HTTPException, ServerRequestError) as exc:
+                if isinstance(exc, ServerRequestError) and exc.status is not None:
+                    raise
+                broken_since = broken_since or time.monotonic()
+                if time.monotonic() - broken_since > reconnect_s:
+                    raise
+                time.sleep(0.5)
+
+    def _events(self, job_id: int, after: int) -> Iterator[tuple[str, Any, int | None]]:
+        path = f"/api/jobs/{job_id}/logs/tail?after={after}"
+        connection, response = self._send("GET", path, timeout_s=None)
         try:
-            event, data = "message", ""
+            event, data, seq = "message", "", None
             for raw in response:
                 line = raw.decode("utf-8").rstrip("\r\n")
                 if line.startswith("event: "):
                     event = line[len("event: ") :]
+                elif line.startswith("id: "):
+                    seq = int(line[len("id: ") :])
                 elif line.startswith("data: "):
                     data = line[len("data: ") :]
                 elif not line and data:
-                    yield event, json.loads(data)
-                    if event == "end":
-                        return
-                    event, data = "message", ""
+                    yield event, json.loads(data), seq
+                    event, data, seq = "message", "", None
         finally:
             connection.close()
 

@@ -195,3 +195,30 @@ def test_a_job_needs_an_existing_project(platform: Platform) -> None:
         "POST", "/api/jobs/", user="root", body={"entrypoint": "true", "project": "nope"}
     )
     assert answer.status == 404 and "nope" in answer.json()["detail"]
+
+
+def test_a_tail_resumes_after_the_last_chunk_and_tells_of_a_deletion(platform: Platform) -> None:
+    job = _submit(platform)
+    queue = platform.queue
+    queue.claim("w1", lease_s=30)
+    for text in ("one\n", "two\n", "three\n"):
+        queue.append_log(job, "w1", 1, text)
+    queue.finish(job, "w1", state="SUCCEEDED", message="exited with code 0", exit_code=0)
+    resumed = platform.call("GET", f"/api/jobs/{job}/logs/tail?after=1", user="vera").text
+    assert '"one' not in resumed and 'id: 2\ndata: "two\\n"' in resumed
+    assert resumed.rstrip().splitlines()[-2] == "event: end"
+    platform.call("DELETE", f"/api/jobs/{job}", user="rune")
+    assert platform.call("GET", f"/api/jobs/{job}/logs/tail", user="vera").status == 404
+
+
+def test_a_job_deleted_while_followed_ends_its_stream_with_a_deleted_event(
+    platform: Platform,
+) -> None:
+    import asyncio
+
+    from shipyard.platform.jobs.api import _tail
+
+    async def collect() -> list[str]:
+        return [event async for event in _tail(platform.queue, 999, 0)]
+
+    assert asyncio.run(collect()) == ['event: deleted\ndata: {"job_id": 999}\n\n']
