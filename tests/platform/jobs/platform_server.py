@@ -39,6 +39,7 @@ class Platform:
     """A running server: its URL, queue, audit log and root, and each user's API token."""
 
     url: str
+    service: JobService
     queue: JobQueue
     audit: AuditLog
     store_url: str
@@ -91,10 +92,10 @@ def running_platform(root: Path, *, max_package_bytes: int = 10**6) -> Iterator[
     queue = JobQueue(store_url)
     accounts, audit = Accounts(queue.database), AuditLog(queue.database)
     packages = PackageStore(packages_dir(root), max_bytes=max_package_bytes)
-    app = create_server_app(JobService(queue, packages, accounts, audit))
+    service = JobService(queue, packages, accounts, audit)
     try:
         tokens = add_users(accounts)
-        with serving(app) as url:
-            yield Platform(url, queue, audit, store_url, root, tokens)
+        with serving(create_server_app(service)) as url:
+            yield Platform(url, service, queue, audit, store_url, root, tokens)
     finally:
         queue.close()

@@ -13,7 +13,8 @@ from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.packing import pack_directory
 from shipyard.platform.jobs.queue import JobQueue
 from shipyard.platform.jobs.records import NewJob
-from shipyard.platform.jobs.spaces import packages_dir, project_artifact_root
+from shipyard.platform.jobs.spaces import packages_dir, project_artifact_root, project_store_url
+from shipyard.store.sql import SqlStore
 from tests.platform.jobs.workers import wait_for, worker_thread
 
 if TYPE_CHECKING:
@@ -128,3 +129,31 @@ def test_a_worker_that_lost_its_lease_ends_the_job_and_records_nothing(
     back = queue.get(job.id)
     assert back.state == "PENDING"
     assert back.message == "taken away by the test; waiting for a worker (next in line)"
+
+
+def test_a_jobs_runs_go_to_its_projects_store_alone(tmp_path: Path, store_url: str) -> None:
+    queue = JobQueue(store_url)
+    record_run = (
+        f'{PY} -c "import os; from shipyard.store.sql import SqlStore; '
+        "s = SqlStore(os.environ['SHIPYARD_STORE']); "
+        "s.create_run('in-' + os.environ['SHIPYARD_PROJECT']); "
+        's.close()"'
+    )
+    try:
+        jobs = [queue.submit(NewJob(p, "k", "ada", record_run))[0] for p in ("demo", "other")]
+        with worker_thread(queue, store_url, tmp_path):
+            done = [wait_for(queue, job.id, "SUCCEEDED", "FAILED") for job in jobs]
+        assert [job.state for job in done] == ["SUCCEEDED", "SUCCEEDED"], done
+    finally:
+        queue.close()
+    for project in ("demo", "other"):
+        runs = SqlStore(project_store_url(store_url, tmp_path, project))
+        try:
+            assert [run.pipeline for run in runs.list_runs()] == [f"in-{project}"]
+        finally:
+            runs.close()
+    server = SqlStore(store_url)
+    try:
+        assert server.list_runs() == []  # nothing in the server's own store
+    finally:
+        server.close()
