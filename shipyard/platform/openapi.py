@@ -10,9 +10,15 @@ from shipyard.ui.openapi import openapi_document
 __all__ = ["server_openapi"]
 
 
-def server_openapi() -> dict[str, Any]:
-    """The server's OpenAPI document: every path needs a bearer token (an API token)."""
+def server_openapi(*, ui: bool) -> dict[str, Any]:
+    """The server's OpenAPI document: every path needs a bearer token (an API token).
+
+    Args:
+        ui: Whether the server serves a project's UI, and so its read API (`/api/runs`...).
+    """
     document = openapi_document()
+    if not ui:
+        document["paths"] = {}
     document["info"] = {
         **document["info"],
         "title": "Shipyard platform server API",

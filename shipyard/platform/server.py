@@ -49,8 +49,13 @@ def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None
         >>> app = create_server_app(JobService(queue, packages, accounts, audit))
         >>> uvicorn.run(app, host="127.0.0.1", port=8000)
     """
+    document = json.dumps(server_openapi(ui=ui is not None))
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
     routes = [
-        Route("/api/openapi.json", _openapi),
+        Route("/api/openapi.json", openapi),
         *auth_routes(jobs.accounts, jobs.audit),
         *job_routes(),
     ]
@@ -93,10 +98,6 @@ class _ReadersOnly:
                 await problem(404, f"Nothing at {scope['path']}.")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-async def _openapi(request: Request) -> Response:
-    return Response(json.dumps(server_openapi()), media_type="application/json")
 
 
 async def _expected(request: Request, exc: Exception) -> Response:
