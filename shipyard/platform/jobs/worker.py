@@ -208,7 +208,21 @@ class Worker:
         return env
 
     def _finish(self, job: JobRecord, state: JobState, message: str, code: int | None) -> None:
-        self.queue.finish(job.id, self.options.name, state=state, message=message, exit_code=code)
+        """Record the job's end, trying again while the database is unreachable (until the
+        lease would have expired: then the job is another worker's to retry)."""
+        deadline = time.monotonic() + self.options.lease_s
+        while True:
+            try:
+                self.queue.finish(
+                    job.id, self.options.name, state=state, message=message, exit_code=code
+                )
+                break
+            except LeaseLost:
+                raise
+            except ShipyardError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(self.options.heartbeat_s)
         self._say(f"worker {self.options.name}: job {job.id} {state}: {message}")
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from shipyard.platform.auth.accounts import Accounts
 from shipyard.platform.database import Database
+from shipyard.platform.jobs.queue import JobQueue
 from shipyard.store.sql import SqlStore
 from tests.environment import child_environment
 from tests.platform.jobs.platform_server import add_users
@@ -107,3 +108,56 @@ def test_submit_wait_runs_a_pipeline_in_the_projects_store(tmp_path: Path) -> No
     finally:
         runs.close()
     assert any((root / "projects" / "demo" / "artifacts").rglob("blob.bin"))
+
+
+def _start_server(store_url: str, root: Path, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "shipyard", "server", "--store", store_url, "--artifact-root",
+         str(root), "--port", str(port), "--workers", "0"],
+        env=child_environment(checkout_first=True),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def test_a_server_restart_while_a_client_follows_a_job_loses_nothing(tmp_path: Path) -> None:
+    store_url, root = f"sqlite:///{tmp_path / 'server.db'}", tmp_path / "root"
+    with Database(store_url) as database:
+        token = add_users(Accounts(database))["rune"]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = _start_server(store_url, root, port)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "shipyard", "worker", "--store", store_url, "--artifact-root",
+         str(root)],
+        env=child_environment(checkout_first=True),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    script = "import time; print('before', flush=True); time.sleep(4); print('after')"
+    try:
+        _wait_until_up(url, server)
+        client = subprocess.Popen(
+            [sys.executable, "-m", "shipyard", "jobs", "submit", "--server", url, "--token",
+             token, "--project", "demo", "--no-package", "--wait", "--", sys.executable, "-c",
+             script],
+            env=child_environment(checkout_first=True), cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        queue = JobQueue(store_url)
+        try:
+            deadline = time.monotonic() + 60
+            while not queue.list_jobs() or not queue.read_log(queue.list_jobs()[0].id):
+                assert time.monotonic() < deadline, "the job did not start"
+                time.sleep(0.1)
+        finally:
+            queue.close()
+        server.terminate()  # mid-job: the worker and the job go on
+        server.wait(60)
+        server = _start_server(store_url, root, port)
+        out, err = client.communicate(timeout=120)
+    finally:
+        server.terminate()
+        worker.terminate()
+        server.wait(60)
+        worker.wait(60)
+    assert client.returncode == 0, err
+    assert out == "before\nafter\n"

@@ -157,3 +157,17 @@ def test_a_jobs_runs_go_to_its_projects_store_alone(tmp_path: Path, store_url: s
         assert server.list_runs() == []  # nothing in the server's own store
     finally:
         server.close()
+
+
+def test_the_workers_engine_is_its_jobs_engine(
+    tmp_path: Path, sqlite_queue: tuple[JobQueue, str]
+) -> None:
+    from shipyard.platform.jobs.worker import Worker, WorkerOptions
+
+    queue, url = sqlite_queue
+    job = queue.submit(NewJob("demo", "k", "ada", "true"))[0]
+    options = WorkerOptions(store_url=url, artifact_root=tmp_path, engine="processes")
+    env = Worker(queue, options)._environment(job, tmp_path / "work")
+    assert env["SHIPYARD_ENGINE"] == "processes"
+    assert (env["SHIPYARD_JOB_ID"], env["SHIPYARD_PROJECT"]) == (str(job.id), "demo")
+    assert env["PATH"].split(os.pathsep)[0] == os.path.dirname(sys.executable)
