@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from shipyard.platform.settings import ServerSettings
     from shipyard.runners import Project
 
+GRACEFUL_SHUTDOWN_S = 2
+"""How long open requests (live logs) have to end when the server stops."""
 WORKER_DRAIN_S = 10.0
 """How long local workers have to finish their jobs when the server stops."""
 
@@ -75,7 +77,16 @@ def server_command(
         soft_wrap=True,
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        # Clients following a job keep their event stream open: a stop closes them (they
+        # reconnect to the next server after the last chunk they got).
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
     finally:
         _stop_workers(started)
         queue.close()
