@@ -194,7 +194,9 @@ class Ray(Side):
         _wait_until_up(self.port, "/api/version")
 
     def body(self, key: str, command: str) -> dict[str, Any]:
-        return {"entrypoint": command, "submission_id": key}
+        # One CPU each, of the cluster's 2: at most 2 jobs run at once, as with 2 workers
+        # (without it every job's supervisor starts at once, a process each).
+        return {"entrypoint": command, "submission_id": key, "entrypoint_num_cpus": 1}
 
     def job_path(self, answer: dict[str, Any]) -> str:
         return f"/api/jobs/{answer['submission_id']}"
