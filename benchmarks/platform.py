@@ -21,6 +21,13 @@ environment's Ray lacks the dashboard's packages.
 
 from __future__ import annotations
 
+import sys
+
+# This file is named like the standard library's `platform`, which SQLAlchemy imports: run as
+# a script, its directory comes first on the path and would shadow it.
+if sys.path and sys.path[0] == __file__.rsplit("/", 1)[0]:
+    sys.path.pop(0)
+
 import argparse
 import http.client
 import json
@@ -29,7 +36,6 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time

@@ -18,6 +18,7 @@ nothing: the job has gone back to the queue.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -109,6 +110,7 @@ class Worker:
         self._draining = threading.Event()
         self._aborting = threading.Event()
         self._running: dict[int, threading.Thread] = {}
+        self._slot_freed = threading.Event()  # a job ended: claim the next one at once
 
     @property
     def aborting(self) -> bool:
@@ -118,11 +120,12 @@ class Worker:
     def drain(self) -> None:
         """Stop claiming; running jobs finish."""
         self._draining.set()
+        self._slot_freed.set()
 
     def abort(self) -> None:
         """Stop claiming, end the running jobs and hand them back to the queue."""
-        self._draining.set()
         self._aborting.set()
+        self.drain()
 
     def run(self) -> None:
         """Claim and run jobs until `drain` or `abort`, then wait for the running ones."""
@@ -137,7 +140,9 @@ class Worker:
                 except ShipyardError as exc:
                     self._say(f"worker {name}: cannot claim: {exc}")
             if job is None:
-                self._draining.wait(self.options.poll_s)
+                full = len(self._running) >= self.options.concurrency
+                (self._slot_freed if full else self._draining).wait(self.options.poll_s)
+                self._slot_freed.clear()
                 continue
             self._say(f"worker {name}: job {job.id} ({job.project}): {job.entrypoint}")
             thread = threading.Thread(target=self._run_job, args=(job,), name=f"job-{job.id}")
@@ -176,6 +181,7 @@ class Worker:
             self._say(f"worker {name}: job {job.id}: internal error: {exc!r}")
         finally:
             shutil.rmtree(directory, ignore_errors=True)
+            self._slot_freed.set()
 
     def _prepare(self, job: JobRecord, directory: Path) -> list[str]:
         argv = shlex.split(job.entrypoint)
@@ -283,7 +289,11 @@ class _Supervisor:
                 self._kill(signal.SIGTERM)
             if code is None and stopped_at is not None and now - stopped_at > options.kill_grace_s:
                 self._kill(signal.SIGKILL)
-            time.sleep(_FLUSH_S)
+            if code is None:  # returns as soon as the process exits
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=_FLUSH_S)
+            else:  # the rest of its output
+                reader.join(_FLUSH_S)
         reader.join()
         self._flush()
         if aborted:
