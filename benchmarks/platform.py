@@ -13,8 +13,9 @@ environment's Ray lacks the dashboard's packages.
 2. Latency at `--concurrency` clients (50), each on its own keep-alive connection: job
    submission (`--submissions` per client), then status of one job (`--statuses` per
    client); p50 and p99. Shipyard's workers are stopped meanwhile (the API alone).
-3. Throughput: `--throughput-jobs` no-op jobs (`true`) queued, then run by 2 workers of
-   concurrency 1 (Ray: the cluster, 2 CPUs); jobs/s from the first start to the last end.
+3. Throughput: `--throughput-jobs` no-op jobs (`true`; Ray: `--peer-throughput-jobs`)
+   queued, then run by 2 workers of concurrency 1 (Ray: the cluster's 2 CPUs, each job
+   asking for one); jobs/s from the first start to the last end.
 
     python benchmarks/platform.py [--repeats 3] [--ray-path /tmp/raydeps] [--no-peer]
 """
@@ -42,7 +43,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 
@@ -207,6 +211,16 @@ class Ray(Side):
     def job_path(self, answer: dict[str, Any]) -> str:
         return f"/api/jobs/{answer['submission_id']}"
 
+    def settle(self, paths: list[str]) -> None:
+        """Stop the jobs (running them all takes minutes), then wait until they have ended."""
+        api = Api(self.port, self.token)
+        try:
+            for path in paths:
+                api.call("POST", f"{path}/stop")
+        finally:
+            api.close()
+        _wait_done(self, paths)
+
     def span_s(self, jobs: list[dict[str, Any]]) -> float:
         started = min(j["start_time"] for j in jobs)
         ended = max(j["end_time"] for j in jobs)
@@ -350,20 +364,23 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=2)
     parser.add_argument("--statuses", type=int, default=20)
     parser.add_argument("--throughput-jobs", type=int, default=100)
+    parser.add_argument(
+        "--peer-throughput-jobs", type=int, default=20, help="Ray runs about 0.5 jobs/s."
+    )
     parser.add_argument("--ray-path", default=None)
     parser.add_argument("--no-peer", action="store_true")
     options = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     workdir = Path(tempfile.mkdtemp(prefix="platform-bench-"))
-    try:
-        sides: list[Side] = [Shipyard(workdir / "shipyard")]
+    try:  # one side at a time: the other's idle processes stay out of its figures
+        makers: list[Callable[[], Side]] = [lambda: Shipyard(workdir / "shipyard")]
         if not options.no_peer:
-            sides.append(Ray(workdir, options.ray_path))
-        try:
-            for side in sides:
+            makers.append(lambda: Ray(workdir, options.ray_path))
+        for make in makers:
+            side = make()
+            try:
                 _measure(side, workdir, options)
-        finally:
-            for side in sides:
+            finally:
                 side.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -380,7 +397,10 @@ def _measure(side: Side, workdir: Path, options: argparse.Namespace) -> None:
                            statuses=options.statuses, run=f"r{repeat}")  # fmt: skip
         for key, value in measured.items():
             cells.setdefault(key, []).append(value)
-        rates.append(throughput(side, jobs=options.throughput_jobs, run=f"r{repeat}"))
+        count = (
+            options.throughput_jobs if isinstance(side, Shipyard) else options.peer_throughput_jobs
+        )
+        rates.append(throughput(side, jobs=count, run=f"r{repeat}"))
         print(f"  repeat {repeat + 1}: " + ", ".join(f"{k} {v:.1f}" for k, v in measured.items())
               + f", {rates[-1]:.1f} jobs/s")  # fmt: skip
     print(
