@@ -204,6 +204,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     repeats = parser.parse_args().repeats
+    # Shipyard's bytecode, as an installed wheel has it (the floor's Polars has its own): a
+    # source checkout run with PYTHONDONTWRITEBYTECODE set compiles every module at each start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "shipyard")], check=True)
     generate()
     schema = write_schema()
     work = Path(tempfile.mkdtemp(prefix="monitoring-bench-"))

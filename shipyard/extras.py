@@ -9,10 +9,11 @@ stack:
     train     PyTorch, LightGBM, ONNX and safetensors (and `data`, `serve`): transform, train,
               evaluate, push
     postgres  the PostgreSQL driver for the metadata store
+    s3        s3fs: an artifact root on S3 or an S3-compatible store (`s3://bucket/prefix`)
     ray       Ray, Ray Data and Ray Train: the Ray engine, statistics over partitions of
               large data, `train(workers=N)` as a Ray Train TorchTrainer
     kubeflow  the KFP pipeline spec: `shipyard compile --target kubeflow`
-    server    argon2 (and `serve`): `shipyard server` and its users, projects, tokens, audit
+    server    argon2 and PyJWT (and `serve`): `shipyard server`, its users, tokens, OIDC login
     all       every extra above
 
 `pyproject.toml` declares the packages; `EXTRA_MODULES` names the modules Shipyard imports
@@ -45,16 +46,17 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
         "safetensors": "safetensors",
     },
     "postgres": {"psycopg": "psycopg"},
+    "s3": {"s3fs": "s3fs"},
     "ray": {"ray": "ray"},
     "kubeflow": {"kfp": "kfp-pipeline-spec", "google": "googleapis-common-protos"},
-    "server": {"argon2": "argon2-cffi"},
+    "server": {"argon2": "argon2-cffi", "jwt": "pyjwt"},
 }
 """`{extra: {top-level module: distribution}}` for the optional packages Shipyard imports."""
 
 EXTRA_INCLUDES: dict[str, tuple[str, ...]] = {
     "train": ("data", "serve"),
     "server": ("serve",),
-    "all": ("serve", "data", "train", "postgres", "ray", "kubeflow", "server"),
+    "all": ("serve", "data", "train", "postgres", "s3", "ray", "kubeflow", "server"),
 }
 """Extras that install other extras too."""
 

@@ -145,12 +145,10 @@ def test_version_names_the_version_python_and_extras(tmp_path: Path, serving_hos
     full = shipyard(tmp_path, "--version")
     assert full.returncode == 0, full.stderr
     assert full.stdout.startswith(f"shipyard {__version__} from {ROOT / 'shipyard'} (Python 3.")
-    assert "extras: serve, data, train, postgres, ray, kubeflow, server)" in full.stdout
+    assert "extras: serve, data, train, postgres, s3, ray, kubeflow, server)" in full.stdout
     serving = shipyard(tmp_path, "--version", site=serving_host)
-    assert (
-        "extras: serve, postgres, ray, kubeflow, server; not installed: data, train)"
-        in serving.stdout
-    )
+    expected = "extras: serve, postgres, s3, ray, kubeflow, server; not installed: data, train)"
+    assert expected in serving.stdout
 
 
 def test_a_command_whose_extra_is_missing_says_what_to_install(

@@ -19,7 +19,7 @@ from shipyard.cli.options import JsonOption, StoreOption
 
 if TYPE_CHECKING:
     from shipyard.monitoring.decay import DecayOptions
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
 
 EXIT_ALERT = 1
 EXIT_USAGE = 2
@@ -213,7 +213,7 @@ def _monitor(
     name: str | None,
     store: str | None,
     decay: DecayOptions,
-) -> MonitoringReport:
+) -> MonitorResult:
     from shipyard.artifacts.schema import read_schema_file
     from shipyard.errors import InvalidParameterError
     from shipyard.monitoring.measures import LatencyMeasure
@@ -291,7 +291,7 @@ def _default_name(logs: str) -> str:
     return str(Path(logs).absolute())
 
 
-def _log_alerts(report: MonitoringReport) -> None:
+def _log_alerts(report: MonitorResult) -> None:
     from shipyard.monitoring.alerts import log_line
 
     for alert in report.notifications:
@@ -304,7 +304,7 @@ def _log_alerts(report: MonitoringReport) -> None:
         )
 
 
-def _write_file(report: MonitoringReport, path: Path, flag: str, *, json_output: bool) -> None:
+def _write_file(report: MonitorResult, path: Path, flag: str, *, json_output: bool) -> None:
     """Write the HTML report (`--html`) or the Prometheus gauges (`--prometheus`)."""
     from shipyard.cli.output import print_error
     from shipyard.errors import InvalidParameterError
@@ -331,7 +331,7 @@ def _write_file(report: MonitoringReport, path: Path, flag: str, *, json_output:
     typer.echo(done, err=json_output)
 
 
-def _print_report(report: MonitoringReport) -> None:
+def _print_report(report: MonitorResult) -> None:
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
@@ -375,7 +375,7 @@ def _print_report(report: MonitoringReport) -> None:
         out.print("[green]No alert firing.[/]")
 
 
-def _print_decay(report: MonitoringReport) -> None:
+def _print_decay(report: MonitorResult) -> None:
     from rich.table import Table
     from rich.text import Text
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from shipyard.monitoring.monitor import MonitorOptions
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
     from shipyard.runners import Project
     from shipyard.scheduling.scheduler import Scheduler
     from shipyard.scheduling.store import SchedulerStore
@@ -245,7 +245,7 @@ def _scheduler(config: TriggersConfig, project: Project) -> Scheduler:
     )
 
 
-def _monitor(project: Project, options: MonitorOptions) -> MonitoringReport:
+def _monitor(project: Project, options: MonitorOptions) -> MonitorResult:
     """Run a monitor trigger's monitor as `shipyard monitor` runs it, in the project's store:
     with the labels stored beside its logs, decay against the served version's evaluation."""
     from dataclasses import replace

@@ -11,24 +11,20 @@ Names load lazily, so importing this package imports no data library.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-# The subpackages `evaluate` and `ingest` would shadow the components of the same names once
-# imported, so the components are bound eagerly (importing them loads no data library).
-from shipyard.components.evaluate.component import evaluate as evaluate
-
-# So would the modules `push` and `infra_validate` (they import only the standard library
-# and shipyard).
-from shipyard.components.infra_validate import infra_validate as infra_validate
-from shipyard.components.ingest import ingest as ingest
-from shipyard.components.push import push as push
-
-# Likewise for the subpackages `train` and `transform` and their components (importing
-# them loads no torch, onnx or polars).
-from shipyard.components.train import train as train
-from shipyard.components.transform import transform as transform
+if TYPE_CHECKING:  # the components, not the subpackages of the same names
+    from shipyard.components.evaluate.component import evaluate as evaluate
+    from shipyard.components.infra_validate import infra_validate as infra_validate
+    from shipyard.components.ingest.component import ingest as ingest
+    from shipyard.components.push import push as push
+    from shipyard.components.train.component import train as train
+    from shipyard.components.transform.component import transform as transform
 
 _EXPORTS = {
+    "ingest": "shipyard.components.ingest",
     "load_dataset": "shipyard.components.ingest",
     "compute_statistics": "shipyard.components.statistics",
     "compute_dataset_statistics": "shipyard.components.statistics",
@@ -56,6 +52,24 @@ __all__ = [
     "transform",
     "validate_examples",
 ]
+
+
+class _Components(ModuleType):
+    """This package: a subpackage imported later never replaces the component of its name.
+
+    `shipyard.components.evaluate` is a package and `evaluate` a component (so are `ingest`,
+    `push`, `infra_validate`, `train` and `transform`); importing the package would bind it
+    here under the component's name. Binding each component eagerly instead would import
+    every component's module for any use of one (60 ms at `shipyard monitor`'s start).
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _EXPORTS and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Components
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ import errno
 
 from shipyard.errors import StorageError
 
-__all__ = ["DISK_FULL", "NOT_WRITABLE", "is_disk_fault", "storage_error"]
+__all__ = ["DISK_FULL", "NOT_WRITABLE", "is_disk_fault", "remote_error", "storage_error"]
 
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
@@ -70,3 +70,25 @@ def storage_error(exc: OSError, *, action: str, path: str) -> StorageError:
             f"Check that {path} exists and is a writable directory, or choose another {_ROOT_FLAG}."
         )
     return StorageError(message, path=path, hint=hint)
+
+
+def remote_error(exc: Exception, *, action: str, root: str) -> StorageError:
+    """Wrap an object store client's error (unreachable, denied, no bucket) in a `StorageError`.
+
+    Args:
+        exc: The client's error (botocore's, gcsfs', or an `OSError`).
+        action: What Shipyard was doing, as a phrase: "publishing s3://bucket/p/run/node/out".
+        root: The artifact root's URL.
+    """
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return storage_error(exc, action=action, path=root)
+    reason = str(exc) or type(exc).__name__
+    return StorageError(
+        f"Shipyard failed {action}: {reason} ({type(exc).__name__}).",
+        path=root,
+        hint=(
+            f"Check that the object store of {root} is reachable, that the bucket exists and "
+            "that its credentials are set (for S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+            f"AWS_ENDPOINT_URL or ~/.aws), or choose another {_ROOT_FLAG}."
+        ),
+    )

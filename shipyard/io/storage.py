@@ -12,6 +12,7 @@ garbage. Operating-system errors come out as `StorageError`, naming the path and
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -20,9 +21,12 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard.io.faults import storage_error
+from shipyard.errors import StorageError
+from shipyard.io.faults import remote_error, storage_error
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from fsspec import AbstractFileSystem
 
 STAGING_DIRNAME = "staging"
@@ -60,7 +64,16 @@ class ArtifactStorage:
         if self._fs is None:
             from fsspec.core import url_to_fs
 
-            self._fs, _ = url_to_fs(self.root)
+            try:
+                self._fs, _ = url_to_fs(self.root)
+            except ImportError as exc:  # fsspec names the package: "Install s3fs to access S3"
+                scheme = self.root.partition("://")[0]
+                install = 'pip install "shipyard[s3]"' if scheme in {"s3", "s3a"} else str(exc)
+                raise StorageError(
+                    f"The artifact root {self.root} needs a package that is not installed ({exc}).",
+                    path=self.root,
+                    hint=f"Install it ({install}), or choose another --artifact-root.",
+                ) from exc
         return self._fs
 
     def uri_for(self, pipeline: str, run_id: str, node: str, port: str) -> str:
@@ -133,7 +146,11 @@ class ArtifactStorage:
         try:
             if self.is_local:
                 return _move(staging, Path(uri))
+        except OSError as exc:
+            raise storage_error(exc, action=f"publishing {uri}", path=self.root) from exc
+        with self._remote(f"publishing {uri}"):
             self._put(staging, uri)
+        try:
             local = self._local_copy_path(uri)
             local.parent.mkdir(parents=True, exist_ok=True)
             if local.exists():
@@ -142,6 +159,16 @@ class ArtifactStorage:
         except OSError as exc:
             raise storage_error(exc, action=f"publishing {uri}", path=self.root) from exc
         return local
+
+    @contextlib.contextmanager
+    def _remote(self, action: str) -> Iterator[None]:
+        """Tell an object store client's error met while `action` as a `StorageError`."""
+        try:
+            yield
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise remote_error(exc, action=action, root=self.root) from exc
 
     def _put(self, staging: Path, uri: str) -> None:
         """Upload a staging directory to a remote `uri`; a failed upload leaves nothing."""
@@ -160,14 +187,22 @@ class ArtifactStorage:
         if not local.exists():
             partial = local.with_name(f"{local.name}.partial-{uuid.uuid4().hex}")
             partial.mkdir(parents=True)
-            if self.fs.isdir(uri):
-                self.fs.get(f"{uri}/", f"{partial}/", recursive=True)
+            try:
+                with self._remote(f"downloading {uri}"):
+                    if self.fs.isdir(uri):
+                        self.fs.get(f"{uri}/", f"{partial}/", recursive=True)
+            except BaseException:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise
             os.replace(partial, local)
         return local
 
     def exists(self, uri: str) -> bool:
         """Return whether anything is published at `uri`."""
-        return Path(uri).is_dir() if self.is_local else bool(self.fs.exists(uri))
+        if self.is_local:
+            return Path(uri).is_dir()
+        with self._remote(f"looking for {uri}"):
+            return bool(self.fs.exists(uri))
 
     def remove(self, uri: str) -> None:
         """Delete what is published at `uri` and any local copy of it."""

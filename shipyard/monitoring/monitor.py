@@ -35,7 +35,7 @@ from shipyard.monitoring.reference_data import (
     compute_reference,
     reference_key,
 )
-from shipyard.monitoring.report import MonitoringReport, SkippedFile, history_entry
+from shipyard.monitoring.report import MonitorResult, SkippedFile, history_entry
 from shipyard.monitoring.sources import (
     UnreadableFile,
     display_path,
@@ -90,7 +90,7 @@ class MonitorOptions:
         return Windowing.of(self.window_s, self.slide_s)
 
 
-def run_monitor(options: MonitorOptions, keeper: StateKeeper | None) -> MonitoringReport:
+def run_monitor(options: MonitorOptions, keeper: StateKeeper | None) -> MonitorResult:
     """Monitor the logs once: read what is new, measure, alert, and record the state.
 
     Args:
@@ -127,7 +127,7 @@ class _Pass:
 
     def __init__(self, options: MonitorOptions, state: MonitorState, reference: Reference):
         self.options, self.state, self.reference = options, state, reference
-        self.report = MonitoringReport(
+        self.report = MonitorResult(
             options.name,
             options.logs,
             reference,
@@ -290,7 +290,7 @@ def _measure_decay(
     files: list[LogFile],
     options: MonitorOptions,
     state: MonitorState,
-    report: MonitoringReport,
+    report: MonitorResult,
 ) -> None:
     """Join the labels beside the logs, if any, to every log file; alert on decay."""
     decay = options.decay
@@ -368,7 +368,7 @@ def _served(
     return found[0]
 
 
-def _notify(report: MonitoringReport, state: MonitorState, options: MonitorOptions) -> None:
+def _notify(report: MonitorResult, state: MonitorState, options: MonitorOptions) -> None:
     """Post the pending notifications; forget them once delivered."""
     book = AlertBook.from_json(options.name, state.alerts)
     if not book.pending or options.webhook is None:

@@ -10,14 +10,15 @@ that measured no window leaves the file as it was.
 from __future__ import annotations
 
 import math
-import os
 from typing import TYPE_CHECKING
+
+from shipyard.io.atomic import write_text_atomically
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from shipyard.monitoring.findings import WindowFigures
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
 
 PREFIX = "shipyard_monitor_"
 GAUGES = {
@@ -35,7 +36,7 @@ GAUGES = {
 QUANTILES = (("0.5", "p50_ms"), ("0.95", "p95_ms"), ("0.99", "p99_ms"))
 
 
-def render_gauges(report: MonitoringReport) -> str | None:
+def render_gauges(report: MonitorResult) -> str | None:
     """Return the gauges of the report's newest window; None when it measured none."""
     if not report.windows:
         return None
@@ -67,7 +68,7 @@ def render_gauges(report: MonitoringReport) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def write_gauges(report: MonitoringReport, path: Path) -> bool:
+def write_gauges(report: MonitorResult, path: Path) -> bool:
     """Write the gauges to `path` atomically (a temporary file renamed); False when the run
     measured no window and the file was left as it was.
 
@@ -77,13 +78,7 @@ def write_gauges(report: MonitoringReport, path: Path) -> bool:
     text = render_gauges(report)
     if text is None:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        staging.write_text(text, encoding="utf-8")
-        os.replace(staging, path)
-    finally:
-        staging.unlink(missing_ok=True)
+    write_text_atomically(path, text)
     return True
 
 

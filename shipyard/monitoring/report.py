@@ -1,6 +1,6 @@
 """The monitoring report: one run's figures as JSON, the one shape `--json` prints.
 
-`MonitoringReport.to_json` is the only serialisation of a report: `--json` prints it and the
+`MonitorResult.to_json` is the only serialisation of a report: `--json` prints it and the
 `MonitoringReport` artifact stores it (`report.json`, with `figure_rows` in its Parquet
 table); the HTML report (`report_html`), the Prometheus gauges (`prometheus`) and the CLI's
 table read the same object.
@@ -44,7 +44,7 @@ class SkippedFile:
 
 
 @dataclass
-class MonitoringReport:
+class MonitorResult:
     """What one run of a monitor read, measured and alerted."""
 
     monitor: str

@@ -19,7 +19,7 @@ from shipyard.monitoring.report import firing_line, iso_time
 
 if TYPE_CHECKING:
     from shipyard.monitoring.findings import WindowFigures
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
 
 WIDTH = 320
 HEIGHT = 200
@@ -33,7 +33,7 @@ _STYLE = """
 """
 
 
-def render_report(report: MonitoringReport, *, title: str | None = None) -> str:
+def render_report(report: MonitorResult, *, title: str | None = None) -> str:
     """Return a standalone HTML page of a monitoring run.
 
     Example:
@@ -62,7 +62,7 @@ def render_report(report: MonitoringReport, *, title: str | None = None) -> str:
     )
 
 
-def _verdict(report: MonitoringReport) -> str:
+def _verdict(report: MonitorResult) -> str:
     reference = html.escape(report.reference.source)
     read = (
         f"{report.files_read} new files, {report.rows_read:,} rows read; reference "
@@ -74,12 +74,12 @@ def _verdict(report: MonitoringReport) -> str:
     return f"<p class='ok'>No alert firing.</p><p>{read}</p>"
 
 
-def _slide(report: MonitoringReport) -> str:
+def _slide(report: MonitorResult) -> str:
     slide = report.slide_s or report.window_s
     return "" if slide == report.window_s else f", one every {slide} s"
 
 
-def _alerts(report: MonitoringReport) -> str:
+def _alerts(report: MonitorResult) -> str:
     rows = [(alert, "firing") for alert in report.firing]
     rows += [(a, "resolved") for a in report.notifications if a["status"] == "resolved"]
     if not rows:
@@ -97,7 +97,7 @@ def _alerts(report: MonitoringReport) -> str:
     return f"<table>{head}{''.join(cells)}</table>"
 
 
-def _series(report: MonitoringReport) -> list[dict[str, Any]]:
+def _series(report: MonitorResult) -> list[dict[str, Any]]:
     """Every window to draw, oldest first: the finished ones remembered, then open ones."""
     seen = {entry["start_us"] for entry in report.history}
     series = list(report.history)
@@ -113,7 +113,7 @@ def _series(report: MonitoringReport) -> list[dict[str, Any]]:
     return sorted(series, key=lambda entry: entry["start_us"])
 
 
-def _charts(report: MonitoringReport) -> list[str]:
+def _charts(report: MonitorResult) -> list[str]:
     series = _series(report)
     charts = []
     for name, column in report.reference.columns.items():
@@ -164,7 +164,7 @@ def _p99(window: WindowFigures) -> str:
     return "\N{EN DASH}" if p99 is None else f"{p99:.1f} ms"
 
 
-def _windows(report: MonitoringReport) -> str:
+def _windows(report: MonitorResult) -> str:
     if not report.windows:
         return "<p>No new rows.</p>"
     head = "<tr><th class='name'>start</th><th>rows</th><th>requests</th><th>drifted</th>"

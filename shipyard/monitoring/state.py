@@ -5,7 +5,7 @@ A monitor remembers: the files read (path and size), the malformed files already
 the finished windows' figures (the last `HISTORY_WINDOWS`), the alerts firing and the
 notifications not yet delivered, and the reference. A `StateKeeper` loads it at the start of
 a run and records it, with the run's report, at the end; the store's keeper
-(`shipyard.runners.monitor_runs`) writes both into one `MonitoringReport` artifact
+(`shipyard.runners.monitor_runs`) writes both into one `MonitorResult` artifact
 registered in one transaction, so a monitor killed before that leaves the previous state,
 and its rerun reads the same files again: no window is ever counted twice.
 """
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from shipyard.errors import InvalidParameterError
 
 if TYPE_CHECKING:
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
 
 STATE_VERSION = 2
 HISTORY_WINDOWS = 500
@@ -79,7 +79,7 @@ class StateKeeper(Protocol):
         """Return the monitor's newest recorded state; None for a monitor never run."""
         ...
 
-    def record(self, report: MonitoringReport, state: MonitorState) -> None:
+    def record(self, report: MonitorResult, state: MonitorState) -> None:
         """Record the run's report and the state the next run starts from, at once; set
         the report's `store_run` and `artifact`."""
         ...

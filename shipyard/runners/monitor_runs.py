@@ -18,7 +18,7 @@ import re
 import socket
 from typing import TYPE_CHECKING
 
-from shipyard.artifacts.monitoring_report import MonitoringReport as ReportArtifact
+from shipyard.artifacts.monitoring_report import MonitoringReport
 from shipyard.errors import InvalidParameterError, NotFoundError
 from shipyard.io import fingerprint_path
 from shipyard.monitoring.monitor import run_monitor
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from shipyard.io import ArtifactStorage
     from shipyard.monitoring.monitor import MonitorOptions
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
     from shipyard.store import ExecutionRecord, MetadataStore, RunRecord
     from shipyard.store.records import FailureState
 
@@ -43,7 +43,7 @@ NEWEST_RUNS = 20
 
 def monitor(
     store: MetadataStore, storage: ArtifactStorage, options: MonitorOptions
-) -> MonitoringReport:
+) -> MonitorResult:
     """Run a monitor once, claimed in the store, and record its report as an artifact.
 
     Raises:
@@ -141,7 +141,7 @@ class MonitorRun:
                 continue
             if "state" in run.properties:  # recorded in the run by the first release
                 return MonitorState.from_json(run.properties["state"], name)
-            found = self.store.list_artifacts(run_id=run.id, type_name=ReportArtifact.type_name)
+            found = self.store.list_artifacts(run_id=run.id, type_name=MonitoringReport.type_name)
             if not found:
                 continue
             record = found[-1]
@@ -152,7 +152,7 @@ class MonitorRun:
                     "logs it read. Give the --name of a new monitor."
                 )
             local = self.storage.localize(record.uri)
-            return MonitorState.from_json(ReportArtifact(local, uri=record.uri).state(), name)
+            return MonitorState.from_json(MonitoringReport(local, uri=record.uri).state(), name)
         return None
 
     def _newest_runs(self) -> Iterator[RunRecord]:
@@ -162,18 +162,18 @@ class MonitorRun:
         if len(first) == NEWEST_RUNS:
             yield from self.store.list_runs(pipeline=self.run.pipeline)[NEWEST_RUNS:]
 
-    def record(self, report: MonitoringReport, state: MonitorState) -> None:
+    def record(self, report: MonitorResult, state: MonitorState) -> None:
         """Publish the run's report artifact and register it: the run counts from now."""
         folder = directory_name(self.run.pipeline)
         uri = self.storage.uri_for(folder, self.run.id, NODE, OUTPUT)
         staging = self.storage.new_staging(self.run.id)
         report.store_run = self.run.id
-        artifact = ReportArtifact(staging, uri=uri)
+        artifact = MonitoringReport(staging, uri=uri)
         artifact.write(
             summary=report.to_json(), figures=report.figure_rows(), state=state.to_json()
         )
         new = NewArtifact(
-            type_name=ReportArtifact.type_name,
+            type_name=MonitoringReport.type_name,
             uri=uri,
             fingerprint=fingerprint_path(staging),
             name=f"{self.run.pipeline}/{self.run.id}/{NODE}/{OUTPUT}",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from shipyard.monitoring.monitor import MonitorOptions
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
     from shipyard.scheduling.triggers import MonitorCondition, NewDataCondition, ScheduleCondition
     from shipyard.store.records import JSON
 
@@ -133,7 +133,7 @@ def evaluate_new_data(condition: NewDataCondition, seen: JSON) -> Evaluation:
 def evaluate_monitor(
     condition: MonitorCondition,
     seen: JSON,
-    monitor: Callable[[MonitorOptions], MonitoringReport],
+    monitor: Callable[[MonitorOptions], MonitorResult],
 ) -> Evaluation:
     """Run the monitor once; fire for alerts of `condition.alerts` firing and not yet fired for.
 

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from shipyard.monitoring.monitor import MonitorOptions
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
     from shipyard.scheduling.clock import Clock
     from shipyard.scheduling.launch import Handle, Launcher
     from shipyard.scheduling.store import SchedulerStore
@@ -105,7 +105,7 @@ class Scheduler:
         clock: Clock | None = None,
         poll_s: float = 1.0,
         lease_s: float = LEASE_S,
-        monitor: Callable[[MonitorOptions], MonitoringReport] | None = None,
+        monitor: Callable[[MonitorOptions], MonitorResult] | None = None,
     ) -> None:
         from shipyard.runners.liveness import process_started
 

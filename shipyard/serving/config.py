@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from shipyard.errors import ConfigError, InvalidParameterError
+from shipyard.io.atomic import write_text_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -331,16 +332,9 @@ def write_model_config(path: Path, config: ModelConfigFile) -> None:
         import yaml
 
         text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
-    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with staging.open("w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(staging, path)
+        write_text_atomically(path, text)
     except OSError as exc:
-        staging.unlink(missing_ok=True)
         raise ConfigError(f"Cannot write the model config {path}: {exc.strerror}.") from exc
 
 

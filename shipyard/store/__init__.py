@@ -47,11 +47,12 @@ def open_store(url: str) -> MetadataStore:
         >>> store = open_store("sqlite:///.shipyard/store.db")
     """
     from shipyard.errors import ConfigError
-    from shipyard.plugins import available, load_entry_point
+    from shipyard.plugins import BUILTIN, available, load_entry_point
 
     scheme, separator, _ = url.partition("://")
     backend = scheme.split("+", 1)[0].lower()
-    if not separator or backend not in available("shipyard.stores"):
+    known_here = backend in BUILTIN["shipyard.stores"]
+    if not separator or not (known_here or backend in available("shipyard.stores")):
         known = ", ".join(f"{name}://" for name in sorted(available("shipyard.stores")))
         raise ConfigError(
             f"Cannot open the store {url!r}: no store backend for "

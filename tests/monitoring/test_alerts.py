@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
     from shipyard.runners import Project
 
 
@@ -63,7 +63,7 @@ class _Monitor:
         self.logs, self.reference, self.project, self.url = logs, reference, project, url
         self.runs = 0
 
-    def run(self) -> MonitoringReport:
+    def run(self) -> MonitorResult:
         reference = self.reference if self.runs == 0 else None
         self.runs += 1
         return monitored(_options(self.logs, reference, self.url), self.project)

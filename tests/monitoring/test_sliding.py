@@ -11,7 +11,7 @@ from tests.monitoring.runs import monitored, stored_state
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from shipyard.monitoring.report import MonitoringReport
+    from shipyard.monitoring.report import MonitorResult
     from shipyard.runners import Project
 
 
@@ -28,7 +28,7 @@ def _options(
     )
 
 
-def _windows(report: MonitoringReport) -> list[tuple[int, int, bool]]:
+def _windows(report: MonitorResult) -> list[tuple[int, int, bool]]:
     return [((w.start_us - T0) // HOUR_US, w.rows, w.complete) for w in report.windows]
 
 

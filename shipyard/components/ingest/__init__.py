@@ -21,17 +21,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shipyard.components.ingest.component import ingest
-
 if TYPE_CHECKING:
+    from shipyard.components.ingest.component import ingest
     from shipyard.components.ingest.dataset import load_dataset
 
 __all__ = ["ingest", "load_dataset"]
 
 
 def __getattr__(name: str) -> Any:
-    """Load `load_dataset` on first use: a pipeline that only declares `ingest` (or a
-    cached rerun) needs none of the readers behind it."""
+    """Load each name on first use: a pipeline that only declares `ingest` (or a cached
+    rerun) needs none of the readers behind it, and `load_dataset` needs no component."""
+    if name == "ingest":
+        from shipyard.components.ingest.component import ingest
+
+        return ingest
     if name == "load_dataset":
         from shipyard.components.ingest.dataset import load_dataset
 

@@ -8,7 +8,23 @@ statistics are computed.
 
 from __future__ import annotations
 
-from shipyard.components.statistics.component import compute_statistics
-from shipyard.components.statistics.dataset import compute_dataset_statistics
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shipyard.components.statistics.component import compute_statistics
+    from shipyard.components.statistics.dataset import compute_dataset_statistics
 
 __all__ = ["compute_dataset_statistics", "compute_statistics"]
+
+
+def __getattr__(name: str) -> Any:
+    """Load each name on first use: `compute_dataset_statistics` needs no component."""
+    if name == "compute_statistics":
+        from shipyard.components.statistics.component import compute_statistics
+
+        return compute_statistics
+    if name == "compute_dataset_statistics":
+        from shipyard.components.statistics.dataset import compute_dataset_statistics
+
+        return compute_dataset_statistics
+    raise AttributeError(f"module 'shipyard.components.statistics' has no attribute {name!r}")

@@ -3,6 +3,7 @@
 `auth_routes` returns the routes for the server to mount behind `AuthMiddleware`:
 
     POST   /api/login                            name + password -> a token for 8 hours
+    POST   /api/logout                           revoke the request's token, clear the cookie
     GET    /api/tokens[?user=NAME]               one's tokens (an administrator: anyone's)
     POST   /api/tokens                           make a token: name, expires (30d | never), user
     DELETE /api/tokens/{token_id}                revoke one's token (an administrator: any)
@@ -44,7 +45,7 @@ from shipyard.platform.auth.documents import (
 )
 from shipyard.platform.auth.endpoints import answer, endpoint, field
 from shipyard.platform.auth.lifetimes import parse_lifetime, parse_since
-from shipyard.platform.auth.login import login_route
+from shipyard.platform.auth.login import login_route, logout_route
 from shipyard.platform.auth.middleware import principal_of
 from shipyard.platform.auth.throttle import LoginThrottle
 from shipyard.ui.problems import BadParameter
@@ -93,7 +94,10 @@ def auth_routes(
         ("/api/projects/{project}/members/{user}", "DELETE"): api.revoke,
         ("/api/audit", "GET"): api.export_audit,
     }
-    routes: list[BaseRoute] = [login_route(accounts, audit, throttle or LoginThrottle())]
+    routes: list[BaseRoute] = [
+        login_route(accounts, audit, throttle or LoginThrottle()),
+        logout_route(accounts, audit),
+    ]
     for (path, method), handler in handlers.items():
         routes.append(Route(path, endpoint(handler, audit), methods=[method]))
     return routes
