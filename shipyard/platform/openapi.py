@@ -1,9 +1,11 @@
-"""The OpenAPI 3.1 document of the platform server: the UI's read API and the jobs API."""
+"""The OpenAPI 3.1 document of the platform server: the auth and jobs APIs, and the UI's read
+API when the server serves a project's UI."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from shipyard.platform.auth.openapi import auth_paths
 from shipyard.platform.jobs.openapi import job_paths
 from shipyard.ui.openapi import openapi_document
 
@@ -22,10 +24,11 @@ def server_openapi(*, ui: bool) -> dict[str, Any]:
     document["info"] = {
         **document["info"],
         "title": "Shipyard platform server API",
-        "description": "Jobs, packages and the read API of the web UI. Every request needs "
-        "`Authorization: Bearer TOKEN`. Errors are RFC 9457 problem documents.",
+        "description": "Users, tokens, projects, the audit log, jobs, packages (and the read "
+        "API of the web UI). Every request but a login needs `Authorization: Bearer TOKEN`. "
+        "Errors are RFC 9457 problem documents.",
     }
-    document["paths"] = {**document["paths"], **job_paths()}
+    document["paths"] = {**document["paths"], **auth_paths(), **job_paths()}
     document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     document["security"] = [{"bearer": []}]
     return document

@@ -13,10 +13,9 @@ Uploaded packages are kept under `ROOT/packages`, and jobs unpack into `ROOT/wor
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
-from shipyard.errors import InvalidParameterError
+from shipyard.platform.auth.names import PROJECT_PATTERN, check_project_name
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,23 +29,6 @@ __all__ = [
     "project_store_url",
     "work_dir",
 ]
-
-PROJECT_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-_PROJECT = re.compile(PROJECT_PATTERN)
-
-
-def check_project_name(project: str) -> str:
-    """Return `project` if it can name a directory and a schema.
-
-    Raises:
-        InvalidParameterError: It cannot.
-    """
-    if not _PROJECT.match(project):
-        raise InvalidParameterError(
-            f"The project name {project!r} is not allowed: use 1 to 63 lowercase letters, "
-            "digits, '-' and '_', starting with a letter or digit."
-        )
-    return project
 
 
 def project_artifact_root(root: Path, project: str) -> Path:
