@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipyard.cli.options import ArtifactRootOption, StoreOption
+from shipyard.cli.options import (
+    ArtifactRootOption,
+    OidcClientIdOption,
+    OidcClientSecretOption,
+    OidcIssuerOption,
+    OidcRedirectUrlOption,
+    StoreOption,
+)
 
 if TYPE_CHECKING:
     from shipyard.platform.settings import ServerSettings
@@ -49,13 +56,16 @@ def server_command(
             show_default=False,
         ),
     ] = None,
+    oidc_issuer: OidcIssuerOption = None,
+    oidc_client_id: OidcClientIdOption = None,
+    oidc_client_secret: OidcClientSecretOption = None,
+    oidc_redirect_url: OidcRedirectUrlOption = None,
 ) -> None:
     """Serve the platform server's REST API (jobs, packages) and start local workers."""
     import uvicorn
 
     from shipyard.cli.output import console
-    from shipyard.platform.auth.accounts import Accounts
-    from shipyard.platform.auth.audit import AuditLog
+    from shipyard.platform.auth.layer import auth_layer, oidc_settings
     from shipyard.platform.jobs.api import JobService
     from shipyard.platform.jobs.packages import PackageStore
     from shipyard.platform.jobs.queue import JobQueue
@@ -64,11 +74,13 @@ def server_command(
     from shipyard.platform.settings import server_settings
 
     settings = server_settings(store, artifact_root)
+    oidc = oidc_settings(oidc_issuer, oidc_client_id, oidc_client_secret, oidc_redirect_url)
     queue = JobQueue(settings.store_url)
     packages = PackageStore(packages_dir(settings.root), max_bytes=max_package_bytes)
     ui = None if ui_project is None else (ui_project, _open_project(settings, ui_project))
-    service = JobService(queue, packages, Accounts(queue.database), AuditLog(queue.database))
-    app = create_server_app(service, ui=ui)
+    auth = auth_layer(queue.database, oidc=oidc)
+    service = JobService(queue, packages, auth.accounts, auth.audit)
+    app = create_server_app(service, auth, ui=ui)
     started = [_start_worker(settings) for _ in range(workers)]
     console().print(
         f"Shipyard server on http://{host}:{port}/ (store {queue.url}, root {settings.root}, "

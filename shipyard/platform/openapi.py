@@ -12,11 +12,12 @@ from shipyard.ui.openapi import openapi_document
 __all__ = ["server_openapi"]
 
 
-def server_openapi(*, ui: bool) -> dict[str, Any]:
-    """The server's OpenAPI document: every path needs a bearer token (an API token).
+def server_openapi(*, ui: bool, oidc: bool = False) -> dict[str, Any]:
+    """The server's OpenAPI document: every path but the logins needs a bearer token.
 
     Args:
         ui: Whether the server serves a project's UI, and so its read API (`/api/runs`...).
+        oidc: Whether it offers OIDC login.
     """
     document = openapi_document()
     if not ui:
@@ -28,7 +29,7 @@ def server_openapi(*, ui: bool) -> dict[str, Any]:
         "API of the web UI). Every request but a login needs `Authorization: Bearer TOKEN`. "
         "Errors are RFC 9457 problem documents.",
     }
-    document["paths"] = {**document["paths"], **auth_paths(), **job_paths()}
+    document["paths"] = {**document["paths"], **auth_paths(oidc=oidc), **job_paths()}
     document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     document["security"] = [{"bearer": []}]
     return document

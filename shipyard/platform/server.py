@@ -12,15 +12,14 @@ import json
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from shipyard.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
 from shipyard.platform.access import Action
-from shipyard.platform.auth.denials import denial_handlers, error_response
-from shipyard.platform.auth.middleware import AuthMiddleware, principal_of
-from shipyard.platform.auth.routes import auth_routes
+from shipyard.platform.auth.denials import error_response
+from shipyard.platform.auth.middleware import principal_of
+from shipyard.platform.auth.oidc import OIDC_PATHS
 from shipyard.platform.jobs.api import job_routes
 from shipyard.platform.jobs.packages import PackageRejected
 from shipyard.platform.jobs.queue import JobConflict
@@ -31,32 +30,38 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from shipyard.platform.auth.layer import AuthLayer
     from shipyard.platform.jobs.api import JobService
     from shipyard.runners import Project
 
 __all__ = ["create_server_app"]
 
 
-def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None) -> Starlette:
+def create_server_app(
+    jobs: JobService, auth: AuthLayer, *, ui: tuple[str, Project] | None = None
+) -> Starlette:
     """Return the server's app: every request authenticated, each change audited.
 
     Args:
-        jobs: The queue, packages, accounts and audit log the API works with.
+        jobs: The queue, packages, accounts and audit log the jobs API works with.
+        auth: The auth API's routes (OIDC login's too if configured) and its middleware.
         ui: A project's name and its opened store, whose web UI is served at `/` to those who
             may read the project (None: no UI).
 
     Example:
-        >>> app = create_server_app(JobService(queue, packages, accounts, audit))
+        >>> auth = auth_layer(queue.database)
+        >>> app = create_server_app(JobService(queue, packages, auth.accounts, auth.audit), auth)
         >>> uvicorn.run(app, host="127.0.0.1", port=8000)
     """
-    document = json.dumps(server_openapi(ui=ui is not None))
+    oidc = any(getattr(route, "path", None) in OIDC_PATHS for route in auth.routes)
+    document = json.dumps(server_openapi(ui=ui is not None, oidc=oidc))
 
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
     routes = [
         Route("/api/openapi.json", openapi),
-        *auth_routes(jobs.accounts, jobs.audit),
+        *auth.routes,
         *job_routes(),
     ]
     if ui is not None:
@@ -66,9 +71,9 @@ def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None
         routes.append(Mount("/", app=_ReadersOnly(create_app(project), name)))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(AuthMiddleware, accounts=jobs.accounts, audit=jobs.audit)],
+        middleware=[auth.middleware],
         exception_handlers={
-            **denial_handlers(jobs.audit),
+            **auth.exception_handlers,
             BadParameter: _expected,
             InvalidParameterError: _expected,
             NotFoundError: _expected,

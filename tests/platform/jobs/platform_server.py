@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shipyard.platform.access import Role
-from shipyard.platform.auth.accounts import Accounts
-from shipyard.platform.auth.audit import AuditLog
+from shipyard.platform.auth.layer import AuthLayer, auth_layer
 from shipyard.platform.jobs.api import JobService
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.queue import JobQueue
@@ -23,6 +22,8 @@ from tests.ui.server import Answer, serving
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from shipyard.platform.auth.accounts import Accounts
 
 ROLES = {
     "vera": {"demo": Role.VIEWER},
@@ -36,12 +37,12 @@ ROLES = {
 
 @dataclass
 class Platform:
-    """A running server: its URL, queue, audit log and root, and each user's API token."""
+    """A running server: its URL, services, queue and root, and each user's API token."""
 
     url: str
     service: JobService
+    auth: AuthLayer
     queue: JobQueue
-    audit: AuditLog
     store_url: str
     root: Path
     tokens: dict[str, str]
@@ -90,12 +91,12 @@ def running_platform(root: Path, *, max_package_bytes: int = 10**6) -> Iterator[
     """Serve the platform server over a fresh SQLite store under `root`, with `ROLES`."""
     store_url = f"sqlite:///{root / 'store.db'}"
     queue = JobQueue(store_url)
-    accounts, audit = Accounts(queue.database), AuditLog(queue.database)
+    auth = auth_layer(queue.database)
     packages = PackageStore(packages_dir(root), max_bytes=max_package_bytes)
-    service = JobService(queue, packages, accounts, audit)
+    service = JobService(queue, packages, auth.accounts, auth.audit)
     try:
-        tokens = add_users(accounts)
-        with serving(create_server_app(service)) as url:
-            yield Platform(url, service, queue, audit, store_url, root, tokens)
+        tokens = add_users(auth.accounts)
+        with serving(create_server_app(service, auth)) as url:
+            yield Platform(url, service, auth, queue, store_url, root, tokens)
     finally:
         queue.close()

@@ -180,13 +180,13 @@ def test_each_change_and_each_refusal_is_in_the_audit_log(platform: Platform) ->
     platform.call("POST", f"/api/jobs/{job}/stop", user="rune")
     platform.call("POST", f"/api/jobs/{job}/retry", user="eddy")
     assert platform.call("POST", f"/api/jobs/{job}/stop", user="vera").status == 403
-    changes = [(e.actor, e.action, e.target) for e in platform.audit.events(project="demo")]
+    changes = [(e.actor, e.action, e.target) for e in platform.auth.audit.events(project="demo")]
     assert changes[-3:] == [
         ("rune", "job.submit", str(job)),
         ("rune", "job.stop", str(job)),
         ("eddy", "job.retry", str(job)),
     ]
-    denied = [e for e in platform.audit.events() if e.outcome == "denied"]
+    denied = [e for e in platform.auth.audit.events() if e.outcome == "denied"]
     assert [(e.actor, e.action) for e in denied] == [("vera", f"POST /api/jobs/{job}/stop")]
 
 
@@ -235,7 +235,9 @@ def test_the_ui_of_one_project_is_served_to_its_readers(platform: Platform) -> N
         artifact_root=str(project_artifact_root(platform.root, "demo")),
     )
     try:
-        with serving(create_server_app(platform.service, ui=("demo", project))) as url:
+        with serving(
+            create_server_app(platform.service, platform.auth, ui=("demo", project))
+        ) as url:
 
             def as_user(user: str) -> dict[str, str]:
                 return {"Authorization": f"Bearer {platform.tokens[user]}"}

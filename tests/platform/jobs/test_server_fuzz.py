@@ -31,7 +31,7 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
 def test_no_route_answers_without_a_token(platform: Platform) -> None:
     from shipyard.platform.server import create_server_app
 
-    app = create_server_app(platform.service)
+    app = create_server_app(platform.service, platform.auth)
     checked = 0
     for route in app.routes:
         assert isinstance(route, Route)
