@@ -110,6 +110,19 @@ COMMANDS = (
         "Serve the read-only web UI over the store: runs, their graphs, artifacts and models.",
     ),
     LazyCommand(
+        "server",
+        "shipyard.cli.server:server_command",
+        "Serve the platform server's REST API (jobs, packages) and start local workers.",
+    ),
+    LazyCommand(
+        "worker",
+        "shipyard.cli.worker:worker_command",
+        "Run jobs of the platform server: claim them from its queue, run each as a process.",
+    ),
+    LazyCommand(
+        "jobs", "shipyard.cli.jobs:app", "Submit jobs to a platform server and follow them."
+    ),
+    LazyCommand(
         "runs",
         "shipyard.cli.runs:app",
         "List runs, show one run, compare runs, or print their logs.",

@@ -13,6 +13,7 @@ _OBJECT: dict[str, Any] = {"type": "object"}
 _STATE = "(" + "|".join(RUN_STATES) + ")"
 _STATES_PATTERN = f"^$|^{_STATE}(,{_STATE})*$"  # empty: any state (as the runs page's form sends)
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
+_EMPTY = {"const": ""}  # a form's empty field: the default
 _COMPARED_PATTERN = rf"^[^,\s]+(,[^,\s]+){{1,{MAX_COMPARED - 1}}}$"  # 2 to MAX_COMPARED ids
 
 
@@ -144,14 +145,17 @@ def openapi_document() -> dict[str, Any]:
         _parameter(
             "offset",
             "query",
-            {"type": "integer", "minimum": 0, "default": 0},
-            "How many matching runs to skip.",
+            {"anyOf": [{"type": "integer", "minimum": 0}, _EMPTY], "default": 0},
+            "How many matching runs to skip (empty: 0, as the runs page's form sends).",
         ),
         _parameter(
             "limit",
             "query",
-            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-            "How many runs to return.",
+            {
+                "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, _EMPTY],
+                "default": DEFAULT_LIMIT,
+            },
+            f"How many runs to return (empty: {DEFAULT_LIMIT}).",
         ),
     ]
     run = {

@@ -33,6 +33,9 @@ cached outputs included) of type `ModelEvaluation` (under its `metrics` property
 Version 5 adds the platform server's tables: `users`, `api_tokens`, `projects`, `grants` and
 the append-only `audit_events` (with the triggers that refuse to change or delete its rows),
 as `tables.py` declares them.
+
+Version 6 adds the platform server's job queue, `jobs` and `job_logs`, as `tables.py`
+declares them.
 """
 
 from __future__ import annotations
@@ -319,6 +322,13 @@ def _add_platform_tables(conn: Connection) -> None:
     tables.audit_events.create(conn)  # its append-only triggers come with it (tables.py)
 
 
+# Version 6 ---------------------------------------------------------------------------------
+def _add_job_tables(conn: Connection) -> None:
+    """Create the platform server's job queue and its logs (`shipyard.platform.jobs`)."""
+    for new in (tables.jobs, tables.job_logs):
+        new.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -331,6 +341,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         5, "platform users, API tokens, projects, grants and audit log", _add_platform_tables
     ),
+    Migration(6, "the platform server's job queue and job logs", _add_job_tables),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
