@@ -108,6 +108,12 @@ class NotFoundError(ShipyardError, LookupError):
     headline = "Not found"
 
 
+class AlreadyExistsError(ShipyardError, ValueError):
+    """Something to be created exists already: a user, a project (answered 409 over HTTP)."""
+
+    headline = "Already exists"
+
+
 class ConfigError(ShipyardError, ValueError):
     """The project configuration (store URL, artifact root, config file) is unusable."""
 

@@ -145,9 +145,9 @@ def test_version_names_the_version_python_and_extras(tmp_path: Path, serving_hos
     full = shipyard(tmp_path, "--version")
     assert full.returncode == 0, full.stderr
     assert full.stdout.startswith(f"shipyard {__version__} from {ROOT / 'shipyard'} (Python 3.")
-    assert "extras: serve, data, train, postgres, s3, ray, kubeflow)" in full.stdout
+    assert "extras: serve, data, train, postgres, s3, ray, kubeflow, server)" in full.stdout
     serving = shipyard(tmp_path, "--version", site=serving_host)
-    expected = "extras: serve, postgres, s3, ray, kubeflow; not installed: data, train)"
+    expected = "extras: serve, postgres, s3, ray, kubeflow, server; not installed: data, train)"
     assert expected in serving.stdout
 
 

@@ -110,6 +110,34 @@ COMMANDS = (
         "Serve the read-only web UI over the store: runs, their graphs, artifacts and models.",
     ),
     LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
+    LazyCommand(
+        "users",
+        "shipyard.cli.users:app",
+        "Add, list, disable and enable the platform server's users (on the server host).",
+    ),
+    LazyCommand(
+        "projects",
+        "shipyard.cli.projects:app",
+        "Add and list the platform server's projects (on the server host).",
+    ),
+    LazyCommand(
+        "grant",
+        "shipyard.cli.projects:grant_command",
+        "Give a user a role in a project (viewer, runner, editor or admin), replacing its own.",
+    ),
+    LazyCommand(
+        "revoke", "shipyard.cli.projects:revoke_command", "Take away a user's role in a project."
+    ),
+    LazyCommand(
+        "tokens",
+        "shipyard.cli.tokens:app",
+        "Make, list and revoke users' API tokens (on the server host).",
+    ),
+    LazyCommand(
+        "audit",
+        "shipyard.cli.audit:audit_command",
+        "Print the audit log: who did what, when, where, and how it ended, oldest first.",
+    ),
     LazyCommand("artifacts", "shipyard.cli.artifacts:app", "Inspect artifacts."),
 )
 """Every command, by name: its function (or Typer app) and the summary `--help` lists."""

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 
 from shipyard.store import RunQuery
 from shipyard.store.sql import SqlStore, tables
-from shipyard.store.sql.migrations import MIGRATIONS, migrate, schema_version
+from shipyard.store.sql.migrations import LATEST_VERSION, MIGRATIONS, migrate, schema_version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -85,7 +85,7 @@ def test_a_version_3_store_gains_the_metrics_of_its_runs_and_sorts_by_them(
             contexts, contexts.c.id == metrics.c.run_id
         )
         with engine.connect() as conn:
-            assert schema_version(conn) == 4
+            assert schema_version(conn) == LATEST_VERSION
             recorded = {(run, name): value for run, name, value in conn.execute(named)}
         assert recorded == {
             ("evaluated", "accuracy"): 0.7,

@@ -29,6 +29,10 @@ It fills the table for the runs already recorded, the way runners of that releas
 each metric name, the value in the run's first output artifact (by execution, then event,
 cached outputs included) of type `ModelEvaluation` (under its `metrics` property) or
 `Metrics` (its properties) that holds a finite number under that name.
+
+Version 5 adds the platform server's tables: `users`, `api_tokens`, `projects`, `grants` and
+the append-only `audit_events` (with the triggers that refuse to change or delete its rows),
+as `tables.py` declares them.
 """
 
 from __future__ import annotations
@@ -307,6 +311,14 @@ def _add_run_metrics(conn: Connection) -> None:
         conn.execute(insert(tables.run_metrics), rows[start : start + _FILL_BATCH])
 
 
+# Version 5 ---------------------------------------------------------------------------------
+def _add_platform_tables(conn: Connection) -> None:
+    """Create the platform server's users, tokens, projects, grants and audit log."""
+    for new in (tables.users, tables.api_tokens, tables.projects, tables.grants):
+        new.create(conn)
+    tables.audit_events.create(conn)  # its append-only triggers come with it (tables.py)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -316,6 +328,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "runs and executions can be interrupted", _add_interrupted_state),
     Migration(3, "trigger firings and trigger leases", _add_trigger_tables),
     Migration(4, "each run's metrics, indexed by name and value", _add_run_metrics),
+    Migration(
+        5, "platform users, API tokens, projects, grants and audit log", _add_platform_tables
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

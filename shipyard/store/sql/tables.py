@@ -12,6 +12,10 @@
   per trigger: the scheduler evaluating it, its schedule's cursor and what it has seen.
 - `run_metrics` holds each finished run's metrics (name, value), written when the run ends,
   indexed by (name, value) so that listings sort thousands of runs by a metric at once.
+- The platform server's (`shipyard.platform.auth`): `users` (argon2 password hashes, or an
+  OIDC issuer and subject), `api_tokens` (SHA-256 hashes of personal and login tokens, never
+  the tokens), `projects`, `grants` (one role per user per project) and `audit_events`, which
+  a trigger keeps append-only (UPDATE and DELETE are refused on SQLite and PostgreSQL).
 
 This module describes the current schema; `migrations.py` brings a database to it.
 """
@@ -22,7 +26,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -35,6 +41,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -42,16 +49,21 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
 
 __all__ = [
+    "api_tokens",
     "artifacts",
     "associations",
     "attributions",
+    "audit_events",
     "contexts",
     "events",
     "executions",
     "firings",
+    "grants",
     "metadata",
+    "projects",
     "run_metrics",
     "trigger_leases",
+    "users",
 ]
 
 
@@ -117,6 +129,9 @@ FIRING_STATES = (
     "requested", "pending", "running", "complete", "failed", "interrupted", "skipped"
 )  # fmt: skip
 FIRING_KINDS = ("schedule", "new_data", "monitor", "manual")
+ROLES = ("viewer", "runner", "editor", "admin")  # shipyard.platform.access.Role
+TOKEN_KINDS = ("personal", "login")
+AUDIT_OUTCOMES = ("ok", "denied", "failed")
 
 metadata = MetaData(
     naming_convention={
@@ -249,3 +264,95 @@ run_metrics = Table(
     Column("value", Float, nullable=False),
     Index(None, "name", "value"),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("superuser", Boolean, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("email", String(255), nullable=True),
+    Column("oidc_issuer", String(255), nullable=True),
+    Column("oidc_subject", String(255), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("name"),
+    UniqueConstraint("oidc_issuer", "oidc_subject"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    UniqueConstraint("token_hash"),
+    _one_of("kind", TOKEN_KINDS),
+    Index(None, "user_id"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    UniqueConstraint("name"),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("granted_at", UtcDateTime, nullable=False),
+    Column("granted_by", String(255), nullable=True),
+    _one_of("role", ROLES),
+    Index(None, "user_id"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(255), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("project", String(255), nullable=True),
+    Column("target", Text, nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("client", String(255), nullable=True),
+    Column("detail", JsonDocument, nullable=False),
+    _one_of("outcome", AUDIT_OUTCOMES),
+    Index(None, "at"),
+    Index(None, "project", "at"),
+)
+
+# The audit log is append-only in the database too: whatever connects, nothing rewrites it.
+_APPEND_ONLY = "audit events are append-only"
+for _dialect, _statements in {
+    "sqlite": [
+        f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
+        f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END"
+        for verb in ("UPDATE", "DELETE")
+    ],
+    "postgresql": [
+        "CREATE FUNCTION audit_events_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$",
+        "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON "
+        "audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse()",
+    ],
+}.items():
+    for _statement in _statements:
+        _ddl = DDL(_statement).execute_if(dialect=_dialect)  # type: ignore[no-untyped-call]
+        event.listen(audit_events, "after_create", _ddl)

@@ -1,0 +1,71 @@
+"""`POST /api/login`: a user's name and password for a short-lived token, throttled.
+
+A login gets a token of kind `login` that works for `LOGIN_LIFETIME` (8 hours) and is revoked
+like any other. Five failures in a minute for one user name, or from one address, make
+further tries wait (429 with `Retry-After`), even with the right password; every failure
+and every throttled try is in the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Final
+
+from starlette.routing import Route
+
+from shipyard.platform.access import Unauthenticated
+from shipyard.platform.auth.denials import actor_of, unauthenticated_response
+from shipyard.platform.auth.documents import new_token_document
+from shipyard.platform.auth.endpoints import answer, endpoint, field
+from shipyard.platform.auth.records import Actor
+from shipyard.ui.problems import problem
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from shipyard.platform.auth.accounts import Accounts
+    from shipyard.platform.auth.audit import AuditLog
+    from shipyard.platform.auth.endpoints import Body
+    from shipyard.platform.auth.throttle import LoginThrottle
+
+__all__ = ["LOGIN_LIFETIME", "login_route"]
+
+LOGIN_LIFETIME: Final = timedelta(hours=8)
+_WRONG: Final = "Wrong user name or password (or the user is disabled)."
+
+
+def login_route(accounts: Accounts, audit: AuditLog, throttle: LoginThrottle) -> Route:
+    """The route of `POST /api/login` (body: `name`, `password`; answer: a new token)."""
+
+    def login(request: Request, body: Body) -> Response:
+        name = field(body, "name", str, required=True)
+        password = field(body, "password", str, required=True)
+        actor = actor_of(request)
+        keys = (f"user:{name}", f"client:{actor.client}")
+        wait_s = throttle.retry_after_s(*keys)
+        if wait_s is not None:
+            detail = {"status": 429, "reason": "too many failed logins"}
+            audit.record(actor, "login", outcome="denied", target=name, detail=detail)
+            return problem(
+                429,
+                f"Too many failed logins for {name!r} or from {actor.client}: try again in "
+                f"{wait_s} s.",
+                headers={"Retry-After": str(wait_s)},
+            )
+        user = accounts.check_password(name, password)
+        if user is None:
+            throttle.failed(*keys)
+            audit.record(actor, "login", outcome="denied", target=name, detail={"status": 401})
+            return unauthenticated_response(Unauthenticated(_WRONG), token_sent=False)
+        throttle.succeeded(keys[0])
+        made = accounts.create_token(
+            user.name,
+            actor=Actor(user.name, actor.request_id, actor.client),
+            name="login",
+            kind="login",
+            expires_in=LOGIN_LIFETIME,
+        )
+        return answer(new_token_document(made), 201)
+
+    return Route("/api/login", endpoint(login, audit), methods=["POST"])

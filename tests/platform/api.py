@@ -1,0 +1,81 @@
+"""The auth API served over 127.0.0.1 on a fresh SQLite store, with users in every role."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+from argon2 import PasswordHasher
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from shipyard.platform.access import Role
+from shipyard.platform.auth import passwords
+from shipyard.platform.auth.accounts import Accounts
+from shipyard.platform.auth.audit import AuditLog
+from shipyard.platform.auth.denials import denial_handlers
+from shipyard.platform.auth.middleware import AuthMiddleware
+from shipyard.platform.auth.routes import auth_routes
+from shipyard.platform.auth.throttle import LoginThrottle
+from shipyard.platform.database import Database
+from tests.platform.conftest import HOST
+from tests.ui.server import serving
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+PASSWORD = "correct horse"
+ROLES = {"viewer": Role.VIEWER, "runner": Role.RUNNER, "editor": Role.EDITOR, "admin": Role.ADMIN}
+"""A user per role in project taxi, named after its role."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """The served API: its URL, what it serves, and a token per user.
+
+    `root` administers the server; `viewer`, `runner`, `editor` and `admin` have that role in
+    project `taxi`; `outsider` is admin of project `fraud` only; `target` has no role.
+    """
+
+    url: str
+    accounts: Accounts
+    audit: AuditLog
+    throttle: LoginThrottle
+    tokens: dict[str, str]
+
+
+@contextmanager
+def serving_auth_api(folder: Path) -> Iterator[Server]:
+    """Serve `auth_routes` behind `AuthMiddleware` on a store in `folder`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+        database = Database(f"sqlite:///{folder / 'store.db'}")
+        accounts, audit, throttle = Accounts(database), AuditLog(database), LoginThrottle()
+        accounts.add_user("root", actor=HOST, password=PASSWORD, superuser=True)
+        for project in ("taxi", "fraud"):
+            accounts.add_project(project, actor=HOST)
+        for name, role in ROLES.items():
+            accounts.add_user(name, actor=HOST, password=PASSWORD)
+            accounts.grant(name, "taxi", role, actor=HOST)
+        accounts.add_user("outsider", actor=HOST, password=PASSWORD)
+        accounts.grant("outsider", "fraud", Role.ADMIN, actor=HOST)
+        accounts.add_user("target", actor=HOST, password=PASSWORD)
+        tokens = {
+            name: accounts.create_token(name, actor=HOST).secret
+            for name in ("root", *ROLES, "outsider")
+        }
+        app = Starlette(
+            routes=auth_routes(accounts, audit, throttle=throttle),
+            middleware=[Middleware(AuthMiddleware, accounts=accounts, audit=audit)],
+            exception_handlers={**denial_handlers(audit)},
+        )
+        try:
+            with serving(app) as url:
+                yield Server(url, accounts, audit, throttle, tokens)
+        finally:
+            database.close()
