@@ -33,6 +33,12 @@ cached outputs included) of type `ModelEvaluation` (under its `metrics` property
 Version 5 adds the platform server's tables: `users`, `api_tokens`, `projects`, `grants` and
 the append-only `audit_events` (with the triggers that refuse to change or delete its rows),
 as `tables.py` declares them.
+
+Version 6 is the job queue's (`jobs`, `job_logs`); on this branch it is a step that changes
+nothing, replaced by the jobs step when the branches meet.
+
+Version 7 adds the model registry and its endpoints: `registered_models`, `model_versions`
+and `endpoints` (`shipyard.platform.models`), as `tables.py` declares them.
 """
 
 from __future__ import annotations
@@ -319,6 +325,18 @@ def _add_platform_tables(conn: Connection) -> None:
     tables.audit_events.create(conn)  # its append-only triggers come with it (tables.py)
 
 
+# Version 6 ---------------------------------------------------------------------------------
+def _reserved_for_jobs(conn: Connection) -> None:
+    """The job queue's step (jobs, job_logs), which another branch brings."""
+
+
+# Version 7 ---------------------------------------------------------------------------------
+def _add_model_registry(conn: Connection) -> None:
+    """Create the registered models, their versions and the endpoints serving them."""
+    for new in (tables.registered_models, tables.model_versions, tables.endpoints):
+        new.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -331,6 +349,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         5, "platform users, API tokens, projects, grants and audit log", _add_platform_tables
     ),
+    Migration(6, "the job queue: jobs and their logs", _reserved_for_jobs),
+    Migration(7, "registered models, their versions and endpoints", _add_model_registry),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
