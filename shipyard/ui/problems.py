@@ -22,6 +22,7 @@ _TITLES: Final = {
     413: "Content too large",
     429: "Too many requests",
     500: "Internal error",
+    502: "Bad gateway",
 }
 
 

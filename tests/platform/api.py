@@ -24,8 +24,10 @@ from tests.platform.conftest import HOST
 from tests.ui.server import serving
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
+
+    from starlette.routing import BaseRoute
 
 PASSWORD = "correct horse"
 ROLES = {"viewer": Role.VIEWER, "runner": Role.RUNNER, "editor": Role.EDITOR, "admin": Role.ADMIN}
@@ -48,8 +50,10 @@ class Server:
 
 
 @contextmanager
-def serving_auth_api(folder: Path) -> Iterator[Server]:
-    """Serve `auth_routes` behind `AuthMiddleware` on a store in `folder`."""
+def serving_auth_api(
+    folder: Path, more_routes: Callable[[Database, AuditLog], list[BaseRoute]] | None = None
+) -> Iterator[Server]:
+    """Serve `auth_routes` (and `more_routes`) behind `AuthMiddleware` on a store in `folder`."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -70,7 +74,10 @@ def serving_auth_api(folder: Path) -> Iterator[Server]:
             for name in ("root", *ROLES, "outsider")
         }
         app = Starlette(
-            routes=auth_routes(accounts, audit, throttle=throttle),
+            routes=[
+                *auth_routes(accounts, audit, throttle=throttle),
+                *(more_routes(database, audit) if more_routes is not None else []),
+            ],
             middleware=[Middleware(AuthMiddleware, accounts=accounts, audit=audit)],
             exception_handlers={**denial_handlers(audit)},
         )

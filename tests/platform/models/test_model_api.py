@@ -1,0 +1,172 @@
+"""The models and endpoints API over a real socket, behind the platform's auth: every route
+for every role, in its project and in another, and the errors it answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from shipyard.platform.auth.records import Actor
+from shipyard.platform.models.openapi import model_paths
+from shipyard.platform.models.registry import ModelRegistry
+from shipyard.platform.models.routes import model_routes
+from shipyard.platform.models.supervisor import EndpointSupervisor
+from tests.platform.api import serving_auth_api
+from tests.platform.http import call
+from tests.platform.models.pushes import push_run
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from starlette.routing import BaseRoute
+
+    from shipyard.platform.auth.audit import AuditLog
+    from shipyard.platform.database import Database
+    from tests.platform.api import Server
+
+ROOT = Actor("root")
+READERS = ("viewer", "runner", "editor", "admin", "root")
+EDITORS = ("editor", "admin", "root")
+P = "/api/projects/taxi"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The auth and model APIs; taxi has model `fares` (version 1) and endpoints `live` and
+    `d-USER` for each editor; fraud has model `secret` and endpoint `hidden`."""
+    folder = tmp_path_factory.mktemp("api")
+    store = f"sqlite:///{folder / 'store.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        for var in ("SHIPYARD_STORE", "SHIPYARD_ARTIFACT_ROOT", "SHIPYARD_HOME"):
+            patch.delenv(var, raising=False)
+        _, pushed = push_run(store, folder / "models", "one")
+
+        built: list[tuple[ModelRegistry, EndpointSupervisor]] = []
+
+        def routes(database: Database, audit: AuditLog) -> list[BaseRoute]:
+            registry = ModelRegistry(database, lambda project: store)
+            built.append((registry, EndpointSupervisor(registry, folder / "root")))
+            return model_routes(*built[0], audit)
+
+        with serving_auth_api(folder, routes) as served:
+            [(registry, supervisor)] = built
+            for project, model, endpoints in (
+                ("taxi", "fares", ["live", *(f"d-{who}" for who in EDITORS)]),
+                ("fraud", "secret", ["hidden"]),
+            ):
+                registry.create_model(project, model, actor=ROOT)
+                registry.register_version(project, model, artifact_id=pushed, actor=ROOT)
+                for name in endpoints:
+                    supervisor.create(project, name, model=model, actor=ROOT)
+            yield served
+
+
+def _cases() -> list[tuple[str, str, Any, dict[str, int]]]:
+    """(method, path, body, status by user) for each route; `{who}` names the user."""
+    reads = {who: 200 for who in READERS}
+
+    def edit(done: int) -> dict[str, int]:
+        return {"viewer": 403, "runner": 403, **dict.fromkeys(EDITORS, done)}
+
+    traffic = {"stable": 1, "canary": 1, "canary_percent": 5}
+    return [
+        ("GET", f"{P}/models", None, reads),
+        ("GET", f"{P}/models/fares", None, reads),
+        ("GET", f"{P}/endpoints", None, reads),
+        ("GET", f"{P}/endpoints/live", None, reads),
+        ("POST", f"{P}/models", {"name": "m-{who}"}, edit(201)),
+        ("POST", f"{P}/models/fares/versions", {"run_id": "{run}"}, edit(200)),
+        ("POST", f"{P}/endpoints", {"name": "e-{who}", "model": "fares"}, edit(201)),
+        ("PUT", f"{P}/endpoints/live/traffic", traffic, edit(400)),
+        ("POST", f"{P}/endpoints/live/promote", None, edit(409)),
+        ("POST", f"{P}/endpoints/live/rollback", None, edit(409)),
+        ("DELETE", f"{P}/endpoints/d-{{who}}", None, edit(204)),
+    ]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), _cases())
+@pytest.mark.parametrize("who", [*READERS, "outsider", "anonymous"])
+def test_every_route_answers_each_role(
+    server: Server, who: str, method: str, path: str, body: Any, expected: dict[str, int]
+) -> None:
+    status = {"outsider": 404, "anonymous": 401, **expected}[who]
+    run_id = _run_id(server)
+    sent = None
+    if body is not None:
+        sent = {
+            k: v.format(who=who, run=run_id) if isinstance(v, str) else v for k, v in body.items()
+        }
+    token = None if who == "anonymous" else server.tokens[who]
+    answer = call(method, server.url + path.format(who=who), token=token, body=sent)
+    assert answer.status == status, (answer.status, answer.body)
+    if status >= 400:
+        assert answer.headers["content-type"] == "application/problem+json"
+    if status in (401, 403, 404):
+        [event] = server.audit.events(after=server.audit.events()[-1].id - 1)
+        assert (event.outcome, event.action) == ("denied", f"{method} {path.format(who=who)}")
+
+
+def _run_id(server: Server) -> str:
+    answer = call("GET", f"{server.url}{P}/models/fares", token=server.tokens["root"])
+    return str(answer.json()["versions"][0]["run_id"])
+
+
+def test_another_projects_models_and_endpoints_are_misses(server: Server) -> None:
+    for who, path in [
+        ("editor", "/api/projects/fraud/models/secret"),
+        ("editor", "/api/projects/fraud/endpoints/hidden"),
+        ("outsider", "/api/projects/fraud/endpoints/live"),
+        ("outsider", "/api/projects/fraud/models/fares"),
+    ]:
+        answer = call("GET", server.url + path, token=server.tokens[who])
+        assert answer.status == 404, (who, path, answer.body)
+    mine = call("GET", f"{server.url}/api/projects/fraud/models", token=server.tokens["outsider"])
+    assert [m["name"] for m in mine.json()["models"]] == ["secret"]
+
+
+def test_documents_and_bad_fields(server: Server) -> None:
+    token = server.tokens["editor"]
+    fares = call("GET", f"{server.url}{P}/models/fares", token=token).json()
+    assert [(v["version"], v["blessed"]) for v in fares["versions"]] == [(1, True)]
+    live = call("GET", f"{server.url}{P}/endpoints/live", token=token).json()
+    assert (live["model"], live["state"], live["url"], live["serving"]) == (
+        "fares",
+        "stopped",
+        None,
+        [],
+    )
+    assert live["error"].startswith("not running: created")
+    assert live["traffic"] == {"stable": None, "canary": None, "canary_percent": 0.0}
+
+    for method, path, body, field in [
+        ("POST", "/models/fares/versions", {"artifact_id": "7"}, "artifact_id"),
+        ("POST", "/models", {"description": "no name"}, "name"),
+        ("PUT", "/endpoints/live/traffic", {"canary": 2}, "stable"),
+        ("PUT", "/endpoints/live/traffic", {"stable": 1, "canary_percent": "5"}, "canary_percent"),
+    ]:
+        answer = call(method, f"{server.url}{P}{path}", token=token, body=body)
+        assert (answer.status, answer.json().get("parameter")) == (400, field), answer.body
+    unknown = call(
+        "PUT", f"{server.url}{P}/endpoints/live/traffic", token=token, body={"stable": 9}
+    )
+    assert unknown.status == 404 and "no version 9" in unknown.json()["detail"]
+    taken = call("POST", f"{server.url}{P}/models", token=token, body={"name": "fares"})
+    assert taken.status == 409
+    bad_name = call(
+        "POST", f"{server.url}{P}/endpoints", token=token, body={"name": "a/b", "model": "fares"}
+    )
+    assert bad_name.status == 400 and "endpoint name must be" in bad_name.json()["detail"]
+
+
+def test_the_openapi_paths_are_the_routes() -> None:
+    documented = {
+        (path, method.upper())
+        for path, item in model_paths().items()
+        for method in item
+        if method != "parameters"
+    }
+    routes = model_routes(None, None, None)  # type: ignore[arg-type]
+    served = {(route.path, method) for route in routes for method in route.methods - {"HEAD"}}  # type: ignore[attr-defined]
+    assert documented == served
