@@ -246,3 +246,22 @@ class ArtifactDeletedError(StoreError):
     """A run tried to read or reuse an artifact that `shipyard gc` has deleted meanwhile."""
 
     headline = "Artifact deleted"
+
+
+class ServerRequestError(ShipyardError, RuntimeError):
+    """The platform server (`shipyard server`) refused a request, or could not be reached.
+
+    Attributes:
+        url: The URL of the request.
+        status: The HTTP status (401 no valid token, 403 not allowed, 404 not found, 409 not
+            in this state, 413 package too large), or None when no answer came.
+    """
+
+    headline = "Platform server error"
+
+    def __init__(
+        self, message: str, *, url: str, status: int | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.url = url
+        self.status = status

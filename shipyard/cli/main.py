@@ -109,6 +109,19 @@ COMMANDS = (
         "shipyard.cli.ui:ui_command",
         "Serve the read-only web UI over the store: runs, their graphs, artifacts and models.",
     ),
+    LazyCommand(
+        "server",
+        "shipyard.cli.server:server_command",
+        "Serve the platform server's REST API (jobs, packages) and start local workers.",
+    ),
+    LazyCommand(
+        "worker",
+        "shipyard.cli.worker:worker_command",
+        "Run jobs of the platform server: claim them from its queue, run each as a process.",
+    ),
+    LazyCommand(
+        "jobs", "shipyard.cli.jobs:app", "Submit jobs to a platform server and follow them."
+    ),
     LazyCommand("runs", "shipyard.cli.runs:app", "List runs, show one run, or compare runs."),
     LazyCommand(
         "users",

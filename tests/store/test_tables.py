@@ -57,4 +57,7 @@ def test_json_columns_are_jsonb_on_postgresql_and_json_on_sqlite(store_url: str)
         ("firings", "properties"): expected,
         ("trigger_leases", "properties"): expected,
         ("trigger_leases", "seen"): expected,
+        ("audit_events", "detail"): expected,
+        ("jobs", "metadata"): expected,
+        ("jobs", "resources"): expected,
     }

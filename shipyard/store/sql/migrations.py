@@ -34,8 +34,8 @@ Version 5 adds the platform server's tables: `users`, `api_tokens`, `projects`, 
 the append-only `audit_events` (with the triggers that refuse to change or delete its rows),
 as `tables.py` declares them.
 
-Version 6 is the job queue's (`jobs`, `job_logs`); on this branch it is a step that changes
-nothing, replaced by the jobs step when the branches meet.
+Version 6 adds the platform server's job queue, `jobs` and `job_logs`, as `tables.py`
+declares them.
 
 Version 7 adds the model registry and its endpoints: `registered_models`, `model_versions`
 and `endpoints` (`shipyard.platform.models`), as `tables.py` declares them.
@@ -326,8 +326,10 @@ def _add_platform_tables(conn: Connection) -> None:
 
 
 # Version 6 ---------------------------------------------------------------------------------
-def _reserved_for_jobs(conn: Connection) -> None:
-    """The job queue's step (jobs, job_logs), which another branch brings."""
+def _add_job_tables(conn: Connection) -> None:
+    """Create the platform server's job queue and its logs (`shipyard.platform.jobs`)."""
+    for new in (tables.jobs, tables.job_logs):
+        new.create(conn)
 
 
 # Version 7 ---------------------------------------------------------------------------------
@@ -349,7 +351,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         5, "platform users, API tokens, projects, grants and audit log", _add_platform_tables
     ),
-    Migration(6, "the job queue: jobs and their logs", _reserved_for_jobs),
+    Migration(6, "the platform server's job queue and job logs", _add_job_tables),
     Migration(7, "registered models, their versions and endpoints", _add_model_registry),
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -12,6 +12,9 @@
   per trigger: the scheduler evaluating it, its schedule's cursor and what it has seen.
 - `run_metrics` holds each finished run's metrics (name, value), written when the run ends,
   indexed by (name, value) so that listings sort thousands of runs by a metric at once.
+- `jobs` holds the platform server's job queue (`shipyard.platform.jobs`): one row per job,
+  unique by project and submission id, with its state, message, attempts and the lease of
+  the worker running it; `job_logs` the chunks of output each attempt wrote, in order.
 - The platform server's (`shipyard.platform.auth`): `users` (argon2 password hashes, or an
   OIDC issuer and subject), `api_tokens` (SHA-256 hashes of personal and login tokens, never
   the tokens), `projects`, `grants` (one role per user per project) and `audit_events`, which
@@ -42,6 +45,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -60,6 +64,8 @@ __all__ = [
     "executions",
     "firings",
     "grants",
+    "job_logs",
+    "jobs",
     "metadata",
     "model_versions",
     "projects",
@@ -132,6 +138,8 @@ FIRING_STATES = (
     "requested", "pending", "running", "complete", "failed", "interrupted", "skipped"
 )  # fmt: skip
 FIRING_KINDS = ("schedule", "new_data", "monitor", "manual")
+JOB_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "STOPPED")
+JOB_KINDS = ("pipeline", "train", "command")
 ROLES = ("viewer", "runner", "editor", "admin")  # shipyard.platform.access.Role
 TOKEN_KINDS = ("personal", "login")
 AUDIT_OUTCOMES = ("ok", "denied", "failed")
@@ -412,3 +420,42 @@ for _dialect, _statements in {
     for _statement in _statements:
         _ddl = DDL(_statement).execute_if(dialect=_dialect)  # type: ignore[no-untyped-call]
         event.listen(audit_events, "after_create", _ddl)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project", String(255), nullable=False),
+    Column("submission_id", String(255), nullable=False),
+    Column("submitter", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("entrypoint", Text, nullable=False),
+    Column("metadata", JsonDocument, nullable=False),
+    Column("package", String(64), nullable=True),
+    Column("resources", JsonDocument, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("stop_requested", Boolean, nullable=False, server_default=false()),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("lease_owner", String(255), nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("exit_code", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    UniqueConstraint("project", "submission_id"),
+    _one_of("state", JOB_STATES),
+    _one_of("kind", JOB_KINDS),
+    Index(None, "state", "id"),
+    Index(None, "project", "id"),
+)
+
+job_logs = Table(
+    "job_logs",
+    metadata,
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("attempt", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+)

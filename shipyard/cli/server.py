@@ -1,0 +1,122 @@
+"""`shipyard server`: the platform server's REST API (jobs, packages) and local workers.
+
+On a laptop one command is enough: a SQLite store and a local directory, with `--workers 1`
+worker process started beside the server. A team points `--store` at PostgreSQL and runs
+`shipyard worker` processes on other machines (`--workers 0` here) that see the same
+`--artifact-root` directory.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from shipyard.cli.options import ArtifactRootOption, StoreOption
+
+if TYPE_CHECKING:
+    from shipyard.platform.settings import ServerSettings
+    from shipyard.runners import Project
+
+GRACEFUL_SHUTDOWN_S = 2
+"""How long open requests (live logs) have to end when the server stops."""
+WORKER_DRAIN_S = 10.0
+"""How long local workers have to finish their jobs when the server stops."""
+
+
+def server_command(
+    store: StoreOption = None,
+    artifact_root: ArtifactRootOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=0, max=64, help="Worker processes to start beside the server."
+        ),
+    ] = 1,
+    max_package_bytes: Annotated[
+        int,
+        typer.Option("--max-package-bytes", min=1, help="The largest package a client may upload."),
+    ] = 100 * 1024 * 1024,
+    ui_project: Annotated[
+        str | None,
+        typer.Option(
+            "--ui-project",
+            help="Serve this project's web UI at / to those who may read it.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the platform server's REST API (jobs, packages) and start local workers."""
+    import uvicorn
+
+    from shipyard.cli.output import console
+    from shipyard.platform.auth.accounts import Accounts
+    from shipyard.platform.auth.audit import AuditLog
+    from shipyard.platform.jobs.api import JobService
+    from shipyard.platform.jobs.packages import PackageStore
+    from shipyard.platform.jobs.queue import JobQueue
+    from shipyard.platform.jobs.spaces import packages_dir
+    from shipyard.platform.server import create_server_app
+    from shipyard.platform.settings import server_settings
+
+    settings = server_settings(store, artifact_root)
+    queue = JobQueue(settings.store_url)
+    packages = PackageStore(packages_dir(settings.root), max_bytes=max_package_bytes)
+    ui = None if ui_project is None else (ui_project, _open_project(settings, ui_project))
+    service = JobService(queue, packages, Accounts(queue.database), AuditLog(queue.database))
+    app = create_server_app(service, ui=ui)
+    started = [_start_worker(settings) for _ in range(workers)]
+    console().print(
+        f"Shipyard server on http://{host}:{port}/ (store {queue.url}, root {settings.root}, "
+        f"{workers} local worker(s)); Ctrl-C stops it.",
+        markup=False,
+        soft_wrap=True,
+    )
+    try:
+        # Clients following a job keep their event stream open: a stop closes them (they
+        # reconnect to the next server after the last chunk they got).
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+    finally:
+        _stop_workers(started)
+        queue.close()
+
+
+def _open_project(settings: ServerSettings, project: str) -> Project:
+    from shipyard.platform.jobs.spaces import project_artifact_root, project_store_url
+    from shipyard.runners import Project
+
+    return Project.open(
+        store=project_store_url(settings.store_url, settings.root, project),
+        artifact_root=str(project_artifact_root(settings.root, project)),
+    )
+
+
+def _start_worker(settings: ServerSettings) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "shipyard", "worker", "--store", settings.store_url]
+    return subprocess.Popen([*argv, "--artifact-root", str(settings.root)])
+
+
+def _stop_workers(started: list[subprocess.Popen[bytes]]) -> None:
+    """Drain the workers (SIGTERM), then hand their jobs back (a second SIGTERM)."""
+    for process in started:
+        process.terminate()
+    for process in started:
+        try:
+            process.wait(WORKER_DRAIN_S)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(WORKER_DRAIN_S)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,410 @@
+"""The job queue, in the store's database: submit, claim, lease, stop, retry, logs.
+
+There is no broker: a worker claims the oldest pending job in one write transaction. On
+PostgreSQL it reads it with `SELECT ... FOR UPDATE SKIP LOCKED`, so claimers pass over the
+rows others are claiming instead of waiting for them; on SQLite the transaction begins with
+`BEGIN IMMEDIATE` (see `shipyard.store.sql.connection`), so claimers take turns. A claim
+holds a lease that the worker renews while the job runs; every claim first puts back the
+jobs whose lease expired (their worker died): pending again, one attempt used, or failed
+once `max_attempts` are used. Renewals, finishing and log writes name the worker, so a
+worker whose lease was taken from it changes nothing.
+
+A job is never run twice at once: only the holder of a live lease runs it, and a lease is
+taken back only once it has expired.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from shipyard.errors import NotFoundError, ShipyardError
+from shipyard.platform.database import Database
+from shipyard.platform.jobs.records import DONE_STATES, JobRecord, LogChunk, kind_of
+from shipyard.store.sql.tables import job_logs, jobs
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine import Connection
+
+    from shipyard.platform.jobs.records import JobState, NewJob
+
+__all__ = ["WAITING", "JobConflict", "JobQueue", "LeaseLost"]
+
+WAITING: Final = "waiting for a worker"
+_MAX_LIST: Final = 1000
+
+
+class LeaseLost(Exception):
+    """The worker no longer holds the job's lease (it expired and was taken back)."""
+
+
+class JobConflict(ShipyardError, ValueError):
+    """The job is not in a state that allows the request (e.g. deleting a running job)."""
+
+    headline = "Job conflict"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobQueue:
+    """The queue of jobs in the database at `url` (the server's store).
+
+    Args:
+        url: The store's URL (`sqlite:///...` or `postgresql://...`); it is migrated.
+
+    Example:
+        >>> queue = JobQueue("sqlite:///.shipyard/store.db")
+        >>> job, created = queue.submit(NewJob("taxi", "k1", "ada", "python -c pass"))
+        >>> queue.claim("worker-1", lease_s=30).id == job.id
+        True
+    """
+
+    def __init__(self, url: str) -> None:
+        self.database = Database(url)
+        self._postgres = url.startswith(("postgresql", "postgres"))
+        self._read = self.database.read
+        self._write = self.database.write
+
+    @property
+    def url(self) -> str:
+        """The database's URL, with any password masked."""
+        return self.database.url
+
+    def close(self) -> None:
+        """Release the queue's connections."""
+        self.database.close()
+
+    # Clients -------------------------------------------------------------------------------
+    def submit(self, job: NewJob) -> tuple[JobRecord, bool]:
+        """Queue `job` unless its project already has a job with its submission id.
+
+        Returns:
+            The job, and whether it was created now (False: the earlier job with the key).
+        """
+        key = (jobs.c.project == job.project) & (jobs.c.submission_id == job.submission_id)
+        row = {
+            "project": job.project,
+            "submission_id": job.submission_id,
+            "submitter": job.submitter,
+            "kind": kind_of(job.entrypoint),
+            "entrypoint": job.entrypoint,
+            "metadata": dict(job.metadata),
+            "package": job.package,
+            "resources": dict(job.resources),
+            "state": "PENDING",
+            "message": WAITING,
+            "stop_requested": False,
+            "attempts": 0,
+            "max_attempts": job.max_attempts,
+            "created_at": _now(),
+        }
+        try:
+            with self._write() as conn:
+                found = conn.execute(select(jobs.c.id).where(key)).scalar()
+                if found is not None:
+                    return self._record(conn, found), False
+                job_id = conn.execute(insert(jobs).values(**row).returning(jobs.c.id)).scalar_one()
+                return self._record(conn, job_id), True
+        except Exception as exc:  # two PostgreSQL submitters of one key: the loser reads it
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+        with self._read() as conn:
+            return self._record(
+                conn, conn.execute(select(jobs.c.id).where(key)).scalar_one()
+            ), False
+
+    def get(self, job_id: int) -> JobRecord:
+        """Return the job `job_id`.
+
+        Raises:
+            NotFoundError: There is no such job.
+        """
+        with self._read() as conn:
+            return self._record(conn, job_id)
+
+    def list_jobs(
+        self,
+        *,
+        projects: Sequence[str] | None = None,
+        states: Sequence[JobState] | None = None,
+        limit: int = 100,
+    ) -> list[JobRecord]:
+        """Return the newest jobs first, of `projects` (None: all) in `states` (None: any)."""
+        query = select(jobs).order_by(jobs.c.id.desc()).limit(min(limit, _MAX_LIST))
+        if projects is not None:
+            query = query.where(jobs.c.project.in_(list(projects)))
+        if states:
+            query = query.where(jobs.c.state.in_(list(states)))
+        with self._read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+            pending = _pending_ids(conn) if any(r["state"] == "PENDING" for r in rows) else []
+        return [_to_record(row, pending) for row in rows]
+
+    def request_stop(self, job_id: int, by: str) -> JobRecord:
+        """Stop a job: a pending one at once, a running one by its worker (within seconds).
+
+        A job that has ended is returned as it is.
+        """
+        with self._write() as conn:
+            job = self._locked(conn, job_id)
+            if job["state"] == "PENDING":
+                conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id)
+                    .values(state="STOPPED", message=f"stopped by {by} before it started",
+                            ended_at=_now())
+                )  # fmt: skip
+            elif job["state"] == "RUNNING" and not job["stop_requested"]:
+                conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id)
+                    .values(
+                        stop_requested=True,
+                        message=f"stop requested by {by}; waiting for worker "
+                        f"{job['lease_owner']} to end it",
+                    )
+                )
+            return self._record(conn, job_id)
+
+    def retry(self, job_id: int, by: str) -> JobRecord:
+        """Queue a job that has ended again, with all its attempts; its logs are kept.
+
+        Raises:
+            JobConflict: The job is still pending or running.
+        """
+        with self._write() as conn:
+            self._ended(conn, job_id, "retried")
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(
+                    state="PENDING", message=f"retried by {by}; {WAITING}", attempts=0,
+                    stop_requested=False, exit_code=None, started_at=None, ended_at=None,
+                    lease_owner=None, lease_expires_at=None,
+                )
+            )  # fmt: skip
+            return self._record(conn, job_id)
+
+    def delete(self, job_id: int) -> None:
+        """Delete a job that has ended, with its logs.
+
+        Raises:
+            JobConflict: The job is still pending or running.
+        """
+        with self._write() as conn:
+            self._ended(conn, job_id, "deleted")
+            conn.execute(delete(job_logs).where(job_logs.c.job_id == job_id))
+            conn.execute(delete(jobs).where(jobs.c.id == job_id))
+
+    def read_log(self, job_id: int, *, after: int = 0, limit: int = 1000) -> list[LogChunk]:
+        """Return the job's log chunks numbered above `after`, in order."""
+        query = (
+            select(job_logs.c.seq, job_logs.c.attempt, job_logs.c.text)
+            .where(job_logs.c.job_id == job_id, job_logs.c.seq > after)
+            .order_by(job_logs.c.seq)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [LogChunk(seq, attempt, text) for seq, attempt, text in conn.execute(query)]
+
+    # Workers -------------------------------------------------------------------------------
+    def claim(self, worker: str, *, lease_s: float) -> JobRecord | None:
+        """Take the oldest pending job for `worker`, leased for `lease_s` seconds.
+
+        Jobs whose lease expired are put back first (see `expire_leases`).
+
+        Returns:
+            The job, now RUNNING with one more attempt, or None when none is pending.
+        """
+        with self._write() as conn:
+            now = _now()
+            self._expire(conn, now)
+            query = select(jobs).where(jobs.c.state == "PENDING").order_by(jobs.c.id).limit(1)
+            if self._postgres:
+                query = query.with_for_update(skip_locked=True)
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            job = dict(row._mapping)
+            attempt = job["attempts"] + 1
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job["id"])
+                .values(
+                    state="RUNNING", attempts=attempt, lease_owner=worker,
+                    lease_expires_at=now + timedelta(seconds=lease_s), started_at=now,
+                    message=f"running on worker {worker} (attempt {attempt} of "
+                    f"{job['max_attempts']})",
+                )
+            )  # fmt: skip
+            return self._record(conn, job["id"])
+
+    def renew(self, job_id: int, worker: str, *, lease_s: float) -> bool:
+        """Extend the worker's lease on a running job.
+
+        Returns:
+            Whether a stop was requested (the worker ends the job).
+
+        Raises:
+            LeaseLost: The worker no longer holds the job.
+        """
+        with self._write() as conn:
+            stop = conn.execute(
+                update(jobs)
+                .where(self._held(job_id, worker))
+                .values(lease_expires_at=_now() + timedelta(seconds=lease_s))
+                .returning(jobs.c.stop_requested)
+            ).scalar()
+        if stop is None:
+            raise LeaseLost(f"worker {worker} no longer holds job {job_id}")
+        return bool(stop)
+
+    def finish(
+        self, job_id: int, worker: str, *, state: JobState, message: str, exit_code: int | None
+    ) -> None:
+        """Record how a job the worker holds ended.
+
+        Raises:
+            LeaseLost: The worker no longer holds the job (nothing is recorded).
+        """
+        with self._write() as conn:
+            done = conn.execute(
+                update(jobs)
+                .where(self._held(job_id, worker))
+                .values(state=state, message=message, exit_code=exit_code, ended_at=_now(),
+                        lease_expires_at=None)
+            ).rowcount  # fmt: skip
+        if not done:
+            raise LeaseLost(f"worker {worker} no longer holds job {job_id}")
+
+    def hand_back(self, job_id: int, worker: str, reason: str) -> None:
+        """Put a job the worker holds back in the queue without using an attempt."""
+        with self._write() as conn:
+            conn.execute(
+                update(jobs)
+                .where(self._held(job_id, worker))
+                .values(state="PENDING", attempts=jobs.c.attempts - 1, lease_owner=None,
+                        lease_expires_at=None, started_at=None, message=f"{reason}; {WAITING}")
+            )  # fmt: skip
+
+    def append_log(self, job_id: int, worker: str, attempt: int, text: str) -> None:
+        """Append output of the worker's attempt to the job's log.
+
+        Raises:
+            LeaseLost: The worker no longer holds the job (nothing is written).
+        """
+        with self._write() as conn:
+            if conn.execute(select(jobs.c.id).where(self._held(job_id, worker))).first() is None:
+                raise LeaseLost(f"worker {worker} no longer holds job {job_id}")
+            last = conn.execute(
+                select(func.max(job_logs.c.seq)).where(job_logs.c.job_id == job_id)
+            ).scalar()
+            conn.execute(
+                insert(job_logs).values(job_id=job_id, seq=(last or 0) + 1, attempt=attempt,
+                                        text=text)
+            )  # fmt: skip
+
+    def create_schema(self, schema: str) -> None:
+        """Create a PostgreSQL schema (a project's runs) if it is missing; nothing on SQLite."""
+        if not self._postgres:
+            return
+        with self._write() as conn:
+            conn.execute(text('CREATE SCHEMA IF NOT EXISTS "{}"'.format(schema.replace('"', ""))))
+
+    def expire_leases(self) -> int:
+        """Put back the running jobs whose lease expired; return how many."""
+        with self._write() as conn:
+            return self._expire(conn, _now())
+
+    # Inside transactions -------------------------------------------------------------------
+    @staticmethod
+    def _held(job_id: int, worker: str) -> Any:
+        return (jobs.c.id == job_id) & (jobs.c.lease_owner == worker) & (jobs.c.state == "RUNNING")
+
+    def _expire(self, conn: Connection, now: datetime) -> int:
+        query = select(jobs.c.id, jobs.c.lease_owner, jobs.c.attempts, jobs.c.max_attempts).where(
+            jobs.c.state == "RUNNING", jobs.c.lease_expires_at < now
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        expired = [dict(r._mapping) for r in conn.execute(query)]
+        for job in expired:
+            lost = (
+                f"worker {job['lease_owner']} stopped renewing its lease during attempt "
+                f"{job['attempts']} of {job['max_attempts']}"
+            )
+            if job["attempts"] < job["max_attempts"]:
+                values: dict[str, Any] = {
+                    "state": "PENDING", "message": f"{lost}; {WAITING} to retry it",
+                    "started_at": None,
+                }  # fmt: skip
+            else:
+                values = {
+                    "state": "FAILED",
+                    "message": f"{lost}; no attempts left",
+                    "ended_at": now,
+                }
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job["id"])
+                .values(lease_owner=None, lease_expires_at=None, **values)
+            )
+        return len(expired)
+
+    def _locked(self, conn: Connection, job_id: int) -> dict[str, Any]:
+        query = select(jobs).where(jobs.c.id == job_id)
+        if self._postgres:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise NotFoundError(f"There is no job {job_id}.")
+        return dict(row._mapping)
+
+    def _ended(self, conn: Connection, job_id: int, verb: str) -> None:
+        state = self._locked(conn, job_id)["state"]
+        if state not in DONE_STATES:
+            raise JobConflict(
+                f"Job {job_id} is {state}; only a job that has ended can be {verb}.",
+                hint=f"Stop it first: shipyard jobs stop {job_id}",
+            )
+
+    def _record(self, conn: Connection, job_id: int) -> JobRecord:
+        row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        if row is None:
+            raise NotFoundError(f"There is no job {job_id}.")
+        job = dict(row._mapping)
+        if job["state"] != "PENDING":
+            return JobRecord(**job)
+        ahead = conn.execute(
+            select(func.count()).where(jobs.c.state == "PENDING", jobs.c.id < job_id)
+        ).scalar_one()
+        return JobRecord(**{**job, "message": f"{job['message']} ({_ahead(ahead)})"})
+
+
+def _pending_ids(conn: Connection) -> list[int]:
+    return list(
+        conn.execute(select(jobs.c.id).where(jobs.c.state == "PENDING").order_by(jobs.c.id))
+        .scalars()
+        .all()
+    )
+
+
+def _to_record(row: dict[str, Any], pending: list[int]) -> JobRecord:
+    """Build a record; a pending job's message ends with how many pending jobs are ahead."""
+    if row["state"] == "PENDING":
+        row = {**row, "message": f"{row['message']} ({_ahead(bisect_left(pending, row['id']))})"}
+    return JobRecord(**row)
+
+
+def _ahead(count: int) -> str:
+    if count == 0:
+        return "next in line"
+    return f"{count} job{'s' if count != 1 else ''} ahead"

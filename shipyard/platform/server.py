@@ -1,0 +1,123 @@
+"""The platform server's app (`shipyard server`): the REST API, its OpenAPI document, the UI.
+
+Errors are RFC 9457 problem documents (`shipyard.ui.problems`): a field or parameter that
+cannot be used is a 400 naming it, a package over the limit a 413, a request without
+credentials a 401, a role that may not a 403, a job that does not exist (or is in a project
+the principal may not read) a 404, a request the job's state does not allow a 409.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from shipyard.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
+from shipyard.platform.access import Action
+from shipyard.platform.auth.denials import denial_handlers, error_response
+from shipyard.platform.auth.middleware import AuthMiddleware, principal_of
+from shipyard.platform.auth.routes import auth_routes
+from shipyard.platform.jobs.api import job_routes
+from shipyard.platform.jobs.packages import PackageRejected
+from shipyard.platform.jobs.queue import JobConflict
+from shipyard.platform.openapi import server_openapi
+from shipyard.ui.problems import BadParameter, problem
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from shipyard.platform.jobs.api import JobService
+    from shipyard.runners import Project
+
+__all__ = ["create_server_app"]
+
+
+def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None) -> Starlette:
+    """Return the server's app: every request authenticated, each change audited.
+
+    Args:
+        jobs: The queue, packages, accounts and audit log the API works with.
+        ui: A project's name and its opened store, whose web UI is served at `/` to those who
+            may read the project (None: no UI).
+
+    Example:
+        >>> app = create_server_app(JobService(queue, packages, accounts, audit))
+        >>> uvicorn.run(app, host="127.0.0.1", port=8000)
+    """
+    document = json.dumps(server_openapi(ui=ui is not None))
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    routes = [
+        Route("/api/openapi.json", openapi),
+        *auth_routes(jobs.accounts, jobs.audit),
+        *job_routes(),
+    ]
+    if ui is not None:
+        from shipyard.ui.app import create_app
+
+        name, project = ui
+        routes.append(Mount("/", app=_ReadersOnly(create_app(project), name)))
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(AuthMiddleware, accounts=jobs.accounts, audit=jobs.audit)],
+        exception_handlers={
+            **denial_handlers(jobs.audit),
+            BadParameter: _expected,
+            InvalidParameterError: _expected,
+            NotFoundError: _expected,
+            AlreadyExistsError: _expected,
+            PackageRejected: _rejected,
+            JobConflict: _conflict,
+            404: _no_route,
+            405: _no_method,
+        },
+    )
+    app.state.jobs = jobs
+    return app
+
+
+class _ReadersOnly:
+    """Serves the UI of one project to principals who may read it (others get a 404)."""
+
+    def __init__(self, app: ASGIApp, project: str) -> None:
+        self.app = app
+        self.project = project
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            from starlette.requests import Request
+
+            if not principal_of(Request(scope)).may(Action.READ, self.project):
+                await problem(404, f"Nothing at {scope['path']}.")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _expected(request: Request, exc: Exception) -> Response:
+    answer = error_response(exc)
+    assert answer is not None
+    return answer
+
+
+async def _rejected(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PackageRejected)
+    return problem(413 if exc.too_large else 400, str(exc))
+
+
+async def _conflict(request: Request, exc: Exception) -> Response:
+    return problem(409, str(exc))
+
+
+async def _no_route(request: Request, exc: Exception) -> Response:
+    return problem(404, f"Nothing at {request.url.path}.")
+
+
+async def _no_method(request: Request, exc: Exception) -> Response:
+    return problem(405, f"{request.method} is not allowed on {request.url.path}.")
