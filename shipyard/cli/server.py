@@ -1,4 +1,5 @@
-"""`shipyard server`: the platform server's REST API (jobs, packages) and local workers.
+"""`shipyard server`: the platform server's REST API (jobs, packages, models and endpoints)
+and local workers.
 
 On a laptop one command is enough: a SQLite store and a local directory, with `--workers 1`
 worker process started beside the server. A team points `--store` at PostgreSQL and runs
@@ -17,6 +18,8 @@ import typer
 from shipyard.cli.options import ArtifactRootOption, StoreOption
 
 if TYPE_CHECKING:
+    from shipyard.platform.database import Database
+    from shipyard.platform.models.supervisor import EndpointSupervisor
     from shipyard.platform.settings import ServerSettings
     from shipyard.runners import Project
 
@@ -68,7 +71,8 @@ def server_command(
     packages = PackageStore(packages_dir(settings.root), max_bytes=max_package_bytes)
     ui = None if ui_project is None else (ui_project, _open_project(settings, ui_project))
     service = JobService(queue, packages, Accounts(queue.database), AuditLog(queue.database))
-    app = create_server_app(service, ui=ui)
+    endpoints = _endpoint_supervisor(settings, queue.database)
+    app = create_server_app(service, ui=ui, endpoints=endpoints)
     started = [_start_worker(settings) for _ in range(workers)]
     console().print(
         f"Shipyard server on http://{host}:{port}/ (store {queue.url}, root {settings.root}, "
@@ -89,6 +93,7 @@ def server_command(
         )
     finally:
         _stop_workers(started)
+        endpoints.close()
         queue.close()
 
 
@@ -100,6 +105,21 @@ def _open_project(settings: ServerSettings, project: str) -> Project:
         store=project_store_url(settings.store_url, settings.root, project),
         artifact_root=str(project_artifact_root(settings.root, project)),
     )
+
+
+def _endpoint_supervisor(settings: ServerSettings, database: Database) -> EndpointSupervisor:
+    """The models' registry (each project's pushes are in its own store) and the endpoints'
+    supervisor, which adopts or restarts the endpoints that were serving."""
+    from shipyard.platform.jobs.spaces import project_store_url
+    from shipyard.platform.models.registry import ModelRegistry
+    from shipyard.platform.models.supervisor import EndpointSupervisor
+
+    def store_of(project: str) -> str:
+        return project_store_url(settings.store_url, settings.root, project)
+
+    supervisor = EndpointSupervisor(ModelRegistry(database, store_of), settings.root)
+    supervisor.start()
+    return supervisor
 
 
 def _start_worker(settings: ServerSettings) -> subprocess.Popen[bytes]:

@@ -10,11 +10,12 @@ from shipyard.ui.openapi import openapi_document
 __all__ = ["server_openapi"]
 
 
-def server_openapi(*, ui: bool) -> dict[str, Any]:
+def server_openapi(*, ui: bool, models: bool = False) -> dict[str, Any]:
     """The server's OpenAPI document: every path needs a bearer token (an API token).
 
     Args:
         ui: Whether the server serves a project's UI, and so its read API (`/api/runs`...).
+        models: Whether it serves the models and endpoints API.
     """
     document = openapi_document()
     if not ui:
@@ -26,6 +27,10 @@ def server_openapi(*, ui: bool) -> dict[str, Any]:
         "`Authorization: Bearer TOKEN`. Errors are RFC 9457 problem documents.",
     }
     document["paths"] = {**document["paths"], **job_paths()}
+    if models:
+        from shipyard.platform.models.openapi import model_paths
+
+        document["paths"] |= model_paths()
     document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     document["security"] = [{"bearer": []}]
     return document

@@ -32,24 +32,32 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from shipyard.platform.jobs.api import JobService
+    from shipyard.platform.models.supervisor import EndpointSupervisor
     from shipyard.runners import Project
 
 __all__ = ["create_server_app"]
 
 
-def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None) -> Starlette:
+def create_server_app(
+    jobs: JobService,
+    *,
+    ui: tuple[str, Project] | None = None,
+    endpoints: EndpointSupervisor | None = None,
+) -> Starlette:
     """Return the server's app: every request authenticated, each change audited.
 
     Args:
         jobs: The queue, packages, accounts and audit log the API works with.
         ui: A project's name and its opened store, whose web UI is served at `/` to those who
             may read the project (None: no UI).
+        endpoints: The endpoints' supervisor, whose registry and endpoints the models API
+            serves (None: no models API).
 
     Example:
         >>> app = create_server_app(JobService(queue, packages, accounts, audit))
         >>> uvicorn.run(app, host="127.0.0.1", port=8000)
     """
-    document = json.dumps(server_openapi(ui=ui is not None))
+    document = json.dumps(server_openapi(ui=ui is not None, models=endpoints is not None))
 
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
@@ -59,6 +67,10 @@ def create_server_app(jobs: JobService, *, ui: tuple[str, Project] | None = None
         *auth_routes(jobs.accounts, jobs.audit),
         *job_routes(),
     ]
+    if endpoints is not None:
+        from shipyard.platform.models.routes import model_routes
+
+        routes.extend(model_routes(endpoints.registry, endpoints, jobs.audit))
     if ui is not None:
         from shipyard.ui.app import create_app
 

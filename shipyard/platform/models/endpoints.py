@@ -84,8 +84,14 @@ class Endpoints:
                     updated_at=now,
                 )
             )
-            append(conn, actor, "endpoint.create", project=project, target=name,
-                   detail={"model": model})  # fmt: skip
+            append(
+                conn,
+                actor,
+                "endpoint.create",
+                project=project,
+                target=name,
+                detail={"model": model},
+            )
         return self.get(project, name)
 
     def get(self, project: str, name: str) -> Endpoint:

@@ -26,8 +26,13 @@ _ENDPOINT: Final = {"type": "object", "required": ["project", "name", "model", "
 
 
 def _path_parameter(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": _NAME,
-            "description": description}  # fmt: skip
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": _NAME,
+        "description": description,
+    }
 
 
 def _ok(schema: dict[str, Any], text: str) -> dict[str, Any]:
@@ -118,5 +123,7 @@ def model_paths() -> dict[str, Any]:
                                {"200": endpoint_ok, "409": _PROBLEM, "502": _PROBLEM}),
         }),
     }  # fmt: skip
-    return {path: {"parameters": parameters, **operations}
-            for path, (parameters, operations) in paths.items()}  # fmt: skip
+    return {
+        path: {"parameters": parameters, **operations}
+        for path, (parameters, operations) in paths.items()
+    }

@@ -14,6 +14,8 @@
     PUT    /api/projects/{project}/endpoints/{endpoint}/traffic   stable, canary, canary_percent
     POST   /api/projects/{project}/endpoints/{endpoint}/promote   the canary becomes stable
     POST   /api/projects/{project}/endpoints/{endpoint}/rollback  the canary is dropped
+    GET|POST /api/projects/{project}/endpoints/{endpoint}/v1/...  (and /v2/...) proxied to
+                                                              the endpoint's server (`proxy`)
 
 Reading needs `Action.READ` in the project, every change `Action.EDIT`; a project the
 principal may not read is a 404. Errors are problem documents: a bad field 400 naming it, a
@@ -39,6 +41,7 @@ from shipyard.platform.models.documents import (
     status_document,
     version_document,
 )
+from shipyard.platform.models.proxy import proxy_route
 from shipyard.ui.problems import BadParameter, problem
 
 if TYPE_CHECKING:
@@ -83,10 +86,11 @@ def model_routes(
         (_ENDPOINT + "/promote", "POST"): api.promote,
         (_ENDPOINT + "/rollback", "POST"): api.rollback,
     }
-    return [
+    routes: list[BaseRoute] = [
         Route(path, endpoint(_answering_conflicts(handler), audit), methods=[method])
         for (path, method), handler in handlers.items()
     ]
+    return [*routes, proxy_route(supervisor, audit)]
 
 
 def _answering_conflicts(

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from shipyard.client import Client
@@ -21,7 +22,6 @@ from shipyard.errors import ServingError
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
-    from pathlib import Path
 
 __all__ = ["ServeProcess", "free_port", "is_alive", "serving_versions"]
 
@@ -38,18 +38,18 @@ def free_port() -> int:
 
 
 def is_alive(pid: int) -> bool:
-    """Whether a process `pid` runs (a zombie child is reaped and counts as gone)."""
-    with contextlib.suppress(ChildProcessError):
-        done, _status = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
+    """Whether a process `pid` runs (a zombie, dead but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # Linux: the state after the command's closing parenthesis; Z is a zombie
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def serving_versions(url: str, model: str, *, timeout_s: float = 5.0) -> dict[int, str]:
@@ -82,16 +82,22 @@ class ServeProcess:
 
     @classmethod
     def start(
-        cls, model_config: Path, log_file: Path, *, environment: Mapping[str, str] | None = None
+        cls,
+        model_config: Path,
+        log_file: Path,
+        *,
+        environment: Mapping[str, str] | None = None,
+        port: int | None = None,
     ) -> ServeProcess:
-        """Start `shipyard serve --model-config MODEL_CONFIG` on a free port.
+        """Start `shipyard serve --model-config MODEL_CONFIG` on 127.0.0.1.
 
         Args:
             model_config: The endpoint's model config.
             log_file: Where its output goes (appended).
             environment: Its environment variables (None: this process's).
+            port: The port to listen on (None: a free one).
         """
-        port = free_port()
+        port = free_port() if port is None else port
         argv = [
             sys.executable, "-m", "shipyard", "serve",
             "--model-config", str(model_config),

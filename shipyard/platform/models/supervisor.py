@@ -13,11 +13,12 @@ still running from before (their process answers on their port) and restarts the
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import defaultdict
 from typing import TYPE_CHECKING, Final
 
-from shipyard.errors import ConfigError, InvalidParameterError, ServingError
+from shipyard.errors import ConfigError, InvalidParameterError, NotFoundError, ServingError
 from shipyard.platform.models.deployment import Deployment
 from shipyard.platform.models.endpoints import Endpoints
 from shipyard.platform.models.serve_process import ServeProcess, is_alive, serving_versions
@@ -102,7 +103,10 @@ class EndpointSupervisor:
         if stop_servers:
             for key, process in list(self._processes.items()):
                 process.stop()
-                self.endpoints.set_process(*key, pid=None, port=None, message="server shut down")
+                with contextlib.suppress(NotFoundError):  # deleted by another server
+                    self.endpoints.set_process(
+                        *key, pid=None, port=None, message="stopped with the server"
+                    )
             self._processes.clear()
 
     # Changes --------------------------------------------------------------------------------
@@ -214,9 +218,13 @@ class EndpointSupervisor:
             deployment.model_config, deployment.log_file, environment=self.environment
         )
         self.endpoints.set_process(
-            *key, state="starting", pid=process.pid, port=process.port, restarts=restarts,
+            *key,
+            state="starting",
+            pid=process.pid,
+            port=process.port,
+            restarts=restarts,
             message=f"starting on {process.url}",
-        )  # fmt: skip
+        )
         try:
             process.wait_serving(
                 endpoint.model, _named(deployment.current()), timeout_s=self.start_timeout_s

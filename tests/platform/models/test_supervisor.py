@@ -126,7 +126,7 @@ def test_an_endpoint_is_deployed_canaried_promoted_restarted_adopted_and_deleted
         supervisor.close(stop_servers=False)
 
     # A new supervisor (a restarted server) adopts the process still serving.
-    supervisor = _supervisor(registry, tmp_path / "root")
+    crashed, supervisor = supervisor, _supervisor(registry, tmp_path / "root")
     try:
         adopted = _row(supervisor)
         assert (adopted.pid, adopted.state) == (restarted.pid, "running")
@@ -146,6 +146,7 @@ def test_an_endpoint_is_deployed_canaried_promoted_restarted_adopted_and_deleted
         assert supervisor.list_endpoints("taxi") == []
     finally:
         supervisor.close()
+        crashed.close()  # reaps the processes it started (this test is their parent)
 
 
 def _row(supervisor: EndpointSupervisor) -> Endpoint:
