@@ -2,8 +2,9 @@
 `/api/projects/{project}/endpoints/{endpoint}/v1/...` and `.../v2/...` go to the endpoint's
 `shipyard serve` (TF Serving's and KServe V2's APIs) for principals who may read the project.
 
-The body (up to the serving server's own limit) and `Content-Type` and `X-Request-Id` go
-through; the server's answer comes back as it is. An endpoint that is not running is a 503.
+The body (up to the serving server's own limit), `Content-Type` and `X-Request-Id` go
+through (the server logs the request under the client's id); its answer comes back as it
+is. An endpoint that is not running is a 503.
 """
 
 from __future__ import annotations
@@ -81,5 +82,5 @@ def _forward(port: int, method: str, path: str, body: bytes, headers: dict[str, 
         return problem(502, f"The endpoint's server on port {port} did not answer: {error}.")
     finally:
         connection.close()
-    passed = {k: v for k, v in answer.getheaders() if k.lower() in _PASSED}
-    return Response(content, status_code=answer.status, headers=passed)
+    kind = answer.getheader("content-type")  # the request id: the middleware sends it back
+    return Response(content, status_code=answer.status, headers={"content-type": kind or ""})

@@ -20,7 +20,7 @@ from shipyard.runners import Run
 def copied_model(model: Out[Model], *, source: str, tag: str) -> None:
     """The model at `source` (fake files when empty), made distinct by `tag`."""
     if source:
-        shutil.copytree(source, model.path)
+        shutil.copytree(source, model.path, dirs_exist_ok=True)
     else:
         model.path.mkdir(parents=True, exist_ok=True)
         (model.path / Model.ONNX_FILENAME).write_bytes(tag.encode())

@@ -131,7 +131,7 @@ def test_deploy_a_canary_see_it_and_promote_it(
         headers=headers,
     )
     assert answer.status == 200 and len(answer.json()["predictions"]) == 1
-    assert answer.headers["X-Request-Id"] == "through-the-proxy"
+    assert answer.headers["x-request-id"] == "through-the-proxy"
     assert call("GET", path).status == 401
     assert call("GET", path, token=served.server.tokens["outsider"]).status == 404
 
