@@ -18,8 +18,10 @@ def call_and_validate_each(
     *,
     examples: int,
     excluded_checks: list[Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
-    """Send `examples` generated requests to each operation; fail on any check's failure."""
+    """Send `examples` generated requests to each operation (with `headers`, e.g. a token);
+    fail on any check's failure."""
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
@@ -31,6 +33,6 @@ def call_and_validate_each(
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
-            case.call_and_validate(excluded_checks=excluded_checks)
+            case.call_and_validate(excluded_checks=excluded_checks, headers=headers)
 
         check()

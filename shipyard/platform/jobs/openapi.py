@@ -82,7 +82,9 @@ def job_paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/gzip": {"schema": {"type": "string", "format": "binary"}}
+                        "application/octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
                     },
                 },
                 "responses": {
