@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(CHECKOUT))
+# This directory holds platform.py, which would stand for the standard library's `platform`.
+sys.path[0] = str(CHECKOUT)
 
 from shipyard.client import Client  # noqa: E402
 from shipyard.errors import ServingError  # noqa: E402
