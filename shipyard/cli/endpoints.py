@@ -15,6 +15,8 @@ from shipyard.cli.options import JsonOption
 from shipyard.platform.jobs.client import DEFAULT_SERVER
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from shipyard.platform.models.client import ModelsClient
 
 app = typer.Typer(
@@ -151,30 +153,28 @@ def traffic_command(
     _answer(deployed, json_output=json_output)
 
 
-@app.command("promote")
-def promote_command(
-    endpoint: EndpointArgument,
-    project: ProjectOption,
-    server: ServerOption = DEFAULT_SERVER,
-    token: TokenOption = None,
-    json_output: JsonOption = False,
-) -> None:
-    """Make an endpoint's canary its stable version."""
-    ended = models_client(server, token).end_canary(project, endpoint, promote=True)
-    _answer(ended, json_output=json_output)
+def _canary_ending(promote: bool) -> Callable[..., None]:
+    """The `promote` or `rollback` command."""
+
+    def command(
+        endpoint: EndpointArgument,
+        project: ProjectOption,
+        server: ServerOption = DEFAULT_SERVER,
+        token: TokenOption = None,
+        json_output: JsonOption = False,
+    ) -> None:
+        ended = models_client(server, token).end_canary(project, endpoint, promote=promote)
+        _answer(ended, json_output=json_output)
+
+    return command
 
 
-@app.command("rollback")
-def rollback_command(
-    endpoint: EndpointArgument,
-    project: ProjectOption,
-    server: ServerOption = DEFAULT_SERVER,
-    token: TokenOption = None,
-    json_output: JsonOption = False,
-) -> None:
-    """Drop an endpoint's canary: its stable version serves every request."""
-    ended = models_client(server, token).end_canary(project, endpoint, promote=False)
-    _answer(ended, json_output=json_output)
+app.command("promote", help="Make an endpoint's canary its stable version.")(
+    _canary_ending(promote=True)
+)
+app.command("rollback", help="Drop an endpoint's canary: its stable version serves every request.")(
+    _canary_ending(promote=False)
+)
 
 
 def _answer(endpoint: dict[str, Any], *, json_output: bool) -> None:
