@@ -93,7 +93,6 @@ def server_command(
         )
     finally:
         _stop_workers(started)
-        endpoints.close()
         queue.close()
 
 
@@ -109,7 +108,8 @@ def _open_project(settings: ServerSettings, project: str) -> Project:
 
 def _endpoint_supervisor(settings: ServerSettings, database: Database) -> EndpointSupervisor:
     """The models' registry (each project's pushes are in its own store) and the endpoints'
-    supervisor, which adopts or restarts the endpoints that were serving."""
+    supervisor (the app's lifespan starts and closes it: uvicorn ends the process with the
+    signal that stopped it once the lifespan has ended)."""
     from shipyard.platform.jobs.spaces import project_store_url
     from shipyard.platform.models.registry import ModelRegistry
     from shipyard.platform.models.supervisor import EndpointSupervisor
@@ -117,9 +117,7 @@ def _endpoint_supervisor(settings: ServerSettings, database: Database) -> Endpoi
     def store_of(project: str) -> str:
         return project_store_url(settings.store_url, settings.root, project)
 
-    supervisor = EndpointSupervisor(ModelRegistry(database, store_of), settings.root)
-    supervisor.start()
-    return supervisor
+    return EndpointSupervisor(ModelRegistry(database, store_of), settings.root)
 
 
 def _start_worker(settings: ServerSettings) -> subprocess.Popen[bytes]:

@@ -9,9 +9,11 @@ the principal may not read) a 404, a request the job's state does not allow a 40
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -28,6 +30,9 @@ from shipyard.platform.openapi import server_openapi
 from shipyard.ui.problems import BadParameter, problem
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager
+
     from starlette.requests import Request
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -51,7 +56,8 @@ def create_server_app(
         ui: A project's name and its opened store, whose web UI is served at `/` to those who
             may read the project (None: no UI).
         endpoints: The endpoints' supervisor, whose registry and endpoints the models API
-            serves (None: no models API).
+            serves (None: no models API). The app's lifespan starts it (adopting or
+            restarting the endpoints that were serving) and closes it (stopping them).
 
     Example:
         >>> app = create_server_app(JobService(queue, packages, accounts, audit))
@@ -78,6 +84,7 @@ def create_server_app(
         routes.append(Mount("/", app=_ReadersOnly(create_app(project), name)))
     app = Starlette(
         routes=routes,
+        lifespan=None if endpoints is None else _supervising(endpoints),
         middleware=[Middleware(AuthMiddleware, accounts=jobs.accounts, audit=jobs.audit)],
         exception_handlers={
             **denial_handlers(jobs.audit),
@@ -93,6 +100,22 @@ def create_server_app(
     )
     app.state.jobs = jobs
     return app
+
+
+def _supervising(
+    endpoints: EndpointSupervisor,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The lifespan that runs the endpoints' supervisor while the server serves."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(endpoints.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(endpoints.close)
+
+    return lifespan
 
 
 class _ReadersOnly:
