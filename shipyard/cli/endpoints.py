@@ -177,6 +177,20 @@ app.command("rollback", help="Drop an endpoint's canary: its stable version serv
 )
 
 
+@app.command("delete")
+def delete_command(
+    endpoint: EndpointArgument,
+    project: ProjectOption,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+) -> None:
+    """Stop an endpoint's server and remove the endpoint and its files."""
+    from shipyard.cli.output import console
+
+    models_client(server, token).delete_endpoint(project, endpoint)
+    console().print(f"Deleted endpoint {project}/{endpoint}.", markup=False)
+
+
 def _answer(endpoint: dict[str, Any], *, json_output: bool) -> None:
     if json_output:
         from shipyard.cli.output import print_json

@@ -99,6 +99,14 @@ class ModelsClient(JobsClient):
         verb = "promote" if promote else "rollback"
         return self._json("POST", _project(project, "endpoints", name, verb))
 
+    def delete_endpoint(self, project: str, name: str) -> None:
+        """Stop an endpoint's server and remove the endpoint (the answer has no body)."""
+        connection, response = self._send("DELETE", _project(project, "endpoints", name))
+        try:
+            response.read()
+        finally:
+            connection.close()
+
     def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
         answer: dict[str, Any] = self._call(method, path, None, data)

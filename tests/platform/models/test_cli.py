@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from shipyard.cli.main import app
 from shipyard.errors import ServerRequestError
+from shipyard.platform.auth.records import Actor
 from tests.platform.http import call
 from tests.platform.models.api import serving_model_api
 from tests.platform.models.pushes import push_run
@@ -73,6 +74,13 @@ def test_register_is_idempotent_and_refusals_name_the_status(
     )
     assert status == 404 and "no endpoint 'live'" in message
     assert _json(served, "viewer", "endpoints", "list", "--project", "taxi") == {"endpoints": []}
+
+    served.supervisor.create("taxi", "spare", model="fares", actor=Actor("root"))
+    at = ("spare", "--project", "taxi")
+    assert _refused(served, "viewer", "endpoints", "delete", *at)[0] == 403
+    code, output = _cli(served, "editor", "endpoints", "delete", *at)
+    assert code == 0 and "Deleted endpoint taxi/spare." in output
+    assert _refused(served, "editor", "endpoints", "delete", *at)[0] == 404
 
 
 @pytest.mark.slow
