@@ -13,7 +13,7 @@ stack:
     ray       Ray, Ray Data and Ray Train: the Ray engine, statistics over partitions of
               large data, `train(workers=N)` as a Ray Train TorchTrainer
     kubeflow  the KFP pipeline spec: `shipyard compile --target kubeflow`
-    server    argon2 (and `serve`): `shipyard server` and its users, projects, tokens, audit
+    server    argon2 and PyJWT (and `serve`): `shipyard server`, its users, tokens, OIDC login
     all       every extra above
 
 `pyproject.toml` declares the packages; `EXTRA_MODULES` names the modules Shipyard imports
@@ -49,7 +49,7 @@ EXTRA_MODULES: dict[str, dict[str, str]] = {
     "s3": {"s3fs": "s3fs"},
     "ray": {"ray": "ray"},
     "kubeflow": {"kfp": "kfp-pipeline-spec", "google": "googleapis-common-protos"},
-    "server": {"argon2": "argon2-cffi"},
+    "server": {"argon2": "argon2-cffi", "jwt": "pyjwt"},
 }
 """`{extra: {top-level module: distribution}}` for the optional packages Shipyard imports."""
 

@@ -131,7 +131,8 @@ COMMANDS = (
     LazyCommand(
         "users",
         "shipyard.cli.users:app",
-        "Add, list, disable and enable the platform server's users (on the server host).",
+        "Add, list, disable and enable the platform server's users, set their passwords "
+        "(on the server host).",
     ),
     LazyCommand(
         "projects",

@@ -72,3 +72,40 @@ AddressOption = Annotated[
         show_default=False,
     ),
 ]
+OidcIssuerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--oidc-issuer",
+        envvar="SHIPYARD_OIDC_ISSUER",
+        help="Log users in with this OpenID Connect identity provider (its issuer URL).",
+        show_default=False,
+    ),
+]
+OidcClientIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--oidc-client-id",
+        envvar="SHIPYARD_OIDC_CLIENT_ID",
+        help="The server's client id at the identity provider.",
+        show_default=False,
+    ),
+]
+OidcClientSecretOption = Annotated[
+    str | None,
+    typer.Option(
+        "--oidc-client-secret",
+        envvar="SHIPYARD_OIDC_CLIENT_SECRET",
+        help="Its client secret, for a confidential client (better in the environment).",
+        show_default=False,
+    ),
+]
+OidcRedirectUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--oidc-redirect-url",
+        envvar="SHIPYARD_OIDC_REDIRECT_URL",
+        help="The callback URL registered at the provider. Default: this server's "
+        "/api/oidc/callback as requests reach it.",
+        show_default=False,
+    ),
+]

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from shipyard.platform.auth.records import User
 
 app = typer.Typer(
-    help="Add, list, disable and enable the platform server's users (on the server host).",
+    help="Add, list, disable and enable the platform server's users, set their passwords "
+    "(on the server host).",
     rich_markup_mode=None,
     no_args_is_help=True,
 )
@@ -60,6 +61,30 @@ def _password(from_stdin: bool) -> str | None:
     if sys.stdin.isatty():
         return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
     return None
+
+
+@app.command("password")
+def password_command(
+    name: NameArgument,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Set a user's password (read from stdin with --password-stdin, else asked for)."""
+    from shipyard.cli.server_host import host_actor, open_accounts
+    from shipyard.errors import InvalidParameterError
+
+    password = _password(password_stdin)
+    if password is None:
+        raise InvalidParameterError(
+            "No password to set: give it on stdin with --password-stdin, or run the command "
+            "on a terminal."
+        )
+    with open_accounts(store) as accounts:
+        accounts.set_password(name, password, actor=host_actor())
+    typer.echo(f"Set the password of {name}.")
 
 
 @app.command("list")

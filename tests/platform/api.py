@@ -9,16 +9,10 @@ from typing import TYPE_CHECKING
 import pytest
 from argon2 import PasswordHasher
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from shipyard.platform.access import Role
 from shipyard.platform.auth import passwords
-from shipyard.platform.auth.accounts import Accounts
-from shipyard.platform.auth.audit import AuditLog
-from shipyard.platform.auth.denials import denial_handlers
-from shipyard.platform.auth.middleware import AuthMiddleware
-from shipyard.platform.auth.routes import auth_routes
-from shipyard.platform.auth.throttle import LoginThrottle
+from shipyard.platform.auth.layer import auth_layer
 from shipyard.platform.database import Database
 from tests.platform.conftest import HOST
 from tests.ui.server import serving
@@ -28,6 +22,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from starlette.routing import BaseRoute
+
+    from shipyard.platform.auth.accounts import Accounts
+    from shipyard.platform.auth.audit import AuditLog
 
 PASSWORD = "correct horse"
 ROLES = {"viewer": Role.VIEWER, "runner": Role.RUNNER, "editor": Role.EDITOR, "admin": Role.ADMIN}
@@ -45,7 +42,6 @@ class Server:
     url: str
     accounts: Accounts
     audit: AuditLog
-    throttle: LoginThrottle
     tokens: dict[str, str]
 
 
@@ -59,7 +55,8 @@ def serving_auth_api(
             passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         )
         database = Database(f"sqlite:///{folder / 'store.db'}")
-        accounts, audit, throttle = Accounts(database), AuditLog(database), LoginThrottle()
+        auth = auth_layer(database)
+        accounts, audit = auth.accounts, auth.audit
         accounts.add_user("root", actor=HOST, password=PASSWORD, superuser=True)
         for project in ("taxi", "fraud"):
             accounts.add_project(project, actor=HOST)
@@ -75,14 +72,14 @@ def serving_auth_api(
         }
         app = Starlette(
             routes=[
-                *auth_routes(accounts, audit, throttle=throttle),
+                *auth.routes,
                 *(more_routes(database, audit) if more_routes is not None else []),
             ],
-            middleware=[Middleware(AuthMiddleware, accounts=accounts, audit=audit)],
-            exception_handlers={**denial_handlers(audit)},
+            middleware=[auth.middleware],
+            exception_handlers={**auth.exception_handlers},
         )
         try:
             with serving(app) as url:
-                yield Server(url, accounts, audit, throttle, tokens)
+                yield Server(url, accounts, audit, tokens)
         finally:
             database.close()

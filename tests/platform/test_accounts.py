@@ -150,3 +150,21 @@ def test_every_change_is_audited_in_its_transaction(accounts: Accounts, audit: A
     assert events[2].project == "taxi" and events[2].detail == {"role": "admin"}
     assert all(e.outcome == "ok" for e in events)
     assert made.secret not in repr(events)
+
+
+def test_of_users_added_at_once_under_one_name_one_is_added_the_rest_told_so(
+    accounts: Accounts,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(_: int) -> str:
+        try:
+            accounts.add_user("ana", actor=HOST)
+        except AlreadyExistsError:
+            return "taken"
+        return "added"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(add, range(8)))
+    assert outcomes == ["added"] + ["taken"] * 7
+    assert [user.name for user in accounts.list_users()] == ["ana"]

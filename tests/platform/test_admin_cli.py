@@ -55,6 +55,8 @@ def test_users_are_added_with_a_password_from_stdin_listed_and_disabled(
     assert accounts.check_password("ana", "correct horse") is None
     run("users", "enable", "ana")
     assert accounts.check_password("ana", "correct horse") is not None
+    run("users", "password", "root", "--password-stdin", stdin="battery staple\n")
+    assert accounts.check_password("root", "battery staple") is not None
 
 
 def test_projects_grants_and_revokes_change_what_a_token_may_do(
@@ -117,6 +119,8 @@ def test_the_admin_commands_write_the_audit_log_which_exports(run: Any) -> None:
         (["tokens", "create", "ana", "--expires", "soon"], InvalidParameterError, "'--expires'"),
         (["audit", "--since", "yesterday"], InvalidParameterError, "'--since' parameter"),
         (["users", "add", "x", "--password-stdin"], InvalidParameterError, "Got 5 instead"),
+        (["users", "password", "nobody", "--password-stdin"], InvalidParameterError, "Got 5"),
+        (["users", "password", "ana"], InvalidParameterError, "No password to set"),
     ],
 )
 def test_mistakes_are_refused_with_what_to_do(

@@ -45,6 +45,21 @@ def test_a_login_gets_a_token_for_eight_hours(server: Server) -> None:
     assert event.client == "127.0.0.1" and event.request_id is not None
 
 
+def test_a_login_for_a_browser_session_sets_a_strict_http_only_cookie(server: Server) -> None:
+    body = {"name": "runner", "password": PASSWORD, "session": True}
+    answer = call("POST", f"{server.url}/api/login", body=body)
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"shipyard_token={answer.json()['token']};")
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "samesite=strict", "path=/", "max-age=28800"} <= attributes
+    assert "secure" not in attributes  # plain http here; https sets it
+    plain = call("POST", f"{server.url}/api/login", body={"name": "runner", "password": PASSWORD})
+    assert "set-cookie" not in plain.headers
+    stale = {"Cookie": f"shipyard_token=shp_{'x' * 43}"}  # an expired session's cookie
+    again = call("POST", f"{server.url}/api/login", body=body, headers=stale)
+    assert again.status == 201
+
+
 def test_five_failed_logins_a_minute_make_the_next_wait_even_with_the_password(
     server: Server,
 ) -> None:

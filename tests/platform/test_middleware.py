@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.types import Message, Receive, Scope, Send
 
     from shipyard.platform.auth.accounts import Accounts
     from shipyard.platform.auth.audit import AuditLog
@@ -146,3 +148,41 @@ def test_a_public_path_needs_no_token_but_refuses_a_bad_one(url: str, ana: str) 
 def test_a_request_id_that_cannot_be_one_is_a_400(url: str, ana: str) -> None:
     answer = call("GET", f"{url}/api/whoami", token=ana, headers={"X-Request-Id": "a b"})
     assert answer.status == 400 and "X-Request-Id" in answer.json()["detail"]
+
+
+def test_a_websocket_without_a_token_is_closed_with_a_policy_violation(
+    accounts: Accounts, audit: AuditLog
+) -> None:
+    reached: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/api/jobs/1/logs", "headers": [], "client": ("h", 1)}
+    asyncio.run(AuthMiddleware(app, accounts=accounts, audit=audit)(scope, receive, send))
+    assert reached == [] and sent[0]["type"] == "websocket.close" and sent[0]["code"] == 1008
+    [event] = audit.events()
+    assert (event.action, event.outcome) == ("WEBSOCKET /api/jobs/1/logs", "denied")
+
+
+def test_a_session_cookie_reads_but_never_changes_anything(
+    url: str, ana: str, accounts: Accounts, audit: AuditLog
+) -> None:
+    cookie = {"Cookie": f"shipyard_token={ana}"}
+    assert call("GET", f"{url}/api/whoami", headers=cookie).json()["name"] == "ana"
+    accounts.grant("ana", "taxi", Role.EDITOR, actor=HOST)
+    changing = call("POST", f"{url}/api/projects/taxi/edit", headers=cookie)
+    assert changing.status == 401 and "only reads" in changing.json()["detail"]
+    assert call("POST", f"{url}/api/projects/taxi/edit", token=ana, headers=cookie).status == 200
+    forged = call("GET", f"{url}/api/whoami", headers={"Cookie": "shipyard_token=shp_x"})
+    assert forged.status == 401 and "session cookie is not" in forged.json()["detail"]
+    assert 'error="invalid_token"' in forged.headers["www-authenticate"]
+    assert [e.detail["status"] for e in audit.events() if e.outcome == "denied"] == [401, 401]

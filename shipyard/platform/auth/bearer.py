@@ -5,6 +5,10 @@ or a person reading a log can tell it is a Shipyard token. The server keeps only
 hash (the token has far too much entropy for the hash to be searched, so no slow hash is
 needed, and each request is checked with one indexed lookup); a token is shown once, when
 it is made. Clients send it as `Authorization: Bearer shp_...` (RFC 6750).
+
+A browser holds it in the `shipyard_token` cookie instead (HttpOnly, SameSite=Strict), set by
+a login that asks for a session: the cookie is taken for reading only (GET and HEAD, and
+WebSockets), so a page of another site can never make a browser change anything with it.
 """
 
 from __future__ import annotations
@@ -15,12 +19,21 @@ from typing import Final
 
 from shipyard.platform.access import Unauthenticated
 
-__all__ = ["TOKEN_PREFIX", "bearer_token", "hash_token", "new_token", "new_token_id"]
+__all__ = [
+    "SESSION_COOKIE",
+    "TOKEN_PREFIX",
+    "bearer_token",
+    "checked_token",
+    "hash_token",
+    "new_token",
+    "new_token_id",
+]
 
 TOKEN_PREFIX: Final = "shp_"  # noqa: S105 - a prefix, not a secret
 _TOKEN_BYTES: Final = 32
 _TOKEN_CHARS: Final = len(TOKEN_PREFIX) + 43
 _SCHEME: Final = "bearer"
+SESSION_COOKIE: Final = "shipyard_token"
 
 
 def new_token() -> str:
@@ -51,9 +64,18 @@ def bearer_token(authorization: str) -> str:
             "The Authorization header must be 'Bearer TOKEN'. Got a header of another form; "
             "send a token from `shipyard tokens create` or POST /api/login."
         )
+    return checked_token(token, "bearer token")
+
+
+def checked_token(token: str, what: str) -> str:
+    """Return `token` if it has the form of a Shipyard token.
+
+    Raises:
+        Unauthenticated: It does not; the message names `what` sent it.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) != _TOKEN_CHARS:
         raise Unauthenticated(
-            f"The bearer token is not a Shipyard token (they start with {TOKEN_PREFIX!r} and "
+            f"The {what} is not a Shipyard token (they start with {TOKEN_PREFIX!r} and "
             f"have {_TOKEN_CHARS} characters). Send a token from `shipyard tokens create` "
             "or POST /api/login."
         )

@@ -8,16 +8,18 @@ from typing import Final
 
 from shipyard.errors import InvalidParameterError
 
-__all__ = ["parse_lifetime", "parse_since"]
+__all__ = ["DURATION_PATTERN", "parse_lifetime", "parse_since"]
 
-_DURATION: Final = re.compile(r"(\d+)([mhdw])")
+_DURATION: Final = re.compile(r"([1-9]\d{0,3})([mhdw])")  # 1 to 9999 of a unit
 _UNITS: Final = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 NEVER: Final = "never"
+DURATION_PATTERN: Final = r"^[1-9][0-9]{0,3}[mhdw]$"
 
 
 def _duration(text: str) -> timedelta | None:
+    """The duration `text` names: 1 to 9999 minutes, hours, days or weeks."""
     found = _DURATION.fullmatch(text.strip())
-    if found is None or int(found.group(1)) == 0:
+    if found is None:
         return None
     return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
 
@@ -37,8 +39,8 @@ def parse_lifetime(text: str, *, name: str) -> timedelta | None:
     found = _duration(text)
     if found is None:
         raise InvalidParameterError(
-            f"The {name!r} parameter must be a lifetime such as 90m, 12h, 30d or 8w (not 0), "
-            f"or 'never'. Got {text!r} instead."
+            f"The {name!r} parameter must be a lifetime such as 90m, 12h, 30d or 8w (1 to 9999 "
+            f"of a unit), or 'never'. Got {text!r} instead."
         )
     return found
 
@@ -58,6 +60,7 @@ def parse_since(text: str, *, name: str, now: datetime | None = None) -> datetim
     except ValueError:
         raise InvalidParameterError(
             f"The {name!r} parameter must be an ISO 8601 time (2026-01-05T12:00:00Z) or a "
-            f"duration back from now (90m, 12h, 30d, 8w). Got {text!r} instead."
+            f"duration back from now (90m, 12h, 30d, 8w; 1 to 9999 of a unit). "
+            f"Got {text!r} instead."
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

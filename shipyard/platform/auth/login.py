@@ -1,9 +1,13 @@
 """`POST /api/login`: a user's name and password for a short-lived token, throttled.
 
 A login gets a token of kind `login` that works for `LOGIN_LIFETIME` (8 hours) and is revoked
-like any other. Five failures in a minute for one user name, or from one address, make
-further tries wait (429 with `Retry-After`), even with the right password; every failure
-and every throttled try is in the audit log.
+like any other. With `"session": true` the answer also sets it as the browser's session
+cookie (`bearer.SESSION_COOKIE`: HttpOnly, SameSite=Strict, Secure over https), which the
+server takes for reading only.
+
+Five failures in a minute for one user name, or from one address, make further tries wait
+(429 with `Retry-After`), even with the right password; every failure and every throttled
+try is in the audit log.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
+from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from shipyard.platform.access import Unauthenticated
+from shipyard.platform.auth.bearer import SESSION_COOKIE
 from shipyard.platform.auth.denials import actor_of, unauthenticated_response
 from shipyard.platform.auth.documents import new_token_document
 from shipyard.platform.auth.endpoints import answer, endpoint, field
@@ -29,7 +35,7 @@ if TYPE_CHECKING:
     from shipyard.platform.auth.endpoints import Body
     from shipyard.platform.auth.throttle import LoginThrottle
 
-__all__ = ["LOGIN_LIFETIME", "login_route"]
+__all__ = ["LOGIN_LIFETIME", "logged_in", "login_route"]
 
 LOGIN_LIFETIME: Final = timedelta(hours=8)
 _WRONG: Final = "Wrong user name or password (or the user is disabled)."
@@ -59,13 +65,50 @@ def login_route(accounts: Accounts, audit: AuditLog, throttle: LoginThrottle) ->
             audit.record(actor, "login", outcome="denied", target=name, detail={"status": 401})
             return unauthenticated_response(Unauthenticated(_WRONG), token_sent=False)
         throttle.succeeded(keys[0])
-        made = accounts.create_token(
-            user.name,
-            actor=Actor(user.name, actor.request_id, actor.client),
-            name="login",
-            kind="login",
-            expires_in=LOGIN_LIFETIME,
-        )
-        return answer(new_token_document(made), 201)
+        session = field(body, "session", bool) or False
+        return logged_in(accounts, user.name, request, "login", session=session)
 
     return Route("/api/login", endpoint(login, audit), methods=["POST"])
+
+
+def logged_in(
+    accounts: Accounts,
+    user: str,
+    request: Request,
+    how: str,
+    *,
+    session: bool,
+    then: str | None = None,
+) -> Response:
+    """The answer to a login: a new `login` token of `user` for `LOGIN_LIFETIME`.
+
+    Args:
+        accounts: Where the token is made.
+        user: Who logged in.
+        request: The login's request (its id and client go to the audit log).
+        how: The token's name: `login`, `oidc login`.
+        session: Whether to set the token as the browser's session cookie too.
+        then: Where to send the browser (a 303) instead of answering the token (a 201).
+    """
+    actor = actor_of(request)
+    made = accounts.create_token(
+        user,
+        actor=Actor(user, actor.request_id, actor.client),
+        name=how,
+        kind="login",
+        expires_in=LOGIN_LIFETIME,
+    )
+    response = (
+        answer(new_token_document(made), 201) if then is None else RedirectResponse(then, 303)
+    )
+    if session:
+        response.set_cookie(
+            SESSION_COOKIE,
+            made.secret,
+            max_age=int(LOGIN_LIFETIME.total_seconds()),
+            path="/",
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="strict",
+        )
+    return response

@@ -5,7 +5,8 @@ as live logs). For each HTTP or WebSocket request it
 
 - takes the client's `X-Request-Id` (or draws one), keeps it on `request.state.request_id`
   and sends it back on the answer;
-- reads `Authorization: Bearer TOKEN` and puts the `Principal` on `request.state.principal`,
+- reads `Authorization: Bearer TOKEN` (or, for reading only, the `shipyard_token` cookie a
+  browser session holds: see `bearer`) and puts the `Principal` on `request.state.principal`,
   with the user's roles read now, so a revoked token or grant takes effect at the next request;
 - refuses a bad, unknown, expired or revoked token with a 401, and a request without one with
   a 401 too unless its path is public (the login); both are written to the audit log.
@@ -21,10 +22,11 @@ from typing import TYPE_CHECKING, Final
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocketClose
 
 from shipyard.errors import DataError
 from shipyard.platform.access import Principal, Unauthenticated
-from shipyard.platform.auth.bearer import bearer_token
+from shipyard.platform.auth.bearer import SESSION_COOKIE, bearer_token, checked_token
 from shipyard.platform.auth.denials import (
     PRINCIPAL_STATE,
     REQUEST_ID_STATE,
@@ -37,6 +39,7 @@ from shipyard.ui.problems import problem
 if TYPE_CHECKING:
     from collections.abc import Collection
 
+    from starlette.responses import Response
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from shipyard.platform.auth.accounts import Accounts
@@ -89,26 +92,62 @@ class AuthMiddleware:
         try:
             request_id = new_request_id() if sent_id is None else checked_request_id(sent_id)
         except DataError as error:
-            await problem(400, str(error))(scope, receive, send)
+            await _refuse(scope, receive, send, problem(400, str(error)))
             return
         state[REQUEST_ID_STATE] = request_id
         send = _sending_request_id(send, request_id)
-        authorization = headers.get("authorization")
+        connection = HTTPConnection(scope)
         try:
-            state[PRINCIPAL_STATE] = await self._principal(scope["path"], authorization)
+            token = _token_of(connection, public=scope["path"] in self._public)
+            state[PRINCIPAL_STATE] = await self._principal(scope["path"], token)
         except Unauthenticated as error:
-            await record_denial(self._audit, HTTPConnection(scope), error)
-            answer = unauthenticated_response(error, token_sent=authorization is not None)
-            await answer(scope, receive, send)
+            await record_denial(self._audit, connection, error)
+            sent = "authorization" in connection.headers or SESSION_COOKIE in connection.cookies
+            answer = unauthenticated_response(error, token_sent=sent)
+            await _refuse(scope, receive, send, answer)
             return
         await self.app(scope, receive, send)
 
-    async def _principal(self, path: str, authorization: str | None) -> Principal | None:
-        if authorization is None:
+    async def _principal(self, path: str, token: str | None) -> Principal | None:
+        if token is None:
             if path in self._public:
                 return None
             raise Unauthenticated(_MISSING_CREDENTIALS)
-        return await run_in_threadpool(self._accounts.authenticate, bearer_token(authorization))
+        return await run_in_threadpool(self._accounts.authenticate, token)
+
+
+def _token_of(connection: HTTPConnection, *, public: bool) -> str | None:
+    """The request's token: its bearer token, else a reading request's session cookie.
+
+    A public path (a login) ignores the cookie: an expired session must not stop a new login.
+
+    Raises:
+        Unauthenticated: The header is malformed, or only a cookie came with a request that
+            changes something (a cross-site request could have sent it).
+    """
+    authorization = connection.headers.get("authorization")
+    if authorization is not None:
+        return bearer_token(authorization)
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    if cookie is None or public:
+        return None
+    if connection.scope.get("method", "GET") not in _READING:
+        raise Unauthenticated(
+            "A session cookie only reads (GET): send the token as 'Authorization: Bearer "
+            "TOKEN' to change anything."
+        )
+    return checked_token(cookie, "session cookie")
+
+
+_READING: Final = frozenset({"GET", "HEAD"})  # a WebSocket's scope has no method: reading
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, answer: Response) -> None:
+    """Send `answer`; a WebSocket is closed instead, with 1008 (policy violation)."""
+    if scope["type"] == "websocket":
+        await WebSocketClose(code=1008)(scope, receive, send)
+        return
+    await answer(scope, receive, send)
 
 
 def _sending_request_id(send: Send, request_id: str) -> Send:

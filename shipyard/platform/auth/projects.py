@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select, update
 from shipyard.errors import AlreadyExistsError, NotFoundError
 from shipyard.platform.access import Role
 from shipyard.platform.auth.audit import append
-from shipyard.platform.auth.names import check_project_name
+from shipyard.platform.auth.names import check_project_name, taken_once
 from shipyard.platform.auth.records import Grant, Project
 from shipyard.store.sql.tables import grants, projects, users
 
@@ -50,7 +50,7 @@ class ProjectQueries:
         """
         check_project_name(name)
         now = datetime.now(UTC)
-        with self._database.write() as conn:
+        with taken_once("project", name), self._database.write() as conn:
             if conn.scalar(select(projects.c.id).where(projects.c.name == name)) is not None:
                 raise AlreadyExistsError(f"A project named {name!r} exists already.")
             conn.execute(insert(projects).values(name=name, created_at=now, created_by=actor.name))

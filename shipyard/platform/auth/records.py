@@ -11,7 +11,17 @@ if TYPE_CHECKING:
     from shipyard.platform.access import Role
     from shipyard.store.records import JSON
 
-__all__ = ["Actor", "ApiToken", "AuditEvent", "Grant", "NewToken", "Outcome", "Project", "User"]
+__all__ = [
+    "Actor",
+    "ApiToken",
+    "AuditEvent",
+    "Grant",
+    "NewToken",
+    "OidcIdentity",
+    "Outcome",
+    "Project",
+    "User",
+]
 
 Outcome = Literal["ok", "denied", "failed"]
 TokenKind = Literal["personal", "login"]
@@ -142,3 +152,27 @@ class AuditEvent:
     request_id: str | None
     client: str | None
     detail: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OidcIdentity:
+    """Who an identity provider says logged in: the claims of a verified ID token.
+
+    Attributes:
+        issuer: The provider (`iss`).
+        subject: Its id for the user (`sub`), unique and never reassigned by the issuer.
+        email: The user's address (`email`), if the provider gave one.
+        email_verified: Whether the provider verified that address (`email_verified`).
+        preferred_username: The name the user goes by there, if given.
+    """
+
+    issuer: str
+    subject: str
+    email: str | None = None
+    email_verified: bool = False
+    preferred_username: str | None = None
+
+    def names(self) -> list[str]:
+        """The names to try for a new user, best first."""
+        given = [self.preferred_username, self.email, f"oidc-{self.subject}"]
+        return [name for name in given if name]

@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import func, insert, select, update
 
-from shipyard.errors import AlreadyExistsError, NotFoundError
+from shipyard.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
 from shipyard.platform.auth import passwords
 from shipyard.platform.auth.audit import append
-from shipyard.platform.auth.names import check_user_name
+from shipyard.platform.auth.names import check_user_name, taken_once
 from shipyard.platform.auth.records import User
 from shipyard.store.sql.tables import users
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row
 
-    from shipyard.platform.auth.records import Actor
+    from shipyard.platform.auth.records import Actor, OidcIdentity
     from shipyard.platform.database import Database
 
 __all__ = ["UserQueries"]
@@ -84,7 +84,7 @@ class UserQueries:
         check_user_name(name)
         hashed = None if password is None else passwords.hash_password(password)
         now = datetime.now(UTC)
-        with self._database.write() as conn:
+        with taken_once("user", name), self._database.write() as conn:
             if conn.scalar(select(users.c.id).where(users.c.name == name)) is not None:
                 raise AlreadyExistsError(f"A user named {name!r} exists already.")
             conn.execute(
@@ -158,6 +158,48 @@ class UserQueries:
                 )
         return user_of(row)
 
+    def oidc_user(self, identity: OidcIdentity, *, actor: Actor) -> User:
+        """Return the user an identity provider vouches for, linking or adding it first.
+
+        The user linked to the issuer and subject (`sub`) is the one. Else a user without
+        such a link whose e-mail address is the identity's verified one is linked to it. Else
+        a user is added, without a password and with no role in any project, named after the
+        identity's `preferred_username`, e-mail address or subject (with `-2`, `-3`... if
+        that name is taken).
+        """
+        by_subject = (users.c.oidc_issuer == identity.issuer) & (
+            users.c.oidc_subject == identity.subject
+        )
+        with self._database.write() as conn:
+            row = conn.execute(_USER.where(by_subject)).first()
+            if row is not None:
+                return user_of(row)
+            if identity.email is not None and identity.email_verified:
+                unlinked = (users.c.email == identity.email) & users.c.oidc_subject.is_(None)
+                row = conn.execute(_USER.where(unlinked).order_by(users.c.id)).first()
+            if row is None:
+                name = _free_name(conn, identity.names())
+                conn.execute(
+                    insert(users).values(
+                        name=name,
+                        superuser=False,
+                        disabled=False,
+                        email=identity.email,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+                detail = {"issuer": identity.issuer, "subject": identity.subject}
+                append(conn, actor, "user.add", target=name, detail=detail)
+            else:
+                name = row.name
+                append(conn, actor, "user.link", target=name, detail={"issuer": identity.issuer})
+            conn.execute(
+                update(users)
+                .where(users.c.name == name)
+                .values(oidc_issuer=identity.issuer, oidc_subject=identity.subject)
+            )
+            return user_of(self._user_row(conn, name))
+
     def count_users(self) -> int:
         """Return how many users there are."""
         with self._database.read() as conn:
@@ -170,3 +212,22 @@ class UserQueries:
                 f"No user named {name!r}.", hint="List them with: shipyard users list"
             )
         return row
+
+
+def _free_name(conn: Connection, wanted: list[str]) -> str:
+    """The first of `wanted` that can name a user and is free, else it with `-2`, `-3`..."""
+    allowed = [name for name in wanted if _allowed(name)]
+    for suffix in ("", *(f"-{n}" for n in range(2, 100))):
+        for name in allowed:
+            candidate = name[: 128 - len(suffix)] + suffix
+            if conn.scalar(select(users.c.id).where(users.c.name == candidate)) is None:
+                return candidate
+    return f"oidc-{secrets.token_hex(8)}"
+
+
+def _allowed(name: str) -> bool:
+    try:
+        check_user_name(name)
+    except InvalidParameterError:
+        return False
+    return True
