@@ -71,7 +71,7 @@ COMMANDS = (
     ),
     LazyCommand(
         "models",
-        "shipyard.cli.models:models_command",
+        "shipyard.cli.models:app",
         "List each model's versions: blessing, infra validation, labels, decisions, serving.",
     ),
     LazyCommand(
@@ -121,6 +121,11 @@ COMMANDS = (
     ),
     LazyCommand(
         "jobs", "shipyard.cli.jobs:app", "Submit jobs to a platform server and follow them."
+    ),
+    LazyCommand(
+        "endpoints",
+        "shipyard.cli.endpoints:app",
+        "Deploy registered models to a platform server's endpoints and see what they serve.",
     ),
     LazyCommand(
         "runs",

@@ -1,4 +1,5 @@
-"""`shipyard models`: each model's versions, blessings, labels, decisions and serving state."""
+"""`shipyard models`: each model's versions, blessings, labels, decisions and serving state;
+`shipyard models register`: register a pushed model on a platform server."""
 
 from __future__ import annotations
 
@@ -7,13 +8,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from shipyard.cli.jobs import ServerOption, TokenOption
 from shipyard.cli.options import JsonOption, ModelConfigOption, ModelsDirOption, StoreOption
+from shipyard.platform.jobs.client import DEFAULT_SERVER
 
 if TYPE_CHECKING:
     from shipyard.promotion.listing import ModelListing
 
+app = typer.Typer(rich_markup_mode=None)
 
+
+@app.callback(invoke_without_command=True)
 def models_command(
+    context: typer.Context,
     models_dir: ModelsDirOption = Path("models"),
     model_config: ModelConfigOption = None,
     server: Annotated[
@@ -25,7 +32,12 @@ def models_command(
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """List each model's versions: blessing, infra validation, labels, decisions, serving."""
+    """List each model's versions: blessing, infra validation, labels, decisions, serving.
+
+    `shipyard models register` registers a pushed model on a platform server instead.
+    """
+    if context.invoked_subcommand is not None:
+        return
     from shipyard.promotion.listing import list_models
     from shipyard.runners import Project
 
@@ -44,6 +56,43 @@ def models_command(
         return
     for listing in listings:
         _print_model(listing, with_server=server is not None)
+
+
+@app.command("register")
+def register_command(
+    model: Annotated[str, typer.Argument(metavar="MODEL", help="The registered model's name.")],
+    project: Annotated[str, typer.Option("--project", help="The model's project.")],
+    artifact_id: Annotated[
+        int | None,
+        typer.Option(
+            "--artifact-id", min=1, help="The PushedModel artifact's id.", show_default=False
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run-id", help="A run whose newest push to register.", show_default=False),
+    ] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Register a pushed model as a model's next version on a platform server."""
+    from shipyard.cli.endpoints import models_client
+    from shipyard.cli.output import console, print_json
+
+    version = models_client(server, token).register(
+        project, model, artifact_id=artifact_id, run_id=run_id
+    )
+    if json_output:
+        print_json(version)
+        return
+    console().print(
+        f"{project}/{model} version {version['version']}: artifact {version['artifact_id']} "
+        f"({version['path']}), run {version['run_id'] or '-'}, blessed "
+        f"{version['blessed']}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _print_model(listing: ModelListing, *, with_server: bool) -> None:

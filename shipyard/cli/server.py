@@ -1,4 +1,5 @@
-"""`shipyard server`: the platform server's REST API (jobs, packages) and local workers.
+"""`shipyard server`: the platform server's REST API (jobs, packages, models and endpoints)
+and local workers.
 
 On a laptop one command is enough: a SQLite store and a local directory, with `--workers 1`
 worker process started beside the server. A team points `--store` at PostgreSQL and runs
@@ -24,6 +25,8 @@ from shipyard.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from shipyard.platform.database import Database
+    from shipyard.platform.models.supervisor import EndpointSupervisor
     from shipyard.platform.settings import ServerSettings
     from shipyard.runners import Project
 
@@ -80,7 +83,8 @@ def server_command(
     ui = None if ui_project is None else (ui_project, _open_project(settings, ui_project))
     auth = auth_layer(queue.database, oidc=oidc)
     service = JobService(queue, packages, auth.accounts, auth.audit)
-    app = create_server_app(service, auth, ui=ui)
+    endpoints = _endpoint_supervisor(settings, queue.database)
+    app = create_server_app(service, auth, ui=ui, endpoints=endpoints)
     started = [_start_worker(settings) for _ in range(workers)]
     console().print(
         f"Shipyard server on http://{host}:{port}/ (store {queue.url}, root {settings.root}, "
@@ -112,6 +116,20 @@ def _open_project(settings: ServerSettings, project: str) -> Project:
         store=project_store_url(settings.store_url, settings.root, project),
         artifact_root=str(project_artifact_root(settings.root, project)),
     )
+
+
+def _endpoint_supervisor(settings: ServerSettings, database: Database) -> EndpointSupervisor:
+    """The models' registry (each project's pushes are in its own store) and the endpoints'
+    supervisor (the app's lifespan starts and closes it: uvicorn ends the process with the
+    signal that stopped it once the lifespan has ended)."""
+    from shipyard.platform.jobs.spaces import project_store_url
+    from shipyard.platform.models.registry import ModelRegistry
+    from shipyard.platform.models.supervisor import EndpointSupervisor
+
+    def store_of(project: str) -> str:
+        return project_store_url(settings.store_url, settings.root, project)
+
+    return EndpointSupervisor(ModelRegistry(database, store_of), settings.root)
 
 
 def _start_worker(settings: ServerSettings) -> subprocess.Popen[bytes]:

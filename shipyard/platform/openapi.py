@@ -12,12 +12,13 @@ from shipyard.ui.openapi import openapi_document
 __all__ = ["server_openapi"]
 
 
-def server_openapi(*, ui: bool, oidc: bool = False) -> dict[str, Any]:
+def server_openapi(*, ui: bool, oidc: bool = False, models: bool = False) -> dict[str, Any]:
     """The server's OpenAPI document: every path but the logins needs a bearer token.
 
     Args:
         ui: Whether the server serves a project's UI, and so its read API (`/api/runs`...).
         oidc: Whether it offers OIDC login.
+        models: Whether it serves the models and endpoints API.
     """
     document = openapi_document()
     if not ui:
@@ -25,11 +26,15 @@ def server_openapi(*, ui: bool, oidc: bool = False) -> dict[str, Any]:
     document["info"] = {
         **document["info"],
         "title": "Shipyard platform server API",
-        "description": "Users, tokens, projects, the audit log, jobs, packages (and the read "
-        "API of the web UI). Every request but a login needs `Authorization: Bearer TOKEN`. "
-        "Errors are RFC 9457 problem documents.",
+        "description": "Users, tokens, projects, the audit log, jobs, packages, models and "
+        "endpoints (and the read API of the web UI). Every request but a login needs "
+        "`Authorization: Bearer TOKEN`. Errors are RFC 9457 problem documents.",
     }
     document["paths"] = {**document["paths"], **auth_paths(oidc=oidc), **job_paths()}
+    if models:
+        from shipyard.platform.models.openapi import model_paths
+
+        document["paths"] |= model_paths()
     document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     document["security"] = [{"bearer": []}]
     return document

@@ -9,9 +9,11 @@ the principal may not read) a 404, a request the job's state does not allow a 40
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
@@ -27,18 +29,26 @@ from shipyard.platform.openapi import server_openapi
 from shipyard.ui.problems import BadParameter, problem
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from contextlib import AbstractAsyncContextManager
+
     from starlette.requests import Request
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from shipyard.platform.auth.layer import AuthLayer
     from shipyard.platform.jobs.api import JobService
+    from shipyard.platform.models.supervisor import EndpointSupervisor
     from shipyard.runners import Project
 
 __all__ = ["create_server_app"]
 
 
 def create_server_app(
-    jobs: JobService, auth: AuthLayer, *, ui: tuple[str, Project] | None = None
+    jobs: JobService,
+    auth: AuthLayer,
+    *,
+    ui: tuple[str, Project] | None = None,
+    endpoints: EndpointSupervisor | None = None,
 ) -> Starlette:
     """Return the server's app: every request authenticated, each change audited.
 
@@ -47,6 +57,9 @@ def create_server_app(
         auth: The auth API's routes (OIDC login's too if configured) and its middleware.
         ui: A project's name and its opened store, whose web UI is served at `/` to those who
             may read the project (None: no UI).
+        endpoints: The endpoints' supervisor, whose registry and endpoints the models API
+            serves (None: no models API). The app's lifespan starts it (adopting or
+            restarting the endpoints that were serving) and closes it (stopping them).
 
     Example:
         >>> auth = auth_layer(queue.database)
@@ -54,7 +67,9 @@ def create_server_app(
         >>> uvicorn.run(app, host="127.0.0.1", port=8000)
     """
     oidc = any(getattr(route, "path", None) in OIDC_PATHS for route in auth.routes)
-    document = json.dumps(server_openapi(ui=ui is not None, oidc=oidc))
+    document = json.dumps(
+        server_openapi(ui=ui is not None, oidc=oidc, models=endpoints is not None)
+    )
 
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
@@ -64,6 +79,10 @@ def create_server_app(
         *auth.routes,
         *job_routes(),
     ]
+    if endpoints is not None:
+        from shipyard.platform.models.routes import model_routes
+
+        routes.extend(model_routes(endpoints.registry, endpoints, jobs.audit))
     if ui is not None:
         from shipyard.ui.app import create_app
 
@@ -71,6 +90,7 @@ def create_server_app(
         routes.append(Mount("/", app=_ReadersOnly(create_app(project), name)))
     app = Starlette(
         routes=routes,
+        lifespan=None if endpoints is None else _supervising(endpoints),
         middleware=[auth.middleware],
         exception_handlers={
             **auth.exception_handlers,
@@ -86,6 +106,22 @@ def create_server_app(
     )
     app.state.jobs = jobs
     return app
+
+
+def _supervising(
+    endpoints: EndpointSupervisor,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The lifespan that runs the endpoints' supervisor while the server serves."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(endpoints.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(endpoints.close)
+
+    return lifespan
 
 
 class _ReadersOnly:

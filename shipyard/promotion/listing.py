@@ -211,17 +211,26 @@ def _pushes(store: MetadataStore) -> dict[tuple[str, int], dict[str, Any]]:
         props = artifact.properties
         if not props.get("pushed") or props.get("version") is None:
             continue
-        facts: dict[str, Any] = {}
-        for event in store.events_of_artifact(artifact.id):
-            if event.kind != "output":
-                continue
-            facts["run_id"] = store.get_execution(event.execution_id).run_id
-            for used in store.events_of_execution(event.execution_id):
-                if used.kind == "input" and used.name in ("blessing", "infra_blessing"):
-                    blessed = store.get_artifact(used.artifact_id).properties.get("blessed")
-                    facts["blessed" if used.name == "blessing" else "infra_blessed"] = blessed
-        found[(str(props.get("name")), int(props["version"]))] = facts  # newest wins
-    return found
+        found[(str(props.get("name")), int(props["version"]))] = push_facts(store, artifact.id)
+    return found  # the newest push of a version wins
+
+
+def push_facts(store: MetadataStore, artifact_id: int) -> dict[str, Any]:
+    """Return the lineage of a pushed model: `run_id`, `blessed` and `infra_blessed`.
+
+    The run is the one whose execution wrote the artifact; the blessings are those of the
+    push's `blessing` and `infra_blessing` inputs. A fact the store does not hold is absent.
+    """
+    facts: dict[str, Any] = {}
+    for event in store.events_of_artifact(artifact_id):
+        if event.kind != "output":
+            continue
+        facts["run_id"] = store.get_execution(event.execution_id).run_id
+        for used in store.events_of_execution(event.execution_id):
+            if used.kind == "input" and used.name in ("blessing", "infra_blessing"):
+                blessed = store.get_artifact(used.artifact_id).properties.get("blessed")
+                facts["blessed" if used.name == "blessing" else "infra_blessed"] = blessed
+    return facts
 
 
 def _served_states(server: str, name: str) -> tuple[dict[int, str], str | None]:

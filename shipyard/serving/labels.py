@@ -105,8 +105,16 @@ def make_stable(path: Path, *, name: str, base_path: Path, version: int) -> Rele
     Raises:
         ConfigError: The file is invalid, or not YAML or JSON.
     """
+    return set_release(path, name=name, base_path=base_path, release=Release(stable=version))
+
+
+def set_release(path: Path, *, name: str, base_path: Path, release: Release) -> Release:
+    """Label the versions `release` names, with its canary share, whatever was labelled before.
+
+    Raises:
+        ConfigError: The file is invalid, or not YAML or JSON.
+    """
     with _editing(path, name) as (config, model):
-        release = Release(stable=version)
         _write(path, config, _entry(model, name, base_path, release))
     return release
 

@@ -23,6 +23,7 @@ _TITLES: Final = {
     429: "Too many requests",
     500: "Internal error",
     502: "Bad gateway",
+    503: "Service unavailable",
 }
 
 

@@ -18,8 +18,10 @@ from tests.platform.conftest import HOST
 from tests.ui.server import serving
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
+
+    from starlette.routing import BaseRoute
 
     from shipyard.platform.auth.accounts import Accounts
     from shipyard.platform.auth.audit import AuditLog
@@ -44,8 +46,10 @@ class Server:
 
 
 @contextmanager
-def serving_auth_api(folder: Path) -> Iterator[Server]:
-    """Serve `auth_routes` behind `AuthMiddleware` on a store in `folder`."""
+def serving_auth_api(
+    folder: Path, more_routes: Callable[[Database, AuditLog], list[BaseRoute]] | None = None
+) -> Iterator[Server]:
+    """Serve `auth_routes` (and `more_routes`) behind `AuthMiddleware` on a store in `folder`."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -67,7 +71,10 @@ def serving_auth_api(folder: Path) -> Iterator[Server]:
             for name in ("root", *ROLES, "outsider")
         }
         app = Starlette(
-            routes=auth.routes,
+            routes=[
+                *auth.routes,
+                *(more_routes(database, audit) if more_routes is not None else []),
+            ],
             middleware=[auth.middleware],
             exception_handlers={**auth.exception_handlers},
         )

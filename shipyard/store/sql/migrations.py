@@ -36,6 +36,9 @@ as `tables.py` declares them.
 
 Version 6 adds the platform server's job queue, `jobs` and `job_logs`, as `tables.py`
 declares them.
+
+Version 7 adds the model registry and its endpoints: `registered_models`, `model_versions`
+and `endpoints` (`shipyard.platform.models`), as `tables.py` declares them.
 """
 
 from __future__ import annotations
@@ -329,6 +332,13 @@ def _add_job_tables(conn: Connection) -> None:
         new.create(conn)
 
 
+# Version 7 ---------------------------------------------------------------------------------
+def _add_model_registry(conn: Connection) -> None:
+    """Create the registered models, their versions and the endpoints serving them."""
+    for new in (tables.registered_models, tables.model_versions, tables.endpoints):
+        new.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -342,6 +352,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         5, "platform users, API tokens, projects, grants and audit log", _add_platform_tables
     ),
     Migration(6, "the platform server's job queue and job logs", _add_job_tables),
+    Migration(7, "registered models, their versions and endpoints", _add_model_registry),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -59,6 +59,7 @@ __all__ = [
     "attributions",
     "audit_events",
     "contexts",
+    "endpoints",
     "events",
     "executions",
     "firings",
@@ -66,7 +67,9 @@ __all__ = [
     "job_logs",
     "jobs",
     "metadata",
+    "model_versions",
     "projects",
+    "registered_models",
     "run_metrics",
     "trigger_leases",
     "users",
@@ -140,6 +143,7 @@ JOB_KINDS = ("pipeline", "train", "command")
 ROLES = ("viewer", "runner", "editor", "admin")  # shipyard.platform.access.Role
 TOKEN_KINDS = ("personal", "login")
 AUDIT_OUTCOMES = ("ok", "denied", "failed")
+ENDPOINT_STATES = ("starting", "running", "failed", "stopped")  # platform.models.endpoint_records
 
 metadata = MetaData(
     naming_convention={
@@ -344,6 +348,58 @@ audit_events = Table(
     _one_of("outcome", AUDIT_OUTCOMES),
     Index(None, "at"),
     Index(None, "project", "at"),
+)
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("project_id", "name"),
+)
+
+# A version names a PushedModel artifact of the project's own store (which may be another
+# database than the server's): no foreign key to `artifacts`.
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("model_id", Integer, ForeignKey("registered_models.id"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("artifact_id", Integer, nullable=False),
+    Column("uri", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("run_id", String(255), nullable=True),
+    Column("blessed", Boolean, nullable=True),
+    Column("infra_blessed", Boolean, nullable=True),
+    Column("registered_by", String(255), nullable=True),
+    Column("registered_at", UtcDateTime, nullable=False),
+    UniqueConstraint("model_id", "artifact_id"),
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("model_id", Integer, ForeignKey("registered_models.id"), nullable=False),
+    Column("stable", Integer, nullable=True),
+    Column("canary", Integer, nullable=True),
+    Column("canary_percent", Float, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("port", Integer, nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("restarts", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_by", String(255), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("project_id", "name"),
+    _one_of("state", ENDPOINT_STATES),
 )
 
 # The audit log is append-only in the database too: whatever connects, nothing rewrites it.
