@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-# This directory holds platform.py, which would stand for the standard library's `platform`.
+# Shipyard from this checkout, whatever the working directory.
 sys.path[0] = str(CHECKOUT)
 
 from shipyard.client import Client  # noqa: E402

@@ -17,7 +17,7 @@ environment's Ray lacks the dashboard's packages.
    queued, then run by 2 workers of concurrency 1 (Ray: the cluster's 2 CPUs, each job
    asking for one); jobs/s from the first start to the last end.
 
-    python benchmarks/platform.py [--repeats 3] [--ray-path /tmp/raydeps] [--no-peer]
+    python benchmarks/platform_jobs.py [--repeats 3] [--ray-path /tmp/raydeps] [--no-peer]
 """
 
 from __future__ import annotations
