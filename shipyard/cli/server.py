@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from shipyard.platform.settings import ServerSettings
     from shipyard.runners import Project
 
-GRACEFUL_SHUTDOWN_S = 2
-"""How long open requests (live logs) have to end when the server stops."""
 WORKER_DRAIN_S = 10.0
 """How long local workers have to finish their jobs when the server stops."""
 
@@ -65,9 +63,8 @@ def server_command(
     oidc_redirect_url: OidcRedirectUrlOption = None,
 ) -> None:
     """Serve the platform server's REST API (jobs, packages) and start local workers."""
-    import uvicorn
-
     from shipyard.cli.output import console
+    from shipyard.cli.web_app import run_web_app
     from shipyard.platform.auth.layer import auth_layer, oidc_settings
     from shipyard.platform.jobs.api import JobService
     from shipyard.platform.jobs.packages import PackageStore
@@ -93,16 +90,7 @@ def server_command(
         soft_wrap=True,
     )
     try:
-        # Clients following a job keep their event stream open: a stop closes them (they
-        # reconnect to the next server after the last chunk they got).
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        )
+        run_web_app(app, host=host, port=port)
     finally:
         _stop_workers(started)
         queue.close()

@@ -18,8 +18,6 @@ from shipyard.cli.options import (
     StoreOption,
 )
 
-GRACEFUL_SHUTDOWN_S = 2
-
 
 def ui_command(
     store: StoreOption = None,
@@ -44,9 +42,8 @@ def ui_command(
     ] = None,
 ) -> None:
     """Serve the read-only web UI over the store: runs, their graphs, artifacts and models."""
-    import uvicorn
-
     from shipyard.cli.output import console
+    from shipyard.cli.web_app import run_web_app
     from shipyard.ui import create_app
     from shipyard.ui.api import ModelSources
     from shipyard.ui.read_only import open_read_only
@@ -63,14 +60,6 @@ def ui_command(
         soft_wrap=True,
     )
     try:
-        # Pages following a live run keep their event stream open: Ctrl-C closes them.
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        )
+        run_web_app(app, host=host, port=port)
     finally:
         project.close()

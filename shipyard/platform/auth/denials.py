@@ -31,6 +31,7 @@ __all__ = [
     "actor_of",
     "denial_handlers",
     "error_response",
+    "refusal",
     "unauthenticated_response",
 ]
 
@@ -91,6 +92,14 @@ def denial_handlers(
         return answer
 
     return {Unauthenticated: refuse, Forbidden: refuse, Hidden: refuse}
+
+
+async def refusal(audit: AuditLog, request: HTTPConnection, error: Exception) -> Response | None:
+    """The answer to an expected error of a route (its denial audited); None for others."""
+    refused = error_response(error)
+    if refused is not None and isinstance(error, Unauthenticated | Forbidden | Hidden):
+        await record_denial(audit, request, error)
+    return refused
 
 
 async def record_denial(audit: AuditLog, request: HTTPConnection, error: Exception) -> None:

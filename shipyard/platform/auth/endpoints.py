@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from shipyard.platform.access import Forbidden, Hidden, Unauthenticated
-from shipyard.platform.auth.denials import error_response, record_denial
+from shipyard.platform.auth.denials import refusal
 from shipyard.ui.problems import BadParameter, problem
 
 if TYPE_CHECKING:
@@ -45,11 +44,9 @@ def endpoint(
         except _TooLargeError:
             return problem(413, f"The request body is over {MAX_BODY_BYTES} bytes.")
         except Exception as error:
-            refused = error_response(error)
+            refused = await refusal(audit, request, error)
             if refused is None:
                 raise
-            if isinstance(error, Unauthenticated | Forbidden | Hidden):
-                await record_denial(audit, request, error)
             return refused
 
     return answering

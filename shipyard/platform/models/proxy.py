@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shipyard.platform.access import Action, Forbidden, Hidden, Unauthenticated
-from shipyard.platform.auth.denials import error_response, record_denial
+from shipyard.platform.access import Action
+from shipyard.platform.auth.denials import refusal
 from shipyard.platform.auth.middleware import principal_of
 from shipyard.serving.config import DEFAULT_MAX_BODY_BYTES
 from shipyard.serving.inference import REQUEST_ID_HEADER
@@ -46,11 +46,9 @@ def proxy_route(supervisor: EndpointSupervisor, audit: AuditLog) -> Route:
                 supervisor.endpoints.get, project, request.path_params["endpoint"]
             )
         except Exception as error:
-            refused = error_response(error)
+            refused = await refusal(audit, request, error)
             if refused is None:
                 raise
-            if isinstance(error, Unauthenticated | Forbidden | Hidden):
-                await record_denial(audit, request, error)
             return refused
         if endpoint.port is None or endpoint.state != "running":
             return problem(503, f"Endpoint {endpoint.name!r} is not serving: {endpoint.message}")
