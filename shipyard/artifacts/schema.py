@@ -279,7 +279,7 @@ class Schema(Artifact):
         return {
             "environments": list(value.environments),
             "features": {
-                name: _feature_summary(feature) for name, feature in value.features.items()
+                name: _feature_summary(value, feature) for name, feature in value.features.items()
             },
         }
 
@@ -299,12 +299,13 @@ class Schema(Artifact):
             for name, summary in self.preview().get("features", {}).items()
         )
         head = "".join(
-            f"<th>{c}</th>" for c in ("feature", "type", "presence", "domain or range", "not in")
+            f"<th>{c}</th>"
+            for c in ("feature", "type", "presence", "domain or range", "not in", "skew", "drift")
         )
         return f"<table><tr>{head}</tr>{rows}</table>" if rows else ""
 
 
-def _feature_summary(feature: FeatureSchema) -> dict[str, str]:
+def _feature_summary(schema: DataSchema, feature: FeatureSchema) -> dict[str, str]:
     presence = "required" if feature.required else f">= {feature.min_fraction:.0%}"
     constraint = ""
     if feature.domain is not None:
@@ -319,4 +320,19 @@ def _feature_summary(feature: FeatureSchema) -> dict[str, str]:
         "presence": presence,
         "constraint": constraint,
         "not_in": ", ".join(feature.not_in),
+        "skew": _check_summary(schema, feature, "skew"),
+        "drift": _check_summary(schema, feature, "drift"),
     }
+
+
+def _check_summary(
+    schema: DataSchema, feature: FeatureSchema, check: Literal["skew", "drift"]
+) -> str:
+    """The check that applies, as `linf <= 0.05`, or `off`; `by type` when the comparator is
+    chosen by the feature's type, `(schema)` when the schema's default applies."""
+    comparator = schema.comparator(feature, check)
+    if comparator is None:
+        return "off"
+    own = feature.skew if check == "skew" else feature.drift
+    source = "" if isinstance(own, Comparator) else " (schema)"
+    return f"{comparator.comparator or 'by type'} <= {comparator.threshold:g}{source}"

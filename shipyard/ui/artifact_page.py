@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from shipyard.ui.html import escape, key_values, link, page, state_badge, timestamp
+from shipyard.ui.schema_viewer import render_schema
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,8 +23,34 @@ def report_names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.suffix == ".html" and p.is_file())
 
 
-def render_artifact_page(artifact: dict[str, Any], reports: list[str]) -> str:
-    """The page of one artifact, given its JSON (`runners.queries.show_artifact`)."""
+def top_files(directory: Path) -> list[str]:
+    """The files at the top of an artifact's local directory (what its file route serves)."""
+    if not directory.is_dir():
+        return []
+    return sorted(p.name for p in directory.iterdir() if p.is_file())
+
+
+def media_type(name: str) -> str:
+    """The media type a file is served with: HTML reports as pages, text as UTF-8 text (a
+    browser shows YAML, JSON and Markdown), anything else as bytes to download."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix == "html":
+        return "text/html"
+    if suffix == "json":
+        return "application/json"
+    if suffix in {"yaml", "yml", "md", "txt", "csv"}:
+        return "text/plain; charset=utf-8"
+    return "application/octet-stream"
+
+
+def render_artifact_page(
+    artifact: dict[str, Any], reports: list[str], *, sort: str | None = None
+) -> str:
+    """The page of one artifact, given its JSON (`runners.queries.show_artifact`).
+
+    A schema, model or model run gets its own viewer in place of the JSON preview; `sort`
+    orders the schema's features (see `shipyard.ui.schema_viewer`).
+    """
     facts = {
         "Type": escape(artifact["type"]),
         "Path": f"<code>{escape(artifact['name'])}</code>",
@@ -56,7 +83,8 @@ def render_artifact_page(artifact: dict[str, Any], reports: list[str]) -> str:
         for name in reports
     )
     preview = artifact["preview"]
-    shown = (
+    viewer = _viewer(artifact, sort) if preview and "error" not in preview else ""
+    shown = viewer or (
         f"<details><summary>Preview</summary><pre>{escape(json.dumps(preview, indent=2))}</pre>"
         "</details>"
         if preview
@@ -70,6 +98,14 @@ def render_artifact_page(artifact: dict[str, Any], reports: list[str]) -> str:
         f"{made_by}{used}</section>{shown}{frames}"
     )
     return page(f"Artifact #{artifact['id']}", body)
+
+
+def _viewer(artifact: dict[str, Any], sort: str | None) -> str:
+    """The type's own viewer of the artifact's content; "" for a type without one."""
+    kind = artifact["type"]
+    if kind == "Schema":
+        return render_schema(artifact, sort=sort)
+    return ""
 
 
 def _execution(execution: dict[str, Any]) -> str:

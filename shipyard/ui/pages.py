@@ -14,7 +14,7 @@ from shipyard.runners.node_logs import run_logs
 from shipyard.runners.queries import lineage, show_artifact
 from shipyard.runners.run_json import describe_run, find_runs
 from shipyard.ui.api import compared_run_ids, integer_path, models_json, project_of
-from shipyard.ui.artifact_page import render_artifact_page, report_names
+from shipyard.ui.artifact_page import media_type, render_artifact_page, report_names, top_files
 from shipyard.ui.compare_page import render_compare_page
 from shipyard.ui.lineage_page import render_lineage_page
 from shipyard.ui.models_page import render_models_page
@@ -22,6 +22,7 @@ from shipyard.ui.problems import BadParameter
 from shipyard.ui.run_page import render_run_page
 from shipyard.ui.run_params import parse_run_query
 from shipyard.ui.runs_page import COLUMNS_COOKIE, chosen_columns, render_runs_page
+from shipyard.ui.schema_viewer import SORTS
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -52,21 +53,25 @@ async def artifact_page(request: Request) -> Response:
     """One artifact with its reports."""
     project = project_of(request)
     artifact_id = integer_path(request, "artifact_id")
+    sort = request.query_params.get("sort")
+    if sort is not None and sort not in SORTS:
+        raise BadParameter("sort", f"must be one of {', '.join(SORTS)}. Got {sort!r} instead.")
     artifact = await run_in_threadpool(show_artifact, project, artifact_id)
     reports = await run_in_threadpool(report_names, project.storage.local_path(artifact["uri"]))
-    return HTMLResponse(render_artifact_page(artifact, reports))
+    return HTMLResponse(render_artifact_page(artifact, reports, sort=sort))
 
 
 async def artifact_file(request: Request) -> Response:
-    """One of an artifact's HTML reports, by name (only those `report_names` lists)."""
+    """One file at the top of an artifact's directory, by name: a report, the schema's YAML,
+    a model's files (only those `top_files` lists)."""
     project = project_of(request)
     artifact_id = integer_path(request, "artifact_id")
     record = await run_in_threadpool(project.store.get_artifact, artifact_id)
     directory = project.storage.local_path(record.uri)
     name = request.path_params["name"]
-    if name not in await run_in_threadpool(report_names, directory):
-        raise NotFoundError(f"Artifact {artifact_id} has no report {name!r}.")
-    return FileResponse(directory / name, media_type="text/html")
+    if name not in await run_in_threadpool(top_files, directory):
+        raise NotFoundError(f"Artifact {artifact_id} has no file {name!r}.")
+    return FileResponse(directory / name, media_type=media_type(name))
 
 
 async def lineage_page(request: Request) -> Response:

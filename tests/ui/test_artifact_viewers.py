@@ -1,0 +1,128 @@
+"""Each artifact type's own viewer, on the artifacts a real penguins run made, over a real
+socket: the schema's features, the model's signature, card and files, the training curves."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.ui.server import get
+
+if TYPE_CHECKING:
+    from tests.ui.conftest import Penguins
+
+
+@pytest.fixture(scope="module")
+def outputs(penguins: Penguins) -> dict[str, dict[str, Any]]:
+    """The first run's artifacts by output name (`schema`, `model`, `model_run`...)."""
+    run = get(f"{penguins.url}/api/runs/{penguins.first}").json()
+    found: dict[str, dict[str, Any]] = {}
+    for node in run["nodes"].values():
+        found |= node["outputs"]
+    return found
+
+
+class Table(HTMLParser):
+    """The first `<table class=grid>` of a page whose caption starts with `caption`: its
+    caption and its rows of cell texts (header row included)."""
+
+    def __init__(self, caption: str) -> None:
+        super().__init__()
+        self.wanted = caption
+        self.caption = ""
+        self.rows: list[list[str]] = []
+        self._depth = 0
+        self._in_caption = False
+        self._cell: list[str] | None = None
+        self._done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._done:
+            return
+        if tag == "table" and ("class", "grid") in attrs:
+            self._depth, self.caption, self.rows = 1, "", []
+        elif self._depth and tag == "caption":
+            self._in_caption = True
+        elif self._depth and tag == "tr":
+            self.rows.append([])
+        elif self._depth and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._done or not self._depth:
+            return
+        if tag == "caption":
+            self._in_caption = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table":
+            self._depth = 0
+            self._done = self.caption.startswith(self.wanted)
+
+    def handle_data(self, data: str) -> None:
+        if self._in_caption:
+            self.caption += data
+        elif self._cell is not None:
+            self._cell.append(data)
+
+
+def table(html: str, caption: str) -> list[list[str]]:
+    """The rows of the viewer table captioned `caption...`; fails when there is none."""
+    parser = Table(caption)
+    parser.feed(html)
+    assert parser.caption.startswith(caption), f"no table captioned {caption!r}"
+    return parser.rows
+
+
+def test_the_schema_viewer_lists_every_feature_sortable_by_name_with_its_yaml(
+    penguins: Penguins, outputs: dict[str, dict[str, Any]]
+) -> None:
+    schema = outputs["schema"]["id"]
+    api = get(f"{penguins.url}/api/artifacts/{schema}").json()
+    features = api["preview"]["features"]
+    assert features["species"]["skew"] == "by type <= 0.15 (schema)"
+    assert features["species"]["not_in"] == "SERVING"
+
+    page = get(f"{penguins.url}/artifacts/{schema}").text
+    rows = table(page, "Features, in column order")
+    assert rows[0] == [
+        "Feature",
+        "Type",
+        "Presence",
+        "Domain or range",
+        "Not in",
+        "Skew check",
+        "Drift check",
+    ]
+    assert [r[0] for r in rows[1:]] == list(features)  # every feature, in the schema's order
+    species = rows[1 + list(features).index("species")]
+    assert species == [
+        "species",
+        "string",
+        "required",
+        "Adelie, Chinstrap, Gentoo",
+        "SERVING",
+        "by type <= 0.15 (schema)",
+        "by type <= 0.1 (schema)",
+    ]
+    assert "<details><summary>Preview" not in page  # the viewer replaces the JSON preview
+
+    ascending = table(get(f"{penguins.url}/artifacts/{schema}?sort=name").text, "Features")
+    assert [r[0] for r in ascending[1:]] == sorted(features, key=str.lower)
+    descending = get(f"{penguins.url}/artifacts/{schema}?sort=-name").text
+    assert 'aria-sort="descending"' in descending
+    assert [r[0] for r in table(descending, "Features")[1:]] == sorted(
+        features, key=str.lower, reverse=True
+    )
+    bad = get(f"{penguins.url}/artifacts/{schema}?sort=type")
+    assert bad.status == 400 and "The &#x27;sort&#x27; parameter must be one of" in bad.text
+
+    download = f"/artifacts/{schema}/files/schema.yaml"
+    assert f'href="{download}"' in page
+    yaml = get(penguins.url + download)
+    assert yaml.status == 200 and yaml.headers["content-type"].startswith("text/plain")
+    assert "species:" in yaml.text and "not_in: [SERVING]" in yaml.text
+    assert get(f"{penguins.url}/artifacts/{schema}/files/other.yaml").status == 404
