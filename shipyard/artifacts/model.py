@@ -129,16 +129,23 @@ class Model(Artifact):
         return dict(zip(names, session.run(names, feed), strict=True))
 
     def preview(self) -> dict[str, Any]:
+        """The signature's task, inputs and outputs (name, dtype, shape, optional), the model
+        card, its metrics, and every file with its size (`files`: `name`, `size_bytes`)."""
+        files = [
+            {"name": name, "size_bytes": (self.path / name).stat().st_size} for name in self.files()
+        ]
         if not (self.path / self.SIGNATURE_FILENAME).is_file():
-            return {"files": self.files()}
+            return {"files": files}
         signature = self.signature()
         card = self.card() if (self.path / self.CARD_FILENAME).is_file() else {}
         return {
             "task": signature.get("task"),
-            "inputs": [i["name"] for i in signature.get("inputs", [])],
-            "outputs": [o["name"] for o in signature.get("outputs", [])],
+            "inputs": signature.get("inputs", []),
+            "outputs": signature.get("outputs", []),
             "label_vocabulary": signature.get("label_vocabulary"),
             "metrics": card.get("metrics", {}),
+            "card": card,
+            "files": files,
         }
 
     def _preview_html(self) -> str:

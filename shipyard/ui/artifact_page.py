@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from shipyard.ui.html import escape, key_values, link, page, state_badge, timestamp
+from shipyard.ui.model_viewer import render_model
 from shipyard.ui.schema_viewer import render_schema
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ def _viewer(artifact: dict[str, Any], sort: str | None) -> str:
     kind = artifact["type"]
     if kind == "Schema":
         return render_schema(artifact, sort=sort)
+    if kind == "Model":
+        return render_model(artifact)
     return ""
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from shipyard.ui.model_viewer import size_text
 from tests.ui.server import get
 
 if TYPE_CHECKING:
@@ -126,3 +127,68 @@ def test_the_schema_viewer_lists_every_feature_sortable_by_name_with_its_yaml(
     assert yaml.status == 200 and yaml.headers["content-type"].startswith("text/plain")
     assert "species:" in yaml.text and "not_in: [SERVING]" in yaml.text
     assert get(f"{penguins.url}/artifacts/{schema}/files/other.yaml").status == 404
+
+
+def test_the_model_viewer_shows_the_signature_the_card_and_the_files(
+    penguins: Penguins, outputs: dict[str, dict[str, Any]]
+) -> None:
+    model = outputs["model"]["id"]
+    preview = get(f"{penguins.url}/api/artifacts/{model}").json()["preview"]
+    page = get(f"{penguins.url}/artifacts/{model}").text
+    assert "<details><summary>Preview" not in page
+
+    inputs = table(page, "Inputs")
+    assert inputs[0] == ["Name", "Dtype", "Shape", "Optional"]
+    by_name = {row[0]: row[1:] for row in inputs[1:]}
+    assert set(by_name) == {spec["name"] for spec in preview["inputs"]}
+    assert "species" not in by_name  # the label is not an input
+    island = next(spec for spec in preview["inputs"] if spec["name"] == "island")
+    assert island["dtype"] == "string" and island["shape"] == [None, 1]
+    assert by_name["island"] == ["string", "[batch, 1]", "yes" if island["optional"] else "no"]
+    assert by_name["bill_length_mm"][0] == "float"
+    outputs_table = table(page, "Outputs")
+    assert {row[0] for row in outputs_table[1:]} >= {"class_labels", "probabilities"}
+    vocabulary = preview["label_vocabulary"]
+    assert sorted(vocabulary) == ["Adelie", "Chinstrap", "Gentoo"]
+    assert f"Label vocabulary: {', '.join(vocabulary)}" in page
+
+    card = preview["card"]
+    loss = f"{card['metrics']['eval_loss']:.4g}"
+    assert f"<th scope=row>eval_loss</th><td class=num>{loss}</td>" in page
+    assert f"<th scope=row>estimator</th><td>{card['estimator']}</td>" in page
+    assert f"<th scope=row>rows_train</th><td>{card['data']['rows_train']}</td>" in page
+    schema = card["lineage"]["schema_id"]
+    assert f'<td><a href="/artifacts/{schema}">artifact #{schema}</a></td>' in page
+    assert "<caption>Parameters</caption>" in page and "<th scope=row>epochs</th>" in page
+
+    files = preview["files"]
+    rows = table(page, f"{len(files)} files, ")
+    assert rows[0] == ["File", "Size"]
+    assert [row[0] for row in rows[1:]] == [f["name"] for f in files]
+    assert {"model.onnx", "signature.json", "model_card.json", "model_card.md"} <= {
+        f["name"] for f in files
+    }
+    onnx = next(f for f in files if f["name"] == "model.onnx")
+    assert onnx["size_bytes"] > 1000 and rows[1:][files.index(onnx)][1].endswith("kB")
+    link = f"/artifacts/{model}/files/model_card.md"
+    assert f'href="{link}"' in page
+    served = get(penguins.url + link)
+    assert served.status == 200 and served.text.startswith("# Model card")
+    raw = get(f"{penguins.url}/artifacts/{model}/files/model.onnx")
+    assert raw.headers["content-type"] == "application/octet-stream"
+    assert int(raw.headers["content-length"]) == onnx["size_bytes"]
+
+
+@pytest.mark.parametrize(
+    ("size_bytes", "shown"),
+    [
+        (0, "0 B"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (12_400, "12.4 kB"),
+        (3_100_000, "3.1 MB"),
+        (2_000_000_000, "2.0 GB"),
+    ],
+)
+def test_file_sizes_read_in_powers_of_1000(size_bytes: int, shown: str) -> None:
+    assert size_text(size_bytes) == shown
