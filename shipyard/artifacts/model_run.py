@@ -59,6 +59,8 @@ class ModelRun(Artifact):
         return rows
 
     def preview(self) -> dict[str, Any]:
+        """The number of epochs, the last row, the TensorBoard directory, and the whole
+        history (`history`, one row per epoch: what the UI draws its curves from)."""
         if not (self.path / self.HISTORY_FILENAME).is_file():
             return {}
         rows = self.history()
@@ -66,4 +68,5 @@ class ModelRun(Artifact):
             "epochs": len(rows),
             "last": rows[-1] if rows else {},
             "tensorboard": str(self.tensorboard_dir),
+            "history": rows,
         }

@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from shipyard.ui.html import escape, key_values, link, page, state_badge, timestamp
+from shipyard.ui.model_run_viewer import render_model_run
 from shipyard.ui.model_viewer import render_model
 from shipyard.ui.schema_viewer import render_schema
 
@@ -108,6 +109,8 @@ def _viewer(artifact: dict[str, Any], sort: str | None) -> str:
         return render_schema(artifact, sort=sort)
     if kind == "Model":
         return render_model(artifact)
+    if kind == "ModelRun":
+        return render_model_run(artifact)
     return ""
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from shipyard.ui.model_run_viewer import metric_series, render_model_run
 from shipyard.ui.model_viewer import size_text
 from tests.ui.server import get
 
@@ -192,3 +193,43 @@ def test_the_model_viewer_shows_the_signature_the_card_and_the_files(
 )
 def test_file_sizes_read_in_powers_of_1000(size_bytes: int, shown: str) -> None:
     assert size_text(size_bytes) == shown
+
+
+def test_the_model_run_viewer_draws_a_curve_per_metric_from_the_history(
+    penguins: Penguins, outputs: dict[str, dict[str, Any]]
+) -> None:
+    model_run = outputs["model_run"]["id"]
+    preview = get(f"{penguins.url}/api/artifacts/{model_run}").json()["preview"]
+    history = preview["history"]
+    assert len(history) == preview["epochs"] > 1 and history[-1] == preview["last"]
+
+    page = get(f"{penguins.url}/artifacts/{model_run}").text
+    assert "<details><summary>Preview" not in page
+    assert 'aria-label="loss by epoch (train, eval)"' in page  # both sides on one chart
+    assert 'aria-label="accuracy by epoch (eval)"' in page
+    assert 'aria-label="learning_rate by epoch"' in page
+    assert page.count('<svg class="chart"') == 3
+    # each curve has one point per epoch: the train loss's polyline is the second series
+    loss_svg = page[page.index('aria-label="loss by epoch') :].split("</svg>")[0]
+    curves = [p for p in loss_svg.split("<polyline")[1:] if 'stroke-width="2"' in p]
+    assert len(curves) == 2
+    assert all(c.split('points="')[1].split('"')[0].count(",") == len(history) for c in curves)
+    rows = table(page, "History, one row per epoch")
+    assert rows[0][:2] == ["epoch", "train_loss"] and len(rows) == len(history) + 1
+    assert rows[-1][1] == f"{history[-1]['train_loss']:.4g}"
+
+
+def test_a_missing_value_breaks_the_curve_and_a_step_axis_is_used() -> None:
+    history: list[dict[str, Any]] = [
+        {"step": 10, "train_loss": 1.0, "eval_loss": 1.2},
+        {"step": 20, "train_loss": 0.5, "eval_loss": None},
+        {"step": 30, "train_loss": 0.4, "eval_loss": 0.6},
+    ]
+    assert metric_series(history) == {"loss": {"train": [1.0, 0.5, 0.4], "eval": [1.2, None, 0.6]}}
+    html = render_model_run({"id": 3, "preview": {"history": history}})
+    assert 'aria-label="loss by step (train, eval)"' in html
+    curves = [p for p in html.split("<polyline")[1:] if 'stroke-width="2"' in p]
+    assert sorted(p.split('points="')[1].split('"')[0].count(",") for p in curves) == [1, 1, 3]
+    assert html.count("<circle") == 2  # the eval side's lone points
+    empty = render_model_run({"id": 3, "preview": {"history": []}})
+    assert "recorded no epoch" in empty and "<svg" not in empty
