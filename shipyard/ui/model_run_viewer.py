@@ -66,7 +66,7 @@ def chart(metric: str, x_title: str, xs: list[float], series: dict[str, list[flo
     """One metric's curves over `xs` as inline SVG, a legend naming each side."""
     values = [v for ys in series.values() for v in ys if v is not None]
     low, high = min(values, default=0.0), max(values, default=1.0)
-    pad = (high - low) * 0.05 or 0.5
+    pad = (high - low) * 0.05 or abs(high) * 0.1 or 0.5  # a constant sits mid-chart
     sides = ", ".join(side for side in series if side)
     canvas = plot.Canvas(WIDTH, HEIGHT, f"{metric} by {x_title}" + (f" ({sides})" if sides else ""))
     canvas.add(plot.Text(8, 14, metric, 12, bold=True))

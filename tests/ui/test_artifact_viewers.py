@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from shipyard.ui.model_run_viewer import metric_series, render_model_run
+from shipyard.ui.model_run_viewer import chart, metric_series, render_model_run
 from shipyard.ui.model_viewer import size_text
 from tests.ui.server import get
 
@@ -233,3 +233,9 @@ def test_a_missing_value_breaks_the_curve_and_a_step_axis_is_used() -> None:
     assert html.count("<circle") == 2  # the eval side's lone points
     empty = render_model_run({"id": 3, "preview": {"history": []}})
     assert "recorded no epoch" in empty and "<svg" not in empty
+
+
+def test_a_constant_metric_is_drawn_mid_chart_on_an_axis_around_its_value() -> None:
+    html = chart("learning_rate", "epoch", [1.0, 2.0, 3.0], {"": [0.01, 0.01, 0.01]})
+    ticks = [float(t.rsplit(">", 1)[1]) for t in html.split("</text>") if 'text-anchor="end"' in t]
+    assert ticks and min(ticks) >= 0.008 and max(ticks) <= 0.012

@@ -14,7 +14,7 @@ from shipyard.ui import create_app
 from shipyard.ui.api import ModelSources
 from tests.browser import LAYOUT_RESULT_ID, Layout, layout_script
 from tests.cdp import Page, browser
-from tests.ui.server import serving
+from tests.ui.server import get, serving
 from tests.ui.stand_in_server import stand_in_server
 
 if TYPE_CHECKING:
@@ -134,6 +134,21 @@ def test_click_through_runs_run_node_and_artifact(
             "Stopped at "
         )
         _check_layout(page, shots, f"failed-run-{width}")
+
+        # The schema's, the model's and the model run's own viewers: one load each.
+        outputs = {
+            name: artifact["id"]
+            for node in get(f"{penguins.url}/api/runs/{penguins.first}").json()["nodes"].values()
+            for name, artifact in node["outputs"].items()
+        }
+        for name, wanted in (
+            ("schema", "table.grid tbody tr"),
+            ("model", "table.grid tbody tr"),
+            ("model_run", "svg.chart polyline[stroke-width='2']"),
+        ):
+            page.goto(f"{penguins.url}/artifacts/{outputs[name]}")
+            assert page.evaluate(f'document.querySelectorAll("{wanted}").length') > 2, name
+            _check_layout(page, shots, f"{name}-{width}")
     assert all(shot.stat().st_size > 5000 for shot in shots.iterdir())
 
 
