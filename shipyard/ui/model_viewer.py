@@ -97,7 +97,28 @@ def _card(card: dict[str, Any]) -> str:
         f"{key_values(facts, caption='Model')}{key_values(card.get('data', {}), caption='Data')}"
         f"{metrics_table}{key_values(card.get('training', {}), caption='Training')}"
         f"<table class=kv><caption>Lineage</caption>{lineage}</table></div>"
+        f"{_features(card.get('features', []))}"
         f"{key_values(card.get('parameters', {}), caption='Parameters')}</section>"
+    )
+
+
+def _features(features: list[dict[str, Any]]) -> str:
+    """The card's features as the model sees them: how each is encoded (`kind`) and, for a
+    categorical one, how many ids its vocabulary holds."""
+    if not features:
+        return ""
+    keys = list(dict.fromkeys(k for f in features for k in f if k != "name"))
+    head = "".join(f"<th scope=col>{escape(k)}</th>" for k in keys)
+    rows = "".join(
+        f"<tr><th scope=row><code>{escape(f.get('name', ''))}</code></th>"
+        + "".join(f"<td>{escape(value_text(f.get(k, '')))}</td>" for k in keys)
+        + "</tr>"
+        for f in features
+    )
+    return (
+        f"<table class=grid><caption>Features ({len(features)}), as the model encodes them"
+        f"</caption><thead><tr><th scope=col>Feature</th>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
     )
 
 

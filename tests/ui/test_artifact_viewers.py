@@ -161,6 +161,11 @@ def test_the_model_viewer_shows_the_signature_the_card_and_the_files(
     schema = card["lineage"]["schema_id"]
     assert f'<td><a href="/artifacts/{schema}">artifact #{schema}</a></td>' in page
     assert "<caption>Parameters</caption>" in page and "<th scope=row>epochs</th>" in page
+    encoded = table(page, "Features (")
+    assert encoded[0] == ["Feature", "cardinality", "kind"]
+    assert [row[0] for row in encoded[1:]] == [f["name"] for f in card["features"]]
+    island_row = next(row for row in encoded if row[0] == "island")
+    assert island_row[2] == "id" and int(island_row[1]) >= 3
 
     files = preview["files"]
     rows = table(page, f"{len(files)} files, ")
