@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 from shipyard._version import __version__
 
@@ -79,6 +82,41 @@ def key_values(values: dict[str, Any], *, caption: str) -> str:
         for k, v in values.items()
     )
     return f"<table class=kv><caption>{escape(caption)}</caption>{rows}</table>"
+
+
+def records_table(
+    records: list[dict[str, Any]],
+    *,
+    caption: str,
+    row_header: str | None = None,
+    cell: Callable[[Any], str] = value_text,
+    cell_class: str = "",
+) -> str:
+    """A `table.grid` of records, a column per key in first-seen order.
+
+    Args:
+        records: The rows.
+        caption: The table's caption (escaped).
+        row_header: The key whose value heads each row (a `<th scope=row>`), first; None
+            for none.
+        cell: Turns a value into text (escaped after); a missing key is None.
+        cell_class: The class of every cell, e.g. `num`.
+    """
+    keys = list(dict.fromkeys(k for r in records for k in r if k != row_header))
+    klass = f" class={cell_class}" if cell_class else ""
+    heads = ([row_header] if row_header else []) + keys
+    head = "".join(f"<th scope=col{klass}>{escape(k)}</th>" for k in heads)
+    rows = "".join(
+        "<tr>"
+        + (f"<th scope=row><code>{escape(r.get(row_header))}</code></th>" if row_header else "")
+        + "".join(f"<td{klass}>{escape(cell(r.get(k)))}</td>" for k in keys)
+        + "</tr>"
+        for r in records
+    )
+    return (
+        f"<table class=grid><caption>{escape(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def page(title: str, body: str, *, script: bool = True) -> str:

@@ -13,7 +13,7 @@ import math
 from typing import Any, Final
 
 from shipyard.artifacts import plot
-from shipyard.ui.html import escape, number
+from shipyard.ui.html import escape, number, records_table
 
 WIDTH: Final = 440
 HEIGHT: Final = 250
@@ -109,18 +109,12 @@ def _finite(value: Any) -> float | None:
 
 
 def _table(history: list[dict[str, Any]]) -> str:
-    columns = list(dict.fromkeys(k for row in history for k in row))
-    head = "".join(f"<th scope=col class=num>{escape(c)}</th>" for c in columns)
-    rows = "".join(
-        "<tr>"
-        + "".join(f"<td class=num>{escape(_cell(row.get(c)))}</td>" for c in columns)
-        + "</tr>"
-        for row in history
+    table = records_table(
+        history, caption="History, one row per epoch", cell=_cell, cell_class="num"
     )
     return (
-        f"<details><summary>History ({len(history)} rows)</summary><div class=table-wrap>"
-        f"<table class=grid><caption>History, one row per epoch</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div></details>"
+        f"<details><summary>History ({len(history)} rows)</summary>"
+        f"<div class=table-wrap>{table}</div></details>"
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.ui.html import escape, key_values, link, number, value_text
+from shipyard.ui.html import escape, key_values, link, number, records_table, value_text
 
 CARD_FACTS = ("name", "task", "task_reason", "estimator", "label", "classes", "positive_class")
 
@@ -107,19 +107,8 @@ def _features(features: list[dict[str, Any]]) -> str:
     categorical one, how many ids its vocabulary holds."""
     if not features:
         return ""
-    keys = list(dict.fromkeys(k for f in features for k in f if k != "name"))
-    head = "".join(f"<th scope=col>{escape(k)}</th>" for k in keys)
-    rows = "".join(
-        f"<tr><th scope=row><code>{escape(f.get('name', ''))}</code></th>"
-        + "".join(f"<td>{escape(value_text(f.get(k, '')))}</td>" for k in keys)
-        + "</tr>"
-        for f in features
-    )
-    return (
-        f"<table class=grid><caption>Features ({len(features)}), as the model encodes them"
-        f"</caption><thead><tr><th scope=col>Feature</th>{head}</tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-    )
+    caption = f"Features ({len(features)}), as the model encodes them"
+    return records_table(features, caption=caption, row_header="name")
 
 
 def _lineage_value(name: str, value: Any) -> str:

@@ -162,7 +162,7 @@ def test_the_model_viewer_shows_the_signature_the_card_and_the_files(
     assert f'<td><a href="/artifacts/{schema}">artifact #{schema}</a></td>' in page
     assert "<caption>Parameters</caption>" in page and "<th scope=row>epochs</th>" in page
     encoded = table(page, "Features (")
-    assert encoded[0] == ["Feature", "cardinality", "kind"]
+    assert encoded[0] == ["name", "cardinality", "kind"]
     assert [row[0] for row in encoded[1:]] == [f["name"] for f in card["features"]]
     island_row = next(row for row in encoded if row[0] == "island")
     assert island_row[2] == "id" and int(island_row[1]) >= 3
