@@ -121,8 +121,18 @@ def _endpoint_supervisor(settings: ServerSettings, database: Database) -> Endpoi
 
 
 def _start_worker(settings: ServerSettings) -> subprocess.Popen[bytes]:
+    """Start a local worker that drains (SIGTERM) when the server's process ends, however it
+    ends: uvicorn ends the process with the signal that stopped it, past any `finally`."""
+    import functools
+    import signal
+
+    from shipyard.platform.jobs.worker import signal_on_parent_death
+
     argv = [sys.executable, "-m", "shipyard", "worker", "--store", settings.store_url]
-    return subprocess.Popen([*argv, "--artifact-root", str(settings.root)])
+    return subprocess.Popen(
+        [*argv, "--artifact-root", str(settings.root)],
+        preexec_fn=functools.partial(signal_on_parent_death, signal.SIGTERM),  # noqa: PLW1509
+    )
 
 
 def _stop_workers(started: list[subprocess.Popen[bytes]]) -> None:

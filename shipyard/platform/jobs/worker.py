@@ -338,14 +338,20 @@ class _Supervisor:
             pass
 
 
-def _die_with_worker() -> None:
-    """In the job's process, before it runs: on Linux, be killed when the worker dies (even
-    by SIGKILL), so that a job retried elsewhere never runs twice at once."""
+def signal_on_parent_death(sig: int) -> None:
+    """In a child process, before it runs: on Linux, get `sig` when the parent dies (even
+    by SIGKILL). Elsewhere nothing happens."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, sig)
+
+
+def _die_with_worker() -> None:
+    """In the job's process: be killed when the worker dies, so that a job retried
+    elsewhere never runs twice at once."""
+    signal_on_parent_death(signal.SIGKILL)
 
 
 def _exit_text(code: int) -> str:

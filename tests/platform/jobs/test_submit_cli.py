@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
@@ -19,9 +19,6 @@ from shipyard.store.sql import SqlStore
 from tests.environment import child_environment
 from tests.platform.jobs.platform_server import add_users
 from tests.serving.server import free_port
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 
@@ -102,12 +99,30 @@ def test_submit_wait_runs_a_pipeline_in_the_projects_store(tmp_path: Path) -> No
     finally:
         server.terminate()
         server.wait(60)
+    deadline = time.monotonic() + 15
+    while _workers_of(store_url) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _workers_of(store_url), "the server's local worker outlived it"
     runs = SqlStore(f"sqlite:///{root / 'projects' / 'demo' / 'store.db'}")
     try:
         assert [(r.pipeline, r.state) for r in runs.list_runs()] == [("blobs", "complete")]
     finally:
         runs.close()
     assert any((root / "projects" / "demo" / "artifacts").rglob("blob.bin"))
+
+
+def _workers_of(store_url: str) -> list[int]:
+    """The pids of live `shipyard worker` processes on `store_url` (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if b"worker" in argv and store_url.encode() in argv and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def _start_server(store_url: str, root: Path, port: int) -> subprocess.Popen[bytes]:
