@@ -114,6 +114,15 @@ class Side:
     def stop_workers(self) -> None:
         """Stop running jobs."""
 
+    def stop_jobs(self, paths: list[str]) -> None:
+        """Ask the API to stop each job at `paths` (`POST PATH/stop`)."""
+        api = Api(self.port, self.token)
+        try:
+            for path in paths:
+                api.call("POST", f"{path}/stop")
+        finally:
+            api.close()
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -152,12 +161,7 @@ class Shipyard(Side):
 
     def settle(self, paths: list[str]) -> None:
         """Stop the pending jobs (no worker ran them)."""
-        api = Api(self.port, self.token)
-        try:
-            for path in paths:
-                api.call("POST", f"{path}/stop")
-        finally:
-            api.close()
+        self.stop_jobs(paths)
 
     def span_s(self, jobs: list[dict[str, Any]]) -> float:
         started = min(datetime.fromisoformat(j["started_at"]) for j in jobs)
@@ -213,12 +217,7 @@ class Ray(Side):
 
     def settle(self, paths: list[str]) -> None:
         """Stop the jobs (running them all takes minutes), then wait until they have ended."""
-        api = Api(self.port, self.token)
-        try:
-            for path in paths:
-                api.call("POST", f"{path}/stop")
-        finally:
-            api.close()
+        self.stop_jobs(paths)
         _wait_done(self, paths)
 
     def span_s(self, jobs: list[dict[str, Any]]) -> float:
