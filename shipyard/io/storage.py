@@ -209,8 +209,9 @@ class ArtifactStorage:
         if self.is_local:
             shutil.rmtree(uri, ignore_errors=True)
             return
-        if self.fs.exists(uri):
-            self.fs.rm(uri, recursive=True)
+        with self._remote(f"removing {uri}"):
+            if self.fs.exists(uri):
+                self.fs.rm(uri, recursive=True)
         shutil.rmtree(self._local_copy_path(uri), ignore_errors=True)
 
     def discard(self, staging: Path) -> None:
@@ -229,11 +230,12 @@ class ArtifactStorage:
                 if path.is_dir() and path.relative_to(root).parts[0] != ROOT_STAGING_DIRNAME
             )
         stripped_root = self.fs._strip_protocol(self.root)
-        return sorted(
-            self.root + path[len(stripped_root) :]
-            for path in self.fs.glob(f"{stripped_root}/*/*/*/*")
-            if self.fs.isdir(path)
-        )
+        with self._remote(f"listing the artifacts under {self.root}"):
+            return sorted(
+                self.root + path[len(stripped_root) :]
+                for path in self.fs.glob(f"{stripped_root}/*/*/*/*")
+                if self.fs.isdir(path)
+            )
 
     def staging_runs(self) -> list[str]:
         """Return the ids of runs that have staging directories left."""

@@ -83,6 +83,10 @@ def test_an_unreachable_object_store_is_a_storage_error_naming_the_root(
         storage.publish(staging, storage.uri_for("pipe", "run1", "node", "out"))
     assert "reachable" in str(caught.value)
     assert staging.is_dir(), "the staged output is kept for a retry"
+    with pytest.raises(StorageError, match="removing s3://gone/x/pipe/run1"):
+        storage.remove("s3://gone/x/pipe/run1/node/out")
+    with pytest.raises(StorageError, match="listing the artifacts under s3://gone/x"):
+        storage.published_uris()
 
 
 @pytest.mark.slow
