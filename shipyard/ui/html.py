@@ -73,15 +73,33 @@ def number(value: float | None) -> str:
     return "" if value is None else f"{value:.4g}"
 
 
+LONG_VALUE_CHARS = 160
+"""A value longer than this is folded under its first words (a training history, a schema)."""
+
+
 def key_values(values: dict[str, Any], *, caption: str) -> str:
-    """A two-column table of names and values, or a line saying there are none."""
+    """A two-column table of names and values, or a line saying there are none.
+
+    A value over `LONG_VALUE_CHARS` characters is folded: its beginning shows, the whole
+    value opens on a click, so one long property does not push the page's content down.
+    """
     if not values:
         return f"<p class=muted>No {escape(caption.lower())}.</p>"
     rows = "".join(
-        f"<tr><th scope=row>{escape(k)}</th><td>{escape(value_text(v))}</td></tr>"
+        f"<tr><th scope=row>{escape(k)}</th><td>{_value_cell(value_text(v))}</td></tr>"
         for k, v in values.items()
     )
     return f"<table class=kv><caption>{escape(caption)}</caption>{rows}</table>"
+
+
+def _value_cell(text: str) -> str:
+    if len(text) <= LONG_VALUE_CHARS:
+        return escape(text)
+    head = escape(text[: LONG_VALUE_CHARS // 2].rstrip())
+    return (
+        f"<details class=long><summary>{head}… ({len(text):,} characters)</summary>"
+        f"<pre>{escape(text)}</pre></details>"
+    )
 
 
 def records_table(

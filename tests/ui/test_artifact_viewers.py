@@ -3,11 +3,14 @@ socket: the schema's features, the model's signature, card and files, the traini
 
 from __future__ import annotations
 
+import html
+import json
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from shipyard.ui.html import key_values
 from shipyard.ui.model_run_viewer import chart, metric_series, render_model_run
 from shipyard.ui.model_viewer import size_text
 from tests.ui.server import get
@@ -244,3 +247,14 @@ def test_a_constant_metric_is_drawn_mid_chart_on_an_axis_around_its_value() -> N
     html = chart("learning_rate", "epoch", [1.0, 2.0, 3.0], {"": [0.01, 0.01, 0.01]})
     ticks = [float(t.rsplit(">", 1)[1]) for t in html.split("</text>") if 'text-anchor="end"' in t]
     assert ticks and min(ticks) >= 0.008 and max(ticks) <= 0.012
+
+
+def test_a_long_property_is_folded_under_its_beginning_and_a_short_one_is_not() -> None:
+    history = json.dumps([{"epoch": i, "loss": 1 / (i + 1)} for i in range(40)])
+    page = key_values({"history": history, "kind": "<dnn>"}, caption="Properties")
+    assert "<td>&lt;dnn&gt;</td>" in page
+    folded = page.split("<details class=long>", 1)[1]
+    summary, whole = folded.split("</summary>", 1)
+    assert f"({len(history):,} characters)" in summary
+    assert len(html.unescape(summary)) < 120
+    assert html.unescape(whole.split("<pre>", 1)[1].split("</pre>", 1)[0]) == history
