@@ -27,7 +27,6 @@ import datetime
 import logging
 import os
 import resource
-import socket
 import time
 from typing import Any
 
@@ -38,6 +37,7 @@ from shipyard.components.train.estimators import FeatureSpec, build_estimator
 from shipyard.components.train.launch import run_workers
 from shipyard.components.train.loop import LoopConfig, fit, seed_everything
 from shipyard.dsl.context import TaskContext, running_task
+from shipyard.io.ports import free_port
 
 FEATURES = [FeatureSpec(f"x{i}", "float") for i in range(8)]
 PROBLEM = Problem(FEATURES, "label", "multiclass", ["a", "b", "c"])
@@ -142,12 +142,6 @@ def _median(values: Any) -> float:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -171,7 +165,7 @@ def time_theirs(train: Split, evaluation: Split, config: LoopConfig) -> tuple[fl
     cpu, start = _children_cpu_s(), time.perf_counter()
     mp.spawn(
         theirs_rank,
-        args=(_free_port(), train, evaluation, config.epochs, config.batch_size),
+        args=(free_port(), train, evaluation, config.epochs, config.batch_size),
         nprocs=2,
     )
     return time.perf_counter() - start, _children_cpu_s() - cpu

@@ -34,7 +34,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -45,17 +44,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shipyard.io.ports import free_port
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -144,7 +138,7 @@ class Shipyard(Side):
             accounts.add_user("bench", actor=Actor("host:bench"), superuser=True)
             self.token = accounts.create_token("bench", actor=Actor("host:bench")).secret
         self.env = {**os.environ, "PYTHONPATH": str(CHECKOUT)}
-        self.port = _free_port()
+        self.port = free_port()
         self.server = subprocess.Popen(
             [sys.executable, "-m", "shipyard", "server", "--store", self.store,
              "--artifact-root", str(root / "root"), "--port", str(self.port), "--workers", "0"],
@@ -197,12 +191,12 @@ class Ray(Side):
         if ray_path:
             self.env["PYTHONPATH"] = ray_path
         self.env["RAY_USAGE_STATS_ENABLED"] = "0"
-        self.port = _free_port()
+        self.port = free_port()
         self.ray = [sys.executable, "-m", "ray.scripts.scripts"]
         subprocess.run(
             [*self.ray, "start", "--head", "--num-cpus", "2", "--include-dashboard", "true",
              "--dashboard-host", "127.0.0.1", "--dashboard-port", str(self.port),
-             "--port", str(_free_port()), "--temp-dir", str(root / "ray")],
+             "--port", str(free_port()), "--temp-dir", str(root / "ray")],
             env=self.env, check=True, capture_output=True, timeout=300,
         )  # fmt: skip
         _wait_until_up(self.port, "/api/version")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from shipyard.artifacts.infra_blessing import MAX_PROBLEMS
 from shipyard.dsl import Out, component
 from shipyard.dsl.parameters import invalid_parameter
 from shipyard.errors import DataError, ServingError
+from shipyard.io.ports import free_port
 
 if TYPE_CHECKING:
     from shipyard.artifacts.exported_model import Signature
@@ -133,7 +133,7 @@ def _serve_and_check(
     with tempfile.TemporaryDirectory(prefix="shipyard-infra-") as scratch:
         base = Path(scratch) / _SERVED_NAME
         shutil.copytree(model_dir, base / "1")
-        port = _free_port()
+        port = free_port()
         log = Path(scratch) / "serve.log"
         started = time.monotonic()
         with log.open("wb") as output:
@@ -273,12 +273,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, bool | int | float | str) or value is None:
         return value
     return str(value)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _child_environment() -> dict[str, str]:

@@ -11,7 +11,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard.errors import StoreError
+from shipyard.io.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -109,7 +109,7 @@ def _start(prefix: list[str], bindir: Path, data: Path, root: Path) -> int:
     log = root / "server.log"
     error: StoreError | None = None
     for _ in range(_START_ATTEMPTS):
-        port = _free_port()
+        port = free_port()
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off"
         command = [*prefix, str(bindir / "pg_ctl"), "start", "-w", "-D", str(data),
                    "-l", str(log), "-o", options]  # fmt: skip
@@ -121,13 +121,6 @@ def _start(prefix: list[str], bindir: Path, data: Path, root: Path) -> int:
         return port
     log_text = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
     raise StoreError(f"PostgreSQL did not start: {error}\n{log_text}".rstrip())
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _run(command: list[str], cwd: Path) -> None:

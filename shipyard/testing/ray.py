@@ -21,7 +21,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from shipyard.errors import PlatformError
 from shipyard.extras import require_extra
+from shipyard.io.ports import free_ports
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -121,7 +121,7 @@ def running_ray_cluster(
     """
     require_extra("ray", needed_by="a local Ray cluster")
     temp_dir = Path(tempfile.mkdtemp(prefix="shipyard-ray-"))  # short: Ray's socket paths
-    ports = _free_ports(len(_PORT_OPTIONS))
+    ports = free_ports(len(_PORT_OPTIONS))
     command = [
         *_ray_command(),
         "start",
@@ -178,17 +178,6 @@ def _ray_command() -> list[str]:
     if found is not None:
         return [found]
     return [sys.executable, "-m", "ray.scripts.scripts"]
-
-
-def _free_ports(count: int) -> list[int]:
-    """Return `count` distinct ports free on 127.0.0.1 now (held open together while chosen)."""
-    with contextlib.ExitStack() as stack:
-        sockets = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def _wait_until_started(process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:

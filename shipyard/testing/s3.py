@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from shipyard.errors import StorageError
+from shipyard.io.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -43,7 +43,7 @@ def running_s3(buckets: Sequence[str] = ()) -> Iterator[dict[str, str]]:
     Raises:
         StorageError: moto's server is not installed or does not start.
     """
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -89,10 +89,3 @@ def _wait_until_up(server: subprocess.Popen[bytes], endpoint: str) -> None:
             continue
         return
     raise StorageError(f"moto's S3 server did not answer at {endpoint} in {_START_TIMEOUT_S} s.")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

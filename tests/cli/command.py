@@ -45,7 +45,7 @@ def shipyard_serve(cwd: Path, *args: str, site: Path | None = None) -> Iterator[
     Ready is KServe's `/v2/health/ready`: every model has a version loaded. The server's
     output goes to `cwd/serve.log`, shown when it exits early or never gets ready.
     """
-    from tests.serving.server import free_port
+    from shipyard.io.ports import free_port
 
     port = free_port()
     log = cwd / "serve.log"

@@ -11,10 +11,11 @@ import pytest
 
 from shipyard.artifacts.model import Model
 from shipyard.components.ingest import load_dataset
+from shipyard.io.ports import free_port
 from shipyard.serving.config import ModelConfig, VersionPolicy
 from tests.cli.command import shipyard
 from tests.client.models import PENGUINS, classifier, repository
-from tests.serving.server import RunningServer, free_port
+from tests.serving.server import RunningServer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from shipyard import Pipeline
+from shipyard.io.ports import free_port
 from tests.cli.command import shipyard
 from tests.environment import child_environment
 from tests.runners.components import source
-from tests.serving.server import free_port
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,8 +15,8 @@ import pytest
 from shipyard.artifacts.model import Model
 from shipyard.client import Client, ServingError
 from shipyard.errors import InvalidParameterError, ShipyardError
+from shipyard.io.ports import free_port
 from tests.client.models import classifier
-from tests.serving.server import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shipyard.errors import ServingError
+from shipyard.io.ports import free_port
 from shipyard.promotion.figures import VersionFigures, read_metrics, version_figures
-from tests.serving.server import free_port
 
 METRICS = """\
 # TYPE shipyard_model_version_requests_total counter

@@ -7,8 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from shipyard.cli.main import app
+from shipyard.io.ports import free_port
 from shipyard.serving.labels import make_stable, start_canary
-from tests.serving.server import free_port
 
 
 def test_missing_models_canaries_and_servers_are_errors_with_exit_2(tmp_path: Path) -> None:

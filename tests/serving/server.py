@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from shipyard.io.ports import free_port
 from shipyard.serving.app import build_app
 from shipyard.serving.config import ModelConfig, RuntimeOptions, ServerOptions
 
@@ -19,13 +19,6 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 SINGLE_THREADED = RuntimeOptions(intra_op_threads=1, inter_op_threads=1)
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Client:

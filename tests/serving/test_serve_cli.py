@@ -13,10 +13,11 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from shipyard.io.ports import free_port
 from tests.cli.command import shipyard
 from tests.environment import child_environment
 from tests.serving.conftest import add_version
-from tests.serving.server import Client, free_port
+from tests.serving.server import Client
 
 pytestmark = pytest.mark.slow
 

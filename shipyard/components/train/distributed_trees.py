@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.components.train.distributed import COLLECTIVE_TIMEOUT_S, sum_over_ranks
 from shipyard.errors import DataError
+from shipyard.io.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -96,7 +97,7 @@ def join_network(
     mine = shard(train, group)
     theirs = shard(evaluation, group) if evaluation is not None else None
     host = _own_address()
-    port = _free_port(host)
+    port = free_port(host)
     machines: list[Any] = [None] * world
     dist.all_gather_object(machines, (host, port))
     # LightGBM reports its connection attempts as info and warnings: keep them out of the run
@@ -181,10 +182,3 @@ def _own_address() -> str:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.connect((master, int(os.environ.get("MASTER_PORT", "29500"))))  # sends nothing
         return str(probe.getsockname()[0])
-
-
-def _free_port(host: str) -> int:
-    """A TCP port free on `host` now (LightGBM listens on it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])

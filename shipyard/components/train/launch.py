@@ -23,7 +23,6 @@ import os
 import pickle
 import queue
 import signal
-import socket
 import threading
 import time
 import traceback
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from shipyard.dsl.context import TaskContext, current_task, running_task
 from shipyard.errors import ExecutionInterrupted, ShipyardError, WorkerFailed
+from shipyard.io.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -82,7 +82,7 @@ def run_workers(
     context = mp.get_context("spawn")
     messages: Queue[tuple[Any, ...]] = context.Queue()
     stop = context.Event()
-    port = _free_port()
+    port = free_port()
     tensorboard_dir: Path = getattr(recorder, "tensorboard_dir")  # noqa: B009
     place = Place(task.node, task.checkpoint_dir, tensorboard_dir)
     processes = [
@@ -229,13 +229,6 @@ def _stop_all(processes: Sequence[BaseProcess]) -> None:
         if process.is_alive():
             process.kill()
             process.join()
-
-
-def _free_port() -> int:
-    """A TCP port free on 127.0.0.1 now (the rendezvous of rank 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Outbox(Protocol):

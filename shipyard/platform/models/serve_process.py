@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from shipyard.client import Client
 from shipyard.errors import ServingError
+from shipyard.io.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
@@ -28,13 +28,6 @@ __all__ = ["ServeProcess", "free_port", "is_alive", "serving_versions"]
 POLL_S: Final = 0.5
 """How often the endpoint's server reads its model config and repository again."""
 _LOG_TAIL_BYTES: Final = 2_000
-
-
-def free_port() -> int:
-    """Return a TCP port of 127.0.0.1 nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def is_alive(pid: int) -> bool:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from shipyard.io.ports import free_port
 from shipyard.platform.auth.accounts import Accounts
 from shipyard.platform.database import Database
 from shipyard.platform.jobs.queue import JobQueue
 from shipyard.store.sql import SqlStore
 from tests.environment import child_environment
 from tests.platform.jobs.platform_server import add_users
-from tests.serving.server import free_port
 
 pytestmark = pytest.mark.slow
 

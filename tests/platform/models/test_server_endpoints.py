@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shipyard.cli.main import app
+from shipyard.io.ports import free_port
 from shipyard.platform.auth.accounts import Accounts
 from shipyard.platform.database import Database
 from shipyard.platform.jobs.spaces import project_store_url
@@ -22,7 +23,6 @@ from shipyard.platform.models.serve_process import is_alive
 from tests.platform.jobs.platform_server import add_users
 from tests.platform.jobs.test_submit_cli import _start_server, _wait_until_up
 from tests.platform.models.pushes import push_run
-from tests.serving.server import free_port
 
 if TYPE_CHECKING:
     from pathlib import Path
