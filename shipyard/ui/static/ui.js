@@ -33,7 +33,7 @@
   const poll = async () => {
     if (!table.querySelector("tr[data-state=running]")) return;
     try {
-      const answer = await fetch(`/api/runs?${table.dataset.live}`);
+      const answer = await fetch(table.dataset.live);
       if (answer.ok) {
         for (const run of await answer.json()) {
           const row = table.querySelector(`tr[data-run="${CSS.escape(run.id)}"]`);

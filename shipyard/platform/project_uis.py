@@ -1,0 +1,126 @@
+"""Every project's web UI under `/projects/P/`, to the principals who may read P.
+
+`ProjectUIs` is the ASGI app the server mounts at `/projects`. A request for
+`/projects/P/...` is answered by project P's own UI app (`shipyard.ui.create_app`), served
+with the ASGI `root_path` `/projects/P`, so its pages, forms, scripts and `/api/...` all
+live under that prefix. Each project's store is opened at its first request and kept open
+until the server stops. A project the principal may not read, or that does not exist,
+answers 404 either way, so names of other projects are never disclosed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from shipyard.errors import NotFoundError
+from shipyard.platform.access import Action
+from shipyard.platform.auth.middleware import principal_of
+from shipyard.platform.auth.names import PROJECT_PATTERN
+from shipyard.ui.html import PAGE_CONTEXT, PageContext, escape, page
+from shipyard.ui.problems import problem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.types import Receive, Scope, Send
+
+    from shipyard.platform.auth.accounts import Accounts
+    from shipyard.runners import Project
+
+__all__ = ["PROJECTS_PREFIX", "ProjectUIs", "project_ui_path"]
+
+PROJECTS_PREFIX = "/projects"
+
+
+def project_ui_path(project: str) -> str:
+    """The path of project `project`'s web UI on the server."""
+    return f"{PROJECTS_PREFIX}/{project}/"
+
+
+class ProjectUIs:
+    """The web UIs of the server's projects (see the module's docstring).
+
+    Args:
+        open_project: Opens a project's store and artifacts by the project's name.
+        accounts: Which projects exist.
+
+    Example:
+        >>> uis = ProjectUIs(lambda name: Project.open(store=store_of(name)), accounts)
+        >>> routes.append(Mount("/projects", app=uis))
+        >>> ...
+        >>> uis.close()
+    """
+
+    def __init__(self, open_project: Callable[[str], Project], accounts: Accounts) -> None:
+        self._open_project = open_project
+        self._accounts = accounts
+        self._apps: dict[str, tuple[Starlette, Project]] = {}
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request to its project's UI app, or answer 404."""
+        mounted = scope.get("root_path", "")
+        rest = scope["path"].removeprefix(mounted)  # "/P/runs/..."
+        name, _, inner = rest.removeprefix("/").partition("/")
+        api = inner.startswith("api/")
+        if scope["type"] != "http":
+            return
+        request = Request(scope)
+        principal = principal_of(request)
+        if not re.fullmatch(PROJECT_PATTERN, name) or not principal.may(Action.READ, name):
+            await _missing(scope["path"], api=api)(scope, receive, send)
+            return
+        try:
+            app = await run_in_threadpool(self._app_of, name)
+        except NotFoundError:
+            await _missing(scope["path"], api=api)(scope, receive, send)
+            return
+        if not inner and not rest.endswith("/"):
+            await RedirectResponse(project_ui_path(name), 307)(scope, receive, send)
+            return
+        token = PAGE_CONTEXT.set(PageContext(project=name, user=principal.name))
+        try:
+            await app({**scope, "root_path": f"{mounted}/{name}"}, receive, send)
+        finally:
+            PAGE_CONTEXT.reset(token)
+
+    def _app_of(self, name: str) -> Starlette:
+        """The UI app of project `name`, made (and its store opened) at the first call.
+
+        Raises:
+            NotFoundError: There is no project `name`.
+        """
+        with self._lock:
+            made = self._apps.get(name)
+            if made is None:
+                self._accounts.get_project(name)
+                from shipyard.ui.app import create_app
+
+                project = self._open_project(name)
+                made = self._apps[name] = (create_app(project), project)
+            return made[0]
+
+    def close(self) -> None:
+        """Close the stores opened so far."""
+        with self._lock:
+            for _, project in self._apps.values():
+                project.close()
+            self._apps.clear()
+
+
+def _missing(path: str, *, api: bool) -> Response:
+    """The 404 of a project one may not read or that does not exist: a problem document for
+    the API, a page for a browser."""
+    detail = f"Nothing at {path}."
+    if api:
+        return problem(404, detail)
+    body = f"<h1>Not found</h1><p class=alert role=alert>{escape(detail)}</p>"
+    return HTMLResponse(page("Not found", body, sections=False), status_code=404)
