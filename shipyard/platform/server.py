@@ -26,7 +26,7 @@ from shipyard.platform.jobs.api import job_routes
 from shipyard.platform.jobs.packages import PackageRejected
 from shipyard.platform.jobs.queue import JobConflict
 from shipyard.platform.openapi import server_openapi
-from shipyard.platform.pages import page_routes
+from shipyard.platform.pages import LOGIN_PAGE, PAGE_ASSETS, page_routes
 from shipyard.platform.project_uis import PROJECTS_PREFIX
 from shipyard.ui.problems import BadParameter, problem
 
@@ -57,7 +57,8 @@ def create_server_app(
         jobs: The queue, packages, accounts and audit log the jobs API works with.
         auth: The auth API's routes (OIDC login's too if configured) and its middleware.
         projects: The projects' web UIs, served at `/projects/P/` to those who may read P
-            and listed at `/` (None: no UI).
+            and listed at `/`, with the sign-in page at `/login` where a browser without a
+            session is sent (None: no UI, no pages).
         endpoints: The endpoints' supervisor, whose registry and endpoints the models API
             serves (None: no models API). The app's lifespan starts it (adopting or
             restarting the endpoints that were serving) and closes it (stopping them).
@@ -87,13 +88,15 @@ def create_server_app(
     if projects is not None:
         from shipyard.ui.app import STATIC_DIR
 
-        routes.extend(page_routes(auth.accounts))
+        routes.extend(page_routes(auth.accounts, oidc=oidc))
         routes.append(Mount(PROJECTS_PREFIX, app=projects))
         routes.append(Mount("/static", StaticFiles(directory=STATIC_DIR)))
     app = Starlette(
         routes=routes,
         lifespan=None if endpoints is None else _supervising(endpoints),
-        middleware=[auth.middleware],
+        middleware=[
+            auth.middleware if projects is None else auth.serving_pages(LOGIN_PAGE, PAGE_ASSETS)
+        ],
         exception_handlers={
             **auth.exception_handlers,
             BadParameter: _expected,

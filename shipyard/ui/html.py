@@ -177,7 +177,8 @@ def page(title: str, body: str, *, script: bool = True, sections: bool = True) -
         nav += (
             '<span class=account><a href="/">Projects</a>'
             f"<span class=user>{escape(context.user)}</span>"
-            '<button type=button data-sign-out="/api/logout">Sign out</button></span>'
+            '<button type=button data-sign-out="/api/logout" data-then="/login">Sign out</button>'
+            "</span>"
         )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"

@@ -1,13 +1,13 @@
 """OIDC login: the authorization code flow with PKCE against an identity provider.
 
-`GET /api/oidc/login` sends the browser to the provider's authorization endpoint with a fresh
-`state`, `nonce` and PKCE challenge (S256). The provider sends it back to
+`GET /api/oidc/login[?next=PATH]` sends the browser to the provider's authorization endpoint
+with a fresh `state`, `nonce` and PKCE challenge (S256). The provider sends it back to
 `GET /api/oidc/callback?code=...&state=...`: the server trades the code (with the PKCE
 verifier) for an ID token at the token endpoint, verifies its signature against the
 provider's JWKS, its issuer, audience (the client id), expiry and nonce, and sets a `login`
-token as the session cookie (a browser is then sent on to `/`; other clients get the token
-in the answer) for the user the identity is (`Accounts.oidc_user`: matched by issuer and
-subject, or by verified e-mail, or added with no role in any project).
+token as the session cookie (a browser is then sent on to `PATH`, by default `/`; other
+clients get the token in the answer) for the user the identity is (`Accounts.oidc_user`:
+matched by issuer and subject, or by verified e-mail, or added with no role in any project).
 
 The endpoints come from the issuer's discovery document
 (`ISSUER/.well-known/openid-configuration`), read at the first login. Logins under way are
@@ -36,7 +36,7 @@ from shipyard.errors import ConfigError
 from shipyard.platform.access import Unauthenticated
 from shipyard.platform.auth.denials import actor_of
 from shipyard.platform.auth.endpoints import endpoint
-from shipyard.platform.auth.login import logged_in
+from shipyard.platform.auth.login import local_path, logged_in
 from shipyard.platform.auth.records import Actor, OidcIdentity
 from shipyard.ui.problems import BadParameter, problem
 
@@ -86,6 +86,7 @@ class _Pending:
     nonce: str
     verifier: str
     redirect_url: str
+    then: str
     started: float
 
 
@@ -173,7 +174,8 @@ def oidc_routes(settings: OidcSettings, accounts: Accounts, audit: AuditLog) -> 
     def login(request: Request, body: Body) -> Response:
         state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
         redirect = settings.redirect_url or str(request.base_url).rstrip("/") + "/api/oidc/callback"
-        provider.remember(state, _Pending(nonce, verifier, redirect, time.monotonic()))
+        then = local_path(request.query_params.get("next"))
+        provider.remember(state, _Pending(nonce, verifier, redirect, then, time.monotonic()))
         query = {
             "response_type": "code",
             "client_id": settings.client_id,
@@ -201,9 +203,10 @@ def oidc_routes(settings: OidcSettings, accounts: Accounts, audit: AuditLog) -> 
         user = accounts.oidc_user(identity, actor=Actor(None, actor.request_id, actor.client))
         if user.disabled:
             raise Unauthenticated(f"The user {user.name!r} is disabled.")
-        # A browser (it accepts HTML) goes on to the web UI with its session cookie set.
+        # A browser (it accepts HTML) goes on with its session cookie set to the page it asked
+        # for (`?next=` of the login; the projects by default).
         browser = "text/html" in request.headers.get("accept", "")
-        then = "/" if browser else None
+        then = pending.then if browser else None
         return logged_in(accounts, user.name, request, "oidc login", session=True, then=then)
 
     return [

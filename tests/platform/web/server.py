@@ -70,6 +70,19 @@ def fetch(url: str, *, headers: dict[str, str] | None = None) -> Answer:
         connection.close()
 
 
+def post(url: str, body: bytes, *, content_type: str) -> Answer:
+    """POST `body` as `content_type`; any status is returned, not raised."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    try:
+        connection.request("POST", parts.path, body=body, headers={"Content-Type": content_type})
+        response = connection.getresponse()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return Answer(response.status, headers, response.read())
+    finally:
+        connection.close()
+
+
 @dataclass
 class WebServer:
     """A running server: its URL, auth, each test user's API token, the projects opened."""
