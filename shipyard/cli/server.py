@@ -64,7 +64,7 @@ def server_command(
     from shipyard.platform.jobs.api import JobService
     from shipyard.platform.jobs.packages import PackageStore
     from shipyard.platform.jobs.queue import JobQueue
-    from shipyard.platform.jobs.spaces import packages_dir
+    from shipyard.platform.jobs.spaces import packages_dir, project_artifact_root
     from shipyard.platform.project_uis import ProjectUIs
     from shipyard.platform.server import create_server_app
     from shipyard.platform.settings import server_settings
@@ -74,7 +74,11 @@ def server_command(
     queue = JobQueue(settings.store_url)
     packages = PackageStore(packages_dir(settings.root), max_bytes=max_package_bytes)
     auth = auth_layer(queue.database, oidc=oidc)
-    projects = ProjectUIs(functools.partial(_open_project, settings, queue), auth.accounts)
+    projects = ProjectUIs(
+        functools.partial(_open_project, settings, queue),
+        auth.accounts,
+        models_dir_of=lambda name: project_artifact_root(settings.root, name).parent / "models",
+    )
     service = JobService(queue, packages, auth.accounts, auth.audit)
     endpoints = _endpoint_supervisor(settings, queue.database)
     app = create_server_app(service, auth, projects=projects, endpoints=endpoints)

@@ -27,6 +27,7 @@ from shipyard.ui.problems import problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from starlette.applications import Starlette
     from starlette.responses import Response
@@ -51,17 +52,27 @@ class ProjectUIs:
     Args:
         open_project: Opens a project's store and artifacts by the project's name.
         accounts: Which projects exist.
+        models_dir_of: The model repository the models page of a project lists (never the
+            server's working directory, which every project would see).
 
     Example:
-        >>> uis = ProjectUIs(lambda name: Project.open(store=store_of(name)), accounts)
+        >>> uis = ProjectUIs(lambda name: Project.open(store=store_of(name)), accounts,
+        ...                  models_dir_of=lambda name: root / name / "models")
         >>> routes.append(Mount("/projects", app=uis))
         >>> ...
         >>> uis.close()
     """
 
-    def __init__(self, open_project: Callable[[str], Project], accounts: Accounts) -> None:
+    def __init__(
+        self,
+        open_project: Callable[[str], Project],
+        accounts: Accounts,
+        *,
+        models_dir_of: Callable[[str], Path],
+    ) -> None:
         self._open_project = open_project
         self._accounts = accounts
+        self._models_dir_of = models_dir_of
         self._apps: dict[str, tuple[Starlette, Project]] = {}
         self._lock = threading.Lock()
 
@@ -102,10 +113,12 @@ class ProjectUIs:
             made = self._apps.get(name)
             if made is None:
                 self._accounts.get_project(name)
+                from shipyard.ui.api import ModelSources
                 from shipyard.ui.app import create_app
 
                 project = self._open_project(name)
-                made = self._apps[name] = (create_app(project), project)
+                models = ModelSources(self._models_dir_of(name))
+                made = self._apps[name] = (create_app(project, models=models), project)
             return made[0]
 
     def close(self) -> None:

@@ -115,7 +115,9 @@ def running_web_server(
             artifact_root=str(project_artifact_root(root, name)),
         )
 
-    projects = ProjectUIs(open_project, auth.accounts)
+    projects = ProjectUIs(
+        open_project, auth.accounts, models_dir_of=lambda name: root / "projects" / name / "models"
+    )
     try:
         tokens = add_users(auth.accounts)
         for name in tokens:

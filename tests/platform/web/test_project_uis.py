@@ -68,6 +68,8 @@ def test_a_project_s_pages_and_api_live_under_its_prefix(server: tuple[WebServer
     assert [r["id"] for r in listed.json()] == [run_id]
     assert _as(running, "vera", "/projects/demo/static/ui.js").status == 200
     assert _as(running, "vera", "/projects/demo/api/runs/nope").status == 404
+    models = _as(running, "vera", "/projects/demo/api/models")
+    assert models.status == 200 and models.json() == {"models": []}  # not the server's cwd's
 
 
 def test_another_project_s_ui_answers_404_as_one_that_does_not_exist(
