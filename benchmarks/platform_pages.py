@@ -115,6 +115,7 @@ def ui_overhead(root: Path, *, runs: int, requests: int, repeats: int) -> dict[s
     uis = ProjectUIs(
         lambda name: Project.open(store=store, artifact_root=artifacts),
         auth.accounts,
+        auth.audit,
         models_dir_of=lambda name: root / "models",
     )
     service = JobService(queue, PackageStore(root / "packages", max_bytes=10**6), auth.accounts,

@@ -77,6 +77,7 @@ def server_command(
     projects = ProjectUIs(
         functools.partial(_open_project, settings, queue),
         auth.accounts,
+        auth.audit,
         models_dir_of=lambda name: project_artifact_root(settings.root, name).parent / "models",
     )
     service = JobService(queue, packages, auth.accounts, auth.audit)

@@ -5,7 +5,8 @@
 with the ASGI `root_path` `/projects/P`, so its pages, forms, scripts and `/api/...` all
 live under that prefix. Each project's store is opened at its first request and kept open
 until the server stops. A project the principal may not read, or that does not exist,
-answers 404 either way, so names of other projects are never disclosed.
+answers 404 either way, so names of other projects are never disclosed; the refusals (a
+project one has no role in) are written to the audit log, as the API's are.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.websockets import WebSocketClose
 
 from shipyard.errors import NotFoundError
-from shipyard.platform.access import Action
+from shipyard.platform.access import Action, Hidden
+from shipyard.platform.auth.denials import record_denial
 from shipyard.platform.auth.middleware import principal_of
 from shipyard.platform.auth.names import PROJECT_PATTERN
 from shipyard.ui.html import PAGE_CONTEXT, PageContext, escape, page
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from shipyard.platform.auth.accounts import Accounts
+    from shipyard.platform.auth.audit import AuditLog
     from shipyard.runners import Project
 
 __all__ = ["PROJECTS_PREFIX", "ProjectUIs", "project_ui_path"]
@@ -52,11 +56,12 @@ class ProjectUIs:
     Args:
         open_project: Opens a project's store and artifacts by the project's name.
         accounts: Which projects exist.
+        audit: Where refusals are written.
         models_dir_of: The model repository the models page of a project lists (never the
             server's working directory, which every project would see).
 
     Example:
-        >>> uis = ProjectUIs(lambda name: Project.open(store=store_of(name)), accounts,
+        >>> uis = ProjectUIs(lambda name: Project.open(store=store_of(name)), accounts, audit,
         ...                  models_dir_of=lambda name: root / name / "models")
         >>> routes.append(Mount("/projects", app=uis))
         >>> ...
@@ -67,26 +72,33 @@ class ProjectUIs:
         self,
         open_project: Callable[[str], Project],
         accounts: Accounts,
+        audit: AuditLog,
         *,
         models_dir_of: Callable[[str], Path],
     ) -> None:
         self._open_project = open_project
         self._accounts = accounts
+        self._audit = audit
         self._models_dir_of = models_dir_of
         self._apps: dict[str, tuple[Starlette, Project]] = {}
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request to its project's UI app, or answer 404."""
+        if scope["type"] != "http":  # the UIs have no WebSockets (they stream with SSE)
+            await WebSocketClose()(scope, receive, send)
+            return
         mounted = scope.get("root_path", "")
         rest = scope["path"].removeprefix(mounted)  # "/P/runs/..."
         name, _, inner = rest.removeprefix("/").partition("/")
         api = inner.startswith("api/")
-        if scope["type"] != "http":
-            return
         request = Request(scope)
         principal = principal_of(request)
-        if not re.fullmatch(PROJECT_PATTERN, name) or not principal.may(Action.READ, name):
+        if not re.fullmatch(PROJECT_PATTERN, name):
+            await _missing(scope["path"], api=api)(scope, receive, send)
+            return
+        if not principal.may(Action.READ, name):
+            await record_denial(self._audit, request, Hidden(f"no role in project '{name}'"))
             await _missing(scope["path"], api=api)(scope, receive, send)
             return
         try:

@@ -116,7 +116,10 @@ def running_web_server(
         )
 
     projects = ProjectUIs(
-        open_project, auth.accounts, models_dir_of=lambda name: root / "projects" / name / "models"
+        open_project,
+        auth.accounts,
+        auth.audit,
+        models_dir_of=lambda name: root / "projects" / name / "models",
     )
     try:
         tokens = add_users(auth.accounts)

@@ -82,6 +82,12 @@ def test_another_project_s_ui_answers_404_as_one_that_does_not_exist(
     api = _as(running, "olga", "/projects/demo/api/runs")
     assert api.status == 404 and api.headers["content-type"] == "application/problem+json"
     assert _as(running, "root", "/projects/nope/api/runs").status == 404
+    refused = [e for e in running.auth.audit.events() if e.actor == "olga"]
+    assert [(e.action, e.detail["status"]) for e in refused] == [
+        ("GET /projects/demo/runs", 404),
+        ("GET /projects/nope/runs", 404),
+        ("GET /projects/demo/api/runs", 404),
+    ]
     assert get(f"{running.url}/projects/demo/api/runs").status == 401
 
 
