@@ -10,8 +10,8 @@ as live logs). For each HTTP or WebSocket request it
   with the user's roles read now, so a revoked token or grant takes effect at the next request;
 - refuses a bad, unknown, expired or revoked token with a 401, and a request without one with
   a 401 too unless its path is public (the login); both are written to the audit log. With a
-  `login_page`, a browser asking for a page (a GET that accepts HTML, outside the `/api/`
-  paths) is sent there instead, with the page it asked for as `?next=`.
+  `login_page`, a browser asking for a page (a GET that accepts HTML, to a path without an
+  `/api/` segment) is sent there instead, with the page it asked for as `?next=`.
 
 Handlers call `principal_of(request)`; `Principal.require` raises `Forbidden` or `Hidden`,
 which `denial_handlers` answer.
@@ -19,7 +19,6 @@ which `denial_handlers` answer.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlencode
 
@@ -159,15 +158,15 @@ def _token_of(connection: HTTPConnection, *, public: bool) -> str | None:
 
 
 _READING: Final = frozenset({"GET", "HEAD"})  # a WebSocket's scope has no method: reading
-_API: Final = re.compile(r"^(/projects/[^/]+)?/api/")
 
 
 def _asks_for_a_page(connection: HTTPConnection) -> bool:
-    """Whether a browser navigates to a page: a GET accepting HTML, not to an API path."""
+    """Whether a browser navigates to a page: a GET accepting HTML, to a path outside the
+    APIs (`/api/...`, a project's `/projects/P/api/...`: any with an `api` segment)."""
     return (
         connection.scope.get("method") in _READING
         and "text/html" in connection.headers.get("accept", "")
-        and _API.match(connection.url.path) is None
+        and "/api/" not in connection.url.path
     )
 
 
