@@ -26,6 +26,8 @@ from shipyard.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shipyard.platform.database import Database
     from shipyard.platform.jobs.queue import JobQueue
     from shipyard.platform.models.supervisor import EndpointSupervisor
@@ -64,7 +66,7 @@ def server_command(
     from shipyard.platform.jobs.api import JobService
     from shipyard.platform.jobs.packages import PackageStore
     from shipyard.platform.jobs.queue import JobQueue
-    from shipyard.platform.jobs.spaces import packages_dir, project_artifact_root
+    from shipyard.platform.jobs.spaces import packages_dir
     from shipyard.platform.project_uis import ProjectUIs
     from shipyard.platform.server import create_server_app
     from shipyard.platform.settings import server_settings
@@ -78,7 +80,7 @@ def server_command(
         functools.partial(_open_project, settings, queue),
         auth.accounts,
         auth.audit,
-        models_dir_of=lambda name: project_artifact_root(settings.root, name).parent / "models",
+        models_dir_of=functools.partial(_models_dir, settings),
     )
     service = JobService(queue, packages, auth.accounts, auth.audit)
     endpoints = _endpoint_supervisor(settings, queue.database)
@@ -113,6 +115,13 @@ def _open_project(settings: ServerSettings, queue: JobQueue, project: str) -> Pr
         store=project_store_url(settings.store_url, settings.root, project),
         artifact_root=str(project_artifact_root(settings.root, project)),
     )
+
+
+def _models_dir(settings: ServerSettings, project: str) -> Path:
+    """The model repository a project's models page lists: `ROOT/projects/P/models`."""
+    from shipyard.platform.jobs.spaces import check_project_name
+
+    return settings.root / "projects" / check_project_name(project) / "models"
 
 
 def _endpoint_supervisor(settings: ServerSettings, database: Database) -> EndpointSupervisor:
