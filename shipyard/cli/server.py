@@ -9,6 +9,7 @@ worker process started beside the server. A team points `--store` at PostgreSQL 
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -25,7 +26,10 @@ from shipyard.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shipyard.platform.database import Database
+    from shipyard.platform.jobs.queue import JobQueue
     from shipyard.platform.models.supervisor import EndpointSupervisor
     from shipyard.platform.settings import ServerSettings
     from shipyard.runners import Project
@@ -49,20 +53,13 @@ def server_command(
         int,
         typer.Option("--max-package-bytes", min=1, help="The largest package a client may upload."),
     ] = 100 * 1024 * 1024,
-    ui_project: Annotated[
-        str | None,
-        typer.Option(
-            "--ui-project",
-            help="Serve this project's web UI at / to those who may read it.",
-            show_default=False,
-        ),
-    ] = None,
     oidc_issuer: OidcIssuerOption = None,
     oidc_client_id: OidcClientIdOption = None,
     oidc_client_secret: OidcClientSecretOption = None,
     oidc_redirect_url: OidcRedirectUrlOption = None,
 ) -> None:
-    """Serve the platform server's REST API (jobs, packages) and start local workers."""
+    """Serve the platform server's REST API (jobs, packages), each project's web UI (at
+    /projects/P/, listed at /) and start local workers."""
     from shipyard.cli.output import console
     from shipyard.cli.web_app import run_web_app
     from shipyard.platform.auth.layer import auth_layer, oidc_settings
@@ -70,6 +67,7 @@ def server_command(
     from shipyard.platform.jobs.packages import PackageStore
     from shipyard.platform.jobs.queue import JobQueue
     from shipyard.platform.jobs.spaces import packages_dir
+    from shipyard.platform.project_uis import ProjectUIs
     from shipyard.platform.server import create_server_app
     from shipyard.platform.settings import server_settings
 
@@ -77,11 +75,16 @@ def server_command(
     oidc = oidc_settings(oidc_issuer, oidc_client_id, oidc_client_secret, oidc_redirect_url)
     queue = JobQueue(settings.store_url)
     packages = PackageStore(packages_dir(settings.root), max_bytes=max_package_bytes)
-    ui = None if ui_project is None else (ui_project, _open_project(settings, ui_project))
     auth = auth_layer(queue.database, oidc=oidc)
+    projects = ProjectUIs(
+        functools.partial(_open_project, settings, queue),
+        auth.accounts,
+        auth.audit,
+        models_dir_of=functools.partial(_models_dir, settings),
+    )
     service = JobService(queue, packages, auth.accounts, auth.audit)
     endpoints = _endpoint_supervisor(settings, queue.database)
-    app = create_server_app(service, auth, ui=ui, endpoints=endpoints)
+    app = create_server_app(service, auth, projects=projects, endpoints=endpoints)
     started = [_start_worker(settings) for _ in range(workers)]
     console().print(
         f"Shipyard server on http://{host}:{port}/ (store {queue.url}, root {settings.root}, "
@@ -93,17 +96,32 @@ def server_command(
         run_web_app(app, host=host, port=port)
     finally:
         _stop_workers(started)
+        projects.close()
         queue.close()
 
 
-def _open_project(settings: ServerSettings, project: str) -> Project:
-    from shipyard.platform.jobs.spaces import project_artifact_root, project_store_url
+def _open_project(settings: ServerSettings, queue: JobQueue, project: str) -> Project:
+    """Open a project's store (on PostgreSQL, in its schema, created if missing) and its
+    artifact root, as its jobs do."""
+    from shipyard.platform.jobs.spaces import (
+        project_artifact_root,
+        project_schema,
+        project_store_url,
+    )
     from shipyard.runners import Project
 
+    queue.create_schema(project_schema(project))
     return Project.open(
         store=project_store_url(settings.store_url, settings.root, project),
         artifact_root=str(project_artifact_root(settings.root, project)),
     )
+
+
+def _models_dir(settings: ServerSettings, project: str) -> Path:
+    """The model repository a project's models page lists: `ROOT/projects/P/models`."""
+    from shipyard.platform.jobs.spaces import check_project_name
+
+    return settings.root / "projects" / check_project_name(project) / "models"
 
 
 def _endpoint_supervisor(settings: ServerSettings, database: Database) -> EndpointSupervisor:
@@ -123,7 +141,6 @@ def _endpoint_supervisor(settings: ServerSettings, database: Database) -> Endpoi
 def _start_worker(settings: ServerSettings) -> subprocess.Popen[bytes]:
     """Start a local worker that drains (SIGTERM) when the server's process ends, however it
     ends: uvicorn ends the process with the signal that stopped it, past any `finally`."""
-    import functools
     import signal
 
     from shipyard.platform.jobs.worker import signal_on_parent_death

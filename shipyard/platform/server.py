@@ -1,4 +1,5 @@
-"""The platform server's app (`shipyard server`): the REST API, its OpenAPI document, the UI.
+"""The platform server's app (`shipyard server`): the REST API, its OpenAPI document, the
+projects' web UIs (`/projects/P/`, listed at `/`).
 
 Errors are RFC 9457 problem documents (`shipyard.ui.problems`): a field or parameter that
 cannot be used is a 400 naming it, a package over the limit a 413, a request without
@@ -16,16 +17,17 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from shipyard.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
-from shipyard.platform.access import Action
 from shipyard.platform.auth.denials import error_response
-from shipyard.platform.auth.middleware import principal_of
 from shipyard.platform.auth.oidc import OIDC_PATHS
 from shipyard.platform.jobs.api import job_routes
 from shipyard.platform.jobs.packages import PackageRejected
 from shipyard.platform.jobs.queue import JobConflict
 from shipyard.platform.openapi import server_openapi
+from shipyard.platform.pages import LOGIN_PAGE, PAGE_ASSETS, page_routes
+from shipyard.platform.project_uis import PROJECTS_PREFIX
 from shipyard.ui.problems import BadParameter, problem
 
 if TYPE_CHECKING:
@@ -33,12 +35,11 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from starlette.requests import Request
-    from starlette.types import ASGIApp, Receive, Scope, Send
 
     from shipyard.platform.auth.layer import AuthLayer
     from shipyard.platform.jobs.api import JobService
     from shipyard.platform.models.supervisor import EndpointSupervisor
-    from shipyard.runners import Project
+    from shipyard.platform.project_uis import ProjectUIs
 
 __all__ = ["create_server_app"]
 
@@ -47,7 +48,7 @@ def create_server_app(
     jobs: JobService,
     auth: AuthLayer,
     *,
-    ui: tuple[str, Project] | None = None,
+    projects: ProjectUIs | None = None,
     endpoints: EndpointSupervisor | None = None,
 ) -> Starlette:
     """Return the server's app: every request authenticated, each change audited.
@@ -55,8 +56,9 @@ def create_server_app(
     Args:
         jobs: The queue, packages, accounts and audit log the jobs API works with.
         auth: The auth API's routes (OIDC login's too if configured) and its middleware.
-        ui: A project's name and its opened store, whose web UI is served at `/` to those who
-            may read the project (None: no UI).
+        projects: The projects' web UIs, served at `/projects/P/` to those who may read P
+            and listed at `/`, with the sign-in page at `/login` where a browser without a
+            session is sent (None: no UI, no pages).
         endpoints: The endpoints' supervisor, whose registry and endpoints the models API
             serves (None: no models API). The app's lifespan starts it (adopting or
             restarting the endpoints that were serving) and closes it (stopping them).
@@ -68,7 +70,7 @@ def create_server_app(
     """
     oidc = any(getattr(route, "path", None) in OIDC_PATHS for route in auth.routes)
     document = json.dumps(
-        server_openapi(ui=ui is not None, oidc=oidc, models=endpoints is not None)
+        server_openapi(ui=projects is not None, oidc=oidc, models=endpoints is not None)
     )
 
     async def openapi(request: Request) -> Response:
@@ -83,15 +85,18 @@ def create_server_app(
         from shipyard.platform.models.routes import model_routes
 
         routes.extend(model_routes(endpoints.registry, endpoints, jobs.audit))
-    if ui is not None:
-        from shipyard.ui.app import create_app
+    if projects is not None:
+        from shipyard.ui.app import STATIC_DIR
 
-        name, project = ui
-        routes.append(Mount("/", app=_ReadersOnly(create_app(project), name)))
+        routes.extend(page_routes(auth.accounts, oidc=oidc))
+        routes.append(Mount(PROJECTS_PREFIX, app=projects))
+        routes.append(Mount("/static", StaticFiles(directory=STATIC_DIR)))
     app = Starlette(
         routes=routes,
         lifespan=None if endpoints is None else _supervising(endpoints),
-        middleware=[auth.middleware],
+        middleware=[
+            auth.middleware if projects is None else auth.serving_pages(LOGIN_PAGE, PAGE_ASSETS)
+        ],
         exception_handlers={
             **auth.exception_handlers,
             BadParameter: _expected,
@@ -122,23 +127,6 @@ def _supervising(
             await run_in_threadpool(endpoints.close)
 
     return lifespan
-
-
-class _ReadersOnly:
-    """Serves the UI of one project to principals who may read it (others get a 404)."""
-
-    def __init__(self, app: ASGIApp, project: str) -> None:
-        self.app = app
-        self.project = project
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            from starlette.requests import Request
-
-            if not principal_of(Request(scope)).may(Action.READ, self.project):
-                await problem(404, f"Nothing at {scope['path']}.")(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 async def _expected(request: Request, exc: Exception) -> Response:

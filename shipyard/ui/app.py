@@ -7,10 +7,12 @@ HTML page elsewhere).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -18,12 +20,13 @@ from starlette.staticfiles import StaticFiles
 from shipyard.errors import InvalidParameterError, NotFoundError
 from shipyard.ui import api, logs_api, pages
 from shipyard.ui.api import ModelSources
-from shipyard.ui.html import escape, page
+from shipyard.ui.html import PAGE_CONTEXT, escape, page
 from shipyard.ui.openapi import openapi_document
 from shipyard.ui.problems import BadParameter, problem
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
     from shipyard.runners import Project
 
@@ -32,6 +35,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def create_app(project: Project, *, models: ModelSources | None = None) -> Starlette:
     """Return the UI's app over `project` (open its store read-only: `ui.read_only`).
+
+    The pages' links, forms and scripts name the UI's paths under the ASGI `root_path` the
+    app is served at: `/` for `shipyard ui`, `/projects/P` in the platform server.
 
     Args:
         project: The project whose store and artifacts the pages show.
@@ -66,6 +72,7 @@ def create_app(project: Project, *, models: ModelSources | None = None) -> Starl
     ]
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(_Rooted)],
         exception_handlers={
             BadParameter: _bad_parameter,
             InvalidParameterError: _invalid,
@@ -78,12 +85,28 @@ def create_app(project: Project, *, models: ModelSources | None = None) -> Starl
     return app
 
 
+class _Rooted:
+    """Sets the pages' context to the root path the app is served at (see `html.url`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        root = scope.get("root_path", "").rstrip("/")
+        token = PAGE_CONTEXT.set(replace(PAGE_CONTEXT.get(), root=root))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            PAGE_CONTEXT.reset(token)
+
+
 async def _openapi(request: Request) -> Response:
     return api.json_response(openapi_document())
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    root = request.scope.get("root_path", "")
+    return request.url.path.removeprefix(root).startswith("/api/")
 
 
 async def _bad_parameter(request: Request, exc: Exception) -> Response:

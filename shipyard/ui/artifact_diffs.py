@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from shipyard.ui.html import escape, link, number
+from shipyard.ui.html import escape, link, number, url
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -110,7 +110,7 @@ def _statistics(
     charts = (
         f"<h3>Distributions overlaid</h3><p>{link(frame, 'Open in its own tab', target='_blank')}"
         f'</p><iframe class=report title="Statistics of {escape(output)}, run over run" '
-        f'src="{escape(frame)}" loading=lazy></iframe>'
+        f'src="{escape(url(frame))}" loading=lazy></iframe>'
     )
     splits = "".join(parts) or "<p class=muted>No split in common.</p>"
     return splits + (charts if parts else "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from shipyard.ui.html import escape, key_values, link, page, state_badge, timestamp
+from shipyard.ui.html import escape, key_values, link, page, state_badge, timestamp, url
 from shipyard.ui.model_run_viewer import render_model_run
 from shipyard.ui.model_viewer import render_model
 from shipyard.ui.schema_viewer import render_schema
@@ -81,7 +81,7 @@ def render_artifact_page(
         f'<section aria-label="{escape(name)}"><h2>{escape(name)}</h2>'
         f"<p>{link(_file(artifact, name), 'Open in its own tab', target='_blank')}</p>"
         f'<iframe class=report title="{escape(artifact["type"])} {escape(name)}" '
-        f'src="{escape(_file(artifact, name))}" loading=lazy></iframe></section>'
+        f'src="{escape(url(_file(artifact, name)))}" loading=lazy></iframe></section>'
         for name in reports
     )
     preview = artifact["preview"]

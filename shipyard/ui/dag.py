@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from shipyard.ui.html import duration, escape
+from shipyard.ui.html import duration, escape, url
 
 MAX_GRAPH_NODES: Final = 300
 """Beyond this many nodes the run page shows a status table instead of the graph."""
@@ -175,7 +175,7 @@ def box(where: Point, href: str, name: str, detail: str, attributes: str, *, mor
     title = f"{name}: {detail}{more}"
     detail = detail if len(detail) <= _DETAIL_CHARS else detail[: _DETAIL_CHARS - 1] + "…"
     return (
-        f'<a href="{escape(href)}" {attributes}>'
+        f'<a href="{escape(url(href))}" {attributes}>'
         f"<title>{escape(title)}</title>"
         f'<rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{BOX_H}" rx=6 />'
         f'<text x="{x + 10:.0f}" y="{y + 16:.0f}" class=name>{escape(label)}</text>'

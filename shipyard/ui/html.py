@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import json
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -19,13 +21,46 @@ STATIC_VERSION: Final = __version__
 """Appended to asset URLs, so a new release is never served a stale cached file."""
 
 
+@dataclass(frozen=True)
+class PageContext:
+    """Where the pages being served live, and who reads them.
+
+    Attributes:
+        root: The prefix of the UI's URLs: "" for `shipyard ui`, `/projects/P` for project
+            P's UI in the platform server (the ASGI `root_path` the UI app is served under).
+        project: The project the pages show, named in the header (None: `shipyard ui`).
+        user: The signed-in user, named in the header with a sign-out button (None: no
+            sign-in, `shipyard ui`).
+    """
+
+    root: str = ""
+    project: str | None = None
+    user: str | None = None
+
+
+PAGE_CONTEXT: ContextVar[PageContext] = ContextVar("shipyard_page", default=PageContext())  # noqa: B039
+"""The context of the request being answered: the app serving the pages sets it."""
+
+
+def url(href: str) -> str:
+    """The URL of the UI's own path (`/runs/ID`) under the root the UI is served at; any
+    other `href` (`#node-train`, `https://...`) as it is."""
+    if href.startswith("/") and not href.startswith("//"):
+        return PAGE_CONTEXT.get().root + href
+    return href
+
+
 def escape(value: object) -> str:
     """The value as HTML text."""
     return html.escape(str(value), quote=True)
 
 
 def link(href: str, text: object, **attributes: str) -> str:
-    """An `<a>` element; `href`, `text` and the attributes (`class_` for class) are escaped."""
+    """An `<a>` element; `href`, `text` and the attributes (`class_` for class) are escaped.
+
+    An `href` starting with one `/` is the UI's own path, taken under its root (`url`).
+    """
+    href = url(href)
     extra = "".join(f' {name.rstrip("_")}="{escape(value)}"' for name, value in attributes.items())
     return f'<a href="{escape(href)}"{extra}>{escape(text)}</a>'
 
@@ -137,16 +172,37 @@ def records_table(
     )
 
 
-def page(title: str, body: str, *, script: bool = True) -> str:
-    """A whole page: the header with the navigation, then `body`."""
-    js = f'<script src="/static/ui.js?v={STATIC_VERSION}" defer></script>' if script else ""
+def page(title: str, body: str, *, script: bool = True, sections: bool = True) -> str:
+    """A whole page: the header with the navigation, then `body`.
+
+    Args:
+        title: The page's title (escaped).
+        body: The page's HTML.
+        script: Whether the page loads `ui.js`.
+        sections: Whether the navigation links the UI's sections (runs, models, API); the
+            platform server's own pages (sign-in, projects) have none.
+    """
+    context = PAGE_CONTEXT.get()
+    static = escape(url("/static"))
+    js = f'<script src="{static}/ui.js?v={STATIC_VERSION}" defer></script>' if script else ""
+    nav = f'<a class=brand href="{escape(url("/"))}">Shipyard</a>'
+    if context.project is not None:
+        nav += f"<span class=project>{escape(context.project)}</span>"
+    if sections:
+        sections_nav = (("/runs", "Runs"), ("/models", "Models"), ("/api/openapi.json", "API"))
+        nav += "".join(link(path, label) for path, label in sections_nav)
+    if context.user is not None:
+        nav += (
+            '<span class=account><a href="/">Projects</a>'
+            f"<span class=user>{escape(context.user)}</span>"
+            '<button type=button data-sign-out="/api/logout" data-then="/login">Sign out</button>'
+            "</span>"
+        )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · Shipyard</title>"
-        f'<link rel=stylesheet href="/static/ui.css?v={STATIC_VERSION}">{js}</head>'
-        '<body><header><nav aria-label="Main"><a class=brand href="/">Shipyard</a>'
-        '<a href="/runs">Runs</a><a href="/models">Models</a><a href="/api/openapi.json">API</a>'
-        "</nav></header>"
+        f'<link rel=stylesheet href="{static}/ui.css?v={STATIC_VERSION}">{js}</head>'
+        f'<body><header><nav aria-label="Main">{nav}</nav></header>'
         f"<main>{body}</main></body></html>"
     )

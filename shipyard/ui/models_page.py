@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.ui.html import escape, link, page, timestamp, verdict
+from shipyard.ui.html import escape, link, page, timestamp, url, verdict
 
 REFRESH_S = 2
 """How often the page reads `/api/models` again while a server is named."""
@@ -31,7 +31,7 @@ def render_models_page(models: dict[str, Any], *, server: str | None) -> str:
         body = f"<h1>Models</h1>{served}<p class=muted>No model found.</p>"
     else:
         body = f"<h1>Models</h1>{served}" + "".join(_model(model) for model in listed)
-    live = ' data-models="/api/models"' if server is not None else ""
+    live = f' data-models="{escape(url("/api/models"))}"' if server is not None else ""
     return page("Models", f"<div class=models{live}>{body}</div>")
 
 

@@ -16,6 +16,7 @@ from shipyard.runners.run_json import describe_run, find_runs
 from shipyard.ui.api import compared_run_ids, integer_path, models_json, project_of
 from shipyard.ui.artifact_page import media_type, render_artifact_page, report_names, top_files
 from shipyard.ui.compare_page import render_compare_page
+from shipyard.ui.html import url
 from shipyard.ui.lineage_page import render_lineage_page
 from shipyard.ui.models_page import render_models_page
 from shipyard.ui.problems import BadParameter
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 async def home_page(request: Request) -> Response:
     """The runs page is the home page."""
-    return RedirectResponse("/runs", status_code=302)
+    return RedirectResponse(url("/runs"), status_code=302)
 
 
 async def runs_page(request: Request) -> Response:

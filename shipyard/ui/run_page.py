@@ -21,6 +21,7 @@ from shipyard.ui.html import (
     page,
     state_badge,
     timestamp,
+    url,
     value_text,
 )
 
@@ -34,11 +35,9 @@ def render_run_page(run: dict[str, Any], logs: dict[str, Any]) -> str:
     logs (`runners.node_logs.run_logs`)."""
     nodes = run["nodes"]
     live = run["state"] == "running"
+    api = url(f"/api/runs/{run['id']}")
     attributes = (
-        f' data-events="/api/runs/{escape(run["id"])}/events"'
-        f' data-logs="/api/runs/{escape(run["id"])}/logs/events"'
-        if live
-        else ""
+        f' data-events="{escape(api)}/events" data-logs="{escape(api)}/logs/events"' if live else ""
     )
     big = len(nodes) > MAX_GRAPH_NODES
     graph = (

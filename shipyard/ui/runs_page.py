@@ -18,6 +18,7 @@ from shipyard.ui.html import (
     page,
     state_badge,
     timestamp,
+    url,
     value_text,
 )
 from shipyard.ui.run_params import RUN_STATES, query_string, sort_value
@@ -51,7 +52,9 @@ def render_runs_page(
         + _pager(query, len(runs), total)
         + _table(query, runs, columns)
         + _pager(query, len(runs), total)
-        + '<form id=compare class=compare method=get action="/compare">'
+        + '<form id=compare class=compare method=get action="'
+        + escape(url("/compare"))
+        + '">'
         "<button type=submit>Compare selected runs</button> "
         "<span class=muted>tick two or more runs</span></form>"
     )
@@ -79,7 +82,7 @@ def _filters(query: RunQuery) -> str:
         for s in ("", *RUN_STATES)
     ).replace('<option value=""></option>', '<option value="">any state</option>')
     return (
-        '<form class=filters method=get action="/runs" role=search>'
+        f'<form class=filters method=get action="{escape(url("/runs"))}" role=search>'
         f'<label>Pipeline <input name=pipeline value="{escape(query.pipeline or "")}"></label>'
         f"<label>State <select name=state>{options}</select></label>"
         f'<label>Search <input type=search name=q value="{escape(query.search or "")}" '
@@ -146,7 +149,7 @@ def _table(query: RunQuery, runs: list[dict[str, Any]], columns: list[str]) -> s
     rows = "".join(_row(run, columns) for run in runs)
     return (
         f'<div class="table-wrap scrolls" tabindex=0 role=region aria-label="Runs">'
-        f'<table class=runs data-live="{escape(query_string(query))}">'
+        f'<table class=runs data-live="{escape(url("/api/runs?" + query_string(query)))}">'
         f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from shipyard.ui.html import escape, link
+from shipyard.ui.html import escape, link, url
 
 COLUMNS: Final = (
     ("type", "Type"),
@@ -43,7 +43,7 @@ def render_schema(artifact: dict[str, Any], *, sort: str | None = None) -> str:
     arrow = {"name": " ▲", "-name": " ▼"}.get(sort or "", "")
     name_head = (
         f'<th scope=col aria-sort="{aria}">'
-        f'<a href="{base}?sort={flip}#schema-title">Feature{arrow}</a></th>'
+        f'<a href="{escape(url(base))}?sort={flip}#schema-title">Feature{arrow}</a></th>'
     )
     heads = name_head + "".join(f"<th scope=col>{title}</th>" for _, title in COLUMNS)
     rows = "".join(

@@ -32,3 +32,22 @@ def call(
             return Answer(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as error:
         return Answer(error.code, dict(error.headers), error.read())
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Makes urllib answer a redirect as an `HTTPError` instead of following it."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def redirect_target(url: str) -> str:
+    """Where a GET of `url` redirects to (a 302), without following it."""
+    try:
+        urllib.request.build_opener(NoRedirect).open(url, timeout=10).close()
+    except urllib.error.HTTPError as caught:
+        assert caught.code == 302, caught.code
+        location: str = caught.headers["location"]
+        caught.close()
+        return location
+    raise AssertionError(f"{url} did not redirect")

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from shipyard.platform.auth.layer import auth_layer, oidc_settings
 from shipyard.platform.auth.oidc import OidcSettings, oidc_routes
 from tests.platform.conftest import HOST
-from tests.platform.http import call
+from tests.platform.http import NoRedirect, call, redirect_target
 from tests.platform.oidc_provider import CLIENT_ID, Provider
 from tests.ui.server import serving
 
@@ -104,9 +104,9 @@ def test_an_id_token_that_does_not_verify_is_refused(
 
 
 def test_a_callback_is_used_once_and_needs_a_login_under_way(setup: Setup) -> None:
-    authorize = _redirect(f"{setup.url}/api/oidc/login")
+    authorize = redirect_target(f"{setup.url}/api/oidc/login")
     assert "code_challenge_method=S256" in authorize and "nonce=" in authorize
-    callback = _redirect(authorize)
+    callback = redirect_target(authorize)
     assert call("GET", callback).status == 201
     replayed = call("GET", callback)
     assert replayed.status == 400 and replayed.json()["parameter"] == "state"
@@ -114,9 +114,9 @@ def test_a_callback_is_used_once_and_needs_a_login_under_way(setup: Setup) -> No
 
 
 def test_a_browser_goes_on_to_the_ui_with_its_session_cookie(setup: Setup) -> None:
-    callback = _redirect(_redirect(f"{setup.url}/api/oidc/login"))
+    callback = redirect_target(redirect_target(f"{setup.url}/api/oidc/login"))
     with pytest.raises(urllib.error.HTTPError) as caught:
-        opener = urllib.request.build_opener(_NoRedirect)
+        opener = urllib.request.build_opener(NoRedirect)
         opener.open(urllib.request.Request(callback, headers={"Accept": "text/html"}), timeout=10)
     assert caught.value.code == 303 and caught.value.headers["location"] == "/"
     cookie = caught.value.headers["set-cookie"]
@@ -139,18 +139,3 @@ def test_an_unreachable_provider_is_a_502_naming_it(accounts: Accounts, audit: A
     with serving(app) as url:
         answer = call("GET", f"{url}/api/oidc/login")
     assert answer.status == 502 and "http://127.0.0.1:9" in answer.json()["detail"]
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-def _redirect(url: str) -> str:
-    """Where a GET of `url` redirects to (a 302), without following it."""
-    with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.build_opener(_NoRedirect).open(url, timeout=10)
-    assert caught.value.code == 302
-    location: str = caught.value.headers["location"]
-    caught.value.close()
-    return location

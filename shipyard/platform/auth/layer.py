@@ -47,6 +47,7 @@ class AuthLayer:
         middleware: `AuthMiddleware`, letting through the login paths (and `public`).
         exception_handlers: The 401, 403 and 404 answers of `Unauthenticated`, `Forbidden`
             and `Hidden` raised by the app's handlers, each written to the audit log.
+        public: The paths the middleware lets through without a token.
     """
 
     accounts: Accounts
@@ -56,6 +57,19 @@ class AuthLayer:
     exception_handlers: Mapping[
         type[Exception], Callable[[Request, Exception], Awaitable[Response]]
     ]
+    public: frozenset[str] = frozenset()
+
+    def serving_pages(self, login_page: str, public: Collection[str]) -> Middleware:
+        """The middleware for a server with pages: `login_page` and `public` (its assets) are
+        reached without a token, and a browser asking for a page without a valid session is
+        sent to `login_page`."""
+        return Middleware(
+            AuthMiddleware,
+            accounts=self.accounts,
+            audit=self.audit,
+            public=self.public | {login_page, *public},
+            login_page=login_page,
+        )
 
 
 def auth_layer(
@@ -75,7 +89,7 @@ def auth_layer(
         routes += oidc_routes(oidc, accounts, audit)
         open_paths |= OIDC_PATHS
     middleware = Middleware(AuthMiddleware, accounts=accounts, audit=audit, public=open_paths)
-    return AuthLayer(accounts, audit, routes, middleware, denial_handlers(audit))
+    return AuthLayer(accounts, audit, routes, middleware, denial_handlers(audit), open_paths)
 
 
 def oidc_settings(

@@ -6,6 +6,11 @@ like any other. With `"session": true` the answer also sets it as the browser's 
 cookie (`bearer.SESSION_COOKIE`: HttpOnly, SameSite=Strict, Secure over https), which the
 server takes for reading only.
 
+A login that sets the cookie must come as `application/json` (a 415 otherwise): a page of
+another site cannot send that without the server's CORS consent (it gives none), so it cannot
+sign a browser in as someone else (login CSRF). A login for a token alone may come as any
+type: its answer, the token, never reaches another site.
+
 Five failures in a minute for one user name, or from one address, make further tries wait
 (429 with `Retry-After`), even with the right password; every failure and every throttled
 try is in the audit log.
@@ -37,7 +42,7 @@ if TYPE_CHECKING:
     from shipyard.platform.auth.endpoints import Body
     from shipyard.platform.auth.throttle import LoginThrottle
 
-__all__ = ["LOGIN_LIFETIME", "logged_in", "login_route", "logout_route"]
+__all__ = ["LOGIN_LIFETIME", "local_path", "logged_in", "login_route", "logout_route"]
 
 LOGIN_LIFETIME: Final = timedelta(hours=8)
 
@@ -50,6 +55,14 @@ def login_route(accounts: Accounts, audit: AuditLog, throttle: LoginThrottle) ->
     def login(request: Request, body: Body) -> Response:
         name = field(body, "name", str, required=True)
         password = field(body, "password", str, required=True)
+        session = field(body, "session", bool) or False
+        sent_as = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if session and sent_as != "application/json":
+            return problem(
+                415,
+                'A login with "session": true must be sent as \'Content-Type: '
+                f"application/json'. Got {sent_as or 'none'!r} instead.",
+            )
         actor = actor_of(request)
         keys = (f"user:{name}", f"client:{actor.client}")
         wait_s = throttle.retry_after_s(*keys)
@@ -68,7 +81,6 @@ def login_route(accounts: Accounts, audit: AuditLog, throttle: LoginThrottle) ->
             audit.record(actor, "login", outcome="denied", target=name, detail={"status": 401})
             return unauthenticated_response(Unauthenticated(_WRONG), token_sent=False)
         throttle.succeeded(keys[0])
-        session = field(body, "session", bool) or False
         return logged_in(accounts, user.name, request, "login", session=session)
 
     return Route("/api/login", endpoint(login, audit), methods=["POST"])
@@ -130,3 +142,17 @@ def logout_route(accounts: Accounts, audit: AuditLog) -> Route:
         return response
 
     return Route(LOGOUT_PATH, endpoint(logout, audit), methods=["POST"])
+
+
+def local_path(next_path: str | None) -> str:
+    """`next_path` if it is a path of this server (`/projects/taxi/runs?q=a`), else `/`: a
+    sign-in never sends a browser to another site."""
+    if (
+        not next_path
+        or not next_path.startswith("/")
+        or next_path.startswith("//")
+        or "\\" in next_path
+        or any(ord(c) < 32 for c in next_path)
+    ):
+        return "/"
+    return next_path

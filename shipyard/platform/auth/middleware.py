@@ -9,7 +9,9 @@ as live logs). For each HTTP or WebSocket request it
   browser session holds: see `bearer`) and puts the `Principal` on `request.state.principal`,
   with the user's roles read now, so a revoked token or grant takes effect at the next request;
 - refuses a bad, unknown, expired or revoked token with a 401, and a request without one with
-  a 401 too unless its path is public (the login); both are written to the audit log.
+  a 401 too unless its path is public (the login); both are written to the audit log. With a
+  `login_page`, a browser asking for a page (a GET that accepts HTML, to a path without an
+  `/api/` segment) is sent there instead, with the page it asked for as `?next=`.
 
 Handlers call `principal_of(request)`; `Principal.require` raises `Forbidden` or `Hidden`,
 which `denial_handlers` answer.
@@ -18,10 +20,12 @@ which `denial_handlers` answer.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse
 from starlette.websockets import WebSocketClose
 
 from shipyard.errors import DataError
@@ -67,6 +71,8 @@ class AuthMiddleware:
         accounts: Where tokens, users and grants are.
         audit: Where refusals are written.
         public: Paths a request may reach without a token (it still may not with a bad one).
+        login_page: Where a browser asking for a page without a valid session is sent (None:
+            it gets the 401 too).
 
     Example:
         >>> app = Starlette(routes=auth_routes(accounts, audit), middleware=[
@@ -80,11 +86,13 @@ class AuthMiddleware:
         accounts: Accounts,
         audit: AuditLog,
         public: Collection[str] = PUBLIC_PATHS,
+        login_page: str | None = None,
     ) -> None:
         self.app = app
         self._accounts = accounts
         self._audit = audit
         self._public = frozenset(public)
+        self._login_page = login_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate the request, then pass it on (or answer it with a 401 or 400)."""
@@ -108,7 +116,11 @@ class AuthMiddleware:
         except Unauthenticated as error:
             await record_denial(self._audit, connection, error)
             sent = "authorization" in connection.headers or SESSION_COOKIE in connection.cookies
-            answer = unauthenticated_response(error, token_sent=sent)
+            answer = (
+                _to_login(self._login_page, connection)
+                if self._login_page is not None and _asks_for_a_page(connection)
+                else unauthenticated_response(error, token_sent=sent)
+            )
             await _refuse(scope, receive, send, answer)
             return
         await self.app(scope, receive, send)
@@ -146,6 +158,22 @@ def _token_of(connection: HTTPConnection, *, public: bool) -> str | None:
 
 
 _READING: Final = frozenset({"GET", "HEAD"})  # a WebSocket's scope has no method: reading
+
+
+def _asks_for_a_page(connection: HTTPConnection) -> bool:
+    """Whether a browser navigates to a page: a GET accepting HTML, to a path outside the
+    APIs (`/api/...`, a project's `/projects/P/api/...`: any with an `api` segment)."""
+    return (
+        connection.scope.get("method") in _READING
+        and "text/html" in connection.headers.get("accept", "")
+        and "/api/" not in connection.url.path
+    )
+
+
+def _to_login(login_page: str, connection: HTTPConnection) -> Response:
+    """Send the browser to the sign-in page, which sends it back to the page it asked for."""
+    path = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
+    return RedirectResponse(f"{login_page}?{urlencode({'next': path})}", 303)
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, answer: Response) -> None:

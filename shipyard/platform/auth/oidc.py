@@ -1,18 +1,18 @@
 """OIDC login: the authorization code flow with PKCE against an identity provider.
 
-`GET /api/oidc/login` sends the browser to the provider's authorization endpoint with a fresh
-`state`, `nonce` and PKCE challenge (S256). The provider sends it back to
+`GET /api/oidc/login[?next=PATH]` sends the browser to the provider's authorization endpoint
+with a fresh `state`, `nonce` and PKCE challenge (S256). The provider sends it back to
 `GET /api/oidc/callback?code=...&state=...`: the server trades the code (with the PKCE
 verifier) for an ID token at the token endpoint, verifies its signature against the
 provider's JWKS, its issuer, audience (the client id), expiry and nonce, and sets a `login`
-token as the session cookie (a browser is then sent on to `/`; other clients get the token
-in the answer) for the user the identity is (`Accounts.oidc_user`: matched by issuer and
-subject, or by verified e-mail, or added with no role in any project).
+token as the session cookie (a browser is then sent on to `PATH`, by default `/`; other
+clients get the token in the answer) for the user the identity is (`Accounts.oidc_user`:
+matched by issuer and subject, or by verified e-mail, or added with no role in any project).
 
 The endpoints come from the issuer's discovery document
 (`ISSUER/.well-known/openid-configuration`), read at the first login. Logins under way are
-kept in the server process for 10 minutes: with several server processes, the callback must
-reach the process that started the login (sticky sessions), or the login is refused.
+kept for 10 minutes in the platform's database (`oidc_logins`): with several server
+processes on one database, a login begun at one finishes at any other.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from starlette.responses import RedirectResponse
@@ -36,7 +34,8 @@ from shipyard.errors import ConfigError
 from shipyard.platform.access import Unauthenticated
 from shipyard.platform.auth.denials import actor_of
 from shipyard.platform.auth.endpoints import endpoint
-from shipyard.platform.auth.login import logged_in
+from shipyard.platform.auth.login import local_path, logged_in
+from shipyard.platform.auth.oidc_logins import OidcLogins, PendingLogin
 from shipyard.platform.auth.records import Actor, OidcIdentity
 from shipyard.ui.problems import BadParameter, problem
 
@@ -54,8 +53,6 @@ __all__ = ["OIDC_PATHS", "OidcSettings", "oidc_routes"]
 
 OIDC_PATHS: Final = frozenset({"/api/oidc/login", "/api/oidc/callback"})
 """The paths `AuthMiddleware` must let through without a token (add them to `public`)."""
-PENDING_S: Final = 600.0
-MAX_PENDING: Final = 10_000
 _TIMEOUT_S: Final = 10.0
 _ALGORITHMS: Final = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
 _LEEWAY_S: Final = 60
@@ -81,23 +78,13 @@ class OidcSettings:
     scopes: tuple[str, ...] = ("openid", "email", "profile")
 
 
-@dataclass(frozen=True)
-class _Pending:
-    nonce: str
-    verifier: str
-    redirect_url: str
-    started: float
-
-
 @dataclass
 class _Provider:
-    """The provider's endpoints and keys, read once, and the logins under way."""
+    """The provider's endpoints and keys, read once."""
 
     settings: OidcSettings
     _discovered: dict[str, Any] | None = None
     _keys: Any = None
-    _pending: dict[str, _Pending] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def endpoints(self) -> dict[str, Any]:
         if self._discovered is None:
@@ -138,26 +125,6 @@ class _Provider:
         except jwt.DecodeError as exc:
             raise Unauthenticated(f"The identity provider sent no valid ID token: {exc}") from None
 
-    def remember(self, state: str, pending: _Pending) -> None:
-        with self._lock:
-            now = time.monotonic()
-            for old in [s for s, p in self._pending.items() if now - p.started > PENDING_S]:
-                del self._pending[old]
-            if len(self._pending) >= MAX_PENDING:
-                del self._pending[next(iter(self._pending))]
-            self._pending[state] = pending
-
-    def take(self, state: str) -> _Pending:
-        with self._lock:
-            pending = self._pending.pop(state, None)
-        if pending is None or time.monotonic() - pending.started > PENDING_S:
-            raise BadParameter(
-                "state",
-                "names no login under way here (it took over 10 minutes, was used already, "
-                "or began at another server process). Start again at /api/oidc/login.",
-            )
-        return pending
-
 
 def oidc_routes(settings: OidcSettings, accounts: Accounts, audit: AuditLog) -> list[Route]:
     """The routes of OIDC login (add `OIDC_PATHS` to the middleware's public paths).
@@ -169,11 +136,13 @@ def oidc_routes(settings: OidcSettings, accounts: Accounts, audit: AuditLog) -> 
         ...            public=PUBLIC_PATHS | OIDC_PATHS)
     """
     provider = _Provider(settings)
+    logins = OidcLogins(accounts.database)
 
     def login(request: Request, body: Body) -> Response:
         state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
         redirect = settings.redirect_url or str(request.base_url).rstrip("/") + "/api/oidc/callback"
-        provider.remember(state, _Pending(nonce, verifier, redirect, time.monotonic()))
+        then = local_path(request.query_params.get("next"))
+        logins.remember(state, PendingLogin(nonce, verifier, redirect, then))
         query = {
             "response_type": "code",
             "client_id": settings.client_id,
@@ -190,7 +159,13 @@ def oidc_routes(settings: OidcSettings, accounts: Accounts, audit: AuditLog) -> 
 
     def callback(request: Request, body: Body) -> Response:
         query = request.query_params
-        pending = provider.take(query.get("state", ""))
+        pending = logins.take(query.get("state", ""))
+        if pending is None:
+            raise BadParameter(
+                "state",
+                "names no login under way (it took over 10 minutes or was used already). "
+                "Start again at /api/oidc/login.",
+            )
         if "error" in query:
             reason = query.get("error_description") or query["error"]
             raise Unauthenticated(f"The identity provider refused the login: {reason}")
@@ -201,9 +176,10 @@ def oidc_routes(settings: OidcSettings, accounts: Accounts, audit: AuditLog) -> 
         user = accounts.oidc_user(identity, actor=Actor(None, actor.request_id, actor.client))
         if user.disabled:
             raise Unauthenticated(f"The user {user.name!r} is disabled.")
-        # A browser (it accepts HTML) goes on to the web UI with its session cookie set.
+        # A browser (it accepts HTML) goes on with its session cookie set to the page it asked
+        # for (`?next=` of the login; the projects by default).
         browser = "text/html" in request.headers.get("accept", "")
-        then = "/" if browser else None
+        then = pending.then if browser else None
         return logged_in(accounts, user.name, request, "oidc login", session=True, then=then)
 
     return [
@@ -212,7 +188,7 @@ def oidc_routes(settings: OidcSettings, accounts: Accounts, audit: AuditLog) -> 
     ]
 
 
-def _verified_identity(provider: _Provider, pending: _Pending, code: str) -> OidcIdentity:
+def _verified_identity(provider: _Provider, pending: PendingLogin, code: str) -> OidcIdentity:
     """Trade the code for an ID token and return its verified claims."""
     import jwt
 

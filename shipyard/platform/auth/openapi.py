@@ -84,7 +84,8 @@ def auth_paths(*, oidc: bool = False) -> dict[str, Any]:
         "/api/login": {
             "post": _operation(
                 "Trade a user's name and password for a token that works for 8 hours (with "
-                "session: also set as the browser's read-only session cookie).",
+                "session: also set as the browser's read-only session cookie, which needs the "
+                "body sent as application/json).",
                 "login",
                 security=[],
                 requestBody=_body(
@@ -100,6 +101,7 @@ def auth_paths(*, oidc: bool = False) -> dict[str, Any]:
                     "400": _PROBLEM,
                     "401": _PROBLEM,
                     "413": _PROBLEM,
+                    "415": _PROBLEM,
                     "429": _PROBLEM,
                 },
             )

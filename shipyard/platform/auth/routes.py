@@ -74,7 +74,8 @@ def auth_routes(
     Args:
         accounts: Users, tokens, projects and grants.
         audit: The audit log: changes, refusals, and the export's source.
-        throttle: Counts failed logins (default: 5 a minute per user and per address).
+        throttle: Counts failed logins (default: 5 a minute per user and per address, in the
+            accounts' database).
 
     Example:
         >>> app = Starlette(routes=[*auth_routes(accounts, audit), *job_routes(...)],
@@ -95,7 +96,7 @@ def auth_routes(
         ("/api/audit", "GET"): api.export_audit,
     }
     routes: list[BaseRoute] = [
-        login_route(accounts, audit, throttle or LoginThrottle()),
+        login_route(accounts, audit, throttle or LoginThrottle(accounts.database)),
         logout_route(accounts, audit),
     ]
     for (path, method), handler in handlers.items():

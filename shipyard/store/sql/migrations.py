@@ -39,6 +39,10 @@ declares them.
 
 Version 7 adds the model registry and its endpoints: `registered_models`, `model_versions`
 and `endpoints` (`shipyard.platform.models`), as `tables.py` declares them.
+
+Version 8 adds what several platform server processes on one database share about logins:
+`login_failures` (the login throttle's recent failures) and `oidc_logins` (OIDC logins
+under way: state, nonce, PKCE verifier), as `tables.py` declares them.
 """
 
 from __future__ import annotations
@@ -339,6 +343,13 @@ def _add_model_registry(conn: Connection) -> None:
         new.create(conn)
 
 
+# Version 8 ---------------------------------------------------------------------------------
+def _add_login_state(conn: Connection) -> None:
+    """Create the login throttle's failures and the OIDC logins under way."""
+    for new in (tables.login_failures, tables.oidc_logins):
+        new.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -353,6 +364,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(6, "the platform server's job queue and job logs", _add_job_tables),
     Migration(7, "registered models, their versions and endpoints", _add_model_registry),
+    Migration(8, "login throttle failures and OIDC logins under way", _add_login_state),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

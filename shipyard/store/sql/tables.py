@@ -66,8 +66,10 @@ __all__ = [
     "grants",
     "job_logs",
     "jobs",
+    "login_failures",
     "metadata",
     "model_versions",
+    "oidc_logins",
     "projects",
     "registered_models",
     "run_metrics",
@@ -458,4 +460,26 @@ job_logs = Table(
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("attempt", Integer, nullable=False),
     Column("text", Text, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False),  # SHA-256 of user:NAME or client:ADDRESS
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "key", "at"),
+    Index(None, "at"),
+)
+
+oidc_logins = Table(
+    "oidc_logins",
+    metadata,
+    Column("state", String(64), primary_key=True),
+    Column("nonce", String(64), nullable=False),
+    Column("verifier", String(128), nullable=False),
+    Column("redirect_url", Text, nullable=False),
+    Column("next_path", Text, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Index(None, "started_at"),
 )

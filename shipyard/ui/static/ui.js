@@ -33,7 +33,7 @@
   const poll = async () => {
     if (!table.querySelector("tr[data-state=running]")) return;
     try {
-      const answer = await fetch(`/api/runs?${table.dataset.live}`);
+      const answer = await fetch(table.dataset.live);
       if (answer.ok) {
         for (const run of await answer.json()) {
           const row = table.querySelector(`tr[data-run="${CSS.escape(run.id)}"]`);
@@ -121,6 +121,35 @@
     } finally { setTimeout(readModels, 2000); }
   };
   if (models) readModels();
+
+  // Sign-in page (the platform server): the form posts to the login API as JSON, which sets
+  // the session cookie, then goes on to the page asked for; a refusal shows the server's
+  // message (a wrong password, too many tries).
+  const signIn = document.querySelector("form[data-login]");
+  if (signIn) {
+    signIn.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const alert = signIn.querySelector("[role=alert]"), fields = new FormData(signIn);
+      const body = { name: fields.get("name"), password: fields.get("password"), session: true };
+      const say = (text) => { alert.textContent = text; alert.hidden = false; };
+      try {
+        const answer = await fetch(signIn.dataset.login, {
+          method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+        });
+        if (answer.ok) { location.assign(signIn.dataset.next); return; }
+        let detail = `The server answered ${answer.status}.`;
+        try { detail = (await answer.json()).detail || detail; } catch { /* not JSON */ }
+        say(detail);
+      } catch (error) { say(`The server cannot be reached: ${error.message}`); }
+    });
+  }
+  for (const button of document.querySelectorAll("button[data-sign-out]")) {
+    button.addEventListener("click", async () => {
+      await fetch(button.dataset.signOut, { method: "POST", credentials: "same-origin" });
+      location.assign(button.dataset.then);
+    });
+  }
 
   // A link to a node opens its details.
   const openNode = () => {

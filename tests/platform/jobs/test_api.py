@@ -222,32 +222,3 @@ def test_a_job_deleted_while_followed_ends_its_stream_with_a_deleted_event(
         return [event async for event in _tail(platform.queue, 999, 0)]
 
     assert asyncio.run(collect()) == ['event: deleted\ndata: {"job_id": 999}\n\n']
-
-
-def test_the_ui_of_one_project_is_served_to_its_readers(platform: Platform) -> None:
-    from shipyard.platform.jobs.spaces import project_artifact_root, project_store_url
-    from shipyard.platform.server import create_server_app
-    from shipyard.runners import Project
-    from tests.ui.server import get, serving
-
-    project = Project.open(
-        store=project_store_url(platform.store_url, platform.root, "demo"),
-        artifact_root=str(project_artifact_root(platform.root, "demo")),
-    )
-    try:
-        with serving(
-            create_server_app(platform.service, platform.auth, ui=("demo", project))
-        ) as url:
-
-            def as_user(user: str) -> dict[str, str]:
-                return {"Authorization": f"Bearer {platform.tokens[user]}"}
-
-            page = get(f"{url}/runs", headers=as_user("vera"))
-            assert page.status == 200 and "<html" in page.text.lower()
-            assert get(f"{url}/api/runs", headers=as_user("vera")).json() == []
-            assert get(f"{url}/runs", headers=as_user("olga")).status == 404
-            assert get(f"{url}/runs").status == 401
-            assert get(f"{url}/api/jobs/", headers=as_user("vera")).status == 200
-            assert "/api/runs" in get(f"{url}/api/openapi.json").json()["paths"]
-    finally:
-        project.close()
