@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,8 @@ from shipyard.monitoring.monitor import MonitorOptions
 from shipyard.runners import Project
 from shipyard.runners.monitor_runs import monitor, monitor_run
 from shipyard.runners.queries import lineage, show_artifact
+from tests.cli.imported import loaded
+from tests.environment import child_environment
 from tests.monitoring.logs import T0, write_log, write_reference
 from tests.monitoring.runs import open_project
 
@@ -135,3 +139,23 @@ def test_a_run_that_fails_records_no_state(
     assert project.store.list_artifacts(pipeline="monitor:taxi") == []
     monkeypatch.undo()
     assert monitor(project.store, project.storage, options).files_read == 2
+
+
+def test_the_monitor_s_modules_load_neither_the_runner_nor_the_dsl() -> None:
+    code = (
+        "import sys\n"
+        "from shipyard.runners import Project\n"
+        "import shipyard.cli.monitor, shipyard.runners.monitor_runs\n"
+        "import shipyard.components.ingest.dataset, shipyard.components.statistics.dataset\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_environment(checkout_first=True),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = set(done.stdout.split())
+    assert {"shipyard.runners.project", "shipyard.runners.monitor_runs"} <= modules
+    assert loaded(modules, "shipyard.dsl", "shipyard.runners.api", "shipyard.engines") == []
