@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +15,7 @@ from shipyard.monitoring.monitor import MonitorOptions
 from shipyard.runners import Project
 from shipyard.runners.monitor_runs import monitor, monitor_run
 from shipyard.runners.queries import lineage, show_artifact
-from tests.cli.imported import loaded
-from tests.environment import child_environment
+from tests.cli.imported import loaded, modules_after
 from tests.monitoring.logs import T0, write_log, write_reference
 from tests.monitoring.runs import open_project
 
@@ -142,20 +139,10 @@ def test_a_run_that_fails_records_no_state(
 
 
 def test_the_monitor_s_modules_load_neither_the_runner_nor_the_dsl() -> None:
-    code = (
-        "import sys\n"
+    modules = modules_after(
         "from shipyard.runners import Project\n"
         "import shipyard.cli.monitor, shipyard.runners.monitor_runs\n"
-        "import shipyard.components.ingest.dataset, shipyard.components.statistics.dataset\n"
-        "print(' '.join(sorted(sys.modules)))\n"
+        "import shipyard.components.ingest.dataset, shipyard.components.statistics.dataset"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=child_environment(checkout_first=True),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    modules = set(done.stdout.split())
     assert {"shipyard.runners.project", "shipyard.runners.monitor_runs"} <= modules
     assert loaded(modules, "shipyard.dsl", "shipyard.runners.api", "shipyard.engines") == []
