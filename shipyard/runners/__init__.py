@@ -32,3 +32,7 @@ __all__ = ["LocalRunner", "NodeRun", "Project", "Run", "RunHook", "run"]
 
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)
+
+
+def __dir__() -> list[str]:
+    return __all__
