@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -40,7 +41,10 @@ def test_logs_below_a_hidden_directory_are_read(tmp_path: Path) -> None:
         assert [f.path.rsplit("/", 2)[-2] for f in files] == ["1"], given
 
 
-def test_string_categories_are_read_as_dictionaries_and_nothing_else(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["local", "memory"])
+def test_string_categories_are_read_as_dictionaries_and_nothing_else(
+    tmp_path: Path, where: str
+) -> None:
     table = pa.table(
         {
             "c": ["a", None, "b"],
@@ -49,8 +53,14 @@ def test_string_categories_are_read_as_dictionaries_and_nothing_else(tmp_path: P
             "text": ["p", "q", "r"],
         }
     )
-    pq.write_table(table, tmp_path / "log.parquet")
-    fs, files = list_files(str(tmp_path))
+    logs = str(tmp_path)
+    if where == "memory":  # an fsspec URL: the file is read through an open handle
+        logs = f"memory://{tmp_path.name}"
+        with fsspec.open(f"{logs}/log.parquet", "wb") as handle:
+            pq.write_table(table, handle)
+    else:
+        pq.write_table(table, tmp_path / "log.parquet")
+    fs, files = list_files(logs)
     wanted = ["c", "x", "labels", "text"]
     [batch] = read_batches(fs, files[0], wanted, categories=["c", "x", "labels", "absent"])
     assert batch.schema.field("c").type == pa.dictionary(pa.int32(), pa.string())
@@ -59,6 +69,8 @@ def test_string_categories_are_read_as_dictionaries_and_nothing_else(tmp_path: P
     assert batch.column("c").to_pylist() == ["a", None, "b"]
     [plain] = read_batches(fs, files[0], wanted)
     assert plain.schema == table.schema
+    if where == "memory":
+        fs.rm(files[0].path)
 
 
 def test_missing_logs_are_a_data_error_naming_them(tmp_path: Path) -> None:
