@@ -32,7 +32,7 @@ column) and (d), and on real data with a known shift: the Chicago taxi trips of
 `examples/taxi` (span 2 against span 1: distance x1.6, a new company in 10% of the rows,
 `local` missing in 20%; tip, dow, month and hour unchanged), without and with its schema.
 
-    python benchmarks/monitoring.py [--repeats 5]
+    python benchmarks/monitoring.py [--repeats 5] [--compare OTHER_CHECKOUT]
 
 Goals (issue 13): (b) at most 2x (a) and under 1 GB; (c) under 2 s; every shifted column
 flagged and no other one. The peers (Evidently 0.7.23 41.4 s and 1.41 GB, whylogs 1.6.4
@@ -149,9 +149,10 @@ def write_schema() -> Path:
     return path
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float, float, str]:
-    """Run a command; return its wall seconds, peak RSS in MB, CPU seconds and stdout."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def timed(command: list[str], cwd: Path, tree: Path = ROOT) -> tuple[float, float, float, str]:
+    """Run a command with `tree` first on the path; return its wall seconds, peak RSS in MB,
+    CPU seconds and stdout."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     env = {k: v for k, v in env.items() if not k.startswith("SHIPYARD_")}
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
@@ -203,20 +204,31 @@ def median(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
-    repeats = parser.parse_args().repeats
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="TREE",
+        help="another checkout (e.g. a worktree of main): its (b) runs in the same rounds",
+    )
+    args = parser.parse_args()
+    repeats, other = args.repeats, args.compare
     # Shipyard's bytecode, as an installed wheel has it (the floor's Polars has its own): a
     # source checkout run with PYTHONDONTWRITEBYTECODE set compiles every module at each start.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "shipyard")], check=True)
+    for tree in (ROOT, *([other] if other else [])):
+        compiling = [sys.executable, "-m", "compileall", "-q", str(tree / "shipyard")]
+        subprocess.run(compiling, check=True)
     generate()
     schema = write_schema()
     work = Path(tempfile.mkdtemp(prefix="monitoring-bench-"))
     reference = str(DATA / "reference.parquet")
-    floor, ours, hourly, rerun, sliding = [], [], [], [], []
+    floor, ours, hourly, rerun, sliding, others = [], [], [], [], [], []
     report: dict[str, Any] = {}
     hourly_report: dict[str, Any] = {}
     store = work / "store.db"  # one store, as a monitoring host has; a new monitor each run
     warm = ["--reference", reference, "--window", "1d", "--name", "warm-up"]
     timed(monitor(str(DATA / "current"), *warm, store=store), work)
+    if other:  # its own store: the trees' store schemas may differ
+        timed(monitor(str(DATA / "current"), *warm, store=work / "other.db"), work, other)
     for index in range(repeats):
         both = [reference, str(DATA / "current.parquet")]
         floor.append(timed([sys.executable, "-c", _FLOOR, *both], work))
@@ -224,6 +236,10 @@ def main() -> None:
         run = timed(monitor(str(DATA / "current"), *extra, store=store), work)
         ours.append(run)
         report = json.loads(run[3])
+        if other:  # the other checkout's (b), in the same round
+            extra = ["--reference", reference, "--window", "1d", "--name", f"b{index}"]
+            command = monitor(str(DATA / "current"), *extra, store=work / "other.db")
+            others.append(timed(command, work, other))
         extra = ["--reference", reference, "--name", f"c{index}"]
         run = timed(monitor(str(DATA / "hourly"), *extra, store=store), work)
         hourly.append(run)
@@ -255,6 +271,11 @@ def main() -> None:
     print(f"  ({ours_s / base_s:.2f}x the floor)")
     print(f"      CPU time: floor {base_cpu:.2f} s, shipyard monitor {ours_cpu:.2f} s "
           f"({ours_cpu / base_cpu:.2f}x)")  # fmt: skip
+    if others:
+        then_s, then_cpu = median([r[0] for r in others]), median([r[2] for r in others])
+        print(f"      --compare {other}, same rounds: {then_s:.2f} s "
+              f"({then_s / base_s:.2f}x the floor), CPU {then_cpu:.2f} s "
+              f"({then_cpu / base_cpu:.2f}x)")  # fmt: skip
     print("      measured by the issue, not here: Evidently 0.7.23 41.4 s 1.41 GB; whylogs")
     print("      1.6.4 22.1 s 594 MB; NannyML 0.13.1 28.5 s")
     print("  (c) 24 hourly windows of 50,000 rows in one command, the reference computed in it:")

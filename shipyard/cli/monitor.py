@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -155,6 +156,7 @@ def monitor_command(
     live metrics are compared with the served version's evaluation (decay). Exit codes: 0
     no alert firing, 1 an alert is firing, 2 the command could not run.
     """
+    _without_blas_threads()
     from shipyard.cli.output import print_error, print_json
     from shipyard.errors import ShipyardError
 
@@ -178,6 +180,15 @@ def monitor_command(
         _write_file(report, prometheus, "--prometheus", json_output=json_output)
     if report.alerting:
         raise typer.Exit(EXIT_ALERT)
+
+
+def _without_blas_threads() -> None:
+    """Start no OpenBLAS threads when NumPy loads (a user's OPENBLAS_NUM_THREADS stays).
+
+    The monitor does no linear algebra, and OpenBLAS starts a thread per core and sizes
+    their buffers when NumPy is imported: 30-50 ms of CPU at each run, for nothing.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def parse_duration(text: str, flag: str) -> int:

@@ -10,10 +10,11 @@ Names load lazily, so importing this package imports no data library.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from shipyard._lazy import lazy_exports
 
 if TYPE_CHECKING:  # the components, not the subpackages of the same names
     from shipyard.components.evaluate.component import evaluate as evaluate
@@ -72,13 +73,7 @@ class _Components(ModuleType):
 sys.modules[__name__].__class__ = _Components
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'shipyard.components' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -400,10 +400,15 @@ class Binning:
         """
         import numpy as np
 
+        return self.count_sorted(np.sort(values))
+
+    def count_sorted(self, ordered: np.ndarray) -> np.ndarray:
+        """Return how many of `ordered` (finite floats, sorted ascending) fall in each bin."""
+        import numpy as np
+
         edges = np.asarray(self.boundaries, dtype=np.float64)
         is_point = np.asarray(self.points, dtype=bool)
         after = np.arange(len(edges)) + 1 + np.cumsum(is_point)  # the bin after each edge
-        ordered = np.sort(values)
         below = np.searchsorted(ordered, edges, side="left")  # values < each edge
         upto = np.searchsorted(ordered, edges, side="right")  # values <= each edge
         counts = np.zeros(len(self.labels), dtype=np.int64)

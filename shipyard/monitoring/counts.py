@@ -9,6 +9,7 @@ kept in the monitor's state between runs, and nothing is held of the rows themse
 from __future__ import annotations
 
 import functools
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -250,6 +251,8 @@ def count_column(array: pa.Array, column: ColumnReference) -> ColumnCounts:
 
     array = scalar_values(array)
     missing = array.null_count
+    if column.categorical and pa.types.is_dictionary(array.type):
+        return _count_dictionary(array, column)
     if column.categorical:
         text = pc.cast(array, pa.string()) if array.type != pa.string() else array
         index = pc.index_in(text, value_set=strings(column.values))
@@ -274,21 +277,76 @@ def count_column(array: pa.Array, column: ColumnReference) -> ColumnCounts:
         return counts
     values = _floats(array)
     finite = np.isfinite(values)
-    invalid = int(len(values) - missing - finite.sum())
-    kept = values[finite]
+    kept_count = int(np.count_nonzero(finite))
+    invalid = len(values) - missing - kept_count
+    ordered = np.sort(values if kept_count == len(values) else values[finite])
     assert column.binning is not None
-    bins = column.binning.count(kept)
-    outside = 0
-    if column.low is not None:
-        outside += int((kept < column.low).sum())
-    if column.high is not None:
-        outside += int((kept > column.high).sum())
+    bins = column.binning.count_sorted(ordered)
+    outside = 0  # below low and above high, looked up in the sorted values
+    if column.low is not None and not math.isnan(column.low):
+        outside += int(np.searchsorted(ordered, column.low, side="left"))
+    if column.high is not None and not math.isnan(column.high):
+        outside += kept_count - int(np.searchsorted(ordered, column.high, side="right"))
     return ColumnCounts(
         [int(x) for x in bins],
         missing=missing,
         invalid=invalid,
         out_of_range=outside,
     )
+
+
+def _count_dictionary(array: pa.DictionaryArray, column: ColumnReference) -> ColumnCounts:
+    """Count a dictionary-encoded categorical column on its codes, as `count_column` would.
+
+    Each distinct value is looked up once (in the dictionary, not per row); the rows are
+    counted per code. Unseen and out-of-domain values are named in the order they first
+    appear, as `pc.value_counts` of the decoded values names them.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dictionary = array.dictionary
+    if dictionary.null_count or not (
+        pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)
+    ):
+        return count_column(array.dictionary_decode(), column)
+    codes = to_numpy(array.indices.cast(pa.int32()), "int32", null=-1)
+    valid = codes[codes >= 0] if array.null_count else codes
+    per_code = np.bincount(valid, minlength=len(dictionary))
+    known = to_numpy(pc.index_in(dictionary, value_set=strings(column.values)), "int32", null=-1)
+    unseen_code = (known < 0) & (per_code > 0)
+    bins = np.bincount(
+        known[known >= 0], weights=per_code[known >= 0], minlength=len(column.values) + 1
+    ).astype(np.int64)
+    bins[-1] = int(per_code[unseen_code].sum())
+    counts = ColumnCounts([int(x) for x in bins], missing=array.null_count)
+    counts.unseen = _named_codes(codes, unseen_code, dictionary, per_code)
+    if column.domain is not None:
+        inside = to_numpy(
+            pc.is_in(dictionary, value_set=strings(column.domain)).cast(pa.int8()), "int8", null=0
+        )
+        outside = (inside == 0) & (per_code > 0)
+        counts.out_of_range = int(per_code[outside].sum())
+        counts.unseen.update(_named_codes(codes, outside, dictionary, per_code))
+    if len(counts.unseen) > MAX_UNSEEN:
+        counts.merge(ColumnCounts([0] * len(bins)))  # keeps the most frequent
+    return counts
+
+
+def _named_codes(
+    codes: np.ndarray, chosen: np.ndarray, dictionary: pa.Array, per_code: np.ndarray
+) -> dict[str, int]:
+    """The chosen codes' values and row counts, in the order of their first row."""
+    import numpy as np
+
+    if not chosen.any():
+        return {}
+    rows = np.flatnonzero(chosen[np.maximum(codes, 0)] & (codes >= 0))
+    found, first = np.unique(codes[rows], return_index=True)
+    ordered = found[np.argsort(first, kind="stable")]
+    values = dictionary.take(ordered).to_pylist()
+    return {str(value): int(per_code[code]) for value, code in zip(values, ordered, strict=True)}
 
 
 def scalar_values(array: pa.Array) -> pa.Array:

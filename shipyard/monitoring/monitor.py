@@ -212,7 +212,8 @@ class _Pass:
         panes: dict[int, WindowCounts] = {}
         rows = late = untimed = 0
         latest: int | None = None
-        for batch in read_batches(fs, file, wanted):
+        categories = [c for c in monitored if self.reference.columns[c].categorical]
+        for batch in read_batches(fs, file, wanted, categories=categories):
             times = event_times_us(batch, options.timestamp, display_path(file.path))
             rows += batch.num_rows
             keep = times >= 0

@@ -20,7 +20,7 @@ from shipyard.errors import DataError
 from shipyard.monitoring.feedback import FEEDBACK_DIRECTORY
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Collection, Iterator
 
     import pyarrow as pa
     from fsspec import AbstractFileSystem
@@ -113,19 +113,36 @@ def read_columns(fs: AbstractFileSystem, file: LogFile) -> list[str]:
 
 
 def read_batches(
-    fs: AbstractFileSystem, file: LogFile, columns: list[str]
+    fs: AbstractFileSystem, file: LogFile, columns: list[str], *, categories: Collection[str] = ()
 ) -> Iterator[pa.RecordBatch]:
     """Yield a file's batches of `columns` (those it has), a row group or block at a time.
+
+    Args:
+        fs: The file's filesystem.
+        file: The file.
+        columns: The columns to read.
+        categories: Columns counted by value: a Parquet file's string columns among them
+            are read as dictionaries, their values not decoded row by row (CSV: as text).
 
     Raises:
         UnreadableFile: The file is not Parquet or CSV, or is truncated or corrupt.
     """
     try:
         if file.path.endswith(".parquet"):
+            import pyarrow as pa
             import pyarrow.parquet as pq
 
             with _open(fs, file.path) as source:
                 parquet = pq.ParquetFile(source)
+                coded = [
+                    field.name
+                    for field in parquet.schema_arrow
+                    if field.name in categories
+                    and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+                ]
+                if coded:  # the footer read once: the same metadata, dictionaries asked for
+                    metadata = parquet.metadata
+                    parquet = pq.ParquetFile(source, metadata=metadata, read_dictionary=coded)
                 present = [c for c in columns if c in parquet.schema_arrow.names]
                 yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=present)
             return

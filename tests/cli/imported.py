@@ -50,3 +50,19 @@ def loaded(modules: set[str], *packages: str) -> list[str]:
         for package in packages
         if any(name == package or name.startswith(f"{package}.") for name in modules)
     )
+
+
+def modules_after(code: str) -> set[str]:
+    """Return the modules a fresh Python process (this checkout first) holds after `code`."""
+    import subprocess
+    import sys
+
+    from tests.environment import child_environment
+
+    script = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))\n"
+    env = child_environment(checkout_first=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())

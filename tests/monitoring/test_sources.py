@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from shipyard.errors import DataError
 from shipyard.monitoring.monitor import MonitorOptions
-from shipyard.monitoring.sources import list_files
+from shipyard.monitoring.sources import list_files, read_batches
 from tests.monitoring.logs import write_log
 from tests.monitoring.runs import monitored
 
@@ -38,6 +39,38 @@ def test_logs_below_a_hidden_directory_are_read(tmp_path: Path) -> None:
     for given in (logs, logs / "m" / "1" / "*.parquet", logs / "m" / "**"):
         _, files = list_files(str(given))
         assert [f.path.rsplit("/", 2)[-2] for f in files] == ["1"], given
+
+
+@pytest.mark.parametrize("where", ["local", "memory"])
+def test_string_categories_are_read_as_dictionaries_and_nothing_else(
+    tmp_path: Path, where: str
+) -> None:
+    table = pa.table(
+        {
+            "c": ["a", None, "b"],
+            "x": [1.0, 2.0, 3.0],
+            "labels": pa.array([["a"], ["b"], []], pa.list_(pa.string())),
+            "text": ["p", "q", "r"],
+        }
+    )
+    logs = str(tmp_path)
+    if where == "memory":  # an fsspec URL: the file is read through an open handle
+        logs = f"memory://{tmp_path.name}"
+        with fsspec.open(f"{logs}/log.parquet", "wb") as handle:
+            pq.write_table(table, handle)
+    else:
+        pq.write_table(table, tmp_path / "log.parquet")
+    fs, files = list_files(logs)
+    wanted = ["c", "x", "labels", "text"]
+    [batch] = read_batches(fs, files[0], wanted, categories=["c", "x", "labels", "absent"])
+    assert batch.schema.field("c").type == pa.dictionary(pa.int32(), pa.string())
+    assert batch.schema.field("c").type != table.schema.field("c").type
+    assert [batch.schema.field(c).type for c in wanted[1:]] == table.schema.types[1:]
+    assert batch.column("c").to_pylist() == ["a", None, "b"]
+    [plain] = read_batches(fs, files[0], wanted)
+    assert plain.schema == table.schema
+    if where == "memory":
+        fs.rm(files[0].path)
 
 
 def test_missing_logs_are_a_data_error_naming_them(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from shipyard.monitoring.monitor import MonitorOptions
 from shipyard.runners import Project
 from shipyard.runners.monitor_runs import monitor, monitor_run
 from shipyard.runners.queries import lineage, show_artifact
+from tests.cli.imported import loaded, modules_after
 from tests.monitoring.logs import T0, write_log, write_reference
 from tests.monitoring.runs import open_project
 
@@ -135,3 +136,13 @@ def test_a_run_that_fails_records_no_state(
     assert project.store.list_artifacts(pipeline="monitor:taxi") == []
     monkeypatch.undo()
     assert monitor(project.store, project.storage, options).files_read == 2
+
+
+def test_the_monitor_s_modules_load_neither_the_runner_nor_the_dsl() -> None:
+    modules = modules_after(
+        "from shipyard.runners import Project\n"
+        "import shipyard.cli.monitor, shipyard.runners.monitor_runs\n"
+        "import shipyard.components.ingest.dataset, shipyard.components.statistics.dataset"
+    )
+    assert {"shipyard.runners.project", "shipyard.runners.monitor_runs"} <= modules
+    assert loaded(modules, "shipyard.dsl", "shipyard.runners.api", "shipyard.engines") == []

@@ -11,8 +11,9 @@ it imports no NumPy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from shipyard._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from shipyard.components.evaluate.blessing import decide_blessing
@@ -31,13 +32,7 @@ _EXPORTS = {
 __all__ = ["SliceSpec", "compute_metrics", "decide_blessing", "evaluate", "slice_metrics"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'shipyard.components.evaluate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

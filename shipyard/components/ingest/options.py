@@ -10,7 +10,6 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shipyard.dsl.parameters import parameter_message
 from shipyard.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -166,6 +165,8 @@ def invalid(
     component: str, name: str, expected: str, value: Any, *, hint: str | None = None
 ) -> InvalidParameterError:
     """Build an `InvalidParameterError` with the shared template and an optional hint."""
+    from shipyard.dsl.parameters import parameter_message  # the DSL loads on errors only
+
     return InvalidParameterError(parameter_message(component, name, expected, value), hint=hint)
 
 
