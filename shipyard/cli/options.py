@@ -27,6 +27,17 @@ ArtifactRootOption = Annotated[
         show_default=False,
     ),
 ]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="SHIPYARD_DATA_DIR",
+        help="The platform server's local directory: jobs' working directories, endpoints' "
+        "models, SQLite projects' stores. Default: the artifact root; required when that is "
+        "an object store (s3://...).",
+        show_default=False,
+    ),
+]
 ModelsDirOption = Annotated[
     Path, typer.Option("--models-dir", help="The model repository push writes to.")
 ]

@@ -1,7 +1,8 @@
 """`shipyard worker`: claim jobs from the platform server's queue and run them.
 
 The worker needs the server's store (the queue) and artifact root (packages, the projects'
-artifacts), not the server itself. The first SIGTERM or Ctrl-C stops claiming and lets the
+artifacts: a mounted directory or an object store, with `--data-dir` then), not the server
+itself. The first SIGTERM or Ctrl-C stops claiming and lets the
 running jobs finish; a second ends them and hands them back to the queue.
 """
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipyard.cli.options import ArtifactRootOption, StoreOption
+from shipyard.cli.options import ArtifactRootOption, DataDirOption, StoreOption
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 def worker_command(
     store: StoreOption = None,
     artifact_root: ArtifactRootOption = None,
+    data_dir: DataDirOption = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, max=256, help="How many jobs run at once.")
     ] = 1,
@@ -56,11 +58,12 @@ def worker_command(
     from shipyard.platform.jobs.worker import Worker, WorkerOptions, default_worker_name
     from shipyard.platform.settings import server_settings
 
-    settings = server_settings(store, artifact_root)
+    settings = server_settings(store, artifact_root, data_dir)
     queue = JobQueue(settings.store_url)
     options = WorkerOptions(
         store_url=settings.store_url,
-        artifact_root=settings.root,
+        artifact_root=settings.artifact_root,
+        data_dir=settings.data_dir,
         concurrency=concurrency,
         lease_s=lease_s,
         heartbeat_s=min(1.0, lease_s / 4),

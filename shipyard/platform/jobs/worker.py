@@ -35,7 +35,7 @@ from shipyard.errors import ShipyardError
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.queue import LeaseLost
 from shipyard.platform.jobs.spaces import (
-    packages_dir,
+    packages_location,
     project_artifact_root,
     project_schema,
     project_store_url,
@@ -66,7 +66,10 @@ class WorkerOptions:
 
     Args:
         store_url: The server's store (the queue's): projects' stores are found beside it.
-        artifact_root: The server's artifact root (packages, projects' artifacts, work).
+        artifact_root: The server's artifact root (packages, projects' artifacts): a
+            directory or an object store's URL.
+        data_dir: The local directory jobs run in (and, with a SQLite store, where the
+            projects' stores are).
         concurrency: How many jobs run at once.
         lease_s: How long a claim lasts without renewal.
         heartbeat_s: How often the lease is renewed (and a stop request seen).
@@ -78,7 +81,8 @@ class WorkerOptions:
     """
 
     store_url: str
-    artifact_root: Path
+    artifact_root: str
+    data_dir: Path
     concurrency: int = 1
     lease_s: float = 15.0
     heartbeat_s: float = 1.0
@@ -155,7 +159,7 @@ class Worker:
     # One job -------------------------------------------------------------------------------
     def _run_job(self, job: JobRecord) -> None:
         name = self.options.name
-        directory = work_dir(self.options.artifact_root, job.id, job.attempts)
+        directory = work_dir(self.options.data_dir, job.id, job.attempts)
         try:
             try:
                 argv = self._prepare(job, directory)
@@ -189,19 +193,21 @@ class Worker:
             raise ValueError("the entrypoint is empty")
         shutil.rmtree(directory, ignore_errors=True)
         if job.package is not None:
-            PackageStore(packages_dir(self.options.artifact_root)).unpack(job.package, directory)
+            PackageStore(packages_location(self.options.artifact_root)).unpack(
+                job.package, directory
+            )
         directory.mkdir(parents=True, exist_ok=True)
         self.queue.create_schema(project_schema(job.project))
         return argv
 
     def _environment(self, job: JobRecord, directory: Path) -> dict[str, str]:
-        root = self.options.artifact_root
+        options = self.options
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
         bin_dir = os.path.dirname(sys.executable)  # the `shipyard` of this installation first
         env["PATH"] = os.pathsep.join(filter(None, [bin_dir, env.get("PATH")]))
         env.update(
-            SHIPYARD_STORE=project_store_url(self.options.store_url, root, job.project),
-            SHIPYARD_ARTIFACT_ROOT=str(project_artifact_root(root, job.project)),
+            SHIPYARD_STORE=project_store_url(options.store_url, options.data_dir, job.project),
+            SHIPYARD_ARTIFACT_ROOT=project_artifact_root(options.artifact_root, job.project),
             SHIPYARD_HOME=str(directory / ".shipyard"),
             SHIPYARD_JOB_ID=str(job.id),
             SHIPYARD_PROJECT=job.project,

@@ -232,7 +232,7 @@ def test_the_ui_of_one_project_is_served_to_its_readers(platform: Platform) -> N
 
     project = Project.open(
         store=project_store_url(platform.store_url, platform.root, "demo"),
-        artifact_root=str(project_artifact_root(platform.root, "demo")),
+        artifact_root=project_artifact_root(platform.root, "demo"),
     )
     try:
         with serving(
