@@ -11,6 +11,11 @@ worker whose lease was taken from it changes nothing.
 
 A job is never run twice at once: only the holder of a live lease runs it, and a lease is
 taken back only once it has expired.
+
+Placement: a worker records what it has (`job_workers`, refreshed at each claim) and
+claims only the oldest pending job whose requested resources fit what its running jobs
+leave free, a test in the claim's own statement. A pending job that no live worker (seen in
+the last `WORKER_LIVE_S`) could ever hold says so in its message.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from sqlalchemy.exc import IntegrityError
 
 from shipyard.errors import NotFoundError, ShipyardError
 from shipyard.platform.database import Database
+from shipyard.platform.jobs.capacity import RESOURCES, Capacity, shortfall
 from shipyard.platform.jobs.records import DONE_STATES, JobRecord, LogChunk, kind_of
-from shipyard.store.sql.tables import job_logs, jobs
+from shipyard.store.sql.tables import job_logs, job_workers, jobs
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,9 +40,11 @@ if TYPE_CHECKING:
 
     from shipyard.platform.jobs.records import JobState, NewJob
 
-__all__ = ["WAITING", "JobConflict", "JobQueue", "LeaseLost"]
+__all__ = ["WAITING", "WORKER_LIVE_S", "JobConflict", "JobQueue", "LeaseLost"]
 
 WAITING: Final = "waiting for a worker"
+WORKER_LIVE_S: Final = 30.0
+"""A worker that has not claimed or advertised for this long no longer counts as live."""
 _MAX_LIST: Final = 1000
 
 
@@ -145,8 +153,10 @@ class JobQueue:
             query = query.where(jobs.c.state.in_(list(states)))
         with self._read() as conn:
             rows = [dict(r._mapping) for r in conn.execute(query)]
-            pending = _pending_ids(conn) if any(r["state"] == "PENDING" for r in rows) else []
-        return [_to_record(row, pending) for row in rows]
+            waiting = any(r["state"] == "PENDING" for r in rows)
+            pending = _pending_ids(conn) if waiting else []
+            workers = _live_workers(conn) if waiting else []
+        return [_to_record(row, pending, workers) for row in rows]
 
     def request_stop(self, job_id: int, by: str) -> JobRecord:
         """Stop a job: a pending one at once, a running one by its worker (within seconds).
@@ -216,10 +226,24 @@ class JobQueue:
             return [LogChunk(seq, attempt, text) for seq, attempt, text in conn.execute(query)]
 
     # Workers -------------------------------------------------------------------------------
-    def claim(self, worker: str, *, lease_s: float) -> JobRecord | None:
-        """Take the oldest pending job for `worker`, leased for `lease_s` seconds.
+    def claim(
+        self,
+        worker: str,
+        *,
+        lease_s: float,
+        capacity: Capacity | None = None,
+        free: Capacity | None = None,
+    ) -> JobRecord | None:
+        """Take the oldest pending job for `worker` that fits `free`, leased for `lease_s` s.
 
         Jobs whose lease expired are put back first (see `expire_leases`).
+
+        Args:
+            worker: The worker's name.
+            lease_s: How long the claim lasts without renewal.
+            capacity: What the worker has, recorded as it claims (None: not recorded).
+            free: What its running jobs leave free: a job asking for more is passed over
+                (None: any job).
 
         Returns:
             The job, now RUNNING with one more attempt, or None when none is pending.
@@ -227,7 +251,11 @@ class JobQueue:
         with self._write() as conn:
             now = _now()
             self._expire(conn, now)
+            if capacity is not None:
+                _advertise(conn, worker, capacity, now)
             query = select(jobs).where(jobs.c.state == "PENDING").order_by(jobs.c.id).limit(1)
+            if free is not None:
+                query = query.where(*_fits(free))
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
             row = conn.execute(query).first()
@@ -312,6 +340,16 @@ class JobQueue:
                                         text=text)
             )  # fmt: skip
 
+    def advertise(self, worker: str, capacity: Capacity) -> None:
+        """Record that `worker` is live and has `capacity` (a busy worker, between claims)."""
+        with self._write() as conn:
+            _advertise(conn, worker, capacity, _now())
+
+    def retire(self, worker: str) -> None:
+        """Forget a worker that stops: it no longer counts as live."""
+        with self._write() as conn:
+            conn.execute(delete(job_workers).where(job_workers.c.name == worker))
+
     def create_schema(self, schema: str) -> None:
         """Create a PostgreSQL schema (a project's runs) if it is missing; nothing on SQLite."""
         if not self._postgres:
@@ -386,7 +424,7 @@ class JobQueue:
         ahead = conn.execute(
             select(func.count()).where(jobs.c.state == "PENDING", jobs.c.id < job_id)
         ).scalar_one()
-        return JobRecord(**{**job, "message": f"{job['message']} ({_ahead(ahead)})"})
+        return _pending_record(job, ahead, _live_workers(conn))
 
 
 def _pending_ids(conn: Connection) -> list[int]:
@@ -397,11 +435,45 @@ def _pending_ids(conn: Connection) -> list[int]:
     )
 
 
-def _to_record(row: dict[str, Any], pending: list[int]) -> JobRecord:
-    """Build a record; a pending job's message ends with how many pending jobs are ahead."""
+def _to_record(row: dict[str, Any], pending: list[int], workers: list[Capacity]) -> JobRecord:
+    """Build a record (see `_pending_record` for a pending job's message)."""
     if row["state"] == "PENDING":
-        row = {**row, "message": f"{row['message']} ({_ahead(bisect_left(pending, row['id']))})"}
+        return _pending_record(row, bisect_left(pending, row["id"]), workers)
     return JobRecord(**row)
+
+
+def _pending_record(row: dict[str, Any], ahead: int, workers: list[Capacity]) -> JobRecord:
+    """A pending job's message ends with how many pending jobs are ahead, or says that no
+    live worker could ever run it."""
+    unplaceable = shortfall(Capacity.of(row["resources"]), workers)
+    if unplaceable is not None:
+        return JobRecord(**{**row, "message": f"{unplaceable}; {WAITING} that large"})
+    return JobRecord(**{**row, "message": f"{row['message']} ({_ahead(ahead)})"})
+
+
+def _fits(free: Capacity) -> list[Any]:
+    """The conditions of a job whose resources fit in `free` (one not named counts as 0)."""
+    return [
+        func.coalesce(jobs.c.resources[name].as_float(), 0.0) <= getattr(free, name)
+        for name in RESOURCES
+    ]
+
+
+def _advertise(conn: Connection, worker: str, capacity: Capacity, now: datetime) -> None:
+    values = {**capacity.as_dict(), "seen_at": now}
+    found = conn.execute(
+        update(job_workers).where(job_workers.c.name == worker).values(**values)
+    ).rowcount
+    if not found:
+        conn.execute(insert(job_workers).values(name=worker, **values))
+
+
+def _live_workers(conn: Connection) -> list[Capacity]:
+    since = _now() - timedelta(seconds=WORKER_LIVE_S)
+    query = select(*(job_workers.c[name] for name in RESOURCES)).where(
+        job_workers.c.seen_at >= since
+    )
+    return [Capacity(*row) for row in conn.execute(query)]
 
 
 def _ahead(count: int) -> str:

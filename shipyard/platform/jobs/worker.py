@@ -12,6 +12,10 @@ itself in other process groups are its own to end). A worker that loses
 its lease (it could not reach the database for `lease_s`) ends the process and records
 nothing: the job has gone back to the queue.
 
+A worker with a `capacity` (CPUs, GPUs, memory) claims only jobs whose requested resources
+fit what its running jobs leave free, and records that capacity as it claims (and every
+`heartbeat_s` while it is full), so that a job no live worker could hold says so.
+
 `drain()` (the first SIGTERM or Ctrl-C) stops claiming and lets the running jobs finish;
 `abort()` (the second) ends them and hands them back to the queue without using an attempt.
 """
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Final
 
 from shipyard.errors import ShipyardError
+from shipyard.platform.jobs.capacity import Capacity
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.queue import LeaseLost
 from shipyard.platform.jobs.spaces import (
@@ -78,6 +83,8 @@ class WorkerOptions:
         engine: Where the pipelines a job runs execute their nodes (`SHIPYARD_ENGINE` of the
             job: threads, processes, ray...); None leaves it to the job.
         name: The worker's name in leases and messages.
+        capacity: What the worker has for its jobs (None: any job fits, up to
+            `concurrency`, and the worker records no capacity).
     """
 
     store_url: str
@@ -90,6 +97,7 @@ class WorkerOptions:
     kill_grace_s: float = 5.0
     engine: str | None = None
     name: str = field(default_factory=default_worker_name)
+    capacity: Capacity | None = None
 
 
 class Worker:
@@ -114,6 +122,7 @@ class Worker:
         self._draining = threading.Event()
         self._aborting = threading.Event()
         self._running: dict[int, threading.Thread] = {}
+        self._held: dict[int, Capacity] = {}  # what each running job asked for
         self._slot_freed = threading.Event()  # a job ended: claim the next one at once
 
     @property
@@ -135,26 +144,47 @@ class Worker:
         """Claim and run jobs until `drain` or `abort`, then wait for the running ones."""
         name = self.options.name
         self._say(f"worker {name}: claiming jobs from {self.queue.url}")
+        advertised = 0.0
         while not self._draining.is_set():
             self._running = {k: t for k, t in self._running.items() if t.is_alive()}
+            self._held = {k: c for k, c in self._held.items() if k in self._running}
             job = None
-            if len(self._running) < self.options.concurrency:
-                try:
-                    job = self.queue.claim(name, lease_s=self.options.lease_s)
-                except ShipyardError as exc:
-                    self._say(f"worker {name}: cannot claim: {exc}")
+            full = len(self._running) >= self.options.concurrency
+            try:
+                if not full:
+                    job = self._claim()
+                    advertised = time.monotonic()
+                elif time.monotonic() - advertised >= self.options.heartbeat_s:
+                    self._advertise()
+                    advertised = time.monotonic()
+            except ShipyardError as exc:
+                self._say(f"worker {name}: cannot claim: {exc}")
             if job is None:
-                full = len(self._running) >= self.options.concurrency
                 (self._slot_freed if full else self._draining).wait(self.options.poll_s)
                 self._slot_freed.clear()
                 continue
             self._say(f"worker {name}: job {job.id} ({job.project}): {job.entrypoint}")
             thread = threading.Thread(target=self._run_job, args=(job,), name=f"job-{job.id}")
             self._running[job.id] = thread
+            self._held[job.id] = Capacity.of(job.resources)
             thread.start()
         for thread in list(self._running.values()):
             thread.join()
+        if self.options.capacity is not None:
+            with contextlib.suppress(ShipyardError):
+                self.queue.retire(name)
         self._say(f"worker {name}: stopped")
+
+    def _claim(self) -> JobRecord | None:
+        capacity = self.options.capacity
+        free = None if capacity is None else capacity.minus(self._held.values())
+        return self.queue.claim(
+            self.options.name, lease_s=self.options.lease_s, capacity=capacity, free=free
+        )
+
+    def _advertise(self) -> None:
+        if self.options.capacity is not None:
+            self.queue.advertise(self.options.name, self.options.capacity)
 
     # One job -------------------------------------------------------------------------------
     def _run_job(self, job: JobRecord) -> None:

@@ -39,6 +39,9 @@ declares them.
 
 Version 7 adds the model registry and its endpoints: `registered_models`, `model_versions`
 and `endpoints` (`shipyard.platform.models`), as `tables.py` declares them.
+
+Version 8 adds `job_workers`: what each live job worker has (CPUs, GPUs, memory), which the
+queue places jobs by.
 """
 
 from __future__ import annotations
@@ -339,6 +342,12 @@ def _add_model_registry(conn: Connection) -> None:
         new.create(conn)
 
 
+# Version 8 ---------------------------------------------------------------------------------
+def _add_job_workers(conn: Connection) -> None:
+    """Create the table of workers' capacities, which job placement reads."""
+    tables.job_workers.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -353,6 +362,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(6, "the platform server's job queue and job logs", _add_job_tables),
     Migration(7, "registered models, their versions and endpoints", _add_model_registry),
+    Migration(8, "the job workers' capacities", _add_job_workers),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

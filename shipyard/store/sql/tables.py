@@ -65,6 +65,7 @@ __all__ = [
     "firings",
     "grants",
     "job_logs",
+    "job_workers",
     "jobs",
     "metadata",
     "model_versions",
@@ -458,4 +459,14 @@ job_logs = Table(
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("attempt", Integer, nullable=False),
     Column("text", Text, nullable=False),
+)
+
+job_workers = Table(  # what each live `shipyard worker` has, for placing jobs and messages
+    "job_workers",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("num_cpus", Float, nullable=False),
+    Column("num_gpus", Float, nullable=False),
+    Column("memory", Float, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
 )
