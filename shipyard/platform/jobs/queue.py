@@ -16,6 +16,9 @@ Placement: a worker records what it has (`job_workers`, refreshed at each claim)
 claims only the oldest pending job whose requested resources fit what its running jobs
 leave free, a test in the claim's own statement. A pending job that no live worker (seen in
 the last `WORKER_LIVE_S`) could ever hold says so in its message.
+
+A client's change (submit, stop, retry, delete) and its audit-log entry (`job.submit`...)
+are written in one transaction: neither is kept without the other.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shipyard.errors import NotFoundError, ShipyardError
+from shipyard.platform.auth.audit import append
 from shipyard.platform.database import Database
 from shipyard.platform.jobs.capacity import RESOURCES, Capacity, shortfall
 from shipyard.platform.jobs.records import DONE_STATES, JobRecord, LogChunk, kind_of
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection
 
+    from shipyard.platform.auth.records import Actor
     from shipyard.platform.jobs.records import JobState, NewJob
 
 __all__ = ["WAITING", "WORKER_LIVE_S", "JobConflict", "JobQueue", "LeaseLost"]
@@ -91,8 +96,12 @@ class JobQueue:
         self.database.close()
 
     # Clients -------------------------------------------------------------------------------
-    def submit(self, job: NewJob) -> tuple[JobRecord, bool]:
+    def submit(self, job: NewJob, *, actor: Actor | None = None) -> tuple[JobRecord, bool]:
         """Queue `job` unless its project already has a job with its submission id.
+
+        Args:
+            job: The job.
+            actor: Who submits it, for the audit log's `job.submit` (None: no entry).
 
         Returns:
             The job, and whether it was created now (False: the earlier job with the key).
@@ -120,6 +129,9 @@ class JobQueue:
                 if found is not None:
                     return self._record(conn, found), False
                 job_id = conn.execute(insert(jobs).values(**row).returning(jobs.c.id)).scalar_one()
+                if actor is not None:
+                    detail = {"entrypoint": job.entrypoint, "submission_id": job.submission_id}
+                    _audit(conn, actor, "job.submit", job.project, job_id, detail=detail)
                 return self._record(conn, job_id), True
         except Exception as exc:  # two PostgreSQL submitters of one key: the loser reads it
             if not isinstance(exc.__cause__, IntegrityError):
@@ -158,18 +170,19 @@ class JobQueue:
             workers = _live_workers(conn) if waiting else []
         return [_to_record(row, pending, workers) for row in rows]
 
-    def request_stop(self, job_id: int, by: str) -> JobRecord:
+    def request_stop(self, job_id: int, by: Actor) -> JobRecord:
         """Stop a job: a pending one at once, a running one by its worker (within seconds).
 
-        A job that has ended is returned as it is.
+        A job that has ended is returned as it is. The request is audited (`job.stop`).
         """
         with self._write() as conn:
             job = self._locked(conn, job_id)
+            _audit(conn, by, "job.stop", job["project"], job_id)
             if job["state"] == "PENDING":
                 conn.execute(
                     update(jobs)
                     .where(jobs.c.id == job_id)
-                    .values(state="STOPPED", message=f"stopped by {by} before it started",
+                    .values(state="STOPPED", message=f"stopped by {by.name} before it started",
                             ended_at=_now())
                 )  # fmt: skip
             elif job["state"] == "RUNNING" and not job["stop_requested"]:
@@ -178,39 +191,42 @@ class JobQueue:
                     .where(jobs.c.id == job_id)
                     .values(
                         stop_requested=True,
-                        message=f"stop requested by {by}; waiting for worker "
+                        message=f"stop requested by {by.name}; waiting for worker "
                         f"{job['lease_owner']} to end it",
                     )
                 )
             return self._record(conn, job_id)
 
-    def retry(self, job_id: int, by: str) -> JobRecord:
-        """Queue a job that has ended again, with all its attempts; its logs are kept.
+    def retry(self, job_id: int, by: Actor) -> JobRecord:
+        """Queue a job that has ended again, with all its attempts; its logs are kept
+        (audited: `job.retry`).
 
         Raises:
             JobConflict: The job is still pending or running.
         """
         with self._write() as conn:
-            self._ended(conn, job_id, "retried")
+            project = self._ended(conn, job_id, "retried")
+            _audit(conn, by, "job.retry", project, job_id)
             conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id)
                 .values(
-                    state="PENDING", message=f"retried by {by}; {WAITING}", attempts=0,
+                    state="PENDING", message=f"retried by {by.name}; {WAITING}", attempts=0,
                     stop_requested=False, exit_code=None, started_at=None, ended_at=None,
                     lease_owner=None, lease_expires_at=None,
                 )
             )  # fmt: skip
             return self._record(conn, job_id)
 
-    def delete(self, job_id: int) -> None:
-        """Delete a job that has ended, with its logs.
+    def delete(self, job_id: int, by: Actor) -> None:
+        """Delete a job that has ended, with its logs (audited: `job.delete`).
 
         Raises:
             JobConflict: The job is still pending or running.
         """
         with self._write() as conn:
-            self._ended(conn, job_id, "deleted")
+            project = self._ended(conn, job_id, "deleted")
+            _audit(conn, by, "job.delete", project, job_id)
             conn.execute(delete(job_logs).where(job_logs.c.job_id == job_id))
             conn.execute(delete(jobs).where(jobs.c.id == job_id))
 
@@ -406,13 +422,16 @@ class JobQueue:
             raise NotFoundError(f"There is no job {job_id}.")
         return dict(row._mapping)
 
-    def _ended(self, conn: Connection, job_id: int, verb: str) -> None:
-        state = self._locked(conn, job_id)["state"]
+    def _ended(self, conn: Connection, job_id: int, verb: str) -> str:
+        """Check that the job has ended (locking it); return its project."""
+        job = self._locked(conn, job_id)
+        state = job["state"]
         if state not in DONE_STATES:
             raise JobConflict(
                 f"Job {job_id} is {state}; only a job that has ended can be {verb}.",
                 hint=f"Stop it first: shipyard jobs stop {job_id}",
             )
+        return str(job["project"])
 
     def _record(self, conn: Connection, job_id: int) -> JobRecord:
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
@@ -425,6 +444,18 @@ class JobQueue:
             select(func.count()).where(jobs.c.state == "PENDING", jobs.c.id < job_id)
         ).scalar_one()
         return _pending_record(job, ahead, _live_workers(conn))
+
+
+def _audit(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    project: str,
+    job_id: int,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    append(conn, actor, action, project=project, target=str(job_id), detail=detail or {})
 
 
 def _pending_ids(conn: Connection) -> list[int]:

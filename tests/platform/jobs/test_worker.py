@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from shipyard.platform.auth.records import Actor
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.packing import pack_directory
 from shipyard.platform.jobs.queue import JobQueue
@@ -106,7 +107,7 @@ def test_a_stop_request_ends_the_process_group_within_seconds(
         while not marker.exists() or not marker.read_text():
             time.sleep(0.05)
         asked = time.monotonic()
-        queue.request_stop(job.id, "bob")
+        queue.request_stop(job.id, Actor("bob"))
         done = wait_for(queue, job.id, "STOPPED", "FAILED", "SUCCEEDED")
         took = time.monotonic() - asked
     assert done.state == "STOPPED" and took < 3
