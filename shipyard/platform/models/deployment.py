@@ -78,15 +78,16 @@ class Deployment:
         target = self.base_path / str(version.version)
         if target.is_dir():
             return target
-        if "://" in version.path:
+        files = version.push.path
+        if "://" in files:
             self.base_path.mkdir(parents=True, exist_ok=True)
-            download_tree(version.path, target)
+            download_tree(files, target)
             return target
-        source = Path(version.path)
+        source = Path(files)
         if not source.is_dir():
             raise NotFoundError(
                 f"The files of version {version.version} of model {self.model!r} are gone "
-                f"({source}, artifact {version.artifact_id}); push and register it again."
+                f"({source}, artifact {version.push.artifact_id}); push and register it again."
             )
         staging = self.base_path / f".install-{version.version}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)

@@ -13,42 +13,19 @@ and downloaded when an endpoint deploys it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from shipyard.errors import InvalidParameterError, NotFoundError
+from shipyard.platform.models.records import Push
 from shipyard.promotion.listing import push_facts
 
 if TYPE_CHECKING:
     from shipyard.store import ArtifactRecord, MetadataStore
 
-__all__ = ["Push", "find_push"]
+__all__ = ["find_push"]
 
 _PUSHED_MODEL: Final = "PushedModel"
-
-
-@dataclass(frozen=True)
-class Push:
-    """A pushed model and its lineage.
-
-    Attributes:
-        artifact_id: The `PushedModel` artifact's id.
-        uri: The artifact's URI.
-        path: Where the version's files are: the directory the push wrote
-            (`BASE/NAME/VERSION`) if the server can read it, else the URI of the exported
-            model the push copied (`s3://...`, or a directory of the artifact root).
-        run_id: The run that pushed it, if the store says.
-        blessed: The blessing of `evaluate` it was pushed with, if any.
-        infra_blessed: The infra blessing it was pushed with, if any.
-    """
-
-    artifact_id: int
-    uri: str
-    path: str
-    run_id: str | None
-    blessed: bool | None
-    infra_blessed: bool | None
 
 
 def find_push(

@@ -9,7 +9,6 @@ second (a 409, or the version already registered), never a store error.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
@@ -153,7 +152,7 @@ class ModelRegistry:
             model_id = model_id_of(conn, project, name)
             query = _VERSION.where(model_versions.c.model_id == model_id)
             rows = conn.execute(query.order_by(model_versions.c.version.desc()))
-            return [ModelVersion(**row._mapping) for row in rows]
+            return [ModelVersion.from_row(row._mapping) for row in rows]
 
     def get_version(self, project: str, name: str, version: int) -> ModelVersion:
         """Return one version of a model.
@@ -172,7 +171,7 @@ class ModelRegistry:
                 f"Model {name!r} of project {project!r} has no version {version}; "
                 f"register one with POST .../models/{name}/versions."
             )
-        return ModelVersion(**row._mapping)
+        return ModelVersion.from_row(row._mapping)
 
     def register_version(
         self,
@@ -218,24 +217,13 @@ class ModelRegistry:
                     model_versions.c.artifact_id == push.artifact_id,
                 )
                 if (row := conn.execute(same).first()) is not None:
-                    return ModelVersion(**row._mapping), False
+                    return ModelVersion.from_row(row._mapping), False
                 newest = select(func.max(model_versions.c.version)).where(
                     model_versions.c.model_id == model_id
                 )
-                version = ModelVersion(
-                    model=name,
-                    version=(conn.scalar(newest) or 0) + 1,
-                    artifact_id=push.artifact_id,
-                    uri=push.uri,
-                    path=push.path,
-                    run_id=push.run_id,
-                    blessed=push.blessed,
-                    infra_blessed=push.infra_blessed,
-                    registered_by=actor.name,
-                    registered_at=now,
-                )
-                row_values = {k: v for k, v in dataclasses.asdict(version).items() if k != "model"}
-                conn.execute(insert(model_versions).values(model_id=model_id, **row_values))
+                number = (conn.scalar(newest) or 0) + 1
+                version = ModelVersion(name, number, push, actor.name, now)
+                conn.execute(insert(model_versions).values(model_id=model_id, **version.columns()))
                 append(
                     conn,
                     actor,

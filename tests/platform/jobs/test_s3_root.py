@@ -105,7 +105,7 @@ def test_a_job_on_an_s3_root_writes_its_projects_prefix_and_its_model_deploys(
                 "demo", "fares", actor=HOST, run_id=runs[0].rsplit("/", 1)[1]
             )
             assert created
-            assert version.path.startswith(f"{ROOT}/projects/demo/artifacts/pusher/"), version
+            assert version.push.path.startswith(f"{ROOT}/projects/demo/artifacts/pusher/"), version
             installed = Deployment.of(data, "demo", "live", "fares").install(version)
             assert (installed / "tag.txt").read_text() == "from-s3"
             assert installed == data / "endpoints" / "demo" / "live" / "models" / "fares" / "1"

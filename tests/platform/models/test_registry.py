@@ -47,13 +47,13 @@ def test_versions_are_registered_from_pushes_once_each_with_their_lineage(
     second_run, second = push_run(store_url, tmp_path / "models", "two")
 
     v1, new = registry.register_version("taxi", "fares", artifact_id=first, actor=ANA)
-    assert new and v1.version == 1 and v1.artifact_id == first
-    assert (v1.run_id, v1.blessed, v1.infra_blessed) == (first_run.id, True, None)
-    assert v1.path == str((tmp_path / "models" / "m" / "1").resolve())
+    assert new and v1.version == 1 and v1.push.artifact_id == first
+    assert (v1.push.run_id, v1.push.blessed, v1.push.infra_blessed) == (first_run.id, True, None)
+    assert v1.push.path == str((tmp_path / "models" / "m" / "1").resolve())
     assert v1.registered_by == "ana"
 
     v2, new = registry.register_version("taxi", "fares", run_id=second_run.id, actor=ANA)
-    assert new and (v2.version, v2.artifact_id, v2.run_id) == (2, second, second_run.id)
+    assert new and (v2.version, v2.push.artifact_id, v2.push.run_id) == (2, second, second_run.id)
     again, new = registry.register_version("taxi", "fares", artifact_id=second, actor=ANA)
     assert not new and again == v2
 
