@@ -27,7 +27,7 @@ from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shipyard.errors import NotFoundError, ShipyardError
@@ -61,6 +61,15 @@ class JobConflict(ShipyardError, ValueError):
     """The job is not in a state that allows the request (e.g. deleting a running job)."""
 
     headline = "Job conflict"
+
+
+_OLDEST: Final = select(jobs).where(jobs.c.state == "PENDING").order_by(jobs.c.id).limit(1)
+_OLDEST_FITTING: Final = _OLDEST.where(
+    *(  # a resource the job does not name counts as 0; `free_NAME` is what the worker has free
+        func.coalesce(jobs.c.resources[name].as_float(), 0.0) <= bindparam(f"free_{name}")
+        for name in RESOURCES
+    )
+)
 
 
 def _now() -> datetime:
@@ -269,12 +278,11 @@ class JobQueue:
             self._expire(conn, now)
             if capacity is not None:
                 _advertise(conn, worker, capacity, now)
-            query = select(jobs).where(jobs.c.state == "PENDING").order_by(jobs.c.id).limit(1)
-            if free is not None:
-                query = query.where(*_fits(free))
+            query = _OLDEST if free is None else _OLDEST_FITTING
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
-            row = conn.execute(query).first()
+            limits = {} if free is None else {f"free_{n}": getattr(free, n) for n in RESOURCES}
+            row = conn.execute(query, limits).first()
             if row is None:
                 return None
             job = dict(row._mapping)
@@ -482,20 +490,14 @@ def _pending_record(row: dict[str, Any], ahead: int, workers: list[Capacity]) ->
     return JobRecord(**{**row, "message": f"{row['message']} ({_ahead(ahead)})"})
 
 
-def _fits(free: Capacity) -> list[Any]:
-    """The conditions of a job whose resources fit in `free` (one not named counts as 0)."""
-    return [
-        func.coalesce(jobs.c.resources[name].as_float(), 0.0) <= getattr(free, name)
-        for name in RESOURCES
-    ]
-
-
 def _advertise(conn: Connection, worker: str, capacity: Capacity, now: datetime) -> None:
     values = {**capacity.as_dict(), "seen_at": now}
     found = conn.execute(
         update(job_workers).where(job_workers.c.name == worker).values(**values)
     ).rowcount
-    if not found:
+    if not found:  # a new worker: forget those gone for a day (each restart has a new name)
+        stale = now - timedelta(days=1)
+        conn.execute(delete(job_workers).where(job_workers.c.seen_at < stale))
         conn.execute(insert(job_workers).values(name=worker, **values))
 
 

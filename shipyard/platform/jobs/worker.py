@@ -13,8 +13,8 @@ its lease (it could not reach the database for `lease_s`) ends the process and r
 nothing: the job has gone back to the queue.
 
 A worker with a `capacity` (CPUs, GPUs, memory) claims only jobs whose requested resources
-fit what its running jobs leave free, and records that capacity as it claims (and every
-`heartbeat_s` while it is full), so that a job no live worker could hold says so.
+fit what its running jobs leave free, and records that capacity every `ADVERTISE_S` (with
+a claim, or alone while it is full), so that a job no live worker could hold says so.
 
 `drain()` (the first SIGTERM or Ctrl-C) stops claiming and lets the running jobs finish;
 `abort()` (the second) ends them and hands them back to the queue without using an attempt.
@@ -54,8 +54,10 @@ if TYPE_CHECKING:
     from shipyard.platform.jobs.queue import JobQueue
     from shipyard.platform.jobs.records import JobRecord, JobState
 
-__all__ = ["Worker", "WorkerOptions", "default_worker_name"]
+__all__ = ["ADVERTISE_S", "Worker", "WorkerOptions", "default_worker_name"]
 
+ADVERTISE_S: Final = 5.0
+"""How often a worker records its capacity (a live worker is one seen in `WORKER_LIVE_S`)."""
 _CHUNK_BYTES: Final = 64 * 1024
 _FLUSH_S: Final = 0.25
 
@@ -144,18 +146,19 @@ class Worker:
         """Claim and run jobs until `drain` or `abort`, then wait for the running ones."""
         name = self.options.name
         self._say(f"worker {name}: claiming jobs from {self.queue.url}")
-        advertised = 0.0
+        advertised = -ADVERTISE_S
         while not self._draining.is_set():
             self._running = {k: t for k, t in self._running.items() if t.is_alive()}
             self._held = {k: c for k, c in self._held.items() if k in self._running}
             job = None
             full = len(self._running) >= self.options.concurrency
+            due = time.monotonic() - advertised >= ADVERTISE_S
             try:
                 if not full:
-                    job = self._claim()
-                    advertised = time.monotonic()
-                elif time.monotonic() - advertised >= self.options.heartbeat_s:
+                    job = self._claim(advertise=due)
+                elif due:
                     self._advertise()
+                if due:
                     advertised = time.monotonic()
             except ShipyardError as exc:
                 self._say(f"worker {name}: cannot claim: {exc}")
@@ -175,11 +178,15 @@ class Worker:
                 self.queue.retire(name)
         self._say(f"worker {name}: stopped")
 
-    def _claim(self) -> JobRecord | None:
+    def _claim(self, *, advertise: bool) -> JobRecord | None:
+        """Claim a job that fits what is free, recording the worker's capacity if `advertise`."""
         capacity = self.options.capacity
         free = None if capacity is None else capacity.minus(self._held.values())
         return self.queue.claim(
-            self.options.name, lease_s=self.options.lease_s, capacity=capacity, free=free
+            self.options.name,
+            lease_s=self.options.lease_s,
+            capacity=capacity if advertise else None,
+            free=free,
         )
 
     def _advertise(self) -> None:
