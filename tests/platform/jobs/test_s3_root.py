@@ -112,3 +112,17 @@ def test_a_job_on_an_s3_root_writes_its_projects_prefix_and_its_model_deploys(
         finally:
             queue.close()
             s3fs.S3FileSystem.clear_instance_cache()  # its clients name this server's port
+
+
+def test_the_worker_command_names_the_flag_at_fault(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shipyard.cli.main import app
+
+    store = ["--store", f"sqlite:///{tmp_path / 'store.db'}"]
+    no_data_dir = CliRunner().invoke(app, ["worker", *store, "--artifact-root", ROOT])
+    assert isinstance(no_data_dir.exception, ConfigError)  # the entry point prints it
+    assert "--data-dir" in str(no_data_dir.exception.hint)
+    bad_memory = CliRunner().invoke(app, ["worker", *store, "--memory", "lots"])
+    assert bad_memory.exit_code == 2
+    assert "--memory" in bad_memory.output and "'lots'" in bad_memory.output
