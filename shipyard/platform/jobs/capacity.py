@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["RESOURCES", "Capacity", "detect_capacity", "shortfall"]
+__all__ = ["RESOURCES", "Capacity", "detect_capacity", "gpu_devices", "shortfall"]
 
 RESOURCES: Final = ("num_cpus", "num_gpus", "memory")
 """The resources a job may ask for, by the name its `resources` record them under."""
@@ -66,6 +66,16 @@ def detect_capacity() -> Capacity:
     return Capacity(float(_cpus()), float(_gpus()), float(_memory_bytes()))
 
 
+def gpu_devices(count: float) -> list[str]:
+    """The ids of the `count` GPUs a worker hands to its jobs (`CUDA_VISIBLE_DEVICES`'s
+    first ones if set, else 0, 1, ...)."""
+    wanted = int(count)
+    visible = _visible_devices()
+    if visible is not None and len(visible) >= wanted:
+        return visible[:wanted]
+    return [str(index) for index in range(wanted)]
+
+
 def shortfall(request: Capacity, workers: Iterable[Capacity]) -> str | None:
     """Why no worker of `workers` (the live ones) could ever run a job asking `request`.
 
@@ -104,10 +114,17 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _gpus() -> int:
+def _visible_devices() -> list[str] | None:
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return None
+    return [d.strip() for d in visible.split(",") if d.strip() and d.strip() != "-1"]
+
+
+def _gpus() -> int:
+    visible = _visible_devices()
     if visible is not None:
-        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+        return len(visible)
     smi = shutil.which("nvidia-smi")
     if smi is None:
         return 0

@@ -14,7 +14,9 @@ nothing: the job has gone back to the queue.
 
 A worker with a `capacity` (CPUs, GPUs, memory) claims only jobs whose requested resources
 fit what its running jobs leave free, and records that capacity every `ADVERTISE_S` (with
-a claim, or alone while it is full), so that a job no live worker could hold says so.
+a claim, or alone while it is full), so that a job no live worker could hold says so. A
+job asking for GPUs gets as many of the worker's devices as it asks (rounded up) to itself,
+named in its `CUDA_VISIBLE_DEVICES`; a job asking for none is left the worker's.
 
 `drain()` (the first SIGTERM or Ctrl-C) stops claiming and lets the running jobs finish;
 `abort()` (the second) ends them and hands them back to the queue without using an attempt.
@@ -23,6 +25,7 @@ a claim, or alone while it is full), so that a job no live worker could hold say
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shlex
 import shutil
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Final
 
 from shipyard.errors import ShipyardError
-from shipyard.platform.jobs.capacity import Capacity
+from shipyard.platform.jobs.capacity import Capacity, gpu_devices
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.queue import LeaseLost
 from shipyard.platform.jobs.spaces import (
@@ -124,7 +127,10 @@ class Worker:
         self._draining = threading.Event()
         self._aborting = threading.Event()
         self._running: dict[int, threading.Thread] = {}
-        self._held: dict[int, Capacity] = {}  # what each running job asked for
+        self._held: dict[int, Capacity] = {}  # what each running job holds
+        self._devices: dict[int, list[str]] = {}  # the GPUs each running job holds
+        capacity = options.capacity
+        self._gpu_ids = [] if capacity is None else gpu_devices(capacity.num_gpus)
         self._slot_freed = threading.Event()  # a job ended: claim the next one at once
 
     @property
@@ -150,6 +156,7 @@ class Worker:
         while not self._draining.is_set():
             self._running = {k: t for k, t in self._running.items() if t.is_alive()}
             self._held = {k: c for k, c in self._held.items() if k in self._running}
+            self._devices = {k: d for k, d in self._devices.items() if k in self._running}
             job = None
             full = len(self._running) >= self.options.concurrency
             due = time.monotonic() - advertised >= ADVERTISE_S
@@ -167,9 +174,11 @@ class Worker:
                 self._slot_freed.clear()
                 continue
             self._say(f"worker {name}: job {job.id} ({job.project}): {job.entrypoint}")
-            thread = threading.Thread(target=self._run_job, args=(job,), name=f"job-{job.id}")
+            devices = self._hold(job)
+            thread = threading.Thread(
+                target=self._run_job, args=(job, devices), name=f"job-{job.id}"
+            )
             self._running[job.id] = thread
-            self._held[job.id] = Capacity.of(job.resources)
             thread.start()
         for thread in list(self._running.values()):
             thread.join()
@@ -189,12 +198,24 @@ class Worker:
             free=free,
         )
 
+    def _hold(self, job: JobRecord) -> list[str]:
+        """Count what a claimed job holds; return the GPUs it gets to itself (whole ones)."""
+        asked = Capacity.of(job.resources)
+        devices: list[str] = []
+        if asked.num_gpus > 0 and self._gpu_ids:
+            taken = {device for held in self._devices.values() for device in held}
+            devices = [d for d in self._gpu_ids if d not in taken][: math.ceil(asked.num_gpus)]
+            self._devices[job.id] = devices
+            asked = Capacity(asked.num_cpus, float(math.ceil(asked.num_gpus)), asked.memory)
+        self._held[job.id] = asked
+        return devices
+
     def _advertise(self) -> None:
         if self.options.capacity is not None:
             self.queue.advertise(self.options.name, self.options.capacity)
 
     # One job -------------------------------------------------------------------------------
-    def _run_job(self, job: JobRecord) -> None:
+    def _run_job(self, job: JobRecord, devices: list[str]) -> None:
         name = self.options.name
         directory = work_dir(self.options.data_dir, job.id, job.attempts)
         try:
@@ -203,7 +224,7 @@ class Worker:
                 process = subprocess.Popen(
                     argv,
                     cwd=directory,
-                    env=self._environment(job, directory),
+                    env=self._environment(job, directory, devices),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
@@ -237,7 +258,9 @@ class Worker:
         self.queue.create_schema(project_schema(job.project))
         return argv
 
-    def _environment(self, job: JobRecord, directory: Path) -> dict[str, str]:
+    def _environment(
+        self, job: JobRecord, directory: Path, devices: list[str] | None = None
+    ) -> dict[str, str]:
         options = self.options
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
         bin_dir = os.path.dirname(sys.executable)  # the `shipyard` of this installation first
@@ -249,6 +272,8 @@ class Worker:
             SHIPYARD_JOB_ID=str(job.id),
             SHIPYARD_PROJECT=job.project,
         )
+        if devices:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
         if self.options.engine is not None:
             env["SHIPYARD_ENGINE"] = self.options.engine
         for kept in ("SHIPYARD_CEILING_DIRECTORIES",):

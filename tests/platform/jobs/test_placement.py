@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
+
+import pytest
 
 from shipyard.platform.jobs.capacity import Capacity, shortfall
 from shipyard.platform.jobs.records import NewJob
@@ -82,3 +85,39 @@ def test_a_worker_runs_at_once_only_what_its_capacity_holds(
     runs = sorted([queue.get(first.id), done], key=lambda job: job.id)
     assert runs[0].ended_at is not None and runs[1].started_at is not None
     assert runs[1].started_at >= runs[0].ended_at
+
+
+def test_a_job_asking_for_gpus_gets_devices_of_its_own(
+    tmp_path: Path, queue: JobQueue, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    script = 'import os, time; print(os.environ.get("CUDA_VISIBLE_DEVICES", "none")); time.sleep(1)'
+    shows = shlex.join(["python", "-c", script])
+    first, second, third = (queue.submit(_job(k, shows, num_gpus=1))[0] for k in "abc")
+    cpu_only = queue.submit(_job("d", shows))[0]
+    capacity = Capacity(num_cpus=8, num_gpus=2, memory=GIB)
+    with worker_thread(queue, store_url, tmp_path, capacity=capacity, concurrency=4):
+        done = [wait_for(queue, j.id, "SUCCEEDED", "FAILED") for j in (first, second, third)]
+        wait_for(queue, cpu_only.id, "SUCCEEDED", "FAILED")
+
+    def shown(job_id: int) -> str:
+        return "".join(chunk.text for chunk in queue.read_log(job_id)).strip()
+
+    assert {shown(first.id), shown(second.id)} == {"0", "1"}  # one device each
+    assert shown(third.id) in {"0", "1"}
+    assert done[2].started_at >= min(done[0].ended_at, done[1].ended_at)  # type: ignore[operator]
+    assert shown(cpu_only.id) == "none"  # left the worker's (here: none set)
+
+
+def test_a_workers_gpus_are_those_cuda_visible_devices_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shipyard.platform.jobs.capacity import detect_capacity, gpu_devices
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,5")
+    assert detect_capacity().num_gpus == 2
+    assert gpu_devices(2) == ["2", "5"] and gpu_devices(1) == ["2"]
+    assert gpu_devices(3) == ["0", "1", "2"]  # more than it names: numbered
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert detect_capacity().num_gpus == 0
+    assert detect_capacity().num_cpus >= 1 and detect_capacity().memory > 0
