@@ -12,10 +12,10 @@ worker whose lease was taken from it changes nothing.
 A job is never run twice at once: only the holder of a live lease runs it, and a lease is
 taken back only once it has expired.
 
-Placement: a worker records what it has (`job_workers`, refreshed at each claim) and
+Placement: a worker records what it has (`job_workers`, refreshed as it claims) and
 claims only the oldest pending job whose requested resources fit what its running jobs
 leave free, a test in the claim's own statement. A pending job that no live worker (seen in
-the last `WORKER_LIVE_S`) could ever hold says so in its message.
+the last `placement.WORKER_LIVE_S`) could ever hold says so in its message.
 
 A client's change (submit, stop, retry, delete) and its audit-log entry (`job.submit`...)
 are written in one transaction: neither is kept without the other.
@@ -27,15 +27,22 @@ from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shipyard.errors import NotFoundError, ShipyardError
 from shipyard.platform.auth.audit import append
 from shipyard.platform.database import Database
 from shipyard.platform.jobs.capacity import RESOURCES, Capacity, shortfall
+from shipyard.platform.jobs.placement import (
+    OLDEST,
+    OLDEST_FITTING,
+    forget_worker,
+    live_workers,
+    record_worker,
+)
 from shipyard.platform.jobs.records import DONE_STATES, JobRecord, LogChunk, kind_of
-from shipyard.store.sql.tables import job_logs, job_workers, jobs
+from shipyard.store.sql.tables import job_logs, jobs
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,11 +52,9 @@ if TYPE_CHECKING:
     from shipyard.platform.auth.records import Actor
     from shipyard.platform.jobs.records import JobState, NewJob
 
-__all__ = ["WAITING", "WORKER_LIVE_S", "JobConflict", "JobQueue", "LeaseLost"]
+__all__ = ["WAITING", "JobConflict", "JobQueue", "LeaseLost"]
 
 WAITING: Final = "waiting for a worker"
-WORKER_LIVE_S: Final = 30.0
-"""A worker that has not claimed or advertised for this long no longer counts as live."""
 _MAX_LIST: Final = 1000
 
 
@@ -61,15 +66,6 @@ class JobConflict(ShipyardError, ValueError):
     """The job is not in a state that allows the request (e.g. deleting a running job)."""
 
     headline = "Job conflict"
-
-
-_OLDEST: Final = select(jobs).where(jobs.c.state == "PENDING").order_by(jobs.c.id).limit(1)
-_OLDEST_FITTING: Final = _OLDEST.where(
-    *(  # a resource the job does not name counts as 0; `free_NAME` is what the worker has free
-        func.coalesce(jobs.c.resources[name].as_float(), 0.0) <= bindparam(f"free_{name}")
-        for name in RESOURCES
-    )
-)
 
 
 def _now() -> datetime:
@@ -176,7 +172,7 @@ class JobQueue:
             rows = [dict(r._mapping) for r in conn.execute(query)]
             waiting = any(r["state"] == "PENDING" for r in rows)
             pending = _pending_ids(conn) if waiting else []
-            workers = _live_workers(conn) if waiting else []
+            workers = live_workers(conn) if waiting else []
         return [_to_record(row, pending, workers) for row in rows]
 
     def request_stop(self, job_id: int, by: Actor) -> JobRecord:
@@ -277,8 +273,8 @@ class JobQueue:
             now = _now()
             self._expire(conn, now)
             if capacity is not None:
-                _advertise(conn, worker, capacity, now)
-            query = _OLDEST if free is None else _OLDEST_FITTING
+                record_worker(conn, worker, capacity, now)
+            query = OLDEST if free is None else OLDEST_FITTING
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
             limits = {} if free is None else {f"free_{n}": getattr(free, n) for n in RESOURCES}
@@ -367,12 +363,12 @@ class JobQueue:
     def advertise(self, worker: str, capacity: Capacity) -> None:
         """Record that `worker` is live and has `capacity` (a busy worker, between claims)."""
         with self._write() as conn:
-            _advertise(conn, worker, capacity, _now())
+            record_worker(conn, worker, capacity, _now())
 
     def retire(self, worker: str) -> None:
         """Forget a worker that stops: it no longer counts as live."""
         with self._write() as conn:
-            conn.execute(delete(job_workers).where(job_workers.c.name == worker))
+            forget_worker(conn, worker)
 
     def create_schema(self, schema: str) -> None:
         """Create a PostgreSQL schema (a project's runs) if it is missing; nothing on SQLite."""
@@ -451,7 +447,7 @@ class JobQueue:
         ahead = conn.execute(
             select(func.count()).where(jobs.c.state == "PENDING", jobs.c.id < job_id)
         ).scalar_one()
-        return _pending_record(job, ahead, _live_workers(conn))
+        return _pending_record(job, ahead, live_workers(conn))
 
 
 def _audit(
@@ -488,25 +484,6 @@ def _pending_record(row: dict[str, Any], ahead: int, workers: list[Capacity]) ->
     if unplaceable is not None:
         return JobRecord(**{**row, "message": f"{unplaceable}; {WAITING} that large"})
     return JobRecord(**{**row, "message": f"{row['message']} ({_ahead(ahead)})"})
-
-
-def _advertise(conn: Connection, worker: str, capacity: Capacity, now: datetime) -> None:
-    values = {**capacity.as_dict(), "seen_at": now}
-    found = conn.execute(
-        update(job_workers).where(job_workers.c.name == worker).values(**values)
-    ).rowcount
-    if not found:  # a new worker: forget those gone for a day (each restart has a new name)
-        stale = now - timedelta(days=1)
-        conn.execute(delete(job_workers).where(job_workers.c.seen_at < stale))
-        conn.execute(insert(job_workers).values(name=worker, **values))
-
-
-def _live_workers(conn: Connection) -> list[Capacity]:
-    since = _now() - timedelta(seconds=WORKER_LIVE_S)
-    query = select(*(job_workers.c[name] for name in RESOURCES)).where(
-        job_workers.c.seen_at >= since
-    )
-    return [Capacity(*row) for row in conn.execute(query)]
 
 
 def _ahead(count: int) -> str:

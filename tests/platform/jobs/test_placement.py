@@ -103,6 +103,7 @@ def test_a_job_asking_for_gpus_gets_devices_of_its_own(
     def shown(job_id: int) -> str:
         return "".join(chunk.text for chunk in queue.read_log(job_id)).strip()
 
+    assert [job.state for job in done] == ["SUCCEEDED"] * 3, [job.message for job in done]
     assert {shown(first.id), shown(second.id)} == {"0", "1"}  # one device each
     assert shown(third.id) in {"0", "1"}
     assert done[2].started_at >= min(done[0].ended_at, done[1].ended_at)  # type: ignore[operator]
