@@ -99,3 +99,17 @@ def test_concurrent_registrations_of_one_push_make_one_version(
         _at_once(lambda _i: endpoints.create("taxi", "live", model="fares", actor=ana))
     )
     assert [e.name for e in endpoints.list_endpoints("taxi")] == ["live"]
+
+
+def test_concurrent_creations_of_a_projects_schema_all_succeed(store_url: str) -> None:
+    # Two jobs of one project starting at once on PostgreSQL both create its schema:
+    # CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent one.
+    from shipyard.platform.jobs.queue import JobQueue
+
+    queue = JobQueue(store_url)
+    try:
+        for attempt in range(3):
+            results = _at_once(lambda _i, n=attempt: queue.create_schema(f"shipyard_race{n}"))
+            assert not [r for r in results if isinstance(r, BaseException)], results
+    finally:
+        queue.close()

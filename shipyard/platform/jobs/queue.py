@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shipyard.errors import NotFoundError, ShipyardError
 from shipyard.platform.auth.audit import append
-from shipyard.platform.database import Database
+from shipyard.platform.database import Database, retry_lost_races
 from shipyard.platform.jobs.capacity import RESOURCES, Capacity, shortfall
 from shipyard.platform.jobs.placement import (
     OLDEST,
@@ -371,11 +371,17 @@ class JobQueue:
             forget_worker(conn, worker)
 
     def create_schema(self, schema: str) -> None:
-        """Create a PostgreSQL schema (a project's runs) if it is missing; nothing on SQLite."""
+        """Create a PostgreSQL schema (a project's runs) if it is missing; nothing on SQLite.
+        (`IF NOT EXISTS` loses to a concurrent creation: the loser runs it again, a no-op.)"""
         if not self._postgres:
             return
-        with self._write() as conn:
-            conn.execute(text('CREATE SCHEMA IF NOT EXISTS "{}"'.format(schema.replace('"', ""))))
+        statement = text('CREATE SCHEMA IF NOT EXISTS "{}"'.format(schema.replace('"', "")))
+
+        def create() -> None:
+            with self._write() as conn:
+                conn.execute(statement)
+
+        retry_lost_races(create)
 
     def expire_leases(self) -> int:
         """Put back the running jobs whose lease expired; return how many."""
