@@ -105,3 +105,30 @@ def test_a_registration_must_name_one_pushed_model(
     with pytest.raises(InvalidParameterError, match="model name must be"):
         registry.create_model("taxi", "../up", actor=ANA)
     assert registry.list_versions("taxi", "fares") == []
+
+
+def test_a_push_whose_directory_is_gone_registers_the_model_it_copied(
+    registry: ModelRegistry, store_url: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    from shipyard.store import open_store
+
+    registry.create_model("taxi", "fares", actor=ANA)
+    run, pushed = push_run(store_url, tmp_path / "models", "one")
+    shutil.rmtree(tmp_path / "models")  # as a job's working directory, once the job ended
+    version, _new = registry.register_version("taxi", "fares", artifact_id=pushed, actor=ANA)
+    store = open_store(store_url)
+    try:
+        model = next(
+            store.get_artifact(event.artifact_id)
+            for execution in store.list_executions(run.id)
+            for event in store.events_of_execution(execution.id)
+            if event.kind == "output" and store.get_artifact(event.artifact_id).type_name == "Model"
+        )
+    finally:
+        store.close()
+    assert version.push.path == model.uri
+    shutil.rmtree(model.uri)
+    with pytest.raises(NotFoundError, match="and so is the model it copied"):
+        registry.register_version("taxi", "fares", run_id=run.id, actor=ANA)
