@@ -156,7 +156,8 @@ async def submit_job(request: Request) -> Response:
     principal.require(Action.SUBMIT, new.project)
     service = _service(request)
     await to_thread.run_sync(service.accounts.get_project, new.project)
-    if new.package is not None and not service.packages.has(new.package):
+    packages = service.packages  # on an object store, `has` is a request: off the loop
+    if new.package is not None and not await to_thread.run_sync(packages.has, new.package):
         raise BadParameter(
             "runtime_env.working_dir",
             f"names no uploaded package ({new.package!r}); upload it with POST /api/packages.",
