@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from shipyard.cli.options import JsonOption
+from shipyard.cli.options import JsonOption, memory_option
 
 if TYPE_CHECKING:
     from shipyard.platform.jobs.client import JobsClient
@@ -75,6 +75,18 @@ def submit_command(
         float | None,
         typer.Option("--num-cpus", min=0, help="CPUs the job asks for.", show_default=False),
     ] = None,
+    num_gpus: Annotated[
+        float | None,
+        typer.Option("--num-gpus", min=0, help="GPUs the job asks for.", show_default=False),
+    ] = None,
+    memory: Annotated[
+        str | None,
+        typer.Option(
+            "--memory",
+            help="Memory the job asks for: bytes, or a size such as 4GiB.",
+            show_default=False,
+        ),
+    ] = None,
     max_attempts: Annotated[
         int,
         typer.Option("--max-attempts", min=1, max=10, help="Tries if its worker dies."),
@@ -93,6 +105,10 @@ def submit_command(
         body["submission_id"] = submission_id
     if num_cpus is not None:
         body["entrypoint_num_cpus"] = num_cpus
+    if num_gpus is not None:
+        body["entrypoint_num_gpus"] = num_gpus
+    if memory is not None:
+        body["entrypoint_memory"] = memory_option(memory)
     body["max_attempts"] = max_attempts
     if not no_package:
         data = pack_directory(working_dir.resolve(), max_bytes=max_package_bytes)

@@ -27,6 +27,17 @@ ArtifactRootOption = Annotated[
         show_default=False,
     ),
 ]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="SHIPYARD_DATA_DIR",
+        help="The platform server's local directory: jobs' working directories, endpoints' "
+        "models, SQLite projects' stores. Default: the artifact root; required when that is "
+        "an object store (s3://...).",
+        show_default=False,
+    ),
+]
 ModelsDirOption = Annotated[
     Path, typer.Option("--models-dir", help="The model repository push writes to.")
 ]
@@ -109,3 +120,21 @@ OidcRedirectUrlOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def memory_option(value: str, flag: str = "--memory") -> int:
+    """Parse a memory flag's value: bytes, or a size such as `16GiB` or `512M`.
+
+    Raises:
+        typer.BadParameter: It is not a size, naming the flag.
+    """
+    from shipyard.dsl.resources import memory_bytes
+    from shipyard.errors import InvalidParameterError
+
+    try:
+        return memory_bytes(int(value) if value.isdigit() else value)
+    except InvalidParameterError:
+        raise typer.BadParameter(
+            f"must be bytes or a size such as 16GiB or 512M. Got {value!r} instead.",
+            param_hint=flag,
+        ) from None

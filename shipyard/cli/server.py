@@ -4,7 +4,7 @@ and local workers.
 On a laptop one command is enough: a SQLite store and a local directory, with `--workers 1`
 worker process started beside the server. A team points `--store` at PostgreSQL and runs
 `shipyard worker` processes on other machines (`--workers 0` here) that see the same
-`--artifact-root` directory.
+`--artifact-root`: a mounted directory or an object store (`s3://...`, with `--data-dir`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import typer
 
 from shipyard.cli.options import (
     ArtifactRootOption,
+    DataDirOption,
     OidcClientIdOption,
     OidcClientSecretOption,
     OidcIssuerOption,
@@ -41,6 +42,7 @@ WORKER_DRAIN_S = 10.0
 def server_command(
     store: StoreOption = None,
     artifact_root: ArtifactRootOption = None,
+    data_dir: DataDirOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8000,
     workers: Annotated[
@@ -66,15 +68,15 @@ def server_command(
     from shipyard.platform.jobs.api import JobService
     from shipyard.platform.jobs.packages import PackageStore
     from shipyard.platform.jobs.queue import JobQueue
-    from shipyard.platform.jobs.spaces import packages_dir
+    from shipyard.platform.jobs.spaces import packages_location
     from shipyard.platform.project_uis import ProjectUIs
     from shipyard.platform.server import create_server_app
     from shipyard.platform.settings import server_settings
 
-    settings = server_settings(store, artifact_root)
+    settings = server_settings(store, artifact_root, data_dir)
     oidc = oidc_settings(oidc_issuer, oidc_client_id, oidc_client_secret, oidc_redirect_url)
     queue = JobQueue(settings.store_url)
-    packages = PackageStore(packages_dir(settings.root), max_bytes=max_package_bytes)
+    packages = PackageStore(packages_location(settings.artifact_root), max_bytes=max_package_bytes)
     auth = auth_layer(queue.database, oidc=oidc)
     projects = ProjectUIs(
         functools.partial(_open_project, settings, queue),
@@ -87,7 +89,8 @@ def server_command(
     app = create_server_app(service, auth, projects=projects, endpoints=endpoints)
     started = [_start_worker(settings) for _ in range(workers)]
     console().print(
-        f"Shipyard server on http://{host}:{port}/ (store {queue.url}, root {settings.root}, "
+        f"Shipyard server on http://{host}:{port}/ (store {queue.url}, artifact root "
+        f"{settings.artifact_root}, data {settings.data_dir}, "
         f"{workers} local worker(s)); Ctrl-C stops it.",
         markup=False,
         soft_wrap=True,
@@ -112,16 +115,16 @@ def _open_project(settings: ServerSettings, queue: JobQueue, project: str) -> Pr
 
     queue.create_schema(project_schema(project))
     return Project.open(
-        store=project_store_url(settings.store_url, settings.root, project),
-        artifact_root=str(project_artifact_root(settings.root, project)),
+        store=project_store_url(settings.store_url, settings.data_dir, project),
+        artifact_root=project_artifact_root(settings.artifact_root, project),
     )
 
 
 def _models_dir(settings: ServerSettings, project: str) -> Path:
-    """The model repository a project's models page lists: `ROOT/projects/P/models`."""
+    """The model repository a project's models page lists: `DATA_DIR/projects/P/models`."""
     from shipyard.platform.jobs.spaces import check_project_name
 
-    return settings.root / "projects" / check_project_name(project) / "models"
+    return settings.data_dir / "projects" / check_project_name(project) / "models"
 
 
 def _endpoint_supervisor(settings: ServerSettings, database: Database) -> EndpointSupervisor:
@@ -133,9 +136,9 @@ def _endpoint_supervisor(settings: ServerSettings, database: Database) -> Endpoi
     from shipyard.platform.models.supervisor import EndpointSupervisor
 
     def store_of(project: str) -> str:
-        return project_store_url(settings.store_url, settings.root, project)
+        return project_store_url(settings.store_url, settings.data_dir, project)
 
-    return EndpointSupervisor(ModelRegistry(database, store_of), settings.root)
+    return EndpointSupervisor(ModelRegistry(database, store_of), settings.data_dir)
 
 
 def _start_worker(settings: ServerSettings) -> subprocess.Popen[bytes]:
@@ -147,7 +150,7 @@ def _start_worker(settings: ServerSettings) -> subprocess.Popen[bytes]:
 
     argv = [sys.executable, "-m", "shipyard", "worker", "--store", settings.store_url]
     return subprocess.Popen(
-        [*argv, "--artifact-root", str(settings.root)],
+        [*argv, "--artifact-root", settings.artifact_root, "--data-dir", str(settings.data_dir)],
         preexec_fn=functools.partial(signal_on_parent_death, signal.SIGTERM),  # noqa: PLW1509
     )
 

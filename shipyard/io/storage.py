@@ -21,8 +21,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard.errors import StorageError
-from shipyard.io.faults import remote_error, storage_error
+from shipyard.io.faults import storage_error
+from shipyard.io.remote import filesystem_of, remote_files
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -62,18 +62,7 @@ class ArtifactStorage:
     def fs(self) -> AbstractFileSystem:
         """The fsspec filesystem of a remote root (imported on first use)."""
         if self._fs is None:
-            from fsspec.core import url_to_fs
-
-            try:
-                self._fs, _ = url_to_fs(self.root)
-            except ImportError as exc:  # fsspec names the package: "Install s3fs to access S3"
-                scheme = self.root.partition("://")[0]
-                install = 'pip install "shipyard[s3]"' if scheme in {"s3", "s3a"} else str(exc)
-                raise StorageError(
-                    f"The artifact root {self.root} needs a package that is not installed ({exc}).",
-                    path=self.root,
-                    hint=f"Install it ({install}), or choose another --artifact-root.",
-                ) from exc
+            self._fs = filesystem_of(self.root)
         return self._fs
 
     def uri_for(self, pipeline: str, run_id: str, node: str, port: str) -> str:
@@ -163,12 +152,8 @@ class ArtifactStorage:
     @contextlib.contextmanager
     def _remote(self, action: str) -> Iterator[None]:
         """Tell an object store client's error met while `action` as a `StorageError`."""
-        try:
+        with remote_files(self.root, action):
             yield
-        except StorageError:
-            raise
-        except Exception as exc:
-            raise remote_error(exc, action=action, root=self.root) from exc
 
     def _put(self, staging: Path, uri: str) -> None:
         """Upload a staging directory to a remote `uri`; a failed upload leaves nothing."""

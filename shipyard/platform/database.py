@@ -10,18 +10,23 @@ migrated to the latest version, errors turned into `StoreError`s naming the mask
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
+from shipyard.errors import StoreError
 from shipyard.store.sql.connection import parse_url, suggest_connection_fix, translate_errors
 from shipyard.store.sql.pool import acquire
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from types import TracebackType
 
     from sqlalchemy.engine import Connection
 
-__all__ = ["Database"]
+__all__ = ["Database", "lost_a_race", "retry_lost_races"]
+
+T = TypeVar("T")
 
 
 class Database:
@@ -75,3 +80,25 @@ class Database:
     def close(self) -> None:
         """Give the shared engine back; closing again does nothing."""
         self._lease.release()
+
+
+def lost_a_race(exc: BaseException) -> bool:
+    """Whether a write failed on a unique constraint: a concurrent writer inserted the same
+    row first (on PostgreSQL the loser hears of it only at its insert)."""
+    return isinstance(exc, StoreError) and isinstance(exc.__cause__, IntegrityError)
+
+
+def retry_lost_races(write: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run the transaction `write`, again if it lost a race (`lost_a_race`): the next run
+    reads the winner's row and answers as if it had come second (e.g. idempotently).
+
+    Raises:
+        StoreError: It lost `attempts` times, or failed otherwise.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return write()
+        except StoreError as exc:
+            if not lost_a_race(exc):
+                raise
+    return write()

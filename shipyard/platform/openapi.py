@@ -33,9 +33,10 @@ def server_openapi(*, ui: bool, oidc: bool = False, models: bool = False) -> dic
     }
     document["paths"] = {**document["paths"], **auth_paths(oidc=oidc), **job_paths()}
     if models:
-        from shipyard.platform.models.openapi import model_paths
+        from shipyard.platform.models.openapi import model_paths, proxy_schemas
 
         document["paths"] |= model_paths()
+        document["components"].setdefault("schemas", {}).update(proxy_schemas())
     document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
     document["security"] = [{"bearer": []}]
     return document

@@ -216,10 +216,11 @@ def _pushes(store: MetadataStore) -> dict[tuple[str, int], dict[str, Any]]:
 
 
 def push_facts(store: MetadataStore, artifact_id: int) -> dict[str, Any]:
-    """Return the lineage of a pushed model: `run_id`, `blessed` and `infra_blessed`.
+    """Return the lineage of a pushed model: `run_id`, `blessed`, `infra_blessed`, `model_uri`.
 
     The run is the one whose execution wrote the artifact; the blessings are those of the
-    push's `blessing` and `infra_blessing` inputs. A fact the store does not hold is absent.
+    push's `blessing` and `infra_blessing` inputs; `model_uri` is the URI of its `model`
+    input (the exported model the push copied). A fact the store does not hold is absent.
     """
     facts: dict[str, Any] = {}
     for event in store.events_of_artifact(artifact_id):
@@ -227,7 +228,9 @@ def push_facts(store: MetadataStore, artifact_id: int) -> dict[str, Any]:
             continue
         facts["run_id"] = store.get_execution(event.execution_id).run_id
         for used in store.events_of_execution(event.execution_id):
-            if used.kind == "input" and used.name in ("blessing", "infra_blessing"):
+            if used.kind == "input" and used.name == "model":
+                facts["model_uri"] = store.get_artifact(used.artifact_id).uri
+            elif used.kind == "input" and used.name in ("blessing", "infra_blessing"):
                 blessed = store.get_artifact(used.artifact_id).properties.get("blessed")
                 facts["blessed" if used.name == "blessing" else "infra_blessed"] = blessed
     return facts

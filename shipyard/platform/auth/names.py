@@ -6,9 +6,8 @@ import re
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy.exc import IntegrityError
-
 from shipyard.errors import AlreadyExistsError, InvalidParameterError, StoreError
+from shipyard.platform.database import lost_a_race
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -71,6 +70,6 @@ def taken_once(what: str, name: str) -> Iterator[None]:
     try:
         yield
     except StoreError as exc:
-        if isinstance(exc.__cause__, IntegrityError):
+        if lost_a_race(exc):
             raise AlreadyExistsError(f"A {what} named {name!r} exists already.") from exc
         raise

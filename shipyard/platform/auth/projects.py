@@ -12,6 +12,7 @@ from shipyard.platform.access import Role
 from shipyard.platform.auth.audit import append
 from shipyard.platform.auth.names import check_project_name, taken_once
 from shipyard.platform.auth.records import Grant, Project
+from shipyard.platform.database import retry_lost_races
 from shipyard.store.sql.tables import grants, projects, users
 
 if TYPE_CHECKING:
@@ -81,15 +82,20 @@ class ProjectQueries:
             NotFoundError: There is no such user or project.
         """
         now = datetime.now(UTC)
-        with self._database.write() as conn:
-            project_id, user_id = _ids(conn, project, user)
-            key = (grants.c.project_id == project_id) & (grants.c.user_id == user_id)
-            values = {"role": role.value, "granted_at": now, "granted_by": actor.name}
-            if conn.execute(update(grants).where(key).values(**values)).rowcount == 0:
-                conn.execute(
-                    insert(grants).values(project_id=project_id, user_id=user_id, **values)
-                )
-            append(conn, actor, "grant", project=project, target=user, detail={"role": role.value})
+
+        def write() -> None:  # again if a concurrent grant inserted the row first
+            with self._database.write() as conn:
+                project_id, user_id = _ids(conn, project, user)
+                key = (grants.c.project_id == project_id) & (grants.c.user_id == user_id)
+                values = {"role": role.value, "granted_at": now, "granted_by": actor.name}
+                if conn.execute(update(grants).where(key).values(**values)).rowcount == 0:
+                    conn.execute(
+                        insert(grants).values(project_id=project_id, user_id=user_id, **values)
+                    )
+                detail = {"role": role.value}
+                append(conn, actor, "grant", project=project, target=user, detail=detail)
+
+        retry_lost_races(write)
         return Grant(project, user, role, now, actor.name)
 
     def revoke(self, user: str, project: str, *, actor: Actor) -> bool:

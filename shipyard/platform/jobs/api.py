@@ -4,8 +4,9 @@ Every handler first asks the request's principal whether it may (`Principal.requ
 read a job, `read` in its project (a job of a project the principal may not read is a 404,
 as if it did not exist); to submit, `submit`; to stop, retry or delete one's own job,
 `submit`, and anyone's, `manage_jobs`. Each change is written to the audit log (`job.submit`,
-`job.stop`, `job.retry`, `job.delete`, `package.upload`); the auth middleware and its denial
-handlers answer and record the refusals.
+`job.stop`, `job.retry`, `job.delete`: by the queue, in the change's own transaction;
+`package.upload` once the package is kept); the auth middleware and its denial handlers
+answer and record the refusals.
 """
 
 from __future__ import annotations
@@ -155,18 +156,14 @@ async def submit_job(request: Request) -> Response:
     principal.require(Action.SUBMIT, new.project)
     service = _service(request)
     await to_thread.run_sync(service.accounts.get_project, new.project)
-    if new.package is not None and not service.packages.has(new.package):
+    packages = service.packages  # on an object store, `has` is a request: off the loop
+    if new.package is not None and not await to_thread.run_sync(packages.has, new.package):
         raise BadParameter(
             "runtime_env.working_dir",
             f"names no uploaded package ({new.package!r}); upload it with POST /api/packages.",
         )
-    job, created = await to_thread.run_sync(service.queue.submit, new)
-    if created:
-        record = functools.partial(
-            service.record, request, "job.submit", job.project, str(job.id),
-            entrypoint=job.entrypoint, submission_id=job.submission_id,
-        )  # fmt: skip
-        await to_thread.run_sync(record)
+    submit = functools.partial(service.queue.submit, new, actor=actor_of(request))
+    job, created = await to_thread.run_sync(submit)
     return _json({"job_id": job.id, "submission_id": job.submission_id}, 201 if created else 200)
 
 
@@ -196,8 +193,7 @@ def get_job(request: Request) -> Response:
 def stop_job(request: Request) -> Response:
     """Stop a job: a pending one at once, a running one within seconds."""
     job = _changeable_job(request)
-    stopped = _service(request).queue.request_stop(job.id, principal_of(request).name)
-    _service(request).record(request, "job.stop", job.project, str(job.id))
+    stopped = _service(request).queue.request_stop(job.id, actor_of(request))
     return _json(
         {"stopped": stopped.state == "STOPPED" or stopped.stop_requested, **job_json(stopped)}
     )
@@ -206,16 +202,14 @@ def stop_job(request: Request) -> Response:
 def retry_job(request: Request) -> Response:
     """Queue a job that has ended again."""
     job = _changeable_job(request)
-    retried = _service(request).queue.retry(job.id, principal_of(request).name)
-    _service(request).record(request, "job.retry", job.project, str(job.id))
+    retried = _service(request).queue.retry(job.id, actor_of(request))
     return _json(job_json(retried))
 
 
 def delete_job(request: Request) -> Response:
     """Delete a job that has ended, with its logs."""
     job = _changeable_job(request)
-    _service(request).queue.delete(job.id)
-    _service(request).record(request, "job.delete", job.project, str(job.id))
+    _service(request).queue.delete(job.id, actor_of(request))
     return _json({"job_id": job.id, "deleted": True})
 
 

@@ -18,12 +18,12 @@ import posixpath
 import re
 import tarfile
 import tempfile
-from typing import TYPE_CHECKING, Final
+from pathlib import Path
+from typing import Final
 
 from shipyard.errors import InvalidParameterError, NotFoundError
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from shipyard.io.remote import remote_files
+from shipyard.platform.jobs.spaces import is_url
 
 __all__ = [
     "DEFAULT_MAX_PACKAGE_BYTES",
@@ -97,29 +97,38 @@ def _check_member(member: tarfile.TarInfo) -> None:
 
 
 class PackageStore:
-    """Packages kept under `root` as `SHA256.tar.gz`.
+    """Packages kept under `root` as `SHA256.tar.gz`: a directory, or an object store's URL
+    (`s3://bucket/prefix/packages`) so that workers on other machines read them too.
 
     Args:
-        root: The directory (created if missing).
+        root: The directory (created if missing) or URL.
         max_bytes: The largest package accepted.
     """
 
-    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_PACKAGE_BYTES) -> None:
-        self.root = root
+    def __init__(self, root: str | Path, *, max_bytes: int = DEFAULT_MAX_PACKAGE_BYTES) -> None:
+        self.root = str(root)
         self.max_bytes = max_bytes
+        self._remote = is_url(self.root)
 
     def put(self, data: bytes) -> str:
         """Check and keep a package; return its sha256 (the same bytes, the same name).
 
         Raises:
             PackageRejected: See `check_archive`.
+            StorageError: The object store cannot be written.
         """
         check_archive(data, max_bytes=self.max_bytes)
         sha = hashlib.sha256(data).hexdigest()
-        target = self.root / f"{sha}.tar.gz"
+        if self._remote:
+            with remote_files(self.root, f"keeping package {sha}") as fs:
+                if not fs.exists(self._where(sha)):
+                    fs.pipe_file(self._where(sha), data)  # an object appears whole or not at all
+            return sha
+        root = Path(self.root)
+        target = root / f"{sha}.tar.gz"
         if not target.exists():
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, staging = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+            root.mkdir(parents=True, exist_ok=True)
+            fd, staging = tempfile.mkstemp(dir=root, prefix=".upload-")
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
             os.replace(staging, target)
@@ -127,7 +136,12 @@ class PackageStore:
 
     def has(self, sha: str) -> bool:
         """Whether the package `sha` is kept here."""
-        return bool(_SHA256.match(sha)) and (self.root / f"{sha}.tar.gz").is_file()
+        if not _SHA256.match(sha):
+            return False
+        if self._remote:
+            with remote_files(self.root, f"looking for package {sha}") as fs:
+                return bool(fs.exists(self._where(sha)))
+        return Path(self._where(sha)).is_file()
 
     def unpack(self, sha: str, destination: Path) -> None:
         """Unpack the package `sha` into `destination` (created), checking it again.
@@ -138,8 +152,19 @@ class PackageStore:
         """
         if not self.has(sha):
             raise NotFoundError(f"There is no package {sha!r} under {self.root}.")
-        data = (self.root / f"{sha}.tar.gz").read_bytes()
+        if self._remote:
+            with remote_files(self.root, f"reading package {sha}") as fs:
+                data = bytes(fs.cat_file(self._where(sha)))
+        else:
+            data = Path(self._where(sha)).read_bytes()
         check_archive(data, max_bytes=max(self.max_bytes, len(data)))
         destination.mkdir(parents=True, exist_ok=True)
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
             archive.extractall(destination, filter="data")
+
+    def _where(self, sha: str) -> str:
+        return (
+            f"{self.root.rstrip('/')}/{sha}.tar.gz"
+            if self._remote
+            else str(Path(self.root) / f"{sha}.tar.gz")
+        )

@@ -11,6 +11,14 @@ worker whose lease was taken from it changes nothing.
 
 A job is never run twice at once: only the holder of a live lease runs it, and a lease is
 taken back only once it has expired.
+
+Placement: a worker records what it has (`job_workers`, refreshed as it claims) and
+claims only the oldest pending job whose requested resources fit what its running jobs
+leave free, a test in the claim's own statement. A pending job that no live worker (seen in
+the last `placement.WORKER_LIVE_S`) could ever hold says so in its message.
+
+A client's change (submit, stop, retry, delete) and its audit-log entry (`job.submit`...)
+are written in one transaction: neither is kept without the other.
 """
 
 from __future__ import annotations
@@ -23,7 +31,16 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from shipyard.errors import NotFoundError, ShipyardError
-from shipyard.platform.database import Database
+from shipyard.platform.auth.audit import append
+from shipyard.platform.database import Database, retry_lost_races
+from shipyard.platform.jobs.capacity import RESOURCES, Capacity, shortfall
+from shipyard.platform.jobs.placement import (
+    OLDEST,
+    OLDEST_FITTING,
+    forget_worker,
+    live_workers,
+    record_worker,
+)
 from shipyard.platform.jobs.records import DONE_STATES, JobRecord, LogChunk, kind_of
 from shipyard.store.sql.tables import job_logs, jobs
 
@@ -32,6 +49,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Connection
 
+    from shipyard.platform.auth.records import Actor
     from shipyard.platform.jobs.records import JobState, NewJob
 
 __all__ = ["WAITING", "JobConflict", "JobQueue", "LeaseLost"]
@@ -83,8 +101,12 @@ class JobQueue:
         self.database.close()
 
     # Clients -------------------------------------------------------------------------------
-    def submit(self, job: NewJob) -> tuple[JobRecord, bool]:
+    def submit(self, job: NewJob, *, actor: Actor | None = None) -> tuple[JobRecord, bool]:
         """Queue `job` unless its project already has a job with its submission id.
+
+        Args:
+            job: The job.
+            actor: Who submits it, for the audit log's `job.submit` (None: no entry).
 
         Returns:
             The job, and whether it was created now (False: the earlier job with the key).
@@ -112,6 +134,9 @@ class JobQueue:
                 if found is not None:
                     return self._record(conn, found), False
                 job_id = conn.execute(insert(jobs).values(**row).returning(jobs.c.id)).scalar_one()
+                if actor is not None:
+                    detail = {"entrypoint": job.entrypoint, "submission_id": job.submission_id}
+                    _audit(conn, actor, "job.submit", job.project, job_id, detail=detail)
                 return self._record(conn, job_id), True
         except Exception as exc:  # two PostgreSQL submitters of one key: the loser reads it
             if not isinstance(exc.__cause__, IntegrityError):
@@ -145,21 +170,24 @@ class JobQueue:
             query = query.where(jobs.c.state.in_(list(states)))
         with self._read() as conn:
             rows = [dict(r._mapping) for r in conn.execute(query)]
-            pending = _pending_ids(conn) if any(r["state"] == "PENDING" for r in rows) else []
-        return [_to_record(row, pending) for row in rows]
+            waiting = any(r["state"] == "PENDING" for r in rows)
+            pending = _pending_ids(conn) if waiting else []
+            workers = live_workers(conn) if waiting else []
+        return [_to_record(row, pending, workers) for row in rows]
 
-    def request_stop(self, job_id: int, by: str) -> JobRecord:
+    def request_stop(self, job_id: int, by: Actor) -> JobRecord:
         """Stop a job: a pending one at once, a running one by its worker (within seconds).
 
-        A job that has ended is returned as it is.
+        A job that has ended is returned as it is. The request is audited (`job.stop`).
         """
         with self._write() as conn:
             job = self._locked(conn, job_id)
+            _audit(conn, by, "job.stop", job["project"], job_id)
             if job["state"] == "PENDING":
                 conn.execute(
                     update(jobs)
                     .where(jobs.c.id == job_id)
-                    .values(state="STOPPED", message=f"stopped by {by} before it started",
+                    .values(state="STOPPED", message=f"stopped by {by.name} before it started",
                             ended_at=_now())
                 )  # fmt: skip
             elif job["state"] == "RUNNING" and not job["stop_requested"]:
@@ -168,39 +196,42 @@ class JobQueue:
                     .where(jobs.c.id == job_id)
                     .values(
                         stop_requested=True,
-                        message=f"stop requested by {by}; waiting for worker "
+                        message=f"stop requested by {by.name}; waiting for worker "
                         f"{job['lease_owner']} to end it",
                     )
                 )
             return self._record(conn, job_id)
 
-    def retry(self, job_id: int, by: str) -> JobRecord:
-        """Queue a job that has ended again, with all its attempts; its logs are kept.
+    def retry(self, job_id: int, by: Actor) -> JobRecord:
+        """Queue a job that has ended again, with all its attempts; its logs are kept
+        (audited: `job.retry`).
 
         Raises:
             JobConflict: The job is still pending or running.
         """
         with self._write() as conn:
-            self._ended(conn, job_id, "retried")
+            project = self._ended(conn, job_id, "retried")
+            _audit(conn, by, "job.retry", project, job_id)
             conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id)
                 .values(
-                    state="PENDING", message=f"retried by {by}; {WAITING}", attempts=0,
+                    state="PENDING", message=f"retried by {by.name}; {WAITING}", attempts=0,
                     stop_requested=False, exit_code=None, started_at=None, ended_at=None,
                     lease_owner=None, lease_expires_at=None,
                 )
             )  # fmt: skip
             return self._record(conn, job_id)
 
-    def delete(self, job_id: int) -> None:
-        """Delete a job that has ended, with its logs.
+    def delete(self, job_id: int, by: Actor) -> None:
+        """Delete a job that has ended, with its logs (audited: `job.delete`).
 
         Raises:
             JobConflict: The job is still pending or running.
         """
         with self._write() as conn:
-            self._ended(conn, job_id, "deleted")
+            project = self._ended(conn, job_id, "deleted")
+            _audit(conn, by, "job.delete", project, job_id)
             conn.execute(delete(job_logs).where(job_logs.c.job_id == job_id))
             conn.execute(delete(jobs).where(jobs.c.id == job_id))
 
@@ -216,10 +247,24 @@ class JobQueue:
             return [LogChunk(seq, attempt, text) for seq, attempt, text in conn.execute(query)]
 
     # Workers -------------------------------------------------------------------------------
-    def claim(self, worker: str, *, lease_s: float) -> JobRecord | None:
-        """Take the oldest pending job for `worker`, leased for `lease_s` seconds.
+    def claim(
+        self,
+        worker: str,
+        *,
+        lease_s: float,
+        capacity: Capacity | None = None,
+        free: Capacity | None = None,
+    ) -> JobRecord | None:
+        """Take the oldest pending job for `worker` that fits `free`, leased for `lease_s` s.
 
         Jobs whose lease expired are put back first (see `expire_leases`).
+
+        Args:
+            worker: The worker's name.
+            lease_s: How long the claim lasts without renewal.
+            capacity: What the worker has, recorded as it claims (None: not recorded).
+            free: What its running jobs leave free: a job asking for more is passed over
+                (None: any job).
 
         Returns:
             The job, now RUNNING with one more attempt, or None when none is pending.
@@ -227,10 +272,13 @@ class JobQueue:
         with self._write() as conn:
             now = _now()
             self._expire(conn, now)
-            query = select(jobs).where(jobs.c.state == "PENDING").order_by(jobs.c.id).limit(1)
+            if capacity is not None:
+                record_worker(conn, worker, capacity, now)
+            query = OLDEST if free is None else OLDEST_FITTING
             if self._postgres:
                 query = query.with_for_update(skip_locked=True)
-            row = conn.execute(query).first()
+            limits = {} if free is None else {f"free_{n}": getattr(free, n) for n in RESOURCES}
+            row = conn.execute(query, limits).first()
             if row is None:
                 return None
             job = dict(row._mapping)
@@ -312,12 +360,28 @@ class JobQueue:
                                         text=text)
             )  # fmt: skip
 
+    def advertise(self, worker: str, capacity: Capacity) -> None:
+        """Record that `worker` is live and has `capacity` (a busy worker, between claims)."""
+        with self._write() as conn:
+            record_worker(conn, worker, capacity, _now())
+
+    def retire(self, worker: str) -> None:
+        """Forget a worker that stops: it no longer counts as live."""
+        with self._write() as conn:
+            forget_worker(conn, worker)
+
     def create_schema(self, schema: str) -> None:
-        """Create a PostgreSQL schema (a project's runs) if it is missing; nothing on SQLite."""
+        """Create a PostgreSQL schema (a project's runs) if it is missing; nothing on SQLite.
+        (`IF NOT EXISTS` loses to a concurrent creation: the loser runs it again, a no-op.)"""
         if not self._postgres:
             return
-        with self._write() as conn:
-            conn.execute(text('CREATE SCHEMA IF NOT EXISTS "{}"'.format(schema.replace('"', ""))))
+        statement = text('CREATE SCHEMA IF NOT EXISTS "{}"'.format(schema.replace('"', "")))
+
+        def create() -> None:
+            with self._write() as conn:
+                conn.execute(statement)
+
+        retry_lost_races(create)
 
     def expire_leases(self) -> int:
         """Put back the running jobs whose lease expired; return how many."""
@@ -368,13 +432,16 @@ class JobQueue:
             raise NotFoundError(f"There is no job {job_id}.")
         return dict(row._mapping)
 
-    def _ended(self, conn: Connection, job_id: int, verb: str) -> None:
-        state = self._locked(conn, job_id)["state"]
+    def _ended(self, conn: Connection, job_id: int, verb: str) -> str:
+        """Check that the job has ended (locking it); return its project."""
+        job = self._locked(conn, job_id)
+        state = job["state"]
         if state not in DONE_STATES:
             raise JobConflict(
                 f"Job {job_id} is {state}; only a job that has ended can be {verb}.",
                 hint=f"Stop it first: shipyard jobs stop {job_id}",
             )
+        return str(job["project"])
 
     def _record(self, conn: Connection, job_id: int) -> JobRecord:
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
@@ -386,7 +453,19 @@ class JobQueue:
         ahead = conn.execute(
             select(func.count()).where(jobs.c.state == "PENDING", jobs.c.id < job_id)
         ).scalar_one()
-        return JobRecord(**{**job, "message": f"{job['message']} ({_ahead(ahead)})"})
+        return _pending_record(job, ahead, live_workers(conn))
+
+
+def _audit(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    project: str,
+    job_id: int,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    append(conn, actor, action, project=project, target=str(job_id), detail=detail or {})
 
 
 def _pending_ids(conn: Connection) -> list[int]:
@@ -397,11 +476,20 @@ def _pending_ids(conn: Connection) -> list[int]:
     )
 
 
-def _to_record(row: dict[str, Any], pending: list[int]) -> JobRecord:
-    """Build a record; a pending job's message ends with how many pending jobs are ahead."""
+def _to_record(row: dict[str, Any], pending: list[int], workers: list[Capacity]) -> JobRecord:
+    """Build a record (see `_pending_record` for a pending job's message)."""
     if row["state"] == "PENDING":
-        row = {**row, "message": f"{row['message']} ({_ahead(bisect_left(pending, row['id']))})"}
+        return _pending_record(row, bisect_left(pending, row["id"]), workers)
     return JobRecord(**row)
+
+
+def _pending_record(row: dict[str, Any], ahead: int, workers: list[Capacity]) -> JobRecord:
+    """A pending job's message ends with how many pending jobs are ahead, or says that no
+    live worker could ever run it."""
+    unplaceable = shortfall(Capacity.of(row["resources"]), workers)
+    if unplaceable is not None:
+        return JobRecord(**{**row, "message": f"{unplaceable}; {WAITING} that large"})
+    return JobRecord(**{**row, "message": f"{row['message']} ({_ahead(ahead)})"})
 
 
 def _ahead(count: int) -> str:

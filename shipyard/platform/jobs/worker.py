@@ -12,6 +12,12 @@ itself in other process groups are its own to end). A worker that loses
 its lease (it could not reach the database for `lease_s`) ends the process and records
 nothing: the job has gone back to the queue.
 
+A worker with a `capacity` (CPUs, GPUs, memory) claims only jobs whose requested resources
+fit what its running jobs leave free, and records that capacity every `ADVERTISE_S` (with
+a claim, or alone while it is full), so that a job no live worker could hold says so. A
+job asking for GPUs gets as many of the worker's devices as it asks (rounded up) to itself,
+named in its `CUDA_VISIBLE_DEVICES`; a job asking for none is left the worker's.
+
 `drain()` (the first SIGTERM or Ctrl-C) stops claiming and lets the running jobs finish;
 `abort()` (the second) ends them and hands them back to the queue without using an attempt.
 """
@@ -19,6 +25,7 @@ nothing: the job has gone back to the queue.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shlex
 import shutil
@@ -32,10 +39,11 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Final
 
 from shipyard.errors import ShipyardError
+from shipyard.platform.jobs.capacity import Capacity, gpu_devices
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.queue import LeaseLost
 from shipyard.platform.jobs.spaces import (
-    packages_dir,
+    packages_location,
     project_artifact_root,
     project_schema,
     project_store_url,
@@ -49,8 +57,10 @@ if TYPE_CHECKING:
     from shipyard.platform.jobs.queue import JobQueue
     from shipyard.platform.jobs.records import JobRecord, JobState
 
-__all__ = ["Worker", "WorkerOptions", "default_worker_name"]
+__all__ = ["ADVERTISE_S", "Worker", "WorkerOptions", "default_worker_name"]
 
+ADVERTISE_S: Final = 5.0
+"""How often a worker records its capacity (a live worker is one seen in `WORKER_LIVE_S`)."""
 _CHUNK_BYTES: Final = 64 * 1024
 _FLUSH_S: Final = 0.25
 
@@ -66,7 +76,10 @@ class WorkerOptions:
 
     Args:
         store_url: The server's store (the queue's): projects' stores are found beside it.
-        artifact_root: The server's artifact root (packages, projects' artifacts, work).
+        artifact_root: The server's artifact root (packages, projects' artifacts): a
+            directory or an object store's URL.
+        data_dir: The local directory jobs run in (and, with a SQLite store, where the
+            projects' stores are).
         concurrency: How many jobs run at once.
         lease_s: How long a claim lasts without renewal.
         heartbeat_s: How often the lease is renewed (and a stop request seen).
@@ -75,10 +88,13 @@ class WorkerOptions:
         engine: Where the pipelines a job runs execute their nodes (`SHIPYARD_ENGINE` of the
             job: threads, processes, ray...); None leaves it to the job.
         name: The worker's name in leases and messages.
+        capacity: What the worker has for its jobs (None: any job fits, up to
+            `concurrency`, and the worker records no capacity).
     """
 
     store_url: str
-    artifact_root: Path
+    artifact_root: str
+    data_dir: Path
     concurrency: int = 1
     lease_s: float = 15.0
     heartbeat_s: float = 1.0
@@ -86,6 +102,7 @@ class WorkerOptions:
     kill_grace_s: float = 5.0
     engine: str | None = None
     name: str = field(default_factory=default_worker_name)
+    capacity: Capacity | None = None
 
 
 class Worker:
@@ -110,6 +127,10 @@ class Worker:
         self._draining = threading.Event()
         self._aborting = threading.Event()
         self._running: dict[int, threading.Thread] = {}
+        self._held: dict[int, Capacity] = {}  # what each running job holds
+        self._devices: dict[int, list[str]] = {}  # the GPUs each running job holds
+        capacity = options.capacity
+        self._gpu_ids = [] if capacity is None else gpu_devices(capacity.num_gpus)
         self._slot_freed = threading.Event()  # a job ended: claim the next one at once
 
     @property
@@ -131,38 +152,79 @@ class Worker:
         """Claim and run jobs until `drain` or `abort`, then wait for the running ones."""
         name = self.options.name
         self._say(f"worker {name}: claiming jobs from {self.queue.url}")
+        advertised = -ADVERTISE_S
         while not self._draining.is_set():
             self._running = {k: t for k, t in self._running.items() if t.is_alive()}
+            self._held = {k: c for k, c in self._held.items() if k in self._running}
+            self._devices = {k: d for k, d in self._devices.items() if k in self._running}
             job = None
-            if len(self._running) < self.options.concurrency:
-                try:
-                    job = self.queue.claim(name, lease_s=self.options.lease_s)
-                except ShipyardError as exc:
-                    self._say(f"worker {name}: cannot claim: {exc}")
+            full = len(self._running) >= self.options.concurrency
+            due = time.monotonic() - advertised >= ADVERTISE_S
+            try:
+                if not full:
+                    job = self._claim(advertise=due)
+                elif due:
+                    self._advertise()
+                if due:
+                    advertised = time.monotonic()
+            except ShipyardError as exc:
+                self._say(f"worker {name}: cannot claim: {exc}")
             if job is None:
-                full = len(self._running) >= self.options.concurrency
                 (self._slot_freed if full else self._draining).wait(self.options.poll_s)
                 self._slot_freed.clear()
                 continue
             self._say(f"worker {name}: job {job.id} ({job.project}): {job.entrypoint}")
-            thread = threading.Thread(target=self._run_job, args=(job,), name=f"job-{job.id}")
+            devices = self._hold(job)
+            thread = threading.Thread(
+                target=self._run_job, args=(job, devices), name=f"job-{job.id}"
+            )
             self._running[job.id] = thread
             thread.start()
         for thread in list(self._running.values()):
             thread.join()
+        if self.options.capacity is not None:
+            with contextlib.suppress(ShipyardError):
+                self.queue.retire(name)
         self._say(f"worker {name}: stopped")
 
+    def _claim(self, *, advertise: bool) -> JobRecord | None:
+        """Claim a job that fits what is free, recording the worker's capacity if `advertise`."""
+        capacity = self.options.capacity
+        free = None if capacity is None else capacity.minus(self._held.values())
+        return self.queue.claim(
+            self.options.name,
+            lease_s=self.options.lease_s,
+            capacity=capacity if advertise else None,
+            free=free,
+        )
+
+    def _hold(self, job: JobRecord) -> list[str]:
+        """Count what a claimed job holds; return the GPUs it gets to itself (whole ones)."""
+        asked = Capacity.of(job.resources)
+        devices: list[str] = []
+        if asked.num_gpus > 0 and self._gpu_ids:
+            taken = {device for held in self._devices.values() for device in held}
+            devices = [d for d in self._gpu_ids if d not in taken][: math.ceil(asked.num_gpus)]
+            self._devices[job.id] = devices
+            asked = Capacity(asked.num_cpus, float(math.ceil(asked.num_gpus)), asked.memory)
+        self._held[job.id] = asked
+        return devices
+
+    def _advertise(self) -> None:
+        if self.options.capacity is not None:
+            self.queue.advertise(self.options.name, self.options.capacity)
+
     # One job -------------------------------------------------------------------------------
-    def _run_job(self, job: JobRecord) -> None:
+    def _run_job(self, job: JobRecord, devices: list[str]) -> None:
         name = self.options.name
-        directory = work_dir(self.options.artifact_root, job.id, job.attempts)
+        directory = work_dir(self.options.data_dir, job.id, job.attempts)
         try:
             try:
                 argv = self._prepare(job, directory)
                 process = subprocess.Popen(
                     argv,
                     cwd=directory,
-                    env=self._environment(job, directory),
+                    env=self._environment(job, directory, devices),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,
@@ -189,23 +251,29 @@ class Worker:
             raise ValueError("the entrypoint is empty")
         shutil.rmtree(directory, ignore_errors=True)
         if job.package is not None:
-            PackageStore(packages_dir(self.options.artifact_root)).unpack(job.package, directory)
+            PackageStore(packages_location(self.options.artifact_root)).unpack(
+                job.package, directory
+            )
         directory.mkdir(parents=True, exist_ok=True)
         self.queue.create_schema(project_schema(job.project))
         return argv
 
-    def _environment(self, job: JobRecord, directory: Path) -> dict[str, str]:
-        root = self.options.artifact_root
+    def _environment(
+        self, job: JobRecord, directory: Path, devices: list[str] | None = None
+    ) -> dict[str, str]:
+        options = self.options
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
         bin_dir = os.path.dirname(sys.executable)  # the `shipyard` of this installation first
         env["PATH"] = os.pathsep.join(filter(None, [bin_dir, env.get("PATH")]))
         env.update(
-            SHIPYARD_STORE=project_store_url(self.options.store_url, root, job.project),
-            SHIPYARD_ARTIFACT_ROOT=str(project_artifact_root(root, job.project)),
+            SHIPYARD_STORE=project_store_url(options.store_url, options.data_dir, job.project),
+            SHIPYARD_ARTIFACT_ROOT=project_artifact_root(options.artifact_root, job.project),
             SHIPYARD_HOME=str(directory / ".shipyard"),
             SHIPYARD_JOB_ID=str(job.id),
             SHIPYARD_PROJECT=job.project,
         )
+        if devices:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
         if self.options.engine is not None:
             env["SHIPYARD_ENGINE"] = self.options.engine
         for kept in ("SHIPYARD_CEILING_DIRECTORIES",):

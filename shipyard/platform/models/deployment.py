@@ -1,6 +1,6 @@
-"""An endpoint's model repository and model config on disk, under the server's data root.
+"""An endpoint's model repository and model config on disk, under the server's data directory.
 
-    ROOT/endpoints/PROJECT/ENDPOINT/
+    DATA_DIR/endpoints/PROJECT/ENDPOINT/
         models/NAME/VERSION/     the registered version's files (hard links, else copies)
         models/models.yaml       the model config: labels stable and canary, canary share
         serve.log                its `shipyard serve` process's output
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from shipyard.errors import NotFoundError
+from shipyard.io.remote import download_tree
 from shipyard.serving.labels import Release, end_canary, find_model, set_release
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class Deployment:
     """The files of one endpoint, serving the registered model `model`.
 
     Attributes:
-        directory: `ROOT/endpoints/PROJECT/ENDPOINT`.
+        directory: `DATA_DIR/endpoints/PROJECT/ENDPOINT`.
         model: The registered model's name, which the server serves it under.
     """
 
@@ -43,7 +44,7 @@ class Deployment:
 
     @classmethod
     def of(cls, root: Path, project: str, endpoint: str, model: str) -> Deployment:
-        """The files of `endpoint` of `project` under the data root `root`."""
+        """The files of `endpoint` of `project` under the data directory `root`."""
         return cls(root / "endpoints" / project / endpoint, model)
 
     @property
@@ -67,19 +68,26 @@ class Deployment:
         return self.directory / "serve.log"
 
     def install(self, version: ModelVersion) -> Path:
-        """Put the files of a registered version at `base_path/VERSION` (kept if there).
+        """Put the files of a registered version at `base_path/VERSION` (kept if there),
+        downloading them when they are on an object store (`s3://...`).
 
         Raises:
             NotFoundError: The pushed version's directory is gone.
+            StorageError: The object store cannot be read.
         """
         target = self.base_path / str(version.version)
         if target.is_dir():
             return target
-        source = Path(version.path)
+        files = version.push.path
+        if "://" in files:
+            self.base_path.mkdir(parents=True, exist_ok=True)
+            download_tree(files, target)
+            return target
+        source = Path(files)
         if not source.is_dir():
             raise NotFoundError(
                 f"The files of version {version.version} of model {self.model!r} are gone "
-                f"({source}, artifact {version.artifact_id}); push and register it again."
+                f"({source}, artifact {version.push.artifact_id}); push and register it again."
             )
         staging = self.base_path / f".install-{version.version}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,12 +39,7 @@ def version_document(version: ModelVersion) -> dict[str, Any]:
     return {
         "model": version.model,
         "version": version.version,
-        "artifact_id": version.artifact_id,
-        "uri": version.uri,
-        "path": version.path,
-        "run_id": version.run_id,
-        "blessed": version.blessed,
-        "infra_blessed": version.infra_blessed,
+        **dataclasses.asdict(version.push),
         "registered_by": version.registered_by,
         "registered_at": version.registered_at.isoformat(),
     }

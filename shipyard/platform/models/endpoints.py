@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 
 from shipyard.errors import AlreadyExistsError, NotFoundError
 from shipyard.platform.auth.audit import append
+from shipyard.platform.auth.names import taken_once
 from shipyard.platform.models.records import Endpoint
 from shipyard.platform.models.registry import check_model_name, model_id_of, project_id_of
 from shipyard.store.sql.tables import endpoints, projects, registered_models
@@ -60,7 +61,7 @@ class Endpoints:
         """
         check_model_name(name, "endpoint")
         now = datetime.now(UTC)
-        with self._database.write() as conn:
+        with taken_once("endpoint", name), self._database.write() as conn:
             project_id = project_id_of(conn, project)
             model_id = model_id_of(conn, project, model)
             taken = select(endpoints.c.id).where(

@@ -1,11 +1,20 @@
 """The OpenAPI 3.1 paths of the models and endpoints API, for the server's document to
-include beside the others' (`"#/components/responses/Problem"` is the problem document)."""
+include beside the others' (`"#/components/responses/Problem"` is the problem document).
+
+The prediction proxy's paths (`.../endpoints/{endpoint}/v1/...` and `/v2/...`) are those of
+`shipyard serve`'s own document (`shipyard.serving.openapi`, which owns them and their
+schemas) under the endpoint's prefix, with the proxy's answers added: 401, 403 and 404 as
+problem documents (no token, no role, no such project or endpoint), 502 and 503 when the
+endpoint's server does not answer or is not running.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-__all__ = ["model_paths"]
+__all__ = ["model_paths", "proxy_schemas"]
+
+PROXY_PREFIX: Final = "/api/projects/{project}/endpoints/{endpoint}"
 
 _PROBLEM: Final = {"$ref": "#/components/responses/Problem"}
 _DENIED: Final = {"401": _PROBLEM, "403": _PROBLEM, "404": _PROBLEM}
@@ -21,6 +30,7 @@ _TRAFFIC: Final = {
     "canary": _VERSION,
     "canary_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
 }
+_PROBLEM_SCHEMA: Final = {"type": "object", "required": ["type", "title", "status", "detail"]}
 _MODEL: Final = {"type": "object", "required": ["project", "name", "description"]}
 _ENDPOINT: Final = {"type": "object", "required": ["project", "name", "model", "traffic"]}
 
@@ -123,7 +133,55 @@ def model_paths() -> dict[str, Any]:
                                {"200": endpoint_ok, "409": _PROBLEM, "502": _PROBLEM}),
         }),
     }  # fmt: skip
-    return {
+    documented = {
         path: {"parameters": parameters, **operations}
         for path, (parameters, operations) in paths.items()
+    }
+    return documented | _proxy_paths(endpoint)
+
+
+def proxy_schemas() -> dict[str, Any]:
+    """The schemas the proxy's paths refer to (`#/components/schemas/...`): the serving
+    document's."""
+    from shipyard.serving.openapi import openapi_document
+
+    schemas: dict[str, Any] = openapi_document([])["components"]["schemas"]
+    return schemas
+
+
+def _proxy_paths(endpoint: list[dict[str, Any]]) -> dict[str, Any]:
+    """`shipyard serve`'s `/v1/...` and `/v2/...` paths under the endpoint's prefix."""
+    from shipyard.serving.openapi import openapi_document
+
+    proxied: dict[str, Any] = {}
+    for path, operations in openapi_document([])["paths"].items():
+        if not path.startswith(("/v1/", "/v2/")):
+            continue  # the proxy passes on nothing else
+        proxied[PROXY_PREFIX + path] = {
+            "parameters": endpoint,
+            **{method: _proxied(op) for method, op in operations.items()},
+        }
+    return proxied
+
+
+def _proxied(operation: dict[str, Any]) -> dict[str, Any]:
+    """A serving operation as the proxy answers it (a model is named by any model name)."""
+    parameters = [
+        {**p, "schema": _NAME} if p["name"] == "name" else p for p in operation["parameters"]
+    ]
+    responses = dict(operation["responses"])
+    for code in ("401", "403"):
+        responses[code] = _PROBLEM
+    for code in ("400", "404", "413", "502", "503"):  # the proxy's, or the served answer
+        served = responses.get(code, {}).get("content", {})
+        responses[code] = {
+            "description": responses.get(code, {}).get("description", "")
+            or "The proxy's or the endpoint's answer.",
+            "content": {**served, "application/problem+json": {"schema": _PROBLEM_SCHEMA}},
+        }
+    return {
+        **operation,
+        "summary": f"Through the platform's auth: {operation['summary']}",
+        "parameters": parameters,
+        "responses": responses,
     }

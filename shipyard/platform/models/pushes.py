@@ -4,44 +4,28 @@ A registration names either a `PushedModel` artifact by id or a pipeline run, wh
 push is taken. Only a push that copied the model counts (an unblessed model is not pushed);
 its run and blessings come through lineage, as `shipyard models` reads them
 (`shipyard.promotion.listing.push_facts`).
+
+A job pushes into a directory of the worker that ran it (gone once the job ends, or on
+another machine): a push whose directory the server cannot read is taken from the model
+the push copied, on the project's artifact root (an object store, or a shared directory),
+and downloaded when an endpoint deploys it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from shipyard.errors import InvalidParameterError, NotFoundError
+from shipyard.platform.models.records import Push
 from shipyard.promotion.listing import push_facts
 
 if TYPE_CHECKING:
     from shipyard.store import ArtifactRecord, MetadataStore
 
-__all__ = ["Push", "find_push"]
+__all__ = ["find_push"]
 
 _PUSHED_MODEL: Final = "PushedModel"
-
-
-@dataclass(frozen=True)
-class Push:
-    """A pushed model and its lineage.
-
-    Attributes:
-        artifact_id: The `PushedModel` artifact's id.
-        uri: The artifact's URI.
-        path: The version directory the push wrote (`BASE/NAME/VERSION`).
-        run_id: The run that pushed it, if the store says.
-        blessed: The blessing of `evaluate` it was pushed with, if any.
-        infra_blessed: The infra blessing it was pushed with, if any.
-    """
-
-    artifact_id: int
-    uri: str
-    path: str
-    run_id: str | None
-    blessed: bool | None
-    infra_blessed: bool | None
 
 
 def find_push(
@@ -76,12 +60,9 @@ def find_push(
         raise InvalidParameterError(
             f"Artifact {artifact.id} ({artifact.name}) holds no pushed model: {reason}."
         )
-    if not Path(path).is_dir():
-        raise NotFoundError(
-            f"The version directory {path} of artifact {artifact.id} ({artifact.name}) is "
-            f"gone; push the model again."
-        )
     facts = push_facts(store, artifact.id)
+    if not Path(path).is_dir():
+        path = _copied_model(facts.get("model_uri"), path, artifact)
     return Push(
         artifact_id=artifact.id,
         uri=artifact.uri,
@@ -90,6 +71,29 @@ def find_push(
         blessed=facts.get("blessed"),
         infra_blessed=facts.get("infra_blessed"),
     )
+
+
+def _copied_model(model_uri: str | None, path: str, artifact: ArtifactRecord) -> str:
+    """The URI of the exported model a push copied, when its own directory is out of reach.
+
+    Raises:
+        NotFoundError: That model is gone too.
+    """
+    if model_uri is not None and _exists(model_uri):
+        return model_uri
+    raise NotFoundError(
+        f"The version directory {path} of artifact {artifact.id} ({artifact.name}) is gone, "
+        f"and so is the model it copied ({model_uri or 'not recorded'}); push the model again."
+    )
+
+
+def _exists(uri: str) -> bool:
+    if "://" not in uri:
+        return Path(uri).is_dir()
+    from shipyard.io.remote import remote_files
+
+    with remote_files(uri, f"looking for {uri}") as fs:
+        return bool(fs.isdir(uri))
 
 
 def _newest_push_of(store: MetadataStore, run_id: str) -> ArtifactRecord:

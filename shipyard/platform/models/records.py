@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
 
@@ -29,32 +30,68 @@ class RegisteredModel:
 
 
 @dataclass(frozen=True)
-class ModelVersion:
-    """A version of a registered model: one pushed model of the project's store.
+class Push:
+    """A pushed model and its lineage: what a registered version is.
 
     Attributes:
-        model: The registered model's name.
-        version: 1, 2, ... in the order they were registered.
         artifact_id: The `PushedModel` artifact's id in the project's store.
         uri: The artifact's URI.
-        path: The pushed version's directory (`BASE/NAME/VERSION`), whose files are served.
+        path: Where the version's files are: the directory the push wrote
+            (`BASE/NAME/VERSION`) if the server can read it, else the URI of the exported
+            model the push copied (`s3://...`, or a directory of the artifact root).
         run_id: The run that pushed it (None when the store does not say).
         blessed: Its blessing by `evaluate` (None: not found through lineage).
         infra_blessed: Its infra blessing (None: not validated, or not found).
-        registered_by: The user who registered it.
-        registered_at: When.
     """
 
-    model: str
-    version: int
     artifact_id: int
     uri: str
     path: str
     run_id: str | None
     blessed: bool | None
     infra_blessed: bool | None
+
+
+_PUSH_FIELDS = tuple(field.name for field in fields(Push))
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A version of a registered model: one pushed model of the project's store.
+
+    Attributes:
+        model: The registered model's name.
+        version: 1, 2, ... in the order they were registered.
+        push: The pushed model it is (its `model_versions` columns).
+        registered_by: The user who registered it.
+        registered_at: When.
+    """
+
+    model: str
+    version: int
+    push: Push
     registered_by: str | None
     registered_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> ModelVersion:
+        """The version in a row of `model_versions` (with its model's name as `model`)."""
+        return cls(
+            model=row["model"],
+            version=row["version"],
+            push=Push(**{name: row[name] for name in _PUSH_FIELDS}),
+            registered_by=row["registered_by"],
+            registered_at=row["registered_at"],
+        )
+
+    def columns(self) -> dict[str, Any]:
+        """Its columns of `model_versions`, but the model's id."""
+        return {
+            "version": self.version,
+            **{name: getattr(self.push, name) for name in _PUSH_FIELDS},
+            "registered_by": self.registered_by,
+            "registered_at": self.registered_at,
+        }
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@
 A version is a pushed model of the project's store (`pushes.find_push`), numbered 1, 2, ...
 per model in the order of registration. Registering the same pushed model again returns the
 version it already is (idempotent). Each change is written with its audit-log entry in one
-transaction.
+transaction. Concurrent writers of the same name or push get the answer of whoever came
+second (a 409, or the version already registered), never a store error.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
@@ -16,6 +16,8 @@ from sqlalchemy import func, insert, select
 
 from shipyard.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
 from shipyard.platform.auth.audit import append
+from shipyard.platform.auth.names import taken_once
+from shipyard.platform.database import retry_lost_races
 from shipyard.platform.models.pushes import find_push
 from shipyard.platform.models.records import ModelVersion, RegisteredModel
 from shipyard.serving.config import name_problem
@@ -102,7 +104,7 @@ class ModelRegistry:
                 f"Got {len(description)}."
             )
         now = datetime.now(UTC)
-        with self._database.write() as conn:
+        with taken_once("model", name), self._database.write() as conn:
             project_id = project_id_of(conn, project)
             taken = select(registered_models.c.id).where(
                 registered_models.c.project_id == project_id, registered_models.c.name == name
@@ -150,7 +152,7 @@ class ModelRegistry:
             model_id = model_id_of(conn, project, name)
             query = _VERSION.where(model_versions.c.model_id == model_id)
             rows = conn.execute(query.order_by(model_versions.c.version.desc()))
-            return [ModelVersion(**row._mapping) for row in rows]
+            return [ModelVersion.from_row(row._mapping) for row in rows]
 
     def get_version(self, project: str, name: str, version: int) -> ModelVersion:
         """Return one version of a model.
@@ -169,7 +171,7 @@ class ModelRegistry:
                 f"Model {name!r} of project {project!r} has no version {version}; "
                 f"register one with POST .../models/{name}/versions."
             )
-        return ModelVersion(**row._mapping)
+        return ModelVersion.from_row(row._mapping)
 
     def register_version(
         self,
@@ -206,40 +208,33 @@ class ModelRegistry:
         finally:
             store.close()
         now = datetime.now(UTC)
-        with self._database.write() as conn:
-            model_id = model_id_of(conn, project, name)
-            same = _VERSION.where(
-                model_versions.c.model_id == model_id,
-                model_versions.c.artifact_id == push.artifact_id,
-            )
-            if (row := conn.execute(same).first()) is not None:
-                return ModelVersion(**row._mapping), False
-            newest = select(func.max(model_versions.c.version)).where(
-                model_versions.c.model_id == model_id
-            )
-            version = ModelVersion(
-                model=name,
-                version=(conn.scalar(newest) or 0) + 1,
-                artifact_id=push.artifact_id,
-                uri=push.uri,
-                path=push.path,
-                run_id=push.run_id,
-                blessed=push.blessed,
-                infra_blessed=push.infra_blessed,
-                registered_by=actor.name,
-                registered_at=now,
-            )
-            row_values = {k: v for k, v in dataclasses.asdict(version).items() if k != "model"}
-            conn.execute(insert(model_versions).values(model_id=model_id, **row_values))
-            append(
-                conn,
-                actor,
-                "model.register",
-                project=project,
-                target=f"{name}/{version.version}",
-                detail={"artifact_id": push.artifact_id, "run_id": push.run_id},
-            )
-        return version, True
+
+        def write() -> tuple[ModelVersion, bool]:  # again if a concurrent one took the number
+            with self._database.write() as conn:
+                model_id = model_id_of(conn, project, name)
+                same = _VERSION.where(
+                    model_versions.c.model_id == model_id,
+                    model_versions.c.artifact_id == push.artifact_id,
+                )
+                if (row := conn.execute(same).first()) is not None:
+                    return ModelVersion.from_row(row._mapping), False
+                newest = select(func.max(model_versions.c.version)).where(
+                    model_versions.c.model_id == model_id
+                )
+                number = (conn.scalar(newest) or 0) + 1
+                version = ModelVersion(name, number, push, actor.name, now)
+                conn.execute(insert(model_versions).values(model_id=model_id, **version.columns()))
+                append(
+                    conn,
+                    actor,
+                    "model.register",
+                    project=project,
+                    target=f"{name}/{version.version}",
+                    detail={"artifact_id": push.artifact_id, "run_id": push.run_id},
+                )
+            return version, True
+
+        return retry_lost_races(write)
 
 
 def project_id_of(conn: Connection, project: str) -> int:

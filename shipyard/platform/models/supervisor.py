@@ -45,7 +45,7 @@ class EndpointSupervisor:
     Args:
         registry: The registered models whose versions endpoints serve; the endpoints' rows
             are in its database.
-        root: The server's data root; endpoints' files go under `ROOT/endpoints/`.
+        root: The server's data directory; endpoints' files go under `DATA_DIR/endpoints/`.
         start_timeout_s: How long a server may take to serve a deployed version.
         check_interval_s: Seconds between checks of the processes.
         max_restarts: Restarts since the last deploy before an endpoint is left `failed`.

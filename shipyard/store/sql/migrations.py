@@ -43,6 +43,9 @@ and `endpoints` (`shipyard.platform.models`), as `tables.py` declares them.
 Version 8 adds what several platform server processes on one database share about logins:
 `login_failures` (the login throttle's recent failures) and `oidc_logins` (OIDC logins
 under way: state, nonce, PKCE verifier), as `tables.py` declares them.
+
+Version 9 adds `job_workers`: what each live job worker has (CPUs, GPUs, memory), which the
+queue places jobs by.
 """
 
 from __future__ import annotations
@@ -350,6 +353,11 @@ def _add_login_state(conn: Connection) -> None:
         new.create(conn)
 
 
+def _add_job_workers(conn: Connection) -> None:
+    """Create the table of workers' capacities, which job placement reads."""
+    tables.job_workers.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -365,6 +373,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "the platform server's job queue and job logs", _add_job_tables),
     Migration(7, "registered models, their versions and endpoints", _add_model_registry),
     Migration(8, "login throttle failures and OIDC logins under way", _add_login_state),
+    Migration(9, "the job workers' capacities", _add_job_workers),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -65,6 +65,7 @@ __all__ = [
     "firings",
     "grants",
     "job_logs",
+    "job_workers",
     "jobs",
     "login_failures",
     "metadata",
@@ -482,4 +483,14 @@ oidc_logins = Table(
     Column("next_path", Text, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Index(None, "started_at"),
+)
+
+job_workers = Table(  # what each live `shipyard worker` has, for placing jobs and messages
+    "job_workers",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("num_cpus", Float, nullable=False),
+    Column("num_gpus", Float, nullable=False),
+    Column("memory", Float, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
 )

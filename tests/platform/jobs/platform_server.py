@@ -14,7 +14,7 @@ from shipyard.platform.auth.layer import AuthLayer, auth_layer
 from shipyard.platform.jobs.api import JobService
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.queue import JobQueue
-from shipyard.platform.jobs.spaces import packages_dir
+from shipyard.platform.jobs.spaces import packages_location
 from shipyard.platform.server import create_server_app
 from tests.platform.conftest import HOST
 from tests.ui.server import Answer, serving
@@ -92,7 +92,7 @@ def running_platform(root: Path, *, max_package_bytes: int = 10**6) -> Iterator[
     store_url = f"sqlite:///{root / 'store.db'}"
     queue = JobQueue(store_url)
     auth = auth_layer(queue.database)
-    packages = PackageStore(packages_dir(root), max_bytes=max_package_bytes)
+    packages = PackageStore(packages_location(root), max_bytes=max_package_bytes)
     service = JobService(queue, packages, auth.accounts, auth.audit)
     try:
         tokens = add_users(auth.accounts)

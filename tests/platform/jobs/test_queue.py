@@ -8,6 +8,7 @@ import time
 import pytest
 
 from shipyard.errors import NotFoundError
+from shipyard.platform.auth.records import Actor
 from shipyard.platform.jobs.queue import JobConflict, JobQueue, LeaseLost
 from shipyard.platform.jobs.records import NewJob, kind_of
 
@@ -98,7 +99,7 @@ def test_renewing_keeps_the_lease_and_reports_a_stop_request(queue: JobQueue) ->
         time.sleep(0.15)
         assert queue.renew(job.id, "w1", lease_s=0.3) is False
     assert queue.expire_leases() == 0
-    stopping = queue.request_stop(job.id, "bob")
+    stopping = queue.request_stop(job.id, Actor("bob"))
     assert stopping.state == "RUNNING" and stopping.stop_requested
     assert stopping.message == "stop requested by bob; waiting for worker w1 to end it"
     assert queue.renew(job.id, "w1", lease_s=30) is True
@@ -108,7 +109,7 @@ def test_renewing_keeps_the_lease_and_reports_a_stop_request(queue: JobQueue) ->
 
 def test_a_pending_job_stops_at_once(queue: JobQueue) -> None:
     job = queue.submit(_job("k"))[0]
-    stopped = queue.request_stop(job.id, "bob")
+    stopped = queue.request_stop(job.id, Actor("bob"))
     assert stopped.state == "STOPPED" and stopped.message == "stopped by bob before it started"
     assert queue.claim("w1", lease_s=30) is None
 
@@ -116,11 +117,11 @@ def test_a_pending_job_stops_at_once(queue: JobQueue) -> None:
 def test_retry_queues_an_ended_job_again_and_keeps_its_logs(queue: JobQueue) -> None:
     job = queue.submit(_job("k"))[0]
     with pytest.raises(JobConflict, match="only a job that has ended can be retried"):
-        queue.retry(job.id, "ada")
+        queue.retry(job.id, Actor("ada"))
     queue.claim("w1", lease_s=30)
     queue.append_log(job.id, "w1", 1, "first\n")
     queue.finish(job.id, "w1", state="FAILED", message="exited with code 1", exit_code=1)
-    retried = queue.retry(job.id, "ada")
+    retried = queue.retry(job.id, Actor("ada"))
     assert retried.state == "PENDING" and retried.attempts == 0 and retried.exit_code is None
     assert retried.message == "retried by ada; waiting for a worker (next in line)"
     queue.claim("w2", lease_s=30)
@@ -150,9 +151,9 @@ def test_hand_back_returns_the_attempt(queue: JobQueue) -> None:
 def test_delete_removes_an_ended_job_and_its_logs(queue: JobQueue) -> None:
     job = queue.submit(_job("k"))[0]
     with pytest.raises(JobConflict):
-        queue.delete(job.id)
-    queue.request_stop(job.id, "ada")
-    queue.delete(job.id)
+        queue.delete(job.id, Actor("ada"))
+    queue.request_stop(job.id, Actor("ada"))
+    queue.delete(job.id, Actor("ada"))
     with pytest.raises(NotFoundError, match="no job"):
         queue.get(job.id)
 
@@ -176,3 +177,42 @@ def test_lists_filter_by_project_and_state(queue: JobQueue) -> None:
 )
 def test_the_kind_comes_from_the_entrypoint(entrypoint: str, kind: str) -> None:
     assert kind_of(entrypoint) == kind
+
+
+def test_a_change_and_its_audit_entry_are_written_together(
+    queue: JobQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipyard.platform.auth.audit import AuditLog
+    from shipyard.platform.jobs import queue as queue_module
+
+    log = AuditLog(queue.database)
+    ada = Actor("ada", request_id="r1")
+    job = queue.submit(_job("k1"), actor=ada)[0]
+    queue.request_stop(job.id, ada)
+    queue.retry(job.id, ada)
+    assert [(e.action, e.target, e.request_id) for e in log.events()] == [
+        ("job.submit", str(job.id), "r1"),
+        ("job.stop", str(job.id), "r1"),
+        ("job.retry", str(job.id), "r1"),
+    ]
+    with pytest.raises(JobConflict):  # the change fails: no entry
+        queue.delete(job.id, ada)
+    assert len(log.events()) == 3
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log is unwritable")
+
+    monkeypatch.setattr(queue_module, "append", failing)  # the entry fails: no change
+    with pytest.raises(RuntimeError):
+        queue.submit(_job("k2"), actor=ada)
+    with pytest.raises(RuntimeError):
+        queue.request_stop(job.id, ada)
+    assert [j.submission_id for j in queue.list_jobs()] == ["k1"]
+    assert queue.get(job.id).state == "PENDING"
+    monkeypatch.undo()
+    queue.request_stop(job.id, ada)
+    with pytest.raises(RuntimeError):
+        monkeypatch.setattr(queue_module, "append", failing)
+        queue.delete(job.id, ada)
+    assert queue.get(job.id).state == "STOPPED"
+    assert len(log.events()) == 4

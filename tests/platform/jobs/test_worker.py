@@ -9,11 +9,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from shipyard.platform.auth.records import Actor
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.packing import pack_directory
 from shipyard.platform.jobs.queue import JobQueue
 from shipyard.platform.jobs.records import NewJob
-from shipyard.platform.jobs.spaces import packages_dir, project_artifact_root, project_store_url
+from shipyard.platform.jobs.spaces import (
+    packages_location,
+    project_artifact_root,
+    project_store_url,
+)
 from shipyard.store.sql import SqlStore
 from tests.platform.jobs.workers import wait_for, worker_thread
 
@@ -45,7 +50,7 @@ def _package(tmp_path: Path) -> str:
     work.mkdir()
     (work / "job.py").write_text(SCRIPT)
     (work / "data.txt").write_text("42\n")
-    return PackageStore(packages_dir(tmp_path)).put(pack_directory(work, max_bytes=10**6))
+    return PackageStore(packages_location(tmp_path)).put(pack_directory(work, max_bytes=10**6))
 
 
 def test_a_job_runs_in_its_package_with_its_projects_store_and_artifacts(
@@ -102,7 +107,7 @@ def test_a_stop_request_ends_the_process_group_within_seconds(
         while not marker.exists() or not marker.read_text():
             time.sleep(0.05)
         asked = time.monotonic()
-        queue.request_stop(job.id, "bob")
+        queue.request_stop(job.id, Actor("bob"))
         done = wait_for(queue, job.id, "STOPPED", "FAILED", "SUCCEEDED")
         took = time.monotonic() - asked
     assert done.state == "STOPPED" and took < 3
@@ -166,7 +171,9 @@ def test_the_workers_engine_is_its_jobs_engine(
 
     queue, url = sqlite_queue
     job = queue.submit(NewJob("demo", "k", "ada", "true"))[0]
-    options = WorkerOptions(store_url=url, artifact_root=tmp_path, engine="processes")
+    options = WorkerOptions(
+        store_url=url, artifact_root=str(tmp_path), data_dir=tmp_path, engine="processes"
+    )
     env = Worker(queue, options)._environment(job, tmp_path / "work")
     assert env["SHIPYARD_ENGINE"] == "processes"
     assert (env["SHIPYARD_JOB_ID"], env["SHIPYARD_PROJECT"]) == (str(job.id), "demo")

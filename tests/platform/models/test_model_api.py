@@ -9,7 +9,7 @@ import pytest
 from starlette.routing import Route
 
 from shipyard.platform.auth.records import Actor
-from shipyard.platform.models.openapi import model_paths
+from shipyard.platform.models.openapi import PROXY_PREFIX, model_paths
 from shipyard.platform.models.routes import model_routes
 from tests.platform.http import call
 from tests.platform.models.api import serving_model_api
@@ -156,4 +156,11 @@ def test_the_openapi_paths_are_the_routes() -> None:
         if isinstance(route, Route) and not route.path.endswith("{rest:path}")
         for method in (route.methods or set()) - {"HEAD"}
     }
-    assert documented == served
+    proxied = {(path, method) for path, method in documented if "/{endpoint}/v" in path}
+    assert documented - proxied == served
+    proxy = next(r for r in routes if isinstance(r, Route) and r.path.endswith("{rest:path}"))
+    assert proxy.path == PROXY_PREFIX + "/{rest:path}"
+    assert {method for _path, method in proxied} <= (proxy.methods or set())
+    assert all(
+        path.startswith((f"{PROXY_PREFIX}/v1/", f"{PROXY_PREFIX}/v2/")) for path, _ in proxied
+    )

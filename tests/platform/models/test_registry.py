@@ -47,13 +47,13 @@ def test_versions_are_registered_from_pushes_once_each_with_their_lineage(
     second_run, second = push_run(store_url, tmp_path / "models", "two")
 
     v1, new = registry.register_version("taxi", "fares", artifact_id=first, actor=ANA)
-    assert new and v1.version == 1 and v1.artifact_id == first
-    assert (v1.run_id, v1.blessed, v1.infra_blessed) == (first_run.id, True, None)
-    assert v1.path == str((tmp_path / "models" / "m" / "1").resolve())
+    assert new and v1.version == 1 and v1.push.artifact_id == first
+    assert (v1.push.run_id, v1.push.blessed, v1.push.infra_blessed) == (first_run.id, True, None)
+    assert v1.push.path == str((tmp_path / "models" / "m" / "1").resolve())
     assert v1.registered_by == "ana"
 
     v2, new = registry.register_version("taxi", "fares", run_id=second_run.id, actor=ANA)
-    assert new and (v2.version, v2.artifact_id, v2.run_id) == (2, second, second_run.id)
+    assert new and (v2.version, v2.push.artifact_id, v2.push.run_id) == (2, second, second_run.id)
     again, new = registry.register_version("taxi", "fares", artifact_id=second, actor=ANA)
     assert not new and again == v2
 
@@ -105,3 +105,30 @@ def test_a_registration_must_name_one_pushed_model(
     with pytest.raises(InvalidParameterError, match="model name must be"):
         registry.create_model("taxi", "../up", actor=ANA)
     assert registry.list_versions("taxi", "fares") == []
+
+
+def test_a_push_whose_directory_is_gone_registers_the_model_it_copied(
+    registry: ModelRegistry, store_url: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    from shipyard.store import open_store
+
+    registry.create_model("taxi", "fares", actor=ANA)
+    run, pushed = push_run(store_url, tmp_path / "models", "one")
+    shutil.rmtree(tmp_path / "models")  # as a job's working directory, once the job ended
+    version, _new = registry.register_version("taxi", "fares", artifact_id=pushed, actor=ANA)
+    store = open_store(store_url)
+    try:
+        model = next(
+            store.get_artifact(event.artifact_id)
+            for execution in store.list_executions(run.id)
+            for event in store.events_of_execution(execution.id)
+            if event.kind == "output" and store.get_artifact(event.artifact_id).type_name == "Model"
+        )
+    finally:
+        store.close()
+    assert version.push.path == model.uri
+    shutil.rmtree(model.uri)
+    with pytest.raises(NotFoundError, match="and so is the model it copied"):
+        registry.register_version("taxi", "fares", run_id=run.id, actor=ANA)

@@ -16,7 +16,7 @@ from shipyard.platform.jobs.api import JobService
 from shipyard.platform.jobs.packages import PackageStore
 from shipyard.platform.jobs.queue import JobQueue
 from shipyard.platform.jobs.spaces import (
-    packages_dir,
+    packages_location,
     project_artifact_root,
     project_store_url,
 )
@@ -102,8 +102,8 @@ def running_web_server(
     store_url = store_url or f"sqlite:///{root / 'store.db'}"
     queue = JobQueue(store_url)
     auth = auth_layer(queue.database, oidc=oidc)
-    service = JobService(queue, PackageStore(packages_dir(root), max_bytes=10**6), auth.accounts,
-                         auth.audit)  # fmt: skip
+    packages = PackageStore(packages_location(root), max_bytes=10**6)
+    service = JobService(queue, packages, auth.accounts, auth.audit)
 
     opened: list[str] = []
 
