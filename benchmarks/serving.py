@@ -34,13 +34,16 @@ jobs weigh on all of them alike; the table shows the median of `--repeats` for e
 figure. `--breakdown` times the stages of Shipyard's predict handler in-process (JSON
 parsing, building the feed, `session.run`, outputs to rows, serialization); `--in-process`
 calls Shipyard's app and the minimal app through ASGI in this process, taking turns, and
-prints the CPU time of each per request and the Python calls of one request.
+prints the CPU time of each per request and the Python calls of one request;
+`--instructions` counts the instructions per request of `shipyard serve` and the minimal app
+over HTTP under valgrind's callgrind, a figure the machine's other jobs cannot move
+(peers/instructions.py).
 
     python benchmarks/serving.py [--with-peers] [--with-floor] [--only shipyard,minimal,...]
         [--load python|wrk] [--duration 5] [--warmup 1] [--concurrency 1,8,32]
         [--instances 1,32] [--repeats 3] [--threads N] [--shipyard-args "..."]
         [--batching auto|on|off] [--batching-args "..."] [--breakdown] [--in-process]
-        [--json FILE]
+        [--instructions [--requests 1000]] [--json FILE]
 
 Targets (issue 11), on the medians: without batching, >= 0.9x the minimal app's requests/s
 in every cell; with batching, more requests/s than the minimal app on 32-instance requests
@@ -246,6 +249,24 @@ def check_targets(found: dict[tuple[str, int, int], Cell], args: argparse.Namesp
             )
 
 
+def _count_instructions(
+    model: Path, rows: list[dict[str, object]], args: argparse.Namespace
+) -> None:
+    """Instructions per request over HTTP of `shipyard serve` and the minimal app."""
+    from peers.instructions import INLINE_AS_AT_FULL_SPEED, count_instructions, print_instructions
+
+    extra = [*shlex.split(args.shipyard_args), *INLINE_AS_AT_FULL_SPEED]
+    servers = shipyard_servers(model, threads=args.threads, extra=extra, batching=None)
+    servers += peer_servers(model, {"minimal"}, threads=args.threads or 1)
+    print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}; {describe_machine()}; callgrind")
+    for server in servers:
+        print(f"  {server.name}: {shlex.join(server.command(0))}")
+    found = count_instructions(
+        servers, rows, args.instances, args.concurrency, requests=args.requests
+    )
+    print_instructions(found, "shipyard", "minimal")
+
+
 def describe_machine() -> str:
     model = next(
         (
@@ -286,6 +307,12 @@ def main() -> None:
     parser.add_argument(
         "--in-process", action="store_true", help="CPU per request of both apps, ASGI calls"
     )
+    parser.add_argument(
+        "--instructions", action="store_true", help="instructions per request, under callgrind"
+    )
+    parser.add_argument(
+        "--requests", type=int, default=1000, help="requests counted per --instructions cell"
+    )
     parser.add_argument("--json", type=Path, help="write every cell of every repeat here")
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
@@ -313,6 +340,9 @@ def main() -> None:
         compare(model, rows, args.instances, args.concurrency)
         if not args.only and not args.with_peers and not args.with_floor:
             return
+    if args.instructions:
+        _count_instructions(model, rows, args)
+        return
     flags = batching_flags()
     with_batching = args.batching == "on" or (args.batching == "auto" and flags)
     if args.batching == "on" and not flags:

@@ -113,7 +113,9 @@ def serve_command(
     num_batch_threads: Annotated[
         int | None,
         typer.Option(
-            "--num-batch-threads", min=1, help="Threads running batches (default: CPU count)."
+            "--num-batch-threads",
+            min=1,
+            help="Threads running batches (default: CPU count - 1, at least 1).",
         ),
     ] = None,
     max_enqueued_batches: Annotated[

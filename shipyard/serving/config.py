@@ -121,6 +121,18 @@ class RuntimeOptions:
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
+def default_batch_threads() -> int:
+    """One batch thread per CPU but one, and at least one: the event loop keeps a core.
+
+    Every request's JSON is parsed and answered on the event loop, which is a worker's
+    busiest thread; a batch thread on every core competes with it for the cores and for
+    the GIL between its model runs, and splits the queue into smaller batches (on 2 CPUs,
+    1 thread did better than 2 at concurrency 32 and as well at 8: see
+    docs/benchmarks/serving11b.md).
+    """
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 @dataclass(frozen=True)
 class BatchingOptions:
     """Server-side batching, with TensorFlow Serving's parameters and meaning.
@@ -129,14 +141,15 @@ class BatchingOptions:
         max_batch_size: The most rows one model run takes; a request with more runs alone.
         batch_timeout_micros: How long a batch that is not full waits for more requests;
             0 runs it as soon as a batch thread is free.
-        num_batch_threads: Threads running batches, shared by every model version.
+        num_batch_threads: Threads running batches, shared by every model version; by
+            default one fewer than the CPUs (`default_batch_threads`).
         max_enqueued_batches: Batches a version may have waiting; past that, requests
             are refused with 503 (load shedding).
     """
 
     max_batch_size: int = 256
     batch_timeout_micros: int = 0
-    num_batch_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    num_batch_threads: int = field(default_factory=default_batch_threads)
     max_enqueued_batches: int = 100
 
 

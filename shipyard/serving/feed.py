@@ -18,7 +18,8 @@ import base64
 import binascii
 import contextlib
 import math
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shipyard.errors import DataError
@@ -92,6 +93,7 @@ class FeedPlan:
         "_floats",
         "_inputs",
         "_names",
+        "_row_values",
         "_single",
         "names",
         "required",
@@ -107,6 +109,8 @@ class FeedPlan:
         self._names = tuple(spec.name for spec in signature.inputs)  # in feed order
         self.required = frozenset(spec.name for spec in signature.inputs if not spec.optional)
         self._single = signature.inputs[0].name if len(signature.inputs) == 1 else None
+        # A row's values in feed order, as a tuple (itemgetter of one name is no tuple).
+        self._row_values = operator.itemgetter(*self._names) if len(self._names) > 1 else None
         self._floats = any(spec.dtype == "float" for spec in signature.inputs)
         self.takes_integers = any(spec.dtype == "int64" for spec in signature.inputs)
         numpy_types = {"float": np.float32, "int64": np.int64, "string": object}
@@ -141,12 +145,30 @@ class FeedPlan:
         if only is not None and not all(_is_row_object(row) for row in rows):
             return self.columns({only: rows}, where=lambda _, i: f"{key}[{i}]")
         problems = None
-        if not _rows_are_right(rows, self.names, self.required):
-            problems = Problems()
-            _check_rows(self.signature, rows, key, self.required, problems)
-            rows = [row if isinstance(row, dict) else {} for row in rows]
-        columns = [[row.get(name) for row in rows] for name in self._names]
+        columns: Sequence[Sequence[Any]] | None = self._full_columns(rows)
+        if columns is None:
+            if not _rows_are_right(rows, self.names, self.required):
+                problems = Problems()
+                _check_rows(self.signature, rows, key, self.required, problems)
+                rows = [row if isinstance(row, dict) else {} for row in rows]
+            columns = [[row.get(name) for row in rows] for name in self._names]
         return self._feed(columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
+
+    def _full_columns(self, rows: list[Any]) -> list[tuple[Any, ...]] | None:
+        """Each input's values, read in C, when every row is an object of exactly the
+        model's features (nearly every request); None when some row is not.
+
+        Rows as long as the model's features that hold every one of them hold no other.
+        """
+        row_values = self._row_values
+        if row_values is None:
+            return None
+        try:
+            if set(map(len, rows)) != {len(self._names)}:
+                return None
+            return list(zip(*map(row_values, rows), strict=True))
+        except (KeyError, TypeError):  # a feature left out; a row not an object
+            return None
 
     def columns(self, columns: Any, *, where: Where | None = None) -> Feed:
         """Build a feed from columnar format: `{feature: [value per row]}`.
@@ -190,7 +212,9 @@ class FeedPlan:
         full = [columns.get(spec.name) or [None] * rows for spec in self._inputs]
         return self._feed(full, where, problems)
 
-    def _feed(self, columns: list[list[Any]], where: Where, problems: Problems | None) -> Feed:
+    def _feed(
+        self, columns: Sequence[Sequence[Any]], where: Where, problems: Problems | None
+    ) -> Feed:
         """Each input's values (in signature order) as an array; raise what is wrong."""
         import numpy as np
 
@@ -251,7 +275,7 @@ def _rows_are_right(rows: list[Any], names: frozenset[str], required: frozenset[
 
 
 def _checked_column(
-    spec: _Input, values: list[Any], where: Where, problems: Problems
+    spec: _Input, values: Sequence[Any], where: Where, problems: Problems
 ) -> np.ndarray:
     """One input's values checked one by one: each problem recorded, naming its place."""
     import numpy as np

@@ -86,7 +86,7 @@ def parse_object(
     Raises:
         DataError: Empty or malformed JSON, not an object, an unknown or missing key.
     """
-    if not body.strip():
+    if not body or body.isspace():  # (`strip` would copy the whole body to check it)
         raise DataError("The request body is empty: send a JSON object.")
     value = decode_json(body, exact_integers=exact_integers)
     if not isinstance(value, dict):

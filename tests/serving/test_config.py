@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.errors import ConfigError, InvalidParameterError
+from shipyard.serving import config
 from shipyard.serving.config import (
     BatchingOptions,
     Canary,
@@ -229,3 +230,12 @@ def test_settings_survive_the_trip_to_worker_processes(tmp_path: Path) -> None:
         workers=3,
     )
     assert load_settings(dump_settings(models, options)) == (models, options)
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(16, 15), (2, 1), (1, 1), (None, 1)])
+def test_batching_leaves_the_event_loop_a_core_by_default(
+    monkeypatch: pytest.MonkeyPatch, cpus: int | None, threads: int
+) -> None:
+    monkeypatch.setattr(config.os, "cpu_count", lambda: cpus)
+    assert BatchingOptions().num_batch_threads == threads
+    assert BatchingOptions(num_batch_threads=4).num_batch_threads == 4

@@ -42,6 +42,23 @@ def test_rows_become_columns_with_missing_values_filled() -> None:
     assert feed["count"].dtype == np.int64 and feed["count"].tolist() == [2, 3, 4]
 
 
+def test_rows_with_every_feature_and_rows_without_are_told_apart() -> None:
+    complete = {"island": "Biscoe", "sex": "male", "mass": 3750, "count": 2}
+    rows = [complete, {"island": "Dream", "sex": "female", "mass": 3800}, complete]
+    with pytest.raises(DataError, match=r"instances\[1\] lacks the required feature 'count';"):
+        FeedPlan(SIGNATURE).rows(rows)
+    unknown = {"island": "Biscoe", "sex": "male", "mass": 3750, "colour": "red"}
+    with pytest.raises(DataError, match=r"instances\[1\] has the unknown feature 'colour'"):
+        FeedPlan(SIGNATURE).rows([complete, unknown])
+    with pytest.raises(DataError, match=r"instances\[1\] must be an object of features"):
+        FeedPlan(SIGNATURE).rows([complete, ["Biscoe", "male", 3750, 2]])
+    with pytest.raises(DataError, match=r"^instances\[1\]\['mass'\] must be a number, got 'heavy'"):
+        FeedPlan(SIGNATURE).rows([complete, {**complete, "mass": "heavy"}])
+    feed = FeedPlan(SIGNATURE).rows([complete, {**complete, "mass": None, "count": [3]}])
+    assert feed["count"].tolist() == [2, 3] and feed["sex"][:, 0].tolist() == ["male", "male"]
+    assert feed["mass"].shape == (2, 1) and math.isnan(feed["mass"][1, 0])
+
+
 def test_columns_and_optional_inputs_left_out() -> None:
     feed = FeedPlan(SIGNATURE).columns({"island": ["Biscoe", "Dream"], "count": [1, 2]})
     assert feed["sex"][:, 0].tolist() == ["", ""]

@@ -11,7 +11,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 
 from shipyard.errors import DataError
-from shipyard.serving.messages import decode_json, json_response, read_body
+from shipyard.serving.messages import decode_json, json_response, parse_object, read_body
+
+
+@pytest.mark.parametrize("body", [b"", b" \r\n\t "])
+def test_an_empty_or_blank_body_is_named_empty(body: bytes) -> None:
+    with pytest.raises(DataError, match="The request body is empty"):
+        parse_object(body, keys={"instances": True})
+    assert parse_object(b' {"instances": [1]} ', keys={"instances": True}) == {"instances": [1]}
 
 
 @pytest.mark.parametrize(
