@@ -227,12 +227,6 @@ def _monitor(
 ) -> MonitorResult:
     from shipyard.artifacts.schema import read_schema_file
     from shipyard.errors import InvalidParameterError
-    from shipyard.monitoring.measures import LatencyMeasure
-    from shipyard.monitoring.monitor import MonitorOptions
-    from shipyard.runners import Project
-    from shipyard.runners.monitor_runs import monitor
-    from shipyard.runners.served_evaluation import served_evaluation
-    from shipyard.runners.served_statistics import served_statistics
 
     if webhook is not None and not webhook.startswith(("http://", "https://")):
         raise InvalidParameterError(
@@ -246,19 +240,35 @@ def _monitor(
             f"The '--slide' option of shipyard monitor must be at most --window ({window}), "
             f"or windows would leave rows out. Got {slide!r} instead."
         )
+    lateness_s = parse_duration(lateness, "--lateness")
+    data_schema = None if schema is None else read_schema_file(schema)
+    prefetch = None
+    if reference is not None:  # read while the store opens; cancelled if the state has it
+        from shipyard.monitoring.reference_data import ReferencePrefetch
+
+        prefetch = ReferencePrefetch(reference, data_schema, timestamp)
+
+    from shipyard.monitoring.measures import LatencyMeasure
+    from shipyard.monitoring.monitor import MonitorOptions
+    from shipyard.runners import Project
+    from shipyard.runners.monitor_runs import monitor
+    from shipyard.runners.served_evaluation import served_evaluation
+    from shipyard.runners.served_statistics import served_statistics
+
     options = MonitorOptions(
         logs=logs,
         name=name or _default_name(logs),
         reference=reference,
-        schema=None if schema is None else read_schema_file(schema),
+        schema=data_schema,
         window_s=window_s,
         slide_s=slide_s,
-        lateness_s=parse_duration(lateness, "--lateness"),
+        lateness_s=lateness_s,
         timestamp=timestamp,
         min_rows=min_rows,
         dataset_share=dataset_share,
         webhook=webhook,
         measures=(LatencyMeasure(p99_threshold_ms=latency_p99_ms),),
+        prefetch=prefetch,
     )
     with Project.open(store=store) as project:
         lineage = functools.partial(served_statistics, project)

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from shipyard.artifacts import DataSchema
     from shipyard.monitoring.measures import Measure
+    from shipyard.monitoring.reference_data import ReferencePrefetch
     from shipyard.monitoring.sources import LogFile
     from shipyard.monitoring.state import StateKeeper
     from shipyard.monitoring.versions import FoundReference
@@ -83,6 +84,9 @@ class MonitorOptions:
     """Without `reference`: find the training statistics of a model version (lineage)."""
     decay: DecayOptions | None = None
     """Measure decay when labels are stored beside the logs (`decay`); None: never."""
+    prefetch: ReferencePrefetch | None = None
+    """`reference` being computed ahead (the CLI starts it before opening the store); used
+    if the monitor must compute its reference, cancelled if its state already holds it."""
 
     @property
     def windowing(self) -> Windowing:
@@ -349,9 +353,15 @@ def _reference(
         state.reference, state.reference_key = reference.to_json(), found.key
         return reference
     key = reference_key(options.reference, options.schema)
+    ahead = options.prefetch if options.prefetch and options.prefetch.key == key else None
     if state.reference is not None and state.reference_key == key:
+        if ahead is not None:
+            ahead.cancel()
         return Reference.from_json(state.reference)
-    reference = compute_reference(options.reference, options.schema, options.timestamp)
+    if ahead is not None:
+        reference = ahead.result()
+    else:
+        reference = compute_reference(options.reference, options.schema, options.timestamp)
     state.reference, state.reference_key, state.versions = reference.to_json(), key, {}
     return reference
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from typing import TYPE_CHECKING
 
 from shipyard.monitoring.counts import scalar_values
@@ -31,13 +32,81 @@ OUTPUT_COLUMNS = ("class_ids", "class_labels", "probabilities", "predictions")
 
 def compute_reference(source: str, schema: DataSchema | None, timestamp: str) -> Reference:
     """Read reference data and compute its statistics and bins, once."""
+    return _summarise(_read_reference(source, timestamp), source, schema)
+
+
+def _read_reference(source: str, timestamp: str) -> pa.Table:
     from shipyard.components.ingest import load_dataset
+
+    return _reference_columns(load_dataset(source), timestamp)
+
+
+def _summarise(table: pa.Table, source: str, schema: DataSchema | None) -> Reference:
     from shipyard.components.statistics import compute_dataset_statistics
 
-    table = _reference_columns(load_dataset(source), timestamp)
     statistics = compute_dataset_statistics(table)
     outputs = frozenset(c for c in OUTPUT_COLUMNS if c in table.schema.names)
     return build_reference(statistics, source=source, schema=schema, outputs=outputs)
+
+
+class ReferencePrefetch:
+    """`compute_reference` begun on a thread while the caller opens the store.
+
+    Reading the reference file and summarising it release the GIL, so they overlap the
+    store's opening (importing SQLAlchemy, reading the monitor's state) instead of following
+    it. A monitor whose state already holds this reference cancels the prefetch: it stops
+    at its next step (after the imports the monitor needs anyway, or after the read).
+
+    Example:
+        >>> ahead = ReferencePrefetch("data/train.parquet", None, "timestamp")
+        >>> reference = ahead.result()  # or ahead.cancel()
+    """
+
+    def __init__(self, source: str, schema: DataSchema | None, timestamp: str) -> None:
+        self.key = reference_key(source, schema)
+        self._args = (source, schema, timestamp)
+        self._cancelled = threading.Event()
+        self._reference: Reference | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="shipyard-reference", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        source, schema, timestamp = self._args
+        try:
+            import pyarrow.compute
+            import pyarrow.parquet  # noqa: F401  (the monitor reads with both)
+
+            if self._cancelled.is_set():
+                return
+            table = _read_reference(source, timestamp)
+            if not self._cancelled.is_set():
+                self._reference = _summarise(table, source, schema)
+        except BaseException as error:  # raised again by `result`, in the caller's thread
+            self._error = error
+
+    def result(self) -> Reference:
+        """The reference, once computed; the computation's error if it failed.
+
+        Raises:
+            DataError: The reference cannot be read (as `compute_reference` raises it).
+        """
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._reference is None:  # cancelled, then asked for after all
+            source, schema, timestamp = self._args
+            return compute_reference(source, schema, timestamp)
+        return self._reference
+
+    def cancel(self) -> None:
+        """Stop computing at the next step: the reference is not needed."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether `cancel` was called."""
+        return self._cancelled.is_set()
 
 
 def _reference_columns(table: pa.Table, timestamp: str) -> pa.Table:
