@@ -332,7 +332,7 @@ def print_peers(
             (every, SHIFTED if hour >= 12 else set(), set(window["flagged"]))
             for hour, window in zip(PEER_HOURS, last, strict=True)
         ]
-        print(confusion(cases))
+        print(f"  {runs.peer.name}, {len(last)} windows x 20 columns:\n{confusion(cases)}")
     for runs in peers:
         if runs.ends:
             flags = set(peer_result(runs.ends[-1][3])["windows"][0]["flagged"])
