@@ -308,10 +308,14 @@ def print_peers(
             line(result["version"], runs.ends, set(window["flagged"]), report)
         if runs.failed:
             print(f"  {runs.peer.name}: {runs.failed}")
+    floor_s, floor_cpu = median([r[0] for r in floor]), median([r[2] for r in floor])
+    ours_cpu = median([r[2] for r in ours])
+    print(f"  shipyard monitor vs the floor: {ours_s / floor_s:.2f}x wall, "
+          f"{ours_cpu / floor_cpu:.2f}x CPU (goal <= 2x)")  # fmt: skip
     evidently = [r for r in peers if r.peer.key == "evidently" and r.ends]
     if evidently:
         ratio = median([r[0] for r in evidently[0].ends]) / ours_s
-        cpu = median([r[2] for r in evidently[0].ends]) / median([r[2] for r in ours])
+        cpu = median([r[2] for r in evidently[0].ends]) / ours_cpu
         print(f"  Evidently vs shipyard monitor: {ratio:.1f}x wall, {cpu:.1f}x CPU (goal >= 20x)")
     total = median([r[0] for r in hourly])
     hours = ", ".join(f"{hour:02d}" for hour in PEER_HOURS)

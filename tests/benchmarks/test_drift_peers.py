@@ -88,3 +88,35 @@ def test_a_peer_that_fails_is_reported_and_the_run_goes_on(tmp_path: Path) -> No
     assert "No module named peers.drift_missing" in runs.failed
     runs.run(tmp_path, 1)  # a failed peer is not run again
     assert runs.failed.startswith("failed in round 1:")
+
+
+def test_the_table_puts_the_peers_beside_shipyard_with_ratios_and_confusion(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    every = {f"n{i:02d}" for i in range(16)} | {f"c{i}" for i in range(4)}
+    shifted = sorted(monitoring.SHIFTED)
+
+    def peer_output(flagged: list[list[str]], report_s: float) -> str:
+        windows = [
+            {"flagged": f, "reports": {"x.html": 2_000_000}, "wall_s": 3.0 + report_s,
+             "report_wall_s": report_s}
+            for f in flagged
+        ]  # fmt: skip
+        return json.dumps({"version": "Evidently 0.7.23", "windows": windows})
+
+    [evidently, whylogs, _] = drift_peers.DRIFT_PEERS
+    good = monitoring.PeerRuns(evidently, Path("python"))
+    good.ends = [(40.0, 1400.0, 42.0, peer_output([shifted], 0.5))]
+    good.hourly = [(9.0, 9.0, 900.0, peer_output([[], shifted, [*shifted, "n01"]], 1.0))]
+    broken = monitoring.PeerRuns(whylogs, failed="not run: could not install it")
+    floor, ours = [(0.5, 300.0, 0.5, "")], [(1.0, 450.0, 1.0, "")]
+    hourly = [(2.4, 400.0, 2.4, "")]
+    monitoring.print_peers([good, broken], floor, ours, hourly, set(shifted), every)
+    out = capsys.readouterr().out
+    assert "Evidently 0.7.23" in out and "4/4" in out and "0/16" in out
+    assert "Evidently vs shipyard monitor: 40.0x wall, 42.0x CPU" in out
+    assert "shipyard monitor vs the floor: 2.00x wall, 2.00x CPU" in out
+    assert "whylogs: not run: could not install it" in out
+    # 3 windows, 4.0 s each against shipyard's 0.1 s; hour 00 unshifted, n01 a false alarm
+    assert "Evidently: 4.000 s a window (1.000 s of it writing the report), 40x" in out
+    assert "shifted           8      0\n    unshifted         1     51" in out
