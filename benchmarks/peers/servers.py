@@ -256,6 +256,9 @@ def shared_pins() -> str:
 def peer_venv(name: str, *, venv: Path | None = None, shared: bool = True) -> Path:
     """The bin directory of the peer's venv, made from `requirements-NAME.txt` if needed.
 
+    Its bytecode is compiled once, as `pip install` does where `PYTHONDONTWRITEBYTECODE` is
+    not set (it is here): without it every start of the peer would compile its modules.
+
     Args:
         name: The peer; its venv is `VENVS/NAME` unless `venv` says where.
         venv: Where the venv goes.
@@ -276,6 +279,8 @@ def peer_venv(name: str, *, venv: Path | None = None, shared: bool = True) -> Pa
     pinned = venv / "requirements.txt"
     pinned.write_text(wanted)
     subprocess.run([*pip, "-r", str(pinned)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "compileall", "-q", str(venv / "lib")], check=False)
     stamp.write_text(wanted)
     return venv / "bin"
 

@@ -11,10 +11,6 @@ from types import ModuleType
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-if str(BENCHMARKS) not in sys.path:
-    sys.path.append(str(BENCHMARKS))
-
 speed: ModuleType = importlib.import_module("pipeline_speed")
 timing: ModuleType = importlib.import_module("peers.timing")
 tfx_env: ModuleType = importlib.import_module("peers.tfx_env")
