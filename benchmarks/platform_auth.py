@@ -24,7 +24,6 @@ import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from shipyard.platform.access import Role  # noqa: E402
 from shipyard.platform.auth.layer import auth_layer  # noqa: E402
 from shipyard.platform.auth.records import Actor  # noqa: E402
 from shipyard.platform.database import Database  # noqa: E402
+from tests.ui.server import serving  # noqa: E402
 
 PASSWORD = "correct horse battery"
 HOST = Actor("host:bench")
@@ -49,17 +49,8 @@ async def _hello(request: Any) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
-def _serve(app: Any) -> tuple[Any, int, threading.Thread]:
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    return server, server.servers[0].sockets[0].getsockname()[1], thread
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
 
 
 def _latencies_ms(
@@ -106,40 +97,45 @@ def main() -> None:
     guarded = Starlette(
         routes=[Route("/api/hello", _hello), *auth.routes], middleware=[auth.middleware]
     )
-    servers = {name: _serve(app) for name, app in (("plain", plain), ("auth", guarded))}
-    rounds: dict[str, list[float]] = {}
-    bearer = {"Authorization": f"Bearer {token}"}
-    login_body = json.dumps({"name": "ana", "password": PASSWORD}).encode()
-    for _ in range(options.repeats):
-        calls = 200
-        start = time.perf_counter()
-        for _ in range(calls):
-            accounts.authenticate(token)
-        rounds.setdefault("authenticate_ms", []).append(
-            (time.perf_counter() - start) * 1000 / calls
-        )
-        start = time.perf_counter()
-        for _ in range(5):
-            assert check_password_hash(mlflow_hash, PASSWORD)
-        rounds.setdefault("mlflow_check_ms", []).append((time.perf_counter() - start) * 1000 / 5)
-        for name, (_, port, _) in servers.items():
-            spent = _latencies_ms(
-                port, "GET", "/api/hello", options.requests, bearer if name == "auth" else {}, None
+    with serving(plain) as plain_url, serving(guarded) as auth_url:
+        ports = {"plain": _port(plain_url), "auth": _port(auth_url)}
+        rounds: dict[str, list[float]] = {}
+        bearer = {"Authorization": f"Bearer {token}"}
+        login_body = json.dumps({"name": "ana", "password": PASSWORD}).encode()
+        for _ in range(options.repeats):
+            calls = 200
+            start = time.perf_counter()
+            for _ in range(calls):
+                accounts.authenticate(token)
+            rounds.setdefault("authenticate_ms", []).append(
+                (time.perf_counter() - start) * 1000 / calls
             )
-            rounds.setdefault(f"{name}_p50_ms", []).append(_percentile(spent, 0.5))
-            rounds.setdefault(f"{name}_p99_ms", []).append(_percentile(spent, 0.99))
-        logins = _latencies_ms(
-            servers["auth"][1],
-            "POST",
-            "/api/login",
-            5,
-            {"Content-Type": "application/json"},
-            login_body,
-        )
-        rounds.setdefault("login_ms", []).append(statistics.median(logins))
-    for server, _, thread in servers.values():
-        server.should_exit = True
-        thread.join(10)
+            start = time.perf_counter()
+            for _ in range(5):
+                assert check_password_hash(mlflow_hash, PASSWORD)
+            rounds.setdefault("mlflow_check_ms", []).append(
+                (time.perf_counter() - start) * 1000 / 5
+            )
+            for name, port in ports.items():
+                spent = _latencies_ms(
+                    port,
+                    "GET",
+                    "/api/hello",
+                    options.requests,
+                    bearer if name == "auth" else {},
+                    None,
+                )
+                rounds.setdefault(f"{name}_p50_ms", []).append(_percentile(spent, 0.5))
+                rounds.setdefault(f"{name}_p99_ms", []).append(_percentile(spent, 0.99))
+            logins = _latencies_ms(
+                ports["auth"],
+                "POST",
+                "/api/login",
+                5,
+                {"Content-Type": "application/json"},
+                login_body,
+            )
+            rounds.setdefault("login_ms", []).append(statistics.median(logins))
     database.close()
     figures = {name: round(statistics.median(values), 3) for name, values in rounds.items()}
     if options.json:

@@ -24,7 +24,6 @@ import http.client
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import uvicorn  # noqa: E402
 
 import shipyard  # noqa: E402
 from shipyard import Out, Pipeline, component  # noqa: E402
@@ -51,6 +49,7 @@ from shipyard.platform.server import create_server_app  # noqa: E402
 from shipyard.runners import Project  # noqa: E402
 from shipyard.ui import create_app  # noqa: E402
 from shipyard.ui.read_only import open_read_only  # noqa: E402
+from tests.ui.server import serving  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -68,18 +67,9 @@ def measure(out: Out[Metrics], *, value: float = 0.5) -> None:
 
 @contextlib.contextmanager
 def _serving(app: ASGIApp) -> Iterator[int]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    """Serve `app` on a thread (as the UI's tests do); yield its port."""
+    with serving(app) as url:  # type: ignore[arg-type]
+        yield int(url.rsplit(":", 1)[1])
 
 
 def _cpu_per_request_ms(port: int, path: str, headers: dict[str, str], requests: int) -> float:
