@@ -112,7 +112,8 @@ COMMANDS = (
     LazyCommand(
         "server",
         "shipyard.cli.server:server_command",
-        "Serve the platform server's REST API (jobs, packages) and start local workers.",
+        "Serve the platform server's REST API (jobs, packages), each project's web UI (at "
+        "/projects/P/, listed at /) and start local workers.",
     ),
     LazyCommand(
         "worker",
