@@ -22,13 +22,6 @@ environment's Ray lacks the dashboard's packages.
 
 from __future__ import annotations
 
-import sys
-
-# This file is named like the standard library's `platform`, which SQLAlchemy imports: run as
-# a script, its directory comes first on the path and would shadow it.
-if sys.path and sys.path[0] == __file__.rsplit("/", 1)[0]:
-    sys.path.pop(0)
-
 import argparse
 import http.client
 import json
@@ -36,6 +29,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -43,6 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from peers.servers import answers_ok
 
 from shipyard.io.ports import free_port
 
@@ -226,14 +222,7 @@ class Ray(Side):
 
 def _wait_until_up(port: int, path: str) -> None:
     deadline = time.monotonic() + 120
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
+    while not answers_ok(port, path):
         if time.monotonic() > deadline:
             raise RuntimeError(f"nothing answered on port {port}")
         time.sleep(0.3)

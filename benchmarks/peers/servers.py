@@ -18,7 +18,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from peers.load import process_tree
+from shipyard.io.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -307,7 +307,7 @@ def started(server: Server, *, start_timeout_s: float = 180.0) -> Iterator[Runni
     Raises:
         SystemExit: It exited or was not ready within `start_timeout_s`.
     """
-    port = _free_port()
+    port = free_port()
     logs = DATA / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{server.name}.log"
@@ -327,11 +327,16 @@ def started(server: Server, *, start_timeout_s: float = 180.0) -> Iterator[Runni
             _stop(process)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def answers_ok(port: int, path: str) -> bool:
+    """Whether `GET path` on 127.0.0.1:`port` answers 200 now (not yet listening: False)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def _wait_ready(
@@ -341,15 +346,8 @@ def _wait_ready(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"The server exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            connection.close()
+        if answers_ok(port, path):
+            return
         time.sleep(0.2)
     _stop(process)
     raise SystemExit(f"The server was not ready in {timeout_s:g} s:\n{log.read_text()}")
