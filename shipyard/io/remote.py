@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from fsspec import AbstractFileSystem
 
-__all__ = ["download_tree", "filesystem_of", "remote_files"]
+__all__ = ["download_tree", "filesystem_of", "remote_errors", "remote_files"]
 
 
 def filesystem_of(url: str) -> AbstractFileSystem:
@@ -42,15 +42,22 @@ def filesystem_of(url: str) -> AbstractFileSystem:
 
 
 @contextlib.contextmanager
-def remote_files(root: str, action: str) -> Iterator[AbstractFileSystem]:
-    """Yield the filesystem of `root`; a client's error while `action` is a `StorageError`."""
-    fs = filesystem_of(root)
+def remote_errors(root: str, action: str) -> Iterator[None]:
+    """Tell an object store client's error met while `action` under `root` as a `StorageError`."""
     try:
-        yield fs
+        yield
     except StorageError:
         raise
     except Exception as exc:
         raise remote_error(exc, action=action, root=root) from exc
+
+
+@contextlib.contextmanager
+def remote_files(root: str, action: str) -> Iterator[AbstractFileSystem]:
+    """Yield the filesystem of `root`; a client's error while `action` is a `StorageError`."""
+    fs = filesystem_of(root)
+    with remote_errors(root, action):
+        yield fs
 
 
 def download_tree(url: str, target: Path) -> None:

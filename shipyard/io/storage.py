@@ -12,7 +12,6 @@ garbage. Operating-system errors come out as `StorageError`, naming the path and
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import os
@@ -22,10 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard.io.faults import storage_error
-from shipyard.io.remote import filesystem_of, remote_files
+from shipyard.io.remote import filesystem_of, remote_errors
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from contextlib import AbstractContextManager
 
     from fsspec import AbstractFileSystem
 
@@ -149,11 +148,9 @@ class ArtifactStorage:
             raise storage_error(exc, action=f"publishing {uri}", path=self.root) from exc
         return local
 
-    @contextlib.contextmanager
-    def _remote(self, action: str) -> Iterator[None]:
+    def _remote(self, action: str) -> AbstractContextManager[None]:
         """Tell an object store client's error met while `action` as a `StorageError`."""
-        with remote_files(self.root, action):
-            yield
+        return remote_errors(self.root, action)
 
     def _put(self, staging: Path, uri: str) -> None:
         """Upload a staging directory to a remote `uri`; a failed upload leaves nothing."""
