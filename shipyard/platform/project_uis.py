@@ -102,7 +102,8 @@ class ProjectUIs:
             await _missing(scope["path"], api=api)(scope, receive, send)
             return
         try:
-            app = await run_in_threadpool(self._app_of, name)
+            made = self._apps.get(name)  # opened before: no thread hop for the lookup
+            app = made[0] if made is not None else await run_in_threadpool(self._app_of, name)
         except NotFoundError:
             await _missing(scope["path"], api=api)(scope, receive, send)
             return
