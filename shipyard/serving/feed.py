@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shipyard.errors import DataError
@@ -34,12 +34,15 @@ Where = Callable[[str, int], str]
 """Names the place of a value from the input's name and the row: `instances[3]['x']`."""
 _DICT = frozenset({dict})
 MAX_PROBLEMS = 10
+_MAX_KINDS = 1024
+"""Row type tuples a `FeedPlan` remembers as convertible (3 per float input: int, float, None)."""
 _ALLOWED_TYPES: dict[str, frozenset[type]] = {
     "float": frozenset({int, float, type(None)}),
     "int64": frozenset({int}),
     "string": frozenset({str}),
 }
 _RANGES = {"float": (-3.4028234663852886e38, 3.4028234663852886e38), "int64": (-(2**63), 2**63 - 1)}
+_FLOAT32_MAX = _RANGES["float"][1]
 _KIND = {"float": "a number", "int64": "an integer", "string": "a string"}
 
 
@@ -90,10 +93,14 @@ class FeedPlan:
     """
 
     __slots__ = (
-        "_floats",
+        "_allowed",
+        "_float_positions",
         "_inputs",
         "_names",
+        "_numpy_types",
+        "_plain_kinds",
         "_row_values",
+        "_shapes",
         "_single",
         "names",
         "required",
@@ -111,7 +118,9 @@ class FeedPlan:
         self._single = signature.inputs[0].name if len(signature.inputs) == 1 else None
         # A row's values in feed order, as a tuple (itemgetter of one name is no tuple).
         self._row_values = operator.itemgetter(*self._names) if len(self._names) > 1 else None
-        self._floats = any(spec.dtype == "float" for spec in signature.inputs)
+        self._float_positions = tuple(
+            at for at, spec in enumerate(signature.inputs) if spec.dtype == "float"
+        )
         self.takes_integers = any(spec.dtype == "int64" for spec in signature.inputs)
         numpy_types = {"float": np.float32, "int64": np.int64, "string": object}
         self._inputs = tuple(
@@ -124,6 +133,10 @@ class FeedPlan:
             )
             for spec in signature.inputs
         )
+        self._allowed = tuple(each.allowed for each in self._inputs)
+        self._numpy_types = tuple(each.numpy_type for each in self._inputs)
+        self._shapes = tuple(each.shape for each in self._inputs)
+        self._plain_kinds: set[tuple[type, ...]] = set()
 
     def rows(self, rows: Any, *, key: str = "instances") -> Feed:
         """Build a feed from row format: a list of `{feature: value}` objects.
@@ -144,21 +157,25 @@ class FeedPlan:
         only = self._single
         if only is not None and not all(_is_row_object(row) for row in rows):
             return self.columns({only: rows}, where=lambda _, i: f"{key}[{i}]")
+        plain = self._plain_rows(rows)
+        if plain is not None:
+            return plain
         problems = None
-        columns: Sequence[Sequence[Any]] | None = self._full_columns(rows)
-        if columns is None:
-            if not _rows_are_right(rows, self.names, self.required):
-                problems = Problems()
-                _check_rows(self.signature, rows, key, self.required, problems)
-                rows = [row if isinstance(row, dict) else {} for row in rows]
-            columns = [[row.get(name) for row in rows] for name in self._names]
+        if not _rows_are_right(rows, self.names, self.required):
+            problems = Problems()
+            _check_rows(self.signature, rows, key, self.required, problems)
+            rows = [row if isinstance(row, dict) else {} for row in rows]
+        columns = [[row.get(name) for row in rows] for name in self._names]
         return self._feed(columns, lambda name, i: f"{key}[{i}][{name!r}]", problems)
 
-    def _full_columns(self, rows: list[Any]) -> list[tuple[Any, ...]] | None:
-        """Each input's values, read in C, when every row is an object of exactly the
-        model's features (nearly every request); None when some row is not.
+    def _plain_rows(self, rows: list[Any]) -> Feed | None:
+        """The feed of rows that are objects of exactly the model's features, each value of
+        a JSON type its input converts as is (nearly every request); None otherwise.
 
-        Rows as long as the model's features that hold every one of them hold no other.
+        No Python loop over the rows: their values are read in C (rows as long as the
+        model's features that hold every one of them hold no other), the types of each
+        row's values make one tuple, and the set of those tuples (one or a few per
+        request) is looked up among the ones seen before (`_learn`).
         """
         row_values = self._row_values
         if row_values is None:
@@ -166,9 +183,51 @@ class FeedPlan:
         try:
             if set(map(len, rows)) != {len(self._names)}:
                 return None
-            return list(zip(*map(row_values, rows), strict=True))
+            values = list(map(row_values, rows))
         except (KeyError, TypeError):  # a feature left out; a row not an object
             return None
+        kinds = set(map(tuple, map(map, repeat(type), values)))
+        if not (kinds <= self._plain_kinds or self._learn(kinds)):
+            return None
+        return self._arrays(list(zip(*values)))  # noqa: B905 (tuples of one length)
+
+    def _learn(self, kinds: set[tuple[type, ...]]) -> bool:
+        """Whether rows whose values have these types (one tuple per row, in input order)
+        convert as they are; remembers the tuples that do, up to `_MAX_KINDS`."""
+        for kind in kinds - self._plain_kinds:
+            if not all(map(frozenset.__contains__, self._allowed, kind)):
+                return False
+            if len(self._plain_kinds) < _MAX_KINDS:
+                self._plain_kinds.add(kind)
+        return True
+
+    def _plain_columns(self, columns: Sequence[Sequence[Any]]) -> Feed | None:
+        """The feed of columns whose values all have a JSON type their input converts as
+        is; None otherwise. Per input, in C: the set of its values' types."""
+        types = map(set, map(map, repeat(type), columns))
+        if not all(map(frozenset.issuperset, self._allowed, types)):
+            return None
+        return self._arrays(columns)
+
+    def _arrays(self, columns: Sequence[Sequence[Any]]) -> Feed | None:
+        """One array per input from values of the right JSON types; None when a float is
+        past float32's range or an integer past int64's (`_feed` then says which).
+
+        No Python loop, and no NumPy state that raises on overflow: entering and leaving
+        it (a context variable set in the request's task, then reset) costs more than
+        the whole test of the floats' magnitudes.
+        """
+        import numpy as np
+
+        floats = chain.from_iterable(map(columns.__getitem__, self._float_positions))
+        if _past_float32(floats):
+            return None
+        try:
+            arrays = map(np.array, columns, self._numpy_types)
+            shaped = map(np.ndarray.reshape, arrays, self._shapes)
+            return dict(zip(self._names, shaped))  # noqa: B905 (one column per input)
+        except (TypeError, ValueError, OverflowError):
+            return None  # an integer past int64's range
 
     def columns(self, columns: Any, *, where: Where | None = None) -> Feed:
         """Build a feed from columnar format: `{feature: [value per row]}`.
@@ -210,7 +269,7 @@ class FeedPlan:
         if rows == 0:
             raise DataError("The inputs hold no rows: send at least one value per input.")
         full = [columns.get(spec.name) or [None] * rows for spec in self._inputs]
-        return self._feed(full, where, problems)
+        return self._plain_columns(full) or self._feed(full, where, problems)
 
     def _feed(
         self, columns: Sequence[Sequence[Any]], where: Where, problems: Problems | None
@@ -219,20 +278,27 @@ class FeedPlan:
         import numpy as np
 
         feed = {}
-        # Floats overflowing float32 raise; entering the state costs more than a column.
-        with np.errstate(over="raise") if self._floats else contextlib.nullcontext():
-            for spec, values in zip(self._inputs, columns, strict=True):
-                if set(map(type, values)) <= spec.allowed:
-                    try:
-                        feed[spec.name] = np.array(values, spec.numpy_type).reshape(spec.shape)
-                        continue
-                    except (TypeError, ValueError, OverflowError, FloatingPointError):
-                        pass  # a value out of range: each value is checked below
-                problems = problems or Problems()
-                feed[spec.name] = _checked_column(spec, values, where, problems)
+        for spec, values in zip(self._inputs, columns, strict=True):
+            if set(map(type, values)) <= spec.allowed and not (
+                spec.numpy_type is np.float32 and _past_float32(values)
+            ):
+                try:
+                    feed[spec.name] = np.array(values, spec.numpy_type).reshape(spec.shape)
+                    continue
+                except (TypeError, ValueError, OverflowError):
+                    pass  # an integer past int64's range: each value is checked below
+            problems = problems or Problems()
+            feed[spec.name] = _checked_column(spec, values, where, problems)
         if problems is not None:
             problems.raise_any()
         return feed
+
+
+def _past_float32(values: Iterable[Any]) -> bool:
+    """Whether some value's magnitude is past float32's range (NumPy would make it an
+    infinity): tested in C, `None` and zeros skipped; NaN and infinities are JSON's own
+    (the standard library's parser reads them) and `_number` takes them."""
+    return any(map(_FLOAT32_MAX.__lt__, map(abs, filter(None, values))))
 
 
 class _Input(NamedTuple):

@@ -140,7 +140,7 @@ class LoadedModel:
             values = self._session.run(names, feed)
         except ort_errors() as exc:
             raise DataError(f"The model could not run on these inputs: {exc}") from exc
-        return dict(zip(names, values, strict=True))
+        return dict(zip(names, values))  # noqa: B905 (one value per name asked for)
 
     def warm_up(self) -> None:
         """Run rows of missing values, so the first request pays no first-run cost.

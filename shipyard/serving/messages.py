@@ -147,7 +147,7 @@ def encode_json(content: Any) -> bytes:
         body = orjson.dumps(content)
     except TypeError:  # a type orjson does not know, or an integer past 64 bits
         body = b"null"
-    if b"null" in body:
+    if body.find(b"null") != -1:
         body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return body
 

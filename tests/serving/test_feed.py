@@ -84,6 +84,44 @@ def test_floats_past_float32_are_out_of_range_and_infinity_is_kept() -> None:
     assert feed["mass"].tolist() == [[float("inf")]]
 
 
+def test_rows_of_every_feature_are_checked_as_closely_as_any_other() -> None:
+    """Rows that hold every feature take the fast path (types looked up per row, floats'
+    magnitudes tested in C); what it cannot take is checked value by value, as before."""
+    plan = FeedPlan(SIGNATURE)
+    full = {"island": "Biscoe", "sex": "male", "mass": 3750.5, "count": 2}
+    feed = plan.rows([full, {**full, "mass": 12, "sex": "female"}, {**full, "mass": None}])
+    assert feed["mass"].dtype == np.float32 and feed["mass"][:2, 0].tolist() == [3750.5, 12.0]
+    assert math.isnan(feed["mass"][2, 0]) and feed["count"].tolist() == [2, 2, 2]
+    assert feed["sex"][:, 0].tolist() == ["male", "female", "male"]
+    for value, message in (
+        (True, r"instances\[1\]\['mass'\] must be a number, got True \(a boolean\)"),
+        ("12", r"instances\[1\]\['mass'\] must be a number, got '12'"),
+        (-1e39, r"instances\[1\]\['mass'\] = -1e\+39 is out of range for float"),
+        (10**39, r"instances\[1\]\['mass'\] = 10{39} is out of range for float"),
+    ):
+        with pytest.raises(DataError, match=message):
+            plan.rows([full, {**full, "mass": value}])
+    with pytest.raises(DataError, match=r"instances\[0\]\['count'\] must be an integer"):
+        plan.rows([{**full, "count": 2.0}])
+    feed = plan.rows([{**full, "sex": None, "mass": float("inf")}, full])
+    assert feed["sex"][:, 0].tolist() == ["", "male"] and feed["mass"][0, 0] == float("inf")
+    assert plan.rows([full])["mass"].tolist() == [[3750.5]]  # after every refusal, as before
+
+
+def test_the_row_types_remembered_are_the_convertible_ones_and_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plan = FeedPlan(SIGNATURE)
+    full = {"island": "Biscoe", "sex": "male", "mass": 3750.5, "count": 2}
+    plan.rows([full, {**full, "mass": None}])
+    with pytest.raises(DataError):
+        plan.rows([{**full, "mass": False}])
+    assert plan._plain_kinds == {(str, str, float, int), (str, str, type(None), int)}
+    monkeypatch.setattr("shipyard.serving.feed._MAX_KINDS", 2)
+    assert plan.rows([{**full, "mass": 7}])["mass"].tolist() == [[7.0]]
+    assert len(plan._plain_kinds) == 2
+
+
 def test_problems_are_capped_at_ten() -> None:
     rows = [{"island": index, "count": 1} for index in range(25)]
     with pytest.raises(DataError, match=r"^25 problems in the request: .*; and 15 more\.$"):
