@@ -93,7 +93,9 @@ def measure(
 
     The servers run side by side (an idle one costs nothing), so every cell is measured on
     all of them within seconds: the other jobs on a shared machine weigh on all alike. The
-    order of the servers rotates from cell to cell.
+    order of the servers rotates from repeat to repeat, so that each cell starts with each
+    server in turn (with a fixed rotation per cell, a grid of 6 cells and 3 servers put
+    every cell's servers in the same order at every repeat).
     """
     cells: dict[tuple[str, int, int], list[Cell]] = {}
     with contextlib.ExitStack() as stack:
@@ -105,20 +107,18 @@ def measure(
             if answer is not None:
                 reference = reference or answer
                 _compare(each.server.name, answer, reference)
-        turn = 0
+        grid = [(c, i) for c in args.concurrency for i in args.instances]
         for repeat in range(args.repeats):
-            for concurrency in args.concurrency:
-                for instances in args.instances:
-                    turn += 1
-                    for each in running[turn % len(running) :] + running[: turn % len(running)]:
-                        bodies = request_bodies(
-                            each.server.body_format, rows, instances, seed=repeat
-                        )
-                        cell = _run_cell(each, bodies, concurrency, args)
-                        cell.instances = instances
-                        name = each.server.name
-                        cells.setdefault((name, concurrency, instances), []).append(cell)
-                        print(f"  [{repeat + 1}/{args.repeats}] {name:<18} {_line(cell)}")
+            for number, (concurrency, instances) in enumerate(grid):
+                # every cell starts with each server in turn across the repeats
+                turn = (repeat + number) % len(running)
+                for each in running[turn:] + running[:turn]:
+                    bodies = request_bodies(each.server.body_format, rows, instances, seed=repeat)
+                    cell = _run_cell(each, bodies, concurrency, args)
+                    cell.instances = instances
+                    name = each.server.name
+                    cells.setdefault((name, concurrency, instances), []).append(cell)
+                    print(f"  [{repeat + 1}/{args.repeats}] {name:<18} {_line(cell)}")
     return cells
 
 

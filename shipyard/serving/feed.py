@@ -35,7 +35,7 @@ Where = Callable[[str, int], str]
 _DICT = frozenset({dict})
 MAX_PROBLEMS = 10
 _MAX_KINDS = 1024
-"""Row type tuples a `FeedPlan` remembers as convertible (3 per float input: int, float, None)."""
+"""The most type tuples of single rows a `FeedPlan` remembers as convertible."""
 _ALLOWED_TYPES: dict[str, frozenset[type]] = {
     "float": frozenset({int, float, type(None)}),
     "int64": frozenset({int}),
@@ -173,9 +173,9 @@ class FeedPlan:
         a JSON type its input converts as is (nearly every request); None otherwise.
 
         No Python loop over the rows: their values are read in C (rows as long as the
-        model's features that hold every one of them hold no other), the types of each
-        row's values make one tuple, and the set of those tuples (one or a few per
-        request) is looked up among the ones seen before (`_learn`).
+        model's features that hold every one of them hold no other). A single row's types
+        make one tuple, looked up among those seen before (`_learn`); the columns of more
+        rows are checked as `_plain_columns` checks them.
         """
         row_values = self._row_values
         if row_values is None:
@@ -186,19 +186,21 @@ class FeedPlan:
             values = list(map(row_values, rows))
         except (KeyError, TypeError):  # a feature left out; a row not an object
             return None
-        kinds = set(map(tuple, map(map, repeat(type), values)))
-        if not (kinds <= self._plain_kinds or self._learn(kinds)):
+        columns = list(zip(*values))  # noqa: B905 (tuples of one length)
+        if len(values) > 1:
+            return self._plain_columns(columns)
+        kind = tuple(map(type, values[0]))
+        if not (kind in self._plain_kinds or self._learn(kind)):
             return None
-        return self._arrays(list(zip(*values)))  # noqa: B905 (tuples of one length)
+        return self._arrays(columns)
 
-    def _learn(self, kinds: set[tuple[type, ...]]) -> bool:
-        """Whether rows whose values have these types (one tuple per row, in input order)
-        convert as they are; remembers the tuples that do, up to `_MAX_KINDS`."""
-        for kind in kinds - self._plain_kinds:
-            if not all(map(frozenset.__contains__, self._allowed, kind)):
-                return False
-            if len(self._plain_kinds) < _MAX_KINDS:
-                self._plain_kinds.add(kind)
+    def _learn(self, kind: tuple[type, ...]) -> bool:
+        """Whether a row whose values have these types (in input order) converts as it is;
+        remembers the tuples that do, up to `_MAX_KINDS`."""
+        if not all(map(frozenset.__contains__, self._allowed, kind)):
+            return False
+        if len(self._plain_kinds) < _MAX_KINDS:
+            self._plain_kinds.add(kind)
         return True
 
     def _plain_columns(self, columns: Sequence[Sequence[Any]]) -> Feed | None:

@@ -113,7 +113,9 @@ def test_the_row_types_remembered_are_the_convertible_ones_and_bounded(
 ) -> None:
     plan = FeedPlan(SIGNATURE)
     full = {"island": "Biscoe", "sex": "male", "mass": 3750.5, "count": 2}
-    plan.rows([full, {**full, "mass": None}])
+    plan.rows([full])
+    plan.rows([{**full, "mass": None}])
+    plan.rows([full, {**full, "mass": 1}])  # more rows: their columns are checked
     with pytest.raises(DataError):
         plan.rows([{**full, "mass": False}])
     assert plan._plain_kinds == {(str, str, float, int), (str, str, type(None), int)}
