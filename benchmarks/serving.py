@@ -29,9 +29,9 @@ venvs get Shipyard's onnxruntime, uvicorn, httptools, uvloop and numpy versions
 (`servers.shared_pins`). Shipyard and the apps get TF Serving's row format
 (`{"instances": [...]}`), MLflow its `dataframe_split`; every server answers every output
 per row, and the answers are checked against Shipyard's before the load. All servers run
-side by side and take turns on every cell, in a rotating order, so that the machine's other
-jobs weigh on all of them alike; the table shows the median of `--repeats` for every
-figure. `--breakdown` times the stages of Shipyard's predict handler in-process (JSON
+side by side and take turns within every cell, in slices of `--slice` seconds (1 by
+default; each server gets `--duration` seconds in all), so that the machine's other jobs
+weigh on all of them alike; the table shows the median of `--repeats` for every figure. `--breakdown` times the stages of Shipyard's predict handler in-process (JSON
 parsing, building the feed, `session.run`, outputs to rows, serialization); `--in-process`
 calls Shipyard's app and the minimal app through ASGI in this process, taking turns, and
 prints the CPU time of each per request and the Python calls of one request;
@@ -41,7 +41,7 @@ over HTTP under valgrind's callgrind, a figure the machine's other jobs cannot m
 
     python benchmarks/serving.py [--with-peers] [--with-floor] [--only shipyard,minimal,...]
         [--load python|wrk] [--duration 5] [--warmup 1] [--concurrency 1,8,32]
-        [--instances 1,32] [--repeats 3] [--threads N] [--shipyard-args "..."]
+        [--instances 1,32] [--repeats 3] [--slice 1] [--threads N] [--shipyard-args "..."]
         [--batching auto|on|off] [--batching-args "..."] [--breakdown] [--in-process]
         [--instructions [--requests 1000]] [--json FILE]
 
@@ -89,13 +89,12 @@ SERVERS = ("shipyard", "minimal", "fastapi", "mlflow", "floor")
 def measure(
     servers: list[Server], rows: list[dict[str, object]], args: argparse.Namespace
 ) -> dict[tuple[str, int, int], list[Cell]]:
-    """Start every server, then run each cell on each of them in turn, `args.repeats` times.
+    """Start every server, then run each cell on all of them, `args.repeats` times.
 
-    The servers run side by side (an idle one costs nothing), so every cell is measured on
-    all of them within seconds: the other jobs on a shared machine weigh on all alike. The
-    order of the servers rotates from repeat to repeat, so that each cell starts with each
-    server in turn (with a fixed rotation per cell, a grid of 6 cells and 3 servers put
-    every cell's servers in the same order at every repeat).
+    The servers run side by side (an idle one costs nothing) and take turns within each
+    cell, in slices of `args.slice` seconds (`interleaved`), so that the machine's other
+    jobs, which on a shared VM move throughput by half from one second to the next, weigh
+    on all of them alike. Each cell starts with each server in turn across the repeats.
     """
     cells: dict[tuple[str, int, int], list[Cell]] = {}
     with contextlib.ExitStack() as stack:
@@ -110,30 +109,80 @@ def measure(
         grid = [(c, i) for c in args.concurrency for i in args.instances]
         for repeat in range(args.repeats):
             for number, (concurrency, instances) in enumerate(grid):
-                # every cell starts with each server in turn across the repeats
                 turn = (repeat + number) % len(running)
-                for each in running[turn:] + running[:turn]:
-                    bodies = request_bodies(each.server.body_format, rows, instances, seed=repeat)
-                    cell = _run_cell(each, bodies, concurrency, args)
-                    cell.instances = instances
-                    name = each.server.name
+                found = interleaved(
+                    running[turn:] + running[:turn], rows, concurrency, instances, repeat, args
+                )
+                for name, cell in found.items():
                     cells.setdefault((name, concurrency, instances), []).append(cell)
                     print(f"  [{repeat + 1}/{args.repeats}] {name:<18} {_line(cell)}")
     return cells
 
 
+def interleaved(
+    running: list[Running],
+    rows: list[dict[str, object]],
+    concurrency: int,
+    instances: int,
+    repeat: int,
+    args: argparse.Namespace,
+) -> dict[str, Cell]:
+    """One cell on every server: `args.duration` seconds each, after `args.warmup`.
+
+    With `args.slice` > 0 the duration is cut into slices of about that many seconds
+    (wrk's are whole seconds) and the servers take turns slice by slice, the first one
+    changing from slice to slice; each server's slices make its cell: requests/s their
+    mean, CPU per request their total over their requests, p50 and p99 their medians.
+    """
+    bodies = {
+        each.server.name: request_bodies(each.server.body_format, rows, instances, seed=repeat)
+        for each in running
+    }
+    slices = max(1, round(args.duration / args.slice)) if args.slice > 0 else 1
+    parts: dict[str, list[Cell]] = {each.server.name: [] for each in running}
+    for number in range(slices):
+        turn = number % len(running)
+        for each in running[turn:] + running[:turn]:
+            name = each.server.name
+            warmup = args.warmup if number == 0 else 0.0
+            cell = _run_cell(each, bodies[name], concurrency, warmup, args.duration / slices, args)
+            parts[name].append(cell)
+    return {name: _joined(part, concurrency, instances) for name, part in parts.items()}
+
+
+def _joined(parts: list[Cell], concurrency: int, instances: int) -> Cell:
+    """One cell from slices of equal length."""
+    requests = sum(part.requests_per_s for part in parts)
+    cpu_ms = sum(part.server_cpu_ms_per_request * part.requests_per_s for part in parts)
+    return Cell(
+        concurrency=concurrency,
+        instances=instances,
+        requests_per_s=requests / len(parts),
+        p50_ms=median(part.p50_ms for part in parts),
+        p99_ms=median(part.p99_ms for part in parts),
+        errors=sum(part.errors for part in parts),
+        server_cpu_ms_per_request=cpu_ms / requests if requests else float("nan"),
+        client_cpu=sum(part.client_cpu for part in parts) / len(parts),
+    )
+
+
 def _run_cell(
-    each: Running, bodies: list[bytes], concurrency: int, args: argparse.Namespace
+    each: Running,
+    bodies: list[bytes],
+    concurrency: int,
+    warmup_s: float,
+    duration_s: float,
+    args: argparse.Namespace,
 ) -> Cell:
-    """One cell on one server, with the load generator `args.load`."""
+    """One cell (or slice) on one server, with the load generator `args.load`."""
     if args.load == "wrk":
         return run_wrk_cell(
             each.port,
             each.server.predict_path,
             bodies,
             concurrency=concurrency,
-            warmup_s=args.warmup,
-            duration_s=args.duration,
+            warmup_s=warmup_s,
+            duration_s=duration_s,
             server_pids=each.pids(),
         )
     return run_async(
@@ -141,8 +190,8 @@ def _run_cell(
             each.port,
             each.requests(bodies),
             concurrency=concurrency,
-            warmup_s=args.warmup,
-            duration_s=args.duration,
+            warmup_s=warmup_s,
+            duration_s=duration_s,
             server_pids=each.pids(),
         )
     )
@@ -290,6 +339,12 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,32", help="connections, comma-separated")
     parser.add_argument("--instances", default="1,32", help="rows per request, comma-separated")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--slice",
+        type=float,
+        default=1.0,
+        help="servers take turns within a cell in slices of this many seconds (0: whole cells)",
+    )
     parser.add_argument(
         "--threads",
         type=int,
