@@ -8,8 +8,10 @@ missing value. Every problem is reported at once (up to ten), each naming the va
 place: `instances[3]['island']`.
 
 A `FeedPlan` holds what a signature's feeds need, resolved once per served version; a
-request's values then go to NumPy in one call per input when their JSON types are the
-expected ones, and are checked one by one only when they are not (or overflow).
+request's values then go to NumPy in one call per input, with no Python loop, when their
+JSON types are the expected ones and no float is past float32's range (checked in C: a
+single row's tuple of types looked up among those seen, the set of each column's types
+otherwise), and are checked one by one only when they are not.
 """
 
 from __future__ import annotations
