@@ -31,13 +31,13 @@ venvs get Shipyard's onnxruntime, uvicorn, httptools, uvloop and numpy versions
 per row, and the answers are checked against Shipyard's before the load. All servers run
 side by side and take turns within every cell, in slices of `--slice` seconds (1 by
 default; each server gets `--duration` seconds in all), so that the machine's other jobs
-weigh on all of them alike; the table shows the median of `--repeats` for every figure. `--breakdown` times the stages of Shipyard's predict handler in-process (JSON
-parsing, building the feed, `session.run`, outputs to rows, serialization); `--in-process`
-calls Shipyard's app and the minimal app through ASGI in this process, taking turns, and
-prints the CPU time of each per request and the Python calls of one request;
-`--instructions` counts the instructions per request of `shipyard serve` and the minimal app
-over HTTP under valgrind's callgrind, a figure the machine's other jobs cannot move
-(peers/instructions.py).
+weigh on all of them alike; the table shows the median of `--repeats` for every figure.
+`--breakdown` times the stages of Shipyard's predict handler in-process (JSON parsing,
+building the feed, `session.run`, outputs to rows, serialization); `--in-process` calls
+Shipyard's app and the minimal app through ASGI in this process, taking turns, and prints
+the CPU time of each per request and the Python calls of one request; `--instructions`
+counts the instructions per request of `shipyard serve` and the minimal app over HTTP under
+valgrind's callgrind, a figure the machine's other jobs cannot move (peers/instructions.py).
 
     python benchmarks/serving.py [--with-peers] [--with-floor] [--only shipyard,minimal,...]
         [--load python|wrk] [--duration 5] [--warmup 1] [--concurrency 1,8,32]
