@@ -300,8 +300,9 @@ class FeedPlan:
 
 def _past_float32(values: Iterable[Any]) -> bool:
     """Whether some value's magnitude is past float32's range (NumPy would make it an
-    infinity): tested in C, `None` and zeros skipped; NaN and infinities are JSON's own
-    (the standard library's parser reads them) and `_number` takes them."""
+    infinity): tested in C, `None` and zeros skipped. NaN is never past; an infinity (which
+    the standard library's parser reads) is, and the value-by-value check (`_number`) then
+    keeps it."""
     return any(map(_FLOAT32_MAX.__lt__, map(abs, filter(None, values))))
 
 

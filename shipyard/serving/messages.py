@@ -147,6 +147,8 @@ def encode_json(content: Any) -> bytes:
         body = orjson.dumps(content)
     except TypeError:  # a type orjson does not know, or an integer past 64 bits
         body = b"null"
+    # `find`, not `in`: `bytes.__contains__` first tries its argument as an integer, so
+    # `b"null" in body` raises and clears a TypeError inside CPython at every answer.
     if body.find(b"null") != -1:
         body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return body
